@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# check.sh: everything CI runs, from any directory. Installs what is missing
+# (Debian, as root), builds with -Werror out of tree, runs the cmocka unit
+# tests, the same under ASan/UBSan, a short fuzz run when clang is there,
+# and the pytest integration suite against real PostgreSQL 15 servers.
+# The last line printed is always `N passed, N failed` (unit + fuzz +
+# integration; a stage that cannot run counts as one failure), and the exit
+# code is non-zero if anything failed.
+#
+# Environment: BUILD_DIR (default build), ASAN_BUILD_DIR (default
+# build-asan), FUZZ_SECONDS (default 20, per fuzz.sh run), CHECK_SKIP_ASAN=1,
+# CHECK_SKIP_FUZZ=1, CHECK_SKIP_APT=1, PYTEST_ARGS (extra pytest arguments).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+SRCDIR=$(pwd)
+BUILD_DIR=${BUILD_DIR:-build}
+ASAN_BUILD_DIR=${ASAN_BUILD_DIR:-build-asan}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+PYTHON=/usr/bin/python3
+JOBS=2
+
+PACKAGES=(build-essential autoconf automake pkg-config libevent-dev libssl-dev
+	libinih-dev libpcre2-dev libcmocka-dev libpq-dev libpg-query-dev clang
+	python3-pytest python3-psycopg postgresql-15 postgresql-contrib pgbouncer openssl)
+
+PASSED=0
+FAILED=0
+
+say() { printf '\n==== check.sh: %s\n' "$*"; }
+
+# Print the totals as the very last line and leave with the right code.
+finish() {
+	say "summary: unit+fuzz+integration"
+	echo "$PASSED passed, $FAILED failed"
+	if [ "$FAILED" -eq 0 ]; then exit 0; fi
+	exit 1
+}
+
+# A stage that could not run at all counts as one failure.
+stage_failed() {
+	echo "check.sh: FAILED: $*" >&2
+	FAILED=$((FAILED + 1))
+}
+
+install_packages() {
+	local missing=() p
+	for p in "${PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "check.sh: missing packages (not root, not installing): ${missing[*]}" >&2
+		return 0
+	fi
+	say "apt-get install ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Sum cmocka's "[  PASSED  ] N test(s)." / "[  FAILED  ] N test(s)" lines
+# from one build's unit test logs; a failed `make check` whose logs show no
+# failure (a crash before cmocka's summary) counts as one failure.
+tally_unit() {
+	local dir=$1 make_rc=$2 p f
+	p=$(cat "$dir"/tests/unit/*.log 2>/dev/null |
+		sed -n 's/^\[  PASSED  \] \([0-9][0-9]*\) test(s)\..*/\1/p' | awk '{s+=$1} END {print s+0}')
+	f=$(cat "$dir"/tests/unit/*.log 2>/dev/null |
+		sed -n 's/^\[  FAILED  \] \([0-9][0-9]*\) test(s).*/\1/p' | awk '{s+=$1} END {print s+0}')
+	echo "check.sh: $dir unit tests: $p passed, $f failed (make check exit $make_rc)"
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	if [ "$make_rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		stage_failed "make check in $dir (a test crashed or the harness failed)"
+	fi
+}
+
+# Configure and build in $1 with the remaining arguments; then make check.
+# Returns non-zero if the build itself failed.
+build_and_unit_test() {
+	local dir=$1 rc=0
+	shift
+	say "configure $* in $dir"
+	mkdir -p "$dir"
+	if ! (cd "$dir" && "$SRCDIR/configure" "$@" >configure.out 2>&1); then
+		tail -n 40 "$dir/configure.out" || true
+		stage_failed "configure in $dir"
+		return 1
+	fi
+	say "make in $dir"
+	if ! make -C "$dir" -j"$JOBS"; then
+		stage_failed "make in $dir"
+		return 1
+	fi
+	say "make check in $dir"
+	rm -f "$dir"/tests/unit/*.log "$dir"/tests/unit/*.trs
+	env -u CMOCKA_MESSAGE_OUTPUT make -C "$dir" -j"$JOBS" check || rc=$?
+	if [ "$rc" -ne 0 ] && [ -f "$dir/test-suite.log" ]; then
+		cat "$dir/test-suite.log"
+	fi
+	tally_unit "$dir" "$rc"
+	return 0
+}
+
+run_fuzz() {
+	[ "${CHECK_SKIP_FUZZ:-0}" = 1 ] && return 0
+	[ -x contrib/fuzz.sh ] || [ -f contrib/fuzz.sh ] || return 0
+	command -v clang >/dev/null || { echo "check.sh: no clang, fuzzing skipped"; return 0; }
+	say "contrib/fuzz.sh (FUZZ_SECONDS=$FUZZ_SECONDS)"
+	if FUZZ_SECONDS=$FUZZ_SECONDS timeout $((FUZZ_SECONDS * 10 + 300)) bash contrib/fuzz.sh; then
+		PASSED=$((PASSED + 1))
+	else
+		stage_failed "contrib/fuzz.sh"
+	fi
+}
+
+# Parse pytest's junit XML into "passed failed".
+junit_counts() {
+	"$PYTHON" - "$1" <<-'PY'
+		import sys, xml.etree.ElementTree as ET
+		root = ET.parse(sys.argv[1]).getroot()
+		suites = [root] if root.tag == "testsuite" else root.findall("testsuite")
+		t = f = e = s = 0
+		for su in suites:
+		    t += int(su.get("tests", 0)); f += int(su.get("failures", 0))
+		    e += int(su.get("errors", 0)); s += int(su.get("skipped", 0))
+		print(t - f - e - s, f + e)
+	PY
+}
+
+run_integration() {
+	local bin=$SRCDIR/$BUILD_DIR/src/pgsteer xml=$SRCDIR/$BUILD_DIR/integration-junit.xml rc=0 counts
+	say "integration tests (pytest, PGSTEER_BIN=$bin)"
+	rm -f "$xml"
+	ulimit -n 8192 2>/dev/null || true
+	# shellcheck disable=SC2086
+	PGSTEER_BIN=$bin "$PYTHON" -m pytest tests/integration --junitxml="$xml" ${PYTEST_ARGS:-} || rc=$?
+	if [ ! -s "$xml" ]; then
+		stage_failed "pytest produced no report (exit $rc)"
+		return
+	fi
+	counts=$(junit_counts "$xml") || { stage_failed "could not read $xml"; return; }
+	local p=${counts% *} f=${counts#* }
+	echo "check.sh: integration tests: $p passed, $f failed (pytest exit $rc)"
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		stage_failed "pytest exit $rc"   # e.g. 5: no tests collected
+	fi
+}
+
+main() {
+	if [ "${CHECK_SKIP_APT:-0}" != 1 ]; then
+		install_packages || { stage_failed "apt-get install"; finish; }
+	fi
+	if [ -f config.status ]; then
+		stage_failed "the source tree is configured in place; run 'make distclean' at the top first"
+		finish
+	fi
+	say "autoreconf -fi"
+	if ! autoreconf -fi; then
+		stage_failed "autoreconf"
+		finish
+	fi
+	# without the main build nothing else can be trusted: stop at once
+	build_and_unit_test "$BUILD_DIR" --enable-werror || finish
+	if [ "${CHECK_SKIP_ASAN:-0}" != 1 ]; then
+		build_and_unit_test "$ASAN_BUILD_DIR" --enable-werror --enable-sanitizers || true
+	fi
+	run_fuzz
+	run_integration
+	finish
+}
+
+main "$@"

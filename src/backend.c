@@ -1,0 +1,447 @@
+/*
+ * Server connections to PostgreSQL: connect (TCP or unix socket), optional
+ * TLS (SSLRequest), StartupMessage, authentication as a client (cleartext,
+ * MD5, SCRAM-SHA-256), ParameterStatus and BackendKeyData capture.  Once
+ * the first ReadyForQuery arrives the connection belongs to its pool;
+ * session.c relays on it.  server_close() is the only way a server goes.
+ *
+ * Our own protocol implementation, not libpq: data connections must move
+ * bytes without a copy through a client library.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "auth.h"
+#include "conn.h"
+#include "log.h"
+#include "pgsteer.h"
+#include "proto.h"
+#include "scram.h"
+
+#define MAX_LOGIN_MESSAGE (64 * 1024)
+
+static void server_read_cb(struct bufferevent *bev, void *arg);
+static void server_write_cb(struct bufferevent *bev, void *arg);
+static void server_event_cb(struct bufferevent *bev, short what, void *arg);
+static void send_startup(struct server *s);
+static void login_input(struct server *s);
+static void login_fail(struct server *s, const char *sqlstate, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---------------- Public functions ---------------- */
+
+/* Open a new connection for POOL; it joins pool->login. */
+struct server *server_launch(struct pool *pool)
+{
+	struct server *s = calloc(1, sizeof(*s));
+	int rc;
+
+	if (!s)
+		return NULL;
+	s->id = ++rt.next_server_id;
+	s->pool = pool;
+	s->state = SV_CONNECTING;
+	s->created_ms = s->state_since_ms = s->last_used_ms = now_ms();
+	s->tx_status = 'I';
+	s->fd = -1;
+	list_push_tail(&pool->login, &s->head);
+	pool->n_login++;
+
+	s->bev = conn_plain(rt.base, -1);
+	if (!s->bev) {
+		login_fail(s, "53200", "out of memory");
+		return NULL;
+	}
+	bufferevent_setcb(s->bev, server_read_cb, server_write_cb, server_event_cb, s);
+	rc = conn_connect(s->bev, pool->host, pool->port);
+	if (rc < 0) {
+		login_fail(s, "08006", "could not connect to %s:%d", pool->host, pool->port);
+		return NULL;
+	}
+	log_debug("S-%llu: connecting to node %s (%s:%d) for %s@%s", (unsigned long long)s->id,
+		  pool->node_name, pool->host, pool->port, pool->server_user, pool->server_database);
+	return s;
+}
+
+/* The one way out for a server connection. */
+void server_close(struct server *s, const char *reason)
+{
+	if (s->state == SV_CLOSED)
+		return;
+	log_debug("S-%llu node %s pid %d: closed: %s", (unsigned long long)s->id,
+		  s->pool->node_name, s->backend_pid, reason);
+	if (s->client)
+		session_server_gone(s, reason);
+	pool_server_gone(s);
+	if (s->bev && s->state != SV_CONNECTING && s->state != SV_TLS_REQUEST &&
+	    s->state != SV_TLS_HANDSHAKE) {
+		/* polite goodbye; best effort */
+		proto_add_terminate(bufferevent_get_output(s->bev));
+		bufferevent_write_buffer(s->bev, bufferevent_get_output(s->bev));
+	}
+	s->state = SV_CLOSED;
+	if (s->bev)
+		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+	list_push_tail(&rt.graveyard_servers, &s->head);
+	reaper_schedule();
+}
+
+void server_free(struct server *s)
+{
+	if (s->bev) {
+		/* try to flush the Terminate without blocking */
+		evutil_socket_t fd = bufferevent_getfd(s->bev);
+		struct evbuffer *out = bufferevent_get_output(s->bev);
+		if (fd >= 0 && !s->tls && evbuffer_get_length(out) > 0)
+			evbuffer_write(out, fd);
+	}
+	conn_release(s->bev);
+	if (s->scram) {
+		OPENSSL_cleanse(s->scram, sizeof(*s->scram));
+		free(s->scram);
+	}
+	free(s);
+}
+
+/* ---------------- Internal functions ---------------- */
+
+static void server_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct server *s = arg;
+
+	UNUSED(bev);
+	switch (s->state) {
+	case SV_TLS_REQUEST: {
+		struct evbuffer *in = bufferevent_get_input(s->bev);
+		char answer;
+		if (evbuffer_remove(in, &answer, 1) != 1)
+			return;
+		if (answer == 'S') {
+			if (evbuffer_get_length(in) != 0) {
+				login_fail(s, "08P01", "unexpected data after SSL response");
+				return;
+			}
+			s->fd = bufferevent_getfd(s->bev);
+			s->bev = conn_upgrade_tls(rt.base, s->bev, s->fd, rt.server_tls,
+						  BUFFEREVENT_SSL_CONNECTING, s->pool->host);
+			if (!s->bev) {
+				evutil_closesocket(s->fd);
+				login_fail(s, "08006", "cannot start TLS to %s", s->pool->node_name);
+				return;
+			}
+			s->tls = true;
+			s->state = SV_TLS_HANDSHAKE;
+			bufferevent_setcb(s->bev, server_read_cb, server_write_cb, server_event_cb, s);
+			bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+		} else if (answer == 'N' && rt.cfg->server_tls_sslmode != TLS_REQUIRE) {
+			send_startup(s);
+		} else if (answer == 'N') {
+			login_fail(s, "08006", "node %s does not support TLS but server_tls_sslmode = require",
+				   s->pool->node_name);
+		} else {
+			login_fail(s, "08P01", "unexpected answer to SSLRequest from node %s",
+				   s->pool->node_name);
+		}
+		return;
+	}
+	case SV_LOGIN:
+		login_input(s);
+		return;
+	case SV_IDLE:
+	case SV_ACTIVE:
+	case SV_RESETTING:
+		session_server_input(s);
+		return;
+	case SV_CONNECTING:
+	case SV_TLS_HANDSHAKE:
+	case SV_CLOSED:
+		return;
+	}
+}
+
+static void server_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct server *s = arg;
+
+	UNUSED(bev);
+	if (s->state == SV_ACTIVE)
+		session_server_drained(s);
+}
+
+static void server_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct server *s = arg;
+
+	UNUSED(bev);
+	if (what & BEV_EVENT_CONNECTED) {
+		if (s->state == SV_TLS_HANDSHAKE) {
+			send_startup(s);
+			return;
+		}
+		s->fd = bufferevent_getfd(s->bev);
+		conn_setup_socket(s->fd, rt.cfg->tcp_keepalive);
+		if (rt.server_tls && s->pool->host[0] != '/') {
+			proto_add_ssl_request(bufferevent_get_output(s->bev));
+			s->state = SV_TLS_REQUEST;
+			s->state_since_ms = now_ms();
+			bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+		} else {
+			send_startup(s);
+		}
+		return;
+	}
+	if (s->state == SV_CONNECTING || s->state == SV_TLS_REQUEST ||
+	    s->state == SV_TLS_HANDSHAKE || s->state == SV_LOGIN) {
+		int err = EVUTIL_SOCKET_ERROR();
+		login_fail(s, "08006", "could not connect to node %s (%s:%d): %s", s->pool->node_name,
+			   s->pool->host, s->pool->port,
+			   (what & BEV_EVENT_EOF) ? "connection closed" : evutil_socket_error_to_string(err));
+		return;
+	}
+	server_close(s, (what & BEV_EVENT_EOF) ? "server closed the connection" : "server socket error");
+}
+
+static void send_startup(struct server *s)
+{
+	const char *names[4] = { "user", "database", NULL, NULL };
+	const char *values[4] = { s->pool->server_user, s->pool->server_database, NULL, NULL };
+
+	proto_add_startup(bufferevent_get_output(s->bev), names, values);
+	s->state = SV_LOGIN;
+	s->state_since_ms = now_ms();
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+}
+
+static void login_fail(struct server *s, const char *sqlstate, const char *fmt, ...)
+{
+	char msg[300];
+	va_list ap;
+	struct pool *pool = s->pool;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_warning("S-%llu node %s: login as %s@%s failed: %s", (unsigned long long)s->id,
+		    pool->node_name, pool->server_user, pool->server_database, msg);
+	server_close(s, "login failed");
+	pool_server_login_failed(pool, sqlstate, msg);
+}
+
+/* Keep a ParameterStatus value (replace or append). */
+void param_set_update(struct param_set *ps, const char *name, const char *value)
+{
+	size_t nl = strlen(name), vl = strlen(value);
+
+	if (nl >= NAME_LEN || vl >= PARAM_VALUE_LEN)
+		return;
+	for (int i = 0; i < ps->n; i++) {
+		if (strcmp(ps->p[i].name, name) == 0) {
+			memcpy(ps->p[i].value, value, vl + 1);
+			return;
+		}
+	}
+	if (ps->n < MAX_PARAMS) {
+		memcpy(ps->p[ps->n].name, name, nl + 1);
+		memcpy(ps->p[ps->n].value, value, vl + 1);
+		ps->n++;
+	}
+}
+
+/* Answer an authentication request from PostgreSQL. */
+static bool login_auth(struct server *s, const uint8_t *body, uint32_t len)
+{
+	struct pool *pool = s->pool;
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	char buf[1024];
+	const char *err = NULL;
+	uint32_t code;
+	int n;
+
+	if (len < 4) {
+		login_fail(s, "08P01", "short authentication message");
+		return false;
+	}
+	code = proto_get_u32(body);
+	switch (code) {
+	case AUTH_REQ_OK:
+		return true;
+	case AUTH_REQ_PASSWORD:
+	case AUTH_REQ_MD5:
+	case AUTH_REQ_SASL:
+		if (!pool->server_password[0]) {
+			login_fail(s, "28P01", "node %s asks for a password for \"%s\" and none is known "
+				   "(add a plain or md5 password to auth_file)", pool->node_name,
+				   pool->server_user);
+			return false;
+		}
+		break;
+	default:
+		break;
+	}
+	switch (code) {
+	case AUTH_REQ_PASSWORD:
+		if (strncmp(pool->server_password, "SCRAM-SHA-256$", 14) == 0 ||
+		    auth_secret_kind(pool->server_password) == SECRET_MD5) {
+			login_fail(s, "28P01", "node %s wants a cleartext password; auth_file has only a hash",
+				   pool->node_name);
+			return false;
+		}
+		proto_add_password(out, pool->server_password);
+		return true;
+	case AUTH_REQ_MD5: {
+		char hash[36];
+		if (len < 8) {
+			login_fail(s, "08P01", "short MD5 request");
+			return false;
+		}
+		if (auth_secret_kind(pool->server_password) == SECRET_MD5)
+			auth_md5_salted_from_hash(pool->server_password, body + 4, hash);
+		else if (auth_secret_kind(pool->server_password) == SECRET_PLAIN)
+			auth_md5_salted(pool->server_user, pool->server_password, body + 4, hash);
+		else {
+			login_fail(s, "28P01", "node %s wants MD5; auth_file has a SCRAM secret", pool->node_name);
+			return false;
+		}
+		proto_add_password(out, hash);
+		return true;
+	}
+	case AUTH_REQ_SASL: {
+		/* list of mechanism names, each NUL-terminated, then an empty one */
+		bool found = false;
+		for (uint32_t pos = 4; pos < len && body[pos];) {
+			const char *mech = (const char *)body + pos;
+			size_t ml = strnlen(mech, len - pos);
+			if (ml == 13 && memcmp(mech, "SCRAM-SHA-256", 13) == 0)
+				found = true;
+			pos += (uint32_t)ml + 1;
+		}
+		if (!found) {
+			login_fail(s, "28000", "node %s offers no supported SASL mechanism", pool->node_name);
+			return false;
+		}
+		if (auth_secret_kind(pool->server_password) != SECRET_PLAIN) {
+			login_fail(s, "28P01", "node %s wants SCRAM; auth_file needs the plain password for \"%s\"",
+				   pool->node_name, pool->server_user);
+			return false;
+		}
+		s->scram = calloc(1, sizeof(*s->scram));
+		if (!s->scram) {
+			login_fail(s, "53200", "out of memory");
+			return false;
+		}
+		n = scram_client_first(s->scram, buf, sizeof(buf), &err);
+		if (n < 0) {
+			login_fail(s, "08P01", "SCRAM: %s", err ? err : "?");
+			return false;
+		}
+		proto_add_sasl_initial(out, "SCRAM-SHA-256", buf, (size_t)n);
+		return true;
+	}
+	case AUTH_REQ_SASL_CONT:
+		if (!s->scram) {
+			login_fail(s, "08P01", "unexpected SASLContinue");
+			return false;
+		}
+		n = scram_client_final(s->scram, pool->server_password, (const char *)body + 4, len - 4,
+				       buf, sizeof(buf), &err);
+		if (n < 0) {
+			login_fail(s, "08P01", "SCRAM: %s", err ? err : "?");
+			return false;
+		}
+		proto_add_sasl_response(out, buf, (size_t)n);
+		return true;
+	case AUTH_REQ_SASL_FIN:
+		if (!s->scram || !scram_client_verify(s->scram, (const char *)body + 4, len - 4, &err)) {
+			login_fail(s, "08P01", "node %s failed SCRAM server verification: %s",
+				   pool->node_name, err ? err : "?");
+			return false;
+		}
+		return true;
+	default:
+		login_fail(s, "28000", "node %s requested unsupported authentication method %u",
+			   pool->node_name, code);
+		return false;
+	}
+}
+
+/* Process login-phase messages until ReadyForQuery. */
+static void login_input(struct server *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	uint8_t type;
+	uint32_t len;
+	uint8_t *body;
+
+	while (s->state == SV_LOGIN && proto_peek_header(in, 0, &type, &len)) {
+		if (len < 4 || len > MAX_LOGIN_MESSAGE) {
+			login_fail(s, "08P01", "invalid message length %u from node %s during login",
+				   len, s->pool->node_name);
+			return;
+		}
+		if (evbuffer_get_length(in) < 1 + (size_t)len)
+			return;
+		body = evbuffer_pullup(in, 1 + (ev_ssize_t)len);
+		if (!body) {
+			login_fail(s, "53200", "out of memory");
+			return;
+		}
+		body += PROTO_HEADER_LEN;
+		len -= 4;
+		switch (type) {
+		case 'R':
+			if (!login_auth(s, body, len))
+				return;
+			break;
+		case 'S': {
+			const char *name = (const char *)body;
+			size_t nl = strnlen(name, len);
+			if (nl + 1 < len && body[len - 1] == '\0')
+				param_set_update(&s->params, name, name + nl + 1);
+			break;
+		}
+		case 'K':
+			if (len >= 8) {
+				s->backend_pid = (int32_t)proto_get_u32(body);
+				s->backend_key = (int32_t)proto_get_u32(body + 4);
+			}
+			break;
+		case 'E': {
+			struct error_fields ef;
+			proto_parse_error(body, len, &ef);
+			evbuffer_drain(in, 1 + (size_t)len + 4);
+			login_fail(s, ef.sqlstate[0] ? ef.sqlstate : "08006", "%s", ef.message);
+			return;
+		}
+		case 'Z':
+			evbuffer_drain(in, 1 + (size_t)len + 4);
+			if (s->scram) {
+				OPENSSL_cleanse(s->scram, sizeof(*s->scram));
+				free(s->scram);
+				s->scram = NULL;
+			}
+			s->state_since_ms = s->last_used_ms = now_ms();
+			log_debug("S-%llu node %s pid %d: logged in as %s@%s", (unsigned long long)s->id,
+				  s->pool->node_name, s->backend_pid, s->pool->server_user,
+				  s->pool->server_database);
+			pool_server_login_done(s);
+			return;
+		case 'N':
+		case 'v':
+			break;
+		default:
+			login_fail(s, "08P01", "unexpected message type '%c' from node %s during login",
+				   type, s->pool->node_name);
+			return;
+		}
+		evbuffer_drain(in, 1 + (size_t)len + 4);
+	}
+}

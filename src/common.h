@@ -1,0 +1,76 @@
+/*
+ * Small shared helpers: intrusive doubly-linked lists, assertions and
+ * array sizes. No state lives here.
+ */
+#ifndef PGSTEER_COMMON_H
+#define PGSTEER_COMMON_H
+
+#include <assert.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define Assert(x) assert(x)
+#define UNUSED(x) ((void)(x))
+
+#define container_of(ptr, type, member) \
+	((type *)((char *)(ptr) - offsetof(type, member)))
+
+/* Intrusive circular list; an empty list points at itself. */
+struct list {
+	struct list *next;
+	struct list *prev;
+};
+
+static inline void list_init(struct list *l)
+{
+	l->next = l;
+	l->prev = l;
+}
+
+static inline bool list_empty(const struct list *l)
+{
+	return l->next == l;
+}
+
+static inline void list_insert_after(struct list *pos, struct list *item)
+{
+	item->next = pos->next;
+	item->prev = pos;
+	pos->next->prev = item;
+	pos->next = item;
+}
+
+/* Add at the head: used for LIFO reuse of idle server connections. */
+static inline void list_push_head(struct list *l, struct list *item)
+{
+	list_insert_after(l, item);
+}
+
+/* Add at the tail: used for FIFO wait queues. */
+static inline void list_push_tail(struct list *l, struct list *item)
+{
+	list_insert_after(l->prev, item);
+}
+
+static inline void list_del(struct list *item)
+{
+	item->prev->next = item->next;
+	item->next->prev = item->prev;
+	list_init(item);
+}
+
+static inline struct list *list_first(const struct list *l)
+{
+	return list_empty(l) ? NULL : l->next;
+}
+
+#define list_for_each(pos, head) \
+	for ((pos) = (head)->next; (pos) != (head); (pos) = (pos)->next)
+
+#define list_for_each_safe(pos, tmp, head) \
+	for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head); \
+	     (pos) = (tmp), (tmp) = (pos)->next)
+
+#endif

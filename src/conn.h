@@ -1,0 +1,39 @@
+/*
+ * Socket plumbing shared by client and server connections: socket options,
+ * creating plain and TLS bufferevents on a descriptor, upgrading a plain
+ * connection to TLS in place, and releasing both.
+ */
+#ifndef PGSTEER_CONN_H
+#define PGSTEER_CONN_H
+
+#include <stdbool.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <openssl/ssl.h>
+
+/* Non-blocking, TCP_NODELAY and keepalive (when a TCP socket). */
+void conn_setup_socket(evutil_socket_t fd, bool keepalive);
+/* A plain bufferevent that owns FD (-1: bufferevent_socket_connect* creates it). */
+struct bufferevent *conn_plain(struct event_base *base, evutil_socket_t fd);
+/*
+ * Replace a plain bufferevent by a TLS one on the same descriptor.  The
+ * plain one must have nothing buffered.  STATE is BUFFEREVENT_SSL_ACCEPTING
+ * or BUFFEREVENT_SSL_CONNECTING.  The TLS bufferevent owns FD.  Returns NULL
+ * on failure: the plain one is freed either way and FD is then the
+ * caller's to close.
+ */
+struct bufferevent *conn_upgrade_tls(struct event_base *base, struct bufferevent *plain,
+				     evutil_socket_t fd, SSL_CTX *ctx,
+				     enum bufferevent_ssl_state state, const char *sni);
+/* Free BEV, closing its descriptor. */
+void conn_release(struct bufferevent *bev);
+/*
+ * Start connecting BEV (created with fd -1) to HOST:PORT: a numeric
+ * address, a host name, or a unix socket directory (HOST starts with '/').
+ * -1 on immediate failure.
+ */
+int conn_connect(struct bufferevent *bev, const char *host, int port);
+/* "ip:port" of a socket address, for logs. */
+void conn_format_addr(const struct sockaddr *sa, char *buf, size_t len);
+
+#endif

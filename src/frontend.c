@@ -1,0 +1,587 @@
+/*
+ * Client side of the proxy up to the end of login: accepting a socket,
+ * the startup packet (SSLRequest, GSSENCRequest, CancelRequest, protocol
+ * version), TLS, authentication against auth_file (trust, md5,
+ * SCRAM-SHA-256), and the welcome (ParameterStatus, BackendKeyData,
+ * ReadyForQuery).  After the welcome, session.c owns the byte stream.
+ *
+ * Also owns client teardown: client_close() is the only way a client goes
+ * away, client_fail() sends one ErrorResponse first.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <openssl/err.h>
+#include <openssl/rand.h>
+
+#include "auth.h"
+#include "conn.h"
+#include "log.h"
+#include "pgsteer.h"
+#include "proto.h"
+#include "scram.h"
+
+#define ADMIN_DATABASE "pgsteer"
+#define MAX_PASSWORD_PACKET 8192
+
+static void client_read_cb(struct bufferevent *bev, void *arg);
+static void client_write_cb(struct bufferevent *bev, void *arg);
+static void client_event_cb(struct bufferevent *bev, short what, void *arg);
+static void handle_startup(struct client *c);
+static void handle_password(struct client *c);
+static void start_auth(struct client *c);
+static void auth_succeeded(struct client *c);
+static bool attach_pool(struct client *c);
+
+/* ---------------- Public functions ---------------- */
+
+/* A new socket from a listener. */
+void frontend_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen)
+{
+	struct client *c;
+
+	UNUSED(socklen);
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		log_error("out of memory accepting a client");
+		evutil_closesocket(fd);
+		return;
+	}
+	conn_setup_socket(fd, rt.cfg->tcp_keepalive);
+	c->bev = conn_plain(rt.base, fd);
+	if (!c->bev) {
+		log_error("cannot create bufferevent for client");
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	c->fd = fd;
+	c->id = ++rt.next_client_id;
+	conn_format_addr(sa, c->addr, sizeof(c->addr));
+	list_init(&c->wait_link);
+	list_push_tail(&rt.clients, &c->head);
+	rt.n_clients++;
+	c->state = CL_STARTUP;
+	c->state_since_ms = c->last_activity_ms = now_ms();
+	c->tx_status = 'I';
+	if (rt.n_clients > rt.cfg->max_client_conn || rt.shutting_down)
+		c->reject_full = true;
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	log_debug("C-%llu %s: connection accepted", (unsigned long long)c->id, c->addr);
+}
+
+/* Dispatch input for the login phase. */
+void frontend_on_read(struct client *c)
+{
+	if (c->state == CL_STARTUP)
+		handle_startup(c);
+	else if (c->state == CL_AUTH)
+		handle_password(c);
+}
+
+/* Send ParameterStatus, BackendKeyData and ReadyForQuery: the client is in. */
+void client_welcome(struct client *c, const struct param_set *params)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	for (int i = 0; i < params->n; i++)
+		proto_add_param_status(out, params->p[i].name, params->p[i].value);
+	proto_add_backend_key(out, c->cancel_pid, c->cancel_key);
+	proto_add_ready(out, 'I');
+	log_info("C-%llu %s: login %s@%s pool %s%s", (unsigned long long)c->id, c->addr,
+		 c->user, c->database, c->pool ? c->pool->node_name : "-",
+		 c->tls ? " (TLS)" : "");
+}
+
+/*
+ * Queue one ErrorResponse and close once it is written.  Severity FATAL
+ * for login and protocol failures.
+ */
+void client_fail(struct client *c, const char *severity, const char *sqlstate,
+		 const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (c->state == CL_FLUSHING || c->state == CL_CLOSED)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_info("C-%llu %s %s@%s: closing: %s (SQLSTATE %s)", (unsigned long long)c->id,
+		 c->addr, c->user[0] ? c->user : "-", c->database[0] ? c->database : "-",
+		 msg, sqlstate);
+	if (c->server || c->state == CL_WAITING || c->state == CL_LOGIN_WAIT) {
+		session_client_gone(c);
+		pool_client_gone(c);
+	}
+	proto_add_error(bufferevent_get_output(c->bev), severity, sqlstate, msg, NULL);
+	c->state = CL_FLUSHING;
+	c->state_since_ms = now_ms();
+	bufferevent_disable(c->bev, EV_READ);
+	/* client_write_cb closes when the output is drained */
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_enable(c->bev, EV_WRITE);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		client_close(c, msg);
+}
+
+/* The one way out for a client: unlink everywhere, free at loop end. */
+void client_close(struct client *c, const char *reason)
+{
+	if (c->state == CL_CLOSED)
+		return;
+	log_debug("C-%llu %s: closed: %s", (unsigned long long)c->id, c->addr, reason);
+	session_client_gone(c);
+	pool_client_gone(c);
+	c->state = CL_CLOSED;
+	if (c->bev)
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	list_del(&c->head);
+	rt.n_clients--;
+	list_push_tail(&rt.graveyard_clients, &c->head);
+	reaper_schedule();
+}
+
+void client_free(struct client *c)
+{
+	conn_release(c->bev);
+	if (c->scram) {
+		OPENSSL_cleanse(c->scram, sizeof(*c->scram));
+		free(c->scram);
+	}
+	free(c);
+}
+
+/* ---------------- Internal functions ---------------- */
+
+static void client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	UNUSED(bev);
+	switch (c->state) {
+	case CL_STARTUP:
+	case CL_AUTH:
+		frontend_on_read(c);
+		break;
+	case CL_IDLE:
+	case CL_WAITING:
+	case CL_ACTIVE:
+		session_client_input(c);
+		break;
+	case CL_LOGIN_WAIT:
+		/* nothing may arrive before our ReadyForQuery; keep it buffered */
+		break;
+	case CL_FLUSHING:
+	case CL_CLOSED:
+		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+		break;
+	}
+}
+
+static void client_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	UNUSED(bev);
+	if (c->state == CL_FLUSHING) {
+		client_close(c, "error sent");
+		return;
+	}
+	/* Output drained below the low watermark: resume reading from the server. */
+	if (c->state == CL_ACTIVE && c->server)
+		session_client_drained(c);
+}
+
+static void client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *c = arg;
+
+	UNUSED(bev);
+	if (what & BEV_EVENT_CONNECTED)
+		return;		/* TLS handshake done */
+	if (what & BEV_EVENT_ERROR) {
+		unsigned long e = bufferevent_get_openssl_error(c->bev);
+		if (e)
+			log_info("C-%llu %s: TLS error: %s", (unsigned long long)c->id, c->addr,
+				 ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "?");
+	}
+	client_close(c, (what & BEV_EVENT_EOF) ? "client closed connection" : "client socket error");
+}
+
+/* Copy a startup parameter into a fixed buffer; false if too long. */
+static bool copy_name(char *dst, size_t dstlen, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= dstlen)
+		return false;
+	memcpy(dst, src, n + 1);
+	return true;
+}
+
+/* Answer an SSLRequest: 'S' and switch to TLS, or 'N'. */
+static void handle_ssl_request(struct client *c)
+{
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) != 0) {
+		client_fail(c, "FATAL", "08P01", "unexpected data after SSLRequest");
+		return;
+	}
+	if (!rt.client_tls || c->tls) {
+		evbuffer_add(bufferevent_get_output(c->bev), "N", 1);
+		return;
+	}
+	/* Nothing else is queued on a fresh connection, so write 'S' directly. */
+	if (send(c->fd, "S", 1, MSG_NOSIGNAL) != 1) {
+		client_close(c, "cannot answer SSLRequest");
+		return;
+	}
+	c->bev = conn_upgrade_tls(rt.base, c->bev, c->fd, rt.client_tls,
+				  BUFFEREVENT_SSL_ACCEPTING, NULL);
+	if (!c->bev) {
+		evutil_closesocket(c->fd);
+		log_warning("C-%llu %s: cannot start TLS", (unsigned long long)c->id, c->addr);
+		client_close(c, "TLS setup failed");
+		return;
+	}
+	c->tls = true;
+	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+}
+
+/* Answer a startup with a minor version above 0 (PostgreSQL does the same). */
+static void negotiate_version(struct client *c, const struct startup_packet *sp)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t len = 4 + 4 + 4;
+	int n_unknown = 0;
+	uint8_t b[4];
+
+	for (int i = 0; i < sp->n_params; i++) {
+		if (strncmp(sp->names[i], "_pq_.", 5) == 0) {
+			len += strlen(sp->names[i]) + 1;
+			n_unknown++;
+		}
+	}
+	evbuffer_add(out, "v", 1);
+	proto_put_u32(b, (uint32_t)len);
+	evbuffer_add(out, b, 4);
+	proto_put_u32(b, 0);
+	evbuffer_add(out, b, 4);
+	proto_put_u32(b, (uint32_t)n_unknown);
+	evbuffer_add(out, b, 4);
+	for (int i = 0; i < sp->n_params; i++)
+		if (strncmp(sp->names[i], "_pq_.", 5) == 0)
+			evbuffer_add(out, sp->names[i], strlen(sp->names[i]) + 1);
+}
+
+/* Read and act on one startup-phase packet. */
+static void handle_startup(struct client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	char body[MAX_STARTUP_PACKET];
+	uint8_t lenbuf[4];
+	uint32_t len;
+	struct startup_packet sp;
+	const char *err;
+
+	while (c->state == CL_STARTUP) {
+		if (evbuffer_get_length(in) < 4)
+			return;
+		evbuffer_copyout(in, lenbuf, 4);
+		len = proto_get_u32(lenbuf);
+		if (len < 8 || len > MAX_STARTUP_PACKET) {
+			client_fail(c, "FATAL", "08P01", "invalid length of startup packet");
+			return;
+		}
+		if (evbuffer_get_length(in) < len)
+			return;
+		evbuffer_drain(in, 4);
+		evbuffer_remove(in, body, len - 4);
+		err = proto_parse_startup(body, len - 4, &sp);
+		if (err) {
+			if (sp.code != 0 && (sp.code >> 16) != 3 && sp.code != PROTO_CANCEL_CODE &&
+			    sp.code != PROTO_SSL_CODE && sp.code != PROTO_GSSENC_CODE)
+				client_fail(c, "FATAL", "0A000",
+					    "unsupported frontend protocol %u.%u: server supports 3.0 to 3.0",
+					    sp.code >> 16, sp.code & 0xFFFF);
+			else
+				client_fail(c, "FATAL", "08P01", "%s", err);
+			return;
+		}
+		switch (sp.code) {
+		case PROTO_SSL_CODE:
+			handle_ssl_request(c);
+			continue;
+		case PROTO_GSSENC_CODE:
+			evbuffer_add(bufferevent_get_output(c->bev), "N", 1);
+			continue;
+		case PROTO_CANCEL_CODE:
+			cancel_forward(sp.cancel_pid, sp.cancel_key);
+			client_close(c, "cancel request handled");
+			return;
+		default:
+			break;
+		}
+
+		/* A StartupMessage. */
+		if ((sp.code & 0xFFFF) != 0)
+			negotiate_version(c, &sp);
+		for (int i = 0; i < sp.n_params; i++) {
+			const char *n = sp.names[i], *v = sp.values[i];
+			bool ok = true;
+			if (strcmp(n, "user") == 0)
+				ok = copy_name(c->user, sizeof(c->user), v);
+			else if (strcmp(n, "database") == 0)
+				ok = copy_name(c->database, sizeof(c->database), v);
+			else if (strcmp(n, "application_name") == 0)
+				copy_name(c->application_name, sizeof(c->application_name), v);
+			if (!ok) {
+				client_fail(c, "FATAL", "08P01", "startup parameter \"%s\" too long", n);
+				return;
+			}
+			if (strncmp(n, "_pq_.", 5) != 0 && c->startup_params.n < MAX_PARAMS &&
+			    strlen(n) < NAME_LEN && strlen(v) < PARAM_VALUE_LEN) {
+				struct param *p = &c->startup_params.p[c->startup_params.n++];
+				memcpy(p->name, n, strlen(n) + 1);
+				memcpy(p->value, v, strlen(v) + 1);
+			}
+		}
+		if (!c->user[0]) {
+			client_fail(c, "FATAL", "28000", "no PostgreSQL user name specified in startup packet");
+			return;
+		}
+		if (!c->database[0])
+			memcpy(c->database, c->user, sizeof(c->database));
+		if (c->reject_full) {
+			if (rt.shutting_down)
+				client_fail(c, "FATAL", "57P03", "the database system is shutting down");
+			else
+				client_fail(c, "FATAL", "53300",
+					    "sorry, too many clients already (max_client_conn = %d)",
+					    rt.cfg->max_client_conn);
+			return;
+		}
+		if (rt.cfg->client_tls_sslmode == TLS_REQUIRE && !c->tls) {
+			client_fail(c, "FATAL", "28000", "SSL required: connect with sslmode=require");
+			return;
+		}
+		if (evbuffer_get_length(in) != 0) {
+			client_fail(c, "FATAL", "08P01", "unexpected data after startup packet");
+			return;
+		}
+		if (strcmp(c->database, ADMIN_DATABASE) == 0) {
+			client_fail(c, "FATAL", "0A000",
+				    "the pgsteer admin console is not available in this build");
+			return;
+		}
+		if (!attach_pool(c))
+			return;
+		start_auth(c);
+		return;
+	}
+}
+
+/* Choose the cluster and node for the client's database; for now the first node. */
+static bool attach_pool(struct client *c)
+{
+	const struct config *cfg = rt.cfg;
+	int cluster = -1;
+
+	for (int i = 0; i < cfg->n_clusters && cluster < 0; i++) {
+		strlist dbs = cfg->clusters[i].databases;
+		if (!dbs || !dbs[0] || strlist_contains(dbs, "*") || strlist_contains(dbs, c->database))
+			cluster = i;
+	}
+	if (cluster < 0) {
+		client_fail(c, "FATAL", "3D000", "database \"%s\" does not exist in pgsteer", c->database);
+		return false;
+	}
+	for (int i = 0; i < cfg->n_nodes; i++) {
+		if (cfg->nodes[i].cluster_index != cluster)
+			continue;
+		c->pool = pool_find_or_create(cfg, i, c->user, c->database);
+		if (!c->pool) {
+			client_fail(c, "FATAL", "53200", "out of memory");
+			return false;
+		}
+		return true;
+	}
+	client_fail(c, "FATAL", "08006", "cluster \"%s\" has no nodes", cfg->clusters[cluster].name);
+	return false;
+}
+
+/* A dummy secret so that unknown users cost the same as known ones. */
+static void mock_scram_secret(struct scram_secret *sec)
+{
+	static const uint8_t salt[16] = "pgsteer-mock-slt";
+	scram_secret_from_password_salt("\x01mock\x02", salt, sizeof(salt),
+					SCRAM_DEFAULT_ITERATIONS, sec);
+}
+
+static void start_auth(struct client *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	switch (rt.cfg->auth_type) {
+	case AUTH_TRUST:
+		auth_succeeded(c);
+		return;
+	case AUTH_MD5:
+		RAND_bytes(c->md5_salt, sizeof(c->md5_salt));
+		proto_add_auth(out, AUTH_REQ_MD5, c->md5_salt, sizeof(c->md5_salt));
+		c->auth_step = AUTH_STEP_MD5;
+		break;
+	case AUTH_SCRAM: {
+		static const char mechs[] = "SCRAM-SHA-256\0";	/* list ends with an empty name */
+		proto_add_auth(out, AUTH_REQ_SASL, mechs, sizeof(mechs));
+		c->auth_step = AUTH_STEP_SASL_INIT;
+		break;
+	}
+	}
+	c->state = CL_AUTH;
+	c->state_since_ms = now_ms();
+}
+
+static void auth_failed(struct client *c, const char *why)
+{
+	log_info("C-%llu %s: password authentication failed for user \"%s\": %s",
+		 (unsigned long long)c->id, c->addr, c->user, why);
+	client_fail(c, "FATAL", "28P01", "password authentication failed for user \"%s\"", c->user);
+}
+
+/* Handle a PasswordMessage / SASLInitialResponse / SASLResponse. */
+static void handle_password(struct client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	const struct auth_entry *entry;
+	uint8_t type;
+	uint32_t len;
+	char *msg;
+	char reply[1024];
+	const char *err = NULL;
+	int n;
+
+	if (!proto_peek_header(in, 0, &type, &len))
+		return;
+	if (type != 'p') {
+		client_fail(c, "FATAL", "08P01", "expected password response, got message type %d", type);
+		return;
+	}
+	if (len < 4 || len > MAX_PASSWORD_PACKET) {
+		client_fail(c, "FATAL", "08P01", "invalid password packet size");
+		return;
+	}
+	if (evbuffer_get_length(in) < 1 + (size_t)len)
+		return;
+	evbuffer_drain(in, PROTO_HEADER_LEN);
+	len -= 4;
+	msg = malloc(len + 1);
+	if (!msg) {
+		client_fail(c, "FATAL", "53200", "out of memory");
+		return;
+	}
+	evbuffer_remove(in, msg, len);
+	msg[len] = '\0';
+	entry = rt.auth ? auth_file_find(rt.auth, c->user) : NULL;
+
+	switch (c->auth_step) {
+	case AUTH_STEP_MD5:
+		if (len == 0 || msg[len - 1] != '\0' || strlen(msg) != 35)
+			auth_failed(c, "malformed MD5 response");
+		else if (!entry)
+			auth_failed(c, "user not in auth_file");
+		else if (!auth_md5_check(entry, c->user, c->md5_salt, msg))
+			auth_failed(c, entry->kind == SECRET_SCRAM ?
+				    "auth_file has a SCRAM secret; MD5 needs a plain or md5 password" :
+				    "wrong password");
+		else
+			auth_succeeded(c);
+		break;
+	case AUTH_STEP_SASL_INIT: {
+		/* mechanism\0 int32 len, data */
+		size_t mlen = strnlen(msg, len);
+		struct scram_secret secret;
+		bool known = true;
+		if (mlen >= len || strcmp(msg, "SCRAM-SHA-256") != 0 || len - mlen - 1 < 4) {
+			client_fail(c, "FATAL", "08P01", "invalid SASL initial response or unsupported mechanism");
+			break;
+		}
+		uint32_t dlen = proto_get_u32((uint8_t *)msg + mlen + 1);
+		if (dlen != len - mlen - 1 - 4) {
+			client_fail(c, "FATAL", "08P01", "malformed SASL initial response length");
+			break;
+		}
+		if (!entry)
+			known = false;
+		else if (entry->kind == SECRET_SCRAM)
+			known = scram_parse_secret(entry->secret, &secret);
+		else if (entry->kind == SECRET_PLAIN)
+			known = scram_secret_from_password(entry->secret, &secret);
+		else
+			known = false;	/* md5 hashes cannot do SCRAM */
+		if (!known)
+			mock_scram_secret(&secret);
+		c->scram = calloc(1, sizeof(*c->scram));
+		if (!c->scram) {
+			client_fail(c, "FATAL", "53200", "out of memory");
+			break;
+		}
+		scram_server_init(c->scram, &secret);
+		OPENSSL_cleanse(&secret, sizeof(secret));
+		n = scram_server_first(c->scram, msg + mlen + 1 + 4, dlen, reply, sizeof(reply), &err);
+		if (n < 0) {
+			client_fail(c, "FATAL", "08P01", "malformed SCRAM message: %s", err ? err : "?");
+			break;
+		}
+		proto_add_auth(out, AUTH_REQ_SASL_CONT, reply, (size_t)n);
+		c->auth_step = known ? AUTH_STEP_SASL_FINAL : AUTH_STEP_SASL_MOCK;
+		break;
+	}
+	case AUTH_STEP_SASL_FINAL:
+		n = scram_server_final(c->scram, msg, len, reply, sizeof(reply), &err);
+		if (n < 0) {
+			auth_failed(c, err ? err : "bad proof");
+			break;
+		}
+		proto_add_auth(out, AUTH_REQ_SASL_FIN, reply, (size_t)n);
+		auth_succeeded(c);
+		break;
+	case AUTH_STEP_SASL_MOCK:
+	case AUTH_STEP_NONE:
+		auth_failed(c, entry ? "secret unusable for SCRAM" : "user not in auth_file");
+		break;
+	}
+	OPENSSL_cleanse(msg, len);
+	free(msg);
+}
+
+/* Authentication passed: AuthenticationOk, then wait for pool parameters. */
+static void auth_succeeded(struct client *c)
+{
+	if (c->scram) {
+		OPENSSL_cleanse(c->scram, sizeof(*c->scram));
+		free(c->scram);
+		c->scram = NULL;
+	}
+	RAND_bytes((unsigned char *)&c->cancel_pid, sizeof(c->cancel_pid));
+	RAND_bytes((unsigned char *)&c->cancel_key, sizeof(c->cancel_key));
+	c->cancel_pid &= 0x7FFFFFFF;
+	proto_add_auth(bufferevent_get_output(c->bev), AUTH_REQ_OK, NULL, 0);
+	c->auth_step = AUTH_STEP_NONE;
+	if (c->pool->params_valid && rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
+		client_welcome(c, &c->pool->params);
+		c->state = CL_IDLE;
+		c->state_since_ms = now_ms();
+		return;
+	}
+	/* Learn the server's parameters (and in session mode, get our server). */
+	c->state = CL_LOGIN_WAIT;
+	c->state_since_ms = now_ms();
+	pool_acquire(c->pool, c);
+}

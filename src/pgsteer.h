@@ -1,0 +1,263 @@
+/*
+ * Core runtime objects of the data plane: client connections, server
+ * connections, pools, and the process-wide runtime that owns them.
+ *
+ * Lifecycles are explicit state machines (enum client_state, enum
+ * server_state).  Objects are never freed inside a callback that may still
+ * use them: closing moves an object to the graveyard and the reaper frees
+ * it at the end of the event loop iteration.
+ */
+#ifndef PGSTEER_H
+#define PGSTEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+#include <event2/buffer.h>
+#include <openssl/ssl.h>
+
+#include "common.h"
+#include "config.h"
+#include "scram.h"
+
+#define PGSTEER_VERSION_STR PACKAGE_VERSION
+#define NAME_LEN 64		/* PostgreSQL NAMEDATALEN */
+#define MAX_STARTUP_PACKET 10000	/* as PostgreSQL's MAX_STARTUP_PACKET_LENGTH */
+#define MAX_PARAMS 32
+#define PARAM_VALUE_LEN 256
+
+struct pool;
+struct server;
+
+/* A ParameterStatus name/value pair. */
+struct param {
+	char name[NAME_LEN];
+	char value[PARAM_VALUE_LEN];
+};
+
+struct param_set {
+	int n;
+	struct param p[MAX_PARAMS];
+};
+
+enum client_state {
+	CL_STARTUP,		/* waiting for the startup packet (or SSLRequest) */
+	CL_AUTH,		/* sent an auth request, waiting for the password */
+	CL_LOGIN_WAIT,		/* authenticated; queued for a server to learn parameters */
+	CL_IDLE,		/* logged in, no server, nothing pending */
+	CL_WAITING,		/* has a statement buffered, queued for a server */
+	CL_ACTIVE,		/* linked to a server, relaying */
+	CL_FLUSHING,		/* sending a final error, then close */
+	CL_CLOSED,		/* in the graveyard */
+};
+
+enum client_auth_step {
+	AUTH_STEP_NONE,
+	AUTH_STEP_MD5,		/* sent AuthenticationMD5Password */
+	AUTH_STEP_SASL_INIT,	/* sent AuthenticationSASL */
+	AUTH_STEP_SASL_FINAL,	/* sent AuthenticationSASLContinue */
+	AUTH_STEP_SASL_MOCK,	/* same, for an unknown user: the final step fails */
+};
+
+/* Dropping a statement pgsteer answered itself (error or control). */
+enum discard_mode {
+	DISCARD_NONE,
+	DISCARD_STATEMENT,	/* decide from the first message: one Query, or up to Sync */
+	DISCARD_ONE,		/* the rest of one Query/FunctionCall message */
+	DISCARD_TO_SYNC,	/* extended protocol: everything up to and including Sync */
+};
+
+struct client {
+	struct list head;		/* rt.clients */
+	struct list wait_link;		/* pool->waiting, FIFO */
+	enum client_state state;
+	struct bufferevent *bev;
+	evutil_socket_t fd;
+	bool tls;
+	char addr[64];			/* "ip:port" or "unix" */
+	uint64_t id;			/* for logs: "C-<id>" */
+
+	char user[NAME_LEN];
+	char database[NAME_LEN];
+	char application_name[NAME_LEN];
+	struct param_set startup_params;	/* what the client asked for (issue 5 applies them) */
+
+	struct pool *pool;
+	struct server *server;		/* linked server, CL_ACTIVE only */
+	int64_t state_since_ms;		/* when the current state was entered */
+	int64_t last_activity_ms;
+	char tx_status;			/* last ReadyForQuery status seen: I, T, E */
+	uint32_t pkt_remain;		/* bytes of the current message still to relay */
+	enum discard_mode discard;
+	bool discard_last;		/* ReadyForQuery once the current message is dropped */
+
+	/* what the client sees as its backend (cancel key) */
+	int32_t cancel_pid;
+	int32_t cancel_key;
+
+	/* authentication */
+	enum client_auth_step auth_step;
+	uint8_t md5_salt[4];
+	struct scram_server *scram;	/* allocated during SCRAM only */
+	bool reject_full;		/* over max_client_conn: refuse after startup */
+	bool read_paused;		/* backpressure: the server's output is full */
+};
+
+enum server_state {
+	SV_CONNECTING,		/* TCP connect in progress */
+	SV_TLS_REQUEST,		/* sent SSLRequest, waiting for S/N */
+	SV_TLS_HANDSHAKE,	/* TLS handshake in progress */
+	SV_LOGIN,		/* startup sent, authenticating, collecting parameters */
+	SV_IDLE,		/* in pool->idle, clean */
+	SV_ACTIVE,		/* linked to a client */
+	SV_RESETTING,		/* running server_reset_query before going idle */
+	SV_CLOSED,		/* in the graveyard */
+};
+
+struct server {
+	struct list head;		/* pool->idle / pool->active / pool->login */
+	enum server_state state;
+	struct bufferevent *bev;
+	evutil_socket_t fd;
+	bool tls;
+	uint64_t id;			/* for logs: "S-<id>" */
+	struct pool *pool;
+	struct client *client;		/* linked client, SV_ACTIVE only */
+
+	int32_t backend_pid;
+	int32_t backend_key;
+	struct param_set params;	/* ParameterStatus as reported by PostgreSQL */
+
+	int64_t created_ms;
+	int64_t state_since_ms;
+	int64_t last_used_ms;
+	uint32_t pkt_remain;		/* bytes of the current message still to relay */
+	int expect_rfq;			/* ReadyForQuery still owed (one per Query/Sync/FunctionCall) */
+	bool batch_open;		/* extended-protocol messages sent since the last Sync */
+	char tx_status;			/* last ReadyForQuery status */
+	bool close_when_idle;		/* lifetime exceeded or config changed */
+	bool got_error_at_login;
+
+	struct scram_client *scram;	/* allocated during SCRAM only */
+	bool read_paused;		/* backpressure: the client's output is full */
+};
+
+/*
+ * A pool of server connections to one node for one (user, database).
+ * Idle servers are reused LIFO (warm caches); waiting clients are served
+ * FIFO.
+ */
+struct pool {
+	struct list head;		/* rt.pools */
+	char node_name[NAME_LEN];
+	char cluster_name[NAME_LEN];
+	char host[256];
+	int port;
+	char user[NAME_LEN];		/* client-facing user */
+	char database[NAME_LEN];	/* client-facing database */
+	char server_user[NAME_LEN];	/* what we log in to PostgreSQL as */
+	char server_database[NAME_LEN];
+	char server_password[256];	/* empty = none known */
+
+	struct list idle;
+	struct list active;
+	struct list login;
+	struct list waiting;		/* clients, FIFO */
+	int n_idle, n_active, n_login, n_waiting;
+	int pool_size;
+	int min_pool_size;
+
+	struct param_set params;	/* from the first server that logged in */
+	bool params_valid;
+	int64_t last_login_fail_ms;
+	char last_login_error[256];
+	char last_login_sqlstate[6];
+	uint64_t generation;		/* bumped by reload when the node changes */
+	bool node_removed;
+};
+
+struct listener {
+	struct evconnlistener *lev;
+	char desc[128];
+};
+
+struct runtime {
+	struct event_base *base;
+	struct config *cfg;
+	const char *config_path;
+	struct auth_file *auth;
+	struct classify_knowledge *knowledge;
+	SSL_CTX *client_tls;
+	SSL_CTX *server_tls;
+
+	struct list clients;
+	int n_clients;
+	struct list pools;
+	struct list graveyard_clients;
+	struct list graveyard_servers;
+	struct event *reaper;
+	struct event *janitor;
+	struct event *sig_hup, *sig_term, *sig_int, *sig_pipe;
+
+	struct listener listeners[16];
+	int n_listeners;
+	uint64_t next_client_id;
+	uint64_t next_server_id;
+	bool shutting_down;
+};
+
+extern struct runtime rt;
+
+/* server_main.c */
+int64_t now_ms(void);
+int server_main(const char *config_path, struct config *cfg);
+void reaper_schedule(void);
+
+/* frontend.c: client login */
+void frontend_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen);
+void frontend_on_read(struct client *c);
+void client_welcome(struct client *c, const struct param_set *params);
+void client_close(struct client *c, const char *reason);
+void client_fail(struct client *c, const char *severity, const char *sqlstate,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void client_free(struct client *c);
+
+/* backend.c: server connections */
+void param_set_update(struct param_set *ps, const char *name, const char *value);
+struct server *server_launch(struct pool *pool);
+void server_close(struct server *s, const char *reason);
+void server_free(struct server *s);
+
+/* pool.c */
+struct pool *pool_find_or_create(const struct config *cfg, int node_index,
+				 const char *user, const char *database);
+void pool_acquire(struct pool *pool, struct client *c);
+void pool_release(struct server *s);
+void pool_server_login_done(struct server *s);
+void pool_server_login_failed(struct pool *pool, const char *sqlstate, const char *msg);
+void pool_server_gone(struct server *s);
+void pool_client_gone(struct client *c);
+void pool_janitor(int64_t now);
+void pool_apply_config(const struct config *cfg);
+int pool_total(const struct pool *pool);
+
+/* session.c: the relay */
+void session_client_input(struct client *c);
+void session_server_input(struct server *s);
+void session_server_assigned(struct client *c, struct server *s);
+void session_client_gone(struct client *c);
+void session_refuse(struct client *c, const char *sqlstate, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void session_client_drained(struct client *c);
+void session_server_drained(struct server *s);
+void session_server_gone(struct server *s, const char *reason);
+void session_janitor(int64_t now);
+
+/* cancel.c */
+void cancel_forward(int32_t pid, int32_t key);
+
+#endif

@@ -1,0 +1,356 @@
+/*
+ * Server connection pools, one per (node, user, database).
+ *
+ * Idle servers are reused LIFO so the most recently used backend (warm
+ * caches, warm prepared plans) serves next; clients that find no idle
+ * server wait FIFO.  A pool never holds more than pool_size connections
+ * (idle + active + logging in).  The janitor enforces the timeouts:
+ * query_wait_timeout for waiting clients, server_idle_timeout,
+ * server_lifetime, server_connect_timeout, and keeps min_pool_size.
+ *
+ * This module decides which server a client gets; it never reads or
+ * writes protocol bytes (session.c and backend.c do).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "log.h"
+#include "pgsteer.h"
+
+static void pool_launch_for_waiters(struct pool *pool, int64_t now);
+
+/* ---------------- Public functions ---------------- */
+
+int pool_total(const struct pool *pool)
+{
+	return pool->n_idle + pool->n_active + pool->n_login;
+}
+
+/* Resolve the server-side credentials of a pool from cluster config and auth_file. */
+static void pool_set_credentials(struct pool *pool, const struct config *cfg,
+				 const struct config_cluster *cl)
+{
+	const struct auth_entry *e;
+
+	snprintf(pool->server_user, sizeof(pool->server_user), "%s",
+		 cl->server_user && *cl->server_user ? cl->server_user : pool->user);
+	snprintf(pool->server_database, sizeof(pool->server_database), "%s",
+		 cl->server_database && *cl->server_database ? cl->server_database : pool->database);
+	pool->server_password[0] = '\0';
+	if (cl->server_password && *cl->server_password) {
+		snprintf(pool->server_password, sizeof(pool->server_password), "%s", cl->server_password);
+	} else if (rt.auth && (e = auth_file_find(rt.auth, pool->server_user)) != NULL) {
+		snprintf(pool->server_password, sizeof(pool->server_password), "%s", e->secret);
+	}
+	pool->pool_size = cl->pool_size > 0 ? cl->pool_size : cfg->default_pool_size;
+	pool->min_pool_size = cfg->min_pool_size < pool->pool_size ? cfg->min_pool_size : pool->pool_size;
+}
+
+struct pool *pool_find_or_create(const struct config *cfg, int node_index,
+				 const char *user, const char *database)
+{
+	const struct config_node *node = &cfg->nodes[node_index];
+	const struct config_cluster *cl = &cfg->clusters[node->cluster_index];
+	struct list *it;
+	struct pool *pool;
+
+	list_for_each(it, &rt.pools) {
+		pool = container_of(it, struct pool, head);
+		if (strcmp(pool->node_name, node->name) == 0 && strcmp(pool->user, user) == 0 &&
+		    strcmp(pool->database, database) == 0 && !pool->node_removed)
+			return pool;
+	}
+	pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return NULL;
+	snprintf(pool->node_name, sizeof(pool->node_name), "%s", node->name);
+	snprintf(pool->cluster_name, sizeof(pool->cluster_name), "%s", cl->name);
+	snprintf(pool->host, sizeof(pool->host), "%s", node->host);
+	pool->port = node->port;
+	snprintf(pool->user, sizeof(pool->user), "%s", user);
+	snprintf(pool->database, sizeof(pool->database), "%s", database);
+	pool_set_credentials(pool, cfg, cl);
+	list_init(&pool->idle);
+	list_init(&pool->active);
+	list_init(&pool->login);
+	list_init(&pool->waiting);
+	list_push_tail(&rt.pools, &pool->head);
+	log_debug("pool %s/%s@%s created (size %d)", pool->node_name, pool->user, pool->database,
+		  pool->pool_size);
+	return pool;
+}
+
+/*
+ * Give C a server: an idle one now, or queue C and open a connection if the
+ * pool has room.  May call session_server_assigned() before returning.
+ */
+void pool_acquire(struct pool *pool, struct client *c)
+{
+	struct list *first = list_first(&pool->idle);
+
+	if (first && list_empty(&pool->waiting)) {
+		struct server *s = container_of(first, struct server, head);
+		list_del(&s->head);
+		pool->n_idle--;
+		list_push_tail(&pool->active, &s->head);
+		pool->n_active++;
+		s->state = SV_ACTIVE;
+		s->state_since_ms = now_ms();
+		session_server_assigned(c, s);
+		return;
+	}
+	list_push_tail(&pool->waiting, &c->wait_link);
+	pool->n_waiting++;
+	pool_launch_for_waiters(pool, now_ms());
+}
+
+/*
+ * S is clean (no transaction, nothing owed): hand it to the next waiting
+ * client or park it idle.
+ */
+void pool_release(struct server *s)
+{
+	struct pool *pool = s->pool;
+	int64_t now = now_ms();
+	struct list *first;
+
+	Assert(s->expect_rfq == 0 && !s->batch_open && s->pkt_remain == 0);
+	s->client = NULL;
+	s->last_used_ms = now;
+	if (s->close_when_idle || pool->node_removed ||
+	    (rt.cfg->server_lifetime_ms > 0 && now - s->created_ms > rt.cfg->server_lifetime_ms)) {
+		server_close(s, s->close_when_idle ? "configuration changed" : "server_lifetime reached");
+		pool_launch_for_waiters(pool, now);
+		return;
+	}
+	list_del(&s->head);
+	if (s->state == SV_ACTIVE || s->state == SV_RESETTING)
+		pool->n_active--;
+	else if (s->state == SV_LOGIN)
+		pool->n_login--;
+	else if (s->state == SV_IDLE)
+		pool->n_idle--;
+
+	first = list_first(&pool->waiting);
+	if (first) {
+		struct client *c = container_of(first, struct client, wait_link);
+		list_del(&c->wait_link);
+		pool->n_waiting--;
+		list_push_tail(&pool->active, &s->head);
+		pool->n_active++;
+		s->state = SV_ACTIVE;
+		s->state_since_ms = now;
+		session_server_assigned(c, s);
+		return;
+	}
+	list_push_head(&pool->idle, &s->head);	/* LIFO */
+	pool->n_idle++;
+	s->state = SV_IDLE;
+	s->state_since_ms = now;
+}
+
+/* First ReadyForQuery from a new connection. */
+void pool_server_login_done(struct server *s)
+{
+	struct pool *pool = s->pool;
+
+	if (!pool->params_valid) {
+		pool->params = s->params;
+		pool->params_valid = true;
+	}
+	pool->last_login_fail_ms = 0;
+	pool->last_login_error[0] = '\0';
+	pool_release(s);
+}
+
+/*
+ * A connection attempt failed.  If nothing in the pool can serve the
+ * waiting clients, they get the server's error (e.g. 3D000, 28P01).
+ */
+void pool_server_login_failed(struct pool *pool, const char *sqlstate, const char *msg)
+{
+	pool->last_login_fail_ms = now_ms();
+	snprintf(pool->last_login_error, sizeof(pool->last_login_error), "%s", msg);
+	snprintf(pool->last_login_sqlstate, sizeof(pool->last_login_sqlstate), "%s", sqlstate);
+	if (pool->n_idle + pool->n_active > 0)
+		return;
+	while (!list_empty(&pool->waiting)) {
+		struct client *c = container_of(list_first(&pool->waiting), struct client, wait_link);
+		list_del(&c->wait_link);
+		pool->n_waiting--;
+		client_fail(c, "FATAL", sqlstate, "%s", msg);
+	}
+}
+
+/* Unlink a closing server from the pool's lists. */
+void pool_server_gone(struct server *s)
+{
+	struct pool *pool = s->pool;
+
+	switch (s->state) {
+	case SV_CONNECTING:
+	case SV_TLS_REQUEST:
+	case SV_TLS_HANDSHAKE:
+	case SV_LOGIN:
+		pool->n_login--;
+		break;
+	case SV_IDLE:
+		pool->n_idle--;
+		break;
+	case SV_ACTIVE:
+	case SV_RESETTING:
+		pool->n_active--;
+		break;
+	case SV_CLOSED:
+		return;
+	}
+	list_del(&s->head);
+}
+
+/* A client leaves: drop it from the wait queue. */
+void pool_client_gone(struct client *c)
+{
+	if (c->pool && !list_empty(&c->wait_link)) {
+		list_del(&c->wait_link);
+		c->pool->n_waiting--;
+	}
+}
+
+/* Periodic timeouts and pool upkeep. */
+void pool_janitor(int64_t now)
+{
+	const struct config *cfg = rt.cfg;
+	struct list *it, *tmp, *it2, *tmp2;
+
+	list_for_each_safe(it, tmp, &rt.pools) {
+		struct pool *pool = container_of(it, struct pool, head);
+
+		/* clients waiting too long for a server */
+		if (cfg->query_wait_timeout_ms > 0) {
+			list_for_each_safe(it2, tmp2, &pool->waiting) {
+				struct client *c = container_of(it2, struct client, wait_link);
+				if (now - c->state_since_ms < cfg->query_wait_timeout_ms)
+					break;	/* FIFO: the rest waited less */
+				list_del(&c->wait_link);
+				pool->n_waiting--;
+				if (c->state == CL_LOGIN_WAIT || (pool->last_login_error[0] &&
+								   pool->n_idle + pool->n_active == 0))
+					client_fail(c, "FATAL", "08006",
+						    "query_wait_timeout: no server connection to node %s within %lld ms%s%s",
+						    pool->node_name, (long long)cfg->query_wait_timeout_ms,
+						    pool->last_login_error[0] ? "; last error: " : "",
+						    pool->last_login_error);
+				else
+					session_refuse(c, "57014",
+						       "query_wait_timeout: no server connection available in pool "
+						       "%s/%s@%s within %lld ms", pool->node_name, pool->user,
+						       pool->database, (long long)cfg->query_wait_timeout_ms);
+			}
+		}
+		/* connections stuck in connect/login */
+		list_for_each_safe(it2, tmp2, &pool->login) {
+			struct server *s = container_of(it2, struct server, head);
+			if (now - s->created_ms > cfg->server_connect_timeout_ms) {
+				server_close(s, "server_connect_timeout");
+				pool_server_login_failed(pool, "08006", "server_connect_timeout: node did not answer");
+			}
+		}
+		/* idle servers: oldest are at the tail (LIFO reuse keeps hot ones at the head) */
+		list_for_each_safe(it2, tmp2, &pool->idle) {
+			struct server *s = container_of(it2, struct server, head);
+			bool too_old = cfg->server_lifetime_ms > 0 && now - s->created_ms > cfg->server_lifetime_ms;
+			bool too_idle = cfg->server_idle_timeout_ms > 0 &&
+					now - s->last_used_ms > cfg->server_idle_timeout_ms &&
+					pool_total(pool) > pool->min_pool_size;
+			if (too_old || too_idle || s->close_when_idle || pool->node_removed)
+				server_close(s, too_old ? "server_lifetime reached" :
+					     too_idle ? "server_idle_timeout reached" : "configuration changed");
+		}
+		pool_launch_for_waiters(pool, now);
+		while (!pool->node_removed && pool_total(pool) < pool->min_pool_size &&
+		       (pool->last_login_fail_ms == 0 ||
+			now - pool->last_login_fail_ms > cfg->server_login_retry_ms)) {
+			if (!server_launch(pool))
+				break;
+		}
+		/* forget empty pools of removed nodes */
+		if (pool->node_removed && pool_total(pool) == 0 && pool->n_waiting == 0) {
+			bool referenced = false;
+			struct list *ci;
+			list_for_each(ci, &rt.clients) {
+				if (container_of(ci, struct client, head)->pool == pool) {
+					referenced = true;
+					break;
+				}
+			}
+			if (!referenced) {
+				list_del(&pool->head);
+				free(pool);
+			}
+		}
+	}
+}
+
+/* After a reload: new sizes and credentials; servers of changed nodes retire. */
+void pool_apply_config(const struct config *cfg)
+{
+	struct list *it, *it2;
+
+	list_for_each(it, &rt.pools) {
+		struct pool *pool = container_of(it, struct pool, head);
+		int idx = -1;
+		for (int i = 0; i < cfg->n_nodes; i++)
+			if (strcmp(cfg->nodes[i].name, pool->node_name) == 0)
+				idx = i;
+		if (idx < 0) {
+			pool->node_removed = true;
+			continue;
+		}
+		const struct config_node *node = &cfg->nodes[idx];
+		const struct config_cluster *cl = &cfg->clusters[node->cluster_index];
+		bool moved = strcmp(node->host, pool->host) != 0 || node->port != pool->port;
+		char old_user[NAME_LEN], old_db[NAME_LEN], old_pw[256];
+		memcpy(old_user, pool->server_user, sizeof(old_user));
+		memcpy(old_db, pool->server_database, sizeof(old_db));
+		memcpy(old_pw, pool->server_password, sizeof(old_pw));
+		pool_set_credentials(pool, cfg, cl);
+		snprintf(pool->host, sizeof(pool->host), "%s", node->host);
+		pool->port = node->port;
+		snprintf(pool->cluster_name, sizeof(pool->cluster_name), "%s", cl->name);
+		if (moved || strcmp(old_user, pool->server_user) != 0 ||
+		    strcmp(old_db, pool->server_database) != 0 || strcmp(old_pw, pool->server_password) != 0) {
+			pool->params_valid = false;
+			list_for_each(it2, &pool->idle)
+				container_of(it2, struct server, head)->close_when_idle = true;
+			list_for_each(it2, &pool->active)
+				container_of(it2, struct server, head)->close_when_idle = true;
+			list_for_each(it2, &pool->login)
+				container_of(it2, struct server, head)->close_when_idle = true;
+		}
+	}
+}
+
+/* ---------------- Internal functions ---------------- */
+
+/* Open connections while clients wait and the pool has room. */
+static void pool_launch_for_waiters(struct pool *pool, int64_t now)
+{
+	if (pool->node_removed)
+		return;
+	/* after a failed login, retry at most every server_login_retry */
+	if (pool->last_login_fail_ms && now - pool->last_login_fail_ms < rt.cfg->server_login_retry_ms &&
+	    pool->n_login > 0)
+		return;
+	if (pool->last_login_fail_ms && now - pool->last_login_fail_ms < rt.cfg->server_login_retry_ms &&
+	    pool->n_idle + pool->n_active == 0 && pool->n_waiting > 0 && pool->n_login == 0) {
+		/* one probe at a time while the node is failing */
+		server_launch(pool);
+		return;
+	}
+	while (pool->n_waiting > pool->n_login && pool_total(pool) < pool->pool_size) {
+		if (!server_launch(pool))
+			break;
+	}
+}

@@ -1,0 +1,327 @@
+/*
+ * Protocol framing and message builders.  Every builder computes the
+ * message length first and appends header and body with evbuffer_add, so a
+ * message is never half-written.  Parsers never read past the length they
+ * are given.  This file must stay free of sockets and connection state.
+ */
+#include <string.h>
+
+#include "proto.h"
+
+/* Types a client may send once logged in (PostgreSQL 15 frontend messages). */
+static const char frontend_types[] = "BCdcfDEHFPpQSX";
+
+bool proto_peek_header(struct evbuffer *buf, size_t offset, uint8_t *type, uint32_t *len)
+{
+	uint8_t hdr[PROTO_HEADER_LEN];
+	struct evbuffer_ptr ptr;
+
+	if (evbuffer_get_length(buf) < offset + PROTO_HEADER_LEN)
+		return false;
+	if (offset == 0) {
+		if (evbuffer_copyout(buf, hdr, sizeof(hdr)) != (ev_ssize_t)sizeof(hdr))
+			return false;
+	} else {
+		if (evbuffer_ptr_set(buf, &ptr, offset, EVBUFFER_PTR_SET) < 0)
+			return false;
+		if (evbuffer_copyout_from(buf, &ptr, hdr, sizeof(hdr)) != (ev_ssize_t)sizeof(hdr))
+			return false;
+	}
+	*type = hdr[0];
+	*len = proto_get_u32(hdr + 1);
+	return true;
+}
+
+bool proto_is_frontend_type(uint8_t type)
+{
+	return type != 0 && strchr(frontend_types, type) != NULL;
+}
+
+const char *proto_parse_startup(char *body, size_t len, struct startup_packet *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (len < 4)
+		return "startup packet too short";
+	out->code = proto_get_u32((const uint8_t *)body);
+	if (out->code == PROTO_CANCEL_CODE) {
+		if (len != 12)
+			return "invalid cancel request length";
+		out->cancel_pid = (int32_t)proto_get_u32((const uint8_t *)body + 4);
+		out->cancel_key = (int32_t)proto_get_u32((const uint8_t *)body + 8);
+		return NULL;
+	}
+	if (out->code == PROTO_SSL_CODE || out->code == PROTO_GSSENC_CODE)
+		return len == 4 ? NULL : "invalid encryption request length";
+	if ((out->code >> 16) != 3)
+		return "unsupported frontend protocol";
+
+	/* name\0value\0 ... \0 */
+	size_t pos = 4;
+	if (len == 4 || body[len - 1] != '\0')
+		return "invalid startup packet layout: expected terminator as last byte";
+	while (pos < len - 1) {
+		const char *name = body + pos;
+		size_t nlen = strnlen(name, len - pos);
+		if (pos + nlen >= len - 1)
+			return "invalid startup packet layout: missing value";
+		const char *value = name + nlen + 1;
+		size_t vlen = strnlen(value, len - pos - nlen - 1);
+		if (pos + nlen + 1 + vlen >= len)
+			return "invalid startup packet layout: unterminated value";
+		if (out->n_params >= (int)(sizeof(out->names) / sizeof(out->names[0])))
+			return "too many startup parameters";
+		out->names[out->n_params] = name;
+		out->values[out->n_params] = value;
+		out->n_params++;
+		pos += nlen + 1 + vlen + 1;
+	}
+	if (pos != len - 1)
+		return "invalid startup packet layout";
+	return NULL;
+}
+
+/* Copy a field into a fixed buffer, truncating. */
+static void copy_field(char *dst, size_t dstlen, const uint8_t *src, size_t srclen)
+{
+	size_t n = srclen < dstlen - 1 ? srclen : dstlen - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+void proto_parse_error(const uint8_t *body, size_t len, struct error_fields *out)
+{
+	size_t pos = 0;
+
+	memset(out, 0, sizeof(*out));
+	while (pos < len && body[pos] != 0) {
+		uint8_t code = body[pos++];
+		const uint8_t *val = body + pos;
+		const uint8_t *end = memchr(val, 0, len - pos);
+		size_t vlen = end ? (size_t)(end - val) : len - pos;
+		switch (code) {
+		case 'S':
+			copy_field(out->severity, sizeof(out->severity), val, vlen);
+			break;
+		case 'C':
+			copy_field(out->sqlstate, sizeof(out->sqlstate), val, vlen);
+			break;
+		case 'M':
+			copy_field(out->message, sizeof(out->message), val, vlen);
+			break;
+		default:
+			break;
+		}
+		pos += vlen + 1;
+	}
+}
+
+/* Append the 5-byte header for a message with BODY_LEN bytes of body. */
+static void add_header(struct evbuffer *buf, uint8_t type, size_t body_len)
+{
+	uint8_t hdr[PROTO_HEADER_LEN];
+	hdr[0] = type;
+	proto_put_u32(hdr + 1, (uint32_t)(body_len + 4));
+	evbuffer_add(buf, hdr, sizeof(hdr));
+}
+
+static void add_u32(struct evbuffer *buf, uint32_t v)
+{
+	uint8_t b[4];
+	proto_put_u32(b, v);
+	evbuffer_add(buf, b, 4);
+}
+
+static void add_u16(struct evbuffer *buf, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+	evbuffer_add(buf, b, 2);
+}
+
+static void add_cstr(struct evbuffer *buf, const char *s)
+{
+	evbuffer_add(buf, s, strlen(s) + 1);
+}
+
+/* Error and notice bodies share the field layout. */
+static void add_fields(struct evbuffer *buf, uint8_t type, const char *severity,
+		       const char *sqlstate, const char *message, const char *hint)
+{
+	size_t body = 0;
+	body += 2 + strlen(severity);		/* S */
+	body += 2 + strlen(severity);		/* V */
+	body += 2 + strlen(sqlstate);		/* C */
+	body += 2 + strlen(message);		/* M */
+	if (hint)
+		body += 2 + strlen(hint);	/* H */
+	body += 1;				/* terminator */
+	add_header(buf, type, body);
+	evbuffer_add(buf, "S", 1);
+	add_cstr(buf, severity);
+	evbuffer_add(buf, "V", 1);
+	add_cstr(buf, severity);
+	evbuffer_add(buf, "C", 1);
+	add_cstr(buf, sqlstate);
+	evbuffer_add(buf, "M", 1);
+	add_cstr(buf, message);
+	if (hint) {
+		evbuffer_add(buf, "H", 1);
+		add_cstr(buf, hint);
+	}
+	evbuffer_add(buf, "", 1);
+}
+
+void proto_add_error(struct evbuffer *buf, const char *severity, const char *sqlstate,
+		     const char *message, const char *hint)
+{
+	add_fields(buf, 'E', severity, sqlstate, message, hint);
+}
+
+void proto_add_notice(struct evbuffer *buf, const char *message)
+{
+	add_fields(buf, 'N', "NOTICE", "00000", message, NULL);
+}
+
+void proto_add_auth(struct evbuffer *buf, uint32_t code, const void *data, size_t len)
+{
+	add_header(buf, 'R', 4 + len);
+	add_u32(buf, code);
+	if (len)
+		evbuffer_add(buf, data, len);
+}
+
+void proto_add_param_status(struct evbuffer *buf, const char *name, const char *value)
+{
+	add_header(buf, 'S', strlen(name) + 1 + strlen(value) + 1);
+	add_cstr(buf, name);
+	add_cstr(buf, value);
+}
+
+void proto_add_backend_key(struct evbuffer *buf, int32_t pid, int32_t key)
+{
+	add_header(buf, 'K', 8);
+	add_u32(buf, (uint32_t)pid);
+	add_u32(buf, (uint32_t)key);
+}
+
+void proto_add_ready(struct evbuffer *buf, char status)
+{
+	add_header(buf, 'Z', 1);
+	evbuffer_add(buf, &status, 1);
+}
+
+void proto_add_query(struct evbuffer *buf, const char *sql)
+{
+	add_header(buf, 'Q', strlen(sql) + 1);
+	add_cstr(buf, sql);
+}
+
+void proto_add_password(struct evbuffer *buf, const char *password)
+{
+	add_header(buf, 'p', strlen(password) + 1);
+	add_cstr(buf, password);
+}
+
+void proto_add_sasl_initial(struct evbuffer *buf, const char *mech, const char *data, size_t len)
+{
+	add_header(buf, 'p', strlen(mech) + 1 + 4 + len);
+	add_cstr(buf, mech);
+	add_u32(buf, (uint32_t)len);
+	evbuffer_add(buf, data, len);
+}
+
+void proto_add_sasl_response(struct evbuffer *buf, const char *data, size_t len)
+{
+	add_header(buf, 'p', len);
+	evbuffer_add(buf, data, len);
+}
+
+void proto_add_cancel(struct evbuffer *buf, int32_t pid, int32_t key)
+{
+	add_u32(buf, 16);
+	add_u32(buf, PROTO_CANCEL_CODE);
+	add_u32(buf, (uint32_t)pid);
+	add_u32(buf, (uint32_t)key);
+}
+
+void proto_add_ssl_request(struct evbuffer *buf)
+{
+	add_u32(buf, 8);
+	add_u32(buf, PROTO_SSL_CODE);
+}
+
+void proto_add_terminate(struct evbuffer *buf)
+{
+	add_header(buf, 'X', 0);
+}
+
+void proto_add_startup(struct evbuffer *buf, const char *const *names, const char *const *values)
+{
+	size_t len = 4 + 4 + 1;
+	for (int i = 0; names[i]; i++)
+		len += strlen(names[i]) + 1 + strlen(values[i]) + 1;
+	add_u32(buf, (uint32_t)len);
+	add_u32(buf, PROTO_V3);
+	for (int i = 0; names[i]; i++) {
+		add_cstr(buf, names[i]);
+		add_cstr(buf, values[i]);
+	}
+	evbuffer_add(buf, "", 1);
+}
+
+void proto_add_row_description(struct evbuffer *buf, int ncols, const char *const *names,
+			       const uint32_t *type_oids)
+{
+	size_t len = 2;
+	for (int i = 0; i < ncols; i++)
+		len += strlen(names[i]) + 1 + 18;
+	add_header(buf, 'T', len);
+	add_u16(buf, (uint16_t)ncols);
+	for (int i = 0; i < ncols; i++) {
+		uint32_t oid = type_oids ? type_oids[i] : 25;	/* text */
+		int16_t typlen = -1;
+		if (oid == 20)
+			typlen = 8;
+		else if (oid == 23)
+			typlen = 4;
+		else if (oid == 16)
+			typlen = 1;
+		else if (oid == 701)
+			typlen = 8;
+		add_cstr(buf, names[i]);
+		add_u32(buf, 0);			/* table oid */
+		add_u16(buf, 0);			/* column attnum */
+		add_u32(buf, oid);
+		add_u16(buf, (uint16_t)typlen);
+		add_u32(buf, 0xFFFFFFFFu);		/* typmod -1 */
+		add_u16(buf, 0);			/* text format */
+	}
+}
+
+void proto_add_data_row(struct evbuffer *buf, int ncols, const char *const *values)
+{
+	size_t len = 2;
+	for (int i = 0; i < ncols; i++)
+		len += 4 + (values[i] ? strlen(values[i]) : 0);
+	add_header(buf, 'D', len);
+	add_u16(buf, (uint16_t)ncols);
+	for (int i = 0; i < ncols; i++) {
+		if (!values[i]) {
+			add_u32(buf, 0xFFFFFFFFu);
+			continue;
+		}
+		size_t vl = strlen(values[i]);
+		add_u32(buf, (uint32_t)vl);
+		evbuffer_add(buf, values[i], vl);
+	}
+}
+
+void proto_add_command_complete(struct evbuffer *buf, const char *tag)
+{
+	add_header(buf, 'C', strlen(tag) + 1);
+	add_cstr(buf, tag);
+}
+
+void proto_add_empty_query(struct evbuffer *buf)
+{
+	add_header(buf, 'I', 0);
+}

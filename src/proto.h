@@ -1,0 +1,106 @@
+/*
+ * PostgreSQL v3 wire protocol: message framing constants, builders that
+ * append messages to an evbuffer, and parsers for the few messages pgsteer
+ * must look into.  No sockets, no state: pure functions over buffers.
+ */
+#ifndef PGSTEER_PROTO_H
+#define PGSTEER_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/buffer.h>
+
+#define PROTO_V3 196608			/* 3.0 */
+#define PROTO_CANCEL_CODE 80877102
+#define PROTO_SSL_CODE 80877103
+#define PROTO_GSSENC_CODE 80877104
+#define PROTO_HEADER_LEN 5		/* type byte + int32 length */
+
+/* Authentication request codes. */
+#define AUTH_REQ_OK 0
+#define AUTH_REQ_PASSWORD 3
+#define AUTH_REQ_MD5 5
+#define AUTH_REQ_SASL 10
+#define AUTH_REQ_SASL_CONT 11
+#define AUTH_REQ_SASL_FIN 12
+
+/* A parsed startup packet (points into caller-owned memory). */
+struct startup_packet {
+	uint32_t code;			/* protocol version or special request code */
+	int n_params;
+	const char *names[64];
+	const char *values[64];
+	/* CancelRequest */
+	int32_t cancel_pid;
+	int32_t cancel_key;
+};
+
+/* Fields of an ErrorResponse/NoticeResponse we care about. */
+struct error_fields {
+	char severity[16];
+	char sqlstate[6];
+	char message[256];
+};
+
+static inline uint32_t proto_get_u32(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+	       ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static inline void proto_put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+/*
+ * Peek the header of the message at OFFSET in BUF.  Returns false when
+ * fewer than 5 bytes are available there.  *len is the protocol length
+ * (includes itself, excludes the type byte).
+ */
+bool proto_peek_header(struct evbuffer *buf, size_t offset, uint8_t *type, uint32_t *len);
+
+/* Is TYPE a message a client may send after startup? */
+bool proto_is_frontend_type(uint8_t type);
+
+/*
+ * Parse a startup packet body (after the length word; LEN bytes, the last
+ * must be NUL for parameter packets).  Returns NULL on success or a static
+ * error message.  Values point into BODY.
+ */
+const char *proto_parse_startup(char *body, size_t len, struct startup_packet *out);
+
+/* Parse an ErrorResponse/NoticeResponse body. */
+void proto_parse_error(const uint8_t *body, size_t len, struct error_fields *out);
+
+/* ---- builders (append to BUF) ---- */
+void proto_add_error(struct evbuffer *buf, const char *severity, const char *sqlstate,
+		     const char *message, const char *hint);
+void proto_add_notice(struct evbuffer *buf, const char *message);
+void proto_add_auth(struct evbuffer *buf, uint32_t code, const void *data, size_t len);
+void proto_add_param_status(struct evbuffer *buf, const char *name, const char *value);
+void proto_add_backend_key(struct evbuffer *buf, int32_t pid, int32_t key);
+void proto_add_ready(struct evbuffer *buf, char status);
+void proto_add_query(struct evbuffer *buf, const char *sql);
+void proto_add_password(struct evbuffer *buf, const char *password);
+void proto_add_sasl_initial(struct evbuffer *buf, const char *mech, const char *data, size_t len);
+void proto_add_sasl_response(struct evbuffer *buf, const char *data, size_t len);
+void proto_add_cancel(struct evbuffer *buf, int32_t pid, int32_t key);
+void proto_add_ssl_request(struct evbuffer *buf);
+void proto_add_terminate(struct evbuffer *buf);
+/* StartupMessage with NULL-terminated name/value arrays. */
+void proto_add_startup(struct evbuffer *buf, const char *const *names, const char *const *values);
+
+/* Simple result sets (admin console, SHOW pgsteer.*). */
+void proto_add_row_description(struct evbuffer *buf, int ncols, const char *const *names,
+			       const uint32_t *type_oids);
+void proto_add_data_row(struct evbuffer *buf, int ncols, const char *const *values);
+void proto_add_command_complete(struct evbuffer *buf, const char *tag);
+void proto_add_empty_query(struct evbuffer *buf);
+
+#endif

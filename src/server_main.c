@@ -1,0 +1,401 @@
+/*
+ * The daemon's runtime: event base, listeners, signals, reload, the
+ * janitor tick and the reaper that frees closed connections at the end of
+ * an event loop iteration.  Owns struct runtime rt; other modules read the
+ * current config through rt.cfg and never keep pointers into an old one
+ * across a reload.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/listener.h>
+
+#include "auth.h"
+#include "classify.h"
+#include "log.h"
+#include "pgsteer.h"
+#include "tls.h"
+
+#define JANITOR_INTERVAL_MS 100
+
+struct runtime rt;
+
+static void janitor_cb(evutil_socket_t fd, short what, void *arg);
+static void reaper_cb(evutil_socket_t fd, short what, void *arg);
+static void signal_cb(evutil_socket_t sig, short what, void *arg);
+static int open_listeners(const struct config *cfg);
+static void close_listeners(void);
+static void reload(void);
+
+/* ---------------- Public functions ---------------- */
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void reaper_schedule(void)
+{
+	if (rt.reaper)
+		event_active(rt.reaper, EV_TIMEOUT, 0);
+}
+
+/*
+ * Load the side files of CFG (auth_file, TLS, classifier knowledge) into
+ * fresh objects; on success they replace the running ones.
+ */
+static int load_side_files(const struct config *cfg, struct auth_file **auth, SSL_CTX **ctls,
+			   SSL_CTX **stls, struct classify_knowledge **know)
+{
+	char err[512];
+
+	*auth = NULL;
+	*ctls = *stls = NULL;
+	*know = NULL;
+	if (cfg->auth_file && *cfg->auth_file) {
+		*auth = auth_file_load(cfg->auth_file, err, sizeof(err));
+		if (!*auth) {
+			log_error("%s", err);
+			goto fail;
+		}
+	} else if (cfg->auth_type != AUTH_TRUST) {
+		log_error("%s: auth_type %s needs auth_file", cfg->path, config_auth_type_name(cfg->auth_type));
+		goto fail;
+	}
+	*ctls = tls_client_side_ctx(cfg, err, sizeof(err));
+	if (!*ctls && err[0]) {
+		log_error("%s", err);
+		goto fail;
+	}
+	*stls = tls_server_side_ctx(cfg, err, sizeof(err));
+	if (!*stls && err[0]) {
+		log_error("%s", err);
+		goto fail;
+	}
+	*know = classify_knowledge_new();
+	if (!*know) {
+		log_error("out of memory");
+		goto fail;
+	}
+	if (classify_knowledge_set_patterns(*know, cfg->read_functions, cfg->write_functions,
+					    cfg->primary_patterns, cfg->replica_patterns,
+					    err, sizeof(err)) < 0) {
+		log_error("%s: %s", cfg->path, err);
+		goto fail;
+	}
+	return 0;
+fail:
+	if (*auth)
+		auth_file_free(*auth);
+	if (*ctls)
+		SSL_CTX_free(*ctls);
+	if (*stls)
+		SSL_CTX_free(*stls);
+	if (*know)
+		classify_knowledge_free(*know);
+	return -1;
+}
+
+/* Run the proxy until shutdown.  Takes ownership of CFG. */
+int server_main(const char *config_path, struct config *cfg)
+{
+	int rc = 0;
+
+	memset(&rt, 0, sizeof(rt));
+	rt.config_path = config_path;
+	rt.cfg = cfg;
+	list_init(&rt.clients);
+	list_init(&rt.pools);
+	list_init(&rt.graveyard_clients);
+	list_init(&rt.graveyard_servers);
+	log_min_level = (enum log_level)cfg->log_level;
+	if (log_open(cfg->log_file) < 0) {
+		fprintf(stderr, "cannot open log_file %s: %s\n", cfg->log_file, strerror(errno));
+		return 1;
+	}
+	if (load_side_files(cfg, &rt.auth, &rt.client_tls, &rt.server_tls, &rt.knowledge) < 0)
+		return 1;
+
+	rt.base = event_base_new();
+	if (!rt.base) {
+		log_error("cannot create event base");
+		return 1;
+	}
+	if (open_listeners(cfg) < 0) {
+		rc = 1;
+		goto out;
+	}
+	rt.reaper = event_new(rt.base, -1, 0, reaper_cb, NULL);
+	rt.janitor = event_new(rt.base, -1, EV_PERSIST, janitor_cb, NULL);
+	struct timeval tv = { 0, JANITOR_INTERVAL_MS * 1000 };
+	event_add(rt.janitor, &tv);
+	rt.sig_hup = evsignal_new(rt.base, SIGHUP, signal_cb, NULL);
+	rt.sig_term = evsignal_new(rt.base, SIGTERM, signal_cb, NULL);
+	rt.sig_int = evsignal_new(rt.base, SIGINT, signal_cb, NULL);
+	event_add(rt.sig_hup, NULL);
+	event_add(rt.sig_term, NULL);
+	event_add(rt.sig_int, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (cfg->pidfile && *cfg->pidfile) {
+		FILE *fp = fopen(cfg->pidfile, "w");
+		if (fp) {
+			fprintf(fp, "%d\n", (int)getpid());
+			fclose(fp);
+		} else {
+			log_warning("cannot write pidfile %s: %s", cfg->pidfile, strerror(errno));
+		}
+	}
+	log_info("pgsteer %s started, pool_mode %s, %d node(s)", PGSTEER_VERSION_STR,
+		 config_pool_mode_name(cfg->pool_mode), cfg->n_nodes);
+
+	event_base_dispatch(rt.base);
+
+	log_info("shutting down");
+out:
+	close_listeners();
+	/* close everything and free it */
+	{
+		struct list *it, *tmp, *it2, *tmp2;
+		list_for_each_safe(it, tmp, &rt.clients)
+			client_close(container_of(it, struct client, head), "shutdown");
+		list_for_each_safe(it, tmp, &rt.pools) {
+			struct pool *pool = container_of(it, struct pool, head);
+			struct list *lists[] = { &pool->idle, &pool->active, &pool->login };
+			for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+				list_for_each_safe(it2, tmp2, lists[i])
+					server_close(container_of(it2, struct server, head), "shutdown");
+		}
+		reaper_cb(-1, 0, NULL);
+		list_for_each_safe(it, tmp, &rt.pools) {
+			list_del(it);
+			free(container_of(it, struct pool, head));
+		}
+	}
+	if (rt.reaper)
+		event_free(rt.reaper);
+	if (rt.janitor)
+		event_free(rt.janitor);
+	if (rt.sig_hup)
+		event_free(rt.sig_hup);
+	if (rt.sig_term)
+		event_free(rt.sig_term);
+	if (rt.sig_int)
+		event_free(rt.sig_int);
+	event_base_free(rt.base);
+	if (rt.auth)
+		auth_file_free(rt.auth);
+	if (rt.client_tls)
+		SSL_CTX_free(rt.client_tls);
+	if (rt.server_tls)
+		SSL_CTX_free(rt.server_tls);
+	if (rt.knowledge)
+		classify_knowledge_free(rt.knowledge);
+	if (cfg->pidfile && *cfg->pidfile)
+		unlink(cfg->pidfile);
+	config_free(rt.cfg);
+	log_close();
+	return rc;
+}
+
+/* ---------------- Internal functions ---------------- */
+
+static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
+		      int socklen, void *arg)
+{
+	UNUSED(lev);
+	UNUSED(arg);
+	frontend_accept(fd, sa, socklen);
+}
+
+static void accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	int err = EVUTIL_SOCKET_ERROR();
+	UNUSED(lev);
+	UNUSED(arg);
+	log_warning("accept failed: %s", evutil_socket_error_to_string(err));
+}
+
+static int add_listener(struct sockaddr *sa, int sl, const char *desc)
+{
+	struct listener *l;
+	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
+
+	if (rt.n_listeners >= (int)ARRAY_SIZE(rt.listeners)) {
+		log_error("too many listen addresses");
+		return -1;
+	}
+	l = &rt.listeners[rt.n_listeners];
+	if (sa->sa_family == AF_INET6)
+		flags |= LEV_OPT_BIND_IPV6ONLY;
+	l->lev = evconnlistener_new_bind(rt.base, accept_cb, NULL, flags, rt.cfg->listen_backlog, sa, sl);
+	if (!l->lev) {
+		log_error("cannot listen on %s: %s", desc, strerror(errno));
+		return -1;
+	}
+	evconnlistener_set_error_cb(l->lev, accept_error_cb);
+	snprintf(l->desc, sizeof(l->desc), "%s", desc);
+	rt.n_listeners++;
+	log_info("listening on %s", desc);
+	return 0;
+}
+
+static int open_listeners(const struct config *cfg)
+{
+	char desc[300];
+
+	for (int i = 0; cfg->listen_addr && cfg->listen_addr[i]; i++) {
+		const char *addr = cfg->listen_addr[i];
+		if (strcmp(addr, "*") == 0) {
+			struct sockaddr_in in4;
+			struct sockaddr_in6 in6;
+			memset(&in4, 0, sizeof(in4));
+			in4.sin_family = AF_INET;
+			in4.sin_port = htons((uint16_t)cfg->listen_port);
+			memset(&in6, 0, sizeof(in6));
+			in6.sin6_family = AF_INET6;
+			in6.sin6_port = htons((uint16_t)cfg->listen_port);
+			snprintf(desc, sizeof(desc), "0.0.0.0:%d", cfg->listen_port);
+			if (add_listener((struct sockaddr *)&in4, sizeof(in4), desc) < 0)
+				return -1;
+			snprintf(desc, sizeof(desc), "[::]:%d", cfg->listen_port);
+			if (add_listener((struct sockaddr *)&in6, sizeof(in6), desc) < 0)
+				log_warning("IPv6 listener not available");
+			continue;
+		}
+		struct sockaddr_storage ss;
+		int sl = sizeof(ss);
+		snprintf(desc, sizeof(desc), strchr(addr, ':') ? "[%s]:%d" : "%s:%d", addr, cfg->listen_port);
+		if (evutil_parse_sockaddr_port(desc, (struct sockaddr *)&ss, &sl) < 0) {
+			log_error("%s: listen_addr: cannot parse address \"%s\"", cfg->path, addr);
+			return -1;
+		}
+		if (add_listener((struct sockaddr *)&ss, sl, desc) < 0)
+			return -1;
+	}
+	if (cfg->unix_socket_dir && *cfg->unix_socket_dir) {
+		struct sockaddr_un sun;
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/.s.PGSQL.%d", cfg->unix_socket_dir,
+			 cfg->listen_port);
+		unlink(sun.sun_path);
+		if (add_listener((struct sockaddr *)&sun, sizeof(sun), sun.sun_path) < 0)
+			return -1;
+		chmod(sun.sun_path, (mode_t)cfg->unix_socket_mode);
+	}
+	if (rt.n_listeners == 0) {
+		log_error("%s: nothing to listen on", cfg->path);
+		return -1;
+	}
+	return 0;
+}
+
+static void close_listeners(void)
+{
+	for (int i = 0; i < rt.n_listeners; i++) {
+		if (rt.listeners[i].desc[0] == '/')
+			unlink(rt.listeners[i].desc);
+		evconnlistener_free(rt.listeners[i].lev);
+	}
+	rt.n_listeners = 0;
+}
+
+static void janitor_cb(evutil_socket_t fd, short what, void *arg)
+{
+	int64_t now = now_ms();
+
+	UNUSED(fd);
+	UNUSED(what);
+	UNUSED(arg);
+	session_janitor(now);
+	pool_janitor(now);
+}
+
+/* Free what was closed during this loop iteration. */
+static void reaper_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct list *it, *tmp;
+
+	UNUSED(fd);
+	UNUSED(what);
+	UNUSED(arg);
+	list_for_each_safe(it, tmp, &rt.graveyard_clients) {
+		list_del(it);
+		client_free(container_of(it, struct client, head));
+	}
+	list_for_each_safe(it, tmp, &rt.graveyard_servers) {
+		list_del(it);
+		server_free(container_of(it, struct server, head));
+	}
+}
+
+static void signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	UNUSED(what);
+	UNUSED(arg);
+	switch (sig) {
+	case SIGHUP:
+		log_info("SIGHUP: reloading %s", rt.config_path);
+		log_reopen();
+		reload();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		rt.shutting_down = true;
+		event_base_loopbreak(rt.base);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Re-read the config file; a bad file leaves the running config in place. */
+static void reload(void)
+{
+	char err[1024];
+	struct config *ncfg = config_load(rt.config_path, err, sizeof(err));
+	struct auth_file *auth;
+	SSL_CTX *ctls, *stls;
+	struct classify_knowledge *know;
+
+	if (!ncfg) {
+		log_error("reload failed, keeping the running configuration: %s", err);
+		return;
+	}
+	if (load_side_files(ncfg, &auth, &ctls, &stls, &know) < 0) {
+		log_error("reload failed, keeping the running configuration");
+		config_free(ncfg);
+		return;
+	}
+	if (ncfg->listen_port != rt.cfg->listen_port)
+		log_warning("listen_port changed: takes effect after a restart");
+	if (rt.auth)
+		auth_file_free(rt.auth);
+	if (rt.client_tls)
+		SSL_CTX_free(rt.client_tls);
+	if (rt.server_tls)
+		SSL_CTX_free(rt.server_tls);
+	if (rt.knowledge)
+		classify_knowledge_free(rt.knowledge);
+	rt.auth = auth;
+	rt.client_tls = ctls;
+	rt.server_tls = stls;
+	rt.knowledge = know;
+	/* listeners keep the old port; keep the old path for messages */
+	config_free(rt.cfg);
+	rt.cfg = ncfg;
+	log_min_level = (enum log_level)ncfg->log_level;
+	pool_apply_config(ncfg);
+	log_info("configuration reloaded from %s", rt.config_path);
+}

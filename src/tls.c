@@ -1,0 +1,108 @@
+/*
+ * TLS context construction.  Owns nothing at runtime: the caller keeps the
+ * SSL_CTX and frees it (reload builds new ones before freeing the old).
+ * Minimum protocol TLS 1.2, as PostgreSQL's default ssl_min_protocol_version.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "tls.h"
+
+const char *tls_last_error(void)
+{
+	static char buf[256];
+	unsigned long e = ERR_get_error();
+	if (!e)
+		return "unknown TLS error";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
+}
+
+/* Context for accepting client connections (we are the TLS server). */
+SSL_CTX *tls_client_side_ctx(const struct config *cfg, char *errbuf, size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	errbuf[0] = '\0';
+	if (cfg->client_tls_sslmode == TLS_DISABLE)
+		return NULL;
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (!ctx) {
+		snprintf(errbuf, errlen, "SSL_CTX_new: %s", tls_last_error());
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	if (cfg->client_tls_ciphers && *cfg->client_tls_ciphers &&
+	    SSL_CTX_set_cipher_list(ctx, cfg->client_tls_ciphers) != 1) {
+		snprintf(errbuf, errlen, "client_tls_ciphers: %s", tls_last_error());
+		goto fail;
+	}
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->client_tls_cert_file) != 1) {
+		snprintf(errbuf, errlen, "client_tls_cert_file %s: %s",
+			 cfg->client_tls_cert_file, tls_last_error());
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->client_tls_key_file, SSL_FILETYPE_PEM) != 1) {
+		snprintf(errbuf, errlen, "client_tls_key_file %s: %s",
+			 cfg->client_tls_key_file, tls_last_error());
+		goto fail;
+	}
+	if (SSL_CTX_check_private_key(ctx) != 1) {
+		snprintf(errbuf, errlen, "client TLS key does not match certificate: %s",
+			 tls_last_error());
+		goto fail;
+	}
+	if (cfg->client_tls_ca_file && *cfg->client_tls_ca_file &&
+	    SSL_CTX_load_verify_locations(ctx, cfg->client_tls_ca_file, NULL) != 1) {
+		snprintf(errbuf, errlen, "client_tls_ca_file %s: %s",
+			 cfg->client_tls_ca_file, tls_last_error());
+		goto fail;
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* Context for connecting to PostgreSQL (we are the TLS client). */
+SSL_CTX *tls_server_side_ctx(const struct config *cfg, char *errbuf, size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	errbuf[0] = '\0';
+	if (cfg->server_tls_sslmode == TLS_DISABLE)
+		return NULL;
+	ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx) {
+		snprintf(errbuf, errlen, "SSL_CTX_new: %s", tls_last_error());
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+	/* Like libpq's prefer/require: encrypt, do not verify unless a CA is given. */
+	if (cfg->server_tls_ca_file && *cfg->server_tls_ca_file) {
+		if (SSL_CTX_load_verify_locations(ctx, cfg->server_tls_ca_file, NULL) != 1) {
+			snprintf(errbuf, errlen, "server_tls_ca_file %s: %s",
+				 cfg->server_tls_ca_file, tls_last_error());
+			goto fail;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	}
+	if (cfg->server_tls_cert_file && *cfg->server_tls_cert_file) {
+		if (SSL_CTX_use_certificate_chain_file(ctx, cfg->server_tls_cert_file) != 1 ||
+		    SSL_CTX_use_PrivateKey_file(ctx, cfg->server_tls_key_file, SSL_FILETYPE_PEM) != 1) {
+			snprintf(errbuf, errlen, "server TLS client certificate: %s", tls_last_error());
+			goto fail;
+		}
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}

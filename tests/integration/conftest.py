@@ -1,0 +1,144 @@
+"""Fixtures for pgsteer's integration tests.
+
+- cluster (session): a real primary + 2 streaming replicas, started once by
+  contrib/pgcluster.sh in a temp dir on free loopback ports, destroyed at the
+  end even on failure (finalizer + atexit).
+- pgsteer (function): a factory; pgsteer(**opts) writes a config (primary
+  first) and starts `pgsteer -c FILE` in the foreground, waits for its port,
+  stops it with SIGTERM/SIGKILL afterwards. Its log is attached to the
+  report of a failing test. PGSTEER_DIRECT=1 hands out the primary instead.
+- primary: a direct autocommit superuser connection to the primary.
+"""
+import atexit
+import os
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+
+import helpers
+from helpers import DIRECT, PGCLUSTER
+
+
+class Cluster:
+    def __init__(self, base_dir, port):
+        self.base_dir = base_dir
+        self.dir = os.path.join(base_dir, "pg")
+        self.port = port
+        self.replica_ports = [port + 1, port + 2]
+        self._destroyed = False
+
+    def start(self):
+        r = subprocess.run([PGCLUSTER, "start", self.dir, str(self.port)],
+                           capture_output=True, text=True, timeout=300)
+        if r.returncode != 0:
+            raise RuntimeError("pgcluster.sh start failed (%d):\n%s%s"
+                               % (r.returncode, r.stdout, r.stderr))
+
+    def destroy(self):
+        if self._destroyed:
+            return
+        self._destroyed = True
+        subprocess.run([PGCLUSTER, "destroy", self.dir], capture_output=True, timeout=180)
+        shutil.rmtree(self.base_dir, ignore_errors=True)
+
+    def connect(self, port=None, **kw):
+        return helpers.connect(port or self.port, **kw)
+
+    def log(self, node="primary"):
+        try:
+            with open(os.path.join(self.dir, node + ".log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+
+@pytest.fixture(scope="session")
+def cluster(request):
+    last_err = None
+    for _ in range(3):  # a port may be taken between the check and the bind
+        base_dir = tempfile.mkdtemp(prefix="pgsteer-it-")
+        os.chmod(base_dir, 0o755)  # the postgres user must reach DIR inside it
+        c = Cluster(base_dir, helpers.free_port_range(3))
+        atexit.register(c.destroy)
+        try:
+            c.start()
+            break
+        except Exception as e:
+            last_err = e
+            c.destroy()
+    else:
+        raise last_err
+    request.addfinalizer(c.destroy)
+    return c
+
+
+@pytest.fixture
+def primary(cluster):
+    conn = cluster.connect()
+    yield conn
+    conn.close()
+
+
+def _factory(cluster, workdir, started):
+    def start(nodes=None, extra=None, **opts):
+        n = len(started)
+        port = helpers.free_port()
+        sections = helpers.pgsteer_sections(cluster, port, nodes=nodes, extra=extra, **opts)
+        cfg = workdir / ("pgsteer%d.ini" % n)
+        cfg.write_text(helpers.render_ini(sections))
+        log = str(workdir / ("pgsteer%d.log" % n))
+        if DIRECT:
+            p = helpers.Pgsteer(str(cfg), log, cluster.port, direct=True)
+        else:
+            p = helpers.Pgsteer(str(cfg), log, port)
+        started.append(p)
+        return p.start()
+    return start
+
+
+@pytest.fixture
+def pgsteer(cluster, tmp_path):
+    """Factory: pgsteer(nodes=None, extra=None, **pgsteer_section_keys) -> Pgsteer,
+    stopped after the test."""
+    started = []
+    yield _factory(cluster, tmp_path, started)
+    for p in started:
+        p.stop()
+
+
+@pytest.fixture(scope="module")
+def pgsteer_module(cluster, tmp_path_factory):
+    """The same factory, for instances shared by a module's tests."""
+    started = []
+    yield _factory(cluster, tmp_path_factory.mktemp("pgsteer"), started)
+    for p in started:
+        p.stop()
+
+
+@pytest.fixture
+def proxy(pgsteer):
+    """A pgsteer with the default config (transaction pooling, trust)."""
+    return pgsteer()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed:
+        for i, p in enumerate(helpers.Pgsteer.live):
+            text = p.log()
+            if len(text) > 20000:
+                text = "...\n" + text[-20000:]
+            rep.sections.append(("pgsteer log #%d (%s)" % (i, p.log_path), text))
+
+
+def pytest_collection_modifyitems(config, items):
+    if not DIRECT:
+        return
+    skip = pytest.mark.skip(reason="needs the pgsteer binary (PGSTEER_DIRECT=1)")
+    for item in items:
+        if "proxy_only" in item.keywords:
+            item.add_marker(skip)

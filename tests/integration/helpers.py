@@ -1,0 +1,206 @@
+"""Helpers for pgsteer's integration tests: free loopback ports, polling with
+deadlines, the config generator (dict -> ini text), the pgsteer process
+wrapper, and psycopg connection shortcuts. No fixtures here (see conftest.py).
+"""
+import os
+import random
+import signal
+import socket
+import subprocess
+import time
+
+import psycopg
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+PGCLUSTER = os.path.join(REPO, "contrib", "pgcluster.sh")
+PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+PGSTEER_BIN = os.environ.get("PGSTEER_BIN") or os.path.join(REPO, "build", "src", "pgsteer")
+# PGSTEER_DIRECT=1: the "pgsteer" fixture hands out the primary itself, so the
+# tests that do not depend on proxy behaviour can be checked against PostgreSQL.
+DIRECT = os.environ.get("PGSTEER_DIRECT", "") not in ("", "0")
+SUPERUSER = "postgres"
+
+
+def port_is_free(port):
+    """True if nothing listens on 127.0.0.1:port and we could bind it."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        s.bind(("127.0.0.1", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def free_port():
+    """One free loopback port, chosen by the kernel."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def free_port_range(count, low=20000, high=50000, tries=200):
+    """A base port such that base..base+count-1 are all free."""
+    for _ in range(tries):
+        base = random.randrange(low, high - count)
+        if all(port_is_free(base + i) for i in range(count)):
+            return base
+    raise RuntimeError("no free range of %d loopback ports" % count)
+
+
+def wait_for(cond, timeout, what, interval=0.05):
+    """Poll cond() until it returns a true value; fail with 'what' after timeout s."""
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while time.monotonic() < deadline:
+        try:
+            v = cond()
+            if v:
+                return v
+        except Exception as e:  # the condition may fail until it holds
+            last_exc = e
+        time.sleep(interval)
+    raise AssertionError("timed out after %.1fs waiting for %s%s" % (
+        timeout, what, " (last error: %r)" % last_exc if last_exc else ""))
+
+
+def port_accepts(port, host="127.0.0.1"):
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def render_ini(sections):
+    """dict of section -> dict of key -> value  ->  ini text.
+
+    Values: str/int as is, bool as on/off, None drops the key. Section and
+    key order is kept, so a test can predict line numbers.
+    """
+    out = []
+    for name, keys in sections.items():
+        if out:
+            out.append("")
+        out.append("[%s]" % name)
+        for k, v in (keys or {}).items():
+            if v is None:
+                continue
+            if isinstance(v, bool):
+                v = "on" if v else "off"
+            out.append("%s = %s" % (k, v) if v != "" else "%s =" % k)
+    return "\n".join(out) + "\n"
+
+
+def pgsteer_sections(cluster, listen_port, nodes=None, extra=None, **opts):
+    """The standard config: primary first (until the monitor lands pgsteer
+    sends everything to the first node), then the two replicas."""
+    main = {
+        "listen_addr": "127.0.0.1",
+        "listen_port": listen_port,
+        "auth_type": "trust",
+        "pool_mode": "transaction",
+        "default_pool_size": 10,
+        "max_client_conn": 1000,
+        "admin_users": "admin",
+    }
+    main.update(opts)
+    sections = {"pgsteer": main, "stats": {"listen": ""}, "cluster.main": {}}
+    if nodes is None:
+        nodes = [cluster.port, cluster.port + 1, cluster.port + 2]
+    for i, port in enumerate(nodes, 1):
+        sections["node.main%d" % i] = {"cluster": "main", "host": "127.0.0.1", "port": port}
+    for name, keys in (extra or {}).items():
+        sections.setdefault(name, {}).update(keys)
+    return sections
+
+
+def connect(port, user=SUPERUSER, dbname="postgres", host="127.0.0.1", autocommit=True, **kw):
+    """A psycopg connection. prepare_threshold=None: psycopg must not create
+    named prepared statements (transaction pooling does not keep them yet)."""
+    kw.setdefault("connect_timeout", 10)
+    kw.setdefault("prepare_threshold", None)
+    return psycopg.connect(host=host, port=port, user=user, dbname=dbname,
+                           autocommit=autocommit, **kw)
+
+
+def scalar(conn, sql, params=None):
+    return conn.execute(sql, params).fetchone()[0]
+
+
+class Pgsteer:
+    """A pgsteer process started in the foreground with a generated config;
+    stderr/stdout go to log_path. In DIRECT mode no process runs and port is
+    the primary's."""
+
+    def __init__(self, config_path, log_path, port, direct=False):
+        self.config_path = config_path
+        self.log_path = log_path
+        self.port = port
+        self.direct = direct
+        self.proc = None
+
+    # every running instance, so a failing test's report can show their logs
+    live = []
+
+    def start(self, timeout=15):
+        if self.direct:
+            return self
+        if not os.access(PGSTEER_BIN, os.X_OK):
+            raise AssertionError("pgsteer binary not found at %s (set PGSTEER_BIN)" % PGSTEER_BIN)
+        logf = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen([PGSTEER_BIN, "-c", self.config_path],
+                                         stdin=subprocess.DEVNULL, stdout=logf,
+                                         stderr=subprocess.STDOUT)
+        finally:
+            logf.close()
+        Pgsteer.live.append(self)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("pgsteer exited with %s during startup:\n%s"
+                                     % (self.proc.returncode, self.log()))
+            if port_accepts(self.port):
+                return self
+            time.sleep(0.02)
+        self.stop()
+        raise AssertionError("pgsteer did not accept connections on %d within %ss:\n%s"
+                             % (self.port, timeout, self.log()))
+
+    def stop(self, timeout=10):
+        """SIGTERM, then SIGKILL after the deadline. Returns the exit code."""
+        p, self.proc = self.proc, None
+        if self in Pgsteer.live:
+            Pgsteer.live.remove(self)
+        if p is None:
+            return None
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(5)
+        return p.returncode
+
+    def running(self):
+        return self.direct or (self.proc is not None and self.proc.poll() is None)
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def dsn(self, user=SUPERUSER, dbname="postgres", **kw):
+        parts = {"host": "127.0.0.1", "port": self.port, "user": user, "dbname": dbname}
+        parts.update(kw)
+        return " ".join("%s=%s" % (k, v) for k, v in parts.items())
+
+    def connect(self, **kw):
+        return connect(self.port, **kw)

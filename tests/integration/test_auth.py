@@ -1,0 +1,205 @@
+"""Client authentication through pgsteer: trust, md5 and scram-sha-256
+against an auth_file in userlist.txt format (plain passwords and a SCRAM
+secret), right and wrong passwords (FATAL 28P01), server-side md5/SCRAM
+authentication with the password from the auth_file, and client TLS with a
+self-signed certificate generated here."""
+import os
+import socket
+import ssl
+import struct
+import subprocess
+
+import psycopg
+import pytest
+
+import pgwire
+from helpers import DIRECT, scalar, wait_for
+
+# role -> (password, how the *server* authenticates it over TCP)
+ROLES = {
+    "it_trust": (None, "trust"),
+    "it_md5": ("md5-secret", "trust"),
+    "it_scram": ("scram-secret", "trust"),
+    "it_srv_md5": ("srv-md5-secret", "md5"),
+    "it_srv_scram": ("srv-scram-secret", "scram-sha-256"),
+}
+HBA_MARK = "# pgsteer integration test_auth"
+
+
+@pytest.fixture(scope="module")
+def roles(cluster):
+    """Create the roles; make the server demand md5/SCRAM for the it_srv_*
+    roles (other roles keep trust). Undone at module end."""
+    hba_path = os.path.join(cluster.dir, "primary", "pg_hba.conf")
+    with cluster.connect() as c:
+        for role, (pw, method) in ROLES.items():
+            c.execute("DROP ROLE IF EXISTS %s" % role)
+            c.execute("SET password_encryption = '%s'"
+                      % ("md5" if method == "md5" else "scram-sha-256"))
+            if pw is None:
+                c.execute("CREATE ROLE %s LOGIN" % role)
+            else:
+                c.execute("CREATE ROLE %s LOGIN PASSWORD '%s'" % (role, pw))
+        with open(hba_path) as f:
+            original = f.read()
+        extra = "".join("host all %s 127.0.0.1/32 %s %s\n" % (r, m, HBA_MARK)
+                        for r, (pw, m) in ROLES.items() if m != "trust")
+        with open(hba_path, "w") as f:
+            f.write(extra + original)
+        c.execute("SELECT pg_reload_conf()")
+
+        def server_wants_password():
+            try:
+                s, _ = pgwire.login(cluster.port, "it_srv_scram")
+                s.close()
+                return False
+            except pgwire.ProtocolError:
+                return True
+        wait_for(server_wants_password, 10, "pg_hba.conf reload")
+    yield ROLES
+    with open(hba_path, "w") as f:
+        f.write(original)
+    with cluster.connect() as c:
+        c.execute("SELECT pg_reload_conf()")
+
+
+def write_userlist(path, entries):
+    path.write_text("".join('"%s" "%s"\n' % (u, p) for u, p in entries.items()))
+    return str(path)
+
+
+def plain_userlist(tmp_path):
+    return write_userlist(tmp_path / "userlist.txt",
+                          {r: pw for r, (pw, _) in ROLES.items() if pw is not None})
+
+
+def test_trust(cluster, pgsteer, roles):
+    p = pgsteer(auth_type="trust")
+    with p.connect(user="it_trust") as conn:
+        assert conn.execute("SELECT current_user, inet_server_port()").fetchone() == \
+            ("it_trust", cluster.port)
+
+
+def auth_cases():
+    for method in ("md5", "scram-sha-256"):
+        for server in ("trust", "password"):
+            role = {("md5", "trust"): "it_md5", ("scram-sha-256", "trust"): "it_scram",
+                    ("md5", "password"): "it_srv_md5",
+                    ("scram-sha-256", "password"): "it_srv_scram"}[(method, server)]
+            marks = [pytest.mark.proxy_only] if server == "trust" else []
+            yield pytest.param(method, role, marks=marks, id="%s-server_%s" % (method, server))
+
+
+@pytest.mark.parametrize("method,role", list(auth_cases()))
+def test_password_auth(cluster, pgsteer, roles, tmp_path, method, role):
+    password = ROLES[role][0]
+    p = pgsteer(auth_type=method, auth_file=plain_userlist(tmp_path))
+    # right password
+    with p.connect(user=role, password=password) as conn:
+        assert conn.execute("SELECT current_user, inet_server_port()").fetchone() == \
+            (role, cluster.port)
+    # wrong password: psycopg sees a failed connection...
+    with pytest.raises(psycopg.OperationalError) as ei:
+        p.connect(user=role, password=password + "-wrong")
+    assert "password authentication failed" in str(ei.value)
+    # ...and on the wire it is FATAL 28P01
+    with pytest.raises(pgwire.ServerError) as ei:
+        pgwire.login(p.port, role, password=password + "-wrong")
+    assert ei.value.sqlstate == "28P01"
+    assert ei.value.fields.get("S") == "FATAL"
+    # the right password still works through the raw client too
+    s, key = pgwire.login(p.port, role, password=password)
+    try:
+        rows, err = pgwire.simple_query(s, "SELECT current_user")
+        assert err is None and rows == [[role]]
+    finally:
+        s.close()
+
+
+@pytest.mark.proxy_only
+def test_unknown_user_fails_with_28P01(pgsteer, roles, tmp_path):
+    p = pgsteer(auth_type="scram-sha-256", auth_file=plain_userlist(tmp_path))
+    with pytest.raises(pgwire.ServerError) as ei:
+        pgwire.login(p.port, "it_not_in_userlist", password="whatever")
+    assert ei.value.sqlstate == "28P01"
+
+
+@pytest.mark.proxy_only
+def test_scram_secret_in_auth_file(cluster, pgsteer, roles, tmp_path):
+    """userlist.txt may hold the SCRAM secret instead of the password."""
+    with cluster.connect() as c:
+        secret = scalar(c, "SELECT rolpassword FROM pg_authid WHERE rolname = 'it_scram'")
+    assert secret.startswith("SCRAM-SHA-256$")
+    path = write_userlist(tmp_path / "userlist-scram.txt", {"it_scram": secret})
+    p = pgsteer(auth_type="scram-sha-256", auth_file=path)
+    with p.connect(user="it_scram", password="scram-secret") as conn:
+        assert scalar(conn, "SELECT current_user") == "it_scram"
+    with pytest.raises(pgwire.ServerError) as ei:
+        pgwire.login(p.port, "it_scram", password="nope")
+    assert ei.value.sqlstate == "28P01"
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "server.crt", d / "server.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-subj", "/CN=localhost", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    os.chmod(key, 0o600)
+    return str(cert), str(key)
+
+
+@pytest.mark.proxy_only
+def test_client_tls(cluster, pgsteer, certs):
+    cert, key = certs
+    p = pgsteer(client_tls_cert_file=cert, client_tls_key_file=key, client_tls_sslmode="prefer")
+    with p.connect(sslmode="require") as conn:
+        assert conn.pgconn.ssl_in_use
+        assert scalar(conn, "SELECT inet_server_port()") == cluster.port
+        # a bigger result crosses several TLS records
+        assert scalar(conn, "SELECT length(string_agg(md5(i::text), '')) FROM generate_series(1, 20000) i") == 640000
+    with p.connect(sslmode="disable") as conn:
+        assert not conn.pgconn.ssl_in_use
+        assert scalar(conn, "SELECT 1") == 1
+
+
+@pytest.mark.proxy_only
+def test_client_tls_required_refuses_plaintext(pgsteer, certs):
+    cert, key = certs
+    p = pgsteer(client_tls_cert_file=cert, client_tls_key_file=key, client_tls_sslmode="require")
+    with p.connect(sslmode="require") as conn:
+        assert conn.pgconn.ssl_in_use
+    with pytest.raises(psycopg.OperationalError):
+        p.connect(sslmode="disable")
+
+
+@pytest.mark.proxy_only
+def test_tls_garbage_after_sslrequest(pgsteer, certs):
+    cert, key = certs
+    p = pgsteer(client_tls_cert_file=cert, client_tls_key_file=key, client_tls_sslmode="prefer")
+    with p.connect() as good:
+        s = pgwire.open_socket(p.port, timeout=10)
+        try:
+            s.sendall(struct.pack("!II", 8, pgwire.SSL_REQUEST))
+            assert pgwire.recv_exact(s, 1) == b"S"
+            s.sendall(os.urandom(300))  # not a TLS ClientHello
+            s.settimeout(10)
+            try:
+                while s.recv(4096):
+                    pass  # a TLS alert may come first; then the close
+            except (ConnectionResetError, socket.timeout) as e:
+                assert not isinstance(e, socket.timeout), "connection left open"
+        finally:
+            s.close()
+        # a real TLS handshake on a raw socket still works afterwards
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        s = pgwire.open_socket(p.port, timeout=10)
+        s.sendall(struct.pack("!II", 8, pgwire.SSL_REQUEST))
+        assert pgwire.recv_exact(s, 1) == b"S"
+        with ctx.wrap_socket(s, server_hostname="localhost") as ts:
+            assert ts.version().startswith("TLS")
+        assert scalar(good, "SELECT 1") == 1

@@ -1,0 +1,230 @@
+"""Protocol coverage through pgsteer with real clients: simple and
+multi-statement queries, extended protocol and pipelining, errors inside
+transactions, COPY both ways, NOTICE and LISTEN/NOTIFY passthrough, cancel,
+and psql (\\d, \\copy, errors in a transaction, Ctrl-C cancel).
+Each test checks which real server answered (inet_server_port())."""
+import os
+import signal
+import subprocess
+import threading
+import time
+import uuid
+
+import psycopg
+import pytest
+from psycopg import errors
+
+from helpers import SUPERUSER, scalar, wait_for
+
+PSQL = "/usr/bin/psql"
+
+
+def table_name(prefix="t"):
+    return "%s_%s" % (prefix, uuid.uuid4().hex[:10])
+
+
+def test_simple_query_reaches_primary(cluster, proxy):
+    with proxy.connect() as conn:
+        # psycopg sends a query without parameters as a simple Query message
+        cur = conn.cursor()
+        cur.execute("SELECT inet_server_port(), pg_is_in_recovery()")
+        assert cur.fetchone() == (cluster.port, False)
+
+
+def test_multi_statement_simple_query(proxy):
+    with proxy.connect() as conn:
+        cur = conn.execute("SELECT 1; SELECT 2, 'two'; SELECT inet_server_port()")
+        results = [cur.fetchall()]
+        while cur.nextset():
+            results.append(cur.fetchall())
+        assert results[0] == [(1,)]
+        assert results[1] == [(2, "two")]
+        assert len(results) == 3
+
+
+def test_extended_protocol_params(cluster, proxy):
+    with proxy.connect() as conn:
+        for i in range(20):  # more than psycopg's default prepare threshold
+            row = conn.execute("SELECT %s::int + 1, %s::text, inet_server_port()",
+                               (i, "x" * i), prepare=False).fetchone()
+            assert row == (i + 1, "x" * i, cluster.port)
+        # binary parameters and results
+        cur = conn.cursor(binary=True)
+        cur.execute("SELECT %b::bytea, %s::numeric", (b"\x00\x01\xff", 12.5), prepare=False)
+        assert cur.fetchone() == (b"\x00\x01\xff", 12.5)
+
+
+def test_pipeline_many_statements_before_sync(cluster, proxy, primary):
+    t = table_name("pipe")
+    primary.execute("CREATE TABLE %s (i int)" % t)
+    try:
+        with proxy.connect() as conn:
+            with conn.pipeline() as p:
+                curs = []
+                for i in range(100):
+                    conn.execute("INSERT INTO %s VALUES (%%s)" % t, (i,), prepare=False)
+                    curs.append(conn.execute("SELECT %s::int * 2", (i,), prepare=False))
+                p.sync()
+                assert [c.fetchone()[0] for c in curs] == [i * 2 for i in range(100)]
+            assert scalar(conn, "SELECT count(*) FROM %s" % t) == 100
+            # an error mid-pipeline aborts the rest up to Sync; the connection survives
+            with pytest.raises(errors.DivisionByZero):
+                with conn.pipeline():
+                    conn.execute("SELECT %s::int", (1,), prepare=False)
+                    conn.execute("SELECT 1 / %s::int", (0,), prepare=False)
+                    conn.execute("SELECT %s::int", (3,), prepare=False)
+            assert scalar(conn, "SELECT inet_server_port()") == cluster.port
+    finally:
+        primary.execute("DROP TABLE %s" % t)
+
+
+def test_error_in_transaction_then_rollback(cluster, proxy):
+    with proxy.connect(autocommit=False) as conn:
+        with pytest.raises(errors.DivisionByZero):
+            conn.execute("SELECT 1 / 0")
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR
+        with pytest.raises(errors.InFailedSqlTransaction):
+            conn.execute("SELECT 1")
+        conn.rollback()
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert scalar(conn, "SELECT inet_server_port()") == cluster.port
+        conn.commit()
+    with proxy.connect() as conn:  # explicit BEGIN/ROLLBACK text, autocommit
+        conn.execute("BEGIN")
+        with pytest.raises(errors.UndefinedTable):
+            conn.execute("SELECT * FROM no_such_table_here")
+        conn.execute("ROLLBACK")
+        assert scalar(conn, "SELECT 42") == 42
+
+
+def test_copy_in_and_out(proxy, primary):
+    t = table_name("copy")
+    primary.execute("CREATE TABLE %s (id int, name text)" % t)
+    try:
+        with proxy.connect() as conn:
+            cur = conn.cursor()
+            with cur.copy("COPY %s (id, name) FROM STDIN" % t) as copy:
+                for i in range(1000):
+                    copy.write_row((i, "name %d" % i))
+            assert scalar(conn, "SELECT count(*) FROM %s" % t) == 1000
+            with cur.copy("COPY (SELECT id, name FROM %s ORDER BY id) TO STDOUT" % t) as copy:
+                rows = list(copy.rows())
+            assert len(rows) == 1000
+            assert rows[7] == ("7", "name 7")
+            # a failing COPY IN (bad data) leaves the connection usable
+            with pytest.raises(errors.InvalidTextRepresentation):
+                with cur.copy("COPY %s (id, name) FROM STDIN" % t) as copy:
+                    copy.write(b"not-a-number\tx\n")
+            assert scalar(conn, "SELECT count(*) FROM %s" % t) == 1000
+    finally:
+        primary.execute("DROP TABLE %s" % t)
+
+
+def test_notice_passthrough(proxy):
+    with proxy.connect() as conn:
+        notices = []
+        conn.add_notice_handler(lambda d: notices.append((d.severity_nonlocalized, d.message_primary)))
+        conn.execute("DO $$ BEGIN RAISE NOTICE 'hello from %', 'plpgsql'; END $$")
+        assert ("NOTICE", "hello from plpgsql") in notices
+
+
+def test_listen_notify_session_mode(pgsteer):
+    p = pgsteer(pool_mode="session")
+    with p.connect() as listener, p.connect() as sender:
+        got = []
+        listener.add_notify_handler(lambda n: got.append((n.channel, n.payload)))
+        listener.execute("LISTEN pgsteer_chan")
+        sender.execute("NOTIFY pgsteer_chan, 'payload 1'")
+        sender.execute("SELECT pg_notify('pgsteer_chan', 'payload 2')")
+        # notifications arrive with the next round trip of the listener
+        wait_for(lambda: listener.execute("SELECT 1") and len(got) >= 2, 10, "2 notifications")
+        assert got == [("pgsteer_chan", "payload 1"), ("pgsteer_chan", "payload 2")]
+
+
+def _wait_query_active(primary, marker):
+    sql = ("SELECT pid FROM pg_stat_activity WHERE state = 'active' "
+           "AND query LIKE %s AND pid <> pg_backend_pid()")
+    return wait_for(lambda: primary.execute(sql, ("%" + marker + "%",)).fetchone(),
+                    10, "query %r to be running" % marker)[0]
+
+
+def test_cancel_long_query(proxy, primary):
+    with proxy.connect() as conn, proxy.connect() as other:
+        marker = "cancel_" + uuid.uuid4().hex[:8]
+        outcome = {}
+
+        def run():
+            t0 = time.monotonic()
+            try:
+                conn.execute("SELECT pg_sleep(10) /* %s */" % marker)
+                outcome["result"] = "finished"
+            except Exception as e:
+                outcome["result"] = e
+            outcome["elapsed"] = time.monotonic() - t0
+
+        th = threading.Thread(target=run)
+        th.start()
+        _wait_query_active(primary, marker)
+        conn.cancel()
+        th.join(15)
+        assert not th.is_alive()
+        assert isinstance(outcome["result"], errors.QueryCanceled), outcome
+        assert outcome["result"].sqlstate == "57014"
+        assert outcome["elapsed"] < 5
+        assert scalar(conn, "SELECT 1") == 1  # the cancelled session still works
+        assert scalar(other, "SELECT 2") == 2  # and the cancel hit nobody else
+
+
+def _psql(proxy, *args, input=None, timeout=60):
+    env = dict(os.environ, PGCONNECT_TIMEOUT="10")
+    return subprocess.run([PSQL, "-X", proxy.dsn(), *args], input=input,
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_psql_describe_and_copy(cluster, proxy, primary, tmp_path):
+    t = table_name("psql")
+    primary.execute("CREATE TABLE %s (id int PRIMARY KEY, v text)" % t)
+    try:
+        src = tmp_path / "in.tsv"
+        src.write_text("".join("%d\tv%d\n" % (i, i) for i in range(50)))
+        out = tmp_path / "out.tsv"
+        r = _psql(proxy, "-v", "ON_ERROR_STOP=1",
+                  "-c", r"\d",
+                  "-c", r"\d %s" % t,
+                  "-c", r"\copy %s from '%s'" % (t, src),
+                  "-c", r"\copy (select * from %s order by id) to '%s'" % (t, out),
+                  "-c", "SELECT inet_server_port()")
+        assert r.returncode == 0, r.stderr
+        assert t in r.stdout
+        assert "COPY 50" in r.stdout
+        assert str(cluster.port) in r.stdout
+        assert out.read_text() == src.read_text()
+    finally:
+        primary.execute("DROP TABLE %s" % t)
+
+
+def test_psql_script_with_error_in_transaction(proxy):
+    script = "BEGIN;\nSELECT 1/0;\nSELECT 'after error';\nROLLBACK;\nSELECT 'still' || ' alive';\n"
+    r = _psql(proxy, "-f", "-", input=script)
+    assert r.returncode == 0, r.stderr
+    assert "division by zero" in r.stderr
+    assert "current transaction is aborted" in r.stderr
+    assert "still alive" in r.stdout
+
+
+def test_psql_ctrl_c_cancels(proxy, primary):
+    marker = "psqlcancel_" + uuid.uuid4().hex[:8]
+    p = subprocess.Popen([PSQL, "-X", proxy.dsn(), "-c", "SELECT pg_sleep(10) /* %s */" % marker],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_query_active(primary, marker)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)  # what Ctrl-C does: psql sends a CancelRequest
+        out, err = p.communicate(timeout=15)
+        assert time.monotonic() - t0 < 5
+        assert "canceling statement due to user request" in err
+        assert p.returncode == 1
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()

@@ -1,0 +1,57 @@
+"""pgbench through pgsteer in transaction pooling with default_pool_size 8:
+pgbench -i, then select-only (-S) and TPC-B, each with -M simple and
+-M extended, 32 clients on 2 threads. No errors allowed."""
+import os
+import re
+import subprocess
+
+import pytest
+
+from helpers import PG_BIN, SUPERUSER
+
+PGBENCH = os.path.join(PG_BIN, "pgbench")
+DB = "pgbench_it"
+
+
+def run_pgbench(port, *args, timeout=120):
+    env = dict(os.environ, PGCONNECT_TIMEOUT="10")
+    cmd = [PGBENCH, "-h", "127.0.0.1", "-p", str(port), "-U", SUPERUSER, *args, DB]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+    return r, r.stdout + r.stderr
+
+
+@pytest.fixture(scope="module")
+def bench_proxy(cluster, pgsteer_module):
+    with cluster.connect() as c:
+        c.execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % DB)
+        c.execute("CREATE DATABASE %s" % DB)
+    p = pgsteer_module(pool_mode="transaction", default_pool_size=8,
+                       query_wait_timeout="60s", max_client_conn=200)
+    r, out = run_pgbench(p.port, "-i", "-s", "1", "-q")
+    assert r.returncode == 0, out
+    assert "error" not in out.lower(), out
+    yield p
+    p.stop()
+    with cluster.connect() as c:
+        c.execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % DB)
+
+
+def test_pgbench_init_loaded(cluster, bench_proxy):
+    with cluster.connect(dbname=DB) as c:
+        assert c.execute("SELECT count(*) FROM pgbench_accounts").fetchone()[0] == 100000
+        assert c.execute("SELECT count(*) FROM pgbench_branches").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("workload", ["select-only", "tpcb"])
+@pytest.mark.parametrize("mode", ["simple", "extended"])
+def test_pgbench_run(cluster, bench_proxy, workload, mode):
+    args = ["-M", mode, "-c", "32", "-j", "2", "-T", "5", "-n"]
+    if workload == "select-only":
+        args.append("-S")
+    r, out = run_pgbench(bench_proxy.port, *args)
+    assert r.returncode == 0, out
+    assert "error" not in out.lower(), out
+    m = re.search(r"number of transactions actually processed: (\d+)", out)
+    assert m and int(m.group(1)) > 0, out
+    m = re.search(r"number of failed transactions: (\d+)", out)
+    assert m is None or int(m.group(1)) == 0, out

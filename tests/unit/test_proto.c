@@ -1,0 +1,230 @@
+/*
+ * Unit tests for proto.c: startup packet parsing (the first thing an
+ * untrusted client controls), header peeking across buffer chains, and
+ * message builders checked byte for byte against the protocol layout.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+
+#include "proto.h"
+
+/* Build a startup body: version + name/value pairs + terminator. */
+static size_t make_startup(char *buf, uint32_t version, const char *const *kv)
+{
+	size_t n = 4;
+	proto_put_u32((uint8_t *)buf, version);
+	for (int i = 0; kv && kv[i]; i++) {
+		size_t l = strlen(kv[i]) + 1;
+		memcpy(buf + n, kv[i], l);
+		n += l;
+	}
+	buf[n++] = '\0';
+	return n;
+}
+
+static void test_startup_ok(void **state)
+{
+	char buf[256];
+	const char *kv[] = { "user", "alice", "database", "app", "application_name", "", NULL };
+	struct startup_packet sp;
+	size_t n = make_startup(buf, PROTO_V3, kv);
+
+	(void)state;
+	assert_null(proto_parse_startup(buf, n, &sp));
+	assert_int_equal(sp.code, PROTO_V3);
+	assert_int_equal(sp.n_params, 3);
+	assert_string_equal(sp.names[0], "user");
+	assert_string_equal(sp.values[0], "alice");
+	assert_string_equal(sp.values[1], "app");
+	assert_string_equal(sp.values[2], "");
+}
+
+static void test_startup_bad_layouts(void **state)
+{
+	char buf[256];
+	struct startup_packet sp;
+	const char *kv[] = { "user", "alice", NULL };
+	size_t n = make_startup(buf, PROTO_V3, kv);
+
+	(void)state;
+	/* missing final terminator */
+	assert_non_null(proto_parse_startup(buf, n - 1, &sp));
+	/* name without value */
+	const char *odd[] = { "user", NULL };
+	n = make_startup(buf, PROTO_V3, odd);
+	assert_non_null(proto_parse_startup(buf, n, &sp));
+	/* too short */
+	assert_non_null(proto_parse_startup(buf, 3, &sp));
+	/* version 2.0 */
+	n = make_startup(buf, 2u << 16, kv);
+	assert_non_null(proto_parse_startup(buf, n, &sp));
+	/* only a version: no terminator at all */
+	assert_non_null(proto_parse_startup(buf, 4, &sp));
+}
+
+static void test_startup_special_codes(void **state)
+{
+	uint8_t buf[12];
+	struct startup_packet sp;
+
+	(void)state;
+	proto_put_u32(buf, PROTO_SSL_CODE);
+	assert_null(proto_parse_startup((char *)buf, 4, &sp));
+	assert_int_equal(sp.code, PROTO_SSL_CODE);
+	assert_non_null(proto_parse_startup((char *)buf, 8, &sp));
+	proto_put_u32(buf, PROTO_CANCEL_CODE);
+	proto_put_u32(buf + 4, 1234);
+	proto_put_u32(buf + 8, 0xdeadbeef);
+	assert_null(proto_parse_startup((char *)buf, 12, &sp));
+	assert_int_equal(sp.cancel_pid, 1234);
+	assert_int_equal((uint32_t)sp.cancel_key, 0xdeadbeefu);
+	assert_non_null(proto_parse_startup((char *)buf, 8, &sp));
+}
+
+static void test_too_many_params(void **state)
+{
+	char buf[4096];
+	const char *kv[2 * 70 + 1];
+	struct startup_packet sp;
+	char names[70][8];
+
+	(void)state;
+	for (int i = 0; i < 70; i++) {
+		snprintf(names[i], sizeof(names[i]), "p%d", i);
+		kv[2 * i] = names[i];
+		kv[2 * i + 1] = "v";
+	}
+	kv[140] = NULL;
+	size_t n = make_startup(buf, PROTO_V3, kv);
+	assert_non_null(proto_parse_startup(buf, n, &sp));
+}
+
+static void test_peek_header_across_chains(void **state)
+{
+	struct evbuffer *b = evbuffer_new();
+	uint8_t type;
+	uint32_t len;
+
+	(void)state;
+	evbuffer_add(b, "Q\0\0", 3);
+	assert_false(proto_peek_header(b, 0, &type, &len));
+	evbuffer_add(b, "\0\x0d", 2);	/* separate chain */
+	assert_true(proto_peek_header(b, 0, &type, &len));
+	assert_int_equal(type, 'Q');
+	assert_int_equal(len, 13);
+	evbuffer_add(b, "select 1\0Z\0\0\0\x05I", 15);
+	assert_true(proto_peek_header(b, 14, &type, &len));
+	assert_int_equal(type, 'Z');
+	assert_int_equal(len, 5);
+	assert_false(proto_peek_header(b, 17, &type, &len));
+	evbuffer_free(b);
+}
+
+static void test_error_roundtrip(void **state)
+{
+	struct evbuffer *b = evbuffer_new();
+	struct error_fields ef;
+	uint8_t type;
+	uint32_t len;
+
+	(void)state;
+	proto_add_error(b, "FATAL", "28P01", "password authentication failed for user \"x\"", NULL);
+	assert_true(proto_peek_header(b, 0, &type, &len));
+	assert_int_equal(type, 'E');
+	assert_int_equal(evbuffer_get_length(b), 1 + len);
+	uint8_t *p = evbuffer_pullup(b, -1);
+	proto_parse_error(p + 5, len - 4, &ef);
+	assert_string_equal(ef.severity, "FATAL");
+	assert_string_equal(ef.sqlstate, "28P01");
+	assert_string_equal(ef.message, "password authentication failed for user \"x\"");
+	evbuffer_free(b);
+}
+
+static void test_parse_error_truncated(void **state)
+{
+	/* a field without terminator must not be read past the end */
+	const uint8_t body[] = { 'C', '0', '8', 'P' };
+	struct error_fields ef;
+
+	(void)state;
+	proto_parse_error(body, sizeof(body), &ef);
+	assert_string_equal(ef.sqlstate, "08P");
+}
+
+static void test_builders_layout(void **state)
+{
+	struct evbuffer *b = evbuffer_new();
+	const char *names[] = { "user", "database", NULL };
+	const char *values[] = { "bob", "db", NULL };
+
+	(void)state;
+	proto_add_ready(b, 'T');
+	assert_int_equal(evbuffer_get_length(b), 6);
+	assert_memory_equal(evbuffer_pullup(b, -1), "Z\0\0\0\x05T", 6);
+	evbuffer_drain(b, 6);
+
+	proto_add_startup(b, names, values);
+	/* 4 len + 4 version + "user\0bob\0database\0db\0" (21) + 1 */
+	assert_int_equal(evbuffer_get_length(b), 30);
+	uint8_t *p = evbuffer_pullup(b, -1);
+	assert_int_equal(proto_get_u32(p), 30);
+	assert_int_equal(proto_get_u32(p + 4), PROTO_V3);
+	evbuffer_drain(b, 30);
+
+	proto_add_cancel(b, 42, 7);
+	assert_int_equal(evbuffer_get_length(b), 16);
+	p = evbuffer_pullup(b, -1);
+	assert_int_equal(proto_get_u32(p + 4), PROTO_CANCEL_CODE);
+	assert_int_equal(proto_get_u32(p + 8), 42);
+	evbuffer_drain(b, 16);
+
+	const char *cols[] = { "a", "b" };
+	const uint32_t oids[] = { 25, 20 };
+	const char *vals[] = { "x", NULL };
+	proto_add_row_description(b, 2, cols, oids);
+	proto_add_data_row(b, 2, vals);
+	uint8_t type;
+	uint32_t len;
+	assert_true(proto_peek_header(b, 0, &type, &len));
+	assert_int_equal(type, 'T');
+	assert_int_equal(len, 4 + 2 + (2 + 18) * 2);
+	assert_true(proto_peek_header(b, 1 + len, &type, &len));
+	assert_int_equal(type, 'D');
+	assert_int_equal(len, 4 + 2 + 4 + 1 + 4);
+	evbuffer_free(b);
+}
+
+static void test_frontend_types(void **state)
+{
+	(void)state;
+	assert_true(proto_is_frontend_type('Q'));
+	assert_true(proto_is_frontend_type('X'));
+	assert_true(proto_is_frontend_type('d'));
+	assert_false(proto_is_frontend_type(0));
+	assert_false(proto_is_frontend_type('Z'));
+	assert_false(proto_is_frontend_type('R'));
+	assert_false(proto_is_frontend_type(0xff));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_startup_ok),
+		cmocka_unit_test(test_startup_bad_layouts),
+		cmocka_unit_test(test_startup_special_codes),
+		cmocka_unit_test(test_too_many_params),
+		cmocka_unit_test(test_peek_header_across_chains),
+		cmocka_unit_test(test_error_roundtrip),
+		cmocka_unit_test(test_parse_error_truncated),
+		cmocka_unit_test(test_builders_layout),
+		cmocka_unit_test(test_frontend_types),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
