@@ -34,7 +34,7 @@
 #   PGSTEER_BIN      use this pgsteer binary instead of building one
 #   BENCH_BUILD_DIR  where to build pgsteer [build-bench in the source tree]
 #   PG_BIN           PostgreSQL binaries [/usr/lib/postgresql/15/bin]
-#   BENCH_KEEP=1     keep the temporary directory (cluster, configs, logs)
+#   BENCH_KEEP=1     keep the temporary directory (cluster data, generated configs)
 set -euo pipefail
 
 SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -58,7 +58,7 @@ WRITE_DOC=0
 for arg in "$@"; do
     case $arg in
     --write-doc) WRITE_DOC=1 ;;
-    -h | --help) sed -n '2,39s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "usage: $0 [--write-doc]" >&2; exit 2 ;;
     esac
 done

@@ -254,6 +254,6 @@ case ${1:-start} in
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
--h | --help | help) sed -n '2,12s/^# \{0,1\}//p' "$0" ;;
+-h | --help | help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" ;;
 *) die "usage: $0 [start|stop|status]" ;;
 esac

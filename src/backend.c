@@ -89,6 +89,7 @@ void server_close(struct server *s, const char *reason)
 		bufferevent_write_buffer(s->bev, bufferevent_get_output(s->bev));
 	}
 	s->state = SV_CLOSED;
+	conn_read_disable(&s->rd);
 	if (s->bev)
 		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	list_push_tail(&rt.graveyard_servers, &s->head);
@@ -104,6 +105,7 @@ void server_free(struct server *s)
 		if (fd >= 0 && !s->tls && evbuffer_get_length(out) > 0)
 			evbuffer_write(out, fd);
 	}
+	conn_reader_release(&s->rd);
 	conn_release(s->bev);
 	if (s->scram) {
 		OPENSSL_cleanse(s->scram, sizeof(*s->scram));
@@ -131,6 +133,7 @@ static void server_read_cb(struct bufferevent *bev, void *arg)
 				return;
 			}
 			s->fd = bufferevent_getfd(s->bev);
+			conn_reader_release(&s->rd);
 			s->bev = conn_upgrade_tls(rt.base, s->bev, s->fd, rt.server_tls,
 						  BUFFEREVENT_SSL_CONNECTING, s->pool->host);
 			if (!s->bev) {
@@ -140,8 +143,10 @@ static void server_read_cb(struct bufferevent *bev, void *arg)
 			}
 			s->tls = true;
 			s->state = SV_TLS_HANDSHAKE;
-			bufferevent_setcb(s->bev, server_read_cb, server_write_cb, server_event_cb, s);
-			bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+			conn_reader_init(&s->rd, rt.base, s->bev, true, server_read_cb, server_write_cb,
+					 server_event_cb, s);
+			conn_read_enable(&s->rd);
+			bufferevent_enable(s->bev, EV_WRITE);
 		} else if (answer == 'N' && rt.cfg->server_tls_sslmode != TLS_REQUIRE) {
 			send_startup(s);
 		} else if (answer == 'N') {
@@ -189,11 +194,14 @@ static void server_event_cb(struct bufferevent *bev, short what, void *arg)
 		}
 		s->fd = bufferevent_getfd(s->bev);
 		conn_setup_socket(s->fd, rt.cfg->tcp_keepalive);
+		conn_reader_init(&s->rd, rt.base, s->bev, false, server_read_cb, server_write_cb,
+				 server_event_cb, s);
+		conn_read_enable(&s->rd);
 		if (rt.server_tls && s->pool->host[0] != '/') {
 			proto_add_ssl_request(bufferevent_get_output(s->bev));
 			s->state = SV_TLS_REQUEST;
 			s->state_since_ms = now_ms();
-			bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+			bufferevent_enable(s->bev, EV_WRITE);
 		} else {
 			send_startup(s);
 		}
@@ -218,7 +226,8 @@ static void send_startup(struct server *s)
 	proto_add_startup(bufferevent_get_output(s->bev), names, values);
 	s->state = SV_LOGIN;
 	s->state_since_ms = now_ms();
-	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	conn_read_enable(&s->rd);
+	bufferevent_enable(s->bev, EV_WRITE);
 }
 
 static void login_fail(struct server *s, const char *sqlstate, const char *fmt, ...)

@@ -67,6 +67,7 @@ enum tok_type {
 struct token {
 	enum tok_type type;
 	uint8_t flags;
+	uint8_t kw;		/* cached keyword id + 1; 0: not looked up yet */
 	const char *p;		/* start (for strings: including quotes) */
 	size_t len;
 };
@@ -113,66 +114,66 @@ struct kw_entry {
 	enum kw id;
 };
 
-/* Sorted by name (strcmp); checked by classify_selfcheck(). */
+/*
+ * Sorted by length, then name (memcmp); kw_len_start[n] is the index of
+ * the first keyword of length n.  Checked by classify_selfcheck().
+ */
 static const struct kw_entry keywords[] = {
-	{"abort", KW_ABORT}, {"all", KW_ALL}, {"alter", KW_ALTER},
-	{"analyse", KW_ANALYSE}, {"analyze", KW_ANALYZE}, {"and", KW_AND},
-	{"any", KW_ANY}, {"array", KW_ARRAY}, {"as", KW_AS},
-	{"asensitive", KW_ASENSITIVE}, {"asymmetric", KW_ASYMMETRIC}, {"at", KW_AT},
-	{"atomic", KW_ATOMIC}, {"begin", KW_BEGIN}, {"between", KW_BETWEEN},
-	{"binary", KW_BINARY}, {"both", KW_BOTH}, {"by", KW_BY}, {"call", KW_CALL},
-	{"case", KW_CASE}, {"chain", KW_CHAIN}, {"checkpoint", KW_CHECKPOINT},
-	{"close", KW_CLOSE}, {"cluster", KW_CLUSTER}, {"comment", KW_COMMENT},
-	{"commit", KW_COMMIT}, {"committed", KW_COMMITTED}, {"copy", KW_COPY},
-	{"create", KW_CREATE}, {"cube", KW_CUBE}, {"cursor", KW_CURSOR},
-	{"deallocate", KW_DEALLOCATE}, {"declare", KW_DECLARE}, {"default", KW_DEFAULT},
-	{"deferrable", KW_DEFERRABLE}, {"delete", KW_DELETE}, {"discard", KW_DISCARD},
-	{"distinct", KW_DISTINCT}, {"do", KW_DO}, {"drop", KW_DROP}, {"else", KW_ELSE},
-	{"end", KW_END}, {"escape", KW_ESCAPE}, {"except", KW_EXCEPT},
-	{"execute", KW_EXECUTE}, {"exists", KW_EXISTS}, {"explain", KW_EXPLAIN},
-	{"false", KW_FALSE}, {"fetch", KW_FETCH}, {"filter", KW_FILTER},
-	{"first", KW_FIRST}, {"for", KW_FOR}, {"from", KW_FROM},
-	{"function", KW_FUNCTION}, {"global", KW_GLOBAL}, {"grant", KW_GRANT},
-	{"group", KW_GROUP}, {"groups", KW_GROUPS}, {"having", KW_HAVING},
-	{"hold", KW_HOLD}, {"ilike", KW_ILIKE}, {"import", KW_IMPORT}, {"in", KW_IN},
-	{"insensitive", KW_INSENSITIVE}, {"insert", KW_INSERT},
-	{"intersect", KW_INTERSECT}, {"into", KW_INTO}, {"is", KW_IS},
-	{"isolation", KW_ISOLATION}, {"join", KW_JOIN}, {"key", KW_KEY},
-	{"lateral", KW_LATERAL}, {"leading", KW_LEADING}, {"level", KW_LEVEL},
-	{"like", KW_LIKE}, {"limit", KW_LIMIT}, {"listen", KW_LISTEN},
-	{"load", KW_LOAD}, {"local", KW_LOCAL}, {"lock", KW_LOCK},
-	{"materialized", KW_MATERIALIZED}, {"merge", KW_MERGE}, {"move", KW_MOVE},
-	{"next", KW_NEXT}, {"no", KW_NO}, {"not", KW_NOT}, {"notify", KW_NOTIFY},
-	{"of", KW_OF}, {"off", KW_OFF}, {"offset", KW_OFFSET}, {"on", KW_ON},
-	{"only", KW_ONLY}, {"operator", KW_OPERATOR}, {"or", KW_OR},
-	{"order", KW_ORDER}, {"ordinality", KW_ORDINALITY}, {"over", KW_OVER},
-	{"overlaps", KW_OVERLAPS}, {"partition", KW_PARTITION},
-	{"prepare", KW_PREPARE}, {"prepared", KW_PREPARED},
-	{"procedure", KW_PROCEDURE}, {"program", KW_PROGRAM}, {"range", KW_RANGE},
-	{"read", KW_READ}, {"reassign", KW_REASSIGN}, {"recursive", KW_RECURSIVE},
-	{"refresh", KW_REFRESH}, {"reindex", KW_REINDEX}, {"release", KW_RELEASE},
-	{"repeatable", KW_REPEATABLE}, {"replace", KW_REPLACE}, {"reset", KW_RESET},
-	{"returning", KW_RETURNING}, {"revoke", KW_REVOKE}, {"rollback", KW_ROLLBACK},
-	{"rollup", KW_ROLLUP}, {"row", KW_ROW}, {"rows", KW_ROWS},
-	{"savepoint", KW_SAVEPOINT}, {"scroll", KW_SCROLL}, {"security", KW_SECURITY},
-	{"select", KW_SELECT}, {"serializable", KW_SERIALIZABLE},
-	{"session", KW_SESSION}, {"set", KW_SET}, {"sets", KW_SETS},
-	{"share", KW_SHARE}, {"show", KW_SHOW}, {"similar", KW_SIMILAR},
-	{"some", KW_SOME}, {"start", KW_START}, {"stdin", KW_STDIN},
-	{"stdout", KW_STDOUT}, {"symmetric", KW_SYMMETRIC}, {"table", KW_TABLE},
-	{"tablesample", KW_TABLESAMPLE}, {"temp", KW_TEMP},
-	{"temporary", KW_TEMPORARY}, {"then", KW_THEN}, {"to", KW_TO},
-	{"trailing", KW_TRAILING}, {"transaction", KW_TRANSACTION}, {"true", KW_TRUE},
-	{"truncate", KW_TRUNCATE}, {"uncommitted", KW_UNCOMMITTED},
-	{"union", KW_UNION}, {"unlisten", KW_UNLISTEN}, {"unlogged", KW_UNLOGGED},
-	{"update", KW_UPDATE}, {"using", KW_USING}, {"vacuum", KW_VACUUM},
-	{"values", KW_VALUES}, {"variadic", KW_VARIADIC}, {"verbose", KW_VERBOSE},
-	{"when", KW_WHEN}, {"where", KW_WHERE}, {"window", KW_WINDOW},
-	{"with", KW_WITH}, {"within", KW_WITHIN}, {"without", KW_WITHOUT},
-	{"work", KW_WORK}, {"write", KW_WRITE}, {"zone", KW_ZONE},
+	{"as", KW_AS}, {"at", KW_AT}, {"by", KW_BY}, {"do", KW_DO}, {"in", KW_IN},
+	{"is", KW_IS}, {"no", KW_NO}, {"of", KW_OF}, {"on", KW_ON}, {"or", KW_OR},
+	{"to", KW_TO}, {"all", KW_ALL}, {"and", KW_AND}, {"any", KW_ANY}, {"end", KW_END},
+	{"for", KW_FOR}, {"key", KW_KEY}, {"not", KW_NOT}, {"off", KW_OFF}, {"row", KW_ROW},
+	{"set", KW_SET}, {"both", KW_BOTH}, {"call", KW_CALL}, {"case", KW_CASE},
+	{"copy", KW_COPY}, {"cube", KW_CUBE}, {"drop", KW_DROP}, {"else", KW_ELSE},
+	{"from", KW_FROM}, {"hold", KW_HOLD}, {"into", KW_INTO}, {"join", KW_JOIN},
+	{"like", KW_LIKE}, {"load", KW_LOAD}, {"lock", KW_LOCK}, {"move", KW_MOVE},
+	{"next", KW_NEXT}, {"only", KW_ONLY}, {"over", KW_OVER}, {"read", KW_READ},
+	{"rows", KW_ROWS}, {"sets", KW_SETS}, {"show", KW_SHOW}, {"some", KW_SOME},
+	{"temp", KW_TEMP}, {"then", KW_THEN}, {"true", KW_TRUE}, {"when", KW_WHEN},
+	{"with", KW_WITH}, {"work", KW_WORK}, {"zone", KW_ZONE}, {"abort", KW_ABORT},
+	{"alter", KW_ALTER}, {"array", KW_ARRAY}, {"begin", KW_BEGIN}, {"chain", KW_CHAIN},
+	{"close", KW_CLOSE}, {"false", KW_FALSE}, {"fetch", KW_FETCH}, {"first", KW_FIRST},
+	{"grant", KW_GRANT}, {"group", KW_GROUP}, {"ilike", KW_ILIKE}, {"level", KW_LEVEL},
+	{"limit", KW_LIMIT}, {"local", KW_LOCAL}, {"merge", KW_MERGE}, {"order", KW_ORDER},
+	{"range", KW_RANGE}, {"reset", KW_RESET}, {"share", KW_SHARE}, {"start", KW_START},
+	{"stdin", KW_STDIN}, {"table", KW_TABLE}, {"union", KW_UNION}, {"using", KW_USING},
+	{"where", KW_WHERE}, {"write", KW_WRITE}, {"atomic", KW_ATOMIC},
+	{"binary", KW_BINARY}, {"commit", KW_COMMIT}, {"create", KW_CREATE},
+	{"cursor", KW_CURSOR}, {"delete", KW_DELETE}, {"escape", KW_ESCAPE},
+	{"except", KW_EXCEPT}, {"exists", KW_EXISTS}, {"filter", KW_FILTER},
+	{"global", KW_GLOBAL}, {"groups", KW_GROUPS}, {"having", KW_HAVING},
+	{"import", KW_IMPORT}, {"insert", KW_INSERT}, {"listen", KW_LISTEN},
+	{"notify", KW_NOTIFY}, {"offset", KW_OFFSET}, {"revoke", KW_REVOKE},
+	{"rollup", KW_ROLLUP}, {"scroll", KW_SCROLL}, {"select", KW_SELECT},
+	{"stdout", KW_STDOUT}, {"update", KW_UPDATE}, {"vacuum", KW_VACUUM},
+	{"values", KW_VALUES}, {"window", KW_WINDOW}, {"within", KW_WITHIN},
+	{"analyse", KW_ANALYSE}, {"analyze", KW_ANALYZE}, {"between", KW_BETWEEN},
+	{"cluster", KW_CLUSTER}, {"comment", KW_COMMENT}, {"declare", KW_DECLARE},
+	{"default", KW_DEFAULT}, {"discard", KW_DISCARD}, {"execute", KW_EXECUTE},
+	{"explain", KW_EXPLAIN}, {"lateral", KW_LATERAL}, {"leading", KW_LEADING},
+	{"prepare", KW_PREPARE}, {"program", KW_PROGRAM}, {"refresh", KW_REFRESH},
+	{"reindex", KW_REINDEX}, {"release", KW_RELEASE}, {"replace", KW_REPLACE},
+	{"session", KW_SESSION}, {"similar", KW_SIMILAR}, {"verbose", KW_VERBOSE},
+	{"without", KW_WITHOUT}, {"distinct", KW_DISTINCT}, {"function", KW_FUNCTION},
+	{"operator", KW_OPERATOR}, {"overlaps", KW_OVERLAPS}, {"prepared", KW_PREPARED},
+	{"reassign", KW_REASSIGN}, {"rollback", KW_ROLLBACK}, {"security", KW_SECURITY},
+	{"trailing", KW_TRAILING}, {"truncate", KW_TRUNCATE}, {"unlisten", KW_UNLISTEN},
+	{"unlogged", KW_UNLOGGED}, {"variadic", KW_VARIADIC}, {"committed", KW_COMMITTED},
+	{"intersect", KW_INTERSECT}, {"isolation", KW_ISOLATION}, {"partition", KW_PARTITION},
+	{"procedure", KW_PROCEDURE}, {"recursive", KW_RECURSIVE}, {"returning", KW_RETURNING},
+	{"savepoint", KW_SAVEPOINT}, {"symmetric", KW_SYMMETRIC}, {"temporary", KW_TEMPORARY},
+	{"asensitive", KW_ASENSITIVE}, {"asymmetric", KW_ASYMMETRIC},
+	{"checkpoint", KW_CHECKPOINT}, {"deallocate", KW_DEALLOCATE},
+	{"deferrable", KW_DEFERRABLE}, {"ordinality", KW_ORDINALITY},
+	{"repeatable", KW_REPEATABLE}, {"insensitive", KW_INSENSITIVE},
+	{"tablesample", KW_TABLESAMPLE}, {"transaction", KW_TRANSACTION},
+	{"uncommitted", KW_UNCOMMITTED}, {"materialized", KW_MATERIALIZED},
+	{"serializable", KW_SERIALIZABLE},
 };
 
-#define KW_MAXLEN 16
+static const uint8_t kw_len_start[] = {0, 0, 0, 11, 21, 51, 78, 106, 128, 141, 151, 158, 162, 164};
+
+#define KW_MAXLEN 12
 
 /* Function knowledge codes in the built-in table. */
 #define FN_READ		'r'	/* does not write: immutable/stable, or volatile but harmless */
@@ -185,7 +186,7 @@ struct fn_entry {
 	char kind;
 };
 
-static const struct fn_entry *builtin_functions(size_t *n);
+static const struct fn_entry *builtin_functions(size_t *n, const uint16_t **hash, size_t *hsize);
 
 /* Prefixes of functions that write or must run on the primary, in any schema. */
 static const char *const write_prefixes[] = {
@@ -217,30 +218,56 @@ struct classify_knowledge {
 
 /* ---- lexer ---------------------------------------------------------- */
 
+/* Character classes (PostgreSQL's scan.l): one table lookup per byte. */
+#define CC_SPACE	0x01
+#define CC_IDSTART	0x02	/* letter, _, any byte >= 0x80 */
+#define CC_DIGIT	0x04
+#define CC_OP		0x08	/* operator characters */
+#define CC_IDCONT	0x10	/* identifier continuation: IDSTART, digit, $ */
+
+static const uint8_t cclass[256] = {
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  1,  1,  1,  1,  1,  0,  0,
+	 0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,  0,
+	 1,  8,  0,  8, 16,  8,  8,  0,  0,  0,  8,  8,  0,  8,  0,  8,
+	20, 20, 20, 20, 20, 20, 20, 20, 20, 20,  0,  0,  8,  8,  8,  8,
+	 8, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,  0,  0,  0,  8, 18,
+	 8, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,  0,  8,  0,  8,  0,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+	18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18,
+};
+
 static bool is_space(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+	return cclass[c] & CC_SPACE;
 }
 
 static bool is_ident_start(unsigned char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+	return cclass[c] & CC_IDSTART;
 }
 
 static bool is_ident_cont(unsigned char c)
 {
-	return is_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+	return cclass[c] & CC_IDCONT;
 }
 
 static bool is_digit(unsigned char c)
 {
-	return c >= '0' && c <= '9';
+	return cclass[c] & CC_DIGIT;
 }
 
 /* PostgreSQL's operator characters (scan.l "self" + "op_chars"). */
 static bool is_op_char(unsigned char c)
 {
-	return c != 0 && strchr("~!@#^&|`?+-*/%<>=", c) != NULL;
+	return cclass[c] & CC_OP;
 }
 
 static unsigned char lower(unsigned char c)
@@ -350,6 +377,7 @@ static void lex_next(struct lexer *lx, struct token *t)
 	unsigned char c;
 
 	t->flags = 0;
+	t->kw = 0;
 	if (lx->err) {
 		t->type = T_ERROR;
 		t->p = lx->end;
@@ -520,22 +548,39 @@ static void lex_next(struct lexer *lx, struct token *t)
 	lx->s = s + 1;
 }
 
-/* Keyword id of an unquoted identifier token, KW_NONE otherwise. */
-static enum kw tok_kw(const struct token *t)
+/* memcmp for the few bytes of a keyword (inlined; libc's call costs more here). */
+static int kw_cmp(const char *a, const char *b, size_t n)
 {
-	char buf[KW_MAXLEN + 1];
-	size_t i, lo = 0, hi = ARRAY_SIZE(keywords);
+	size_t i;
 
-	if (t->type != T_IDENT || t->len > KW_MAXLEN || t->len < 2)
+	for (i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return (unsigned char)a[i] - (unsigned char)b[i];
+	return 0;
+}
+
+/* Keyword id of an unquoted identifier token, KW_NONE otherwise (cached in the token). */
+static enum kw tok_kw(struct token *t)
+{
+	char buf[KW_MAXLEN];
+	size_t i, lo, hi, len = t->len;
+
+	if (t->kw)
+		return (enum kw)(t->kw - 1);
+	t->kw = 1;
+	if (t->type != T_IDENT || len < 2 || len > KW_MAXLEN)
 		return KW_NONE;
-	for (i = 0; i < t->len; i++)
+	for (i = 0; i < len; i++)
 		buf[i] = (char)lower((unsigned char)t->p[i]);
-	buf[i] = '\0';
+	lo = kw_len_start[len];
+	hi = kw_len_start[len + 1];
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = strcmp(buf, keywords[mid].name);
-		if (c == 0)
+		int c = kw_cmp(buf, keywords[mid].name, len);
+		if (c == 0) {
+			t->kw = (uint8_t)(keywords[mid].id + 1);
 			return keywords[mid].id;
+		}
 		if (c < 0)
 			hi = mid;
 		else
@@ -638,6 +683,8 @@ struct cursor {
 	struct lexer lx;
 	struct token cur;
 	struct token prev;	/* T_EOF before the first token of a statement */
+	struct token nxt;	/* lookahead, valid if has_nxt */
+	bool has_nxt;
 	const struct classify_knowledge *k;
 	const struct classify_context *ctx;
 	int depth;		/* recursion guard for EXPLAIN/PREPARE/DECLARE */
@@ -651,7 +698,12 @@ static void adv(struct cursor *c)
 	else if (c->cur.type == T_RPAREN)
 		c->pdepth--;
 	c->prev = c->cur;
-	lex_next(&c->lx, &c->cur);
+	if (c->has_nxt) {
+		c->cur = c->nxt;
+		c->has_nxt = false;
+	} else {
+		lex_next(&c->lx, &c->cur);
+	}
 }
 
 static bool at_end(const struct cursor *c)
@@ -660,7 +712,7 @@ static bool at_end(const struct cursor *c)
 	       c->cur.type == T_ERROR;
 }
 
-static enum kw cur_kw(const struct cursor *c)
+static enum kw cur_kw(struct cursor *c)
 {
 	return tok_kw(&c->cur);
 }
@@ -675,11 +727,14 @@ static bool accept_kw(struct cursor *c, enum kw k)
 	return false;
 }
 
-/* Peek at the token after cur without consuming. */
-static void peek(const struct cursor *c, struct token *t)
+/* The token after cur, without consuming it. */
+static struct token *peek(struct cursor *c)
 {
-	struct lexer l = c->lx;
-	lex_next(&l, t);
+	if (!c->has_nxt) {
+		lex_next(&c->lx, &c->nxt);
+		c->has_nxt = true;
+	}
+	return &c->nxt;
 }
 
 static void skip_to_end(struct cursor *c)
@@ -781,22 +836,28 @@ enum fn_verdict {
 	FNV_PATTERN_WRITE,
 };
 
+/* FNV-1a, 32 bits: the same function generated the built-in hash table. */
+static uint32_t fnv32(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* Built-in kind of function NAME (FN_*), 0 if not built in. */
 static char builtin_lookup(const char *name)
 {
-	size_t n, lo = 0, hi;
-	const struct fn_entry *tab = builtin_functions(&n);
+	size_t n, hsize, i;
+	const uint16_t *hash;
+	const struct fn_entry *tab = builtin_functions(&n, &hash, &hsize);
 
-	hi = n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int cmp = strcmp(name, tab[mid].name);
-		if (cmp == 0)
-			return tab[mid].kind;
-		if (cmp < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	for (i = fnv32(name) & (hsize - 1); hash[i]; i = (i + 1) & (hsize - 1))
+		if (strcmp(tab[hash[i] - 1].name, name) == 0)
+			return tab[hash[i] - 1].kind;
 	return 0;
 }
 
@@ -858,10 +919,13 @@ static enum fn_verdict function_verdict(const struct classify_knowledge *k, cons
 	bool builtin_schema = schema[0] == '\0' || strcmp(schema, "pg_catalog") == 0;
 	char kind, vol;
 
-	if (schema[0])
-		snprintf(qual, sizeof(qual), "%s.%s", schema, name);
-	else
-		qual[0] = '\0';
+	qual[0] = '\0';
+	if (schema[0]) {
+		size_t sl = strlen(schema);
+		memcpy(qual, schema, sl);
+		qual[sl] = '.';
+		memcpy(qual + sl + 1, name, nl + 1);
+	}
 	if (k && (k->write_fn.n || k->read_fn.n)) {
 		int m = pattern_match(k, &k->write_fn, name, nl);
 		if (m < 0 && qual[0])
@@ -883,11 +947,11 @@ static enum fn_verdict function_verdict(const struct classify_knowledge *k, cons
 		return FNV_WRITE;
 	if (kind == FN_PIN)
 		return FNV_PIN;
+	if (builtin_schema && kind == FN_READ)
+		return FNV_READ;
 	for (i = 0; i < ARRAY_SIZE(write_prefixes); i++)
 		if (strncmp(name, write_prefixes[i], strlen(write_prefixes[i])) == 0)
 			return FNV_WRITE;
-	if (builtin_schema && kind == FN_READ)
-		return FNV_READ;
 	if (builtin_schema && kind == FN_VOLATILE)
 		return FNV_VOLATILE;
 	vol = catalog_lookup(k, qual[0] ? qual : name);
@@ -989,32 +1053,30 @@ enum paren_kind {
 #define SCAN_STACK 64
 
 /*
- * Is "name(" at the cursor the column list of a CTE, "name(a, b) AS ("?
- * Looks ahead to the matching ")" without consuming.
+ * Is "name(" at the cursor (cur is the name) the column list of a CTE,
+ * "name(a, b) AS ("?  Looks ahead on a copy of the cursor.
  */
 static bool is_cte_column_list(const struct cursor *c)
 {
-	struct lexer l = c->lx;
-	struct token t;
-	int d = 1;
+	struct cursor l = *c;
+	int d = 0;
 	enum kw k;
 
-	/* c->cur is "(" */
-	while (d > 0) {
-		lex_next(&l, &t);
-		if (t.type == T_LPAREN)
+	adv(&l);	/* at "(" */
+	do {
+		if (l.cur.type == T_LPAREN)
 			d++;
-		else if (t.type == T_RPAREN)
+		else if (l.cur.type == T_RPAREN)
 			d--;
-		else if (t.type == T_EOF || t.type == T_ERROR || t.type == T_SEMI)
+		else if (l.cur.type == T_EOF || l.cur.type == T_ERROR || l.cur.type == T_SEMI)
 			return false;
-	}
-	lex_next(&l, &t);
-	if (tok_kw(&t) != KW_AS)
+		adv(&l);
+	} while (d > 0);
+	if (tok_kw(&l.cur) != KW_AS)
 		return false;
-	lex_next(&l, &t);
-	k = tok_kw(&t);
-	return t.type == T_LPAREN || k == KW_MATERIALIZED || k == KW_NOT;
+	adv(&l);
+	k = tok_kw(&l.cur);
+	return l.cur.type == T_LPAREN || k == KW_MATERIALIZED || k == KW_NOT;
 }
 
 /*
@@ -1027,6 +1089,7 @@ static void scan_query(struct cursor *c, struct classify_result *r, bool stop_at
 	uint8_t stack[SCAN_STACK];
 	int depth = 0;
 	enum paren_kind closed = PK_OTHER;	/* kind of the group c->prev closed */
+	bool saw_with = false;			/* CTE column lists possible */
 
 	while (!at_end(c)) {
 		struct token *t = &c->cur;
@@ -1078,16 +1141,17 @@ static void scan_query(struct cursor *c, struct classify_result *r, bool stop_at
 			continue;
 		case T_IDENT:
 		case T_QIDENT: {
-			enum kw k = tok_kw(t);
+			/* only FOR and INTO matter unless "(" or "." follows */
+			enum kw k = (t->len == 3 || t->len == 4) ? tok_kw(t) : KW_NONE;
 			struct token before = c->prev;
 			enum paren_kind before_closed = closed;
 			char schema[CLASSIFY_NAME_LEN], name[CLASSIFY_NAME_LEN];
 
+			if (k == KW_WITH)
+				saw_with = true;
 			if (k == KW_FOR) {
-				struct token n;
-				enum kw nk;
-				peek(c, &n);
-				nk = tok_kw(&n);
+				struct token *n = peek(c);
+				enum kw nk = tok_kw(n);
 				if (nk == KW_UPDATE || nk == KW_SHARE || nk == KW_NO || nk == KW_KEY) {
 					const char *what = nk == KW_UPDATE ? "UPDATE" : nk == KW_SHARE ? "SHARE"
 							 : nk == KW_NO ? "NO KEY UPDATE" : "KEY SHARE";
@@ -1096,10 +1160,8 @@ static void scan_query(struct cursor *c, struct classify_result *r, bool stop_at
 				break;
 			}
 			if (k == KW_INTO) {
-				struct token n;
-				enum kw nk;
-				peek(c, &n);
-				nk = tok_kw(&n);
+				struct token *n = peek(c);
+				enum kw nk = tok_kw(n);
 				if (nk == KW_TEMP || nk == KW_TEMPORARY ||
 				    ((nk == KW_LOCAL || nk == KW_GLOBAL))) {
 					r->pins_session = true;
@@ -1108,15 +1170,19 @@ static void scan_query(struct cursor *c, struct classify_result *r, bool stop_at
 				escalate(r, CLASS_WRITE, "SELECT ... INTO creates a table");
 				break;
 			}
+			/* fast path: not followed by "(" or "." cannot be a call */
+			{
+				struct token *n = peek(c);
+				if (n->type != T_LPAREN && n->type != T_DOT)
+					break;
+			}
 			/* gather a possibly qualified name: a.b.c */
 			schema[0] = '\0';
 			tok_ident(t, name, sizeof(name));
 			{
-				bool paren_kw = (t->type == T_IDENT && kw_paren_syntax(k));
-				struct token n;
-
-				peek(c, &n);
-				while (n.type == T_DOT) {
+				bool paren_kw = (t->type == T_IDENT && kw_paren_syntax(tok_kw(t)));
+				struct token *n = peek(c);
+				while (n->type == T_DOT) {
 					adv(c);		/* at "." */
 					adv(c);		/* at the next part */
 					if (c->cur.type != T_IDENT && c->cur.type != T_QIDENT)
@@ -1124,9 +1190,9 @@ static void scan_query(struct cursor *c, struct classify_result *r, bool stop_at
 					memcpy(schema, name, sizeof(schema));
 					tok_ident(&c->cur, name, sizeof(name));
 					paren_kw = false;
-					peek(c, &n);
+					n = peek(c);
 				}
-				if (n.type != T_LPAREN || paren_kw)
+				if (n->type != T_LPAREN || paren_kw)
 					break;
 			}
 			/* "name(": a call unless the context says type, alias or CTE list */
@@ -1141,13 +1207,9 @@ static void scan_query(struct cursor *c, struct classify_result *r, bool stop_at
 				if (!kw_precedes_expr(bk))
 					break;	/* alias column list or type: "FROM t x(a)", "character varying(9)" */
 			}
-			if (before.type == T_COMMA || tok_kw(&before) == KW_WITH ||
-			    tok_kw(&before) == KW_RECURSIVE) {
-				struct cursor look = *c;
-				adv(&look);	/* at "(" */
-				if (is_cte_column_list(&look))
-					break;
-			}
+			if (saw_with && (before.type == T_COMMA || tok_kw(&before) == KW_WITH ||
+					 tok_kw(&before) == KW_RECURSIVE) && is_cte_column_list(c))
+				break;
 			note_function(c, r, schema, name);
 			break;
 		}
@@ -1339,7 +1401,6 @@ static void stmt_savepoint(struct cursor *c, struct classify_result *r, bool rel
 static bool control_name(struct cursor *c, struct classify_result *r)
 {
 	char first[CLASSIFY_NAME_LEN];
-	struct token n;
 	size_t i;
 
 	if (!tok_ident(&c->cur, first, sizeof(first)))
@@ -1348,8 +1409,7 @@ static bool control_name(struct cursor *c, struct classify_result *r)
 		first[i] = (char)lower((unsigned char)first[i]);
 	if (strcmp(first, "pgsteer") != 0)
 		return false;
-	peek(c, &n);
-	if (n.type != T_DOT)
+	if (peek(c)->type != T_DOT)
 		return false;
 	adv(c);
 	adv(c);
@@ -1449,9 +1509,8 @@ static void stmt_set(struct cursor *c, struct classify_result *r)
 {
 	adv(c);
 	if (cur_kw(c) == KW_SESSION || cur_kw(c) == KW_LOCAL) {
-		struct token n;
-		peek(c, &n);
-		if (n.type == T_IDENT || n.type == T_QIDENT)
+		struct token *n = peek(c);
+		if (n->type == T_IDENT || n->type == T_QIDENT)
 			adv(c);
 	}
 	if (control_name(c, r)) {
@@ -1511,13 +1570,11 @@ static void stmt_explain(struct cursor *c, struct classify_result *r)
 		while (!at_end(c) && c->cur.type != T_RPAREN) {
 			enum kw k = cur_kw(c);
 			if (k == KW_ANALYZE || k == KW_ANALYSE) {
-				struct token n;
-				enum kw nk;
-				peek(c, &n);
-				nk = tok_kw(&n);
+				struct token *n = peek(c);
+				enum kw nk = tok_kw(n);
 				analyze = !(nk == KW_FALSE || nk == KW_OFF ||
-					    (n.type == T_NUMBER && n.len == 1 && n.p[0] == '0') ||
-					    (n.type == T_STRING && n.len == 5 && strncmp(n.p, "'off'", 5) == 0));
+					    (n->type == T_NUMBER && n->len == 1 && n->p[0] == '0') ||
+					    (n->type == T_STRING && n->len == 5 && strncmp(n->p, "'off'", 5) == 0));
 			}
 			adv(c);
 		}
@@ -1626,9 +1683,8 @@ static void stmt_prepare(struct cursor *c, struct classify_result *r)
 
 	adv(c);
 	if (cur_kw(c) == KW_TRANSACTION) {
-		struct token n;
-		peek(c, &n);
-		if (n.type == T_STRING) {
+		struct token *n = peek(c);
+		if (n->type == T_STRING) {
 			adv(c);
 			tok_value(&c->cur, r->object_name, sizeof(r->object_name));
 			set(r, CLASS_WRITE, "PREPARE TRANSACTION writes the transaction state");
@@ -1797,9 +1853,8 @@ static void stmt_create(struct cursor *c, struct classify_result *r)
 			return;
 		switch (cur_kw(c)) {
 		case KW_BEGIN: {
-			struct token n;
-			peek(c, &n);
-			if (tok_kw(&n) == KW_ATOMIC)
+			struct token *n = peek(c);
+			if (tok_kw(n) == KW_ATOMIC)
 				block++;
 			break;
 		}
@@ -2042,6 +2097,29 @@ static enum classify_hint leading_hint(const char *s, const char *end)
 
 /* ---- public functions ------------------------------------------------- */
 
+/* Clear a result without touching the unused tails of its buffers (hot path). */
+static void result_init(struct classify_result *r)
+{
+	r->cls = CLASS_READ;
+	r->reason[0] = '\0';
+	r->hint = HINT_NONE;
+	r->txn = TXN_NONE;
+	r->access = ACCESS_DEFAULT;
+	r->txn_and_chain = false;
+	r->control = CONTROL_NONE;
+	r->control_name[0] = '\0';
+	r->control_value[0] = '\0';
+	r->multi_statement = false;
+	r->pins_session = false;
+	r->isolation = ISOLATION_DEFAULT;
+	r->deferrable = false;
+	r->changes_session = false;
+	r->session_op = SESSION_OP_NONE;
+	r->object_name[0] = '\0';
+	r->prepared_class = CLASS_READ;
+	r->statement_count = 0;
+}
+
 void classify_sql(const char *sql, size_t len, const struct classify_knowledge *k,
 		  struct classify_result *out)
 {
@@ -2056,7 +2134,7 @@ void classify_sql_ctx(const char *sql, size_t len, const struct classify_knowled
 	struct merge_state m;
 	int n = 0;
 
-	memset(out, 0, sizeof(*out));
+	result_init(out);
 	if (!sql)
 		len = 0;
 	memset(&c, 0, sizeof(c));
@@ -2128,6 +2206,32 @@ void classify_sql_ctx(const char *sql, size_t len, const struct classify_knowled
 			if (pi >= 0)
 				set3(out, CLASS_READ, "matches replica_patterns '", k->replica.src[pi], "'");
 		}
+	}
+}
+
+enum classify_class classify_function(const struct classify_knowledge *k, const char *schema,
+				      const char *name, bool *pins)
+{
+	char sch[CLASSIFY_NAME_LEN], nm[CLASSIFY_NAME_LEN];
+	int pat = -1;
+
+	snprintf(sch, sizeof(sch), "%s", schema ? schema : "");
+	snprintf(nm, sizeof(nm), "%s", name ? name : "");
+	if (pins)
+		*pins = false;
+	switch (function_verdict(k, sch, nm, &pat)) {
+	case FNV_READ:
+	case FNV_PATTERN_READ:
+		return CLASS_READ;
+	case FNV_PIN:
+		if (pins)
+			*pins = true;
+		return CLASS_WRITE;
+	case FNV_WRITE:
+	case FNV_PATTERN_WRITE:
+		return CLASS_WRITE;
+	default:
+		return CLASS_AMBIGUOUS;
 	}
 }
 
@@ -2322,17 +2426,26 @@ void classify_knowledge_free(struct classify_knowledge *k)
 int classify_selfcheck(void)
 {
 	size_t i, n;
-	const struct fn_entry *fns = builtin_functions(&n);
+	const uint16_t *hash;
+	size_t hsize;
+	const struct fn_entry *fns = builtin_functions(&n, &hash, &hsize);
 
-	for (i = 1; i < ARRAY_SIZE(keywords); i++)
-		if (strcmp(keywords[i - 1].name, keywords[i].name) >= 0)
+	for (i = 0; i < ARRAY_SIZE(keywords); i++) {
+		size_t len = strlen(keywords[i].name);
+		if (len > KW_MAXLEN || i < kw_len_start[len] || i >= kw_len_start[len + 1])
 			return -1;
-	for (i = 0; i < ARRAY_SIZE(keywords); i++)
-		if (strlen(keywords[i].name) > KW_MAXLEN)
+		if (i > 0 && strlen(keywords[i - 1].name) == len &&
+		    strcmp(keywords[i - 1].name, keywords[i].name) >= 0)
 			return -1;
+	}
 	for (i = 1; i < n; i++)
 		if (strcmp(fns[i - 1].name, fns[i].name) >= 0)
 			return -2;
+	for (i = 0; i < n; i++)
+		if (builtin_lookup(fns[i].name) != fns[i].kind)
+			return -3;
+	(void)hash;
+	(void)hsize;
 	return 0;
 }
 
@@ -2403,7 +2516,7 @@ int classify_cli(bool all, const struct classify_knowledge *k)
  * 'p': like 'w' and ties state to the session; 'v': other volatile
  * builtins (ambiguous).  Sorted by strcmp for binary search.
  */
-static const struct fn_entry *builtin_functions(size_t *n)
+static const struct fn_entry *builtin_functions(size_t *n, const uint16_t **hash, size_t *hsize)
 {
 	static const struct fn_entry tab[] = {
 		{"RI_FKey_cascade_del", 'v'}, {"RI_FKey_cascade_upd", 'v'}, {"RI_FKey_check_ins", 'v'},
@@ -3230,7 +3343,524 @@ static const struct fn_entry *builtin_functions(size_t *n)
 		{"xmlexists", 'r'}, {"xmlforest", 'r'}, {"xmlparse", 'r'}, {"xmlpi", 'r'}, {"xmlroot", 'r'},
 		{"xmlserialize", 'r'}, {"xmlvalidate", 'r'}, {"xpath", 'r'}, {"xpath_exists", 'r'},
 	};
+	/* open addressing by fnv32(name): index + 1 into tab, 0 empty (generated with the table) */
+	static const uint16_t tab_hash[8192] = {
+		548, 0, 1394, 0, 0, 0, 0, 1894, 206, 1914, 827, 0, 0, 0, 0, 0,
+		0, 0, 18, 1403, 0, 2298, 0, 0, 0, 0, 0, 0, 0, 0, 0, 461,
+		894, 0, 0, 0, 0, 0, 1180, 1186, 1173, 1257, 1420, 0, 0, 0, 0, 218,
+		0, 272, 0, 583, 833, 0, 910, 1920, 0, 0, 0, 212, 1715, 2282, 0, 0,
+		0, 0, 0, 0, 919, 0, 0, 1049, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 65, 0, 246, 774, 0, 1449, 0, 0, 0, 0, 0, 883, 0,
+		0, 0, 0, 1307, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 2612, 2668, 1239, 0, 0, 0, 0, 0, 0, 2225, 0, 0, 0, 2459, 0,
+		0, 0, 0, 762, 0, 0, 0, 0, 881, 0, 0, 0, 2050, 0, 0, 2567,
+		191, 0, 0, 0, 0, 0, 0, 0, 0, 0, 134, 1318, 1738, 561, 2500, 2052,
+		1162, 0, 0, 0, 0, 0, 0, 0, 2462, 0, 0, 1797, 10, 0, 0, 232,
+		1320, 1595, 0, 1111, 2594, 0, 0, 1878, 0, 941, 543, 0, 1862, 0, 1489, 0,
+		0, 0, 1371, 0, 0, 0, 0, 0, 2720, 0, 1103, 0, 0, 2087, 0, 0,
+		0, 2663, 2243, 462, 0, 0, 2133, 0, 1164, 1520, 1808, 0, 0, 0, 956, 1841,
+		0, 2345, 0, 0, 1787, 39, 1075, 0, 1230, 0, 594, 795, 0, 0, 0, 0,
+		0, 0, 0, 0, 914, 88, 634, 1384, 1990, 0, 0, 1821, 0, 122, 682, 0,
+		0, 1531, 0, 0, 1370, 0, 0, 0, 1917, 338, 456, 2284, 0, 0, 0, 1883,
+		2166, 94, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4,
+		1585, 0, 0, 2051, 0, 0, 0, 0, 1764, 1960, 0, 0, 2261, 1904, 665, 2074,
+		1699, 0, 0, 0, 0, 0, 1802, 366, 0, 0, 2578, 0, 0, 0, 0, 0,
+		904, 0, 0, 0, 58, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 215,
+		1268, 1347, 0, 0, 0, 0, 0, 177, 1722, 0, 600, 0, 0, 0, 0, 0,
+		0, 0, 0, 2505, 0, 0, 0, 640, 2091, 0, 755, 905, 2149, 1244, 0, 300,
+		0, 327, 0, 0, 0, 0, 0, 0, 0, 404, 2071, 0, 0, 0, 0, 2632,
+		0, 2348, 0, 0, 0, 1748, 0, 0, 0, 812, 0, 0, 0, 0, 0, 1530,
+		0, 0, 168, 2363, 0, 1393, 0, 0, 1558, 0, 858, 2603, 0, 299, 2286, 511,
+		1804, 990, 1603, 2021, 0, 0, 0, 0, 0, 2101, 0, 1249, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 1123, 1354, 0, 0, 0, 1171, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 2580, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 223,
+		0, 0, 0, 0, 480, 952, 1973, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		1617, 0, 0, 0, 0, 2525, 0, 734, 0, 1977, 0, 0, 0, 0, 0, 0,
+		576, 0, 499, 1930, 2397, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 1293,
+		190, 0, 0, 0, 0, 0, 1980, 0, 378, 0, 0, 1991, 0, 2407, 0, 0,
+		0, 0, 0, 758, 2344, 0, 0, 1287, 2551, 0, 0, 0, 2012, 0, 0, 0,
+		3, 1714, 1002, 0, 0, 0, 0, 0, 2043, 0, 438, 2350, 773, 0, 0, 2659,
+		135, 1683, 0, 0, 2181, 0, 2666, 0, 0, 0, 1401, 14, 229, 383, 1496, 2221,
+		0, 0, 0, 2523, 2573, 2489, 0, 0, 319, 0, 0, 0, 0, 0, 0, 0,
+		0, 1242, 0, 651, 0, 0, 0, 1334, 0, 0, 0, 0, 0, 0, 1693, 748,
+		0, 258, 0, 0, 0, 0, 0, 0, 2140, 2431, 0, 2013, 2114, 0, 0, 0,
+		0, 0, 0, 1544, 1931, 0, 0, 0, 725, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 1846, 0, 0, 0, 0,
+		0, 1534, 0, 0, 16, 1626, 0, 0, 836, 0, 0, 1704, 453, 1503, 0, 2336,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 974, 0, 0, 878,
+		1193, 0, 0, 2383, 888, 0, 402, 0, 2333, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 2158, 1829, 2128, 597, 1378, 2083, 0, 0, 0, 0, 0, 1115, 2665, 1751,
+		2229, 0, 791, 0, 735, 0, 1644, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		794, 0, 0, 1546, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 539, 50,
+		0, 0, 0, 0, 0, 0, 0, 0, 1169, 0, 0, 169, 182, 1985, 0, 1484,
+		0, 0, 0, 0, 2157, 0, 0, 1771, 0, 0, 1737, 0, 0, 0, 724, 1131,
+		2400, 0, 0, 0, 0, 0, 0, 0, 0, 1382, 0, 1937, 118, 381, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 2405, 0, 2279, 0, 0, 0, 0, 0,
+		549, 0, 0, 1351, 0, 1701, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 2067, 0, 0, 0, 0, 2023, 0, 0, 0, 0,
+		0, 210, 0, 0, 0, 0, 0, 0, 0, 2208, 0, 0, 0, 0, 2268, 0,
+		2370, 2657, 0, 0, 0, 926, 859, 1964, 0, 0, 0, 0, 0, 422, 1966, 0,
+		0, 385, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 348,
+		0, 0, 0, 0, 0, 0, 837, 1088, 2591, 0, 2209, 240, 2109, 1480, 2674, 0,
+		0, 0, 0, 2399, 886, 0, 1252, 1100, 0, 0, 0, 0, 0, 2412, 0, 667,
+		675, 757, 2508, 0, 0, 0, 0, 0, 0, 2154, 1616, 0, 0, 0, 0, 2150,
+		0, 0, 1461, 0, 0, 0, 0, 0, 83, 1042, 0, 0, 0, 2321, 1028, 0,
+		1113, 1671, 0, 1280, 2351, 790, 0, 1283, 0, 0, 0, 0, 0, 0, 0, 200,
+		2323, 0, 331, 2155, 0, 0, 0, 0, 2331, 0, 1858, 1246, 1181, 2549, 0, 0,
+		1706, 0, 0, 0, 0, 0, 0, 2414, 158, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 2038, 0, 0, 0, 312, 0, 0, 2514,
+		1519, 720, 0, 0, 898, 392, 0, 586, 0, 1968, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 712, 0, 0, 0, 613, 1216, 71, 870, 2118, 1086, 573, 2198,
+		2672, 0, 0, 0, 175, 1700, 2451, 0, 761, 625, 0, 1144, 0, 1138, 0, 0,
+		313, 0, 0, 0, 2474, 0, 0, 0, 0, 2636, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 2199, 0, 0, 0, 2537, 0, 2490, 0, 0, 0, 0, 0, 0,
+		0, 0, 1684, 1865, 733, 0, 0, 1908, 2727, 0, 0, 1117, 0, 0, 0, 699,
+		520, 0, 0, 0, 0, 0, 991, 0, 1507, 0, 0, 113, 1276, 0, 0, 0,
+		2366, 0, 0, 0, 0, 0, 2501, 0, 0, 0, 0, 0, 481, 2010, 0, 0,
+		0, 0, 1073, 1082, 380, 1631, 1741, 2553, 0, 2302, 0, 0, 0, 0, 0, 0,
+		0, 1793, 0, 1248, 1963, 2484, 0, 0, 1183, 0, 747, 0, 0, 0, 1454, 0,
+		2055, 490, 0, 1571, 2643, 0, 978, 2047, 1577, 434, 1094, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 1074, 1315, 1734, 0, 1570, 0, 1056,
+		0, 0, 1134, 2218, 146, 0, 0, 2031, 0, 0, 1148, 0, 0, 0, 2200, 1642,
+		0, 1759, 0, 1791, 61, 0, 0, 2214, 0, 0, 0, 270, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1410, 2598, 194,
+		1889, 2625, 1775, 0, 0, 0, 0, 0, 0, 0, 1187, 0, 1647, 0, 0, 0,
+		0, 1923, 0, 1172, 0, 979, 1824, 0, 0, 1302, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 1327, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 62, 0, 0, 2001, 2570, 0, 0, 0, 0, 0, 295, 1014,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 419, 0, 0,
+		0, 0, 0, 1515, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 716, 0, 0, 0, 1871, 1400, 0, 0, 0, 0, 196, 0, 1240, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 2122, 0, 0, 0, 217, 0, 0, 853,
+		1510, 1620, 0, 815, 0, 0, 0, 0, 1089, 0, 1233, 1469, 0, 0, 0, 0,
+		0, 1831, 0, 0, 0, 0, 0, 0, 745, 0, 0, 228, 2360, 0, 0, 0,
+		523, 0, 2006, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2078, 1151, 1404, 0,
+		0, 0, 0, 0, 0, 0, 0, 2273, 648, 0, 0, 0, 0, 0, 2016, 0,
+		855, 0, 1127, 0, 0, 0, 0, 0, 0, 0, 0, 1848, 0, 0, 247, 1716,
+		2346, 2609, 0, 823, 0, 1556, 0, 0, 0, 0, 0, 854, 1654, 0, 0, 1362,
+		0, 829, 0, 0, 0, 0, 0, 0, 0, 0, 307, 0, 0, 0, 0, 0,
+		0, 0, 1516, 271, 0, 559, 0, 0, 1219, 0, 0, 0, 230, 1598, 0, 0,
+		1388, 1852, 0, 0, 0, 486, 1749, 1338, 2049, 0, 0, 2240, 924, 0, 0, 1353,
+		0, 0, 0, 728, 0, 2339, 983, 1414, 0, 1847, 0, 0, 0, 0, 0, 0,
+		0, 1987, 0, 0, 0, 2587, 0, 1204, 2556, 0, 0, 551, 455, 2235, 0, 694,
+		0, 0, 0, 1426, 0, 0, 0, 2503, 0, 2646, 2105, 2419, 818, 1932, 1325, 2245,
+		2237, 0, 0, 0, 0, 781, 822, 0, 0, 0, 0, 1145, 0, 502, 0, 447,
+		0, 0, 2389, 0, 0, 0, 337, 0, 0, 0, 0, 0, 0, 0, 0, 2177,
+		1356, 1359, 2094, 0, 0, 0, 0, 1493, 0, 0, 0, 0, 0, 1464, 0, 0,
+		0, 1839, 2201, 0, 1511, 2492, 0, 0, 1574, 0, 0, 0, 0, 0, 1864, 0,
+		0, 2717, 0, 0, 0, 0, 2495, 0, 0, 1482, 1630, 256, 2098, 0, 1677, 0,
+		44, 0, 749, 0, 0, 0, 0, 0, 0, 0, 949, 0, 216, 696, 1188, 0,
+		2343, 0, 0, 1020, 0, 2698, 0, 1851, 0, 0, 0, 0, 0, 0, 2231, 786,
+		1553, 0, 0, 0, 0, 0, 0, 0, 0, 8, 2019, 0, 1319, 2073, 0, 2123,
+		433, 417, 673, 951, 1757, 0, 0, 0, 0, 2499, 517, 1836, 1234, 2222, 0, 0,
+		0, 0, 0, 0, 0, 1476, 0, 750, 0, 0, 0, 0, 2712, 0, 42, 0,
+		0, 0, 0, 0, 0, 1580, 895, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 1877, 0, 0, 0, 2635, 1909, 0, 0, 0, 1845, 0, 2716, 1364,
+		76, 0, 0, 0, 0, 0, 0, 0, 0, 0, 542, 0, 0, 351, 0, 1707,
+		0, 0, 0, 0, 0, 2564, 0, 0, 0, 102, 1418, 799, 224, 2119, 2403, 0,
+		0, 0, 0, 208, 1336, 1564, 1732, 1767, 1872, 2654, 57, 2311, 0, 637, 0, 1222,
+		0, 0, 0, 0, 0, 0, 0, 0, 622, 0, 0, 0, 0, 0, 514, 999,
+		1313, 252, 868, 2413, 0, 0, 2453, 0, 0, 0, 0, 2297, 0, 162, 2167, 2697,
+		0, 285, 0, 1264, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 536,
+		1721, 397, 2324, 2461, 2481, 0, 0, 0, 1557, 1200, 1335, 0, 0, 565, 1154, 1352,
+		2735, 2509, 0, 0, 0, 0, 0, 0, 645, 0, 0, 0, 0, 0, 2708, 1068,
+		0, 946, 1882, 1669, 2267, 2373, 0, 0, 0, 0, 0, 0, 920, 0, 250, 0,
+		2572, 2192, 0, 0, 0, 2627, 144, 1640, 0, 475, 1921, 0, 0, 0, 0, 2134,
+		0, 0, 0, 77, 1906, 0, 0, 0, 0, 0, 233, 414, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 1521, 0, 631, 0, 0, 0, 0, 0, 0, 334, 1372,
+		0, 689, 0, 0, 0, 0, 1911, 0, 0, 0, 0, 2624, 0, 0, 2718, 0,
+		0, 0, 465, 2210, 0, 0, 0, 1971, 0, 0, 0, 473, 0, 0, 49, 93,
+		0, 0, 0, 0, 1012, 0, 1827, 2615, 0, 0, 0, 0, 2260, 850, 0, 0,
+		0, 1040, 2541, 0, 0, 441, 0, 1672, 0, 550, 1774, 0, 0, 2510, 0, 0,
+		1563, 0, 1281, 209, 329, 0, 0, 2095, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 464, 1195, 0, 0, 1854, 413, 1798, 0, 0, 0, 0, 22,
+		1300, 0, 0, 276, 0, 1773, 2376, 1260, 1648, 650, 0, 0, 2470, 0, 674, 0,
+		2314, 1601, 0, 0, 0, 1337, 0, 927, 2681, 0, 2217, 0, 0, 0, 0, 0,
+		0, 0, 889, 1007, 0, 0, 0, 2496, 0, 0, 1357, 0, 2207, 0, 0, 497,
+		0, 1849, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1668, 0, 0,
+		0, 0, 0, 626, 0, 25, 0, 0, 1084, 0, 0, 0, 0, 2104, 0, 1549,
+		1735, 1856, 587, 1019, 0, 0, 0, 2069, 0, 109, 1375, 0, 0, 0, 2018, 0,
+		0, 1657, 0, 0, 959, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 2271, 0, 0, 0, 1709, 303, 2349, 0, 0, 0, 1508, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 2213, 0, 0, 0, 0, 0, 1273, 0, 0, 0,
+		0, 0, 2307, 0, 0, 0, 1561, 1958, 0, 0, 0, 0, 726, 0, 0, 0,
+		0, 2093, 0, 0, 2327, 2352, 0, 0, 2722, 0, 0, 0, 2642, 1179, 2701, 0,
+		627, 0, 12, 1614, 0, 0, 0, 0, 0, 0, 718, 1479, 0, 0, 0, 0,
+		0, 595, 0, 0, 1543, 2032, 0, 0, 0, 0, 0, 2396, 0, 0, 570, 2732,
+		0, 528, 0, 0, 0, 2512, 1005, 1317, 1681, 1926, 816, 1859, 2365, 0, 1755, 0,
+		0, 0, 830, 1044, 763, 572, 0, 0, 0, 0, 0, 0, 2338, 0, 0, 0,
+		0, 0, 324, 0, 0, 296, 0, 0, 0, 0, 0, 0, 198, 0, 1746, 1581,
+		1090, 1680, 1491, 2545, 2647, 693, 0, 38, 0, 0, 0, 0, 0, 0, 136, 0,
+		0, 1910, 0, 0, 2411, 0, 0, 0, 74, 1224, 2478, 0, 0, 2653, 0, 361,
+		0, 0, 0, 0, 0, 476, 2614, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		2014, 1873, 2379, 0, 0, 0, 1819, 0, 1143, 1391, 736, 2571, 0, 0, 0, 1405,
+		0, 1694, 0, 0, 0, 0, 0, 913, 2540, 635, 0, 0, 0, 0, 0, 2241,
+		0, 0, 0, 0, 0, 2003, 0, 1119, 0, 0, 0, 0, 1498, 1742, 0, 0,
+		0, 0, 429, 1048, 260, 0, 0, 0, 27, 703, 1638, 0, 0, 0, 0, 0,
+		0, 2691, 0, 555, 0, 0, 0, 0, 0, 235, 838, 0, 75, 1726, 0, 0,
+		1167, 666, 2292, 0, 0, 0, 2611, 0, 2466, 0, 0, 0, 26, 681, 0, 0,
+		0, 124, 211, 0, 785, 0, 0, 0, 1160, 0, 0, 524, 0, 0, 0, 0,
+		0, 0, 0, 2281, 0, 2450, 0, 0, 0, 0, 0, 0, 1458, 1590, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1643, 0, 2206,
+		0, 0, 0, 0, 289, 1332, 1745, 398, 2535, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1037, 0, 1860, 0, 0, 0,
+		0, 0, 0, 0, 0, 806, 0, 399, 0, 0, 0, 0, 0, 1897, 1023, 0,
+		1855, 372, 2353, 2004, 2420, 0, 0, 0, 0, 535, 0, 0, 0, 0, 0, 953,
+		0, 0, 0, 0, 0, 0, 172, 0, 0, 0, 1501, 0, 0, 1177, 976, 1996,
+		0, 154, 1308, 1596, 0, 0, 1666, 0, 0, 0, 0, 0, 195, 0, 0, 1269,
+		0, 0, 0, 0, 1552, 0, 0, 0, 0, 0, 0, 2486, 0, 0, 1809, 2121,
+		0, 783, 0, 0, 55, 1610, 0, 2605, 0, 0, 0, 0, 0, 2263, 0, 357,
+		1081, 0, 0, 0, 308, 2151, 0, 0, 0, 0, 0, 0, 606, 1992, 1035, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 1823, 1366, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 1522, 598, 0, 0, 143, 0, 0, 0, 0, 0, 0, 2183, 0,
+		0, 0, 0, 2533, 0, 0, 0, 0, 1567, 2506, 0, 0, 0, 1408, 0, 574,
+		0, 522, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2319, 1712, 0, 0,
+		0, 0, 0, 0, 0, 0, 1087, 0, 2182, 993, 0, 0, 1492, 1635, 0, 0,
+		0, 0, 0, 0, 0, 0, 430, 0, 0, 0, 0, 0, 359, 0, 1695, 107,
+		789, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2141, 0, 0, 0, 0,
+		0, 0, 0, 0, 1220, 2066, 0, 0, 0, 1109, 0, 0, 2559, 0, 0, 0,
+		1226, 0, 0, 0, 0, 0, 1790, 0, 0, 0, 1166, 0, 0, 0, 0, 0,
+		0, 0, 0, 1122, 0, 676, 0, 0, 2036, 0, 0, 0, 580, 0, 2163, 1951,
+		0, 0, 0, 877, 1001, 1705, 1632, 0, 2257, 369, 817, 1468, 1361, 2270, 2423, 0,
+		2575, 2223, 0, 0, 0, 1153, 2705, 0, 0, 0, 0, 0, 293, 0, 0, 0,
+		0, 0, 0, 1830, 0, 0, 768, 0, 0, 0, 0, 0, 0, 727, 171, 2117,
+		987, 1475, 0, 1231, 2289, 0, 1816, 0, 0, 0, 2600, 1512, 0, 1438, 1101, 1772,
+		2113, 2277, 0, 0, 1902, 1050, 0, 0, 567, 0, 0, 2388, 0, 294, 263, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2479, 2544, 0, 0, 0,
+		69, 1423, 1792, 2447, 0, 0, 105, 0, 0, 0, 0, 0, 0, 0, 0, 588,
+		0, 0, 0, 2120, 394, 0, 1811, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 2733, 0, 0, 0, 0, 0, 977, 1092, 759, 0, 0, 0,
+		1850, 0, 0, 0, 0, 1583, 0, 0, 0, 0, 1950, 0, 0, 0, 0, 0,
+		1314, 2648, 0, 0, 48, 2259, 593, 0, 0, 0, 2233, 0, 1237, 803, 0, 2054,
+		2742, 1674, 0, 0, 0, 389, 0, 0, 0, 0, 0, 0, 556, 0, 0, 0,
+		0, 2738, 0, 0, 1221, 0, 0, 86, 1465, 1876, 1969, 0, 0, 777, 0, 922,
+		2180, 0, 0, 7, 2601, 1419, 0, 0, 0, 0, 1236, 0, 2724, 0, 0, 0,
+		1376, 0, 0, 0, 1152, 0, 0, 0, 237, 0, 702, 2313, 0, 0, 0, 0,
+		0, 0, 2020, 0, 0, 0, 2408, 0, 0, 1572, 1943, 0, 0, 0, 0, 0,
+		0, 1038, 1628, 98, 1708, 2219, 0, 0, 467, 2592, 2652, 0, 0, 0, 0, 0,
+		0, 0, 0, 43, 0, 0, 0, 1752, 0, 0, 0, 0, 0, 710, 530, 1513,
+		439, 1863, 2644, 0, 219, 0, 1696, 2187, 1262, 0, 0, 0, 1365, 0, 0, 0,
+		0, 0, 0, 91, 17, 0, 0, 1713, 0, 0, 861, 0, 2507, 722, 1217, 0,
+		0, 0, 0, 0, 0, 472, 779, 0, 0, 0, 0, 0, 0, 0, 1710, 0,
+		0, 0, 0, 0, 0, 66, 2471, 2709, 2445, 1935, 0, 0, 0, 0, 0, 831,
+		0, 0, 2064, 1555, 2086, 0, 0, 0, 454, 92, 0, 2033, 1135, 0, 0, 0,
+		615, 1271, 1881, 0, 2171, 0, 0, 0, 0, 0, 0, 0, 0, 445, 0, 0,
+		669, 2100, 0, 0, 0, 0, 2623, 1470, 0, 0, 0, 0, 0, 0, 0, 752,
+		0, 1986, 2022, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 139, 0, 0,
+		0, 0, 1390, 719, 887, 142, 1328, 1890, 2410, 2740, 0, 0, 0, 427, 1724, 0,
+		149, 0, 0, 2085, 2424, 0, 0, 0, 0, 0, 664, 20, 1989, 753, 2726, 1875,
+		0, 0, 0, 0, 2678, 0, 0, 186, 534, 1891, 0, 1665, 0, 478, 0, 845,
+		0, 917, 0, 1047, 2332, 2607, 0, 0, 1825, 0, 1609, 0, 0, 0, 1607, 2409,
+		0, 0, 771, 0, 0, 2552, 0, 0, 0, 1374, 0, 0, 0, 1983, 0, 0,
+		0, 0, 0, 2305, 929, 2293, 0, 0, 0, 643, 988, 0, 819, 1228, 0, 2377,
+		1509, 0, 1685, 0, 1373, 2444, 0, 0, 0, 1459, 0, 1578, 0, 0, 0, 0,
+		0, 2044, 0, 0, 0, 0, 0, 0, 130, 0, 2168, 0, 0, 0, 0, 0,
+		0, 436, 1211, 0, 0, 0, 19, 0, 0, 2160, 1422, 1551, 2340, 641, 1526, 1800,
+		0, 0, 0, 2516, 0, 0, 410, 1606, 0, 2583, 2710, 0, 137, 1213, 1360, 0,
+		0, 0, 0, 0, 1398, 0, 0, 0, 0, 0, 0, 0, 0, 2202, 0, 557,
+		0, 0, 0, 280, 0, 0, 0, 0, 0, 0, 0, 297, 290, 0, 0, 0,
+		0, 0, 0, 547, 2713, 0, 0, 0, 0, 1524, 0, 0, 0, 0, 0, 0,
+		0, 2042, 2304, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2683, 0,
+		0, 239, 0, 0, 0, 1743, 1916, 0, 0, 0, 0, 805, 0, 2372, 0, 0,
+		697, 582, 0, 0, 0, 32, 1266, 2227, 0, 1913, 2706, 0, 0, 0, 0, 0,
+		1018, 1175, 0, 882, 0, 426, 0, 0, 1385, 566, 117, 1667, 2435, 0, 1959, 0,
+		1575, 0, 0, 255, 516, 0, 617, 642, 915, 0, 1058, 0, 0, 1537, 2034, 0,
+		0, 0, 0, 0, 0, 0, 519, 0, 1942, 0, 0, 0, 0, 0, 2680, 0,
+		0, 341, 2294, 1619, 0, 0, 0, 0, 0, 267, 0, 0, 0, 0, 0, 126,
+		1297, 0, 0, 1096, 0, 2220, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 1900, 1377, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		787, 1499, 0, 0, 2569, 0, 0, 0, 0, 0, 2062, 649, 1535, 0, 0, 2291,
+		2433, 0, 0, 1085, 2161, 0, 0, 0, 0, 1887, 1895, 0, 0, 0, 0, 2682,
+		0, 0, 0, 0, 0, 0, 0, 0, 2741, 0, 287, 0, 0, 0, 0, 0,
+		166, 0, 0, 0, 0, 2385, 0, 0, 0, 0, 0, 1258, 176, 843, 775, 2329,
+		2381, 0, 545, 0, 259, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 1954, 367, 1947, 0, 0, 0, 1311, 0, 0, 0, 890, 0, 862, 0,
+		0, 0, 0, 0, 0, 0, 0, 328, 11, 950, 1095, 2251, 360, 2283, 0, 0,
+		1769, 437, 916, 2126, 0, 0, 0, 811, 0, 29, 0, 0, 0, 0, 0, 0,
+		1076, 0, 131, 0, 0, 0, 0, 0, 0, 0, 1170, 1639, 0, 0, 0, 0,
+		0, 1324, 1436, 0, 0, 657, 2650, 2676, 0, 608, 1760, 0, 0, 0, 199, 1070,
+		0, 24, 0, 1174, 0, 0, 0, 1688, 0, 1229, 0, 0, 0, 0, 0, 1778,
+		646, 1071, 0, 0, 0, 0, 2617, 2622, 1592, 2721, 2070, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 2092, 1199, 0, 0, 1573, 479, 973, 353, 1321,
+		0, 125, 1770, 0, 0, 174, 1547, 1397, 0, 0, 1412, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 2102, 0, 0, 0, 1641, 0, 0, 0, 28, 0, 1067,
+		1431, 0, 0, 448, 2361, 2186, 0, 1974, 0, 0, 0, 0, 0, 0, 0, 813,
+		0, 0, 1634, 0, 2029, 2252, 0, 0, 0, 552, 2467, 1733, 1032, 1462, 0, 0,
+		0, 0, 1330, 99, 0, 450, 0, 0, 2566, 0, 0, 0, 1782, 0, 0, 0,
+		2146, 0, 876, 2497, 80, 0, 0, 0, 1833, 0, 0, 0, 0, 971, 0, 0,
+		0, 0, 0, 0, 0, 0, 1275, 0, 764, 0, 0, 2077, 2532, 0, 832, 332,
+		0, 1460, 938, 1918, 0, 1840, 0, 0, 0, 2096, 0, 2153, 0, 0, 1011, 0,
+		0, 0, 0, 79, 1009, 1633, 1146, 0, 0, 0, 2136, 0, 0, 0, 0, 2491,
+		0, 0, 0, 0, 2028, 0, 0, 0, 0, 0, 0, 0, 0, 1030, 1866, 0,
+		0, 0, 0, 0, 1396, 0, 2015, 0, 2485, 0, 0, 0, 0, 0, 1149, 0,
+		0, 0, 2193, 0, 527, 0, 0, 0, 0, 0, 0, 0, 358, 1202, 1235, 2359,
+		0, 0, 713, 0, 0, 0, 0, 2616, 0, 0, 2057, 67, 2081, 0, 0, 1587,
+		0, 0, 2542, 0, 1225, 0, 0, 1780, 0, 2045, 0, 1731, 226, 2579, 0, 2528,
+		0, 0, 0, 0, 0, 0, 0, 839, 0, 0, 1529, 2543, 1952, 0, 0, 0,
+		0, 1310, 1451, 0, 1490, 0, 0, 0, 0, 0, 0, 644, 2520, 0, 2641, 0,
+		0, 2402, 2707, 1340, 0, 2518, 0, 275, 2108, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 746, 994, 808, 0, 1584, 0, 120, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 318, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 2189, 0, 0, 0, 0, 0, 0, 0, 0,
+		901, 70, 0, 0, 0, 1892, 0, 0, 0, 0, 368, 1756, 1168, 1962, 2576, 183,
+		672, 2011, 0, 0, 908, 0, 0, 0, 0, 128, 202, 0, 0, 0, 1593, 0,
+		0, 2306, 2667, 619, 1339, 2477, 0, 1527, 2107, 0, 0, 0, 0, 0, 1486, 0,
+		0, 0, 0, 0, 647, 0, 0, 0, 0, 0, 0, 0, 0, 159, 376, 1178,
+		0, 2394, 2704, 0, 0, 0, 0, 1703, 0, 0, 1079, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 1416, 1805, 0, 0, 0, 0, 0, 220, 616, 1243, 0, 0,
+		0, 0, 2342, 0, 0, 111, 2039, 0, 562, 2375, 0, 0, 0, 0, 0, 1108,
+		1868, 0, 0, 0, 0, 0, 0, 660, 0, 291, 405, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 513, 0, 0, 0, 2480, 0, 0, 0, 0, 374, 2076, 47,
+		807, 1106, 2162, 0, 1206, 0, 2620, 0, 1057, 0, 0, 0, 1159, 1621, 0, 0,
+		0, 0, 0, 0, 147, 2418, 0, 0, 234, 0, 1022, 316, 1477, 2290, 2675, 0,
+		0, 0, 1129, 0, 0, 1316, 2063, 0, 0, 2555, 0, 0, 0, 2425, 2144, 1456,
+		460, 0, 0, 0, 0, 0, 0, 960, 0, 0, 1919, 1602, 1107, 0, 0, 0,
+		0, 0, 0, 406, 0, 0, 0, 0, 0, 1886, 0, 0, 1033, 1624, 0, 0,
+		0, 0, 388, 0, 0, 2280, 0, 1844, 0, 0, 0, 0, 0, 0, 0, 2009,
+		0, 0, 0, 0, 0, 1026, 5, 2384, 638, 145, 0, 0, 0, 1956, 0, 1766,
+		1880, 0, 0, 0, 0, 798, 1303, 1993, 0, 691, 618, 899, 1261, 2438, 0, 1387,
+		0, 0, 320, 0, 0, 0, 0, 0, 2139, 0, 0, 0, 1625, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 970, 0, 2449, 0, 0, 0, 0, 0, 0, 0, 1645, 0, 0, 321, 2266,
+		0, 1312, 0, 564, 1025, 2068, 0, 0, 0, 0, 1664, 0, 0, 507, 860, 2337,
+		0, 610, 0, 0, 0, 0, 0, 0, 1982, 0, 0, 0, 443, 0, 0, 0,
+		0, 0, 0, 1256, 1613, 0, 772, 0, 0, 1928, 2469, 0, 0, 0, 1967, 1435,
+		2035, 2258, 184, 1298, 510, 1190, 2457, 0, 0, 0, 0, 0, 2606, 0, 2618, 796,
+		1763, 0, 1945, 2378, 0, 2285, 0, 0, 2521, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 729, 584, 688, 1473, 1768, 2390, 2723, 0, 0, 0, 0, 0, 2468, 0,
+		1589, 0, 1994, 743, 0, 0, 0, 2437, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 1528, 0, 0, 0, 0, 0, 0, 221, 0, 0, 0, 2387, 0, 0,
+		0, 0, 0, 1363, 0, 0, 0, 2025, 0, 273, 0, 0, 0, 2027, 0, 2275,
+		0, 2426, 0, 2238, 872, 1434, 1238, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 133, 1842, 354, 0, 1702, 238, 0, 0, 1254, 0, 0, 0, 0, 884,
+		802, 1481, 0, 1504, 396, 0, 0, 0, 0, 0, 284, 0, 0, 0, 0, 655,
+		982, 2539, 0, 0, 0, 302, 1285, 579, 0, 0, 0, 0, 0, 0, 1976, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 2737, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 690, 0, 0, 0, 201, 0, 0, 0, 343, 0, 0, 1124, 0,
+		0, 0, 0, 0, 0, 41, 1820, 1915, 624, 0, 0, 2197, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1232, 0, 0, 0, 0, 0,
+		0, 0, 0, 1343, 0, 222, 100, 1474, 0, 0, 1112, 0, 0, 155, 2584, 2734,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1142, 0, 0, 0, 0, 0,
+		1542, 2152, 0, 975, 1402, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 933, 1938, 0, 0, 0, 0, 1975, 30, 442, 2226, 0, 0, 0,
+		0, 0, 0, 1083, 1815, 2075, 1525, 957, 0, 0, 0, 0, 1981, 0, 1161, 0,
+		0, 0, 0, 742, 0, 0, 1270, 46, 0, 0, 0, 0, 0, 0, 0, 0,
+		1091, 0, 0, 64, 1728, 0, 0, 0, 2037, 0, 261, 1467, 944, 2310, 2371, 33,
+		0, 0, 0, 0, 1425, 2301, 0, 0, 1043, 923, 0, 1000, 269, 0, 0, 2080,
+		0, 2475, 0, 72, 1901, 0, 0, 0, 0, 0, 0, 0, 1637, 0, 0, 1540,
+		0, 0, 0, 0, 0, 670, 0, 179, 0, 0, 0, 2582, 800, 0, 0, 0,
+		0, 0, 101, 2702, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		36, 1832, 0, 0, 0, 0, 1801, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 1, 231, 0, 607, 602, 1294, 0, 0, 0, 0, 0, 0, 1869,
+		0, 0, 1600, 526, 1944, 0, 0, 0, 0, 0, 0, 0, 925, 1358, 1622, 0,
+		2156, 0, 0, 0, 0, 0, 0, 0, 2703, 349, 2130, 0, 1062, 0, 1541, 0,
+		0, 428, 1102, 0, 1389, 0, 0, 0, 0, 0, 0, 554, 0, 0, 0, 0,
+		0, 0, 2065, 0, 0, 737, 0, 0, 0, 0, 0, 0, 0, 0, 477, 0,
+		0, 0, 2386, 2574, 0, 0, 1305, 0, 0, 0, 0, 529, 400, 0, 0, 0,
+		474, 0, 0, 628, 0, 0, 0, 0, 1253, 0, 0, 0, 0, 0, 1227, 0,
+		0, 170, 0, 1965, 0, 0, 424, 0, 0, 0, 0, 0, 1729, 0, 0, 2689,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 767, 968, 1060, 1505, 2585,
+		0, 2024, 0, 0, 1409, 0, 0, 0, 0, 1853, 279, 852, 2610, 0, 0, 1450,
+		0, 2685, 1874, 1457, 451, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 896, 0, 0, 0, 1077, 0, 0, 0, 0, 0, 0, 288, 0,
+		0, 0, 0, 0, 2195, 2296, 0, 0, 0, 0, 0, 0, 1027, 1779, 0, 0,
+		0, 496, 0, 0, 60, 0, 0, 0, 116, 0, 0, 0, 0, 1433, 0, 0,
+		483, 1597, 538, 0, 390, 1008, 963, 2368, 0, 0, 0, 0, 0, 2295, 1822, 932,
+		0, 2040, 173, 0, 0, 0, 0, 0, 0, 352, 0, 0, 0, 1331, 1448, 563,
+		0, 317, 1368, 0, 0, 2354, 525, 0, 0, 0, 2143, 0, 879, 2116, 0, 0,
+		0, 0, 0, 0, 0, 0, 2008, 0, 0, 0, 0, 0, 1176, 1682, 0, 0,
+		0, 2254, 1692, 0, 0, 0, 0, 0, 0, 955, 614, 0, 2079, 0, 0, 0,
+		0, 0, 0, 0, 0, 668, 0, 0, 326, 1896, 1939, 0, 2159, 0, 0, 0,
+		0, 0, 0, 508, 1924, 0, 0, 961, 0, 1452, 972, 0, 0, 2041, 0, 491,
+		2515, 0, 0, 0, 0, 1582, 0, 0, 78, 0, 1788, 0, 0, 0, 623, 1463,
+		0, 0, 0, 705, 1566, 0, 0, 0, 1653, 754, 2590, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 459, 1411, 1579, 0, 2326, 0, 723, 0, 0, 0, 0, 2736,
+		1120, 0, 0, 0, 0, 0, 841, 1214, 0, 2472, 1031, 0, 0, 0, 435, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 921, 2630, 0, 0, 0,
+		0, 1208, 342, 0, 0, 0, 0, 0, 0, 2455, 1936, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 393, 0, 1126, 1762, 1912, 277, 0, 0, 0,
+		0, 0, 1978, 0, 0, 0, 0, 701, 0, 0, 0, 0, 0, 0, 553, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 432, 53, 0, 0,
+		0, 0, 996, 1604, 0, 0, 0, 885, 1255, 2687, 0, 0, 1725, 0, 0, 0,
+		0, 0, 0, 150, 1263, 0, 0, 2421, 500, 1753, 801, 0, 0, 663, 585, 1940,
+		0, 0, 1045, 1652, 2404, 178, 0, 0, 2315, 0, 0, 1004, 0, 0, 558, 1747,
+		0, 0, 0, 0, 0, 180, 0, 0, 0, 0, 0, 0, 1810, 161, 756, 2597,
+		1289, 1560, 0, 243, 0, 119, 311, 0, 948, 997, 0, 2239, 0, 90, 153, 214,
+		1348, 1946, 0, 0, 0, 0, 0, 930, 0, 0, 0, 0, 0, 989, 2007, 2621,
+		431, 0, 0, 2550, 0, 0, 0, 0, 0, 1995, 0, 0, 0, 2728, 0, 0,
+		0, 0, 0, 0, 0, 954, 0, 2216, 0, 0, 1984, 471, 197, 0, 0, 0,
+		0, 0, 0, 0, 0, 193, 54, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 423, 253, 0, 138, 652, 0, 0, 0, 0, 0, 0, 0, 654,
+		0, 0, 0, 2619, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1955,
+		0, 0, 0, 1533, 0, 0, 0, 0, 0, 1658, 0, 0, 0, 0, 0, 0,
+		0, 1053, 0, 0, 0, 967, 515, 0, 871, 0, 470, 981, 0, 0, 0, 2639,
+		2328, 0, 0, 0, 336, 0, 0, 0, 1080, 0, 0, 1723, 0, 546, 0, 0,
+		0, 0, 192, 0, 0, 164, 0, 0, 1471, 0, 0, 0, 0, 0, 1970, 2269,
+		1218, 0, 1003, 2204, 0, 601, 0, 0, 0, 0, 2249, 1999, 0, 0, 0, 2502,
+		0, 0, 0, 0, 0, 362, 2554, 0, 0, 0, 1813, 0, 0, 0, 346, 0,
+		0, 1676, 0, 2061, 0, 1272, 1098, 0, 0, 0, 0, 2228, 0, 658, 2441, 2536,
+		766, 0, 0, 0, 0, 0, 0, 1279, 0, 2303, 0, 0, 0, 0, 1562, 0,
+		687, 0, 680, 0, 0, 34, 0, 0, 0, 264, 0, 0, 0, 1024, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2699, 0, 0, 0, 0, 0,
+		0, 0, 330, 0, 0, 1150, 2715, 0, 1599, 0, 0, 0, 2700, 0, 0, 0,
+		0, 2000, 2593, 0, 0, 0, 0, 0, 0, 0, 1997, 804, 0, 0, 571, 0,
+		0, 0, 0, 1212, 1569, 940, 0, 0, 449, 0, 0, 0, 2547, 0, 969, 0,
+		0, 612, 0, 0, 0, 0, 0, 599, 286, 1432, 684, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 880, 700, 1689, 2082, 0, 0, 1055, 2731, 0, 0, 0, 0,
+		0, 0, 784, 0, 0, 1698, 0, 1209, 1834, 1141, 1691, 0, 0, 0, 730, 0,
+		0, 0, 0, 611, 2380, 0, 2173, 0, 0, 2137, 0, 0, 1345, 0, 0, 0,
+		2664, 110, 1870, 245, 0, 0, 0, 468, 0, 0, 0, 1301, 0, 0, 0, 0,
+		686, 0, 2527, 0, 0, 0, 1898, 856, 2255, 0, 0, 0, 2106, 0, 81, 482,
+		995, 1417, 2317, 0, 0, 0, 0, 0, 0, 0, 0, 589, 0, 0, 0, 2628,
+		0, 0, 257, 709, 0, 0, 0, 0, 0, 605, 1277, 2661, 0, 2669, 2476, 0,
+		0, 0, 363, 1066, 620, 0, 0, 87, 0, 0, 0, 0, 0, 0, 0, 0,
+		848, 2299, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1306, 639, 1649, 0,
+		0, 0, 2511, 0, 0, 0, 0, 1972, 0, 0, 0, 0, 509, 0, 0, 947,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 1446, 0, 0, 0, 0, 2589, 0,
+		0, 0, 0, 2176, 0, 980, 2322, 751, 2695, 306, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 1430, 2443, 0, 1355, 2391, 0, 0, 0, 0, 2637, 1054, 1059, 1267,
+		1439, 0, 0, 0, 0, 0, 1069, 51, 0, 2626, 0, 0, 0, 0, 0, 0,
+		31, 0, 0, 1838, 0, 0, 1380, 1717, 0, 1133, 824, 310, 1350, 1905, 0, 0,
+		1893, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 503, 0, 0,
+		0, 0, 0, 0, 0, 2743, 0, 0, 0, 0, 0, 0, 0, 207, 0, 0,
+		0, 0, 0, 1274, 0, 2215, 0, 2191, 0, 1879, 0, 0, 0, 0, 0, 0,
+		1538, 2172, 1888, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2135, 0, 0,
+		2526, 0, 0, 2577, 0, 0, 0, 2464, 0, 0, 0, 0, 0, 0, 0, 1750,
+		0, 0, 0, 0, 0, 632, 0, 0, 0, 0, 0, 0, 0, 1288, 714, 1837,
+		0, 965, 2084, 2355, 0, 738, 1063, 2318, 0, 323, 278, 609, 0, 0, 0, 662,
+		1828, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 708, 0, 0, 0, 0, 0, 0, 0, 2398, 0, 1155, 0, 1157, 2595, 0,
+		0, 0, 203, 692, 0, 0, 1036, 1961, 0, 2692, 945, 1497, 0, 685, 1532, 2439,
+		73, 0, 0, 1395, 1979, 1201, 1453, 912, 1988, 0, 0, 2565, 1051, 1064, 0, 0,
+		0, 0, 0, 0, 0, 0, 377, 1139, 1612, 0, 0, 2658, 0, 0, 0, 2265,
+		0, 0, 0, 2586, 2604, 0, 0, 2519, 0, 121, 533, 780, 0, 0, 0, 0,
+		1867, 2696, 2246, 765, 2053, 2030, 0, 1608, 2679, 575, 604, 0, 242, 1215, 0, 0,
+		0, 1796, 0, 0, 842, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2662, 0,
+		0, 0, 0, 902, 0, 0, 0, 0, 1663, 2432, 0, 0, 0, 0, 0, 0,
+		379, 2483, 0, 0, 0, 0, 936, 2272, 0, 2060, 2568, 2309, 1140, 0, 0, 0,
+		0, 84, 2429, 826, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 151, 1205, 1591, 189, 740, 298, 677, 821, 0, 0, 907, 2430, 0,
+		0, 0, 0, 0, 1794, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2711, 0, 444, 0, 782, 0,
+		2325, 2211, 2312, 2458, 0, 0, 0, 0, 0, 0, 2452, 0, 0, 0, 1817, 0,
+		0, 1661, 469, 2147, 0, 0, 958, 934, 2274, 0, 1061, 0, 140, 1998, 1346, 0,
+		0, 992, 2513, 1241, 0, 0, 0, 0, 1441, 0, 0, 167, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 63, 0, 0, 0, 1247, 2454, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 874, 569, 0, 0, 0, 0, 985, 0, 0, 0, 0, 0, 0, 0, 0,
+		2656, 2145, 0, 0, 0, 0, 0, 0, 0, 0, 863, 0, 0, 0, 0, 2164,
+		0, 0, 0, 35, 2730, 0, 0, 0, 0, 0, 0, 581, 505, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 265,
+		1478, 0, 0, 0, 0, 339, 0, 0, 95, 0, 0, 0, 0, 0, 345, 0,
+		0, 532, 706, 0, 0, 0, 2427, 213, 225, 0, 1518, 0, 0, 0, 248, 2651,
+		0, 281, 0, 0, 661, 0, 0, 2185, 0, 0, 0, 2138, 0, 97, 0, 0,
+		0, 0, 0, 0, 2088, 156, 0, 0, 0, 0, 0, 0, 0, 1736, 0, 0,
+		2629, 498, 0, 0, 962, 1922, 0, 0, 0, 0, 0, 0, 309, 0, 0, 0,
+		0, 0, 0, 0, 2417, 0, 0, 0, 0, 0, 0, 0, 1386, 1192, 0, 1884,
+		0, 0, 964, 869, 0, 0, 1295, 0, 0, 0, 0, 2212, 350, 2504, 0, 0,
+		0, 1550, 531, 0, 0, 653, 0, 1885, 373, 2596, 0, 0, 0, 0, 0, 1427,
+		0, 591, 1539, 283, 2125, 0, 0, 0, 1659, 0, 0, 2276, 0, 68, 0, 0,
+		0, 0, 205, 382, 1440, 0, 387, 1517, 0, 0, 0, 0, 0, 0, 0, 2694,
+		0, 0, 2428, 0, 0, 0, 0, 0, 1065, 1251, 0, 0, 0, 1662, 0, 0,
+		274, 0, 0, 1588, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1072,
+		0, 0, 0, 0, 2440, 0, 0, 2690, 0, 0, 2473, 1136, 2097, 1196, 0, 0,
+		0, 0, 0, 0, 0, 518, 792, 825, 1194, 2017, 0, 0, 2335, 0, 2684, 0,
+		463, 0, 0, 0, 2688, 0, 1687, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		1899, 485, 0, 0, 0, 809, 0, 0, 0, 0, 0, 0, 560, 2111, 0, 540,
+		0, 0, 596, 0, 2367, 1786, 0, 1629, 2395, 244, 0, 0, 0, 0, 1329, 1442,
+		0, 0, 0, 371, 1686, 2190, 2498, 0, 0, 2, 0, 0, 0, 2124, 2129, 2247,
+		1466, 0, 0, 0, 0, 0, 2671, 0, 0, 0, 0, 0, 2422, 0, 0, 314,
+		411, 1265, 1015, 1785, 0, 0, 0, 840, 0, 2446, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 770, 1284, 2358, 2316, 0, 1835, 0, 0, 418, 0, 0,
+		0, 0, 0, 0, 0, 0, 1128, 40, 129, 391, 2416, 1207, 0, 0, 0, 1407,
+		1421, 0, 0, 0, 0, 0, 2059, 1758, 249, 2406, 466, 1437, 0, 2308, 2099, 344,
+		0, 0, 0, 0, 0, 0, 37, 335, 659, 0, 187, 0, 0, 0, 0, 1399,
+		1636, 0, 0, 512, 0, 356, 1121, 2645, 0, 1039, 1182, 2170, 0, 0, 0, 1730,
+		0, 0, 846, 0, 0, 0, 0, 1500, 0, 0, 0, 0, 0, 0, 1052, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 268, 2638, 386, 0,
+		0, 0, 2194, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		2056, 0, 0, 0, 0, 0, 1197, 0, 0, 1776, 204, 1341, 1286, 1718, 2112, 0,
+		446, 0, 0, 0, 2341, 0, 0, 0, 347, 0, 0, 0, 0, 501, 0, 0,
+		0, 85, 851, 797, 1485, 2456, 0, 0, 0, 0, 0, 0, 52, 0, 769, 1116,
+		966, 0, 0, 0, 0, 0, 0, 0, 241, 1933, 1949, 0, 0, 0, 0, 0,
+		0, 0, 0, 1105, 0, 0, 0, 409, 0, 2347, 0, 0, 0, 0, 0, 0,
+		0, 0, 732, 0, 0, 0, 0, 834, 0, 0, 0, 0, 0, 0, 96, 0,
+		0, 0, 0, 0, 227, 0, 2670, 0, 0, 0, 2563, 0, 0, 1104, 2165, 2253,
+		2613, 0, 0, 0, 0, 0, 0, 0, 1523, 1296, 0, 0, 0, 0, 0, 0,
+		2179, 2693, 0, 0, 0, 0, 1046, 2320, 0, 0, 0, 1861, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 2356, 0, 0, 778, 1424, 521, 1568, 0, 892, 0, 0,
+		0, 0, 2448, 0, 0, 0, 0, 1690, 0, 2522, 0, 1299, 0, 163, 1191, 251,
+		2300, 1605, 0, 114, 2517, 0, 0, 141, 937, 2169, 1673, 2524, 0, 0, 0, 0,
+		0, 0, 0, 1586, 1210, 2382, 0, 0, 21, 0, 9, 1934, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 1765, 0, 108, 2558, 0, 0, 0, 698, 0, 0, 1502,
+		0, 721, 2374, 903, 0, 0, 0, 2487, 1118, 0, 0, 865, 492, 1727, 0, 1711,
+		0, 2581, 0, 0, 2401, 13, 0, 0, 0, 0, 148, 0, 415, 1472, 0, 1137,
+		0, 0, 0, 0, 760, 0, 2188, 0, 866, 0, 0, 0, 2634, 1445, 906, 488,
+		1487, 1514, 1697, 2546, 0, 0, 0, 0, 0, 0, 0, 0, 2203, 2434, 1344, 1903,
+		0, 1795, 0, 0, 0, 0, 0, 2234, 0, 0, 0, 0, 0, 1739, 0, 0,
+		0, 0, 2673, 0, 0, 0, 2250, 0, 0, 487, 0, 0, 0, 0, 0, 2089,
+		0, 707, 939, 671, 0, 0, 0, 0, 0, 0, 1017, 0, 0, 0, 0, 0,
+		0, 2236, 0, 0, 2599, 0, 0, 0, 0, 1565, 0, 0, 0, 1367, 2588, 0,
+		0, 0, 0, 0, 0, 2369, 2256, 0, 0, 0, 484, 0, 0, 0, 1957, 1250,
+		0, 0, 0, 0, 0, 0, 0, 636, 0, 0, 375, 537, 1807, 0, 2242, 0,
+		0, 0, 0, 1618, 185, 160, 2184, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 2026, 1818, 0, 0, 0, 0, 0, 711, 0, 544, 2288, 2640, 1548, 679, 1406,
+		1646, 0, 0, 0, 0, 325, 2631, 0, 0, 0, 506, 0, 0, 0, 2232, 0,
+		0, 0, 0, 731, 0, 0, 0, 0, 0, 0, 421, 2178, 1392, 0, 0, 0,
+		1292, 0, 0, 0, 0, 0, 0, 1744, 0, 0, 984, 0, 0, 440, 0, 0,
+		0, 0, 1291, 741, 0, 0, 0, 864, 0, 0, 0, 931, 2415, 0, 0, 0,
+		0, 2602, 0, 0, 0, 0, 1309, 0, 1907, 590, 0, 2560, 0, 0, 2175, 0,
+		0, 0, 633, 2196, 1198, 2287, 0, 0, 1413, 0, 0, 0, 621, 2562, 0, 0,
+		0, 2393, 0, 2729, 0, 340, 0, 0, 0, 1720, 0, 0, 0, 395, 1130, 2115,
+		1803, 1806, 2357, 0, 59, 0, 2655, 0, 0, 2048, 0, 403, 0, 0, 0, 0,
+		1369, 0, 0, 776, 0, 0, 0, 1444, 1799, 1078, 0, 0, 0, 123, 364, 0,
+		683, 1415, 0, 1013, 0, 0, 1110, 0, 0, 0, 0, 0, 0, 835, 0, 408,
+		0, 0, 0, 1156, 911, 0, 928, 0, 0, 986, 0, 1494, 0, 0, 0, 420,
+		0, 1099, 304, 0, 0, 656, 1125, 0, 0, 0, 0, 2334, 0, 1428, 0, 2364,
+		6, 0, 0, 0, 0, 0, 0, 0, 0, 322, 897, 0, 0, 82, 0, 0,
+		0, 56, 0, 0, 0, 1754, 0, 715, 0, 0, 0, 0, 2465, 0, 0, 0,
+		0, 0, 0, 629, 2046, 0, 0, 0, 0, 494, 1165, 0, 873, 0, 0, 0,
+		0, 0, 2442, 2548, 1203, 0, 0, 412, 0, 1651, 0, 0, 695, 2482, 0, 0,
+		0, 0, 0, 0, 0, 2493, 0, 1660, 2530, 0, 0, 0, 0, 1670, 0, 1536,
+		0, 793, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1163, 0, 0, 1041,
+		152, 849, 1379, 1783, 0, 0, 1447, 0, 0, 0, 0, 0, 315, 0, 0, 0,
+		0, 0, 0, 236, 458, 0, 0, 1611, 2538, 0, 0, 1323, 0, 0, 1147, 0,
+		0, 2127, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 365, 0, 0, 0, 0, 1483, 1953, 2174, 0, 2649, 282, 0, 0, 2002, 0,
+		0, 0, 0, 0, 935, 0, 0, 2131, 942, 0, 0, 0, 132, 254, 1114, 0,
+		1021, 0, 181, 0, 0, 820, 0, 0, 0, 425, 0, 1443, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 739, 0, 106, 0, 0, 0, 416, 2103,
+		1615, 678, 1381, 788, 2132, 0, 0, 0, 1814, 0, 0, 0, 0, 0, 0, 847,
+		918, 0, 0, 0, 0, 0, 0, 452, 0, 0, 0, 1929, 0, 0, 489, 165,
+		112, 2148, 0, 0, 0, 0, 0, 0, 891, 1097, 0, 0, 0, 0, 0, 0,
+		0, 1029, 0, 1675, 0, 0, 0, 1093, 1559, 333, 2460, 2244, 2264, 1010, 2534, 0,
+		2531, 0, 0, 0, 0, 0, 2557, 457, 909, 0, 1304, 2330, 0, 0, 0, 0,
+		1927, 0, 844, 2090, 0, 0, 104, 0, 2463, 0, 0, 0, 0, 0, 0, 292,
+		103, 0, 0, 810, 1650, 1812, 407, 0, 1189, 2224, 0, 875, 2110, 1627, 0, 0,
+		0, 2205, 0, 0, 1655, 0, 0, 0, 541, 1132, 0, 0, 0, 0, 0, 0,
+		0, 0, 2230, 0, 0, 0, 0, 0, 1282, 0, 1322, 1184, 301, 0, 495, 0,
+		0, 0, 2686, 0, 0, 0, 0, 0, 0, 188, 1342, 0, 0, 0, 0, 857,
+		0, 0, 2608, 1383, 0, 0, 2262, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 1545, 2362, 0, 0, 0, 1506, 0, 0, 0, 0, 1185, 0, 127, 0, 0,
+		355, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2248, 1488, 0, 592, 23,
+		0, 0, 0, 603, 1333, 0, 0, 0, 0, 0, 1429, 0, 0, 0, 157, 1925,
+		0, 814, 1326, 0, 0, 0, 2072, 0, 0, 1679, 0, 704, 630, 89, 504, 2677,
+		2725, 0, 1245, 0, 1576, 1777, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		1948, 0, 1656, 0, 0, 0, 1158, 1495, 2142, 0, 0, 0, 0, 2660, 0, 0,
+		0, 1594, 0, 0, 0, 0, 2488, 0, 0, 0, 0, 1016, 2714, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 900, 0, 0, 0, 2719, 0,
+		115, 828, 1554, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2278, 0, 0,
+		0, 867, 0, 0, 0, 578, 0, 0, 0, 0, 0, 1941, 0, 0, 0, 0,
+		2005, 0, 0, 0, 0, 0, 568, 493, 0, 0, 0, 266, 0, 0, 0, 577,
+		717, 0, 0, 0, 0, 0, 305, 0, 0, 1857, 2392, 1826, 998, 1223, 0, 0,
+		1761, 0, 1740, 1034, 1678, 2739, 1278, 0, 0, 0, 0, 370, 1784, 893, 0, 0,
+		943, 1455, 744, 1843, 0, 0, 1259, 1623, 2436, 2561, 0, 384, 0, 1349, 0, 0,
+		0, 2529, 0, 0, 0, 0, 262, 1290, 1719, 1789, 0, 0, 2633, 0, 0, 0,
+		401, 0, 0, 2494, 0, 0, 2058, 0, 0, 1781, 0, 0, 0, 1006, 0, 0,
+	};
 
 	*n = ARRAY_SIZE(tab);
+	*hash = tab_hash;
+	*hsize = ARRAY_SIZE(tab_hash);
 	return tab;
 }

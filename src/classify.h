@@ -171,6 +171,15 @@ void classify_sql_ctx(const char *sql, size_t len, const struct classify_knowled
 
 const char *classify_class_name(enum classify_class c);
 
+/*
+ * What a call of SCHEMA.NAME (SCHEMA NULL or "" if unqualified; names as
+ * PostgreSQL stores them, i.e. already case-folded) does to a query's
+ * class according to K (may be NULL): CLASS_READ, CLASS_AMBIGUOUS or
+ * CLASS_WRITE; *PINS (may be NULL) is set for session-state functions.
+ */
+enum classify_class classify_function(const struct classify_knowledge *k, const char *schema,
+				      const char *name, bool *pins);
+
 /* Self-check of the const tables (sorted for binary search); 0 if fine. For tests. */
 int classify_selfcheck(void);
 

@@ -11,12 +11,16 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <errno.h>
+
 #include <event2/buffer.h>
+#include <event2/event.h>
 
 #include "conn.h"
 
 /* Bytes moved per read/write callback: several pgbench replies per syscall. */
 #define CONN_IO_CHUNK (64 * 1024)
+#define CONN_READ_CHUNK (16 * 1024)
 
 void conn_setup_socket(evutil_socket_t fd, bool keepalive)
 {
@@ -31,6 +35,88 @@ void conn_setup_socket(evutil_socket_t fd, bool keepalive)
 		if (keepalive)
 			setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
 	}
+}
+
+/* One readiness event: a single recv into the input buffer. */
+static void reader_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn_reader *r = arg;
+	struct evbuffer *in = bufferevent_get_input(r->bev);
+	struct evbuffer_iovec v;
+	ssize_t n;
+
+	(void)what;
+	/* a socket bufferevent keeps its input's end frozen outside its own reads */
+	evbuffer_unfreeze(in, 0);
+	if (evbuffer_reserve_space(in, CONN_READ_CHUNK, &v, 1) < 1) {
+		evbuffer_freeze(in, 0);
+		r->eventcb(r->bev, BEV_EVENT_READING | BEV_EVENT_ERROR, r->arg);
+		return;
+	}
+	n = recv(fd, v.iov_base, v.iov_len, 0);
+	if (n > 0) {
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(in, &v, 1);
+	}
+	evbuffer_freeze(in, 0);
+	if (n > 0) {
+		r->readcb(r->bev, r->arg);
+	} else if (n == 0) {
+		r->eventcb(r->bev, BEV_EVENT_READING | BEV_EVENT_EOF, r->arg);
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		r->eventcb(r->bev, BEV_EVENT_READING | BEV_EVENT_ERROR, r->arg);
+	}
+}
+
+void conn_reader_init(struct conn_reader *r, struct event_base *base, struct bufferevent *bev,
+		      bool tls, bufferevent_data_cb readcb, bufferevent_data_cb writecb,
+		      bufferevent_event_cb eventcb, void *arg)
+{
+	evutil_socket_t fd = bufferevent_getfd(bev);
+
+	conn_reader_release(r);
+	r->bev = bev;
+	r->readcb = readcb;
+	r->eventcb = eventcb;
+	r->arg = arg;
+	r->enabled = false;
+	if (!tls && fd >= 0) {
+		r->ev = event_new(base, fd, EV_READ | EV_PERSIST, reader_cb, r);
+		bufferevent_setcb(bev, NULL, writecb, eventcb, arg);
+	} else {
+		bufferevent_setcb(bev, readcb, writecb, eventcb, arg);
+	}
+}
+
+void conn_read_enable(struct conn_reader *r)
+{
+	if (r->enabled)
+		return;
+	r->enabled = true;
+	if (r->ev)
+		event_add(r->ev, NULL);
+	else if (r->bev)
+		bufferevent_enable(r->bev, EV_READ);
+}
+
+void conn_read_disable(struct conn_reader *r)
+{
+	if (!r->enabled)
+		return;
+	r->enabled = false;
+	if (r->ev)
+		event_del(r->ev);
+	else if (r->bev)
+		bufferevent_disable(r->bev, EV_READ);
+}
+
+void conn_reader_release(struct conn_reader *r)
+{
+	if (r->ev) {
+		event_free(r->ev);
+		r->ev = NULL;
+	}
+	r->enabled = false;
 }
 
 static void tune(struct bufferevent *bev)

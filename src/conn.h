@@ -11,6 +11,31 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/ssl.h>
 
+/*
+ * The read side of a connection.  For plain sockets pgsteer owns the read
+ * event and recv()s straight into the bufferevent's input buffer: one
+ * syscall per read, where evbuffer_read also asks FIONREAD every time (on
+ * a VM every syscall is the main cost of a proxy).  For TLS the
+ * bufferevent reads as usual.  Writes always go through the bufferevent.
+ */
+struct conn_reader {
+	struct event *ev;		/* NULL: the bufferevent reads (TLS) */
+	bool enabled;
+	struct bufferevent *bev;
+	bufferevent_data_cb readcb;
+	bufferevent_event_cb eventcb;
+	void *arg;
+};
+
+/* Set BEV's callbacks and, for a plain socket with a descriptor, our read event. */
+void conn_reader_init(struct conn_reader *r, struct event_base *base, struct bufferevent *bev,
+		      bool tls, bufferevent_data_cb readcb, bufferevent_data_cb writecb,
+		      bufferevent_event_cb eventcb, void *arg);
+void conn_read_enable(struct conn_reader *r);
+void conn_read_disable(struct conn_reader *r);
+/* Drop our read event (before a TLS upgrade or when the connection goes). */
+void conn_reader_release(struct conn_reader *r);
+
 /* Non-blocking, TCP_NODELAY and keepalive (when a TCP socket). */
 void conn_setup_socket(evutil_socket_t fd, bool keepalive);
 /* A plain bufferevent that owns FD (-1: bufferevent_socket_connect* creates it). */

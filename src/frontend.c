@@ -69,8 +69,10 @@ void frontend_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen)
 	c->tx_status = 'I';
 	if (rt.n_clients > rt.cfg->max_client_conn || rt.shutting_down)
 		c->reject_full = true;
-	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_reader_init(&c->rd, rt.base, c->bev, false, client_read_cb, client_write_cb,
+			 client_event_cb, c);
+	conn_read_enable(&c->rd);
+	bufferevent_enable(c->bev, EV_WRITE);
 	log_debug("C-%llu %s: connection accepted", (unsigned long long)c->id, c->addr);
 }
 
@@ -122,7 +124,7 @@ void client_fail(struct client *c, const char *severity, const char *sqlstate,
 	proto_add_error(bufferevent_get_output(c->bev), severity, sqlstate, msg, NULL);
 	c->state = CL_FLUSHING;
 	c->state_since_ms = now_ms();
-	bufferevent_disable(c->bev, EV_READ);
+	conn_read_disable(&c->rd);
 	/* client_write_cb closes when the output is drained */
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	bufferevent_enable(c->bev, EV_WRITE);
@@ -139,6 +141,7 @@ void client_close(struct client *c, const char *reason)
 	session_client_gone(c);
 	pool_client_gone(c);
 	c->state = CL_CLOSED;
+	conn_read_disable(&c->rd);
 	if (c->bev)
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	list_del(&c->head);
@@ -149,6 +152,7 @@ void client_close(struct client *c, const char *reason)
 
 void client_free(struct client *c)
 {
+	conn_reader_release(&c->rd);
 	conn_release(c->bev);
 	if (c->scram) {
 		OPENSSL_cleanse(c->scram, sizeof(*c->scram));
@@ -240,6 +244,7 @@ static void handle_ssl_request(struct client *c)
 		client_close(c, "cannot answer SSLRequest");
 		return;
 	}
+	conn_reader_release(&c->rd);
 	c->bev = conn_upgrade_tls(rt.base, c->bev, c->fd, rt.client_tls,
 				  BUFFEREVENT_SSL_ACCEPTING, NULL);
 	if (!c->bev) {
@@ -249,8 +254,10 @@ static void handle_ssl_request(struct client *c)
 		return;
 	}
 	c->tls = true;
-	bufferevent_setcb(c->bev, client_read_cb, client_write_cb, client_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_reader_init(&c->rd, rt.base, c->bev, true, client_read_cb, client_write_cb,
+			 client_event_cb, c);
+	conn_read_enable(&c->rd);
+	bufferevent_enable(c->bev, EV_WRITE);
 }
 
 /* Answer a startup with a minor version above 0 (PostgreSQL does the same). */

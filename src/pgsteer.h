@@ -22,6 +22,7 @@
 
 #include "common.h"
 #include "config.h"
+#include "conn.h"
 #include "scram.h"
 
 #define PGSTEER_VERSION_STR PACKAGE_VERSION
@@ -76,6 +77,7 @@ struct client {
 	struct list wait_link;		/* pool->waiting, FIFO */
 	enum client_state state;
 	struct bufferevent *bev;
+	struct conn_reader rd;
 	evutil_socket_t fd;
 	bool tls;
 	char addr[64];			/* "ip:port" or "unix" */
@@ -122,6 +124,7 @@ struct server {
 	struct list head;		/* pool->idle / pool->active / pool->login */
 	enum server_state state;
 	struct bufferevent *bev;
+	struct conn_reader rd;
 	evutil_socket_t fd;
 	bool tls;
 	uint64_t id;			/* for logs: "S-<id>" */

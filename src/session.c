@@ -77,8 +77,10 @@ void session_client_input(struct client *c)
 	/* The start of a transaction: this is where routing will decide. */
 	c->state = CL_WAITING;
 	c->state_since_ms = now_ms();
-	bufferevent_disable(c->bev, EV_READ);
 	pool_acquire(c->pool, c);
+	/* Queued: stop reading until a server frees up (a handover already relayed). */
+	if (c->state == CL_WAITING)
+		conn_read_disable(&c->rd);
 }
 
 /*
@@ -101,7 +103,7 @@ void session_refuse(struct client *c, const char *sqlstate, const char *fmt, ...
 	c->discard = DISCARD_STATEMENT;
 	c->state = CL_IDLE;
 	c->state_since_ms = now_ms();
-	bufferevent_enable(c->bev, EV_READ);
+	conn_read_enable(&c->rd);
 	session_client_input(c);
 }
 
@@ -119,7 +121,7 @@ void session_server_assigned(struct client *c, struct server *s)
 			c->state = CL_IDLE;
 			c->state_since_ms = now_ms();
 			pool_release(s);
-			bufferevent_enable(c->bev, EV_READ);
+			conn_read_enable(&c->rd);
 			session_client_input(c);
 			return;
 		}
@@ -128,7 +130,7 @@ void session_server_assigned(struct client *c, struct server *s)
 		  c->database, (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
 	c->state = CL_ACTIVE;
 	c->state_since_ms = now_ms();
-	bufferevent_enable(c->bev, EV_READ);
+	conn_read_enable(&c->rd);
 	relay_client_to_server(c, s);
 }
 
@@ -177,7 +179,7 @@ void session_client_drained(struct client *c)
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) <= RELAY_LOW_WATER) {
 		s->read_paused = false;
 		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-		bufferevent_enable(s->bev, EV_READ);
+		conn_read_enable(&s->rd);
 		relay_server_to_client(s, c);
 	}
 }
@@ -191,7 +193,7 @@ void session_server_drained(struct server *s)
 	    evbuffer_get_length(bufferevent_get_output(s->bev)) <= RELAY_LOW_WATER) {
 		c->read_paused = false;
 		bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
-		bufferevent_enable(c->bev, EV_READ);
+		conn_read_enable(&c->rd);
 		relay_client_to_server(c, s);
 	}
 }
@@ -244,12 +246,12 @@ static void unlink_pair(struct client *c, struct server *s)
 	if (s->read_paused) {
 		s->read_paused = false;
 		if (s->bev)
-			bufferevent_enable(s->bev, EV_READ);
+			conn_read_enable(&s->rd);
 	}
 	if (c->read_paused) {
 		c->read_paused = false;
 		if (c->bev && c->state != CL_FLUSHING && c->state != CL_CLOSED)
-			bufferevent_enable(c->bev, EV_READ);
+			conn_read_enable(&c->rd);
 	}
 	if (c->bev)
 		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
@@ -353,12 +355,12 @@ static void relay_move(struct evbuffer *in, struct bufferevent *dst, bool dst_tl
 }
 
 /* Pause reading SRC while DST's output is above the high-water mark. */
-static bool apply_backpressure(struct bufferevent *dst, struct bufferevent *src, bool *paused)
+static bool apply_backpressure(struct bufferevent *dst, struct conn_reader *src, bool *paused)
 {
 	if (evbuffer_get_length(bufferevent_get_output(dst)) < RELAY_HIGH_WATER)
 		return false;
 	*paused = true;
-	bufferevent_disable(src, EV_READ);
+	conn_read_disable(src);
 	bufferevent_setwatermark(dst, EV_WRITE, RELAY_LOW_WATER, 0);
 	return true;
 }
@@ -424,7 +426,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 	}
 	if (off)
 		relay_move(in, s->bev, s->tls, off);
-	apply_backpressure(s->bev, c->bev, &c->read_paused);
+	apply_backpressure(s->bev, &c->rd, &c->read_paused);
 }
 
 /* Forward server messages to the client; release the server when clean. */
@@ -492,7 +494,7 @@ static void relay_server_to_client(struct server *s, struct client *c)
 	}
 	if (off)
 		relay_move(in, c->bev, c->tls, off);
-	apply_backpressure(c->bev, s->bev, &s->read_paused);
+	apply_backpressure(c->bev, &s->rd, &s->read_paused);
 }
 
 /*

@@ -23,12 +23,20 @@ def good_lines(cluster):
     return render_ini(pgsteer_sections(cluster, free_port())).splitlines()
 
 
-def with_bad_line(lines, after_prefix, bad):
-    """Insert 'bad' right after the first line starting with after_prefix;
-    return (text, 1-based line number of the bad line)."""
-    i = next(n for n, l in enumerate(lines) if l.startswith(after_prefix))
-    out = lines[:i + 1] + [bad] + lines[i + 1:]
-    return "\n".join(out) + "\n", i + 2
+def with_bad_line(lines, section, bad):
+    """Put 'bad' (a "key = value" line) into [section]: it replaces that key's
+    line if the section has one, else goes right after the header. Returns
+    (text, 1-based line number of the bad line)."""
+    lines = list(lines)
+    head = lines.index(section)
+    key = bad.split("=")[0].strip()
+    end = next((n for n in range(head + 1, len(lines)) if lines[n].startswith("[")), len(lines))
+    for n in range(head + 1, end):
+        if lines[n].split("=")[0].strip() == key:
+            lines[n] = bad
+            return "\n".join(lines) + "\n", n + 1
+    lines.insert(head + 1, bad)
+    return "\n".join(lines) + "\n", head + 2
 
 
 def bad_configs(cluster):
@@ -40,22 +48,20 @@ def bad_configs(cluster):
     yield "bad pool_mode", with_bad_line(lines, "[pgsteer]", "pool_mode = sometimes")
     yield "bad port", with_bad_line(lines, "[node.main2]", "port = 99999")
     yield "node in missing cluster", with_bad_line(lines, "[node.main3]", "cluster = nosuch")
-    # unknown section: appended at the end
+    # unknown section, appended: reported at its header
     text = "\n".join(lines) + "\n[nosuchsection]\nfoo = bar\n"
-    yield "unknown section", (text, len(lines) + 2)
+    yield "unknown section", (text, len(lines) + 1)
     # a cluster with no node: reported at its section header
     text = "\n".join(lines) + "\n[cluster.empty]\n"
-    yield "cluster without nodes", (text, len(lines) + 2)
+    yield "cluster without nodes", (text, len(lines) + 1)
 
 
-def _cases():
-    names = ["unknown key", "bad number", "negative number", "bad duration", "bad pool_mode",
-             "bad port", "node in missing cluster", "unknown section", "cluster without nodes"]
-    return names
+CASES = ["unknown key", "bad number", "negative number", "bad duration", "bad pool_mode",
+         "bad port", "node in missing cluster", "unknown section", "cluster without nodes"]
 
 
 @pytest.mark.parametrize("mode", ["check-config", "start"])
-@pytest.mark.parametrize("case", _cases())
+@pytest.mark.parametrize("case", CASES)
 def test_bad_config_reports_file_and_line(cluster, tmp_path, case, mode):
     text, line = dict(bad_configs(cluster))[case]
     path = tmp_path / "bad.ini"
