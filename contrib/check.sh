@@ -9,7 +9,8 @@
 #
 # Environment: BUILD_DIR (default build), ASAN_BUILD_DIR (default
 # build-asan), FUZZ_SECONDS (default 20, per fuzz.sh run), CHECK_SKIP_ASAN=1,
-# CHECK_SKIP_FUZZ=1, CHECK_SKIP_APT=1, PYTEST_ARGS (extra pytest arguments).
+# CHECK_SKIP_FUZZ=1, CHECK_SKIP_APT=1, PYTEST_ARGS (extra pytest arguments),
+# PYTEST_TIMEOUT (seconds for the whole integration run, default 720).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -130,13 +131,31 @@ junit_counts() {
 	PY
 }
 
+# Tear down whatever test clusters a killed pytest left in $1, then remove it.
+cleanup_tmp() {
+	local d
+	for d in "$1"/pgsteer-it-*/pg; do
+		if [ -d "$d" ]; then
+			contrib/pgcluster.sh destroy "$d" >/dev/null 2>&1 || true
+		fi
+	done
+	rm -rf "$1"
+}
+
 run_integration() {
-	local bin=$SRCDIR/$BUILD_DIR/src/pgsteer xml=$SRCDIR/$BUILD_DIR/integration-junit.xml rc=0 counts
+	local bin=$SRCDIR/$BUILD_DIR/src/pgsteer xml=$SRCDIR/$BUILD_DIR/integration-junit.xml rc=0 counts tmp
 	say "integration tests (pytest, PGSTEER_BIN=$bin)"
 	rm -f "$xml"
 	ulimit -n 8192 2>/dev/null || true
+	tmp=$(mktemp -d /tmp/pgsteer-check.XXXXXX)
+	chmod 0755 "$tmp"   # the postgres user must reach the clusters inside
 	# shellcheck disable=SC2086
-	PGSTEER_BIN=$bin "$PYTHON" -m pytest tests/integration --junitxml="$xml" ${PYTEST_ARGS:-} || rc=$?
+	TMPDIR=$tmp PGSTEER_BIN=$bin timeout -k 30 "${PYTEST_TIMEOUT:-720}" \
+		"$PYTHON" -m pytest tests/integration --junitxml="$xml" ${PYTEST_ARGS:-} || rc=$?
+	if [ "$rc" -eq 124 ]; then
+		echo "check.sh: pytest killed after ${PYTEST_TIMEOUT:-720}s" >&2
+	fi
+	cleanup_tmp "$tmp"
 	if [ ! -s "$xml" ]; then
 		stage_failed "pytest produced no report (exit $rc)"
 		return

@@ -23,6 +23,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
+top=$(pwd)
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 FUZZ_BUILD=${FUZZ_BUILD:-build-fuzz}
 FUZZ_JOBS=${FUZZ_JOBS:-1}
@@ -32,7 +33,7 @@ if ! command -v "$CC" >/dev/null; then
 	echo "fuzz.sh: $CC not found" >&2
 	exit 1
 fi
-mkdir -p "$FUZZ_BUILD"
+mkdir -p "$FUZZ_BUILD" && FUZZ_BUILD=$(cd "$FUZZ_BUILD" && pwd) || exit 1
 
 if [ $# -gt 0 ]; then
 	targets=()
@@ -64,13 +65,17 @@ for src in "${targets[@]}"; do
 	work="$FUZZ_BUILD/corpus/$name"
 	mkdir -p "$work"
 	seeds=()
-	[ -d "tests/fuzz/corpus/$name" ] && seeds+=("tests/fuzz/corpus/$name")
+	[ -d "tests/fuzz/corpus/$name" ] && seeds+=("$top/tests/fuzz/corpus/$name")
 	dict=()
-	[ -f "tests/fuzz/$name.dict" ] && dict+=("-dict=tests/fuzz/$name.dict")
+	[ -f "tests/fuzz/$name.dict" ] && dict+=("-dict=$top/tests/fuzz/$name.dict")
+	jobs=()
+	# with -jobs, libFuzzer writes fuzz-N.log into the current directory:
+	# run from the build directory (absolute paths below)
+	[ "$FUZZ_JOBS" -gt 1 ] && jobs+=("-jobs=$FUZZ_JOBS" "-workers=$FUZZ_JOBS")
 	echo "== $name: fuzz for ${FUZZ_SECONDS}s"
-	if ! "$bin" -max_total_time="$FUZZ_SECONDS" -jobs="$FUZZ_JOBS" -workers="$FUZZ_JOBS" \
+	if ! (cd "$FUZZ_BUILD" && "$bin" -max_total_time="$FUZZ_SECONDS" "${jobs[@]}" \
 		-print_final_stats=1 -artifact_prefix="$FUZZ_BUILD/$name-" "${dict[@]}" \
-		"$work" "${seeds[@]}" >"$FUZZ_BUILD/$name.log" 2>&1; then
+		"$work" "${seeds[@]}") >"$FUZZ_BUILD/$name.log" 2>&1; then
 		tail -n 40 "$FUZZ_BUILD/$name.log" >&2
 		echo "fuzz.sh: $name: FAILED (log $FUZZ_BUILD/$name.log)" >&2
 		failed=1

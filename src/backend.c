@@ -81,6 +81,10 @@ void server_close(struct server *s, const char *reason)
 		  s->pool->node_name, s->backend_pid, reason);
 	if (s->client)
 		session_server_gone(s, reason);
+	if (s->probe_client) {
+		s->probe_client->lsn_probe = NULL;
+		s->probe_client = NULL;
+	}
 	pool_server_gone(s);
 	if (s->bev && s->state != SV_CONNECTING && s->state != SV_TLS_REQUEST &&
 	    s->state != SV_TLS_HANDSHAKE) {
@@ -164,6 +168,7 @@ static void server_read_cb(struct bufferevent *bev, void *arg)
 	case SV_IDLE:
 	case SV_ACTIVE:
 	case SV_RESETTING:
+	case SV_LSN_PROBE:
 		session_server_input(s);
 		return;
 	case SV_CONNECTING:

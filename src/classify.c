@@ -24,6 +24,11 @@
  *
  * The rules are documented, with examples, in doc/classification.md and
  * tests/unit/classify_corpus.txt.
+ *
+ * Layout: lexer; statement cursor; results; function knowledge; query
+ * scan; one handler per statement kind; multi-statement merge; hints;
+ * public functions (classify_sql*, knowledge, CLI); the generated
+ * built-in function table last.
  */
 #include "classify.h"
 
@@ -89,7 +94,7 @@ enum kw {
 	KW_CURSOR, KW_DEALLOCATE, KW_DECLARE, KW_DEFAULT, KW_DEFERRABLE, KW_DELETE,
 	KW_DISCARD, KW_DISTINCT, KW_DO, KW_DROP, KW_ELSE, KW_END, KW_ESCAPE, KW_EXCEPT,
 	KW_EXECUTE, KW_EXISTS, KW_EXPLAIN, KW_FETCH, KW_FILTER, KW_FIRST, KW_FOR,
-	KW_FROM, KW_FUNCTION, KW_GLOBAL, KW_GRANT, KW_GROUP, KW_GROUPS, KW_HAVING,
+	KW_FROM, KW_FUNCTION, KW_GLOBAL, KW_GRANT, KW_GROUP, KW_GROUPING, KW_GROUPS, KW_HAVING,
 	KW_HOLD, KW_ILIKE, KW_IMPORT, KW_IN, KW_INSENSITIVE, KW_INSERT, KW_INTERSECT,
 	KW_INTO, KW_IS, KW_ISOLATION, KW_JOIN, KW_KEY, KW_LATERAL, KW_LEADING,
 	KW_LEVEL, KW_LIKE, KW_LIMIT, KW_LISTEN, KW_LOAD, KW_LOCAL, KW_LOCK,
@@ -155,23 +160,23 @@ static const struct kw_entry keywords[] = {
 	{"reindex", KW_REINDEX}, {"release", KW_RELEASE}, {"replace", KW_REPLACE},
 	{"session", KW_SESSION}, {"similar", KW_SIMILAR}, {"verbose", KW_VERBOSE},
 	{"without", KW_WITHOUT}, {"distinct", KW_DISTINCT}, {"function", KW_FUNCTION},
-	{"operator", KW_OPERATOR}, {"overlaps", KW_OVERLAPS}, {"prepared", KW_PREPARED},
-	{"reassign", KW_REASSIGN}, {"rollback", KW_ROLLBACK}, {"security", KW_SECURITY},
-	{"trailing", KW_TRAILING}, {"truncate", KW_TRUNCATE}, {"unlisten", KW_UNLISTEN},
-	{"unlogged", KW_UNLOGGED}, {"variadic", KW_VARIADIC}, {"committed", KW_COMMITTED},
-	{"intersect", KW_INTERSECT}, {"isolation", KW_ISOLATION}, {"partition", KW_PARTITION},
-	{"procedure", KW_PROCEDURE}, {"recursive", KW_RECURSIVE}, {"returning", KW_RETURNING},
-	{"savepoint", KW_SAVEPOINT}, {"symmetric", KW_SYMMETRIC}, {"temporary", KW_TEMPORARY},
-	{"asensitive", KW_ASENSITIVE}, {"asymmetric", KW_ASYMMETRIC},
-	{"checkpoint", KW_CHECKPOINT}, {"deallocate", KW_DEALLOCATE},
-	{"deferrable", KW_DEFERRABLE}, {"ordinality", KW_ORDINALITY},
-	{"repeatable", KW_REPEATABLE}, {"insensitive", KW_INSENSITIVE},
-	{"tablesample", KW_TABLESAMPLE}, {"transaction", KW_TRANSACTION},
-	{"uncommitted", KW_UNCOMMITTED}, {"materialized", KW_MATERIALIZED},
-	{"serializable", KW_SERIALIZABLE},
+	{"grouping", KW_GROUPING}, {"operator", KW_OPERATOR}, {"overlaps", KW_OVERLAPS},
+	{"prepared", KW_PREPARED}, {"reassign", KW_REASSIGN}, {"rollback", KW_ROLLBACK},
+	{"security", KW_SECURITY}, {"trailing", KW_TRAILING}, {"truncate", KW_TRUNCATE},
+	{"unlisten", KW_UNLISTEN}, {"unlogged", KW_UNLOGGED}, {"variadic", KW_VARIADIC},
+	{"committed", KW_COMMITTED}, {"intersect", KW_INTERSECT}, {"isolation", KW_ISOLATION},
+	{"partition", KW_PARTITION}, {"procedure", KW_PROCEDURE}, {"recursive", KW_RECURSIVE},
+	{"returning", KW_RETURNING}, {"savepoint", KW_SAVEPOINT}, {"symmetric", KW_SYMMETRIC},
+	{"temporary", KW_TEMPORARY}, {"asensitive", KW_ASENSITIVE},
+	{"asymmetric", KW_ASYMMETRIC}, {"checkpoint", KW_CHECKPOINT},
+	{"deallocate", KW_DEALLOCATE}, {"deferrable", KW_DEFERRABLE},
+	{"ordinality", KW_ORDINALITY}, {"repeatable", KW_REPEATABLE},
+	{"insensitive", KW_INSENSITIVE}, {"tablesample", KW_TABLESAMPLE},
+	{"transaction", KW_TRANSACTION}, {"uncommitted", KW_UNCOMMITTED},
+	{"materialized", KW_MATERIALIZED}, {"serializable", KW_SERIALIZABLE},
 };
 
-static const uint8_t kw_len_start[] = {0, 0, 0, 11, 21, 51, 78, 106, 128, 141, 151, 158, 162, 164};
+static const uint8_t kw_len_start[] = {0, 0, 0, 11, 21, 51, 78, 106, 128, 142, 152, 159, 163, 165};
 
 #define KW_MAXLEN 12
 
@@ -363,6 +368,48 @@ static size_t dollar_tag_len(const char *s, const char *end)
 	return 0;
 }
 
+/* Digit of BASE (2, 8, 10 or 16)? */
+static bool is_base_digit(unsigned char c, int base)
+{
+	if (base == 16)
+		return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+	return c >= '0' && c < '0' + base;
+}
+
+/* Digits of BASE with single '_' separators (PostgreSQL 16); returns the end. */
+static const char *scan_digits(const char *s, const char *end, int base)
+{
+	while (s < end && (is_base_digit((unsigned char)*s, base) ||
+			   (*s == '_' && s + 1 < end && is_base_digit((unsigned char)s[1], base))))
+		s++;
+	return s;
+}
+
+/*
+ * End of the numeric literal at S (scan.l: decimal, 0x/0o/0b, fraction,
+ * exponent).  Letters after it are a separate token, as in PostgreSQL 15
+ * ("1FOR UPDATE" is 1 then FOR UPDATE).
+ */
+static const char *scan_number(const char *s, const char *end)
+{
+	if (s[0] == '0' && s + 2 < end) {
+		int base = (s[1] | 0x20) == 'x' ? 16 : (s[1] | 0x20) == 'o' ? 8 : (s[1] | 0x20) == 'b' ? 2 : 0;
+		if (base && is_base_digit((unsigned char)s[2], base))
+			return scan_digits(s + 2, end, base);
+	}
+	s = scan_digits(s, end, 10);
+	if (s < end && *s == '.' && !(s + 1 < end && s[1] == '.'))
+		s = scan_digits(s + 1, end, 10);
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		const char *x = s + 1;
+		if (x < end && (*x == '+' || *x == '-'))
+			x++;
+		if (x < end && is_digit((unsigned char)*x))
+			s = scan_digits(x, end, 10);
+	}
+	return s;
+}
+
 static void tok_error(struct lexer *lx, struct token *t, const char *why)
 {
 	t->type = T_ERROR;
@@ -442,23 +489,9 @@ static void lex_next(struct lexer *lx, struct token *t)
 		return;
 	}
 	if (is_digit(c) || (c == '.' && s + 1 < end && is_digit((unsigned char)s[1]))) {
-		const char *e = s + 1;
-		while (e < end) {
-			unsigned char d = (unsigned char)*e;
-			if (is_digit(d) || d == '_' || (d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z')) {
-				/* exponent sign: 1e-5 */
-				if ((d == 'e' || d == 'E') && e + 1 < end && (e[1] == '+' || e[1] == '-'))
-					e++;
-				e++;
-			} else if (d == '.' && !(e + 1 < end && e[1] == '.')) {
-				e++;
-			} else {
-				break;
-			}
-		}
 		t->type = T_NUMBER;
-		t->len = (size_t)(e - s);
-		lx->s = e;
+		t->len = (size_t)(scan_number(s, end) - s);
+		lx->s = s + t->len;
 		return;
 	}
 	switch (c) {
@@ -683,6 +716,7 @@ struct cursor {
 	struct lexer lx;
 	struct token cur;
 	struct token prev;	/* T_EOF before the first token of a statement */
+	struct token prev2;	/* the token before prev */
 	struct token nxt;	/* lookahead, valid if has_nxt */
 	bool has_nxt;
 	const struct classify_knowledge *k;
@@ -697,6 +731,7 @@ static void adv(struct cursor *c)
 		c->pdepth++;
 	else if (c->cur.type == T_RPAREN)
 		c->pdepth--;
+	c->prev2 = c->prev;
 	c->prev = c->cur;
 	if (c->has_nxt) {
 		c->cur = c->nxt;
@@ -725,6 +760,25 @@ static bool accept_kw(struct cursor *c, enum kw k)
 		return true;
 	}
 	return false;
+}
+
+/* The token after cur, without consuming it. */
+static struct token *peek(struct cursor *c);
+
+/*
+ * Consume an optional noise keyword unless it is the last word, where it
+ * is a name: "RELEASE SAVEPOINT" releases a savepoint named "savepoint".
+ */
+static void accept_kw_unless_last(struct cursor *c, enum kw k)
+{
+	struct token *n;
+
+	if (cur_kw(c) != k)
+		return;
+	n = peek(c);
+	if (n->type == T_SEMI || n->type == T_EOF)
+		return;
+	adv(c);
 }
 
 /* The token after cur, without consuming it. */
@@ -861,20 +915,9 @@ static char builtin_lookup(const char *name)
 	return 0;
 }
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 1099511628211ULL;
-	}
-	return h;
-}
-
 static struct cat_entry *cat_slot(struct cat_entry *tab, size_t size, const char *key)
 {
-	size_t i = (size_t)hash_str(key) & (size - 1);
+	size_t i = fnv32(key) & (size - 1);
 
 	while (tab[i].key && strcmp(tab[i].key, key) != 0)
 		i = (i + 1) & (size - 1);
@@ -963,6 +1006,8 @@ static enum fn_verdict function_verdict(const struct classify_knowledge *k, cons
 }
 
 /* Apply a function call to the part's class. */
+static bool call_is_typed_literal(const struct cursor *c);
+
 static void note_function(struct cursor *c, struct classify_result *r, const char *schema,
 			  const char *name)
 {
@@ -971,6 +1016,9 @@ static void note_function(struct cursor *c, struct classify_result *r, const cha
 	enum fn_verdict v = function_verdict(c->k, schema, name, &pat);
 
 	if (v == FNV_READ || v == FNV_PATTERN_READ)
+		return;
+	/* "numeric(10,2) '1.5'" is a typed literal, not a call (checked only when it matters) */
+	if (call_is_typed_literal(c))
 		return;
 	snprintf(disp, sizeof(disp), "%s%s%s()", schema, schema[0] ? "." : "", name);
 	switch (v) {
@@ -1012,42 +1060,74 @@ static bool kw_precedes_expr(enum kw k)
 	case KW_SYMMETRIC: case KW_THEN: case KW_TO: case KW_TRAILING: case KW_UNION:
 	case KW_USING: case KW_VALUES: case KW_VARIADIC: case KW_WHEN: case KW_WHERE:
 	case KW_WITH: case KW_ZONE: case KW_RECURSIVE: case KW_TABLE: case KW_CALL:
-	case KW_ARRAY: case KW_ROW: case KW_OF: case KW_END: case KW_UPDATE:
-	case KW_DELETE: case KW_INSERT: case KW_MERGE: case KW_EXECUTE: case KW_SHOW:
-	case KW_EXPLAIN: case KW_ANALYZE: case KW_ANALYSE: case KW_VERBOSE:
+	case KW_ARRAY: case KW_ROW: case KW_OF:
 		return true;
 	default:
 		return false;
 	}
 }
 
-/* Unquoted keywords that take "(" without being a function call. */
+/*
+ * Reserved (and column-name) keywords that take "(" without being a
+ * function call.  Unreserved ones (OVER, FILTER, BY, ROLLUP, ...) can name
+ * user functions, so their context decides (scan_query).
+ */
 static bool kw_paren_syntax(enum kw k)
 {
 	switch (k) {
 	case KW_IN: case KW_EXISTS: case KW_ANY: case KW_ALL: case KW_SOME:
 	case KW_VALUES: case KW_USING: case KW_ON: case KW_AND: case KW_OR:
 	case KW_NOT: case KW_WHERE: case KW_SELECT: case KW_FROM: case KW_AS:
-	case KW_OVER: case KW_FILTER: case KW_GROUP: case KW_ARRAY: case KW_ROW:
-	case KW_BY: case KW_WHEN: case KW_THEN: case KW_ELSE: case KW_CASE:
-	case KW_RETURNING: case KW_LATERAL: case KW_DISTINCT: case KW_HAVING:
-	case KW_JOIN: case KW_LIKE: case KW_ILIKE: case KW_BETWEEN: case KW_IS:
-	case KW_OF: case KW_ORDER: case KW_PARTITION: case KW_LIMIT: case KW_OFFSET:
-	case KW_UNION: case KW_INTERSECT: case KW_EXCEPT: case KW_INTO: case KW_SET:
-	case KW_TO: case KW_FOR: case KW_WINDOW: case KW_MATERIALIZED: case KW_ONLY:
-	case KW_OPERATOR: case KW_WITH: case KW_CUBE: case KW_ROLLUP: case KW_SETS:
-	case KW_TABLE: case KW_REPEATABLE: case KW_ORDINALITY: case KW_TABLESAMPLE:
-	case KW_DEFAULT: case KW_ROWS: case KW_RANGE: case KW_GROUPS:
+	case KW_GROUP: case KW_ARRAY: case KW_ROW: case KW_WHEN: case KW_THEN:
+	case KW_ELSE: case KW_CASE: case KW_RETURNING: case KW_LATERAL:
+	case KW_DISTINCT: case KW_HAVING: case KW_ORDER: case KW_LIMIT:
+	case KW_OFFSET: case KW_UNION: case KW_INTERSECT: case KW_EXCEPT:
+	case KW_INTO: case KW_TO: case KW_FOR: case KW_WINDOW: case KW_ONLY:
+	case KW_OPERATOR: case KW_WITH: case KW_TABLE: case KW_DEFAULT:
+	case KW_BETWEEN: case KW_LEADING: case KW_TRAILING: case KW_BOTH:
+	case KW_VARIADIC: case KW_SYMMETRIC: case KW_ASYMMETRIC:
 		return true;
 	default:
 		return false;
 	}
 }
 
+/* Infix keywords: after an operand, "kw (" is syntax, not a call of kw(). */
+static bool kw_infix(enum kw k)
+{
+	return k == KW_IS || k == KW_LIKE || k == KW_ILIKE || k == KW_SIMILAR ||
+	       k == KW_OVERLAPS || k == KW_JOIN || k == KW_TABLESAMPLE || k == KW_ESCAPE;
+}
+
+/*
+ * Is the call at the cursor (cur is the name, "(" follows) really a typed
+ * literal, "type(mods) 'string'" or "type(mods) $1"?  Looks ahead on a copy.
+ */
+static bool call_is_typed_literal(const struct cursor *c)
+{
+	struct cursor l = *c;
+	int d = 0;
+
+	adv(&l);	/* at "(" */
+	do {
+		if (l.cur.type == T_LPAREN)
+			d++;
+		else if (l.cur.type == T_RPAREN)
+			d--;
+		else if (l.cur.type == T_EOF || l.cur.type == T_ERROR)
+			return false;
+		adv(&l);
+	} while (d > 0);
+	return l.cur.type == T_STRING || l.cur.type == T_PARAM;
+}
+
 /* What opened a parenthesis group (to read the token after its ")"). */
 enum paren_kind {
 	PK_OTHER = 0,
-	PK_DISTINCT_ON,		/* ON (...): DISTINCT ON (...) is followed by an expression */
+	PK_EXPR_FOLLOWS,	/* DISTINCT ON (...), OPERATOR(...): an expression follows */
+	PK_CTE,			/* AS (...) / MATERIALIZED (...): a CTE body */
+	PK_ARGS,		/* name(...): call arguments */
+	PK_FROM,		/* FROM (...), JOIN (...) */
 };
 
 #define SCAN_STACK 64
@@ -1090,33 +1170,47 @@ static void scan_query(struct cursor *c, struct classify_result *r, bool stop_at
 	int depth = 0;
 	enum paren_kind closed = PK_OTHER;	/* kind of the group c->prev closed */
 	bool saw_with = false;			/* CTE column lists possible */
+	bool call_before = false;		/* c->prev was judged the name of a call */
 
 	while (!at_end(c)) {
 		struct token *t = &c->cur;
+		bool call_here = false;
 
 		switch (t->type) {
 		case T_LPAREN: {
 			enum paren_kind pk = PK_OTHER;
-			if (tok_kw(&c->prev) == KW_ON) {
-				/* DISTINCT ON ( : the kw two back is unknown here; ON ( elsewhere is a join condition */
-				pk = PK_DISTINCT_ON;
-			}
+			enum kw pkw = tok_kw(&c->prev);
+
+			if (call_before)
+				pk = PK_ARGS;		/* f(...) just judged a call, whatever its name */
+			else if (pkw == KW_ON || pkw == KW_OPERATOR)
+				pk = PK_EXPR_FOLLOWS;	/* also a join's ON (...): harmless */
+			else if (pkw == KW_AS || pkw == KW_MATERIALIZED)
+				pk = PK_CTE;		/* a CTE body (or a window definition) */
+			else if (pkw == KW_FROM || pkw == KW_JOIN)
+				pk = PK_FROM;		/* a subquery or a parenthesized join */
+			else if (c->prev.type == T_QIDENT ||
+				 (c->prev.type == T_IDENT && !kw_paren_syntax(pkw) && !kw_precedes_expr(pkw)))
+				pk = PK_ARGS;		/* f(...) arguments (or an alias column list) */
 			if (depth < SCAN_STACK)
 				stack[depth] = (uint8_t)pk;
 			depth++;
 			adv(c);
-			/* a statement may begin right after "(": data-modifying CTE / subquery */
-			switch (cur_kw(c)) {
-			case KW_INSERT: case KW_UPDATE: case KW_DELETE: case KW_MERGE: {
-				char kwb[16];
-				tok_upper(&c->cur, kwb, sizeof(kwb));
-				escalate3(r, CLASS_WRITE, "data-modifying ", kwb, " in WITH writes");
-				break;
-			}
-			default:
-				break;
+			/* a data-modifying statement as a CTE body: WITH x AS (DELETE ...) */
+			if (pk == PK_CTE) {
+				switch (cur_kw(c)) {
+				case KW_INSERT: case KW_UPDATE: case KW_DELETE: case KW_MERGE: {
+					char kwb[16];
+					tok_upper(&c->cur, kwb, sizeof(kwb));
+					escalate3(r, CLASS_WRITE, "data-modifying ", kwb, " in WITH writes");
+					break;
+				}
+				default:
+					break;
+				}
 			}
 			closed = PK_OTHER;
+			call_before = false;
 			continue;
 		}
 		case T_RPAREN:
@@ -1128,27 +1222,32 @@ static void scan_query(struct cursor *c, struct classify_result *r, bool stop_at
 			}
 			adv(c);
 			/* WITH x AS (...) DELETE ...: the main statement of a WITH */
-			switch (cur_kw(c)) {
-			case KW_INSERT: case KW_UPDATE: case KW_DELETE: case KW_MERGE: {
-				char kwb[16];
-				tok_upper(&c->cur, kwb, sizeof(kwb));
-				escalate3(r, CLASS_WRITE, "WITH ... ", kwb, " writes");
-				break;
+			if (closed == PK_CTE) {
+				switch (cur_kw(c)) {
+				case KW_INSERT: case KW_UPDATE: case KW_DELETE: case KW_MERGE: {
+					char kwb[16];
+					tok_upper(&c->cur, kwb, sizeof(kwb));
+					escalate3(r, CLASS_WRITE, "WITH ... ", kwb, " writes");
+					break;
+				}
+				default:
+					break;
+				}
 			}
-			default:
-				break;
-			}
+			call_before = false;
 			continue;
 		case T_IDENT:
 		case T_QIDENT: {
 			/* only FOR and INTO matter unless "(" or "." follows */
 			enum kw k = (t->len == 3 || t->len == 4) ? tok_kw(t) : KW_NONE;
-			struct token before = c->prev;
+			struct token before = c->prev, before2 = c->prev2;
 			enum paren_kind before_closed = closed;
 			char schema[CLASSIFY_NAME_LEN], name[CLASSIFY_NAME_LEN];
 
 			if (k == KW_WITH)
 				saw_with = true;
+			if ((k == KW_FOR || k == KW_INTO) && tok_kw(&before) == KW_AS)
+				break;	/* "AS into": an alias */
 			if (k == KW_FOR) {
 				struct token *n = peek(c);
 				enum kw nk = tok_kw(n);
@@ -1198,29 +1297,68 @@ static void scan_query(struct cursor *c, struct classify_result *r, bool stop_at
 			/* "name(": a call unless the context says type, alias or CTE list */
 			if (before.type == T_TYPECAST || before.type == T_QIDENT)
 				break;
-			if (before.type == T_RPAREN && before_closed != PK_DISTINCT_ON)
+			/*
+			 * Right after a literal, parameter or "]" a call cannot start:
+			 * "'a' LIKE (...)", "xmltable('/r' PASSING (...) COLUMNS ...)"
+			 */
+			if (before.type == T_STRING || before.type == T_NUMBER || before.type == T_PARAM ||
+			    before.type == T_RBRACK)
+				break;
+			if (!schema[0] && t->type == T_IDENT) {
+				enum kw nk = tok_kw(t), bk = tok_kw(&before);
+				/* ORDER BY (, GROUP BY (, PARTITION BY (, AS NOT MATERIALIZED ( */
+				if (nk == KW_BY && (bk == KW_ORDER || bk == KW_GROUP || bk == KW_PARTITION))
+					break;
+				if (nk == KW_MATERIALIZED && bk == KW_NOT && tok_kw(&before2) == KW_AS)
+					break;
+				/* FETCH FIRST (n) ROWS ONLY */
+				if ((nk == KW_FIRST || nk == KW_NEXT) && bk == KW_FETCH)
+					break;
+				/* t LEFT JOIN (...), x IS (...): infix syntax after an operand */
+				if (kw_infix(nk) && ((before.type == T_RPAREN && before_closed != PK_EXPR_FOLLOWS) ||
+						     (before.type == T_IDENT && !kw_precedes_expr(bk))))
+					break;
+			}
+			if (before.type == T_RPAREN && before_closed != PK_EXPR_FOLLOWS)
 				break;
 			if (before.type == T_IDENT) {
-				enum kw bk = tok_kw(&before);
+				enum kw bk = tok_kw(&before), b2 = tok_kw(&before2);
+				enum paren_kind in = depth > 0 && depth <= SCAN_STACK ? (enum paren_kind)stack[depth - 1]
+										       : PK_OTHER;
+
 				if (bk == KW_AS || bk == KW_TABLESAMPLE)
 					break;
-				if (!kw_precedes_expr(bk))
-					break;	/* alias column list or type: "FROM t x(a)", "character varying(9)" */
+				if (bk == KW_GROUPING && tok_kw(t) == KW_SETS && !schema[0])
+					break;	/* GROUPING SETS ( */
+				if (!kw_precedes_expr(bk)) {
+					/* a type: "::character varying(9)", "AS bit varying(8)" */
+					if (before2.type == T_TYPECAST || b2 == KW_AS)
+						break;
+					/* an alias column list: "FROM t x(a)", "JOIN s.t x(a)", "FROM a, b x(c)" */
+					if (b2 == KW_FROM || b2 == KW_JOIN || b2 == KW_ONLY || before2.type == T_DOT ||
+					    (before2.type == T_COMMA && in != PK_ARGS) || bk == KW_ORDINALITY ||
+					    (before2.type == T_LPAREN && in == PK_FROM))
+						break;
+					/* else a keyword of call syntax: overlay(a PLACING f(x)), xmlparse(DOCUMENT f(x)) */
+				}
 			}
 			if (saw_with && (before.type == T_COMMA || tok_kw(&before) == KW_WITH ||
 					 tok_kw(&before) == KW_RECURSIVE) && is_cte_column_list(c))
 				break;
 			note_function(c, r, schema, name);
+			call_here = true;
 			break;
 		}
 		default:
 			break;
 		}
 		closed = PK_OTHER;
+		call_before = call_here;
 		adv(c);
 		continue;
 	next_token:
 		closed = PK_OTHER;
+		call_before = false;
 		continue;
 	}
 }
@@ -1366,7 +1504,7 @@ static void stmt_commit(struct cursor *c, struct classify_result *r, bool rollba
 		accept_kw(c, KW_TRANSACTION);
 	if (rollback && cur_kw(c) == KW_TO) {
 		adv(c);
-		accept_kw(c, KW_SAVEPOINT);
+		accept_kw_unless_last(c, KW_SAVEPOINT);
 		set(r, CLASS_TRANSACTION, "ROLLBACK TO SAVEPOINT");
 		r->txn = TXN_ROLLBACK_TO;
 		if (!take_name(c, r) || !at_end(c)) {
@@ -1385,7 +1523,7 @@ static void stmt_savepoint(struct cursor *c, struct classify_result *r, bool rel
 {
 	adv(c);
 	if (release)
-		accept_kw(c, KW_SAVEPOINT);
+		accept_kw_unless_last(c, KW_SAVEPOINT);
 	set(r, CLASS_TRANSACTION, release ? "RELEASE SAVEPOINT" : "SAVEPOINT");
 	r->txn = release ? TXN_RELEASE : TXN_SAVEPOINT;
 	if (!take_name(c, r) || !at_end(c)) {
@@ -1752,7 +1890,7 @@ static void stmt_execute(struct cursor *c, struct classify_result *r)
 static void stmt_deallocate(struct cursor *c, struct classify_result *r)
 {
 	adv(c);
-	accept_kw(c, KW_PREPARE);
+	accept_kw_unless_last(c, KW_PREPARE);
 	set(r, CLASS_SESSION, "DEALLOCATE changes session state");
 	r->changes_session = true;
 	if (accept_kw(c, KW_ALL)) {
@@ -2135,8 +2273,10 @@ void classify_sql_ctx(const char *sql, size_t len, const struct classify_knowled
 	int n = 0;
 
 	result_init(out);
-	if (!sql)
+	if (!sql) {
+		sql = "";
 		len = 0;
+	}
 	memset(&c, 0, sizeof(c));
 	c.lx.s = sql;
 	c.lx.end = sql + len;
@@ -2170,6 +2310,7 @@ void classify_sql_ctx(const char *sql, size_t len, const struct classify_knowled
 		c.depth = 0;
 		c.pdepth = 0;
 		c.prev.type = T_EOF;
+		c.prev2.type = T_EOF;
 		classify_statement(&c, p);
 		skip_to_end(&c);
 		if (c.pdepth != 0 && !c.lx.err)
@@ -2655,28 +2796,29 @@ static const struct fn_entry *builtin_functions(size_t *n, const uint16_t **hash
 		{"convert_from", 'r'}, {"convert_to", 'r'}, {"corr", 'r'}, {"cos", 'r'}, {"cosd", 'r'},
 		{"cosh", 'r'}, {"cot", 'r'}, {"cotd", 'r'}, {"count", 'r'}, {"covar_pop", 'r'},
 		{"covar_samp", 'r'}, {"crypt", 'r'}, {"cstring_in", 'r'}, {"cstring_out", 'r'},
-		{"cstring_recv", 'r'}, {"cstring_send", 'r'}, {"cube_distance", 'r'}, {"cume_dist", 'r'},
-		{"cume_dist_final", 'r'}, {"current_catalog", 'r'}, {"current_database", 'r'},
-		{"current_date", 'r'}, {"current_query", 'r'}, {"current_role", 'r'}, {"current_schema", 'r'},
-		{"current_schemas", 'r'}, {"current_setting", 'r'}, {"current_time", 'r'},
-		{"current_timestamp", 'r'}, {"current_user", 'r'}, {"currtid2", 'v'}, {"currval", 'w'},
-		{"cursor_to_xml", 'v'}, {"cursor_to_xmlschema", 'v'}, {"database_to_xml", 'r'},
-		{"database_to_xml_and_xmlschema", 'r'}, {"database_to_xmlschema", 'r'}, {"date", 'r'},
-		{"date_bin", 'r'}, {"date_cmp", 'r'}, {"date_cmp_timestamp", 'r'},
-		{"date_cmp_timestamptz", 'r'}, {"date_eq", 'r'}, {"date_eq_timestamp", 'r'},
-		{"date_eq_timestamptz", 'r'}, {"date_ge", 'r'}, {"date_ge_timestamp", 'r'},
-		{"date_ge_timestamptz", 'r'}, {"date_gt", 'r'}, {"date_gt_timestamp", 'r'},
-		{"date_gt_timestamptz", 'r'}, {"date_in", 'r'}, {"date_larger", 'r'}, {"date_le", 'r'},
-		{"date_le_timestamp", 'r'}, {"date_le_timestamptz", 'r'}, {"date_lt", 'r'},
-		{"date_lt_timestamp", 'r'}, {"date_lt_timestamptz", 'r'}, {"date_mi", 'r'},
-		{"date_mi_interval", 'r'}, {"date_mii", 'r'}, {"date_ne", 'r'}, {"date_ne_timestamp", 'r'},
-		{"date_ne_timestamptz", 'r'}, {"date_out", 'r'}, {"date_part", 'r'}, {"date_pl_interval", 'r'},
-		{"date_pli", 'r'}, {"date_recv", 'r'}, {"date_send", 'r'}, {"date_smaller", 'r'},
-		{"date_sortsupport", 'r'}, {"date_trunc", 'r'}, {"datemultirange", 'r'}, {"daterange", 'r'},
-		{"daterange_canonical", 'r'}, {"daterange_subdiff", 'r'}, {"datetime_pl", 'r'},
-		{"datetimetz_pl", 'r'}, {"dblink_connect", 'p'}, {"dblink_connect_u", 'p'},
-		{"dblink_exec", 'w'}, {"dblink_send_query", 'w'}, {"dcbrt", 'r'}, {"dearmor", 'r'},
-		{"decode", 'r'}, {"decrypt", 'r'}, {"defined", 'r'}, {"degrees", 'r'}, {"dense_rank", 'r'},
+		{"cstring_recv", 'r'}, {"cstring_send", 'r'}, {"cube", 'r'}, {"cube_distance", 'r'},
+		{"cume_dist", 'r'}, {"cume_dist_final", 'r'}, {"current_catalog", 'r'},
+		{"current_database", 'r'}, {"current_date", 'r'}, {"current_query", 'r'},
+		{"current_role", 'r'}, {"current_schema", 'r'}, {"current_schemas", 'r'},
+		{"current_setting", 'r'}, {"current_time", 'r'}, {"current_timestamp", 'r'},
+		{"current_user", 'r'}, {"currtid2", 'v'}, {"currval", 'w'}, {"cursor_to_xml", 'v'},
+		{"cursor_to_xmlschema", 'v'}, {"database_to_xml", 'r'}, {"database_to_xml_and_xmlschema", 'r'},
+		{"database_to_xmlschema", 'r'}, {"date", 'r'}, {"date_bin", 'r'}, {"date_cmp", 'r'},
+		{"date_cmp_timestamp", 'r'}, {"date_cmp_timestamptz", 'r'}, {"date_eq", 'r'},
+		{"date_eq_timestamp", 'r'}, {"date_eq_timestamptz", 'r'}, {"date_ge", 'r'},
+		{"date_ge_timestamp", 'r'}, {"date_ge_timestamptz", 'r'}, {"date_gt", 'r'},
+		{"date_gt_timestamp", 'r'}, {"date_gt_timestamptz", 'r'}, {"date_in", 'r'},
+		{"date_larger", 'r'}, {"date_le", 'r'}, {"date_le_timestamp", 'r'},
+		{"date_le_timestamptz", 'r'}, {"date_lt", 'r'}, {"date_lt_timestamp", 'r'},
+		{"date_lt_timestamptz", 'r'}, {"date_mi", 'r'}, {"date_mi_interval", 'r'}, {"date_mii", 'r'},
+		{"date_ne", 'r'}, {"date_ne_timestamp", 'r'}, {"date_ne_timestamptz", 'r'}, {"date_out", 'r'},
+		{"date_part", 'r'}, {"date_pl_interval", 'r'}, {"date_pli", 'r'}, {"date_recv", 'r'},
+		{"date_send", 'r'}, {"date_smaller", 'r'}, {"date_sortsupport", 'r'}, {"date_trunc", 'r'},
+		{"datemultirange", 'r'}, {"daterange", 'r'}, {"daterange_canonical", 'r'},
+		{"daterange_subdiff", 'r'}, {"datetime_pl", 'r'}, {"datetimetz_pl", 'r'},
+		{"dblink_connect", 'p'}, {"dblink_connect_u", 'p'}, {"dblink_exec", 'w'},
+		{"dblink_send_query", 'w'}, {"dcbrt", 'r'}, {"dearmor", 'r'}, {"decode", 'r'},
+		{"decrypt", 'r'}, {"defined", 'r'}, {"degrees", 'r'}, {"dense_rank", 'r'},
 		{"dense_rank_final", 'r'}, {"dexp", 'r'}, {"diagonal", 'r'}, {"diameter", 'r'},
 		{"difference", 'r'}, {"digest", 'r'}, {"dispell_init", 'r'}, {"dispell_lexize", 'r'},
 		{"dist_bp", 'r'}, {"dist_bs", 'r'}, {"dist_cpoint", 'r'}, {"dist_cpoly", 'r'},
@@ -3198,15 +3340,15 @@ static const struct fn_entry *builtin_functions(size_t *n, const uint16_t **hash
 		{"regr_sxx", 'r'}, {"regr_sxy", 'r'}, {"regr_syy", 'r'}, {"regrolein", 'r'},
 		{"regroleout", 'r'}, {"regrolerecv", 'r'}, {"regrolesend", 'r'}, {"regtypein", 'r'},
 		{"regtypeout", 'r'}, {"regtyperecv", 'r'}, {"regtypesend", 'r'}, {"repeat", 'r'},
-		{"replace", 'r'}, {"reverse", 'r'}, {"right", 'r'}, {"round", 'r'}, {"row_number", 'r'},
-		{"row_security_active", 'r'}, {"row_to_json", 'r'}, {"rpad", 'r'}, {"rtrim", 'r'},
-		{"satisfies_hash_partition", 'r'}, {"scalargejoinsel", 'r'}, {"scalargesel", 'r'},
-		{"scalargtjoinsel", 'r'}, {"scalargtsel", 'r'}, {"scalarlejoinsel", 'r'}, {"scalarlesel", 'r'},
-		{"scalarltjoinsel", 'r'}, {"scalarltsel", 'r'}, {"scale", 'r'}, {"schema_to_xml", 'r'},
-		{"schema_to_xml_and_xmlschema", 'r'}, {"schema_to_xmlschema", 'r'}, {"session_user", 'r'},
-		{"set_bit", 'r'}, {"set_byte", 'r'}, {"set_config", 'p'}, {"set_masklen", 'r'},
-		{"setseed", 'p'}, {"setval", 'w'}, {"setweight", 'r'}, {"sha224", 'r'}, {"sha256", 'r'},
-		{"sha384", 'r'}, {"sha512", 'r'}, {"shell_in", 'r'}, {"shell_out", 'r'},
+		{"replace", 'r'}, {"reverse", 'r'}, {"right", 'r'}, {"rollup", 'r'}, {"round", 'r'},
+		{"row_number", 'r'}, {"row_security_active", 'r'}, {"row_to_json", 'r'}, {"rpad", 'r'},
+		{"rtrim", 'r'}, {"satisfies_hash_partition", 'r'}, {"scalargejoinsel", 'r'},
+		{"scalargesel", 'r'}, {"scalargtjoinsel", 'r'}, {"scalargtsel", 'r'}, {"scalarlejoinsel", 'r'},
+		{"scalarlesel", 'r'}, {"scalarltjoinsel", 'r'}, {"scalarltsel", 'r'}, {"scale", 'r'},
+		{"schema_to_xml", 'r'}, {"schema_to_xml_and_xmlschema", 'r'}, {"schema_to_xmlschema", 'r'},
+		{"session_user", 'r'}, {"set_bit", 'r'}, {"set_byte", 'r'}, {"set_config", 'p'},
+		{"set_masklen", 'r'}, {"setseed", 'p'}, {"setval", 'w'}, {"setweight", 'r'}, {"sha224", 'r'},
+		{"sha256", 'r'}, {"sha384", 'r'}, {"sha512", 'r'}, {"shell_in", 'r'}, {"shell_out", 'r'},
 		{"shift_jis_2004_to_euc_jis_2004", 'r'}, {"shift_jis_2004_to_utf8", 'r'},
 		{"shobj_description", 'r'}, {"show_limit", 'r'}, {"show_trgm", 'r'}, {"sign", 'r'},
 		{"similar_escape", 'r'}, {"similar_to_escape", 'r'}, {"similarity", 'r'}, {"sin", 'r'},
@@ -3340,523 +3482,524 @@ static const struct fn_entry *builtin_functions(size_t *n, const uint16_t **hash
 		{"xml_is_well_formed_content", 'r'}, {"xml_is_well_formed_document", 'r'}, {"xml_out", 'r'},
 		{"xml_recv", 'r'}, {"xml_send", 'r'}, {"xmlagg", 'r'}, {"xmlattributes", 'r'},
 		{"xmlcomment", 'r'}, {"xmlconcat", 'r'}, {"xmlconcat2", 'r'}, {"xmlelement", 'r'},
-		{"xmlexists", 'r'}, {"xmlforest", 'r'}, {"xmlparse", 'r'}, {"xmlpi", 'r'}, {"xmlroot", 'r'},
-		{"xmlserialize", 'r'}, {"xmlvalidate", 'r'}, {"xpath", 'r'}, {"xpath_exists", 'r'},
+		{"xmlexists", 'r'}, {"xmlforest", 'r'}, {"xmlnamespaces", 'r'}, {"xmlparse", 'r'},
+		{"xmlpi", 'r'}, {"xmlroot", 'r'}, {"xmlserialize", 'r'}, {"xmltable", 'r'},
+		{"xmlvalidate", 'r'}, {"xpath", 'r'}, {"xpath_exists", 'r'},
 	};
 	/* open addressing by fnv32(name): index + 1 into tab, 0 empty (generated with the table) */
 	static const uint16_t tab_hash[8192] = {
-		548, 0, 1394, 0, 0, 0, 0, 1894, 206, 1914, 827, 0, 0, 0, 0, 0,
-		0, 0, 18, 1403, 0, 2298, 0, 0, 0, 0, 0, 0, 0, 0, 0, 461,
-		894, 0, 0, 0, 0, 0, 1180, 1186, 1173, 1257, 1420, 0, 0, 0, 0, 218,
-		0, 272, 0, 583, 833, 0, 910, 1920, 0, 0, 0, 212, 1715, 2282, 0, 0,
-		0, 0, 0, 0, 919, 0, 0, 1049, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 65, 0, 246, 774, 0, 1449, 0, 0, 0, 0, 0, 883, 0,
-		0, 0, 0, 1307, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 2612, 2668, 1239, 0, 0, 0, 0, 0, 0, 2225, 0, 0, 0, 2459, 0,
-		0, 0, 0, 762, 0, 0, 0, 0, 881, 0, 0, 0, 2050, 0, 0, 2567,
-		191, 0, 0, 0, 0, 0, 0, 0, 0, 0, 134, 1318, 1738, 561, 2500, 2052,
-		1162, 0, 0, 0, 0, 0, 0, 0, 2462, 0, 0, 1797, 10, 0, 0, 232,
-		1320, 1595, 0, 1111, 2594, 0, 0, 1878, 0, 941, 543, 0, 1862, 0, 1489, 0,
-		0, 0, 1371, 0, 0, 0, 0, 0, 2720, 0, 1103, 0, 0, 2087, 0, 0,
-		0, 2663, 2243, 462, 0, 0, 2133, 0, 1164, 1520, 1808, 0, 0, 0, 956, 1841,
-		0, 2345, 0, 0, 1787, 39, 1075, 0, 1230, 0, 594, 795, 0, 0, 0, 0,
-		0, 0, 0, 0, 914, 88, 634, 1384, 1990, 0, 0, 1821, 0, 122, 682, 0,
-		0, 1531, 0, 0, 1370, 0, 0, 0, 1917, 338, 456, 2284, 0, 0, 0, 1883,
-		2166, 94, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4,
-		1585, 0, 0, 2051, 0, 0, 0, 0, 1764, 1960, 0, 0, 2261, 1904, 665, 2074,
-		1699, 0, 0, 0, 0, 0, 1802, 366, 0, 0, 2578, 0, 0, 0, 0, 0,
-		904, 0, 0, 0, 58, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 215,
-		1268, 1347, 0, 0, 0, 0, 0, 177, 1722, 0, 600, 0, 0, 0, 0, 0,
-		0, 0, 0, 2505, 0, 0, 0, 640, 2091, 0, 755, 905, 2149, 1244, 0, 300,
-		0, 327, 0, 0, 0, 0, 0, 0, 0, 404, 2071, 0, 0, 0, 0, 2632,
-		0, 2348, 0, 0, 0, 1748, 0, 0, 0, 812, 0, 0, 0, 0, 0, 1530,
-		0, 0, 168, 2363, 0, 1393, 0, 0, 1558, 0, 858, 2603, 0, 299, 2286, 511,
-		1804, 990, 1603, 2021, 0, 0, 0, 0, 0, 2101, 0, 1249, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 1123, 1354, 0, 0, 0, 1171, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 2580, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 223,
-		0, 0, 0, 0, 480, 952, 1973, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		1617, 0, 0, 0, 0, 2525, 0, 734, 0, 1977, 0, 0, 0, 0, 0, 0,
-		576, 0, 499, 1930, 2397, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 1293,
-		190, 0, 0, 0, 0, 0, 1980, 0, 378, 0, 0, 1991, 0, 2407, 0, 0,
-		0, 0, 0, 758, 2344, 0, 0, 1287, 2551, 0, 0, 0, 2012, 0, 0, 0,
-		3, 1714, 1002, 0, 0, 0, 0, 0, 2043, 0, 438, 2350, 773, 0, 0, 2659,
-		135, 1683, 0, 0, 2181, 0, 2666, 0, 0, 0, 1401, 14, 229, 383, 1496, 2221,
-		0, 0, 0, 2523, 2573, 2489, 0, 0, 319, 0, 0, 0, 0, 0, 0, 0,
-		0, 1242, 0, 651, 0, 0, 0, 1334, 0, 0, 0, 0, 0, 0, 1693, 748,
-		0, 258, 0, 0, 0, 0, 0, 0, 2140, 2431, 0, 2013, 2114, 0, 0, 0,
-		0, 0, 0, 1544, 1931, 0, 0, 0, 725, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 1846, 0, 0, 0, 0,
-		0, 1534, 0, 0, 16, 1626, 0, 0, 836, 0, 0, 1704, 453, 1503, 0, 2336,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 974, 0, 0, 878,
-		1193, 0, 0, 2383, 888, 0, 402, 0, 2333, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 2158, 1829, 2128, 597, 1378, 2083, 0, 0, 0, 0, 0, 1115, 2665, 1751,
-		2229, 0, 791, 0, 735, 0, 1644, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		794, 0, 0, 1546, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 539, 50,
-		0, 0, 0, 0, 0, 0, 0, 0, 1169, 0, 0, 169, 182, 1985, 0, 1484,
-		0, 0, 0, 0, 2157, 0, 0, 1771, 0, 0, 1737, 0, 0, 0, 724, 1131,
-		2400, 0, 0, 0, 0, 0, 0, 0, 0, 1382, 0, 1937, 118, 381, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 2405, 0, 2279, 0, 0, 0, 0, 0,
-		549, 0, 0, 1351, 0, 1701, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 2067, 0, 0, 0, 0, 2023, 0, 0, 0, 0,
-		0, 210, 0, 0, 0, 0, 0, 0, 0, 2208, 0, 0, 0, 0, 2268, 0,
-		2370, 2657, 0, 0, 0, 926, 859, 1964, 0, 0, 0, 0, 0, 422, 1966, 0,
+		549, 0, 1395, 0, 0, 0, 0, 1895, 206, 1915, 828, 0, 0, 0, 0, 0,
+		0, 0, 18, 1404, 0, 2300, 0, 0, 0, 0, 0, 0, 0, 0, 0, 461,
+		895, 0, 0, 0, 0, 0, 1181, 1187, 1174, 1258, 1421, 0, 0, 0, 0, 218,
+		0, 272, 0, 584, 834, 0, 911, 1921, 0, 0, 0, 212, 1716, 2284, 0, 0,
+		0, 0, 0, 0, 920, 0, 0, 1050, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 65, 0, 246, 775, 0, 1450, 0, 0, 0, 0, 0, 884, 0,
+		0, 0, 0, 1308, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 2614, 2670, 1240, 0, 0, 0, 0, 0, 0, 2227, 0, 0, 0, 2461, 0,
+		0, 0, 0, 763, 0, 0, 0, 0, 882, 0, 0, 0, 2051, 0, 0, 2569,
+		191, 0, 0, 0, 0, 0, 0, 0, 0, 0, 134, 1319, 1739, 562, 2502, 2053,
+		1163, 0, 0, 0, 0, 0, 0, 0, 2464, 0, 0, 1798, 10, 0, 0, 232,
+		1321, 1596, 0, 1112, 2596, 0, 0, 1879, 0, 942, 544, 0, 1863, 0, 1490, 0,
+		0, 0, 1372, 0, 0, 0, 0, 0, 2722, 0, 1104, 0, 0, 2088, 0, 0,
+		0, 2665, 2245, 462, 0, 0, 2134, 0, 1165, 1521, 1809, 0, 0, 0, 957, 1842,
+		0, 2347, 0, 0, 1788, 39, 1076, 0, 1231, 0, 595, 796, 0, 0, 0, 0,
+		0, 0, 0, 0, 915, 88, 635, 1385, 1991, 0, 0, 1822, 0, 122, 683, 0,
+		0, 1532, 0, 0, 1371, 0, 0, 0, 1918, 338, 456, 2286, 0, 0, 0, 1884,
+		2167, 94, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4,
+		1586, 0, 0, 2052, 0, 0, 0, 0, 1765, 1961, 0, 0, 2263, 1905, 666, 2075,
+		1700, 0, 0, 0, 0, 0, 1803, 366, 0, 0, 2580, 0, 0, 0, 0, 0,
+		905, 0, 0, 0, 58, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 215,
+		1269, 1348, 0, 0, 0, 0, 0, 177, 1723, 0, 601, 0, 0, 0, 0, 0,
+		0, 0, 0, 2507, 0, 0, 0, 641, 2092, 0, 756, 906, 2150, 1245, 0, 300,
+		0, 327, 0, 0, 0, 0, 0, 0, 0, 404, 2072, 0, 0, 0, 0, 2634,
+		0, 2350, 0, 0, 0, 1749, 0, 0, 0, 813, 0, 0, 0, 0, 0, 1531,
+		0, 0, 168, 2365, 0, 1394, 0, 0, 1559, 0, 859, 2605, 0, 299, 2288, 512,
+		1805, 991, 1604, 2022, 0, 0, 0, 0, 0, 2102, 0, 1250, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 1124, 1355, 0, 0, 0, 1172, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 2582, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 223,
+		0, 0, 0, 0, 481, 953, 1974, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		1618, 0, 0, 0, 0, 2527, 0, 735, 0, 1978, 0, 0, 0, 0, 0, 0,
+		577, 0, 500, 1931, 2399, 0, 45, 0, 0, 0, 0, 0, 0, 0, 0, 1294,
+		190, 0, 0, 0, 0, 0, 1981, 0, 378, 0, 0, 1992, 0, 2409, 0, 0,
+		0, 0, 0, 759, 2346, 0, 0, 1288, 2553, 0, 0, 0, 2013, 0, 0, 0,
+		3, 1715, 1003, 0, 0, 0, 0, 0, 2044, 0, 438, 2352, 774, 0, 0, 2661,
+		135, 1684, 0, 0, 2182, 0, 2668, 0, 0, 0, 1402, 14, 229, 383, 1497, 2223,
+		0, 0, 0, 2525, 2575, 2491, 0, 0, 319, 0, 0, 0, 0, 0, 0, 0,
+		0, 1243, 0, 652, 0, 0, 0, 1335, 0, 0, 0, 0, 0, 0, 1694, 749,
+		0, 258, 0, 0, 0, 0, 0, 0, 2141, 2433, 0, 2014, 2115, 0, 0, 0,
+		0, 0, 0, 1545, 1932, 0, 0, 0, 726, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 15, 1847, 0, 0, 0, 0,
+		0, 1535, 0, 0, 16, 1627, 0, 0, 837, 0, 0, 1705, 453, 1504, 0, 2338,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 975, 0, 0, 879,
+		1194, 0, 0, 2385, 889, 0, 402, 0, 2335, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 2159, 1830, 2129, 598, 1379, 2084, 0, 0, 0, 0, 0, 1116, 2667, 1752,
+		2231, 0, 792, 0, 736, 0, 1645, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		795, 0, 0, 1547, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 540, 50,
+		0, 0, 0, 0, 0, 0, 0, 0, 1170, 0, 0, 169, 182, 1986, 0, 1485,
+		0, 0, 0, 0, 2158, 0, 0, 1772, 0, 0, 1738, 0, 0, 0, 725, 1132,
+		2402, 0, 0, 0, 0, 0, 0, 0, 0, 1383, 0, 1938, 118, 381, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 2407, 0, 2281, 0, 0, 0, 0, 0,
+		550, 0, 0, 1352, 0, 1702, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 2068, 0, 0, 0, 0, 2024, 0, 0, 0, 0,
+		0, 210, 0, 0, 0, 0, 0, 0, 0, 2209, 0, 0, 0, 0, 2270, 0,
+		2372, 2659, 0, 0, 0, 927, 860, 1965, 0, 0, 0, 0, 0, 422, 1967, 0,
 		0, 385, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 348,
-		0, 0, 0, 0, 0, 0, 837, 1088, 2591, 0, 2209, 240, 2109, 1480, 2674, 0,
-		0, 0, 0, 2399, 886, 0, 1252, 1100, 0, 0, 0, 0, 0, 2412, 0, 667,
-		675, 757, 2508, 0, 0, 0, 0, 0, 0, 2154, 1616, 0, 0, 0, 0, 2150,
-		0, 0, 1461, 0, 0, 0, 0, 0, 83, 1042, 0, 0, 0, 2321, 1028, 0,
-		1113, 1671, 0, 1280, 2351, 790, 0, 1283, 0, 0, 0, 0, 0, 0, 0, 200,
-		2323, 0, 331, 2155, 0, 0, 0, 0, 2331, 0, 1858, 1246, 1181, 2549, 0, 0,
-		1706, 0, 0, 0, 0, 0, 0, 2414, 158, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 2038, 0, 0, 0, 312, 0, 0, 2514,
-		1519, 720, 0, 0, 898, 392, 0, 586, 0, 1968, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 712, 0, 0, 0, 613, 1216, 71, 870, 2118, 1086, 573, 2198,
-		2672, 0, 0, 0, 175, 1700, 2451, 0, 761, 625, 0, 1144, 0, 1138, 0, 0,
-		313, 0, 0, 0, 2474, 0, 0, 0, 0, 2636, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 2199, 0, 0, 0, 2537, 0, 2490, 0, 0, 0, 0, 0, 0,
-		0, 0, 1684, 1865, 733, 0, 0, 1908, 2727, 0, 0, 1117, 0, 0, 0, 699,
-		520, 0, 0, 0, 0, 0, 991, 0, 1507, 0, 0, 113, 1276, 0, 0, 0,
-		2366, 0, 0, 0, 0, 0, 2501, 0, 0, 0, 0, 0, 481, 2010, 0, 0,
-		0, 0, 1073, 1082, 380, 1631, 1741, 2553, 0, 2302, 0, 0, 0, 0, 0, 0,
-		0, 1793, 0, 1248, 1963, 2484, 0, 0, 1183, 0, 747, 0, 0, 0, 1454, 0,
-		2055, 490, 0, 1571, 2643, 0, 978, 2047, 1577, 434, 1094, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 1074, 1315, 1734, 0, 1570, 0, 1056,
-		0, 0, 1134, 2218, 146, 0, 0, 2031, 0, 0, 1148, 0, 0, 0, 2200, 1642,
-		0, 1759, 0, 1791, 61, 0, 0, 2214, 0, 0, 0, 270, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1410, 2598, 194,
-		1889, 2625, 1775, 0, 0, 0, 0, 0, 0, 0, 1187, 0, 1647, 0, 0, 0,
-		0, 1923, 0, 1172, 0, 979, 1824, 0, 0, 1302, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 1327, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 62, 0, 0, 2001, 2570, 0, 0, 0, 0, 0, 295, 1014,
+		0, 0, 0, 0, 0, 0, 838, 1089, 2593, 0, 2210, 240, 2110, 1481, 2676, 0,
+		0, 0, 0, 2401, 887, 0, 1253, 1101, 0, 0, 0, 0, 0, 2414, 0, 668,
+		676, 758, 2510, 0, 0, 0, 0, 0, 0, 2155, 1617, 0, 0, 0, 0, 2151,
+		0, 0, 1462, 0, 0, 0, 0, 0, 83, 1043, 0, 0, 0, 2323, 1029, 0,
+		1114, 1672, 0, 1281, 2353, 791, 0, 1284, 0, 0, 0, 0, 0, 0, 0, 200,
+		2325, 0, 331, 2156, 0, 0, 0, 0, 2333, 0, 1859, 1247, 1182, 2551, 0, 0,
+		1707, 0, 0, 0, 0, 0, 0, 2416, 158, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 2039, 0, 0, 0, 312, 0, 0, 2516,
+		1520, 721, 0, 0, 899, 392, 0, 587, 0, 1969, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 713, 0, 0, 0, 614, 1217, 71, 871, 2119, 1087, 574, 2199,
+		2674, 0, 0, 0, 175, 1701, 2453, 0, 762, 626, 0, 1145, 0, 1139, 0, 0,
+		313, 0, 0, 0, 2476, 0, 0, 0, 0, 2638, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 2200, 0, 0, 0, 2539, 0, 2492, 0, 0, 0, 0, 0, 0,
+		0, 0, 1685, 1866, 734, 0, 0, 1909, 2729, 0, 0, 1118, 0, 0, 0, 700,
+		521, 0, 0, 0, 0, 0, 992, 0, 1508, 0, 0, 113, 1277, 0, 0, 0,
+		2368, 0, 0, 0, 0, 0, 2503, 0, 0, 0, 0, 0, 482, 2011, 0, 0,
+		0, 0, 1074, 1083, 380, 1632, 1742, 2555, 0, 2304, 0, 0, 0, 0, 0, 0,
+		0, 1794, 0, 1249, 1964, 2486, 0, 0, 1184, 0, 748, 0, 0, 0, 1455, 0,
+		2056, 491, 0, 1572, 2645, 0, 979, 2048, 1578, 434, 1095, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 1075, 1316, 1735, 0, 1571, 0, 1057,
+		0, 0, 1135, 2219, 146, 0, 0, 2032, 0, 0, 1149, 0, 0, 0, 2201, 1643,
+		0, 1760, 0, 1792, 61, 0, 0, 2215, 0, 0, 0, 270, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1411, 2600, 194,
+		1890, 2627, 1776, 0, 0, 0, 0, 0, 0, 0, 1188, 0, 1648, 0, 0, 0,
+		0, 1924, 0, 1173, 0, 980, 1825, 0, 0, 1303, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 1328, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 62, 0, 0, 2002, 2572, 0, 0, 0, 0, 0, 295, 1015,
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 419, 0, 0,
-		0, 0, 0, 1515, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 716, 0, 0, 0, 1871, 1400, 0, 0, 0, 0, 196, 0, 1240, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 2122, 0, 0, 0, 217, 0, 0, 853,
-		1510, 1620, 0, 815, 0, 0, 0, 0, 1089, 0, 1233, 1469, 0, 0, 0, 0,
-		0, 1831, 0, 0, 0, 0, 0, 0, 745, 0, 0, 228, 2360, 0, 0, 0,
-		523, 0, 2006, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2078, 1151, 1404, 0,
-		0, 0, 0, 0, 0, 0, 0, 2273, 648, 0, 0, 0, 0, 0, 2016, 0,
-		855, 0, 1127, 0, 0, 0, 0, 0, 0, 0, 0, 1848, 0, 0, 247, 1716,
-		2346, 2609, 0, 823, 0, 1556, 0, 0, 0, 0, 0, 854, 1654, 0, 0, 1362,
-		0, 829, 0, 0, 0, 0, 0, 0, 0, 0, 307, 0, 0, 0, 0, 0,
-		0, 0, 1516, 271, 0, 559, 0, 0, 1219, 0, 0, 0, 230, 1598, 0, 0,
-		1388, 1852, 0, 0, 0, 486, 1749, 1338, 2049, 0, 0, 2240, 924, 0, 0, 1353,
-		0, 0, 0, 728, 0, 2339, 983, 1414, 0, 1847, 0, 0, 0, 0, 0, 0,
-		0, 1987, 0, 0, 0, 2587, 0, 1204, 2556, 0, 0, 551, 455, 2235, 0, 694,
-		0, 0, 0, 1426, 0, 0, 0, 2503, 0, 2646, 2105, 2419, 818, 1932, 1325, 2245,
-		2237, 0, 0, 0, 0, 781, 822, 0, 0, 0, 0, 1145, 0, 502, 0, 447,
-		0, 0, 2389, 0, 0, 0, 337, 0, 0, 0, 0, 0, 0, 0, 0, 2177,
-		1356, 1359, 2094, 0, 0, 0, 0, 1493, 0, 0, 0, 0, 0, 1464, 0, 0,
-		0, 1839, 2201, 0, 1511, 2492, 0, 0, 1574, 0, 0, 0, 0, 0, 1864, 0,
-		0, 2717, 0, 0, 0, 0, 2495, 0, 0, 1482, 1630, 256, 2098, 0, 1677, 0,
-		44, 0, 749, 0, 0, 0, 0, 0, 0, 0, 949, 0, 216, 696, 1188, 0,
-		2343, 0, 0, 1020, 0, 2698, 0, 1851, 0, 0, 0, 0, 0, 0, 2231, 786,
-		1553, 0, 0, 0, 0, 0, 0, 0, 0, 8, 2019, 0, 1319, 2073, 0, 2123,
-		433, 417, 673, 951, 1757, 0, 0, 0, 0, 2499, 517, 1836, 1234, 2222, 0, 0,
-		0, 0, 0, 0, 0, 1476, 0, 750, 0, 0, 0, 0, 2712, 0, 42, 0,
-		0, 0, 0, 0, 0, 1580, 895, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 1877, 0, 0, 0, 2635, 1909, 0, 0, 0, 1845, 0, 2716, 1364,
-		76, 0, 0, 0, 0, 0, 0, 0, 0, 0, 542, 0, 0, 351, 0, 1707,
-		0, 0, 0, 0, 0, 2564, 0, 0, 0, 102, 1418, 799, 224, 2119, 2403, 0,
-		0, 0, 0, 208, 1336, 1564, 1732, 1767, 1872, 2654, 57, 2311, 0, 637, 0, 1222,
-		0, 0, 0, 0, 0, 0, 0, 0, 622, 0, 0, 0, 0, 0, 514, 999,
-		1313, 252, 868, 2413, 0, 0, 2453, 0, 0, 0, 0, 2297, 0, 162, 2167, 2697,
-		0, 285, 0, 1264, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 536,
-		1721, 397, 2324, 2461, 2481, 0, 0, 0, 1557, 1200, 1335, 0, 0, 565, 1154, 1352,
-		2735, 2509, 0, 0, 0, 0, 0, 0, 645, 0, 0, 0, 0, 0, 2708, 1068,
-		0, 946, 1882, 1669, 2267, 2373, 0, 0, 0, 0, 0, 0, 920, 0, 250, 0,
-		2572, 2192, 0, 0, 0, 2627, 144, 1640, 0, 475, 1921, 0, 0, 0, 0, 2134,
-		0, 0, 0, 77, 1906, 0, 0, 0, 0, 0, 233, 414, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 1521, 0, 631, 0, 0, 0, 0, 0, 0, 334, 1372,
-		0, 689, 0, 0, 0, 0, 1911, 0, 0, 0, 0, 2624, 0, 0, 2718, 0,
-		0, 0, 465, 2210, 0, 0, 0, 1971, 0, 0, 0, 473, 0, 0, 49, 93,
-		0, 0, 0, 0, 1012, 0, 1827, 2615, 0, 0, 0, 0, 2260, 850, 0, 0,
-		0, 1040, 2541, 0, 0, 441, 0, 1672, 0, 550, 1774, 0, 0, 2510, 0, 0,
-		1563, 0, 1281, 209, 329, 0, 0, 2095, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 464, 1195, 0, 0, 1854, 413, 1798, 0, 0, 0, 0, 22,
-		1300, 0, 0, 276, 0, 1773, 2376, 1260, 1648, 650, 0, 0, 2470, 0, 674, 0,
-		2314, 1601, 0, 0, 0, 1337, 0, 927, 2681, 0, 2217, 0, 0, 0, 0, 0,
-		0, 0, 889, 1007, 0, 0, 0, 2496, 0, 0, 1357, 0, 2207, 0, 0, 497,
-		0, 1849, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1668, 0, 0,
-		0, 0, 0, 626, 0, 25, 0, 0, 1084, 0, 0, 0, 0, 2104, 0, 1549,
-		1735, 1856, 587, 1019, 0, 0, 0, 2069, 0, 109, 1375, 0, 0, 0, 2018, 0,
-		0, 1657, 0, 0, 959, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 2271, 0, 0, 0, 1709, 303, 2349, 0, 0, 0, 1508, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 2213, 0, 0, 0, 0, 0, 1273, 0, 0, 0,
-		0, 0, 2307, 0, 0, 0, 1561, 1958, 0, 0, 0, 0, 726, 0, 0, 0,
-		0, 2093, 0, 0, 2327, 2352, 0, 0, 2722, 0, 0, 0, 2642, 1179, 2701, 0,
-		627, 0, 12, 1614, 0, 0, 0, 0, 0, 0, 718, 1479, 0, 0, 0, 0,
-		0, 595, 0, 0, 1543, 2032, 0, 0, 0, 0, 0, 2396, 0, 0, 570, 2732,
-		0, 528, 0, 0, 0, 2512, 1005, 1317, 1681, 1926, 816, 1859, 2365, 0, 1755, 0,
-		0, 0, 830, 1044, 763, 572, 0, 0, 0, 0, 0, 0, 2338, 0, 0, 0,
-		0, 0, 324, 0, 0, 296, 0, 0, 0, 0, 0, 0, 198, 0, 1746, 1581,
-		1090, 1680, 1491, 2545, 2647, 693, 0, 38, 0, 0, 0, 0, 0, 0, 136, 0,
-		0, 1910, 0, 0, 2411, 0, 0, 0, 74, 1224, 2478, 0, 0, 2653, 0, 361,
-		0, 0, 0, 0, 0, 476, 2614, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		2014, 1873, 2379, 0, 0, 0, 1819, 0, 1143, 1391, 736, 2571, 0, 0, 0, 1405,
-		0, 1694, 0, 0, 0, 0, 0, 913, 2540, 635, 0, 0, 0, 0, 0, 2241,
-		0, 0, 0, 0, 0, 2003, 0, 1119, 0, 0, 0, 0, 1498, 1742, 0, 0,
-		0, 0, 429, 1048, 260, 0, 0, 0, 27, 703, 1638, 0, 0, 0, 0, 0,
-		0, 2691, 0, 555, 0, 0, 0, 0, 0, 235, 838, 0, 75, 1726, 0, 0,
-		1167, 666, 2292, 0, 0, 0, 2611, 0, 2466, 0, 0, 0, 26, 681, 0, 0,
-		0, 124, 211, 0, 785, 0, 0, 0, 1160, 0, 0, 524, 0, 0, 0, 0,
-		0, 0, 0, 2281, 0, 2450, 0, 0, 0, 0, 0, 0, 1458, 1590, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1643, 0, 2206,
-		0, 0, 0, 0, 289, 1332, 1745, 398, 2535, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1037, 0, 1860, 0, 0, 0,
-		0, 0, 0, 0, 0, 806, 0, 399, 0, 0, 0, 0, 0, 1897, 1023, 0,
-		1855, 372, 2353, 2004, 2420, 0, 0, 0, 0, 535, 0, 0, 0, 0, 0, 953,
-		0, 0, 0, 0, 0, 0, 172, 0, 0, 0, 1501, 0, 0, 1177, 976, 1996,
-		0, 154, 1308, 1596, 0, 0, 1666, 0, 0, 0, 0, 0, 195, 0, 0, 1269,
-		0, 0, 0, 0, 1552, 0, 0, 0, 0, 0, 0, 2486, 0, 0, 1809, 2121,
-		0, 783, 0, 0, 55, 1610, 0, 2605, 0, 0, 0, 0, 0, 2263, 0, 357,
-		1081, 0, 0, 0, 308, 2151, 0, 0, 0, 0, 0, 0, 606, 1992, 1035, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 1823, 1366, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 1522, 598, 0, 0, 143, 0, 0, 0, 0, 0, 0, 2183, 0,
-		0, 0, 0, 2533, 0, 0, 0, 0, 1567, 2506, 0, 0, 0, 1408, 0, 574,
-		0, 522, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2319, 1712, 0, 0,
-		0, 0, 0, 0, 0, 0, 1087, 0, 2182, 993, 0, 0, 1492, 1635, 0, 0,
-		0, 0, 0, 0, 0, 0, 430, 0, 0, 0, 0, 0, 359, 0, 1695, 107,
-		789, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2141, 0, 0, 0, 0,
-		0, 0, 0, 0, 1220, 2066, 0, 0, 0, 1109, 0, 0, 2559, 0, 0, 0,
-		1226, 0, 0, 0, 0, 0, 1790, 0, 0, 0, 1166, 0, 0, 0, 0, 0,
-		0, 0, 0, 1122, 0, 676, 0, 0, 2036, 0, 0, 0, 580, 0, 2163, 1951,
-		0, 0, 0, 877, 1001, 1705, 1632, 0, 2257, 369, 817, 1468, 1361, 2270, 2423, 0,
-		2575, 2223, 0, 0, 0, 1153, 2705, 0, 0, 0, 0, 0, 293, 0, 0, 0,
-		0, 0, 0, 1830, 0, 0, 768, 0, 0, 0, 0, 0, 0, 727, 171, 2117,
-		987, 1475, 0, 1231, 2289, 0, 1816, 0, 0, 0, 2600, 1512, 0, 1438, 1101, 1772,
-		2113, 2277, 0, 0, 1902, 1050, 0, 0, 567, 0, 0, 2388, 0, 294, 263, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2479, 2544, 0, 0, 0,
-		69, 1423, 1792, 2447, 0, 0, 105, 0, 0, 0, 0, 0, 0, 0, 0, 588,
-		0, 0, 0, 2120, 394, 0, 1811, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 2733, 0, 0, 0, 0, 0, 977, 1092, 759, 0, 0, 0,
-		1850, 0, 0, 0, 0, 1583, 0, 0, 0, 0, 1950, 0, 0, 0, 0, 0,
-		1314, 2648, 0, 0, 48, 2259, 593, 0, 0, 0, 2233, 0, 1237, 803, 0, 2054,
-		2742, 1674, 0, 0, 0, 389, 0, 0, 0, 0, 0, 0, 556, 0, 0, 0,
-		0, 2738, 0, 0, 1221, 0, 0, 86, 1465, 1876, 1969, 0, 0, 777, 0, 922,
-		2180, 0, 0, 7, 2601, 1419, 0, 0, 0, 0, 1236, 0, 2724, 0, 0, 0,
-		1376, 0, 0, 0, 1152, 0, 0, 0, 237, 0, 702, 2313, 0, 0, 0, 0,
-		0, 0, 2020, 0, 0, 0, 2408, 0, 0, 1572, 1943, 0, 0, 0, 0, 0,
-		0, 1038, 1628, 98, 1708, 2219, 0, 0, 467, 2592, 2652, 0, 0, 0, 0, 0,
-		0, 0, 0, 43, 0, 0, 0, 1752, 0, 0, 0, 0, 0, 710, 530, 1513,
-		439, 1863, 2644, 0, 219, 0, 1696, 2187, 1262, 0, 0, 0, 1365, 0, 0, 0,
-		0, 0, 0, 91, 17, 0, 0, 1713, 0, 0, 861, 0, 2507, 722, 1217, 0,
-		0, 0, 0, 0, 0, 472, 779, 0, 0, 0, 0, 0, 0, 0, 1710, 0,
-		0, 0, 0, 0, 0, 66, 2471, 2709, 2445, 1935, 0, 0, 0, 0, 0, 831,
-		0, 0, 2064, 1555, 2086, 0, 0, 0, 454, 92, 0, 2033, 1135, 0, 0, 0,
-		615, 1271, 1881, 0, 2171, 0, 0, 0, 0, 0, 0, 0, 0, 445, 0, 0,
-		669, 2100, 0, 0, 0, 0, 2623, 1470, 0, 0, 0, 0, 0, 0, 0, 752,
-		0, 1986, 2022, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 139, 0, 0,
-		0, 0, 1390, 719, 887, 142, 1328, 1890, 2410, 2740, 0, 0, 0, 427, 1724, 0,
-		149, 0, 0, 2085, 2424, 0, 0, 0, 0, 0, 664, 20, 1989, 753, 2726, 1875,
-		0, 0, 0, 0, 2678, 0, 0, 186, 534, 1891, 0, 1665, 0, 478, 0, 845,
-		0, 917, 0, 1047, 2332, 2607, 0, 0, 1825, 0, 1609, 0, 0, 0, 1607, 2409,
-		0, 0, 771, 0, 0, 2552, 0, 0, 0, 1374, 0, 0, 0, 1983, 0, 0,
-		0, 0, 0, 2305, 929, 2293, 0, 0, 0, 643, 988, 0, 819, 1228, 0, 2377,
-		1509, 0, 1685, 0, 1373, 2444, 0, 0, 0, 1459, 0, 1578, 0, 0, 0, 0,
-		0, 2044, 0, 0, 0, 0, 0, 0, 130, 0, 2168, 0, 0, 0, 0, 0,
-		0, 436, 1211, 0, 0, 0, 19, 0, 0, 2160, 1422, 1551, 2340, 641, 1526, 1800,
-		0, 0, 0, 2516, 0, 0, 410, 1606, 0, 2583, 2710, 0, 137, 1213, 1360, 0,
-		0, 0, 0, 0, 1398, 0, 0, 0, 0, 0, 0, 0, 0, 2202, 0, 557,
+		0, 0, 0, 1516, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 717, 0, 0, 0, 1872, 1401, 0, 0, 0, 0, 196, 0, 1241, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 2123, 0, 0, 0, 217, 0, 0, 854,
+		1511, 1621, 0, 816, 0, 0, 0, 0, 1090, 0, 1234, 1470, 0, 0, 0, 0,
+		0, 1832, 0, 0, 0, 0, 0, 0, 746, 0, 0, 228, 2362, 0, 0, 0,
+		524, 0, 2007, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2079, 1152, 1405, 0,
+		0, 0, 0, 0, 0, 0, 0, 2275, 649, 0, 0, 0, 0, 0, 2017, 0,
+		856, 0, 1128, 0, 0, 0, 0, 0, 0, 0, 0, 1849, 0, 0, 247, 1717,
+		2348, 2611, 0, 824, 0, 1557, 0, 0, 0, 0, 0, 855, 1655, 0, 0, 1363,
+		0, 830, 0, 0, 0, 0, 0, 0, 0, 0, 307, 0, 0, 0, 0, 0,
+		0, 0, 1517, 271, 0, 560, 0, 0, 1220, 0, 0, 0, 230, 1599, 0, 0,
+		1389, 1853, 0, 0, 0, 487, 1750, 1339, 2050, 0, 0, 2242, 925, 0, 0, 1354,
+		0, 0, 0, 729, 0, 2341, 984, 1415, 0, 1848, 0, 0, 0, 0, 0, 0,
+		0, 1988, 0, 0, 0, 2589, 0, 1205, 2558, 0, 0, 552, 455, 2237, 0, 695,
+		0, 0, 0, 1427, 0, 0, 0, 2505, 0, 2648, 2106, 2421, 819, 1933, 1326, 2247,
+		2239, 0, 0, 0, 0, 782, 823, 0, 0, 0, 0, 1146, 0, 503, 0, 447,
+		0, 0, 2391, 0, 0, 0, 337, 0, 0, 0, 0, 0, 0, 0, 0, 2178,
+		1357, 1360, 2095, 0, 0, 0, 0, 1494, 0, 0, 0, 0, 0, 1465, 0, 0,
+		0, 1840, 2202, 0, 1512, 2494, 0, 0, 1575, 0, 0, 0, 0, 0, 1865, 0,
+		0, 2719, 0, 0, 0, 0, 2497, 0, 0, 1483, 1631, 256, 2099, 0, 1678, 0,
+		44, 0, 750, 0, 0, 0, 0, 0, 0, 0, 950, 0, 216, 697, 1189, 0,
+		2345, 0, 0, 1021, 0, 2700, 0, 1852, 0, 0, 0, 0, 0, 0, 2233, 787,
+		1554, 0, 0, 0, 0, 0, 0, 0, 0, 8, 2020, 0, 1320, 2074, 0, 2124,
+		433, 417, 674, 952, 1758, 0, 0, 0, 0, 2501, 518, 1837, 1235, 2224, 0, 0,
+		0, 0, 0, 0, 0, 1477, 0, 751, 0, 0, 0, 0, 2714, 0, 42, 0,
+		0, 0, 0, 0, 0, 1581, 896, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 1878, 0, 0, 0, 2637, 1910, 0, 0, 0, 1846, 0, 2718, 1365,
+		76, 0, 0, 0, 0, 0, 0, 0, 0, 0, 543, 0, 0, 351, 0, 1708,
+		0, 0, 0, 0, 0, 2566, 0, 0, 0, 102, 1419, 800, 224, 2120, 2405, 0,
+		0, 0, 0, 208, 1337, 1565, 1733, 1768, 1873, 2656, 57, 2313, 0, 638, 0, 1223,
+		0, 0, 0, 0, 0, 0, 0, 0, 623, 0, 0, 0, 0, 0, 515, 1000,
+		1314, 252, 869, 2415, 0, 0, 2455, 0, 0, 0, 0, 2299, 0, 162, 2168, 2699,
+		0, 285, 0, 1265, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 537,
+		1722, 397, 2326, 2463, 2483, 0, 0, 0, 1558, 1201, 1336, 0, 0, 566, 1155, 1353,
+		2737, 2511, 0, 0, 0, 0, 0, 0, 646, 0, 0, 0, 0, 0, 2710, 1069,
+		0, 947, 1883, 1670, 2269, 2375, 0, 0, 0, 0, 0, 0, 921, 0, 250, 0,
+		2574, 2193, 0, 0, 0, 2629, 144, 1641, 0, 476, 1922, 0, 0, 0, 0, 2135,
+		0, 0, 0, 77, 1907, 0, 0, 0, 0, 0, 233, 414, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 1522, 0, 632, 0, 0, 0, 0, 0, 0, 334, 1373,
+		0, 690, 0, 0, 0, 0, 1912, 0, 0, 0, 0, 2626, 0, 0, 2720, 0,
+		0, 0, 465, 2211, 0, 0, 0, 1972, 0, 0, 0, 474, 0, 0, 49, 93,
+		0, 0, 0, 0, 1013, 0, 1828, 2617, 0, 0, 0, 0, 2262, 851, 0, 0,
+		0, 1041, 2543, 0, 0, 441, 0, 1673, 0, 551, 1775, 0, 0, 2512, 0, 0,
+		1564, 0, 1282, 209, 329, 0, 0, 2096, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 464, 1196, 0, 0, 1855, 413, 1799, 0, 0, 0, 0, 22,
+		1301, 0, 0, 276, 0, 1774, 2378, 1261, 1649, 651, 0, 0, 2472, 0, 675, 0,
+		2316, 1602, 0, 0, 0, 1338, 0, 928, 2683, 0, 2218, 0, 0, 0, 0, 0,
+		0, 0, 890, 1008, 0, 0, 0, 2498, 0, 0, 1358, 0, 2208, 0, 0, 498,
+		0, 1850, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1669, 0, 0,
+		0, 0, 0, 627, 0, 25, 0, 0, 1085, 0, 0, 0, 0, 2105, 0, 1550,
+		1736, 1857, 588, 1020, 0, 0, 0, 2070, 0, 109, 1376, 0, 0, 0, 2019, 0,
+		0, 1658, 0, 0, 960, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 2273, 0, 0, 0, 1710, 303, 2351, 0, 0, 0, 1509, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 2214, 0, 0, 0, 0, 0, 1274, 0, 0, 0,
+		0, 0, 2309, 0, 0, 0, 1562, 1959, 0, 0, 0, 0, 727, 0, 0, 0,
+		0, 2094, 0, 0, 2329, 2354, 0, 0, 2724, 0, 0, 0, 2644, 1180, 2703, 0,
+		628, 0, 12, 1615, 0, 0, 0, 0, 0, 0, 719, 1480, 0, 0, 0, 0,
+		0, 596, 0, 0, 1544, 2033, 0, 0, 0, 0, 0, 2398, 0, 0, 571, 2734,
+		0, 529, 0, 0, 0, 2514, 1006, 1318, 1682, 1927, 817, 1860, 2367, 0, 1756, 0,
+		0, 0, 831, 1045, 764, 573, 0, 0, 0, 0, 0, 0, 2340, 0, 0, 0,
+		0, 0, 324, 0, 0, 296, 0, 0, 0, 0, 0, 0, 198, 0, 1747, 1582,
+		1091, 1681, 1492, 2547, 2649, 694, 0, 38, 0, 0, 0, 0, 0, 0, 136, 0,
+		0, 1911, 0, 0, 2413, 0, 0, 0, 74, 1225, 2480, 0, 0, 2655, 0, 361,
+		0, 0, 0, 0, 0, 477, 2616, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		2015, 1874, 2381, 0, 0, 0, 1820, 0, 1144, 1392, 737, 2573, 0, 0, 0, 1406,
+		0, 1695, 0, 0, 0, 0, 0, 914, 2542, 636, 0, 0, 0, 0, 0, 2243,
+		0, 0, 0, 0, 0, 2004, 0, 1120, 0, 0, 0, 0, 1499, 1743, 0, 0,
+		0, 0, 429, 1049, 260, 0, 0, 0, 27, 704, 1639, 0, 0, 0, 0, 0,
+		0, 2693, 0, 556, 0, 0, 0, 0, 0, 235, 839, 0, 75, 1727, 0, 0,
+		1168, 667, 2294, 0, 0, 0, 2613, 0, 2468, 0, 0, 0, 26, 682, 0, 0,
+		0, 124, 211, 0, 786, 0, 0, 0, 1161, 0, 0, 525, 0, 0, 0, 0,
+		0, 0, 0, 2283, 0, 2452, 0, 0, 0, 0, 0, 0, 1459, 1591, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1644, 0, 2207,
+		0, 0, 0, 0, 289, 1333, 1746, 398, 2537, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1038, 0, 1861, 0, 0, 0,
+		0, 0, 0, 0, 0, 807, 0, 399, 0, 0, 0, 0, 0, 1898, 1024, 0,
+		1856, 372, 2355, 2005, 2422, 0, 0, 0, 0, 536, 0, 0, 0, 0, 0, 954,
+		0, 0, 0, 0, 0, 0, 172, 0, 0, 0, 1502, 0, 0, 1178, 977, 1997,
+		0, 154, 1309, 1597, 0, 0, 1667, 0, 0, 0, 0, 0, 195, 0, 0, 1270,
+		0, 0, 0, 0, 1553, 0, 0, 0, 0, 0, 0, 2488, 0, 0, 1810, 2122,
+		0, 784, 0, 0, 55, 1611, 0, 2607, 0, 0, 0, 0, 0, 2265, 0, 357,
+		1082, 0, 0, 0, 308, 2152, 0, 0, 0, 0, 0, 0, 607, 1993, 1036, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 1824, 1367, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 1523, 599, 0, 0, 143, 0, 0, 0, 0, 0, 0, 2184, 0,
+		0, 0, 0, 2535, 0, 0, 0, 0, 1568, 2508, 0, 0, 0, 1409, 0, 575,
+		0, 523, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2321, 1713, 0, 0,
+		0, 0, 0, 0, 0, 0, 1088, 0, 2183, 994, 0, 0, 1493, 1636, 0, 0,
+		0, 0, 0, 0, 0, 0, 430, 0, 0, 0, 0, 0, 359, 0, 1696, 107,
+		790, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2142, 0, 0, 0, 0,
+		0, 0, 0, 0, 1221, 2067, 0, 0, 0, 1110, 0, 0, 2561, 0, 0, 0,
+		1227, 0, 0, 0, 0, 0, 1791, 0, 0, 0, 1167, 0, 0, 0, 0, 0,
+		0, 0, 0, 1123, 0, 677, 0, 0, 2037, 0, 0, 0, 581, 0, 2164, 1952,
+		0, 0, 0, 878, 1002, 1706, 1633, 0, 2259, 369, 818, 1469, 1362, 2272, 2425, 0,
+		2577, 2225, 0, 0, 0, 1154, 2707, 0, 0, 0, 0, 0, 293, 0, 0, 0,
+		0, 0, 0, 1831, 0, 0, 769, 0, 0, 0, 0, 0, 0, 728, 171, 2118,
+		988, 1476, 0, 1232, 2291, 0, 1817, 0, 0, 0, 2602, 1513, 0, 1439, 1102, 1773,
+		2114, 2279, 0, 0, 1903, 1051, 0, 0, 568, 0, 0, 2390, 0, 294, 263, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2481, 2546, 0, 0, 0,
+		69, 1424, 1793, 2449, 0, 0, 105, 0, 0, 0, 0, 0, 0, 0, 0, 589,
+		0, 0, 0, 2121, 394, 0, 1812, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 2735, 0, 0, 0, 0, 0, 978, 1093, 760, 2744, 0, 0,
+		1851, 0, 0, 0, 0, 1584, 0, 0, 0, 0, 1951, 0, 0, 0, 0, 0,
+		1315, 2650, 0, 0, 48, 2261, 594, 0, 0, 0, 2235, 0, 1238, 804, 0, 2055,
+		2746, 1675, 0, 0, 0, 389, 0, 0, 0, 0, 0, 0, 557, 0, 0, 0,
+		0, 2741, 0, 0, 1222, 0, 0, 86, 1466, 1877, 1970, 0, 0, 778, 0, 923,
+		2181, 0, 0, 7, 2603, 1420, 0, 0, 0, 0, 1237, 0, 2726, 0, 0, 0,
+		1377, 0, 0, 0, 1153, 0, 0, 0, 237, 0, 703, 2315, 0, 0, 0, 0,
+		0, 0, 2021, 0, 0, 0, 2410, 0, 0, 1573, 1944, 0, 0, 0, 0, 0,
+		0, 1039, 1629, 98, 1709, 2220, 0, 0, 468, 2594, 2654, 0, 0, 0, 0, 0,
+		0, 0, 0, 43, 0, 0, 0, 1753, 0, 0, 0, 0, 0, 711, 531, 1514,
+		439, 1864, 2646, 0, 219, 0, 1697, 2188, 1263, 0, 0, 0, 1366, 0, 0, 0,
+		0, 0, 0, 91, 17, 0, 0, 1714, 0, 0, 862, 0, 2509, 723, 1218, 0,
+		0, 0, 0, 0, 0, 473, 780, 0, 0, 0, 0, 0, 0, 0, 1711, 0,
+		0, 0, 0, 0, 0, 66, 2473, 2711, 2447, 1936, 0, 0, 0, 0, 0, 832,
+		0, 0, 2065, 1556, 2087, 0, 0, 0, 454, 92, 0, 2034, 1136, 0, 0, 0,
+		616, 1272, 1882, 0, 2172, 0, 0, 0, 0, 0, 0, 0, 0, 445, 0, 0,
+		670, 2101, 0, 0, 0, 0, 2625, 1471, 0, 0, 0, 0, 0, 0, 0, 753,
+		0, 1987, 2023, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 139, 0, 0,
+		0, 0, 1391, 720, 888, 142, 1329, 1891, 2412, 2743, 0, 0, 0, 427, 1725, 0,
+		149, 0, 0, 2086, 2426, 0, 0, 0, 0, 0, 665, 20, 1990, 754, 2728, 1876,
+		0, 0, 0, 0, 2680, 0, 0, 186, 535, 1892, 0, 1666, 0, 479, 0, 846,
+		0, 918, 0, 1048, 2334, 2609, 0, 0, 1826, 0, 1610, 0, 0, 0, 1608, 2411,
+		0, 0, 772, 0, 0, 2554, 0, 0, 0, 1375, 0, 0, 0, 1984, 0, 0,
+		0, 0, 0, 2307, 930, 2295, 0, 0, 0, 644, 989, 0, 820, 1229, 0, 2379,
+		1510, 0, 1686, 0, 1374, 2446, 0, 0, 0, 1460, 0, 1579, 0, 0, 0, 0,
+		0, 2045, 0, 0, 0, 0, 0, 0, 130, 0, 2169, 0, 0, 0, 0, 0,
+		0, 436, 1212, 0, 0, 0, 19, 0, 0, 2161, 1423, 1552, 2342, 642, 1527, 1801,
+		0, 0, 0, 2518, 0, 0, 410, 1607, 0, 2585, 2712, 0, 137, 1214, 1361, 0,
+		0, 0, 0, 0, 1399, 0, 0, 0, 0, 0, 0, 0, 0, 2203, 0, 558,
 		0, 0, 0, 280, 0, 0, 0, 0, 0, 0, 0, 297, 290, 0, 0, 0,
-		0, 0, 0, 547, 2713, 0, 0, 0, 0, 1524, 0, 0, 0, 0, 0, 0,
-		0, 2042, 2304, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2683, 0,
-		0, 239, 0, 0, 0, 1743, 1916, 0, 0, 0, 0, 805, 0, 2372, 0, 0,
-		697, 582, 0, 0, 0, 32, 1266, 2227, 0, 1913, 2706, 0, 0, 0, 0, 0,
-		1018, 1175, 0, 882, 0, 426, 0, 0, 1385, 566, 117, 1667, 2435, 0, 1959, 0,
-		1575, 0, 0, 255, 516, 0, 617, 642, 915, 0, 1058, 0, 0, 1537, 2034, 0,
-		0, 0, 0, 0, 0, 0, 519, 0, 1942, 0, 0, 0, 0, 0, 2680, 0,
-		0, 341, 2294, 1619, 0, 0, 0, 0, 0, 267, 0, 0, 0, 0, 0, 126,
-		1297, 0, 0, 1096, 0, 2220, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 1900, 1377, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		787, 1499, 0, 0, 2569, 0, 0, 0, 0, 0, 2062, 649, 1535, 0, 0, 2291,
-		2433, 0, 0, 1085, 2161, 0, 0, 0, 0, 1887, 1895, 0, 0, 0, 0, 2682,
-		0, 0, 0, 0, 0, 0, 0, 0, 2741, 0, 287, 0, 0, 0, 0, 0,
-		166, 0, 0, 0, 0, 2385, 0, 0, 0, 0, 0, 1258, 176, 843, 775, 2329,
-		2381, 0, 545, 0, 259, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 1954, 367, 1947, 0, 0, 0, 1311, 0, 0, 0, 890, 0, 862, 0,
-		0, 0, 0, 0, 0, 0, 0, 328, 11, 950, 1095, 2251, 360, 2283, 0, 0,
-		1769, 437, 916, 2126, 0, 0, 0, 811, 0, 29, 0, 0, 0, 0, 0, 0,
-		1076, 0, 131, 0, 0, 0, 0, 0, 0, 0, 1170, 1639, 0, 0, 0, 0,
-		0, 1324, 1436, 0, 0, 657, 2650, 2676, 0, 608, 1760, 0, 0, 0, 199, 1070,
-		0, 24, 0, 1174, 0, 0, 0, 1688, 0, 1229, 0, 0, 0, 0, 0, 1778,
-		646, 1071, 0, 0, 0, 0, 2617, 2622, 1592, 2721, 2070, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 2092, 1199, 0, 0, 1573, 479, 973, 353, 1321,
-		0, 125, 1770, 0, 0, 174, 1547, 1397, 0, 0, 1412, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 2102, 0, 0, 0, 1641, 0, 0, 0, 28, 0, 1067,
-		1431, 0, 0, 448, 2361, 2186, 0, 1974, 0, 0, 0, 0, 0, 0, 0, 813,
-		0, 0, 1634, 0, 2029, 2252, 0, 0, 0, 552, 2467, 1733, 1032, 1462, 0, 0,
-		0, 0, 1330, 99, 0, 450, 0, 0, 2566, 0, 0, 0, 1782, 0, 0, 0,
-		2146, 0, 876, 2497, 80, 0, 0, 0, 1833, 0, 0, 0, 0, 971, 0, 0,
-		0, 0, 0, 0, 0, 0, 1275, 0, 764, 0, 0, 2077, 2532, 0, 832, 332,
-		0, 1460, 938, 1918, 0, 1840, 0, 0, 0, 2096, 0, 2153, 0, 0, 1011, 0,
-		0, 0, 0, 79, 1009, 1633, 1146, 0, 0, 0, 2136, 0, 0, 0, 0, 2491,
-		0, 0, 0, 0, 2028, 0, 0, 0, 0, 0, 0, 0, 0, 1030, 1866, 0,
-		0, 0, 0, 0, 1396, 0, 2015, 0, 2485, 0, 0, 0, 0, 0, 1149, 0,
-		0, 0, 2193, 0, 527, 0, 0, 0, 0, 0, 0, 0, 358, 1202, 1235, 2359,
-		0, 0, 713, 0, 0, 0, 0, 2616, 0, 0, 2057, 67, 2081, 0, 0, 1587,
-		0, 0, 2542, 0, 1225, 0, 0, 1780, 0, 2045, 0, 1731, 226, 2579, 0, 2528,
-		0, 0, 0, 0, 0, 0, 0, 839, 0, 0, 1529, 2543, 1952, 0, 0, 0,
-		0, 1310, 1451, 0, 1490, 0, 0, 0, 0, 0, 0, 644, 2520, 0, 2641, 0,
-		0, 2402, 2707, 1340, 0, 2518, 0, 275, 2108, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 746, 994, 808, 0, 1584, 0, 120, 0, 0, 0,
+		0, 0, 0, 548, 2715, 0, 0, 0, 0, 1525, 0, 0, 0, 0, 0, 0,
+		0, 2043, 2306, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2685, 0,
+		0, 239, 0, 0, 0, 1744, 1917, 0, 0, 0, 0, 806, 0, 2374, 0, 0,
+		698, 583, 0, 0, 0, 32, 1267, 2229, 0, 1914, 2708, 0, 0, 0, 0, 0,
+		1019, 1176, 0, 883, 0, 426, 0, 0, 1386, 567, 117, 1668, 2437, 0, 1960, 0,
+		1576, 0, 0, 255, 517, 0, 618, 643, 916, 0, 1059, 0, 0, 1538, 2035, 0,
+		0, 0, 0, 0, 0, 0, 520, 0, 1943, 0, 0, 0, 0, 0, 2682, 0,
+		0, 341, 2296, 1620, 0, 0, 0, 0, 0, 267, 0, 0, 0, 0, 0, 126,
+		1298, 0, 0, 1097, 0, 2221, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 1901, 1378, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		788, 1500, 0, 0, 2571, 0, 0, 0, 0, 0, 2063, 650, 1536, 0, 0, 2293,
+		2435, 0, 0, 1086, 2162, 0, 0, 0, 0, 1888, 1896, 0, 0, 0, 0, 2684,
+		0, 0, 0, 0, 0, 0, 0, 0, 2745, 0, 287, 0, 0, 0, 0, 0,
+		166, 0, 0, 0, 0, 2387, 0, 0, 0, 0, 0, 1259, 176, 844, 776, 2331,
+		2383, 0, 546, 0, 259, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 1955, 367, 1948, 0, 0, 0, 1312, 0, 0, 0, 891, 0, 863, 0,
+		0, 0, 0, 0, 0, 0, 0, 328, 11, 951, 1096, 2253, 360, 2285, 0, 0,
+		1770, 437, 917, 2127, 0, 0, 0, 812, 0, 29, 0, 0, 0, 0, 0, 0,
+		1077, 0, 131, 0, 0, 0, 0, 0, 0, 0, 1171, 1640, 0, 0, 0, 0,
+		0, 1325, 1437, 0, 0, 658, 2652, 2678, 0, 609, 1761, 0, 0, 0, 199, 1071,
+		0, 24, 0, 1175, 0, 0, 0, 1689, 0, 1230, 0, 0, 0, 0, 0, 1779,
+		647, 1072, 0, 0, 0, 0, 2619, 2624, 1593, 2723, 2071, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 2093, 1200, 0, 0, 1574, 480, 974, 353, 1322,
+		0, 125, 1771, 0, 0, 174, 1548, 1398, 0, 0, 1413, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 2103, 0, 0, 0, 1642, 0, 0, 0, 28, 0, 1068,
+		1432, 0, 0, 448, 2363, 2187, 0, 1975, 0, 0, 0, 0, 0, 0, 0, 814,
+		0, 0, 1635, 0, 2030, 2254, 0, 0, 0, 553, 2469, 1734, 1033, 1463, 0, 0,
+		0, 0, 1331, 99, 0, 450, 0, 0, 2568, 0, 0, 0, 1783, 0, 0, 0,
+		2147, 0, 877, 2499, 80, 0, 0, 0, 1834, 0, 0, 0, 0, 972, 0, 0,
+		0, 0, 0, 0, 0, 0, 1276, 0, 765, 0, 0, 2078, 2534, 0, 833, 332,
+		0, 1461, 939, 1919, 0, 1841, 0, 0, 0, 2097, 0, 2154, 0, 0, 1012, 0,
+		0, 0, 0, 79, 1010, 1634, 1147, 0, 0, 0, 2137, 0, 0, 0, 0, 2493,
+		0, 0, 0, 0, 2029, 0, 0, 0, 0, 0, 0, 0, 0, 1031, 1867, 0,
+		0, 0, 0, 0, 1397, 0, 2016, 0, 2487, 0, 0, 0, 0, 0, 1150, 0,
+		0, 0, 2194, 0, 528, 0, 0, 0, 0, 0, 0, 0, 358, 1203, 1236, 2361,
+		0, 0, 714, 0, 0, 0, 0, 2618, 0, 0, 2058, 67, 2082, 0, 0, 1588,
+		0, 0, 2544, 0, 1226, 0, 0, 1781, 0, 2046, 0, 1732, 226, 2581, 0, 2530,
+		0, 0, 0, 0, 0, 0, 0, 840, 0, 0, 1530, 2545, 1953, 0, 0, 0,
+		0, 1311, 1452, 0, 1491, 0, 0, 0, 0, 0, 0, 645, 2522, 0, 2643, 0,
+		0, 2404, 2709, 1341, 0, 2520, 0, 275, 2109, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 747, 995, 809, 0, 1585, 0, 120, 0, 0, 0,
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 318, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 2189, 0, 0, 0, 0, 0, 0, 0, 0,
-		901, 70, 0, 0, 0, 1892, 0, 0, 0, 0, 368, 1756, 1168, 1962, 2576, 183,
-		672, 2011, 0, 0, 908, 0, 0, 0, 0, 128, 202, 0, 0, 0, 1593, 0,
-		0, 2306, 2667, 619, 1339, 2477, 0, 1527, 2107, 0, 0, 0, 0, 0, 1486, 0,
-		0, 0, 0, 0, 647, 0, 0, 0, 0, 0, 0, 0, 0, 159, 376, 1178,
-		0, 2394, 2704, 0, 0, 0, 0, 1703, 0, 0, 1079, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 1416, 1805, 0, 0, 0, 0, 0, 220, 616, 1243, 0, 0,
-		0, 0, 2342, 0, 0, 111, 2039, 0, 562, 2375, 0, 0, 0, 0, 0, 1108,
-		1868, 0, 0, 0, 0, 0, 0, 660, 0, 291, 405, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 513, 0, 0, 0, 2480, 0, 0, 0, 0, 374, 2076, 47,
-		807, 1106, 2162, 0, 1206, 0, 2620, 0, 1057, 0, 0, 0, 1159, 1621, 0, 0,
-		0, 0, 0, 0, 147, 2418, 0, 0, 234, 0, 1022, 316, 1477, 2290, 2675, 0,
-		0, 0, 1129, 0, 0, 1316, 2063, 0, 0, 2555, 0, 0, 0, 2425, 2144, 1456,
-		460, 0, 0, 0, 0, 0, 0, 960, 0, 0, 1919, 1602, 1107, 0, 0, 0,
-		0, 0, 0, 406, 0, 0, 0, 0, 0, 1886, 0, 0, 1033, 1624, 0, 0,
-		0, 0, 388, 0, 0, 2280, 0, 1844, 0, 0, 0, 0, 0, 0, 0, 2009,
-		0, 0, 0, 0, 0, 1026, 5, 2384, 638, 145, 0, 0, 0, 1956, 0, 1766,
-		1880, 0, 0, 0, 0, 798, 1303, 1993, 0, 691, 618, 899, 1261, 2438, 0, 1387,
-		0, 0, 320, 0, 0, 0, 0, 0, 2139, 0, 0, 0, 1625, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 2190, 0, 0, 0, 0, 0, 0, 0, 0,
+		902, 70, 0, 0, 0, 1893, 0, 0, 0, 0, 368, 1757, 1169, 1963, 2578, 183,
+		673, 2012, 0, 0, 909, 0, 0, 0, 0, 128, 202, 0, 0, 0, 1594, 0,
+		0, 2308, 2669, 620, 1340, 2479, 0, 1528, 2108, 0, 0, 0, 0, 0, 1487, 0,
+		0, 0, 0, 0, 648, 0, 0, 0, 0, 0, 0, 0, 0, 159, 376, 1179,
+		0, 2396, 2706, 0, 0, 0, 0, 1704, 0, 0, 1080, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 1417, 1806, 0, 0, 0, 0, 0, 220, 617, 1244, 0, 0,
+		0, 0, 2344, 0, 0, 111, 2040, 0, 563, 2377, 0, 0, 0, 0, 0, 1109,
+		1869, 0, 0, 0, 0, 0, 0, 661, 0, 291, 405, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 514, 0, 0, 0, 2482, 0, 0, 0, 0, 374, 2077, 47,
+		808, 1107, 2163, 0, 1207, 0, 2622, 0, 1058, 0, 0, 0, 1160, 1622, 0, 0,
+		0, 0, 0, 0, 147, 2420, 0, 0, 234, 0, 1023, 316, 1478, 2292, 2677, 0,
+		0, 0, 1130, 0, 0, 1317, 2064, 0, 0, 2557, 0, 0, 0, 2427, 2145, 1457,
+		460, 0, 0, 0, 0, 0, 0, 961, 0, 0, 1920, 1603, 1108, 0, 0, 0,
+		0, 0, 0, 406, 0, 0, 0, 0, 0, 1887, 0, 0, 1034, 1625, 0, 0,
+		0, 0, 388, 0, 0, 2282, 0, 1845, 0, 0, 0, 0, 0, 0, 0, 2010,
+		0, 0, 0, 0, 0, 1027, 5, 2386, 639, 145, 0, 0, 0, 1957, 0, 1767,
+		1881, 0, 0, 0, 0, 799, 1304, 1994, 0, 692, 619, 900, 1262, 2440, 0, 1388,
+		466, 0, 320, 0, 0, 0, 0, 0, 2140, 0, 0, 0, 1626, 0, 0, 0,
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 970, 0, 2449, 0, 0, 0, 0, 0, 0, 0, 1645, 0, 0, 321, 2266,
-		0, 1312, 0, 564, 1025, 2068, 0, 0, 0, 0, 1664, 0, 0, 507, 860, 2337,
-		0, 610, 0, 0, 0, 0, 0, 0, 1982, 0, 0, 0, 443, 0, 0, 0,
-		0, 0, 0, 1256, 1613, 0, 772, 0, 0, 1928, 2469, 0, 0, 0, 1967, 1435,
-		2035, 2258, 184, 1298, 510, 1190, 2457, 0, 0, 0, 0, 0, 2606, 0, 2618, 796,
-		1763, 0, 1945, 2378, 0, 2285, 0, 0, 2521, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 729, 584, 688, 1473, 1768, 2390, 2723, 0, 0, 0, 0, 0, 2468, 0,
-		1589, 0, 1994, 743, 0, 0, 0, 2437, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 1528, 0, 0, 0, 0, 0, 0, 221, 0, 0, 0, 2387, 0, 0,
-		0, 0, 0, 1363, 0, 0, 0, 2025, 0, 273, 0, 0, 0, 2027, 0, 2275,
-		0, 2426, 0, 2238, 872, 1434, 1238, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 133, 1842, 354, 0, 1702, 238, 0, 0, 1254, 0, 0, 0, 0, 884,
-		802, 1481, 0, 1504, 396, 0, 0, 0, 0, 0, 284, 0, 0, 0, 0, 655,
-		982, 2539, 0, 0, 0, 302, 1285, 579, 0, 0, 0, 0, 0, 0, 1976, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 2737, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 690, 0, 0, 0, 201, 0, 0, 0, 343, 0, 0, 1124, 0,
-		0, 0, 0, 0, 0, 41, 1820, 1915, 624, 0, 0, 2197, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1232, 0, 0, 0, 0, 0,
-		0, 0, 0, 1343, 0, 222, 100, 1474, 0, 0, 1112, 0, 0, 155, 2584, 2734,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1142, 0, 0, 0, 0, 0,
-		1542, 2152, 0, 975, 1402, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 933, 1938, 0, 0, 0, 0, 1975, 30, 442, 2226, 0, 0, 0,
-		0, 0, 0, 1083, 1815, 2075, 1525, 957, 0, 0, 0, 0, 1981, 0, 1161, 0,
-		0, 0, 0, 742, 0, 0, 1270, 46, 0, 0, 0, 0, 0, 0, 0, 0,
-		1091, 0, 0, 64, 1728, 0, 0, 0, 2037, 0, 261, 1467, 944, 2310, 2371, 33,
-		0, 0, 0, 0, 1425, 2301, 0, 0, 1043, 923, 0, 1000, 269, 0, 0, 2080,
-		0, 2475, 0, 72, 1901, 0, 0, 0, 0, 0, 0, 0, 1637, 0, 0, 1540,
-		0, 0, 0, 0, 0, 670, 0, 179, 0, 0, 0, 2582, 800, 0, 0, 0,
-		0, 0, 101, 2702, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		36, 1832, 0, 0, 0, 0, 1801, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 1, 231, 0, 607, 602, 1294, 0, 0, 0, 0, 0, 0, 1869,
-		0, 0, 1600, 526, 1944, 0, 0, 0, 0, 0, 0, 0, 925, 1358, 1622, 0,
-		2156, 0, 0, 0, 0, 0, 0, 0, 2703, 349, 2130, 0, 1062, 0, 1541, 0,
-		0, 428, 1102, 0, 1389, 0, 0, 0, 0, 0, 0, 554, 0, 0, 0, 0,
-		0, 0, 2065, 0, 0, 737, 0, 0, 0, 0, 0, 0, 0, 0, 477, 0,
-		0, 0, 2386, 2574, 0, 0, 1305, 0, 0, 0, 0, 529, 400, 0, 0, 0,
-		474, 0, 0, 628, 0, 0, 0, 0, 1253, 0, 0, 0, 0, 0, 1227, 0,
-		0, 170, 0, 1965, 0, 0, 424, 0, 0, 0, 0, 0, 1729, 0, 0, 2689,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 767, 968, 1060, 1505, 2585,
-		0, 2024, 0, 0, 1409, 0, 0, 0, 0, 1853, 279, 852, 2610, 0, 0, 1450,
-		0, 2685, 1874, 1457, 451, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 896, 0, 0, 0, 1077, 0, 0, 0, 0, 0, 0, 288, 0,
-		0, 0, 0, 0, 2195, 2296, 0, 0, 0, 0, 0, 0, 1027, 1779, 0, 0,
-		0, 496, 0, 0, 60, 0, 0, 0, 116, 0, 0, 0, 0, 1433, 0, 0,
-		483, 1597, 538, 0, 390, 1008, 963, 2368, 0, 0, 0, 0, 0, 2295, 1822, 932,
-		0, 2040, 173, 0, 0, 0, 0, 0, 0, 352, 0, 0, 0, 1331, 1448, 563,
-		0, 317, 1368, 0, 0, 2354, 525, 0, 0, 0, 2143, 0, 879, 2116, 0, 0,
-		0, 0, 0, 0, 0, 0, 2008, 0, 0, 0, 0, 0, 1176, 1682, 0, 0,
-		0, 2254, 1692, 0, 0, 0, 0, 0, 0, 955, 614, 0, 2079, 0, 0, 0,
-		0, 0, 0, 0, 0, 668, 0, 0, 326, 1896, 1939, 0, 2159, 0, 0, 0,
-		0, 0, 0, 508, 1924, 0, 0, 961, 0, 1452, 972, 0, 0, 2041, 0, 491,
-		2515, 0, 0, 0, 0, 1582, 0, 0, 78, 0, 1788, 0, 0, 0, 623, 1463,
-		0, 0, 0, 705, 1566, 0, 0, 0, 1653, 754, 2590, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 459, 1411, 1579, 0, 2326, 0, 723, 0, 0, 0, 0, 2736,
-		1120, 0, 0, 0, 0, 0, 841, 1214, 0, 2472, 1031, 0, 0, 0, 435, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 921, 2630, 0, 0, 0,
-		0, 1208, 342, 0, 0, 0, 0, 0, 0, 2455, 1936, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 393, 0, 1126, 1762, 1912, 277, 0, 0, 0,
-		0, 0, 1978, 0, 0, 0, 0, 701, 0, 0, 0, 0, 0, 0, 553, 0,
+		0, 971, 0, 2451, 0, 0, 0, 0, 0, 0, 0, 1646, 0, 0, 321, 2268,
+		0, 1313, 0, 565, 1026, 2069, 0, 0, 0, 0, 1665, 0, 0, 508, 861, 2339,
+		0, 611, 0, 0, 0, 0, 0, 0, 1983, 0, 0, 0, 443, 0, 0, 0,
+		0, 0, 0, 1257, 1614, 0, 773, 0, 0, 1929, 2471, 0, 0, 0, 1968, 1436,
+		2036, 2260, 184, 1299, 511, 1191, 2459, 0, 0, 0, 0, 0, 2608, 0, 2620, 797,
+		1764, 0, 1946, 2380, 0, 2287, 0, 0, 2523, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 730, 585, 689, 1474, 1769, 2392, 2725, 0, 0, 0, 0, 0, 2470, 0,
+		1590, 0, 1995, 744, 0, 0, 0, 2439, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 1529, 0, 0, 0, 0, 0, 0, 221, 0, 0, 0, 2389, 0, 0,
+		0, 0, 0, 1364, 0, 0, 0, 2026, 0, 273, 0, 0, 0, 2028, 0, 2277,
+		0, 2428, 0, 2240, 873, 1435, 1239, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 133, 1843, 354, 0, 1703, 238, 0, 0, 1255, 0, 0, 0, 0, 885,
+		803, 1482, 0, 1505, 396, 0, 0, 0, 0, 0, 284, 0, 0, 0, 0, 656,
+		983, 2541, 0, 0, 0, 302, 1286, 580, 0, 0, 0, 0, 0, 0, 1977, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 2740, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 691, 0, 0, 0, 201, 0, 0, 0, 343, 0, 0, 1125, 0,
+		0, 0, 0, 0, 0, 41, 1821, 1916, 625, 0, 0, 2198, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1233, 0, 0, 0, 0, 0,
+		0, 0, 0, 1344, 0, 222, 100, 1475, 0, 0, 1113, 0, 0, 155, 2586, 2736,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1143, 0, 0, 0, 0, 0,
+		1543, 2153, 0, 976, 1403, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 934, 1939, 0, 0, 0, 0, 1976, 30, 442, 2228, 0, 0, 0,
+		0, 0, 0, 1084, 1816, 2076, 1526, 958, 0, 0, 0, 0, 1982, 0, 1162, 0,
+		0, 0, 0, 743, 0, 0, 1271, 46, 0, 0, 0, 0, 0, 0, 0, 0,
+		1092, 0, 0, 64, 1729, 0, 0, 0, 2038, 0, 261, 1468, 945, 2312, 2373, 33,
+		0, 0, 0, 0, 1426, 2303, 0, 0, 1044, 924, 0, 1001, 269, 0, 0, 2081,
+		0, 2477, 0, 72, 1902, 0, 0, 0, 0, 0, 0, 0, 1638, 0, 0, 1541,
+		0, 0, 0, 0, 0, 671, 0, 179, 0, 0, 0, 2584, 801, 0, 0, 0,
+		0, 0, 101, 2704, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		36, 1833, 0, 0, 0, 0, 1802, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 1, 231, 0, 608, 603, 1295, 0, 0, 0, 0, 0, 0, 1870,
+		0, 0, 1601, 527, 1945, 0, 0, 0, 0, 0, 0, 0, 926, 1359, 1623, 0,
+		2157, 0, 0, 0, 0, 0, 0, 0, 2705, 349, 2131, 0, 1063, 0, 1542, 0,
+		0, 428, 1103, 0, 1390, 0, 0, 0, 0, 0, 0, 555, 0, 0, 0, 0,
+		0, 0, 2066, 0, 0, 738, 0, 0, 0, 0, 0, 0, 0, 0, 478, 0,
+		0, 0, 2388, 2576, 0, 0, 1306, 0, 0, 0, 0, 530, 400, 0, 0, 0,
+		475, 0, 0, 629, 0, 0, 0, 0, 1254, 0, 0, 0, 0, 0, 1228, 0,
+		0, 170, 0, 1966, 0, 0, 424, 0, 0, 0, 0, 0, 1730, 0, 0, 2691,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 768, 969, 1061, 1506, 2587,
+		0, 2025, 0, 0, 1410, 0, 0, 0, 0, 1854, 279, 853, 2612, 0, 0, 1451,
+		0, 2687, 1875, 1458, 451, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 897, 0, 0, 0, 1078, 0, 0, 0, 0, 0, 0, 288, 0,
+		0, 0, 0, 0, 2196, 2298, 0, 0, 0, 0, 0, 0, 1028, 1780, 0, 0,
+		0, 497, 0, 0, 60, 0, 0, 0, 116, 0, 0, 0, 0, 1434, 0, 0,
+		484, 1598, 539, 0, 390, 1009, 964, 2370, 0, 0, 0, 0, 0, 2297, 1823, 933,
+		0, 2041, 173, 0, 0, 0, 0, 0, 0, 352, 0, 0, 0, 1332, 1449, 564,
+		0, 317, 1369, 0, 0, 2356, 526, 0, 0, 0, 2144, 0, 880, 2117, 0, 0,
+		0, 0, 0, 0, 0, 0, 2009, 0, 0, 0, 0, 0, 1177, 1683, 0, 0,
+		0, 2256, 1693, 0, 0, 0, 0, 0, 0, 956, 615, 0, 2080, 0, 0, 0,
+		0, 0, 0, 0, 0, 669, 0, 0, 326, 1897, 1940, 0, 2160, 0, 0, 0,
+		0, 0, 0, 509, 1925, 0, 0, 962, 0, 1453, 973, 0, 0, 2042, 0, 492,
+		2517, 0, 0, 0, 0, 1583, 0, 0, 78, 0, 1789, 0, 0, 0, 624, 1464,
+		0, 0, 0, 706, 1567, 0, 0, 0, 1654, 755, 2592, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 459, 1412, 1580, 0, 2328, 0, 724, 0, 0, 0, 0, 2738,
+		1121, 0, 0, 0, 0, 0, 842, 1215, 0, 2474, 1032, 0, 0, 0, 435, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 922, 2632, 0, 0, 0,
+		0, 1209, 342, 0, 0, 0, 0, 0, 0, 2457, 1937, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 393, 0, 1127, 1763, 1913, 277, 0, 0, 0,
+		0, 0, 1979, 0, 0, 0, 0, 702, 0, 0, 0, 0, 0, 0, 554, 0,
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 432, 53, 0, 0,
-		0, 0, 996, 1604, 0, 0, 0, 885, 1255, 2687, 0, 0, 1725, 0, 0, 0,
-		0, 0, 0, 150, 1263, 0, 0, 2421, 500, 1753, 801, 0, 0, 663, 585, 1940,
-		0, 0, 1045, 1652, 2404, 178, 0, 0, 2315, 0, 0, 1004, 0, 0, 558, 1747,
-		0, 0, 0, 0, 0, 180, 0, 0, 0, 0, 0, 0, 1810, 161, 756, 2597,
-		1289, 1560, 0, 243, 0, 119, 311, 0, 948, 997, 0, 2239, 0, 90, 153, 214,
-		1348, 1946, 0, 0, 0, 0, 0, 930, 0, 0, 0, 0, 0, 989, 2007, 2621,
-		431, 0, 0, 2550, 0, 0, 0, 0, 0, 1995, 0, 0, 0, 2728, 0, 0,
-		0, 0, 0, 0, 0, 954, 0, 2216, 0, 0, 1984, 471, 197, 0, 0, 0,
+		0, 0, 997, 1605, 0, 0, 0, 886, 1256, 2689, 0, 0, 1726, 0, 0, 0,
+		0, 0, 0, 150, 1264, 0, 0, 2423, 501, 1754, 802, 0, 0, 664, 586, 1941,
+		0, 0, 1046, 1653, 2406, 178, 0, 0, 2317, 0, 0, 1005, 0, 0, 559, 1748,
+		0, 0, 0, 0, 0, 180, 0, 0, 0, 0, 0, 0, 1811, 161, 757, 2599,
+		1290, 1561, 0, 243, 0, 119, 311, 0, 949, 998, 0, 2241, 0, 90, 153, 214,
+		1349, 1947, 0, 0, 0, 0, 0, 931, 0, 0, 0, 0, 0, 990, 2008, 2623,
+		431, 0, 0, 2552, 0, 0, 0, 0, 0, 1996, 0, 0, 0, 2730, 0, 0,
+		0, 0, 0, 0, 0, 955, 0, 2217, 0, 0, 1985, 472, 197, 0, 0, 0,
 		0, 0, 0, 0, 0, 193, 54, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 423, 253, 0, 138, 652, 0, 0, 0, 0, 0, 0, 0, 654,
-		0, 0, 0, 2619, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1955,
-		0, 0, 0, 1533, 0, 0, 0, 0, 0, 1658, 0, 0, 0, 0, 0, 0,
-		0, 1053, 0, 0, 0, 967, 515, 0, 871, 0, 470, 981, 0, 0, 0, 2639,
-		2328, 0, 0, 0, 336, 0, 0, 0, 1080, 0, 0, 1723, 0, 546, 0, 0,
-		0, 0, 192, 0, 0, 164, 0, 0, 1471, 0, 0, 0, 0, 0, 1970, 2269,
-		1218, 0, 1003, 2204, 0, 601, 0, 0, 0, 0, 2249, 1999, 0, 0, 0, 2502,
-		0, 0, 0, 0, 0, 362, 2554, 0, 0, 0, 1813, 0, 0, 0, 346, 0,
-		0, 1676, 0, 2061, 0, 1272, 1098, 0, 0, 0, 0, 2228, 0, 658, 2441, 2536,
-		766, 0, 0, 0, 0, 0, 0, 1279, 0, 2303, 0, 0, 0, 0, 1562, 0,
-		687, 0, 680, 0, 0, 34, 0, 0, 0, 264, 0, 0, 0, 1024, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2699, 0, 0, 0, 0, 0,
-		0, 0, 330, 0, 0, 1150, 2715, 0, 1599, 0, 0, 0, 2700, 0, 0, 0,
-		0, 2000, 2593, 0, 0, 0, 0, 0, 0, 0, 1997, 804, 0, 0, 571, 0,
-		0, 0, 0, 1212, 1569, 940, 0, 0, 449, 0, 0, 0, 2547, 0, 969, 0,
-		0, 612, 0, 0, 0, 0, 0, 599, 286, 1432, 684, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 880, 700, 1689, 2082, 0, 0, 1055, 2731, 0, 0, 0, 0,
-		0, 0, 784, 0, 0, 1698, 0, 1209, 1834, 1141, 1691, 0, 0, 0, 730, 0,
-		0, 0, 0, 611, 2380, 0, 2173, 0, 0, 2137, 0, 0, 1345, 0, 0, 0,
-		2664, 110, 1870, 245, 0, 0, 0, 468, 0, 0, 0, 1301, 0, 0, 0, 0,
-		686, 0, 2527, 0, 0, 0, 1898, 856, 2255, 0, 0, 0, 2106, 0, 81, 482,
-		995, 1417, 2317, 0, 0, 0, 0, 0, 0, 0, 0, 589, 0, 0, 0, 2628,
-		0, 0, 257, 709, 0, 0, 0, 0, 0, 605, 1277, 2661, 0, 2669, 2476, 0,
-		0, 0, 363, 1066, 620, 0, 0, 87, 0, 0, 0, 0, 0, 0, 0, 0,
-		848, 2299, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1306, 639, 1649, 0,
-		0, 0, 2511, 0, 0, 0, 0, 1972, 0, 0, 0, 0, 509, 0, 0, 947,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 1446, 0, 0, 0, 0, 2589, 0,
-		0, 0, 0, 2176, 0, 980, 2322, 751, 2695, 306, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 1430, 2443, 0, 1355, 2391, 0, 0, 0, 0, 2637, 1054, 1059, 1267,
-		1439, 0, 0, 0, 0, 0, 1069, 51, 0, 2626, 0, 0, 0, 0, 0, 0,
-		31, 0, 0, 1838, 0, 0, 1380, 1717, 0, 1133, 824, 310, 1350, 1905, 0, 0,
-		1893, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 503, 0, 0,
-		0, 0, 0, 0, 0, 2743, 0, 0, 0, 0, 0, 0, 0, 207, 0, 0,
-		0, 0, 0, 1274, 0, 2215, 0, 2191, 0, 1879, 0, 0, 0, 0, 0, 0,
-		1538, 2172, 1888, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2135, 0, 0,
-		2526, 0, 0, 2577, 0, 0, 0, 2464, 0, 0, 0, 0, 0, 0, 0, 1750,
-		0, 0, 0, 0, 0, 632, 0, 0, 0, 0, 0, 0, 0, 1288, 714, 1837,
-		0, 965, 2084, 2355, 0, 738, 1063, 2318, 0, 323, 278, 609, 0, 0, 0, 662,
-		1828, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 708, 0, 0, 0, 0, 0, 0, 0, 2398, 0, 1155, 0, 1157, 2595, 0,
-		0, 0, 203, 692, 0, 0, 1036, 1961, 0, 2692, 945, 1497, 0, 685, 1532, 2439,
-		73, 0, 0, 1395, 1979, 1201, 1453, 912, 1988, 0, 0, 2565, 1051, 1064, 0, 0,
-		0, 0, 0, 0, 0, 0, 377, 1139, 1612, 0, 0, 2658, 0, 0, 0, 2265,
-		0, 0, 0, 2586, 2604, 0, 0, 2519, 0, 121, 533, 780, 0, 0, 0, 0,
-		1867, 2696, 2246, 765, 2053, 2030, 0, 1608, 2679, 575, 604, 0, 242, 1215, 0, 0,
-		0, 1796, 0, 0, 842, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2662, 0,
-		0, 0, 0, 902, 0, 0, 0, 0, 1663, 2432, 0, 0, 0, 0, 0, 0,
-		379, 2483, 0, 0, 0, 0, 936, 2272, 0, 2060, 2568, 2309, 1140, 0, 0, 0,
-		0, 84, 2429, 826, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 151, 1205, 1591, 189, 740, 298, 677, 821, 0, 0, 907, 2430, 0,
-		0, 0, 0, 0, 1794, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2711, 0, 444, 0, 782, 0,
-		2325, 2211, 2312, 2458, 0, 0, 0, 0, 0, 0, 2452, 0, 0, 0, 1817, 0,
-		0, 1661, 469, 2147, 0, 0, 958, 934, 2274, 0, 1061, 0, 140, 1998, 1346, 0,
-		0, 992, 2513, 1241, 0, 0, 0, 0, 1441, 0, 0, 167, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 63, 0, 0, 0, 1247, 2454, 0, 0, 0, 0, 0,
+		0, 0, 0, 423, 253, 0, 138, 653, 0, 0, 0, 0, 0, 0, 0, 655,
+		0, 0, 0, 2621, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1956,
+		0, 0, 0, 1534, 0, 0, 0, 0, 0, 1659, 0, 0, 0, 0, 0, 0,
+		0, 1054, 0, 0, 0, 968, 516, 0, 872, 0, 471, 982, 0, 0, 0, 2641,
+		2330, 0, 0, 0, 336, 0, 0, 0, 1081, 0, 0, 1724, 0, 547, 0, 0,
+		0, 0, 192, 0, 0, 164, 0, 0, 1472, 0, 0, 0, 0, 0, 1971, 2271,
+		1219, 0, 1004, 2205, 0, 602, 0, 0, 0, 0, 2251, 2000, 0, 0, 0, 2504,
+		0, 0, 0, 0, 0, 362, 2556, 0, 0, 0, 1814, 0, 0, 0, 346, 0,
+		0, 1677, 0, 2062, 0, 1273, 1099, 0, 0, 0, 0, 2230, 0, 659, 2443, 2538,
+		767, 0, 0, 0, 0, 0, 0, 1280, 0, 2305, 0, 0, 0, 0, 1563, 0,
+		688, 0, 681, 0, 0, 34, 0, 0, 0, 264, 0, 0, 0, 1025, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2701, 0, 0, 0, 0, 0,
+		0, 0, 330, 0, 0, 1151, 2717, 0, 1600, 0, 0, 0, 2702, 0, 0, 0,
+		0, 2001, 2595, 0, 0, 0, 0, 0, 0, 0, 1998, 805, 0, 0, 572, 0,
+		0, 0, 0, 1213, 1570, 941, 0, 0, 449, 0, 0, 0, 2549, 0, 970, 0,
+		0, 613, 0, 0, 0, 0, 0, 600, 286, 1433, 685, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 881, 701, 1690, 2083, 0, 0, 1056, 2733, 0, 0, 0, 0,
+		0, 0, 785, 0, 0, 1699, 0, 1210, 1835, 1142, 1692, 0, 0, 0, 731, 0,
+		0, 0, 0, 612, 2382, 0, 2174, 0, 0, 2138, 0, 0, 1346, 0, 0, 0,
+		2666, 110, 1871, 245, 0, 0, 0, 469, 0, 0, 0, 1302, 0, 0, 0, 0,
+		687, 0, 2529, 0, 0, 0, 1899, 857, 2257, 0, 0, 0, 2107, 0, 81, 483,
+		996, 1418, 2319, 0, 0, 0, 0, 0, 0, 0, 0, 590, 0, 0, 0, 2630,
+		0, 0, 257, 710, 0, 0, 0, 0, 0, 606, 1278, 2663, 0, 2671, 2478, 0,
+		0, 0, 363, 1067, 621, 0, 0, 87, 0, 0, 0, 0, 0, 0, 0, 0,
+		849, 2301, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1307, 640, 1650, 0,
+		0, 0, 2513, 0, 0, 0, 0, 1973, 0, 0, 0, 0, 510, 0, 0, 948,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 1447, 0, 0, 0, 0, 2591, 0,
+		0, 0, 0, 2177, 0, 981, 2324, 752, 2697, 306, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 1431, 2445, 0, 1356, 2393, 0, 0, 0, 0, 2639, 1055, 1060, 1268,
+		1440, 0, 0, 0, 0, 0, 1070, 51, 0, 2628, 0, 0, 0, 0, 0, 0,
+		31, 0, 0, 1839, 0, 0, 1381, 1718, 0, 1134, 825, 310, 1351, 1906, 0, 0,
+		1894, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 504, 0, 0,
+		0, 0, 0, 0, 0, 2747, 0, 0, 0, 0, 0, 0, 0, 207, 0, 0,
+		0, 0, 0, 1275, 0, 2216, 0, 2192, 0, 1880, 0, 0, 0, 0, 0, 0,
+		1539, 2173, 1889, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2136, 0, 0,
+		2528, 0, 0, 2579, 0, 0, 0, 2466, 0, 0, 0, 0, 0, 0, 0, 1751,
+		0, 0, 0, 0, 0, 633, 0, 0, 0, 0, 0, 0, 0, 1289, 715, 1838,
+		0, 966, 2085, 2357, 0, 739, 1064, 2320, 0, 323, 278, 610, 0, 0, 0, 663,
+		1829, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 709, 0, 0, 0, 0, 0, 0, 0, 2400, 0, 1156, 0, 1158, 2597, 0,
+		0, 0, 203, 693, 0, 0, 1037, 1962, 0, 2694, 946, 1498, 0, 686, 1533, 2441,
+		73, 0, 0, 1396, 1980, 1202, 1454, 913, 1989, 0, 0, 2567, 1052, 1065, 0, 0,
+		0, 0, 0, 0, 0, 0, 377, 1140, 1613, 0, 0, 2660, 0, 0, 0, 2267,
+		0, 0, 0, 2588, 2606, 0, 0, 2521, 0, 121, 534, 781, 0, 0, 0, 0,
+		1868, 2698, 2248, 766, 2054, 2031, 0, 1609, 2681, 576, 605, 0, 242, 1216, 0, 0,
+		0, 1797, 0, 0, 843, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2664, 0,
+		0, 0, 0, 903, 0, 0, 0, 0, 1664, 2434, 0, 0, 0, 0, 0, 0,
+		379, 2485, 0, 0, 0, 0, 937, 2274, 0, 2061, 2570, 2311, 1141, 0, 0, 0,
+		0, 84, 2431, 827, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 151, 1206, 1592, 189, 741, 298, 678, 822, 0, 0, 908, 2432, 0,
+		0, 0, 0, 0, 1795, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2713, 0, 444, 0, 783, 0,
+		2327, 2212, 2314, 2460, 0, 0, 0, 0, 0, 0, 2454, 0, 0, 0, 1818, 0,
+		0, 1662, 470, 2148, 0, 0, 959, 935, 2276, 0, 1062, 0, 140, 1999, 1347, 0,
+		0, 993, 2515, 1242, 0, 0, 0, 0, 1442, 0, 0, 167, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 63, 0, 0, 0, 1248, 2456, 0, 0, 0, 0, 0,
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 874, 569, 0, 0, 0, 0, 985, 0, 0, 0, 0, 0, 0, 0, 0,
-		2656, 2145, 0, 0, 0, 0, 0, 0, 0, 0, 863, 0, 0, 0, 0, 2164,
-		0, 0, 0, 35, 2730, 0, 0, 0, 0, 0, 0, 581, 505, 0, 0, 0,
+		0, 875, 570, 0, 0, 0, 0, 986, 0, 0, 0, 0, 0, 0, 0, 0,
+		2658, 2146, 0, 0, 0, 0, 0, 0, 0, 0, 864, 0, 0, 0, 0, 2165,
+		0, 0, 0, 35, 2732, 0, 0, 0, 0, 0, 0, 582, 506, 0, 0, 0,
 		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 265,
-		1478, 0, 0, 0, 0, 339, 0, 0, 95, 0, 0, 0, 0, 0, 345, 0,
-		0, 532, 706, 0, 0, 0, 2427, 213, 225, 0, 1518, 0, 0, 0, 248, 2651,
-		0, 281, 0, 0, 661, 0, 0, 2185, 0, 0, 0, 2138, 0, 97, 0, 0,
-		0, 0, 0, 0, 2088, 156, 0, 0, 0, 0, 0, 0, 0, 1736, 0, 0,
-		2629, 498, 0, 0, 962, 1922, 0, 0, 0, 0, 0, 0, 309, 0, 0, 0,
-		0, 0, 0, 0, 2417, 0, 0, 0, 0, 0, 0, 0, 1386, 1192, 0, 1884,
-		0, 0, 964, 869, 0, 0, 1295, 0, 0, 0, 0, 2212, 350, 2504, 0, 0,
-		0, 1550, 531, 0, 0, 653, 0, 1885, 373, 2596, 0, 0, 0, 0, 0, 1427,
-		0, 591, 1539, 283, 2125, 0, 0, 0, 1659, 0, 0, 2276, 0, 68, 0, 0,
-		0, 0, 205, 382, 1440, 0, 387, 1517, 0, 0, 0, 0, 0, 0, 0, 2694,
-		0, 0, 2428, 0, 0, 0, 0, 0, 1065, 1251, 0, 0, 0, 1662, 0, 0,
-		274, 0, 0, 1588, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1072,
-		0, 0, 0, 0, 2440, 0, 0, 2690, 0, 0, 2473, 1136, 2097, 1196, 0, 0,
-		0, 0, 0, 0, 0, 518, 792, 825, 1194, 2017, 0, 0, 2335, 0, 2684, 0,
-		463, 0, 0, 0, 2688, 0, 1687, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		1899, 485, 0, 0, 0, 809, 0, 0, 0, 0, 0, 0, 560, 2111, 0, 540,
-		0, 0, 596, 0, 2367, 1786, 0, 1629, 2395, 244, 0, 0, 0, 0, 1329, 1442,
-		0, 0, 0, 371, 1686, 2190, 2498, 0, 0, 2, 0, 0, 0, 2124, 2129, 2247,
-		1466, 0, 0, 0, 0, 0, 2671, 0, 0, 0, 0, 0, 2422, 0, 0, 314,
-		411, 1265, 1015, 1785, 0, 0, 0, 840, 0, 2446, 0, 0, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 770, 1284, 2358, 2316, 0, 1835, 0, 0, 418, 0, 0,
-		0, 0, 0, 0, 0, 0, 1128, 40, 129, 391, 2416, 1207, 0, 0, 0, 1407,
-		1421, 0, 0, 0, 0, 0, 2059, 1758, 249, 2406, 466, 1437, 0, 2308, 2099, 344,
-		0, 0, 0, 0, 0, 0, 37, 335, 659, 0, 187, 0, 0, 0, 0, 1399,
-		1636, 0, 0, 512, 0, 356, 1121, 2645, 0, 1039, 1182, 2170, 0, 0, 0, 1730,
-		0, 0, 846, 0, 0, 0, 0, 1500, 0, 0, 0, 0, 0, 0, 1052, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 268, 2638, 386, 0,
-		0, 0, 2194, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		2056, 0, 0, 0, 0, 0, 1197, 0, 0, 1776, 204, 1341, 1286, 1718, 2112, 0,
-		446, 0, 0, 0, 2341, 0, 0, 0, 347, 0, 0, 0, 0, 501, 0, 0,
-		0, 85, 851, 797, 1485, 2456, 0, 0, 0, 0, 0, 0, 52, 0, 769, 1116,
-		966, 0, 0, 0, 0, 0, 0, 0, 241, 1933, 1949, 0, 0, 0, 0, 0,
-		0, 0, 0, 1105, 0, 0, 0, 409, 0, 2347, 0, 0, 0, 0, 0, 0,
-		0, 0, 732, 0, 0, 0, 0, 834, 0, 0, 0, 0, 0, 0, 96, 0,
-		0, 0, 0, 0, 227, 0, 2670, 0, 0, 0, 2563, 0, 0, 1104, 2165, 2253,
-		2613, 0, 0, 0, 0, 0, 0, 0, 1523, 1296, 0, 0, 0, 0, 0, 0,
-		2179, 2693, 0, 0, 0, 0, 1046, 2320, 0, 0, 0, 1861, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 2356, 0, 0, 778, 1424, 521, 1568, 0, 892, 0, 0,
-		0, 0, 2448, 0, 0, 0, 0, 1690, 0, 2522, 0, 1299, 0, 163, 1191, 251,
-		2300, 1605, 0, 114, 2517, 0, 0, 141, 937, 2169, 1673, 2524, 0, 0, 0, 0,
-		0, 0, 0, 1586, 1210, 2382, 0, 0, 21, 0, 9, 1934, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 1765, 0, 108, 2558, 0, 0, 0, 698, 0, 0, 1502,
-		0, 721, 2374, 903, 0, 0, 0, 2487, 1118, 0, 0, 865, 492, 1727, 0, 1711,
-		0, 2581, 0, 0, 2401, 13, 0, 0, 0, 0, 148, 0, 415, 1472, 0, 1137,
-		0, 0, 0, 0, 760, 0, 2188, 0, 866, 0, 0, 0, 2634, 1445, 906, 488,
-		1487, 1514, 1697, 2546, 0, 0, 0, 0, 0, 0, 0, 0, 2203, 2434, 1344, 1903,
-		0, 1795, 0, 0, 0, 0, 0, 2234, 0, 0, 0, 0, 0, 1739, 0, 0,
-		0, 0, 2673, 0, 0, 0, 2250, 0, 0, 487, 0, 0, 0, 0, 0, 2089,
-		0, 707, 939, 671, 0, 0, 0, 0, 0, 0, 1017, 0, 0, 0, 0, 0,
-		0, 2236, 0, 0, 2599, 0, 0, 0, 0, 1565, 0, 0, 0, 1367, 2588, 0,
-		0, 0, 0, 0, 0, 2369, 2256, 0, 0, 0, 484, 0, 0, 0, 1957, 1250,
-		0, 0, 0, 0, 0, 0, 0, 636, 0, 0, 375, 537, 1807, 0, 2242, 0,
-		0, 0, 0, 1618, 185, 160, 2184, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 2026, 1818, 0, 0, 0, 0, 0, 711, 0, 544, 2288, 2640, 1548, 679, 1406,
-		1646, 0, 0, 0, 0, 325, 2631, 0, 0, 0, 506, 0, 0, 0, 2232, 0,
-		0, 0, 0, 731, 0, 0, 0, 0, 0, 0, 421, 2178, 1392, 0, 0, 0,
-		1292, 0, 0, 0, 0, 0, 0, 1744, 0, 0, 984, 0, 0, 440, 0, 0,
-		0, 0, 1291, 741, 0, 0, 0, 864, 0, 0, 0, 931, 2415, 0, 0, 0,
-		0, 2602, 0, 0, 0, 0, 1309, 0, 1907, 590, 0, 2560, 0, 0, 2175, 0,
-		0, 0, 633, 2196, 1198, 2287, 0, 0, 1413, 0, 0, 0, 621, 2562, 0, 0,
-		0, 2393, 0, 2729, 0, 340, 0, 0, 0, 1720, 0, 0, 0, 395, 1130, 2115,
-		1803, 1806, 2357, 0, 59, 0, 2655, 0, 0, 2048, 0, 403, 0, 0, 0, 0,
-		1369, 0, 0, 776, 0, 0, 0, 1444, 1799, 1078, 0, 0, 0, 123, 364, 0,
-		683, 1415, 0, 1013, 0, 0, 1110, 0, 0, 0, 0, 0, 0, 835, 0, 408,
-		0, 0, 0, 1156, 911, 0, 928, 0, 0, 986, 0, 1494, 0, 0, 0, 420,
-		0, 1099, 304, 0, 0, 656, 1125, 0, 0, 0, 0, 2334, 0, 1428, 0, 2364,
-		6, 0, 0, 0, 0, 0, 0, 0, 0, 322, 897, 0, 0, 82, 0, 0,
-		0, 56, 0, 0, 0, 1754, 0, 715, 0, 0, 0, 0, 2465, 0, 0, 0,
-		0, 0, 0, 629, 2046, 0, 0, 0, 0, 494, 1165, 0, 873, 0, 0, 0,
-		0, 0, 2442, 2548, 1203, 0, 0, 412, 0, 1651, 0, 0, 695, 2482, 0, 0,
-		0, 0, 0, 0, 0, 2493, 0, 1660, 2530, 0, 0, 0, 0, 1670, 0, 1536,
-		0, 793, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1163, 0, 0, 1041,
-		152, 849, 1379, 1783, 0, 0, 1447, 0, 0, 0, 0, 0, 315, 0, 0, 0,
-		0, 0, 0, 236, 458, 0, 0, 1611, 2538, 0, 0, 1323, 0, 0, 1147, 0,
-		0, 2127, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 365, 0, 0, 0, 0, 1483, 1953, 2174, 0, 2649, 282, 0, 0, 2002, 0,
-		0, 0, 0, 0, 935, 0, 0, 2131, 942, 0, 0, 0, 132, 254, 1114, 0,
-		1021, 0, 181, 0, 0, 820, 0, 0, 0, 425, 0, 1443, 0, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 739, 0, 106, 0, 0, 0, 416, 2103,
-		1615, 678, 1381, 788, 2132, 0, 0, 0, 1814, 0, 0, 0, 0, 0, 0, 847,
-		918, 0, 0, 0, 0, 0, 0, 452, 0, 0, 0, 1929, 0, 0, 489, 165,
-		112, 2148, 0, 0, 0, 0, 0, 0, 891, 1097, 0, 0, 0, 0, 0, 0,
-		0, 1029, 0, 1675, 0, 0, 0, 1093, 1559, 333, 2460, 2244, 2264, 1010, 2534, 0,
-		2531, 0, 0, 0, 0, 0, 2557, 457, 909, 0, 1304, 2330, 0, 0, 0, 0,
-		1927, 0, 844, 2090, 0, 0, 104, 0, 2463, 0, 0, 0, 0, 0, 0, 292,
-		103, 0, 0, 810, 1650, 1812, 407, 0, 1189, 2224, 0, 875, 2110, 1627, 0, 0,
-		0, 2205, 0, 0, 1655, 0, 0, 0, 541, 1132, 0, 0, 0, 0, 0, 0,
-		0, 0, 2230, 0, 0, 0, 0, 0, 1282, 0, 1322, 1184, 301, 0, 495, 0,
-		0, 0, 2686, 0, 0, 0, 0, 0, 0, 188, 1342, 0, 0, 0, 0, 857,
-		0, 0, 2608, 1383, 0, 0, 2262, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 1545, 2362, 0, 0, 0, 1506, 0, 0, 0, 0, 1185, 0, 127, 0, 0,
-		355, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2248, 1488, 0, 592, 23,
-		0, 0, 0, 603, 1333, 0, 0, 0, 0, 0, 1429, 0, 0, 0, 157, 1925,
-		0, 814, 1326, 0, 0, 0, 2072, 0, 0, 1679, 0, 704, 630, 89, 504, 2677,
-		2725, 0, 1245, 0, 1576, 1777, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		1948, 0, 1656, 0, 0, 0, 1158, 1495, 2142, 0, 0, 0, 0, 2660, 0, 0,
-		0, 1594, 0, 0, 0, 0, 2488, 0, 0, 0, 0, 1016, 2714, 0, 0, 0,
-		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 900, 0, 0, 0, 2719, 0,
-		115, 828, 1554, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2278, 0, 0,
-		0, 867, 0, 0, 0, 578, 0, 0, 0, 0, 0, 1941, 0, 0, 0, 0,
-		2005, 0, 0, 0, 0, 0, 568, 493, 0, 0, 0, 266, 0, 0, 0, 577,
-		717, 0, 0, 0, 0, 0, 305, 0, 0, 1857, 2392, 1826, 998, 1223, 0, 0,
-		1761, 0, 1740, 1034, 1678, 2739, 1278, 0, 0, 0, 0, 370, 1784, 893, 0, 0,
-		943, 1455, 744, 1843, 0, 0, 1259, 1623, 2436, 2561, 0, 384, 0, 1349, 0, 0,
-		0, 2529, 0, 0, 0, 0, 262, 1290, 1719, 1789, 0, 0, 2633, 0, 0, 0,
-		401, 0, 0, 2494, 0, 0, 2058, 0, 0, 1781, 0, 0, 0, 1006, 0, 0,
+		1479, 0, 0, 0, 0, 339, 0, 0, 95, 0, 0, 0, 0, 0, 345, 0,
+		0, 533, 707, 0, 0, 0, 2429, 213, 225, 0, 1519, 0, 0, 0, 248, 2653,
+		0, 281, 0, 0, 662, 0, 0, 2186, 0, 0, 0, 2139, 0, 97, 0, 0,
+		0, 0, 0, 0, 2089, 156, 0, 0, 0, 0, 0, 0, 0, 1737, 0, 0,
+		2631, 499, 0, 0, 963, 1923, 0, 0, 0, 0, 0, 0, 309, 0, 0, 0,
+		0, 0, 0, 0, 2419, 0, 0, 0, 0, 0, 0, 0, 1387, 1193, 0, 1885,
+		0, 0, 965, 870, 0, 0, 1296, 0, 0, 0, 0, 2213, 350, 2506, 0, 0,
+		0, 1551, 532, 0, 0, 654, 0, 1886, 373, 2598, 0, 0, 0, 0, 0, 1428,
+		0, 592, 1540, 283, 2126, 0, 0, 0, 1660, 0, 0, 2278, 0, 68, 0, 0,
+		0, 0, 205, 382, 1441, 0, 387, 1518, 0, 0, 0, 0, 0, 0, 0, 2696,
+		0, 0, 2430, 0, 0, 0, 0, 0, 1066, 1252, 0, 0, 0, 1663, 0, 0,
+		274, 0, 0, 1589, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1073,
+		0, 0, 0, 0, 2442, 0, 0, 2692, 0, 0, 2475, 1137, 2098, 1197, 0, 0,
+		0, 0, 0, 0, 0, 519, 793, 826, 1195, 2018, 0, 0, 2337, 0, 2686, 0,
+		463, 0, 0, 0, 2690, 0, 1688, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		1900, 486, 0, 0, 0, 810, 0, 0, 0, 0, 0, 0, 561, 2112, 0, 541,
+		0, 0, 597, 0, 2369, 1787, 0, 1630, 2397, 244, 0, 0, 0, 0, 1330, 1443,
+		0, 0, 0, 371, 1687, 2191, 2500, 0, 0, 2, 0, 0, 0, 2125, 2130, 2249,
+		1467, 0, 0, 0, 0, 0, 2673, 0, 0, 0, 0, 0, 2424, 0, 0, 314,
+		411, 1266, 1016, 1786, 0, 0, 0, 841, 0, 2448, 0, 0, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 771, 1285, 2360, 2318, 0, 1836, 0, 0, 418, 0, 0,
+		0, 0, 0, 0, 0, 0, 1129, 40, 129, 391, 2418, 1208, 0, 0, 0, 1408,
+		1422, 0, 0, 0, 0, 0, 2060, 1759, 249, 2408, 467, 1438, 0, 2310, 2100, 344,
+		0, 0, 0, 0, 0, 0, 37, 335, 660, 0, 187, 0, 0, 0, 0, 1400,
+		1637, 0, 0, 513, 0, 356, 1122, 2647, 0, 1040, 1183, 2171, 0, 0, 0, 1731,
+		0, 0, 847, 0, 0, 0, 0, 1501, 0, 0, 0, 0, 0, 0, 1053, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 268, 2640, 386, 0,
+		0, 0, 2195, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		2057, 0, 0, 0, 0, 0, 1198, 0, 0, 1777, 204, 1342, 1287, 1719, 2113, 0,
+		446, 0, 0, 0, 2343, 0, 0, 0, 347, 0, 0, 0, 0, 502, 0, 0,
+		0, 85, 852, 798, 1486, 2458, 0, 0, 0, 0, 0, 0, 52, 0, 770, 1117,
+		967, 0, 0, 0, 0, 0, 0, 0, 241, 1934, 1950, 0, 0, 0, 0, 0,
+		0, 0, 0, 1106, 0, 0, 0, 409, 0, 2349, 0, 0, 0, 0, 0, 0,
+		0, 0, 733, 0, 0, 0, 0, 835, 0, 0, 0, 0, 0, 0, 96, 0,
+		0, 0, 0, 0, 227, 0, 2672, 0, 0, 0, 2565, 0, 0, 1105, 2166, 2255,
+		2615, 0, 0, 0, 0, 0, 0, 0, 1524, 1297, 0, 0, 0, 0, 0, 0,
+		2180, 2695, 0, 0, 0, 0, 1047, 2322, 0, 0, 0, 1862, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 2358, 0, 0, 779, 1425, 522, 1569, 0, 893, 0, 0,
+		0, 0, 2450, 0, 0, 0, 0, 1691, 0, 2524, 0, 1300, 0, 163, 1192, 251,
+		2302, 1606, 0, 114, 2519, 0, 0, 141, 938, 2170, 1674, 2526, 0, 0, 0, 0,
+		0, 0, 0, 1587, 1211, 2384, 0, 0, 21, 0, 9, 1935, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 1766, 0, 108, 2560, 0, 0, 0, 699, 0, 0, 1503,
+		0, 722, 2376, 904, 0, 0, 0, 2489, 1119, 0, 0, 866, 493, 1728, 0, 1712,
+		0, 2583, 0, 0, 2403, 13, 0, 0, 0, 0, 148, 0, 415, 1473, 0, 1138,
+		0, 0, 0, 0, 761, 0, 2189, 0, 867, 0, 0, 0, 2636, 1446, 907, 489,
+		1488, 1515, 1698, 2548, 0, 0, 0, 0, 0, 0, 0, 0, 2204, 2436, 1345, 1904,
+		0, 1796, 0, 0, 0, 0, 0, 2236, 0, 0, 0, 0, 0, 1740, 0, 0,
+		0, 0, 2675, 0, 0, 0, 2252, 0, 0, 488, 0, 0, 0, 0, 0, 2090,
+		0, 708, 940, 672, 0, 0, 0, 0, 0, 0, 1018, 0, 0, 0, 0, 0,
+		0, 2238, 0, 0, 2601, 0, 0, 0, 0, 1566, 0, 0, 0, 1368, 2590, 0,
+		0, 0, 0, 0, 0, 2371, 2258, 0, 0, 0, 485, 0, 0, 0, 1958, 1251,
+		0, 0, 0, 0, 0, 0, 0, 637, 0, 0, 375, 538, 1808, 0, 2244, 0,
+		0, 0, 0, 1619, 185, 160, 2185, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 2027, 1819, 0, 0, 0, 0, 0, 712, 0, 545, 2290, 2642, 1549, 680, 1407,
+		1647, 0, 0, 0, 0, 325, 2633, 0, 0, 0, 507, 0, 0, 0, 2234, 0,
+		0, 0, 0, 732, 0, 0, 0, 0, 0, 0, 421, 2179, 1393, 0, 0, 0,
+		1293, 0, 0, 0, 0, 0, 0, 1745, 0, 0, 985, 0, 0, 440, 0, 0,
+		0, 0, 1292, 742, 0, 0, 0, 865, 0, 0, 0, 932, 2417, 0, 0, 0,
+		0, 2604, 0, 0, 0, 0, 1310, 0, 1908, 591, 0, 2562, 0, 0, 2176, 0,
+		0, 0, 634, 2197, 1199, 2289, 0, 0, 1414, 0, 0, 0, 622, 2564, 0, 0,
+		0, 2395, 0, 2731, 0, 340, 0, 0, 0, 1721, 0, 0, 0, 395, 1131, 2116,
+		1804, 1807, 2359, 0, 59, 0, 2657, 0, 0, 2049, 0, 403, 0, 0, 0, 0,
+		1370, 0, 0, 777, 0, 0, 0, 1445, 1800, 1079, 0, 0, 0, 123, 364, 0,
+		684, 1416, 0, 1014, 0, 0, 1111, 0, 0, 0, 0, 0, 0, 836, 0, 408,
+		0, 0, 0, 1157, 912, 0, 929, 0, 0, 987, 0, 1495, 0, 0, 0, 420,
+		0, 1100, 304, 0, 0, 657, 1126, 0, 0, 0, 0, 2336, 0, 1429, 0, 2366,
+		6, 0, 0, 0, 0, 0, 0, 0, 0, 322, 898, 0, 0, 82, 0, 0,
+		0, 56, 0, 0, 0, 1755, 0, 716, 0, 0, 0, 0, 2467, 0, 0, 0,
+		0, 0, 0, 630, 2047, 0, 0, 0, 0, 495, 1166, 0, 874, 0, 0, 0,
+		0, 0, 2444, 2550, 1204, 2739, 0, 412, 0, 1652, 0, 0, 696, 2484, 0, 0,
+		0, 0, 0, 0, 0, 2495, 0, 1661, 2532, 0, 0, 0, 0, 1671, 0, 1537,
+		0, 794, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1164, 0, 0, 1042,
+		152, 850, 1380, 1784, 0, 0, 1448, 0, 0, 0, 0, 0, 315, 0, 0, 0,
+		0, 0, 0, 236, 458, 0, 0, 1612, 2540, 0, 0, 1324, 0, 0, 1148, 0,
+		0, 2128, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 365, 0, 0, 0, 0, 1484, 1954, 2175, 0, 2651, 282, 0, 0, 2003, 0,
+		0, 0, 0, 0, 936, 0, 0, 2132, 943, 0, 0, 0, 132, 254, 1115, 0,
+		1022, 0, 181, 0, 0, 821, 0, 0, 0, 425, 0, 1444, 0, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 740, 0, 106, 0, 0, 0, 416, 2104,
+		1616, 679, 1382, 789, 2133, 0, 0, 0, 1815, 0, 0, 0, 0, 0, 0, 848,
+		919, 0, 0, 0, 0, 0, 0, 452, 0, 0, 0, 1930, 0, 0, 490, 165,
+		112, 2149, 0, 0, 0, 0, 0, 0, 892, 1098, 0, 0, 0, 0, 0, 0,
+		0, 1030, 0, 1676, 0, 0, 0, 1094, 1560, 333, 2462, 2246, 2266, 1011, 2536, 0,
+		2533, 0, 0, 2222, 0, 0, 2559, 457, 910, 0, 1305, 2332, 0, 0, 0, 0,
+		1928, 0, 845, 2091, 0, 0, 104, 0, 2465, 0, 0, 0, 0, 0, 0, 292,
+		103, 0, 0, 811, 1651, 1813, 407, 0, 1190, 2226, 0, 876, 2111, 1628, 0, 0,
+		0, 2206, 0, 0, 1656, 0, 0, 0, 542, 1133, 0, 0, 0, 0, 0, 0,
+		0, 0, 2232, 0, 0, 0, 0, 0, 1283, 0, 1323, 1185, 301, 0, 496, 0,
+		0, 0, 2688, 0, 0, 0, 0, 0, 0, 188, 1343, 0, 0, 0, 0, 858,
+		0, 0, 2610, 1384, 0, 0, 2264, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 1546, 2364, 0, 0, 0, 1507, 0, 0, 0, 0, 1186, 0, 127, 0, 0,
+		355, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2250, 1489, 0, 593, 23,
+		0, 0, 0, 604, 1334, 0, 0, 0, 0, 0, 1430, 0, 0, 0, 157, 1926,
+		0, 815, 1327, 0, 0, 0, 2073, 0, 0, 1680, 0, 705, 631, 89, 505, 2679,
+		2727, 0, 1246, 0, 1577, 1778, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		1949, 0, 1657, 0, 0, 0, 1159, 1496, 2143, 0, 0, 0, 0, 2662, 0, 0,
+		0, 1595, 0, 0, 0, 0, 2490, 0, 0, 0, 0, 1017, 2716, 0, 0, 0,
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 901, 0, 0, 0, 2721, 0,
+		115, 829, 1555, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2280, 0, 0,
+		0, 868, 0, 0, 0, 579, 0, 0, 0, 0, 0, 1942, 0, 0, 0, 0,
+		2006, 0, 0, 0, 0, 0, 569, 494, 0, 0, 0, 266, 0, 0, 0, 578,
+		718, 0, 0, 0, 0, 0, 305, 0, 0, 1858, 2394, 1827, 999, 1224, 0, 0,
+		1762, 0, 1741, 1035, 1679, 2742, 1279, 0, 0, 0, 0, 370, 1785, 894, 0, 0,
+		944, 1456, 745, 1844, 0, 0, 1260, 1624, 2438, 2563, 0, 384, 0, 1350, 0, 0,
+		0, 2531, 0, 0, 0, 0, 262, 1291, 1720, 1790, 0, 0, 2635, 0, 0, 0,
+		401, 0, 0, 2496, 0, 0, 2059, 0, 0, 1782, 0, 0, 0, 1007, 0, 0,
 	};
 
 	*n = ARRAY_SIZE(tab);

@@ -142,6 +142,12 @@ struct classify_knowledge *classify_knowledge_new(void);
 /*
  * Add PCRE2 pattern lists from [routing] (NULL-terminated arrays, may be
  * NULL).  -1 with a message naming the bad pattern on compile failure.
+ * read_functions/write_functions match the function name ("name", unquoted
+ * names lower-cased) and, for qualified calls, also "schema.name";
+ * primary_patterns/replica_patterns match the whole statement string.
+ * Rules: doc/classification.md.  Matching reuses match data owned by K, so
+ * a knowledge object with patterns serves one thread at a time (NULL or a
+ * pattern-less object may be shared read-only).
  */
 int classify_knowledge_set_patterns(struct classify_knowledge *k,
 				    char **read_functions, char **write_functions,

@@ -235,6 +235,8 @@ static const char *fmt_size(uint64_t b, const char *zero, char *buf, size_t len)
 static void print_list(FILE *out, strlist l);
 static const char *str_or(const char *s, const char *dflt);
 static const char *log_level_label(int lvl);
+static const char *format_setting(const struct key_def *k, const char *base,
+				  char *buf, size_t len, char **heap);
 
 /* ------------------------------------------------------------------ */
 /* Public functions                                                    */
@@ -682,9 +684,114 @@ void config_print_summary(const struct config *cfg, FILE *out)
 	}
 }
 
+void config_foreach_setting(const struct config *cfg,
+			    void (*cb)(void *arg, const char *section, const char *key,
+				       const char *value),
+			    void *arg)
+{
+	static const char *const global_names[] = {
+		[SECT_PGSTEER] = "pgsteer", [SECT_ROUTING] = "routing",
+		[SECT_TENANCY] = "tenancy", [SECT_STATS] = "stats",
+	};
+	char buf[64];
+	char section[80];
+	char *heap;
+
+	for (enum sect_kind sect = SECT_PGSTEER; sect <= SECT_STATS; sect++) {
+		for (size_t i = 0; i < N_KEYS; i++) {
+			if (keys[i].sect != sect)
+				continue;
+			heap = NULL;
+			cb(arg, global_names[sect], keys[i].name,
+			   format_setting(&keys[i], (const char *)cfg, buf, sizeof(buf), &heap));
+			free(heap);
+		}
+	}
+	for (int c = 0; c < cfg->n_clusters; c++) {
+		snprintf(section, sizeof(section), "cluster.%s", cfg->clusters[c].name);
+		for (size_t i = 0; i < N_KEYS; i++) {
+			if (keys[i].sect != SECT_CLUSTER)
+				continue;
+			heap = NULL;
+			cb(arg, section, keys[i].name,
+			   format_setting(&keys[i], (const char *)&cfg->clusters[c], buf, sizeof(buf), &heap));
+			free(heap);
+		}
+	}
+	for (int n = 0; n < cfg->n_nodes; n++) {
+		snprintf(section, sizeof(section), "node.%s", cfg->nodes[n].name);
+		for (size_t i = 0; i < N_KEYS; i++) {
+			if (keys[i].sect != SECT_NODE)
+				continue;
+			heap = NULL;
+			cb(arg, section, keys[i].name,
+			   format_setting(&keys[i], (const char *)&cfg->nodes[n], buf, sizeof(buf), &heap));
+			free(heap);
+		}
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Internal functions                                                  */
 /* ------------------------------------------------------------------ */
+
+/* One setting as text into BUF (or a pointer to a string of CFG); NULL = unset. */
+static const char *format_setting(const struct key_def *k, const char *base,
+				  char *buf, size_t len, char **heap)
+{
+	const void *p = base + k->offset;
+
+	switch (k->type) {
+	case T_STR:
+	case T_HOSTPORT:
+	case T_PATTERN: {
+		const char *v = *(char *const *)p;
+		if (v && v[0] && (strcmp(k->name, "token") == 0 ||
+				  strcmp(k->name, "server_password") == 0))
+			return "********";
+		return v;
+	}
+	case T_INT:
+		snprintf(buf, len, "%d", *(const int *)p);
+		return buf;
+	case T_OCTAL:
+		snprintf(buf, len, "%04o", (unsigned)*(const int *)p);
+		return buf;
+	case T_BOOL:
+		return *(const bool *)p ? "on" : "off";
+	case T_ENUM:
+		for (const struct enum_name *e = k->enums; e && e->name; e++)
+			if (e->value == *(const int *)p)
+				return e->name;
+		return "?";
+	case T_LOGLEVEL:
+		return log_level_label(*(const int *)p);
+	case T_DURATION:
+		return fmt_duration(*(const int64_t *)p, "0", buf, len);
+	case T_SECONDS:
+		snprintf(buf, len, "%gs", *(const double *)p);
+		return buf;
+	case T_SIZE:
+		return fmt_size(*(const uint64_t *)p, "0", buf, len);
+	case T_LIST: {
+		strlist l = *(strlist const *)p;
+		size_t total = 1;
+		for (size_t i = 0; l && l[i]; i++)
+			total += strlen(l[i]) + 1;
+		*heap = malloc(total);
+		if (!*heap)
+			return "?";
+		(*heap)[0] = '\0';
+		for (size_t i = 0; l && l[i]; i++) {
+			if (i)
+				strcat(*heap, ",");
+			strcat(*heap, l[i]);
+		}
+		return *heap;
+	}
+	}
+	return "?";
+}
 
 /* Keep the error with the lowest line; line 0 (whole file) only if none. */
 static void set_error(struct parse_state *st, int line, const char *fmt, ...)

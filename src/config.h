@@ -180,6 +180,19 @@ bool config_parse_bool(const char *s, bool *out);
 bool config_parse_duration_ms(const char *s, int64_t *out);
 bool config_parse_size(const char *s, uint64_t *out);
 
+/*
+ * Every setting of CFG, in key-table order, as the file would spell it
+ * (durations and sizes with units, booleans on/off, lists comma separated):
+ * the global sections once, then each [cluster.NAME] and [node.NAME].
+ * SECTION is "pgsteer", "routing", ..., "cluster.main", "node.main1";
+ * VALUE is NULL for an unset cluster override; secrets show as "********".
+ * (SHOW CONFIG in the admin console.)
+ */
+void config_foreach_setting(const struct config *cfg,
+			    void (*cb)(void *arg, const char *section, const char *key,
+				       const char *value),
+			    void *arg);
+
 const char *config_pool_mode_name(enum pool_mode m);
 const char *config_auth_type_name(enum auth_type t);
 const char *config_tls_mode_name(enum tls_mode m);

@@ -17,12 +17,15 @@
 #include <openssl/err.h>
 #include <openssl/rand.h>
 
+#include "admin.h"
 #include "auth.h"
 #include "conn.h"
 #include "log.h"
+#include "monitor.h"
 #include "pgsteer.h"
 #include "proto.h"
 #include "scram.h"
+#include "stats.h"
 
 #define ADMIN_DATABASE "pgsteer"
 #define MAX_PASSWORD_PACKET 8192
@@ -66,6 +69,7 @@ void frontend_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen)
 	rt.n_clients++;
 	c->state = CL_STARTUP;
 	c->state_since_ms = c->last_activity_ms = now_ms();
+	stats.clients_accepted++;
 	c->tx_status = 'I';
 	if (rt.n_clients > rt.cfg->max_client_conn || rt.shutting_down)
 		c->reject_full = true;
@@ -114,6 +118,10 @@ void client_fail(struct client *c, const char *severity, const char *sqlstate,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (strcmp(sqlstate, "08P01") == 0)
+		stats.protocol_errors++;
+	else if (strcmp(sqlstate, "53300") == 0 || strcmp(sqlstate, "57P03") == 0)
+		stats.clients_refused++;
 	log_info("C-%llu %s %s@%s: closing: %s (SQLSTATE %s)", (unsigned long long)c->id,
 		 c->addr, c->user[0] ? c->user : "-", c->database[0] ? c->database : "-",
 		 msg, sqlstate);
@@ -152,6 +160,8 @@ void client_close(struct client *c, const char *reason)
 
 void client_free(struct client *c)
 {
+	if (c->admin_state)
+		admin_free_state(c);
 	conn_reader_release(&c->rd);
 	conn_release(c->bev);
 	if (c->scram) {
@@ -176,7 +186,10 @@ static void client_read_cb(struct bufferevent *bev, void *arg)
 	case CL_IDLE:
 	case CL_WAITING:
 	case CL_ACTIVE:
-		session_client_input(c);
+		if (c->admin)
+			admin_input(c);
+		else
+			session_client_input(c);
 		break;
 	case CL_LOGIN_WAIT:
 		/* nothing may arrive before our ReadyForQuery; keep it buffered */
@@ -382,12 +395,16 @@ static void handle_startup(struct client *c)
 			return;
 		}
 		if (strcmp(c->database, ADMIN_DATABASE) == 0) {
-			client_fail(c, "FATAL", "0A000",
-				    "the pgsteer admin console is not available in this build");
+			if (!admin_user_allowed(c->user)) {
+				client_fail(c, "FATAL", "42501",
+					    "user \"%s\" is not allowed on the pgsteer admin console "
+					    "(admin_users, stats_users)", c->user);
+				return;
+			}
+			c->admin = true;
+		} else if (!attach_pool(c)) {
 			return;
 		}
-		if (!attach_pool(c))
-			return;
 		start_auth(c);
 		return;
 	}
@@ -408,8 +425,14 @@ static bool attach_pool(struct client *c)
 		client_fail(c, "FATAL", "3D000", "database \"%s\" does not exist in pgsteer", c->database);
 		return false;
 	}
+	c->cluster = cluster;
+	control_reset_all(c);
+	/* log in through the current primary; before the first check, the first node */
+	const struct cluster_snapshot *snap = monitor_snapshot_get(rt.monitor);
+	int primary = snap && cluster < snap->n_clusters ? snap->primary[cluster] : -1;
+	monitor_snapshot_put(snap);
 	for (int i = 0; i < cfg->n_nodes; i++) {
-		if (cfg->nodes[i].cluster_index != cluster)
+		if (cfg->nodes[i].cluster_index != cluster || (primary >= 0 && i != primary))
 			continue;
 		c->pool = pool_find_or_create(cfg, i, c->user, c->database);
 		if (!c->pool) {
@@ -456,6 +479,7 @@ static void start_auth(struct client *c)
 
 static void auth_failed(struct client *c, const char *why)
 {
+	stats.auth_failures++;
 	log_info("C-%llu %s: password authentication failed for user \"%s\": %s",
 		 (unsigned long long)c->id, c->addr, c->user, why);
 	client_fail(c, "FATAL", "28P01", "password authentication failed for user \"%s\"", c->user);
@@ -581,6 +605,10 @@ static void auth_succeeded(struct client *c)
 	c->cancel_pid &= 0x7FFFFFFF;
 	proto_add_auth(bufferevent_get_output(c->bev), AUTH_REQ_OK, NULL, 0);
 	c->auth_step = AUTH_STEP_NONE;
+	if (c->admin) {
+		admin_start(c);
+		return;
+	}
 	if (c->pool->params_valid && rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
 		client_welcome(c, &c->pool->params);
 		c->state = CL_IDLE;

@@ -23,6 +23,7 @@
 #include "common.h"
 #include "config.h"
 #include "conn.h"
+#include "route.h"
 #include "scram.h"
 
 #define PGSTEER_VERSION_STR PACKAGE_VERSION
@@ -88,8 +89,20 @@ struct client {
 	char application_name[NAME_LEN];
 	struct param_set startup_params;	/* what the client asked for (issue 5 applies them) */
 
-	struct pool *pool;
+	int cluster;			/* config cluster index */
+	struct pool *pool;		/* the cluster primary's pool (login, writes) */
+	struct pool *replica_pool;	/* cache: the replica pool used last */
+	struct pool *target_pool;	/* where the current statement/transaction goes */
 	struct server *server;		/* linked server, CL_ACTIVE only */
+
+	/* routing */
+	struct route_session route;
+	char last_route[96];		/* SHOW pgsteer.last_route: "primary:main1" */
+	char sticky_key[CLASSIFY_VALUE_LEN];
+	char tenant[CLASSIFY_VALUE_LEN];
+	bool want_lsn;			/* wrote: learn the WAL position after commit */
+	bool on_replica;		/* the current target is a replica */
+	struct server *lsn_probe;	/* server fetching that position */
 	int64_t state_since_ms;		/* when the current state was entered */
 	int64_t last_activity_ms;
 	char tx_status;			/* last ReadyForQuery status seen: I, T, E */
@@ -106,6 +119,8 @@ struct client {
 	uint8_t md5_salt[4];
 	struct scram_server *scram;	/* allocated during SCRAM only */
 	bool reject_full;		/* over max_client_conn: refuse after startup */
+	bool admin;			/* logged in to the admin console (database "pgsteer") */
+	void *admin_state;		/* admin.c's per-session data, freed by admin */
 	bool read_paused;		/* backpressure: the server's output is full */
 };
 
@@ -117,6 +132,7 @@ enum server_state {
 	SV_IDLE,		/* in pool->idle, clean */
 	SV_ACTIVE,		/* linked to a client */
 	SV_RESETTING,		/* running server_reset_query before going idle */
+	SV_LSN_PROBE,		/* fetching pg_current_wal_insert_lsn() after a write */
 	SV_CLOSED,		/* in the graveyard */
 };
 
@@ -147,6 +163,8 @@ struct server {
 
 	struct scram_client *scram;	/* allocated during SCRAM only */
 	bool read_paused;		/* backpressure: the client's output is full */
+	int64_t query_start_us;		/* when the oldest owed ReadyForQuery was asked for */
+	struct client *probe_client;	/* SV_LSN_PROBE: whose write position we fetch */
 };
 
 /*
@@ -180,6 +198,8 @@ struct pool {
 	char last_login_error[256];
 	char last_login_sqlstate[6];
 	uint64_t generation;		/* bumped by reload when the node changes */
+	bool paused;			/* PAUSE: hand out no servers until RESUME */
+	int node_index;			/* config node index (refreshed on reload) */
 	bool node_removed;
 };
 
@@ -211,12 +231,20 @@ struct runtime {
 	uint64_t next_client_id;
 	uint64_t next_server_id;
 	bool shutting_down;
+	struct monitor *monitor;
+	struct route_config route_cfg;	/* from [routing], refreshed on reload */
+	uint64_t rng;			/* xorshift state for weighted picks */
 };
 
 extern struct runtime rt;
 
 /* server_main.c */
 int64_t now_ms(void);
+int64_t now_us(void);
+/* Re-read the config file (SIGHUP, admin RELOAD); false with the reason logged if refused. */
+bool server_reload(void);
+/* Stop accepting; GRACEFUL: let transactions finish up to shutdown_timeout, then exit. */
+void server_shutdown(bool graceful);
 int server_main(const char *config_path, struct config *cfg);
 void reaper_schedule(void);
 
@@ -238,6 +266,7 @@ void server_free(struct server *s);
 /* pool.c */
 struct pool *pool_find_or_create(const struct config *cfg, int node_index,
 				 const char *user, const char *database);
+struct pool *pool_for_node(struct client *c, int node_index);
 void pool_acquire(struct pool *pool, struct client *c);
 void pool_release(struct server *s);
 void pool_server_login_done(struct server *s);
@@ -246,6 +275,10 @@ void pool_server_gone(struct server *s);
 void pool_client_gone(struct client *c);
 void pool_janitor(int64_t now);
 void pool_apply_config(const struct config *cfg);
+/* PAUSE/RESUME every pool of CLUSTER (-1: all).  Returns the servers still busy. */
+int pool_pause(int cluster, bool pause);
+int pool_busy_servers(int cluster);
+void admin_free_state(struct client *c);
 int pool_total(const struct pool *pool);
 
 /* session.c: the relay */
@@ -259,6 +292,10 @@ void session_client_drained(struct client *c);
 void session_server_drained(struct server *s);
 void session_server_gone(struct server *s, const char *reason);
 void session_janitor(int64_t now);
+
+/* control.c: SET/RESET/SHOW pgsteer.* */
+void control_answer(struct client *c, const struct classify_result *res, uint8_t first_type);
+void control_reset_all(struct client *c);
 
 /* cancel.c */
 void cancel_forward(int32_t pid, int32_t key);

@@ -18,6 +18,7 @@
 #include "auth.h"
 #include "log.h"
 #include "pgsteer.h"
+#include "stats.h"
 
 static void pool_launch_for_waiters(struct pool *pool, int64_t now);
 
@@ -66,6 +67,7 @@ struct pool *pool_find_or_create(const struct config *cfg, int node_index,
 	if (!pool)
 		return NULL;
 	snprintf(pool->node_name, sizeof(pool->node_name), "%s", node->name);
+	pool->node_index = node_index;
 	snprintf(pool->cluster_name, sizeof(pool->cluster_name), "%s", cl->name);
 	snprintf(pool->host, sizeof(pool->host), "%s", node->host);
 	pool->port = node->port;
@@ -83,6 +85,27 @@ struct pool *pool_find_or_create(const struct config *cfg, int node_index,
 }
 
 /*
+ * The pool of node NODE_INDEX for C's user and database.  The primary's
+ * pool and the last replica pool are cached on the client; anything else
+ * is a list lookup.
+ */
+struct pool *pool_for_node(struct client *c, int node_index)
+{
+	struct pool *p;
+
+	if (c->pool && c->pool->node_index == node_index && !c->pool->node_removed)
+		return c->pool;
+	if (c->replica_pool && c->replica_pool->node_index == node_index && !c->replica_pool->node_removed)
+		return c->replica_pool;
+	if (node_index < 0 || node_index >= rt.cfg->n_nodes)
+		return NULL;
+	p = pool_find_or_create(rt.cfg, node_index, c->user, c->database);
+	if (p)
+		c->replica_pool = p;
+	return p;
+}
+
+/*
  * Give C a server: an idle one now, or queue C and open a connection if the
  * pool has room.  May call session_server_assigned() before returning.
  */
@@ -90,7 +113,7 @@ void pool_acquire(struct pool *pool, struct client *c)
 {
 	struct list *first = list_first(&pool->idle);
 
-	if (first && list_empty(&pool->waiting)) {
+	if (first && list_empty(&pool->waiting) && !pool->paused) {
 		struct server *s = container_of(first, struct server, head);
 		list_del(&s->head);
 		pool->n_idle--;
@@ -126,14 +149,14 @@ void pool_release(struct server *s)
 		return;
 	}
 	list_del(&s->head);
-	if (s->state == SV_ACTIVE || s->state == SV_RESETTING)
+	if (s->state == SV_ACTIVE || s->state == SV_RESETTING || s->state == SV_LSN_PROBE)
 		pool->n_active--;
 	else if (s->state == SV_LOGIN)
 		pool->n_login--;
 	else if (s->state == SV_IDLE)
 		pool->n_idle--;
 
-	first = list_first(&pool->waiting);
+	first = pool->paused ? NULL : list_first(&pool->waiting);
 	if (first) {
 		struct client *c = container_of(first, struct client, wait_link);
 		list_del(&c->wait_link);
@@ -162,6 +185,8 @@ void pool_server_login_done(struct server *s)
 	}
 	pool->last_login_fail_ms = 0;
 	pool->last_login_error[0] = '\0';
+	if (pool->node_index >= 0 && pool->node_index < STATS_MAX_NODES)
+		stats.nodes[pool->node_index].server_logins++;
 	pool_release(s);
 }
 
@@ -172,6 +197,8 @@ void pool_server_login_done(struct server *s)
 void pool_server_login_failed(struct pool *pool, const char *sqlstate, const char *msg)
 {
 	pool->last_login_fail_ms = now_ms();
+	if (pool->node_index >= 0 && pool->node_index < STATS_MAX_NODES)
+		stats.nodes[pool->node_index].server_login_failures++;
 	snprintf(pool->last_login_error, sizeof(pool->last_login_error), "%s", msg);
 	snprintf(pool->last_login_sqlstate, sizeof(pool->last_login_sqlstate), "%s", sqlstate);
 	if (pool->n_idle + pool->n_active > 0)
@@ -201,6 +228,7 @@ void pool_server_gone(struct server *s)
 		break;
 	case SV_ACTIVE:
 	case SV_RESETTING:
+	case SV_LSN_PROBE:
 		pool->n_active--;
 		break;
 	case SV_CLOSED:
@@ -227,8 +255,8 @@ void pool_janitor(int64_t now)
 	list_for_each_safe(it, tmp, &rt.pools) {
 		struct pool *pool = container_of(it, struct pool, head);
 
-		/* clients waiting too long for a server */
-		if (cfg->query_wait_timeout_ms > 0) {
+		/* clients waiting too long for a server (not while paused by an admin) */
+		if (cfg->query_wait_timeout_ms > 0 && !pool->paused) {
 			list_for_each_safe(it2, tmp2, &pool->waiting) {
 				struct client *c = container_of(it2, struct client, wait_link);
 				if (now - c->state_since_ms < cfg->query_wait_timeout_ms)
@@ -280,7 +308,8 @@ void pool_janitor(int64_t now)
 			bool referenced = false;
 			struct list *ci;
 			list_for_each(ci, &rt.clients) {
-				if (container_of(ci, struct client, head)->pool == pool) {
+				struct client *c = container_of(ci, struct client, head);
+				if (c->pool == pool || c->replica_pool == pool || c->target_pool == pool) {
 					referenced = true;
 					break;
 				}
@@ -291,6 +320,52 @@ void pool_janitor(int64_t now)
 			}
 		}
 	}
+}
+
+/* Servers of CLUSTER's pools (-1: all) still linked to a client or logging in. */
+int pool_busy_servers(int cluster)
+{
+	struct list *it;
+	int busy = 0;
+
+	list_for_each(it, &rt.pools) {
+		struct pool *pool = container_of(it, struct pool, head);
+		int ci = config_cluster_index(rt.cfg, pool->cluster_name);
+		if (cluster < 0 || ci == cluster)
+			busy += pool->n_active;
+	}
+	return busy;
+}
+
+/*
+ * PAUSE: waiting clients stay queued (without query_wait_timeout) and
+ * released servers go idle.  RESUME hands idle servers to the waiters.
+ */
+int pool_pause(int cluster, bool pause)
+{
+	struct list *it;
+
+	list_for_each(it, &rt.pools) {
+		struct pool *pool = container_of(it, struct pool, head);
+		int ci = config_cluster_index(rt.cfg, pool->cluster_name);
+		if (cluster >= 0 && ci != cluster)
+			continue;
+		pool->paused = pause;
+		if (pause)
+			continue;
+		/* hand idle servers to the clients that queued while paused */
+		while (!list_empty(&pool->waiting) && !list_empty(&pool->idle)) {
+			struct server *s = container_of(list_first(&pool->idle), struct server, head);
+			list_del(&s->head);
+			pool->n_idle--;
+			s->state = SV_ACTIVE;
+			list_push_tail(&pool->active, &s->head);
+			pool->n_active++;
+			pool_release(s);
+		}
+		pool_launch_for_waiters(pool, now_ms());
+	}
+	return pool_busy_servers(cluster);
 }
 
 /* After a reload: new sizes and credentials; servers of changed nodes retire. */
@@ -310,6 +385,7 @@ void pool_apply_config(const struct config *cfg)
 		}
 		const struct config_node *node = &cfg->nodes[idx];
 		const struct config_cluster *cl = &cfg->clusters[node->cluster_index];
+		pool->node_index = idx;
 		bool moved = strcmp(node->host, pool->host) != 0 || node->port != pool->port;
 		char old_user[NAME_LEN], old_db[NAME_LEN], old_pw[256];
 		memcpy(old_user, pool->server_user, sizeof(old_user));
@@ -337,7 +413,7 @@ void pool_apply_config(const struct config *cfg)
 /* Open connections while clients wait and the pool has room. */
 static void pool_launch_for_waiters(struct pool *pool, int64_t now)
 {
-	if (pool->node_removed)
+	if (pool->node_removed || pool->paused)
 		return;
 	/* after a failed login, retry at most every server_login_retry */
 	if (pool->last_login_fail_ms && now - pool->last_login_fail_ms < rt.cfg->server_login_retry_ms &&

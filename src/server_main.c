@@ -16,11 +16,14 @@
 #include <unistd.h>
 
 #include <event2/listener.h>
+#include <openssl/rand.h>
 
 #include "auth.h"
 #include "classify.h"
 #include "log.h"
+#include "monitor.h"
 #include "pgsteer.h"
+#include "stats.h"
 #include "tls.h"
 
 #define JANITOR_INTERVAL_MS 100
@@ -32,7 +35,15 @@ static void reaper_cb(evutil_socket_t fd, short what, void *arg);
 static void signal_cb(evutil_socket_t sig, short what, void *arg);
 static int open_listeners(const struct config *cfg);
 static void close_listeners(void);
-static void reload(void);
+
+/* The router's knobs from [routing]. */
+static void set_route_config(const struct config *cfg)
+{
+	rt.route_cfg.max_lag_s = cfg->max_lag_s;
+	rt.route_cfg.max_lag_bytes = cfg->max_lag_bytes;
+	rt.route_cfg.read_your_writes = cfg->read_your_writes == RYW_LSN;
+	rt.route_cfg.on_no_replica_error = cfg->on_no_replica == NO_REPLICA_ERROR;
+}
 
 /* ---------------- Public functions ---------------- */
 
@@ -41,6 +52,13 @@ int64_t now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 void reaper_schedule(void)
@@ -105,6 +123,28 @@ fail:
 	return -1;
 }
 
+/*
+ * Give the monitor its first round before clients come in, so that the
+ * first statements find the primary; bounded by one health check.
+ */
+static void wait_first_checks(void)
+{
+	int64_t deadline = now_ms() + rt.cfg->health_check_timeout_ms + rt.cfg->check_interval_ms;
+
+	while (now_ms() < deadline && !rt.shutting_down) {
+		const struct cluster_snapshot *snap = monitor_snapshot_get(rt.monitor);
+		bool ready = true;
+		for (int c = 0; c < snap->n_clusters; c++)
+			if (snap->primary[c] < 0)
+				ready = false;
+		monitor_snapshot_put(snap);
+		if (ready)
+			return;
+		event_base_loop(rt.base, EVLOOP_ONCE);
+	}
+	log_warning("starting without a known primary in every cluster");
+}
+
 /* Run the proxy until shutdown.  Takes ownership of CFG. */
 int server_main(const char *config_path, struct config *cfg)
 {
@@ -134,6 +174,24 @@ int server_main(const char *config_path, struct config *cfg)
 		rc = 1;
 		goto out;
 	}
+	set_route_config(cfg);
+	for (int i = 0; i < rt.n_listeners; i++)
+		evconnlistener_disable(rt.listeners[i].lev);
+	RAND_bytes((unsigned char *)&rt.rng, sizeof(rt.rng));
+	rt.rng |= 1;
+	rt.monitor = monitor_start(rt.base, cfg);
+	if (!rt.monitor) {
+		log_error("cannot start the node monitor");
+		rc = 1;
+		goto out;
+	}
+	if (stats_http_start(rt.base, cfg) < 0) {
+		rc = 1;
+		goto out;
+	}
+	wait_first_checks();
+	for (int i = 0; i < rt.n_listeners; i++)
+		evconnlistener_enable(rt.listeners[i].lev);
 	rt.reaper = event_new(rt.base, -1, 0, reaper_cb, NULL);
 	rt.janitor = event_new(rt.base, -1, EV_PERSIST, janitor_cb, NULL);
 	struct timeval tv = { 0, JANITOR_INTERVAL_MS * 1000 };
@@ -176,6 +234,9 @@ out:
 					server_close(container_of(it2, struct server, head), "shutdown");
 		}
 		reaper_cb(-1, 0, NULL);
+		if (rt.monitor)
+			monitor_stop(rt.monitor);
+		stats_http_stop();
 		list_for_each_safe(it, tmp, &rt.pools) {
 			list_del(it);
 			free(container_of(it, struct pool, head));
@@ -310,6 +371,35 @@ static void close_listeners(void)
 	rt.n_listeners = 0;
 }
 
+/*
+ * Graceful shutdown, each janitor tick: clients outside a transaction are
+ * told and closed; the process exits when none is left or when
+ * shutdown_timeout has passed.
+ */
+static int64_t shutdown_started_ms;
+
+static void shutdown_progress(int64_t now)
+{
+	struct list *it, *tmp;
+	int left = 0;
+
+	list_for_each_safe(it, tmp, &rt.clients) {
+		struct client *c = container_of(it, struct client, head);
+		bool busy = c->state == CL_ACTIVE && (c->tx_status != 'I' || (c->server && c->server->expect_rfq > 0));
+		if (busy) {
+			left++;
+			continue;
+		}
+		if (c->state != CL_FLUSHING && c->state != CL_CLOSED)
+			client_fail(c, "FATAL", "57P01", "terminating connection: pgsteer is shutting down");
+	}
+	if (left == 0 || now - shutdown_started_ms >= rt.cfg->shutdown_timeout_ms) {
+		if (left)
+			log_warning("shutdown_timeout reached with %d client(s) in a transaction", left);
+		event_base_loopexit(rt.base, NULL);
+	}
+}
+
 static void janitor_cb(evutil_socket_t fd, short what, void *arg)
 {
 	int64_t now = now_ms();
@@ -319,6 +409,8 @@ static void janitor_cb(evutil_socket_t fd, short what, void *arg)
 	UNUSED(arg);
 	session_janitor(now);
 	pool_janitor(now);
+	if (rt.shutting_down)
+		shutdown_progress(now);
 }
 
 /* Free what was closed during this loop iteration. */
@@ -347,21 +439,39 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGHUP:
 		log_info("SIGHUP: reloading %s", rt.config_path);
 		log_reopen();
-		reload();
+		server_reload();
 		break;
 	case SIGTERM:
+		log_info("SIGTERM: graceful shutdown (up to shutdown_timeout)");
+		server_shutdown(true);
+		break;
 	case SIGINT:
-		log_info("%s: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-		rt.shutting_down = true;
-		event_base_loopbreak(rt.base);
+		log_info("SIGINT: immediate shutdown");
+		server_shutdown(false);
 		break;
 	default:
 		break;
 	}
 }
 
+/* Stop accepting; then finish now, or once transactions are done. */
+void server_shutdown(bool graceful)
+{
+	if (!graceful) {
+		rt.shutting_down = true;
+		event_base_loopbreak(rt.base);
+		return;
+	}
+	if (rt.shutting_down)
+		return;
+	rt.shutting_down = true;
+	shutdown_started_ms = now_ms();
+	close_listeners();
+	shutdown_progress(shutdown_started_ms);
+}
+
 /* Re-read the config file; a bad file leaves the running config in place. */
-static void reload(void)
+bool server_reload(void)
 {
 	char err[1024];
 	struct config *ncfg = config_load(rt.config_path, err, sizeof(err));
@@ -371,12 +481,12 @@ static void reload(void)
 
 	if (!ncfg) {
 		log_error("reload failed, keeping the running configuration: %s", err);
-		return;
+		return false;
 	}
 	if (load_side_files(ncfg, &auth, &ctls, &stls, &know) < 0) {
 		log_error("reload failed, keeping the running configuration");
 		config_free(ncfg);
-		return;
+		return false;
 	}
 	if (ncfg->listen_port != rt.cfg->listen_port)
 		log_warning("listen_port changed: takes effect after a restart");
@@ -396,6 +506,10 @@ static void reload(void)
 	config_free(rt.cfg);
 	rt.cfg = ncfg;
 	log_min_level = (enum log_level)ncfg->log_level;
+	set_route_config(ncfg);
 	pool_apply_config(ncfg);
+	monitor_reconfigure(rt.monitor, ncfg);
+	stats_http_reconfigure(ncfg);
 	log_info("configuration reloaded from %s", rt.config_path);
+	return true;
 }

@@ -16,10 +16,15 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "classify.h"
 #include "log.h"
+#include "monitor.h"
 #include "pgsteer.h"
 #include "proto.h"
+#include "route.h"
+#include "stats.h"
 
 #define RELAY_HIGH_WATER (1024 * 1024)
 #define RELAY_LOW_WATER (256 * 1024)
@@ -33,6 +38,24 @@ static void idle_server_input(struct server *s);
 static void unlink_pair(struct client *c, struct server *s);
 static bool server_is_clean(const struct server *s);
 static bool discard_input(struct client *c);
+static bool statement_begin(struct client *c, uint8_t type, uint32_t len);
+static bool message_text(struct evbuffer *in, size_t off, uint8_t type, uint32_t len,
+			 const char **sql, size_t *sqllen);
+static void start_lsn_probe(struct client *c, struct server *s);
+
+/* What the relay does with a Query/Parse it had to look at. */
+enum inspect_verdict {
+	INSPECT_FORWARD,	/* relay it */
+	INSPECT_WAIT,		/* not complete yet: stop here until more arrives */
+	INSPECT_HOLD,		/* must not go to this server: keep it until release */
+	INSPECT_ANSWERED,	/* a control, answered by pgsteer */
+	INSPECT_REWRITTEN,	/* a write on a replica, replaced by a refusal */
+};
+static bool must_inspect(struct client *c, struct server *s, struct evbuffer *in, size_t off,
+			 uint8_t type, uint32_t len);
+static enum inspect_verdict inspect_statement(struct client *c, struct server *s,
+					      struct evbuffer *in, size_t off, uint8_t type,
+					      uint32_t len);
 static void server_reset_or_release(struct server *s);
 
 /* ---------------- Public functions ---------------- */
@@ -74,10 +97,12 @@ void session_client_input(struct client *c)
 		client_close(c, "client sent Terminate");
 		return;
 	}
-	/* The start of a transaction: this is where routing will decide. */
+	/* The start of a transaction (or of a statement on its own): route it. */
+	if (!statement_begin(c, type, len))
+		return;
 	c->state = CL_WAITING;
 	c->state_since_ms = now_ms();
-	pool_acquire(c->pool, c);
+	pool_acquire(c->target_pool, c);
 	/* Queued: stop reading until a server frees up (a handover already relayed). */
 	if (c->state == CL_WAITING)
 		conn_read_disable(&c->rd);
@@ -148,6 +173,10 @@ void session_client_gone(struct client *c)
 {
 	struct server *s = c->server;
 
+	if (c->lsn_probe) {
+		c->lsn_probe->probe_client = NULL;
+		c->lsn_probe = NULL;
+	}
 	if (!s)
 		return;
 	unlink_pair(c, s);
@@ -302,6 +331,232 @@ static bool discard_input(struct client *c)
 	}
 }
 
+/* Uniform double in [0,1) from the runtime's xorshift generator. */
+static double random01(void)
+{
+	uint64_t x = rt.rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	rt.rng = x;
+	return (double)(x >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/*
+ * The SQL text of a complete Query or Parse message at OFF in IN.  Pulls
+ * the message up into one chain (a no-op for the usual small message).
+ */
+static bool message_text(struct evbuffer *in, size_t off, uint8_t type, uint32_t len,
+			 const char **sql, size_t *sqllen)
+{
+	size_t blen = len - 4;
+	const char *body;
+
+	if (evbuffer_get_length(in) < off + 1 + len)
+		return false;
+	if (off == 0) {
+		body = (const char *)evbuffer_pullup(in, 1 + (ev_ssize_t)len);
+	} else {
+		struct evbuffer_ptr p;
+		struct evbuffer_iovec v;
+		evbuffer_ptr_set(in, &p, off, EVBUFFER_PTR_SET);
+		/* only when the whole message sits in one chain; else pull everything up */
+		if (evbuffer_peek(in, 1 + (ev_ssize_t)len, &p, &v, 1) == 1 && v.iov_len >= 1 + (size_t)len)
+			body = v.iov_base;
+		else
+			body = (const char *)evbuffer_pullup(in, (ev_ssize_t)(off + 1 + len)) + off;
+	}
+	if (!body)
+		return false;
+	body += PROTO_HEADER_LEN;
+	if (type == 'P') {
+		size_t nl = strnlen(body, blen);
+		if (nl >= blen)
+			return false;
+		body += nl + 1;
+		blen -= nl + 1;
+	}
+	*sql = body;
+	*sqllen = strnlen(body, blen);
+	return true;
+}
+
+static void classify_message(struct evbuffer *in, size_t off, uint8_t type, uint32_t len,
+			     struct classify_result *res)
+{
+	const char *sql;
+	size_t sqllen;
+
+	if ((type == 'Q' || type == 'P') && message_text(in, off, type, len, &sql, &sqllen)) {
+		classify_sql(sql, sqllen, rt.knowledge, res);
+		return;
+	}
+	memset(res, 0, sizeof(*res));
+	if (type == 'F') {
+		res->cls = CLASS_WRITE;	/* fastpath function call: lo_* and friends write */
+		snprintf(res->reason, sizeof(res->reason), "fastpath function call");
+		return;
+	}
+	res->cls = CLASS_AMBIGUOUS;
+	snprintf(res->reason, sizeof(res->reason), "protocol message '%c' without statement text", type);
+}
+
+/*
+ * An extended-protocol batch is routed as a whole: the strongest class of
+ * the Parse messages already received up to Sync decides.
+ */
+static void classify_batch_rest(struct evbuffer *in, uint32_t first_len, struct classify_result *res)
+{
+	size_t off = 1 + (size_t)first_len;
+	uint8_t type;
+	uint32_t len;
+	struct classify_result next;
+
+	while (proto_peek_header(in, off, &type, &len) && type != 'S' && type != 'H' && len >= 4) {
+		if (type == 'P') {
+			if (evbuffer_get_length(in) < off + 1 + len)
+				break;
+			classify_message(in, off, type, len, &next);
+			if (next.cls == CLASS_WRITE && res->cls != CLASS_WRITE) {
+				*res = next;
+			} else if (next.cls != CLASS_READ && res->cls == CLASS_READ) {
+				res->cls = CLASS_AMBIGUOUS;
+				snprintf(res->reason, sizeof(res->reason), "batch also holds: %.100s", next.reason);
+			}
+		}
+		off += 1 + (size_t)len;
+	}
+}
+
+/*
+ * Has the extended-protocol batch at the head of IN reached its Sync or
+ * Flush?  PostgreSQL sends no results before one of them, so a client
+ * cannot be waiting for us before it arrives; routing the whole batch at
+ * once keeps a write behind a read off the replica.  Past
+ * BATCH_ROUTE_LIMIT bytes we route with what we have.
+ */
+#define BATCH_ROUTE_LIMIT (1024 * 1024)
+static bool batch_complete(struct evbuffer *in)
+{
+	size_t off = 0, avail = evbuffer_get_length(in);
+	uint8_t type;
+	uint32_t len;
+
+	while (proto_peek_header(in, off, &type, &len) && len >= 4) {
+		if (type == 'S' || type == 'H')
+			return off + 1 + len <= avail;
+		off += 1 + (size_t)len;
+	}
+	return avail >= BATCH_ROUTE_LIMIT;
+}
+
+/* Does the cluster have a node that could ever serve reads besides the primary? */
+static bool cluster_has_replicas(int cluster)
+{
+	return cluster >= 0 && cluster < rt.cfg->n_clusters && rt.cfg->clusters[cluster].n_nodes > 1;
+}
+
+/*
+ * Route the statement at the head of C's input.  Returns true when
+ * c->target_pool is set and a server should be acquired; false when the
+ * statement was answered here, refused, or is not complete yet.
+ */
+static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	const struct cluster_snapshot *snap;
+	struct classify_result res;
+	struct route_decision d;
+	struct pool *pool;
+
+	if ((type == 'Q' || type == 'P') && evbuffer_get_length(in) < 1 + (size_t)len)
+		return false;	/* classify whole statements only */
+	if (type != 'Q' && type != 'F' && !batch_complete(in))
+		return false;	/* route an extended batch once its Sync/Flush is here */
+	classify_message(in, 0, type, len, &res);
+	if (type == 'P')
+		classify_batch_rest(in, len, &res);
+	/* unlinked under transaction pooling: no transaction can be open */
+	c->route.in_transaction = false;
+	c->route.txn_on_replica = false;
+	c->route.txn_node = -1;
+	snap = monitor_snapshot_get(rt.monitor);
+	route_decide(&res, &c->route, snap, c->cluster, &rt.route_cfg, random01(), &d);
+	monitor_snapshot_put(snap);
+
+	if (d.read_fallback)
+		stats.read_fallback[stats_fallback_from_reason(d.fallback_reason)]++;
+	switch (d.target) {
+	case ROUTE_LOCAL: {
+		size_t before = evbuffer_get_length(in);
+		stats.queries[res.cls][STATS_LOCAL]++;
+		control_answer(c, &res, type);
+		/* answered: go on with whatever the client sent next */
+		if (evbuffer_get_length(in) != before && evbuffer_get_length(in) > 0 && c->state == CL_IDLE)
+			session_client_input(c);
+		return false;
+	}
+	case ROUTE_REFUSE:
+		stats.queries[res.cls][STATS_REFUSED]++;
+		session_refuse(c, d.sqlstate ? d.sqlstate : "08006", "%s", d.reason);
+		return false;
+	case ROUTE_STAY:	/* cannot happen unlinked (in_transaction is false above) */
+	case ROUTE_PRIMARY:
+	case ROUTE_REPLICA:
+		break;
+	}
+	pool = pool_for_node(c, d.node);
+	if (!pool) {
+		session_refuse(c, "08006", "no server available for cluster %s: %s",
+			       rt.cfg->clusters[c->cluster].name, d.reason);
+		return false;
+	}
+	c->target_pool = pool;
+	c->on_replica = d.target == ROUTE_REPLICA;
+	stats.queries[res.cls][c->on_replica ? STATS_REPLICA : STATS_PRIMARY]++;
+	if (pool->node_index < STATS_MAX_NODES) {
+		stats.nodes[pool->node_index].queries++;
+		if (res.cls == CLASS_READ)
+			stats.nodes[pool->node_index].reads++;
+	}
+	snprintf(c->last_route, sizeof(c->last_route), "%s:%s",
+		 c->on_replica ? "replica" : "primary", pool->node_name);
+	if (res.cls == CLASS_TRANSACTION && res.txn == TXN_BEGIN) {
+		c->route.in_transaction = true;
+		c->route.txn_on_replica = c->on_replica;
+		c->route.txn_node = d.node;
+	}
+	if (!c->on_replica && (d.makes_sticky || res.cls == CLASS_WRITE || res.multi_statement) &&
+	    rt.cfg->read_your_writes == RYW_LSN && cluster_has_replicas(c->cluster))
+		c->want_lsn = true;
+	if (d.marks_written)
+		c->route.has_written = true;
+	if (log_enabled(LOG_LVL_DEBUG))
+		log_debug("C-%llu %s %s@%s: %s -> %s (%s: %s)", (unsigned long long)c->id, c->addr,
+			  c->user, c->database, classify_class_name(res.cls), c->last_route, d.reason,
+			  res.reason);
+	return true;
+}
+
+/*
+ * C's write committed on S (the primary): ask S for the WAL insert
+ * position, then release S.  Until the answer arrives the session needs
+ * an LSN no replica can have, so its reads stay on the primary.
+ */
+static void start_lsn_probe(struct client *c, struct server *s)
+{
+	unlink_pair(c, s);
+	c->route.required_lsn = UINT64_MAX;
+	if (c->lsn_probe)
+		c->lsn_probe->probe_client = NULL;	/* an older probe: its answer is stale */
+	c->lsn_probe = s;
+	s->probe_client = c;
+	s->state = SV_LSN_PROBE;
+	s->state_since_ms = now_ms();
+	proto_add_query(bufferevent_get_output(s->bev), "SELECT pg_catalog.pg_current_wal_insert_lsn()");
+	s->expect_rfq = 1;
+}
+
 /* Nothing owed, nothing half-sent: the server can serve someone else. */
 static bool server_is_clean(const struct server *s)
 {
@@ -365,6 +620,143 @@ static bool apply_backpressure(struct bufferevent *dst, struct conn_reader *src,
 	return true;
 }
 
+/* Could the message at OFF be a pgsteer control?  A cheap look at its first bytes. */
+static bool mentions_pgsteer(struct evbuffer *in, size_t off, uint32_t len)
+{
+	char buf[192];
+	struct evbuffer_ptr p;
+	size_t avail = evbuffer_get_length(in) - off - PROTO_HEADER_LEN;
+	size_t n = len - 4 < sizeof(buf) ? len - 4 : sizeof(buf);
+
+	if (avail < n)
+		n = avail;
+	evbuffer_ptr_set(in, &p, off + PROTO_HEADER_LEN, EVBUFFER_PTR_SET);
+	if (evbuffer_copyout_from(in, &p, buf, n) != (ev_ssize_t)n)
+		return false;
+	for (size_t i = 0; i + 8 <= n; i++)
+		if (strncasecmp(buf + i, "pgsteer.", 8) == 0)
+			return true;
+	return false;
+}
+
+/* Which statements the relay must classify before forwarding. */
+static bool must_inspect(struct client *c, struct server *s, struct evbuffer *in, size_t off,
+			 uint8_t type, uint32_t len)
+{
+	if (c->on_replica)
+		return true;	/* nothing but reads may reach a replica */
+	if (!c->want_lsn && rt.cfg->read_your_writes == RYW_LSN && cluster_has_replicas(c->cluster))
+		return true;	/* a write here makes the session sticky */
+	return type == 'Q' && s->expect_rfq == 0 && !s->batch_open && mentions_pgsteer(in, off, len);
+}
+
+/* Escape TEXT for a single-quoted literal inside a $pgsteer$ body. */
+static void sql_escape(char *dst, size_t dstlen, const char *text)
+{
+	size_t j = 0;
+	for (size_t i = 0; text[i] && j + 3 < dstlen; i++) {
+		if (text[i] == '$')
+			continue;
+		if (text[i] == '\'')
+			dst[j++] = '\'';
+		dst[j++] = text[i];
+	}
+	dst[j] = '\0';
+}
+
+/*
+ * Replace a write on a replica by a statement that fails with 25006 on the
+ * server itself: the server's transaction aborts exactly as PostgreSQL
+ * would abort it, and the write's text never leaves pgsteer.
+ */
+static void send_refusal(struct client *c, struct server *s, struct evbuffer *in, size_t off,
+			 uint8_t type, uint32_t len, const struct classify_result *res)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	char msg[400], esc[820], sql[1000], name[NAME_LEN] = "";
+	uint8_t hdr[5];
+
+	if (off)
+		relay_move(in, s->bev, s->tls, off);
+	if (type == 'P') {
+		char buf[NAME_LEN + 5 + 1] = { 0 };
+		size_t n = len - 4 < NAME_LEN ? len - 4 : NAME_LEN;
+		evbuffer_copyout(in, buf, PROTO_HEADER_LEN + n);
+		snprintf(name, sizeof(name), "%.*s", (int)strnlen(buf + 5, n), buf + 5);
+	}
+	evbuffer_drain(in, 1 + (size_t)len);
+	snprintf(msg, sizeof(msg), "cannot execute a write in a read-only transaction routed to replica %s (%s)",
+		 s->pool->node_name, res->reason);
+	sql_escape(esc, sizeof(esc), msg);
+	snprintf(sql, sizeof(sql), "DO $pgsteer$BEGIN RAISE EXCEPTION USING ERRCODE = '25006', "
+		 "MESSAGE = '%s'; END$pgsteer$", esc);
+	log_info("C-%llu %s@%s: write refused on replica %s: %s", (unsigned long long)c->id, c->user,
+		 c->database, s->pool->node_name, res->reason);
+	if (type == 'Q') {
+		proto_add_query(out, sql);
+		s->expect_rfq++;
+		return;
+	}
+	hdr[0] = 'P';
+	proto_put_u32(hdr + 1, (uint32_t)(4 + strlen(name) + 1 + strlen(sql) + 1 + 2));
+	evbuffer_add(out, hdr, 5);
+	evbuffer_add(out, name, strlen(name) + 1);
+	evbuffer_add(out, sql, strlen(sql) + 1);
+	evbuffer_add(out, "\0\0", 2);
+	s->batch_open = true;
+}
+
+static enum inspect_verdict inspect_statement(struct client *c, struct server *s,
+					      struct evbuffer *in, size_t off, uint8_t type,
+					      uint32_t len)
+{
+	struct classify_result res;
+	bool readish;
+
+	if (evbuffer_get_length(in) < off + 1 + (size_t)len) {
+		if (c->on_replica || len < 64 * 1024)
+			return INSPECT_WAIT;
+		/* a huge statement on the primary: stream it, assume it writes */
+		c->want_lsn = rt.cfg->read_your_writes == RYW_LSN;
+		return INSPECT_FORWARD;
+	}
+	classify_message(in, off, type, len, &res);
+	if (res.cls == CLASS_CONTROL && type == 'Q' && s->expect_rfq == 0 && !s->batch_open) {
+		if (off)
+			relay_move(in, s->bev, s->tls, off);
+		control_answer(c, &res, 'Q');
+		return INSPECT_ANSWERED;
+	}
+	if (res.cls == CLASS_TRANSACTION && res.txn == TXN_BEGIN) {
+		c->route.in_transaction = true;
+		c->route.txn_on_replica = c->on_replica;
+	}
+	if (!c->on_replica) {
+		if (res.cls == CLASS_WRITE)
+			c->route.has_written = c->route.txn_wrote = true;
+		if ((res.cls == CLASS_WRITE || res.cls == CLASS_AMBIGUOUS || res.multi_statement) &&
+		    rt.cfg->read_your_writes == RYW_LSN && cluster_has_replicas(c->cluster))
+			c->want_lsn = true;
+		return INSPECT_FORWARD;
+	}
+	/* on a replica */
+	if (c->route.in_transaction)
+		return res.cls == CLASS_WRITE ? (send_refusal(c, s, in, off, type, len, &res), INSPECT_REWRITTEN)
+					      : INSPECT_FORWARD;
+	readish = res.hint != HINT_PRIMARY &&
+		  (res.cls == CLASS_READ ||
+		   (res.cls == CLASS_AMBIGUOUS &&
+		    (res.hint == HINT_REPLICA ||
+		     (c->route.fallback_ambiguous && !c->route.has_written && !c->route.use_primary))));
+	if (readish)
+		return INSPECT_FORWARD;
+	if (s->batch_open && type == 'P') {
+		send_refusal(c, s, in, off, type, len, &res);
+		return INSPECT_REWRITTEN;
+	}
+	return INSPECT_HOLD;
+}
+
 /* Forward complete and partial client messages to the linked server. */
 static void relay_client_to_server(struct client *c, struct server *s)
 {
@@ -396,6 +788,19 @@ static void relay_client_to_server(struct client *c, struct server *s)
 					    len, (unsigned long long)rt.cfg->max_packet_size);
 			return;
 		}
+		if ((type == 'Q' || type == 'P') && must_inspect(c, s, in, off, type, len)) {
+			enum inspect_verdict v = inspect_statement(c, s, in, off, type, len);
+			if (v == INSPECT_WAIT || v == INSPECT_HOLD)
+				break;
+			if (v == INSPECT_ANSWERED || v == INSPECT_REWRITTEN) {
+				/* input before OFF was forwarded, the statement consumed: rescan */
+				avail = evbuffer_get_length(in);
+				off = 0;
+				if (c->state != CL_ACTIVE || c->server != s)
+					return;
+				continue;
+			}
+		}
 		switch (type) {
 		case 'X':
 			if (off)
@@ -403,12 +808,24 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			evbuffer_drain(in, PROTO_HEADER_LEN);
 			client_close(c, "client sent Terminate");
 			return;
-		case 'Q':
 		case 'F':
-			s->expect_rfq++;
+			/* fastpath calls (lo_*) may write; never to a replica */
+			if (c->on_replica) {
+				if (off)
+					relay_move(in, s->bev, s->tls, off);
+				client_fail(c, "FATAL", "25006", "function calls are not allowed on a replica connection");
+				return;
+			}
+			if (rt.cfg->read_your_writes == RYW_LSN && cluster_has_replicas(c->cluster))
+				c->want_lsn = true;
+			/* fall through */
+		case 'Q':
+			if (s->expect_rfq++ == 0)
+				s->query_start_us = now_us();
 			break;
 		case 'S':
-			s->expect_rfq++;
+			if (s->expect_rfq++ == 0)
+				s->query_start_us = now_us();
 			s->batch_open = false;
 			break;
 		case 'P':
@@ -424,8 +841,12 @@ static void relay_client_to_server(struct client *c, struct server *s)
 		}
 		c->pkt_remain = 1 + len;
 	}
-	if (off)
+	if (off) {
+		stats.bytes_from_clients += off;
+		if (s->pool->node_index < STATS_MAX_NODES)
+			stats.nodes[s->pool->node_index].bytes_to_server += off;
 		relay_move(in, s->bev, s->tls, off);
+	}
 	apply_backpressure(s->bev, &c->rd, &c->read_paused);
 }
 
@@ -466,13 +887,23 @@ static void relay_server_to_client(struct server *s, struct client *c)
 			s->tx_status = c->tx_status = (char)msg[5];
 			if (s->expect_rfq > 0)
 				s->expect_rfq--;
+			if (s->expect_rfq == 0)
+				stats_observe_query(s->pool->node_index, (uint64_t)(now_us() - s->query_start_us));
+			c->route.in_transaction = s->tx_status != 'I';
+			if (s->tx_status == 'I')
+				c->route.txn_on_replica = false;
 			if (rt.cfg->pool_mode == POOL_MODE_TRANSACTION && s->tx_status == 'I' &&
 			    server_is_clean(s) && c->pkt_remain == 0) {
 				relay_move(in, c->bev, c->tls, off);
-				unlink_pair(c, s);
 				c->state = CL_IDLE;
 				c->state_since_ms = c->last_activity_ms = now_ms();
-				pool_release(s);
+				if (c->want_lsn && !c->on_replica) {
+					c->want_lsn = false;
+					start_lsn_probe(c, s);
+				} else {
+					unlink_pair(c, s);
+					pool_release(s);
+				}
 				/* the client may already have sent its next statement */
 				session_client_input(c);
 				return;
@@ -492,8 +923,12 @@ static void relay_server_to_client(struct server *s, struct client *c)
 		}
 		s->pkt_remain = 1 + len;
 	}
-	if (off)
+	if (off) {
+		stats.bytes_to_clients += off;
+		if (s->pool->node_index < STATS_MAX_NODES)
+			stats.nodes[s->pool->node_index].bytes_from_server += off;
 		relay_move(in, c->bev, c->tls, off);
+	}
 	apply_backpressure(c->bev, &s->rd, &s->read_paused);
 }
 
@@ -528,13 +963,30 @@ static void idle_server_input(struct server *s)
 				    (unsigned long long)s->id, s->pool->node_name, s->backend_pid,
 				    ef.message, ef.sqlstate);
 			if (strcmp(ef.severity, "FATAL") == 0 || strcmp(ef.severity, "PANIC") == 0 ||
-			    s->state == SV_RESETTING) {
+			    s->state == SV_RESETTING || s->state == SV_LSN_PROBE) {
 				evbuffer_drain(in, 1 + (size_t)len);
 				server_close(s, "error while idle or resetting");
 				return;
 			}
 			break;
 		}
+		case 'D':
+			if (s->state == SV_LSN_PROBE && s->probe_client && len > 10) {
+				/* int16 ncols, int32 len, text */
+				uint32_t vlen = proto_get_u32(msg + 7);
+				char lsn[32];
+				uint64_t v;
+				if (vlen < sizeof(lsn) && 11 + vlen <= 1 + len) {
+					memcpy(lsn, msg + 11, vlen);
+					lsn[vlen] = '\0';
+					if (monitor_parse_lsn(lsn, &v)) {
+						s->probe_client->route.required_lsn = v;
+						log_debug("C-%llu: read-your-writes: replicas must replay %s",
+							  (unsigned long long)s->probe_client->id, lsn);
+					}
+				}
+			}
+			break;
 		case 'S': {
 			const char *name = (const char *)msg + PROTO_HEADER_LEN;
 			size_t blen = len - 4;
@@ -547,6 +999,14 @@ static void idle_server_input(struct server *s)
 			break;	/* notices, notifications, command results of the reset */
 		}
 		evbuffer_drain(in, 1 + (size_t)len);
+		if (s->state == SV_LSN_PROBE && s->expect_rfq == 0) {
+			if (s->probe_client) {
+				s->probe_client->lsn_probe = NULL;
+				s->probe_client = NULL;
+			}
+			pool_release(s);
+			return;
+		}
 		if (s->state == SV_RESETTING && s->expect_rfq == 0) {
 			if (s->tx_status != 'I') {
 				server_close(s, "reset left a transaction open");

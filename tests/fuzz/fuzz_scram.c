@@ -1,4 +1,5 @@
 // fuzz-sources: src/scram.c src/auth.c
+// fuzz-ldflags: -lcrypto
 /*
  * libFuzzer target for the SCRAM message parsers and the auth_file parser.
  * Owns nothing but its fixed test secret.  Input: one selector byte, then

@@ -12,6 +12,7 @@
 import atexit
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 
@@ -121,6 +122,14 @@ def pgsteer_module(cluster, tmp_path_factory):
 def proxy(pgsteer):
     """A pgsteer with the default config (transaction pooling, trust)."""
     return pgsteer()
+
+
+def pytest_configure(config):
+    # SIGTERM (e.g. from `timeout`) ends the run like Ctrl-C, so fixture
+    # finalizers and atexit handlers still stop the clusters and pgsteer.
+    def on_term(signum, frame):
+        raise KeyboardInterrupt("SIGTERM")
+    signal.signal(signal.SIGTERM, on_term)
 
 
 @pytest.hookimpl(hookwrapper=True)

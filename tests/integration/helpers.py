@@ -2,6 +2,7 @@
 deadlines, the config generator (dict -> ini text), the pgsteer process
 wrapper, and psycopg connection shortcuts. No fixtures here (see conftest.py).
 """
+import atexit
 import os
 import random
 import signal
@@ -118,6 +119,16 @@ def pgsteer_sections(cluster, listen_port, nodes=None, extra=None, **opts):
     return sections
 
 
+def primary_only(factory, cluster):
+    """Wrap a pgsteer factory so the primary is the only node: for tests of
+    the proxy core (protocol, pooling, auth), where read routing to replicas
+    would only blur what is measured. Routing has its own tests."""
+    def start(**opts):
+        opts.setdefault("nodes", [cluster.port])
+        return factory(**opts)
+    return start
+
+
 def connect(port, user=SUPERUSER, dbname="postgres", host="127.0.0.1", autocommit=True, **kw):
     """A psycopg connection. prepare_threshold=None: psycopg must not create
     named prepared statements (transaction pooling does not keep them yet)."""
@@ -159,6 +170,7 @@ class Pgsteer:
         finally:
             logf.close()
         Pgsteer.live.append(self)
+        atexit.register(self.stop)  # even if the test session is interrupted
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

@@ -13,7 +13,14 @@ import psycopg
 import pytest
 
 import pgwire
-from helpers import DIRECT, scalar, wait_for
+from helpers import primary_only, scalar, wait_for
+
+
+@pytest.fixture
+def pgsteer(pgsteer, cluster):
+    """This module tests the proxy core, not routing: the primary is the only node."""
+    return primary_only(pgsteer, cluster)
+
 
 # role -> (password, how the *server* authenticates it over TCP)
 ROLES = {

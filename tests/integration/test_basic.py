@@ -14,7 +14,14 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from helpers import SUPERUSER, scalar, wait_for
+from helpers import primary_only, scalar, wait_for
+
+
+@pytest.fixture
+def pgsteer(pgsteer, cluster):
+    """This module tests the proxy core, not routing: the primary is the only node."""
+    return primary_only(pgsteer, cluster)
+
 
 PSQL = "/usr/bin/psql"
 

@@ -9,7 +9,15 @@ import subprocess
 
 import pytest
 
-from helpers import PGSTEER_BIN, free_port, render_ini, pgsteer_sections, scalar, wait_for
+from helpers import (PGSTEER_BIN, free_port, pgsteer_sections, primary_only, render_ini,
+                     scalar, wait_for)
+
+
+@pytest.fixture
+def pgsteer(pgsteer, cluster):
+    """This module tests the proxy core, not routing: the primary is the only node."""
+    return primary_only(pgsteer, cluster)
+
 
 pytestmark = pytest.mark.proxy_only
 

@@ -25,7 +25,8 @@ def bench_proxy(cluster, pgsteer_module):
     with cluster.connect() as c:
         c.execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % DB)
         c.execute("CREATE DATABASE %s" % DB)
-    p = pgsteer_module(pool_mode="transaction", default_pool_size=8,
+    # the proxy core under load: the primary is the only node (no read routing)
+    p = pgsteer_module(nodes=[cluster.port], pool_mode="transaction", default_pool_size=8,
                        query_wait_timeout="60s", max_client_conn=200)
     r, out = run_pgbench(p.port, "-i", "-s", "1", "-q")
     assert r.returncode == 0, out

@@ -9,10 +9,15 @@ import uuid
 
 import psycopg
 import pytest
-from psycopg import errors
 
 import pgwire
-from helpers import DIRECT, SUPERUSER, scalar, wait_for
+from helpers import DIRECT, SUPERUSER, primary_only, scalar, wait_for
+
+
+@pytest.fixture
+def pgsteer(pgsteer, cluster):
+    """This module tests the proxy core, not routing: the primary is the only node."""
+    return primary_only(pgsteer, cluster)
 
 
 def _active_pid(primary, marker):

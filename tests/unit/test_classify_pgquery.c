@@ -2,7 +2,8 @@
  * Differential test of the classifier against PostgreSQL's own parser
  * (libpg_query, linked into this test only, never into the daemon).
  *
- * For every corpus statement, and for thousands of generated statements,
+ * For every corpus statement, thousands of generated statements and
+ * thousands of mutants of corpus statements (a random fragment inserted)
  * that the parser accepts, an oracle derives the class from the parse tree
  * (statement node kind, locking clause, INTO, nested DML, FuncCall nodes,
  * EXPLAIN options, COPY direction, ...) and the lexer's class must agree.
@@ -258,10 +259,17 @@ static struct verdict oracle_node(const char *node, const char *end)
 	}
 	if (!strcmp(kind, "CreateStmt") || !strcmp(kind, "CreateTableAsStmt") ||
 	    !strcmp(kind, "CreateSeqStmt") || !strcmp(kind, "ViewStmt")) {
-		const char *rel = span_find(val, vend, "\"relpersistence\":\"");
-		/* the first RangeVar is the created object */
-		if (rel && rel[18] == 't')
-			v.pins = true;
+		/* the created object: "relation", "into":{"rel", "view" or "sequence" */
+		static const char *keys[] = {"\"relation\":{", "\"into\":{\"rel\":{", "\"view\":{", "\"sequence\":{"};
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			const char *rel = span_find(val, vend, keys[i]);
+			if (rel) {
+				const char *rend = json_skip(rel + strlen(keys[i]) - 1);
+				if (span_find(rel, rend, "\"relpersistence\":\"t\""))
+					v.pins = true;
+				break;
+			}
+		}
 		return v;
 	}
 	if (strcmp(kind, "ListenStmt") == 0) {
@@ -371,14 +379,13 @@ static void compare(const char *sql, struct tally *t, const char *origin)
 
 /* ---- corpus ---- */
 
-static void test_corpus_vs_parser(void **state)
+/* The corpus statements (tests/unit/classify_corpus.txt), NULL-terminated. */
+static char **load_corpus(void)
 {
 	FILE *f = fopen(TEST_SRCDIR "/unit/classify_corpus.txt", "r");
-	char line[8192], *sql = NULL;
-	size_t len = 0;
-	struct tally t = {0, 0, 0, 0};
+	char line[8192], *sql = NULL, **v = NULL;
+	size_t len = 0, n = 0;
 
-	(void)state;
 	assert_non_null(f);
 	for (;;) {
 		bool eof = fgets(line, sizeof(line), f) == NULL;
@@ -386,8 +393,10 @@ static void test_corpus_vs_parser(void **state)
 			if (sql) {
 				while (len > 0 && (sql[len - 1] == '\n' || sql[len - 1] == ' '))
 					sql[--len] = '\0';
-				compare(sql, &t, "corpus");
-				free(sql);
+				v = realloc(v, (n + 2) * sizeof(*v));
+				assert_non_null(v);
+				v[n++] = sql;
+				v[n] = NULL;
 			}
 			if (eof)
 				break;
@@ -402,6 +411,25 @@ static void test_corpus_vs_parser(void **state)
 		len += strlen(line);
 	}
 	fclose(f);
+	return v;
+}
+
+static void free_corpus(char **v)
+{
+	for (size_t i = 0; v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void test_corpus_vs_parser(void **state)
+{
+	char **v = load_corpus();
+	struct tally t = {0, 0, 0, 0};
+
+	(void)state;
+	for (size_t i = 0; v[i]; i++)
+		compare(v[i], &t, "corpus");
+	free_corpus(v);
 	fprintf(stderr, "corpus vs parser: %d checked, %d rejected by the parser, %d known, %d disagreements\n",
 		t.checked, t.rejected, t.known, t.disagree);
 	assert_true(t.checked >= 450);
@@ -434,12 +462,20 @@ static void test_generated_vs_parser(void **state)
 		"extract(epoch FROM now())", "trim(both ' ' FROM b)", "x.y.z(1)", "(f(a)).b",
 		"count(*) FILTER (WHERE a > 1)", "percentile_cont(0.5) WITHIN GROUP (ORDER BY a)",
 		"a IN (1, 2)", "a = ANY ($1)", "ts_stat('x')", "currval('s')", "greatest(a, b)",
+		"(update)", "max(a) insert", "(a) delete", "a AS merge", "t.update", "\"delete\"(1)",
+		"1 AS for_update", "a AT TIME ZONE 'UTC'", "b COLLATE \"C\"", "interval '1 day'",
+		"x IS DOCUMENT", "c::character varying(5)", "ROW(1, f2(2))",
+		"1 OPERATOR(pg_catalog.+) f(2)", "OPERATOR(pg_catalog.-) g(1)", "DISTINCT ON (a) h(b)",
+		"DISTINCT ON (a) b", "(SELECT f(1))", "a COLLATE \"C\" || k(1)", "ARRAY(SELECT f(1))",
+		"overlay(a PLACING f(b) FROM 2)", "xmlparse(DOCUMENT g(b))", "xmlroot(x, VERSION h(1))",
+		"xmlserialize(CONTENT k(x) AS text)", "trim(LEADING l(1) FROM b)", "x::bit varying(3)",
 	};
 	static const char *from[] = {
 		"t", "public.t", "\"T\"", "t x", "t AS x(a, b)", "generate_series(1, 3) g(i)",
 		"(SELECT * FROM t FOR UPDATE) s", "t, LATERAL f(t.a) y", "unnest(ARRAY[1]) WITH ORDINALITY u(a, n)",
 		"t JOIN u USING (a)", "t TABLESAMPLE bernoulli (5)", "ROWS FROM (generate_series(1, 2)) r",
-		"(SELECT 1) s(a)", "t NATURAL JOIN u", "f(1) AS z(a int)",
+		"(SELECT 1) s(a)", "t NATURAL JOIN u", "f(1) AS z(a int)", "t LEFT JOIN (u JOIN v ON true) ON true",
+		"a, b x(c)", "s.t y(d)", "ONLY t z(e)", "t CROSS JOIN u w(a)", "xmltable('/a' PASSING x COLUMNS b int) xt",
 	};
 	static const char *where[] = {"", " WHERE a = 1", " WHERE b IN (1, 2)", " WHERE f(a)", " WHERE a = ANY ($1)",
 				      " WHERE NOT g(a)", " WHERE a BETWEEN 1 AND h(2)", " WHERE x IS DISTINCT FROM k(1)"};
@@ -447,12 +483,12 @@ static void test_generated_vs_parser(void **state)
 				     " ORDER BY 1 DESC", " FOR NO KEY UPDATE NOWAIT", " FOR KEY SHARE",
 				     " GROUP BY 1 HAVING count(*) > 1", " OFFSET 5 ROWS FETCH FIRST 1 ROW ONLY"};
 	static const char *wrap[] = {
-		"%s", "WITH c AS (%s) SELECT * FROM c", "WITH c AS (DELETE FROM t RETURNING *) %s",
-		"EXPLAIN %s", "EXPLAIN ANALYZE %s", "EXPLAIN (ANALYZE, BUFFERS) %s", "EXPLAIN (ANALYZE false) %s",
-		"DECLARE cur CURSOR FOR %s", "DECLARE cur CURSOR WITH HOLD FOR %s", "COPY (%s) TO STDOUT",
-		"%s; COMMIT", "BEGIN; %s", "%s; INSERT INTO t VALUES (1)", "PREPARE p AS %s",
-		"CREATE TABLE n AS %s", "SELECT * FROM (%s) sub", "WITH RECURSIVE r(n) AS (%s) SELECT * FROM r",
-		"CREATE TEMP TABLE n AS %s", "%s;", "SET search_path = a; %s", "(%s)",
+		"@", "WITH c AS (@) SELECT * FROM c", "WITH c AS (DELETE FROM t RETURNING *) @",
+		"EXPLAIN @", "EXPLAIN ANALYZE @", "EXPLAIN (ANALYZE, BUFFERS) @", "EXPLAIN (ANALYZE false) @",
+		"DECLARE cur CURSOR FOR @", "DECLARE cur CURSOR WITH HOLD FOR @", "COPY (@) TO STDOUT",
+		"@; COMMIT", "BEGIN; @", "@; INSERT INTO t VALUES (1)", "PREPARE p AS @",
+		"CREATE TABLE n AS @", "SELECT * FROM (@) sub", "WITH RECURSIVE r(n) AS (@) SELECT * FROM r",
+		"CREATE TEMP TABLE n AS @", "@;", "SET search_path = a; @", "(@)",
 	};
 	static const char *dml[] = {
 		"INSERT INTO t VALUES (1)", "INSERT INTO t (a) SELECT a FROM u ON CONFLICT (a) DO UPDATE SET b = excluded.b",
@@ -491,7 +527,8 @@ static void test_generated_vs_parser(void **state)
 		snprintf(body, sizeof(body), "SELECT %s, %s FROM %s%s%s", PICK(expr), PICK(expr), PICK(from),
 			 PICK(where), PICK(tail));
 		char wrapped[1500];
-		snprintf(wrapped, sizeof(wrapped), PICK(wrap), body);
+		const char *tpl = PICK(wrap), *at = strchr(tpl, '@');
+		snprintf(wrapped, sizeof(wrapped), "%.*s%s%s", (int)(at - tpl), tpl, body, at + 1);
 		snprintf(q, sizeof(q), "%s%s", PICK(prefix), wrapped);
 		compare(q, &t, "generated");
 	}
@@ -519,6 +556,68 @@ static void test_generated_vs_parser(void **state)
 	fprintf(stderr, "generated vs parser: %d checked, %d rejected by the parser, %d known, %d disagreements\n",
 		t.checked, t.rejected, t.known, t.disagree);
 	assert_true(t.checked >= 10000);
+	assert_int_equal(t.disagree, 0);
+}
+
+/*
+ * Corpus statements with one fragment inserted at a random space: most
+ * mutants are rejected, the rest are unusual but valid SQL.
+ */
+static void test_mutated_vs_parser(void **state)
+{
+	static const char *frag[] = {
+		"f(1)", "nextval('s')", ", g(a)", "AS x", "(SELECT 1)", "FOR UPDATE", "update", "delete",
+		"\"update\"", "/* c */", "-- c\n", "::numeric(3,1)", "$$x$$", "'a''b'", "E'\\''", "x(a)",
+		"DISTINCT ON (a)", "OPERATOR(pg_catalog.+)", "ROW(k(1))", "LATERAL h(1) z", "ONLY", "ALL",
+		"AND j(2)", "OR NOT m(3)", "+ n(4)", "INTO TEMP q", "WITH w AS (SELECT 1)", "FOR SHARE",
+		"LIMIT o(1)", "ORDER BY p(1)", "WHERE r(1)", "USING", "NATURAL", "TABLESAMPLE system (1)",
+		"COLLATE \"C\"", "IS NOT NULL", "filter (where true)", "over ()", "within group (order by a)",
+		"rollup(1)", "cube (a)", "by(1)", "is", "like", "merge", "insert", "for", "into", "with",
+		"NOT MATERIALIZED", "numeric(3) '1'", "f(1) 'x'", "t.f(1)", "\"F\"(1)", "ROWS FROM (f(1))",
+		"::text", "[1]", "(a).b", "AT TIME ZONE z(1)", "ESCAPE e(1)", "IN (i(1))", "= ANY (y(1))",
+		"UNION SELECT u(1)", "FETCH FIRST 1 ROW ONLY", "WINDOW w AS (PARTITION BY a)", "NULLS LAST",
+		"RETURNING r(1)", "FROM s(1) AS s2(a)", "GROUP BY ROLLUP (a)", "HAVING count(*) > c2(1)",
+		"FOR NO KEY UPDATE", "FOR KEY SHARE OF t", "SKIP LOCKED", "NOWAIT", "INTO x", "INTO TEMP y",
+		"RETURNING *", "WITH d AS (DELETE FROM t RETURNING 1)", "EXPLAIN", "EXPLAIN ANALYZE", "(", ")",
+		";", "; SELECT 1", "; SET a = 1", "; BEGIN", "; COMMIT", "E'\\\\'", "$a$ ; $a$", "/* /* */ */",
+		"pg_advisory_lock(1)", "pg_catalog.nextval('s')", "\"nextval\"('s')", "set_config('a','b',false)",
+		"lo_import('/x')", "x.y.z.w(1)", "CAST(f(1) AS int)", "ARRAY[g(1)]", "(SELECT h(1))", "COALESCE(k(1), 0)",
+	};
+	char **v = load_corpus();
+	struct tally t = {0, 0, 0, 0};
+	char q[9000];
+
+	(void)state;
+	rng_state = 777;
+	for (int round = 0; round < 160; round++) {
+		for (size_t i = 0; v[i]; i++) {
+			char src[9000];
+			int muts = 1 + (int)rnd(2);
+			if (strlen(v[i]) > 4000)
+				continue;
+			snprintf(src, sizeof(src), "%s", v[i]);
+			for (int m = 0; m < muts; m++) {
+				size_t len = strlen(src), spaces = 0, pick, pos = 0;
+				for (size_t j = 0; j < len; j++)
+					spaces += src[j] == ' ';
+				if (!spaces)
+					break;
+				pick = rnd((uint32_t)spaces);
+				for (size_t j = 0; j < len; j++)
+					if (src[j] == ' ' && pick-- == 0) {
+						pos = j;
+						break;
+					}
+				snprintf(q, sizeof(q), "%.*s %s%s", (int)pos, src, PICK(frag), src + pos);
+				snprintf(src, sizeof(src), "%s", q);
+			}
+			compare(src, &t, "mutated");
+		}
+	}
+	free_corpus(v);
+	fprintf(stderr, "mutated vs parser: %d checked, %d rejected by the parser, %d known, %d disagreements\n",
+		t.checked, t.rejected, t.known, t.disagree);
+	assert_true(t.checked >= 1000);
 	assert_int_equal(t.disagree, 0);
 }
 
@@ -556,6 +655,7 @@ int main(void)
 		cmocka_unit_test(test_oracle_sanity),
 		cmocka_unit_test(test_corpus_vs_parser),
 		cmocka_unit_test(test_generated_vs_parser),
+		cmocka_unit_test(test_mutated_vs_parser),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

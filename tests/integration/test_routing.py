@@ -1,0 +1,181 @@
+"""Read/write routing through pgsteer, observed on the servers: the port of
+the server that answered (inet_server_port()) and pg_is_in_recovery().
+The rules under test are DESIGN.md "Routing rules": writes on the primary,
+reads on replicas whose lag was checked, read-your-writes by LSN, BEGIN
+READ ONLY on a replica, fallback_ambiguous and its 25006 refusal, comment
+hints, and the SQL controls answered by pgsteer itself.
+"""
+import os
+import threading
+
+import psycopg
+import pytest
+
+import helpers
+from helpers import scalar, wait_for
+
+pytestmark = pytest.mark.proxy_only
+
+WHO = "SELECT inet_server_port(), pg_is_in_recovery()"
+
+
+@pytest.fixture
+def routed(pgsteer, cluster):
+    """pgsteer over the primary and both replicas, waiting until the monitor
+    has seen a replica eligible (a read lands on one)."""
+    p = pgsteer(extra={"routing": {"check_interval": "50ms", "max_lag": "5s"}})
+
+    def read_on_replica():
+        with p.connect() as c:
+            return scalar(c, "SELECT pg_is_in_recovery()")
+    wait_for(read_on_replica, 15, "a read routed to a replica")
+    return p
+
+
+@pytest.fixture
+def table(primary, cluster):
+    name = "rt_%d" % os.getpid()
+    primary.execute("DROP TABLE IF EXISTS %s" % name)
+    primary.execute("CREATE TABLE %s (id int primary key, v text)" % name)
+    # the replicas must have the table before the tests read it there
+    for port in cluster.replica_ports:
+        with cluster.connect(port) as r:
+            wait_for(lambda: scalar(r, "SELECT to_regclass(%s) IS NOT NULL", (name,)), 10,
+                     "table replicated to %d" % port)
+    yield name
+    primary.execute("DROP TABLE IF EXISTS %s" % name)
+
+
+def test_reads_go_to_replicas_writes_to_primary(routed, cluster, table):
+    with routed.connect() as c:
+        ports = {scalar(c, "SELECT inet_server_port()") for _ in range(20)}
+        assert ports <= set(cluster.replica_ports), ports
+        assert scalar(c, "SHOW pgsteer.last_route").startswith("replica:")
+        c.execute("INSERT INTO %s VALUES (1, 'a')" % table)
+        assert scalar(c, "SHOW pgsteer.last_route").startswith("primary:")
+        # a data-modifying CTE that returns rows is a write too
+        port, rec = c.execute("WITH x AS (INSERT INTO %s VALUES (2, 'b') RETURNING id) "
+                              "SELECT inet_server_port(), pg_is_in_recovery() FROM x" % table).fetchone()
+        assert port == cluster.port and rec is False
+
+
+def test_read_your_writes_by_lsn(routed, cluster, table):
+    """Right after a write the same session reads its row, every time."""
+    with routed.connect() as c:
+        for i in range(50):
+            c.execute("INSERT INTO %s VALUES (%d, 'x')" % (table, 100 + i))
+            assert scalar(c, "SELECT count(*) FROM %s WHERE id = %d" % (table, 100 + i)) == 1
+
+
+def test_sticky_session_returns_to_replicas_after_replay(routed, cluster, table):
+    with routed.connect() as c:
+        c.execute("INSERT INTO %s VALUES (500, 'y')" % table)
+        # once the replicas have replayed the write, reads go back to them
+        wait_for(lambda: scalar(c, "SELECT pg_is_in_recovery()"), 10, "reads back on a replica")
+
+
+def test_select_for_update_and_volatile_functions_go_to_primary(routed, cluster, table):
+    with routed.connect() as c:
+        c.execute("INSERT INTO %s VALUES (7, 'z')" % table)
+        assert c.execute("SELECT inet_server_port() FROM %s WHERE id = 7 FOR UPDATE" % table
+                         ).fetchone()[0] == cluster.port
+        c.execute("CREATE SEQUENCE IF NOT EXISTS rt_seq")
+        # nextval writes: it would fail on a replica, so it must reach the primary
+        assert c.execute("SELECT nextval('rt_seq'), inet_server_port()").fetchone()[1] == cluster.port
+
+
+def test_controls_use_primary_and_show(routed, cluster):
+    with routed.connect() as c:
+        assert scalar(c, "SHOW pgsteer.use_primary") == "off"
+        c.execute("SET pgsteer.use_primary = on")
+        assert scalar(c, "SHOW pgsteer.use_primary") == "on"
+        assert scalar(c, "SELECT inet_server_port()") == cluster.port
+        assert scalar(c, "SHOW pgsteer.last_route").startswith("primary:")
+        c.execute("RESET pgsteer.use_primary")
+        wait_for(lambda: scalar(c, "SELECT pg_is_in_recovery()"), 5, "read on a replica after RESET")
+        with pytest.raises(psycopg.errors.UndefinedObject):
+            c.execute("SET pgsteer.no_such_thing = 1")
+        with pytest.raises(psycopg.errors.InvalidParameterValue):
+            c.execute("SET pgsteer.use_primary = maybe")
+
+
+def test_controls_over_extended_protocol(routed, cluster):
+    """psycopg with parameters uses Parse/Bind/Execute: controls still answered locally."""
+    with routed.connect() as c:
+        c.execute("SET pgsteer.use_primary = on", prepare=False)
+        cur = c.execute("SELECT inet_server_port() WHERE %s", (True,))
+        assert cur.fetchone()[0] == cluster.port
+        c.execute("SET pgsteer.use_primary = off")
+
+
+def test_comment_hints(routed, cluster):
+    with routed.connect() as c:
+        assert scalar(c, "/* pgsteer: primary */ SELECT inet_server_port()") == cluster.port
+        # an unknown function is ambiguous: primary, unless the hint allows a replica
+        c.execute("CREATE OR REPLACE FUNCTION rt_f() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+        wait_for(lambda: scalar(c, "/* pgsteer: replica */ SELECT rt_f(), pg_is_in_recovery()"
+                                ) is not None, 10, "function replicated")
+        assert c.execute("SELECT rt_f(), inet_server_port()").fetchone()[1] == cluster.port
+        ports = {c.execute("/* pgsteer: replica */ SELECT rt_f(), inet_server_port()").fetchone()[1]
+                 for _ in range(5)}
+        assert ports <= set(cluster.replica_ports), ports
+
+
+def test_begin_read_only_runs_on_a_replica(routed, cluster):
+    with routed.connect() as c:
+        c.execute("BEGIN READ ONLY")
+        assert scalar(c, "SELECT pg_is_in_recovery()") is True
+        port = scalar(c, "SELECT inet_server_port()")
+        assert scalar(c, "SELECT inet_server_port()") == port  # the whole transaction, one server
+        c.execute("COMMIT")
+        c.execute("BEGIN")
+        assert scalar(c, "SELECT inet_server_port()") == cluster.port
+        c.execute("COMMIT")
+
+
+def test_fallback_ambiguous_transaction_refuses_writes_with_25006(routed, cluster, table, primary):
+    with routed.connect() as c:
+        c.execute("SET pgsteer.fallback_ambiguous = on")
+        c.execute("BEGIN")
+        assert scalar(c, "SELECT pg_is_in_recovery()") is True
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction) as ei:
+            c.execute("INSERT INTO %s VALUES (900, 'no')" % table)
+        assert "replica" in str(ei.value)
+        c.execute("ROLLBACK")
+    assert scalar(primary, "SELECT count(*) FROM %s WHERE id = 900" % table) == 0
+
+
+def test_pipelined_write_after_read_goes_to_primary(routed, cluster, table, primary):
+    """A write sent right behind a read (no wait in between) must not reach the replica."""
+    with routed.connect() as c:
+        with c.pipeline():
+            r1 = c.execute("SELECT pg_is_in_recovery()")
+            c.execute("INSERT INTO %s VALUES (901, 'p')" % table)
+            r3 = c.execute("SELECT count(*) FROM %s WHERE id = 901" % table)
+        r1.fetchone()
+        assert r3.fetchone()[0] == 1
+    assert scalar(primary, "SELECT count(*) FROM %s WHERE id = 901" % table) == 1
+
+
+def test_no_write_reaches_a_replica_under_concurrency(routed, cluster, table, primary):
+    """Many sessions mixing writes and reads: every acknowledged row is on the primary,
+    and every read-after-write saw its row."""
+    errors = []
+
+    def worker(k):
+        try:
+            with routed.connect() as c:
+                for i in range(30):
+                    key = 10000 + k * 100 + i
+                    c.execute("INSERT INTO %s VALUES (%d, 'c')" % (table, key))
+                    if scalar(c, "SELECT count(*) FROM %s WHERE id = %d" % (table, key)) != 1:
+                        errors.append("row %d not visible to its writer" % key)
+        except Exception as e:  # collected and asserted below
+            errors.append(repr(e))
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[:5]
+    assert scalar(primary, "SELECT count(*) FROM %s WHERE id >= 10000" % table) == 8 * 30
