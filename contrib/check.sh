@@ -97,7 +97,7 @@ build_and_unit_test() {
 	fi
 	say "make check in $dir"
 	rm -f "$dir"/tests/unit/*.log "$dir"/tests/unit/*.trs
-	env -u CMOCKA_MESSAGE_OUTPUT make -C "$dir" -j"$JOBS" check || rc=$?
+	env -u CMOCKA_MESSAGE_OUTPUT make -k -C "$dir" -j"$JOBS" check || rc=$?
 	if [ "$rc" -ne 0 ] && [ -f "$dir/test-suite.log" ]; then
 		cat "$dir/test-suite.log"
 	fi

@@ -205,14 +205,22 @@ void admin_input(struct client *c)
 			/* COPY data outside COPY: ignored, as PostgreSQL does */
 			evbuffer_drain(in, 1 + (size_t)len);
 			break;
-		default:
-			/* Parse/Bind/Describe/Execute/Close: refuse once, skip to Sync */
+		case 'P':
+		case 'B':
+		case 'D':
+		case 'E':
+		case 'C':
+			/* extended protocol: refuse once, then skip to Sync like PostgreSQL */
 			evbuffer_drain(in, 1 + (size_t)len);
 			proto_add_error(out, "ERROR", "0A000",
 					"the admin console supports the simple query protocol only",
 					"use psql or a driver's simple query mode");
 			st->skip_to_sync = true;
 			break;
+		default:
+			client_fail(c, "FATAL", "08P01", "unexpected message type 0x%02x on the admin console",
+				    type);
+			return;
 		}
 	}
 }
@@ -368,8 +376,10 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	} else {
 		proto_add_command_complete(bufferevent_get_output(c->bev), "PAUSE");
-		log_info("C-%llu %s: PAUSE %s done: no busy servers", (unsigned long long)c->id,
-			 c->user, st->pause_cluster[0] ? st->pause_cluster : "(all clusters)");
+		log_info("C-%llu %s: PAUSE %s done after %lld ms: no busy servers",
+			 (unsigned long long)c->id, c->user,
+			 st->pause_cluster[0] ? st->pause_cluster : "(all clusters)",
+			 (long long)(now_ms() - st->wait_since_ms));
 	}
 	event_del(st->timer);
 	st->wait = WAIT_NONE;
@@ -1022,12 +1032,18 @@ static enum exec_result explain_route(struct client *c, const struct admin_comma
 		send_error(c, "55000", NULL, "the monitor is not running");
 		return EXEC_FAILED;
 	}
+	snap = monitor_snapshot_get(rt.monitor);
+	if (cluster >= snap->n_clusters) {
+		monitor_snapshot_put(snap);
+		send_error(c, "55000", NULL, "cluster \"%s\" is not monitored yet",
+			   rt.cfg->clusters[cluster].name);
+		return EXEC_FAILED;
+	}
 	classify_sql(cmd->sql, cmd->sql_len, rt.knowledge, &res);
 	memset(&sess, 0, sizeof(sess));
 	sess.fallback_ambiguous = rt.cfg->fallback_ambiguous;
 	sess.txn_node = -1;
 	memset(&d, 0, sizeof(d));
-	snap = monitor_snapshot_get(rt.monitor);
 	route_decide(&res, &sess, snap, cluster, &rt.route_cfg, 0.5, &d);
 
 	rs_header(c, cols, (int)ARRAY_SIZE(cols));

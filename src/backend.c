@@ -26,6 +26,7 @@
 #include "pgsteer.h"
 #include "proto.h"
 #include "scram.h"
+#include "sticky.h"
 
 #define MAX_LOGIN_MESSAGE (64 * 1024)
 
@@ -81,9 +82,26 @@ void server_close(struct server *s, const char *reason)
 		  s->pool->node_name, s->backend_pid, reason);
 	if (s->client)
 		session_server_gone(s, reason);
+	if (s->probe_key[0]) {
+		sticky_done(rt.sticky, s->probe_key, 0, now_ms());
+		s->probe_key[0] = '\0';
+	}
 	if (s->probe_client) {
-		s->probe_client->lsn_probe = NULL;
+		struct client *pc = s->probe_client;
+		pc->lsn_probe = NULL;
 		s->probe_client = NULL;
+		if (pc->wait_probe) {	/* it waited for this connection: route afresh */
+			pc->wait_probe = false;
+			pc->state = CL_IDLE;
+			conn_read_enable(&pc->rd);
+			session_client_input(pc);
+		}
+	}
+	if (s->parked_for) {
+		for (int i = 0; i < 2; i++)
+			if (s->parked_for->parked[i] == s)
+				s->parked_for->parked[i] = NULL;
+		s->parked_for = NULL;
 	}
 	pool_server_gone(s);
 	if (s->bev && s->state != SV_CONNECTING && s->state != SV_TLS_REQUEST &&

@@ -102,6 +102,9 @@ struct client {
 	char tenant[CLASSIFY_VALUE_LEN];
 	bool want_lsn;			/* wrote: learn the WAL position after commit */
 	bool on_replica;		/* the current target is a replica */
+	bool pinned;			/* LISTEN, temp table, session lock ...: primary only */
+	bool wait_probe;		/* session mode: next statement waits for our LSN probe's server */
+	struct server *parked[2];	/* session mode: [0] primary, [1] replica held between statements */
 	struct server *lsn_probe;	/* server fetching that position */
 	int64_t state_since_ms;		/* when the current state was entered */
 	int64_t last_activity_ms;
@@ -165,6 +168,8 @@ struct server {
 	bool read_paused;		/* backpressure: the client's output is full */
 	int64_t query_start_us;		/* when the oldest owed ReadyForQuery was asked for */
 	struct client *probe_client;	/* SV_LSN_PROBE: whose write position we fetch */
+	struct client *parked_for;	/* session mode: held for this client between statements */
+	char probe_key[CLASSIFY_VALUE_LEN]; /* the prober's pgsteer.sticky_key, if any */
 };
 
 /*
@@ -233,6 +238,7 @@ struct runtime {
 	bool shutting_down;
 	struct monitor *monitor;
 	struct route_config route_cfg;	/* from [routing], refreshed on reload */
+	struct sticky_table *sticky;	/* pgsteer.sticky_key positions */
 	uint64_t rng;			/* xorshift state for weighted picks */
 };
 

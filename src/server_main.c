@@ -24,6 +24,7 @@
 #include "monitor.h"
 #include "pgsteer.h"
 #include "stats.h"
+#include "sticky.h"
 #include "tls.h"
 
 #define JANITOR_INTERVAL_MS 100
@@ -145,6 +146,30 @@ static void wait_first_checks(void)
 	log_warning("starting without a known primary in every cluster");
 }
 
+/* The primary's pg_proc arrived: volatility of user functions for the classifier. */
+static void catalog_cb(void *arg, int nrows, const char *const *schema, const char *const *name,
+		       const char *provolatile)
+{
+	struct classify_catalog_row *rows;
+
+	UNUSED(arg);
+	if (nrows <= 0 || !rt.knowledge)
+		return;
+	rows = calloc((size_t)nrows, sizeof(*rows));
+	if (!rows)
+		return;
+	for (int i = 0; i < nrows; i++) {
+		rows[i].schema = schema[i];
+		rows[i].name = name[i];
+		rows[i].provolatile = provolatile[i];
+	}
+	if (classify_knowledge_set_catalog(rt.knowledge, rows, (size_t)nrows) < 0)
+		log_warning("could not load %d catalog functions into the classifier", nrows);
+	else
+		log_debug("classifier knows %d functions from the primary's catalog", nrows);
+	free(rows);
+}
+
 /* Run the proxy until shutdown.  Takes ownership of CFG. */
 int server_main(const char *config_path, struct config *cfg)
 {
@@ -170,28 +195,6 @@ int server_main(const char *config_path, struct config *cfg)
 		log_error("cannot create event base");
 		return 1;
 	}
-	if (open_listeners(cfg) < 0) {
-		rc = 1;
-		goto out;
-	}
-	set_route_config(cfg);
-	for (int i = 0; i < rt.n_listeners; i++)
-		evconnlistener_disable(rt.listeners[i].lev);
-	RAND_bytes((unsigned char *)&rt.rng, sizeof(rt.rng));
-	rt.rng |= 1;
-	rt.monitor = monitor_start(rt.base, cfg);
-	if (!rt.monitor) {
-		log_error("cannot start the node monitor");
-		rc = 1;
-		goto out;
-	}
-	if (stats_http_start(rt.base, cfg) < 0) {
-		rc = 1;
-		goto out;
-	}
-	wait_first_checks();
-	for (int i = 0; i < rt.n_listeners; i++)
-		evconnlistener_enable(rt.listeners[i].lev);
 	rt.reaper = event_new(rt.base, -1, 0, reaper_cb, NULL);
 	rt.janitor = event_new(rt.base, -1, EV_PERSIST, janitor_cb, NULL);
 	struct timeval tv = { 0, JANITOR_INTERVAL_MS * 1000 };
@@ -203,6 +206,35 @@ int server_main(const char *config_path, struct config *cfg)
 	event_add(rt.sig_term, NULL);
 	event_add(rt.sig_int, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (open_listeners(cfg) < 0) {
+		rc = 1;
+		goto out;
+	}
+	set_route_config(cfg);
+	rt.sticky = sticky_new();
+	if (!rt.sticky) {
+		log_error("out of memory");
+		rc = 1;
+		goto out;
+	}
+	for (int i = 0; i < rt.n_listeners; i++)
+		evconnlistener_disable(rt.listeners[i].lev);
+	RAND_bytes((unsigned char *)&rt.rng, sizeof(rt.rng));
+	rt.rng |= 1;
+	rt.monitor = monitor_start(rt.base, cfg);
+	if (!rt.monitor) {
+		log_error("cannot start the node monitor");
+		rc = 1;
+		goto out;
+	}
+	monitor_set_catalog_cb(rt.monitor, catalog_cb, NULL);
+	if (stats_http_start(rt.base, cfg) < 0) {
+		rc = 1;
+		goto out;
+	}
+	wait_first_checks();
+	for (int i = 0; i < rt.n_listeners; i++)
+		evconnlistener_enable(rt.listeners[i].lev);
 
 	if (cfg->pidfile && *cfg->pidfile) {
 		FILE *fp = fopen(cfg->pidfile, "w");
@@ -261,8 +293,9 @@ out:
 		SSL_CTX_free(rt.server_tls);
 	if (rt.knowledge)
 		classify_knowledge_free(rt.knowledge);
-	if (cfg->pidfile && *cfg->pidfile)
-		unlink(cfg->pidfile);
+	sticky_free(rt.sticky);
+	if (rt.cfg->pidfile && *rt.cfg->pidfile)
+		unlink(rt.cfg->pidfile);
 	config_free(rt.cfg);
 	log_close();
 	return rc;
@@ -409,6 +442,8 @@ static void janitor_cb(evutil_socket_t fd, short what, void *arg)
 	UNUSED(arg);
 	session_janitor(now);
 	pool_janitor(now);
+	if (rt.sticky && now / 1000 != (now - JANITOR_INTERVAL_MS) / 1000)
+		sticky_expire(rt.sticky, now, rt.cfg->sticky_ttl_ms);
 	if (rt.shutting_down)
 		shutdown_progress(now);
 }

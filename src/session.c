@@ -25,6 +25,7 @@
 #include "proto.h"
 #include "route.h"
 #include "stats.h"
+#include "sticky.h"
 
 #define RELAY_HIGH_WATER (1024 * 1024)
 #define RELAY_LOW_WATER (256 * 1024)
@@ -42,6 +43,10 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len);
 static bool message_text(struct evbuffer *in, size_t off, uint8_t type, uint32_t len,
 			 const char **sql, size_t *sqllen);
 static void start_lsn_probe(struct client *c, struct server *s);
+static void park(struct client *c, struct server *s, bool replica);
+static struct server *unpark(struct client *c, int slot);
+static bool reuse_parked(struct client *c, struct pool **pool, const struct cluster_snapshot *snap,
+			 uint64_t required_lsn);
 
 /* What the relay does with a Query/Parse it had to look at. */
 enum inspect_verdict {
@@ -141,15 +146,17 @@ void session_server_assigned(struct client *c, struct server *s)
 	if (c->state == CL_LOGIN_WAIT) {
 		/* Login: the client learns the server parameters. */
 		client_welcome(c, &s->params);
-		if (rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
+		c->state = CL_IDLE;
+		c->state_since_ms = now_ms();
+		if (rt.cfg->pool_mode == POOL_MODE_SESSION) {
+			park(c, s, false);	/* the session keeps its primary connection */
+		} else {
 			unlink_pair(c, s);
-			c->state = CL_IDLE;
-			c->state_since_ms = now_ms();
 			pool_release(s);
-			conn_read_enable(&c->rd);
-			session_client_input(c);
-			return;
 		}
+		conn_read_enable(&c->rd);
+		session_client_input(c);
+		return;
 	}
 	log_debug("C-%llu %s@%s: linked to S-%llu node %s pid %d", (unsigned long long)c->id, c->user,
 		  c->database, (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
@@ -177,6 +184,9 @@ void session_client_gone(struct client *c)
 		c->lsn_probe->probe_client = NULL;
 		c->lsn_probe = NULL;
 	}
+	for (int i = 0; i < 2; i++)
+		if (c->parked[i])
+			server_reset_or_release(unpark(c, i));
 	if (!s)
 		return;
 	unlink_pair(c, s);
@@ -480,15 +490,34 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 	c->route.in_transaction = false;
 	c->route.txn_on_replica = false;
 	c->route.txn_node = -1;
+	/*
+	 * Until session state (SET, PREPARE ...) is replayed on other servers,
+	 * a session-mode client that changes it stays with its primary.
+	 */
+	if (res.pins_session || (rt.cfg->pool_mode == POOL_MODE_SESSION &&
+				 (res.changes_session || res.cls == CLASS_SESSION)))
+		c->pinned = true;
+	struct route_session rs = c->route;
+	if (c->sticky_key[0] && rt.cfg->read_your_writes == RYW_LSN) {
+		/* sessions sharing the key share the highest position any of them wrote */
+		uint64_t lsn = sticky_lookup(rt.sticky, c->sticky_key, now_ms(), rt.cfg->sticky_ttl_ms);
+		if (lsn > rs.required_lsn)
+			rs.required_lsn = lsn;
+	}
+	if (c->pinned) {
+		/* state that lives in one backend (LISTEN, temp tables): primary only */
+		rs.use_primary = true;
+		rs.use_replicas_for_reads = false;
+	}
 	snap = monitor_snapshot_get(rt.monitor);
-	route_decide(&res, &c->route, snap, c->cluster, &rt.route_cfg, random01(), &d);
-	monitor_snapshot_put(snap);
+	route_decide(&res, &rs, snap, c->cluster, &rt.route_cfg, random01(), &d);
 
 	if (d.read_fallback)
 		stats.read_fallback[stats_fallback_from_reason(d.fallback_reason)]++;
 	switch (d.target) {
 	case ROUTE_LOCAL: {
 		size_t before = evbuffer_get_length(in);
+		monitor_snapshot_put(snap);
 		stats.queries[res.cls][STATS_LOCAL]++;
 		control_answer(c, &res, type);
 		/* answered: go on with whatever the client sent next */
@@ -497,6 +526,7 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 		return false;
 	}
 	case ROUTE_REFUSE:
+		monitor_snapshot_put(snap);
 		stats.queries[res.cls][STATS_REFUSED]++;
 		session_refuse(c, d.sqlstate ? d.sqlstate : "08006", "%s", d.reason);
 		return false;
@@ -507,7 +537,8 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 	}
 	pool = pool_for_node(c, d.node);
 	if (!pool) {
-		session_refuse(c, "08006", "no server available for cluster %s: %s",
+		monitor_snapshot_put(snap);
+		session_refuse(c, "57P03", "no server available for cluster %s: %s",
 			       rt.cfg->clusters[c->cluster].name, d.reason);
 		return false;
 	}
@@ -535,6 +566,71 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 		log_debug("C-%llu %s %s@%s: %s -> %s (%s: %s)", (unsigned long long)c->id, c->addr,
 			  c->user, c->database, classify_class_name(res.cls), c->last_route, d.reason,
 			  res.reason);
+	if (rt.cfg->pool_mode == POOL_MODE_SESSION && reuse_parked(c, &pool, snap, rs.required_lsn)) {
+		monitor_snapshot_put(snap);
+		return false;	/* linked to the connection the session holds */
+	}
+	monitor_snapshot_put(snap);
+	return true;
+}
+
+/* Session mode: keep S for C between statements instead of returning it. */
+static void park(struct client *c, struct server *s, bool replica)
+{
+	unlink_pair(c, s);
+	if (c->parked[replica]) {
+		/* already holding one of this kind (e.g. after an LSN probe): keep one */
+		server_reset_or_release(s);
+		return;
+	}
+	c->parked[replica] = s;
+	s->parked_for = c;
+}
+
+static struct server *unpark(struct client *c, int slot)
+{
+	struct server *s = c->parked[slot];
+	c->parked[slot] = NULL;
+	s->parked_for = NULL;
+	return s;
+}
+
+/*
+ * Session mode: reuse the connection the client holds for this kind of
+ * target.  A held replica is kept while it stays eligible, even if the
+ * weighted pick chose another; a held connection to another node (the
+ * primary moved) goes back to its pool.  Returns true when C was linked.
+ */
+static bool reuse_parked(struct client *c, struct pool **pool, const struct cluster_snapshot *snap,
+			 uint64_t required_lsn)
+{
+	int slot = c->on_replica ? 1 : 0;
+	struct server *p = c->parked[slot];
+	char why[128];
+
+	if (!p && slot == 0 && c->lsn_probe && c->lsn_probe->pool == *pool) {
+		/* our primary connection is fetching the last write's position: wait for it */
+		c->wait_probe = true;
+		c->state = CL_WAITING;
+		c->state_since_ms = now_ms();
+		conn_read_disable(&c->rd);
+		return true;
+	}
+	if (!p)
+		return false;
+	if (p->pool != *pool) {
+		if (slot == 1 && route_replica_eligible(snap, p->pool->node_index, c->cluster,
+							&rt.route_cfg, required_lsn, why, sizeof(why))) {
+			*pool = p->pool;
+		} else {
+			server_reset_or_release(unpark(c, slot));
+			return false;
+		}
+	}
+	snprintf(c->last_route, sizeof(c->last_route), "%s:%s", slot ? "replica" : "primary",
+		 (*pool)->node_name);
+	c->target_pool = *pool;
+	session_server_assigned(c, unpark(c, slot));
 	return true;
 }
 
@@ -551,6 +647,9 @@ static void start_lsn_probe(struct client *c, struct server *s)
 		c->lsn_probe->probe_client = NULL;	/* an older probe: its answer is stale */
 	c->lsn_probe = s;
 	s->probe_client = c;
+	memcpy(s->probe_key, c->sticky_key, sizeof(s->probe_key));
+	if (s->probe_key[0])
+		sticky_pending(rt.sticky, s->probe_key, now_ms());
 	s->state = SV_LSN_PROBE;
 	s->state_since_ms = now_ms();
 	proto_add_query(bufferevent_get_output(s->bev), "SELECT pg_catalog.pg_current_wal_insert_lsn()");
@@ -731,6 +830,9 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 		c->route.in_transaction = true;
 		c->route.txn_on_replica = c->on_replica;
 	}
+	if (res.pins_session || (rt.cfg->pool_mode == POOL_MODE_SESSION &&
+				 (res.changes_session || res.cls == CLASS_SESSION)))
+		c->pinned = true;
 	if (!c->on_replica) {
 		if (res.cls == CLASS_WRITE)
 			c->route.has_written = c->route.txn_wrote = true;
@@ -892,14 +994,15 @@ static void relay_server_to_client(struct server *s, struct client *c)
 			c->route.in_transaction = s->tx_status != 'I';
 			if (s->tx_status == 'I')
 				c->route.txn_on_replica = false;
-			if (rt.cfg->pool_mode == POOL_MODE_TRANSACTION && s->tx_status == 'I' &&
-			    server_is_clean(s) && c->pkt_remain == 0) {
+			if (s->tx_status == 'I' && server_is_clean(s) && c->pkt_remain == 0) {
 				relay_move(in, c->bev, c->tls, off);
 				c->state = CL_IDLE;
 				c->state_since_ms = c->last_activity_ms = now_ms();
 				if (c->want_lsn && !c->on_replica) {
 					c->want_lsn = false;
 					start_lsn_probe(c, s);
+				} else if (rt.cfg->pool_mode == POOL_MODE_SESSION) {
+					park(c, s, c->on_replica);
 				} else {
 					unlink_pair(c, s);
 					pool_release(s);
@@ -981,6 +1084,10 @@ static void idle_server_input(struct server *s)
 					lsn[vlen] = '\0';
 					if (monitor_parse_lsn(lsn, &v)) {
 						s->probe_client->route.required_lsn = v;
+						if (s->probe_key[0]) {
+							sticky_done(rt.sticky, s->probe_key, v, now_ms());
+							s->probe_key[0] = '\0';
+						}
 						log_debug("C-%llu: read-your-writes: replicas must replay %s",
 							  (unsigned long long)s->probe_client->id, lsn);
 					}
@@ -995,14 +1102,37 @@ static void idle_server_input(struct server *s)
 				param_set_update(&s->params, name, name + nl + 1);
 			break;
 		}
+		case 'A':
+		case 'N':
+			/* session mode: LISTEN/NOTICE output of an idle session reaches it */
+			if (s->parked_for && s->parked_for->state == CL_IDLE && s->parked_for->bev)
+				evbuffer_add(bufferevent_get_output(s->parked_for->bev), msg, 1 + (size_t)len);
+			break;
 		default:
-			break;	/* notices, notifications, command results of the reset */
+			break;	/* command results of the reset or probe */
 		}
 		evbuffer_drain(in, 1 + (size_t)len);
 		if (s->state == SV_LSN_PROBE && s->expect_rfq == 0) {
-			if (s->probe_client) {
-				s->probe_client->lsn_probe = NULL;
+			struct client *pc = s->probe_client;
+			if (s->probe_key[0]) {
+				sticky_done(rt.sticky, s->probe_key, 0, now_ms());	/* no answer */
+				s->probe_key[0] = '\0';
+			}
+			if (pc) {
+				pc->lsn_probe = NULL;
 				s->probe_client = NULL;
+			}
+			if (pc && rt.cfg->pool_mode == POOL_MODE_SESSION && !pc->parked[0]) {
+				s->state = SV_ACTIVE;
+				pc->parked[0] = s;	/* back to its session */
+				s->parked_for = pc;
+				if (pc->wait_probe) {
+					pc->wait_probe = false;
+					pc->state = CL_IDLE;
+					conn_read_enable(&pc->rd);
+					session_client_input(pc);
+				}
+				return;
 			}
 			pool_release(s);
 			return;

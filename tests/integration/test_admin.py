@@ -376,3 +376,81 @@ def test_pause_holds_pools_created_while_paused(steer, cluster):
             a.execute("RESUME main")
             q.join(10)
         assert got == [7]
+
+
+def test_wire_level_query_splitting_and_bad_messages(pgsteer):
+    """Raw protocol: a Query with several commands stops at the first error;
+    extended messages are refused up to Sync; a stray message type is fatal."""
+    p = pgsteer()
+    sock, _ = pgwire.login(p.port, "admin", dbname="pgsteer")
+    try:
+        rows, err = pgwire.simple_query(sock, "SHOW VERSION; FROBNICATE; SHOW TENANTS")
+        assert rows and rows[0][0].startswith("pgsteer") and len(rows) == 1
+        assert err["C"] == "42601" and err["H"] == "SHOW HELP lists the commands"
+        rows, err = pgwire.simple_query(sock, "  -- nothing\n; ")
+        assert rows == [] and err is None
+        # Parse + Bind + Execute + Sync: one error, then ReadyForQuery
+        sock.sendall(pgwire.message(b"P", b"\0SHOW VERSION\0\0\0")
+                     + pgwire.message(b"B", b"\0\0\0\0\0\0\0\0")
+                     + pgwire.message(b"E", b"\0\0\0\0\0")
+                     + pgwire.message(b"S"))
+        seen = []
+        while True:
+            t, payload = pgwire.read_message(sock)
+            seen.append(t)
+            if t == b"E":
+                assert pgwire.parse_fields(payload)["C"] == "0A000"
+            if t == b"Z":
+                break
+        assert seen == [b"E", b"Z"]
+        rows, err = pgwire.simple_query(sock, "SHOW VERSION")
+        assert err is None and rows[0][0].startswith("pgsteer")
+        sock.sendall(pgwire.message(b"p", b"password\0"))
+        kind, fields = pgwire.error_or_close(sock)
+        assert kind == "error" and fields["C"] == "08P01" and fields["S"] == "FATAL"
+    finally:
+        sock.close()
+
+
+def test_pause_resume_under_load(steer):
+    """8 clients loop over short transactions and reads; PAUSE returns, holds
+    them all (nothing completes while paused), RESUME lets them go on, and no
+    client sees an error."""
+    stop = threading.Event()
+    done = [0] * 8
+    errors = []
+
+    def worker(i):
+        try:
+            with steer.connect() as c:
+                while not stop.is_set():
+                    if i % 2:
+                        with c.transaction():
+                            c.execute("SELECT pg_sleep(0.01)")
+                            c.execute("SELECT 1")
+                    else:
+                        c.execute("SELECT 1")
+                    done[i] += 1
+        except Exception as e:  # reported by the main thread
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    try:
+        # every pool the workers use exists before PAUSE
+        wait_for(lambda: all(n >= 20 for n in done), 15, "the workers running")
+        with admin(steer) as a:
+            a.execute("PAUSE")
+            assert sum(r["sv_active"] for r in show(a, "POOLS")[1]) == 0
+            time.sleep(0.3)
+            frozen = sum(done)
+            time.sleep(0.7)
+            assert sum(done) == frozen, "queries completed while paused"
+            a.execute("RESUME")
+            wait_for(lambda: sum(done) > frozen + 50, 10, "progress after RESUME")
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(15)
+    assert not errors, errors

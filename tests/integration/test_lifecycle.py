@@ -23,7 +23,7 @@ def _backends(primary, app=None):
     """Client backends on the primary (excluding our own connection)."""
     return scalar(primary, "SELECT count(*) FROM pg_stat_activity "
                            "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() "
-                           "AND datname = 'postgres'")
+                           "AND datname = 'postgres' AND application_name <> 'pgsteer-monitor'")
 
 
 def test_sighup_reload_applies_a_good_file(pgsteer, cluster):

@@ -179,3 +179,54 @@ def test_no_write_reaches_a_replica_under_concurrency(routed, cluster, table, pr
         t.join(60)
     assert not errors, errors[:5]
     assert scalar(primary, "SELECT count(*) FROM %s WHERE id >= 10000" % table) == 8 * 30
+
+
+def test_sticky_key_shares_read_your_writes_across_connections(routed, cluster, table):
+    """Two connections with the same pgsteer.sticky_key: a write through one is
+    visible to an immediate read through the other."""
+    with routed.connect() as writer, routed.connect() as reader:
+        writer.execute("SET pgsteer.sticky_key = 'user-42'")
+        reader.execute("SET pgsteer.sticky_key = 'user-42'")
+        assert scalar(reader, "SHOW pgsteer.sticky_key") == "user-42"
+        for i in range(30):
+            writer.execute("INSERT INTO %s VALUES (%d, 'k')" % (table, 2000 + i))
+            assert scalar(reader, "SELECT count(*) FROM %s WHERE id = %d" % (table, 2000 + i)) == 1
+
+
+@pytest.fixture
+def routed_session(pgsteer, cluster):
+    p = pgsteer(pool_mode="session", extra={"routing": {"check_interval": "50ms"}})
+    def read_on_replica():
+        with p.connect() as c:
+            return scalar(c, "SELECT pg_is_in_recovery()")
+    wait_for(read_on_replica, 15, "a read routed to a replica in session mode")
+    return p
+
+
+def test_session_mode_routes_with_one_primary_and_one_replica(routed_session, cluster, table):
+    with routed_session.connect() as c:
+        primary_pids, replica_pids = set(), set()
+        for i in range(10):
+            c.execute("INSERT INTO %s VALUES (%d, 's')" % (table, 3000 + i))
+            primary_pids.add(scalar(c, "/* pgsteer: primary */ SELECT pg_backend_pid()"))
+        wait_for(lambda: scalar(c, "SELECT pg_is_in_recovery()"), 10, "reads back on a replica")
+        for _ in range(10):
+            pid, rec = c.execute("SELECT pg_backend_pid(), pg_is_in_recovery()").fetchone()
+            if rec:
+                replica_pids.add(pid)
+        # the session holds at most one primary and one replica connection
+        assert len(primary_pids) == 1, primary_pids
+        assert len(replica_pids) == 1, replica_pids
+
+
+def test_session_mode_listen_pins_to_primary(routed_session, cluster, primary):
+    with routed_session.connect() as c:
+        c.execute("LISTEN rt_chan")
+        for _ in range(5):
+            assert scalar(c, "SELECT inet_server_port()") == cluster.port
+        got = []
+        c.add_notify_handler(lambda n: got.append(n.payload))
+        primary.execute("NOTIFY rt_chan, 'hello'")
+        # psycopg delivers notifications when it next reads from the socket
+        wait_for(lambda: c.execute("SELECT 1") and got, 5, "the notification")
+        assert got == ["hello"]
