@@ -142,9 +142,14 @@ cleanup_tmp() {
 	rm -rf "$1"
 }
 
+# Run the pytest suite against the pgsteer binary of build dir $1 ($2: a label).
 run_integration() {
-	local bin=$SRCDIR/$BUILD_DIR/src/pgsteer xml=$SRCDIR/$BUILD_DIR/integration-junit.xml rc=0 counts tmp
-	say "integration tests (pytest, PGSTEER_BIN=$bin)"
+	local dir=$1 label=$2 bin=$SRCDIR/$1/src/pgsteer xml=$SRCDIR/$1/integration-junit.xml rc=0 counts tmp
+	say "integration tests, $label (pytest, PGSTEER_BIN=$bin)"
+	if [ ! -x "$bin" ]; then
+		stage_failed "no pgsteer binary in $dir for the $label integration run"
+		return
+	fi
 	rm -f "$xml"
 	ulimit -n 8192 2>/dev/null || true
 	tmp=$(mktemp -d /tmp/pgsteer-check.XXXXXX)
@@ -162,7 +167,7 @@ run_integration() {
 	fi
 	counts=$(junit_counts "$xml") || { stage_failed "could not read $xml"; return; }
 	local p=${counts% *} f=${counts#* }
-	echo "check.sh: integration tests: $p passed, $f failed (pytest exit $rc)"
+	echo "check.sh: integration tests ($label): $p passed, $f failed (pytest exit $rc)"
 	PASSED=$((PASSED + p))
 	FAILED=$((FAILED + f))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -189,7 +194,14 @@ main() {
 		build_and_unit_test "$ASAN_BUILD_DIR" --enable-werror --enable-sanitizers || true
 	fi
 	run_fuzz
-	run_integration
+	run_integration "$BUILD_DIR" "-O2 build"
+	# the same suite against the ASan/UBSan daemon: every instance must stop
+	# with exit 0 and no sanitizer report (tests/integration/conftest.py)
+	if [ "${CHECK_SKIP_ASAN:-0}" != 1 ]; then
+		ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+		UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
+			run_integration "$ASAN_BUILD_DIR" "ASan/UBSan build"
+	fi
 	finish
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "auth.h"
 #include "log.h"
 #include "pgsteer.h"
@@ -69,6 +70,7 @@ struct pool *pool_find_or_create(const struct config *cfg, int node_index,
 	snprintf(pool->node_name, sizeof(pool->node_name), "%s", node->name);
 	pool->node_index = node_index;
 	snprintf(pool->cluster_name, sizeof(pool->cluster_name), "%s", cl->name);
+	pool->paused = admin_cluster_paused(pool->cluster_name);	/* created during PAUSE */
 	snprintf(pool->host, sizeof(pool->host), "%s", node->host);
 	pool->port = node->port;
 	snprintf(pool->user, sizeof(pool->user), "%s", user);

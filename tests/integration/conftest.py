@@ -6,7 +6,7 @@
 - pgsteer (function): a factory; pgsteer(**opts) writes a config (primary
   first) and starts `pgsteer -c FILE` in the foreground, waits for its port,
   stops it with SIGTERM/SIGKILL afterwards. Its log is attached to the
-  report of a failing test. PGSTEER_DIRECT=1 hands out the primary instead.
+  report of a failing test.
 - primary: a direct autocommit superuser connection to the primary.
 """
 import atexit
@@ -19,7 +19,7 @@ import tempfile
 import pytest
 
 import helpers
-from helpers import DIRECT, PGCLUSTER
+from helpers import PGCLUSTER
 
 
 class Cluster:
@@ -90,13 +90,22 @@ def _factory(cluster, workdir, started):
         cfg = workdir / ("pgsteer%d.ini" % n)
         cfg.write_text(helpers.render_ini(sections))
         log = str(workdir / ("pgsteer%d.log" % n))
-        if DIRECT:
-            p = helpers.Pgsteer(str(cfg), log, cluster.port, direct=True)
-        else:
-            p = helpers.Pgsteer(str(cfg), log, port)
+        p = helpers.Pgsteer(str(cfg), log, port)
         started.append(p)
         return p.start()
     return start
+
+
+def _stop_all(started):
+    """Stop every instance; each must exit cleanly (no crash, leak or sanitizer
+    report), which is how the ASan/UBSan run of this suite catches memory bugs."""
+    problems = []
+    for p in started:
+        try:
+            p.assert_clean_exit(p.stop())
+        except AssertionError as e:
+            problems.append(str(e))
+    assert not problems, "\n\n".join(problems)
 
 
 @pytest.fixture
@@ -105,8 +114,7 @@ def pgsteer(cluster, tmp_path):
     stopped after the test."""
     started = []
     yield _factory(cluster, tmp_path, started)
-    for p in started:
-        p.stop()
+    _stop_all(started)
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +122,7 @@ def pgsteer_module(cluster, tmp_path_factory):
     """The same factory, for instances shared by a module's tests."""
     started = []
     yield _factory(cluster, tmp_path_factory.mktemp("pgsteer"), started)
-    for p in started:
-        p.stop()
+    _stop_all(started)
 
 
 @pytest.fixture
@@ -143,11 +150,3 @@ def pytest_runtest_makereport(item, call):
                 text = "...\n" + text[-20000:]
             rep.sections.append(("pgsteer log #%d (%s)" % (i, p.log_path), text))
 
-
-def pytest_collection_modifyitems(config, items):
-    if not DIRECT:
-        return
-    skip = pytest.mark.skip(reason="needs the pgsteer binary (PGSTEER_DIRECT=1)")
-    for item in items:
-        if "proxy_only" in item.keywords:
-            item.add_marker(skip)

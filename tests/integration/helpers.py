@@ -16,9 +16,6 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PGCLUSTER = os.path.join(REPO, "contrib", "pgcluster.sh")
 PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
 PGSTEER_BIN = os.environ.get("PGSTEER_BIN") or os.path.join(REPO, "build", "src", "pgsteer")
-# PGSTEER_DIRECT=1: the "pgsteer" fixture hands out the primary itself, so the
-# tests that do not depend on proxy behaviour can be checked against PostgreSQL.
-DIRECT = os.environ.get("PGSTEER_DIRECT", "") not in ("", "0")
 SUPERUSER = "postgres"
 
 
@@ -107,6 +104,7 @@ def pgsteer_sections(cluster, listen_port, nodes=None, extra=None, **opts):
         "default_pool_size": 10,
         "max_client_conn": 1000,
         "admin_users": "admin",
+        "shutdown_timeout": "3s",
     }
     main.update(opts)
     sections = {"pgsteer": main, "stats": {"listen": ""}, "cluster.main": {}}
@@ -144,22 +142,18 @@ def scalar(conn, sql, params=None):
 
 class Pgsteer:
     """A pgsteer process started in the foreground with a generated config;
-    stderr/stdout go to log_path. In DIRECT mode no process runs and port is
-    the primary's."""
+    stderr/stdout go to log_path."""
 
-    def __init__(self, config_path, log_path, port, direct=False):
+    def __init__(self, config_path, log_path, port):
         self.config_path = config_path
         self.log_path = log_path
         self.port = port
-        self.direct = direct
         self.proc = None
 
     # every running instance, so a failing test's report can show their logs
     live = []
 
     def start(self, timeout=15):
-        if self.direct:
-            return self
         if not os.access(PGSTEER_BIN, os.X_OK):
             raise AssertionError("pgsteer binary not found at %s (set PGSTEER_BIN)" % PGSTEER_BIN)
         logf = open(self.log_path, "ab")
@@ -199,8 +193,18 @@ class Pgsteer:
                 p.wait(5)
         return p.returncode
 
+    def assert_clean_exit(self, rc):
+        """A stopped pgsteer must have exited 0 (graceful SIGTERM) with no
+        sanitizer or valgrind report in its log."""
+        log = self.log()
+        bad = [m for m in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                           "Invalid read of", "Invalid write of") if m in log]
+        if rc not in (0, None) or bad:
+            raise AssertionError("pgsteer did not exit cleanly (exit %s%s):\n%s" % (
+                rc, ", found " + ", ".join(bad) if bad else "", log[-6000:]))
+
     def running(self):
-        return self.direct or (self.proc is not None and self.proc.poll() is None)
+        return self.proc is not None and self.proc.poll() is None
 
     def log(self):
         try:

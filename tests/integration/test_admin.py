@@ -348,9 +348,6 @@ def test_shutdown_lets_the_transaction_finish(pgsteer):
     wait_for(lambda: not p.running(), 10, "pgsteer to exit after the last transaction")
 
 
-@pytest.mark.xfail(reason="needs pool.c to start a new pool paused: "
-                          "pool->paused = admin_cluster_paused(cluster_name) in pool_find_or_create()",
-                   strict=False)
 def test_pause_holds_pools_created_while_paused(steer, cluster):
     """A pool that did not exist at PAUSE (here: another user's) is paused as well."""
     with admin(steer) as a:

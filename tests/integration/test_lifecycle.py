@@ -14,9 +14,15 @@ import psycopg
 import pytest
 
 import helpers
-from helpers import scalar, wait_for
+from helpers import primary_only, scalar, wait_for
 
 pytestmark = pytest.mark.proxy_only
+
+
+@pytest.fixture
+def pgsteer(pgsteer, cluster):
+    """The proxy core under test: the primary is the only node."""
+    return primary_only(pgsteer, cluster)
 
 
 def _backends(primary, app=None):
@@ -123,8 +129,8 @@ def test_server_idle_timeout_closes_unused_servers(pgsteer, primary):
     wait_for(lambda: _backends(primary) == 0, 5, "the idle server connection to be closed")
 
 
-def test_session_mode_resets_server_state_between_clients(pgsteer):
-    p = pgsteer(pool_mode="session", default_pool_size=1)
+def test_session_mode_resets_server_state_between_clients(pgsteer, cluster):
+    p = pgsteer(pool_mode="session", default_pool_size=1, nodes=[cluster.port])
     with p.connect() as c:
         pid = scalar(c, "SELECT pg_backend_pid()")
         c.execute("SET work_mem = '7MB'")

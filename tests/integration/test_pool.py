@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 import pgwire
-from helpers import DIRECT, SUPERUSER, primary_only, scalar, wait_for
+from helpers import SUPERUSER, primary_only, scalar, wait_for
 
 
 @pytest.fixture
@@ -165,20 +165,20 @@ def test_transaction_mode_pool_of_one_serves_two_clients(cluster, pgsteer, prima
                 pids.add(scalar(conn, "SELECT pg_backend_pid()"))
                 assert scalar(conn, "SELECT %s::int", (i,)) == i
                 conn.execute("COMMIT")
-        if not DIRECT:
-            assert len(pids) == 1, "pool of 1 used %d backends" % len(pids)
-            # while a holds the only server, b waits; it runs once a commits
-            a.execute("BEGIN")
-            scalar(a, "SELECT 1")
-            done = threading.Event()
+        assert len(pids) == 1, "pool of 1 used %d backends" % len(pids)
+        # while a holds the only server, b waits; it runs once a commits
+        a.execute("BEGIN")
+        scalar(a, "SELECT 1")
+        done = threading.Event()
 
-            def run_b():
-                scalar(b, "SELECT 2")
-                done.set()
+        def run_b():
+            scalar(b, "SELECT 2")
+            done.set()
 
-            th = threading.Thread(target=run_b)
-            th.start()
-            assert not done.wait(0.5), "b ran while a held the only server"
-            a.execute("COMMIT")
-            assert done.wait(5)
-            th.join(5)
+        th = threading.Thread(target=run_b)
+        th.start()
+        assert not done.wait(0.5), "b ran while a held the only server"
+        a.execute("COMMIT")
+        assert done.wait(5)
+        th.join(5)
+

@@ -9,9 +9,15 @@ import subprocess
 
 import pytest
 
-from helpers import scalar, wait_for
+from helpers import primary_only, scalar, wait_for
 
 pytestmark = pytest.mark.proxy_only
+
+
+@pytest.fixture
+def pgsteer(pgsteer, cluster):
+    """The proxy core under test: the primary is the only node."""
+    return primary_only(pgsteer, cluster)
 
 
 @pytest.fixture(scope="module")
