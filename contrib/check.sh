@@ -23,7 +23,8 @@ JOBS=2
 
 PACKAGES=(build-essential autoconf automake pkg-config libevent-dev libssl-dev
 	libinih-dev libpcre2-dev libcmocka-dev libpq-dev libpg-query-dev clang
-	python3-pytest python3-psycopg postgresql-15 postgresql-contrib pgbouncer openssl)
+	python3-pytest python3-psycopg postgresql-15 postgresql-contrib pgbouncer openssl
+	prometheus)
 
 PASSED=0
 FAILED=0

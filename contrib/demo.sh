@@ -185,9 +185,9 @@ pgsteer demo is running in $DEMO_DIR
 
 Connect through pgsteer:
   psql "host=127.0.0.1 port=$PROXY_PORT user=postgres dbname=postgres"
-Admin console (in progress; see README.md):
+Admin console:
   psql -h 127.0.0.1 -p $PROXY_PORT -U admin pgsteer
-Metrics (in progress; see README.md):
+Metrics:
   curl http://127.0.0.1:$STATS_PORT/metrics
 Stop everything and remove $DEMO_DIR:
   $SRCDIR/contrib/demo.sh stop

@@ -181,6 +181,7 @@ static const struct key_def keys[] = {
 
 	G(SECT_STATS, "listen", T_HOSTPORT, stats_listen, 0, 0, NULL),
 	G(SECT_STATS, "token", T_STR, stats_token, 0, 0, NULL),
+	G(SECT_STATS, "tls", T_BOOL, stats_tls, 0, 0, NULL),
 
 	CL("databases", T_LIST, databases, 0, 0),
 	CL("pool_size", T_INT, pool_size, 0, INT_MAX),	/* 0 = default_pool_size */
@@ -1558,6 +1559,10 @@ static void check_client_tls(struct parse_state *st)
 		set_error(st, mode_line, "client_tls_sslmode = %s needs client_tls_cert_file "
 			  "and client_tls_key_file",
 			  config_tls_mode_name(cfg->client_tls_sslmode));
+
+	if (cfg->stats_tls && !(cert && key))
+		set_error(st, global_line(st, "tls", SECT_STATS),
+			  "[stats] tls = on needs client_tls_cert_file and client_tls_key_file");
 
 	bool scert = cfg->server_tls_cert_file[0], skey = cfg->server_tls_key_file[0];
 	if (scert && !skey)

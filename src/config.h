@@ -148,6 +148,7 @@ struct config {
 	/* [stats] */
 	char *stats_listen;		/* default "127.0.0.1:9930"; "" = off */
 	char *stats_token;		/* default "" */
+	bool stats_tls;			/* default off; on: HTTPS with the client_tls cert and key */
 
 	struct config_cluster *clusters;
 	int n_clusters;

@@ -61,9 +61,24 @@ static bool *bool_field(struct client *c, const struct control_var *v)
 	return (bool *)((char *)&c->route + v->bool_off);
 }
 
-static char *string_field(struct client *c, const struct control_var *v)
+static char **string_field(struct client *c, const struct control_var *v)
 {
-	return strcmp(v->name, "tenant") == 0 ? c->tenant : c->sticky_key;
+	return strcmp(v->name, "tenant") == 0 ? &c->tenant : &c->sticky_key;
+}
+
+/* Replace a heap string setting; "" unsets it. */
+static bool set_string(char **field, const char *value)
+{
+	char *copy = NULL;
+
+	if (value[0]) {
+		copy = strdup(value);
+		if (!copy)
+			return false;
+	}
+	free(*field);
+	*field = copy;
+	return true;
 }
 
 /* Back to the defaults of the running config. */
@@ -72,8 +87,8 @@ void control_reset_all(struct client *c)
 	c->route.use_primary = false;
 	c->route.use_replicas_for_reads = false;
 	c->route.fallback_ambiguous = rt.cfg->fallback_ambiguous;
-	c->sticky_key[0] = '\0';
-	c->tenant[0] = '\0';
+	set_string(&c->sticky_key, "");
+	set_string(&c->tenant, "");
 }
 
 static void reset_var(struct client *c, const struct control_var *v)
@@ -82,7 +97,7 @@ static void reset_var(struct client *c, const struct control_var *v)
 		*bool_field(c, v) = strcmp(v->name, "fallback_ambiguous") == 0 ?
 				    rt.cfg->fallback_ambiguous : false;
 	else if (v->kind == CK_STRING)
-		string_field(c, v)[0] = '\0';
+		set_string(string_field(c, v), "");
 }
 
 /* Apply the control in RES to C; fill OUT with what to answer. */
@@ -112,7 +127,8 @@ static void control_apply(struct client *c, const struct classify_result *res,
 			snprintf(out->show_value, sizeof(out->show_value), "%s",
 				 *bool_field(c, v) ? "on" : "off");
 		else if (v->kind == CK_STRING)
-			snprintf(out->show_value, sizeof(out->show_value), "%s", string_field(c, v));
+			snprintf(out->show_value, sizeof(out->show_value), "%s",
+				 *string_field(c, v) ? *string_field(c, v) : "");
 		else
 			snprintf(out->show_value, sizeof(out->show_value), "%s", c->last_route);
 		return;
@@ -134,8 +150,10 @@ static void control_apply(struct client *c, const struct classify_result *res,
 				return;
 			}
 			*bool_field(c, v) = b;
-		} else {
-			snprintf(string_field(c, v), CLASSIFY_VALUE_LEN, "%s", res->control_value);
+		} else if (!set_string(string_field(c, v), res->control_value)) {
+			out->sqlstate = "53200";
+			snprintf(out->message, sizeof(out->message), "out of memory");
+			return;
 		}
 		out->tag = "SET";
 		return;

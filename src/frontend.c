@@ -164,6 +164,9 @@ void client_free(struct client *c)
 		admin_free_state(c);
 	conn_reader_release(&c->rd);
 	conn_release(c->bev);
+	free(c->startup_params);
+	free(c->sticky_key);
+	free(c->tenant);
 	if (c->scram) {
 		OPENSSL_cleanse(c->scram, sizeof(*c->scram));
 		free(c->scram);
@@ -364,12 +367,19 @@ static void handle_startup(struct client *c)
 				client_fail(c, "FATAL", "08P01", "startup parameter \"%s\" too long", n);
 				return;
 			}
-			if (strncmp(n, "_pq_.", 5) != 0 && c->startup_params.n < MAX_PARAMS &&
-			    strlen(n) < NAME_LEN && strlen(v) < PARAM_VALUE_LEN) {
-				struct param *p = &c->startup_params.p[c->startup_params.n++];
-				memcpy(p->name, n, strlen(n) + 1);
-				memcpy(p->value, v, strlen(v) + 1);
+		}
+		/* keep what the client asked for, compactly: the body holds it as name\0value\0... */
+		if (sp.n_params > 0) {
+			const char *from = sp.names[0];
+			size_t blen = (size_t)(sp.values[sp.n_params - 1] + strlen(sp.values[sp.n_params - 1]) + 1 - from);
+			free(c->startup_params);
+			c->startup_params = malloc(blen);
+			if (!c->startup_params) {
+				client_fail(c, "FATAL", "53200", "out of memory");
+				return;
 			}
+			memcpy(c->startup_params, from, blen);
+			c->startup_params_len = (uint32_t)blen;
 		}
 		if (!c->user[0]) {
 			client_fail(c, "FATAL", "28000", "no PostgreSQL user name specified in startup packet");

@@ -71,6 +71,7 @@ enum discard_mode {
 	DISCARD_STATEMENT,	/* decide from the first message: one Query, or up to Sync */
 	DISCARD_ONE,		/* the rest of one Query/FunctionCall message */
 	DISCARD_TO_SYNC,	/* extended protocol: everything up to and including Sync */
+	DISCARD_REST,		/* only the rest of a half-relayed message, no reply */
 };
 
 struct client {
@@ -87,7 +88,8 @@ struct client {
 	char user[NAME_LEN];
 	char database[NAME_LEN];
 	char application_name[NAME_LEN];
-	struct param_set startup_params;	/* what the client asked for (issue 5 applies them) */
+	char *startup_params;		/* "name\0value\0..." as the client sent them (heap) */
+	uint32_t startup_params_len;
 
 	int cluster;			/* config cluster index */
 	struct pool *pool;		/* the cluster primary's pool (login, writes) */
@@ -98,8 +100,8 @@ struct client {
 	/* routing */
 	struct route_session route;
 	char last_route[96];		/* SHOW pgsteer.last_route: "primary:main1" */
-	char sticky_key[CLASSIFY_VALUE_LEN];
-	char tenant[CLASSIFY_VALUE_LEN];
+	char *sticky_key;		/* SET pgsteer.sticky_key (heap), NULL when unset */
+	char *tenant;			/* SET pgsteer.tenant (heap), NULL when unset */
 	bool want_lsn;			/* wrote: learn the WAL position after commit */
 	bool on_replica;		/* the current target is a replica */
 	bool pinned;			/* LISTEN, temp table, session lock ...: primary only */
@@ -292,6 +294,10 @@ void session_client_input(struct client *c);
 void session_server_input(struct server *s);
 void session_server_assigned(struct client *c, struct server *s);
 void session_client_gone(struct client *c);
+/* C's queued statement lost its server before reaching it: route it again. */
+void session_reroute(struct client *c);
+/* Did POOL fail to log in just now, with nothing else to serve from? */
+bool pool_recently_failed(const struct pool *pool, int64_t now);
 void session_refuse(struct client *c, const char *sqlstate, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void session_client_drained(struct client *c);

@@ -209,8 +209,19 @@ void pool_server_login_failed(struct pool *pool, const char *sqlstate, const cha
 		struct client *c = container_of(list_first(&pool->waiting), struct client, wait_link);
 		list_del(&c->wait_link);
 		pool->n_waiting--;
-		client_fail(c, "FATAL", sqlstate, "%s", msg);
+		if (c->state == CL_WAITING && c->on_replica && c->target_pool == pool)
+			session_reroute(c);	/* a read: another node can answer it */
+		else
+			client_fail(c, "FATAL", sqlstate, "%s", msg);
 	}
+}
+
+bool pool_recently_failed(const struct pool *pool, int64_t now)
+{
+	int64_t window = rt.cfg->server_login_retry_ms > 1000 ? rt.cfg->server_login_retry_ms : 1000;
+
+	return pool->last_login_fail_ms && now - pool->last_login_fail_ms < window &&
+	       pool->n_idle + pool->n_active == 0;
 }
 
 /* Unlink a closing server from the pool's lists. */

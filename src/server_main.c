@@ -37,6 +37,25 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg);
 static int open_listeners(const struct config *cfg);
 static void close_listeners(void);
 
+/* [stats] tls: the endpoint serves HTTPS with the client-side certificate. */
+static int set_stats_tls(const struct config *cfg)
+{
+	char err[512];
+	SSL_CTX *ctx = NULL;
+
+	if (cfg->stats_tls) {
+		ctx = tls_server_ctx(cfg, err, sizeof(err));
+		if (!ctx) {
+			log_error("[stats] tls: %s", err);
+			return -1;
+		}
+	}
+	stats_http_set_tls(ctx);	/* takes its own reference */
+	if (ctx)
+		SSL_CTX_free(ctx);
+	return 0;
+}
+
 /* The router's knobs from [routing]. */
 static void set_route_config(const struct config *cfg)
 {
@@ -228,6 +247,10 @@ int server_main(const char *config_path, struct config *cfg)
 		goto out;
 	}
 	monitor_set_catalog_cb(rt.monitor, catalog_cb, NULL);
+	if (set_stats_tls(cfg) < 0) {
+		rc = 1;
+		goto out;
+	}
 	if (stats_http_start(rt.base, cfg) < 0) {
 		rc = 1;
 		goto out;
@@ -544,7 +567,8 @@ bool server_reload(void)
 	set_route_config(ncfg);
 	pool_apply_config(ncfg);
 	monitor_reconfigure(rt.monitor, ncfg);
-	stats_http_reconfigure(ncfg);
+	if (set_stats_tls(ncfg) == 0)
+		stats_http_reconfigure(ncfg);
 	log_info("configuration reloaded from %s", rt.config_path);
 	return true;
 }

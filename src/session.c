@@ -137,6 +137,17 @@ void session_refuse(struct client *c, const char *sqlstate, const char *fmt, ...
 	session_client_input(c);
 }
 
+void session_reroute(struct client *c)
+{
+	log_info("C-%llu %s@%s: replica %s unreachable: routing the statement again",
+		 (unsigned long long)c->id, c->user, c->database,
+		 c->target_pool ? c->target_pool->node_name : "?");
+	c->state = CL_IDLE;
+	c->state_since_ms = now_ms();
+	conn_read_enable(&c->rd);
+	session_client_input(c);
+}
+
 /* POOL gave C the server S. */
 void session_server_assigned(struct client *c, struct server *s)
 {
@@ -197,16 +208,51 @@ void session_client_gone(struct client *c)
 	server_reset_or_release(s);
 }
 
-/* The server died under C: only C fails. */
+/*
+ * The server died under C: only C is affected.  Outside a transaction the
+ * statement in flight fails with an ERROR and the client stays connected
+ * (its next statement gets another server); inside one, the transaction
+ * is gone and so is the session, as when PostgreSQL itself goes away.
+ */
 void session_server_gone(struct server *s, const char *reason)
 {
 	struct client *c = s->client;
+	struct evbuffer *out;
+	int owed = s->expect_rfq;
+	bool open = s->batch_open;
 
 	if (!c)
 		return;
 	unlink_pair(c, s);
-	client_fail(c, "FATAL", "08006", "server connection to node %s closed: %s",
-		    s->pool->node_name, reason);
+	if (c->route.in_transaction || c->tx_status != 'I' || rt.cfg->pool_mode == POOL_MODE_SESSION) {
+		client_fail(c, "FATAL", "08006", "server connection to node %s closed: %s",
+			    s->pool->node_name, reason);
+		return;
+	}
+	log_info("C-%llu %s@%s: server S-%llu node %s lost mid-statement: %s", (unsigned long long)c->id,
+		 c->user, c->database, (unsigned long long)s->id, s->pool->node_name, reason);
+	out = bufferevent_get_output(c->bev);
+	if (owed > 0 || open) {
+		char msg[300];
+		snprintf(msg, sizeof(msg), "server connection to node %s closed: %s; the statement may "
+			 "not have completed", s->pool->node_name, reason);
+		proto_add_error(out, "ERROR", "08006", msg, NULL);
+	}
+	for (int i = 0; i < owed; i++)
+		proto_add_ready(out, 'I');
+	c->want_lsn = false;
+	c->state = CL_IDLE;
+	c->state_since_ms = now_ms();
+	c->route.txn_on_replica = false;
+	/* what the client has not finished sending belongs to the failed statement */
+	if (open) {
+		c->discard = DISCARD_TO_SYNC;
+		c->discard_last = false;
+	} else if (c->pkt_remain) {
+		c->discard = DISCARD_REST;
+	}
+	conn_read_enable(&c->rd);
+	session_client_input(c);
 }
 
 /* C's output drained: resume reading its server. */
@@ -316,6 +362,10 @@ static bool discard_input(struct client *c)
 			c->pkt_remain -= (uint32_t)take;
 			if (c->pkt_remain)
 				return false;
+			if (c->discard == DISCARD_REST) {
+				c->discard = DISCARD_NONE;
+				return true;
+			}
 			if (c->discard_last) {
 				c->discard_last = false;
 				c->discard = DISCARD_NONE;
@@ -498,7 +548,7 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 				 (res.changes_session || res.cls == CLASS_SESSION)))
 		c->pinned = true;
 	struct route_session rs = c->route;
-	if (c->sticky_key[0] && rt.cfg->read_your_writes == RYW_LSN) {
+	if (c->sticky_key && rt.cfg->read_your_writes == RYW_LSN) {
 		/* sessions sharing the key share the highest position any of them wrote */
 		uint64_t lsn = sticky_lookup(rt.sticky, c->sticky_key, now_ms(), rt.cfg->sticky_ttl_ms);
 		if (lsn > rs.required_lsn)
@@ -538,9 +588,28 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 	pool = pool_for_node(c, d.node);
 	if (!pool) {
 		monitor_snapshot_put(snap);
+		stats.queries[res.cls][STATS_REFUSED]++;
 		session_refuse(c, "57P03", "no server available for cluster %s: %s",
 			       rt.cfg->clusters[c->cluster].name, d.reason);
 		return false;
+	}
+	if (d.target == ROUTE_REPLICA && pool_recently_failed(pool, now_ms())) {
+		/* the monitor has not caught up yet: do not queue reads on a dead replica */
+		int primary = snap->primary[c->cluster];
+		struct pool *pp = primary >= 0 ? pool_for_node(c, primary) : NULL;
+		if (!pp) {
+			monitor_snapshot_put(snap);
+			stats.queries[res.cls][STATS_REFUSED]++;
+			session_refuse(c, "57P03", "replica %s unreachable (%s) and no primary known",
+				       pool->node_name, pool->last_login_error);
+			return false;
+		}
+		snprintf(d.reason, sizeof(d.reason), "replica %s unreachable: primary %s",
+			 pool->node_name, pp->node_name);
+		stats.read_fallback[FALLBACK_NO_REPLICA]++;
+		d.target = ROUTE_PRIMARY;
+		d.node = primary;
+		pool = pp;
 	}
 	c->target_pool = pool;
 	c->on_replica = d.target == ROUTE_REPLICA;
@@ -647,7 +716,7 @@ static void start_lsn_probe(struct client *c, struct server *s)
 		c->lsn_probe->probe_client = NULL;	/* an older probe: its answer is stale */
 	c->lsn_probe = s;
 	s->probe_client = c;
-	memcpy(s->probe_key, c->sticky_key, sizeof(s->probe_key));
+	snprintf(s->probe_key, sizeof(s->probe_key), "%s", c->sticky_key ? c->sticky_key : "");
 	if (s->probe_key[0])
 		sticky_pending(rt.sticky, s->probe_key, now_ms());
 	s->state = SV_LSN_PROBE;
@@ -842,9 +911,32 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 		return INSPECT_FORWARD;
 	}
 	/* on a replica */
-	if (c->route.in_transaction)
-		return res.cls == CLASS_WRITE ? (send_refusal(c, s, in, off, type, len, &res), INSPECT_REWRITTEN)
-					      : INSPECT_FORWARD;
+	if (c->route.in_transaction) {
+		if (res.cls != CLASS_WRITE)
+			return INSPECT_FORWARD;
+		if (s->expect_rfq == 0 && !s->batch_open) {
+			/*
+			 * Nothing pending on the server: refuse here.  The write never
+			 * leaves pgsteer and the transaction stays open for more reads.
+			 */
+			char msg[300];
+			if (off)
+				relay_move(in, s->bev, s->tls, off);
+			snprintf(msg, sizeof(msg), "cannot execute a write in a read-only transaction "
+				 "routed to replica %s (%.100s)", s->pool->node_name, res.reason);
+			log_info("C-%llu %s@%s: write refused on replica %s: %s", (unsigned long long)c->id,
+				 c->user, c->database, s->pool->node_name, res.reason);
+			stats.queries[res.cls][STATS_REFUSED]++;
+			proto_add_error(bufferevent_get_output(c->bev), "ERROR", "25006", msg,
+					"The transaction is still open: go on reading, or ROLLBACK and "
+					"run the write outside it.");
+			c->discard = type == 'Q' ? DISCARD_ONE : DISCARD_TO_SYNC;
+			return INSPECT_ANSWERED;
+		}
+		/* behind pipelined statements: let the server refuse it in order */
+		send_refusal(c, s, in, off, type, len, &res);
+		return INSPECT_REWRITTEN;
+	}
 	readish = res.hint != HINT_PRIMARY &&
 		  (res.cls == CLASS_READ ||
 		   (res.cls == CLASS_AMBIGUOUS &&
@@ -870,6 +962,13 @@ static void relay_client_to_server(struct client *c, struct server *s)
 
 	if (avail == 0 || c->read_paused)
 		return;
+	if (c->discard != DISCARD_NONE) {
+		if (!discard_input(c))
+			return;
+		avail = evbuffer_get_length(in);
+		if (avail == 0)
+			return;
+	}
 	c->last_activity_ms = now_ms();
 	while (off < avail) {
 		if (c->pkt_remain) {
@@ -896,10 +995,12 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				break;
 			if (v == INSPECT_ANSWERED || v == INSPECT_REWRITTEN) {
 				/* input before OFF was forwarded, the statement consumed: rescan */
-				avail = evbuffer_get_length(in);
-				off = 0;
 				if (c->state != CL_ACTIVE || c->server != s)
 					return;
+				if (c->discard != DISCARD_NONE && !discard_input(c))
+					return;
+				avail = evbuffer_get_length(in);
+				off = 0;
 				continue;
 			}
 		}
@@ -995,6 +1096,9 @@ static void relay_server_to_client(struct server *s, struct client *c)
 			if (s->tx_status == 'I')
 				c->route.txn_on_replica = false;
 			if (s->tx_status == 'I' && server_is_clean(s) && c->pkt_remain == 0) {
+				stats.bytes_to_clients += off;
+				if (s->pool->node_index < STATS_MAX_NODES)
+					stats.nodes[s->pool->node_index].bytes_from_server += off;
 				relay_move(in, c->bev, c->tls, off);
 				c->state = CL_IDLE;
 				c->state_since_ms = c->last_activity_ms = now_ms();

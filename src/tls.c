@@ -24,11 +24,17 @@ const char *tls_last_error(void)
 /* Context for accepting client connections (we are the TLS server). */
 SSL_CTX *tls_client_side_ctx(const struct config *cfg, char *errbuf, size_t errlen)
 {
-	SSL_CTX *ctx;
-
 	errbuf[0] = '\0';
 	if (cfg->client_tls_sslmode == TLS_DISABLE)
 		return NULL;
+	return tls_server_ctx(cfg, errbuf, errlen);
+}
+
+SSL_CTX *tls_server_ctx(const struct config *cfg, char *errbuf, size_t errlen)
+{
+	SSL_CTX *ctx;
+
+	errbuf[0] = '\0';
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
 		snprintf(errbuf, errlen, "SSL_CTX_new: %s", tls_last_error());

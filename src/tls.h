@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+/* A TLS server context from the client_tls_* files, whatever client_tls_sslmode says. */
+SSL_CTX *tls_server_ctx(const struct config *cfg, char *errbuf, size_t errlen);
 /* NULL with a message in errbuf on failure; NULL with errbuf[0]==0 when TLS is off. */
 SSL_CTX *tls_client_side_ctx(const struct config *cfg, char *errbuf, size_t errlen);
 SSL_CTX *tls_server_side_ctx(const struct config *cfg, char *errbuf, size_t errlen);
