@@ -8,7 +8,9 @@
 # protocol mode and client count runs pgbench against every target:
 #   direct     the primary itself
 #   pgbouncer  Debian's PgBouncer, transaction pooling, pool size $BENCH_POOL_SIZE
-#   pgsteer    this tree's pgsteer, transaction pooling, same pool size
+#   pgsteer-primary  this tree's pgsteer in front of the primary only:
+#              the like-for-like comparison with PgBouncer
+#   pgsteer    the same with both replicas: reads routed to them
 # and records TPS, average latency and the proxy's CPU time per transaction
 # (utime+stime of the proxy process from /proc, before and after the run).
 # Prints a Markdown table plus the ratios pgsteer/PgBouncer and
@@ -25,7 +27,7 @@
 #   BENCH_JOBS       pgbench threads (-j) [2]
 #   BENCH_MODES      pgbench -M modes [simple extended]
 #   BENCH_SCRIPTS    select-only (-S) and/or tpcb-like [select-only]
-#   BENCH_TARGETS    [direct pgbouncer pgsteer]
+#   BENCH_TARGETS    [direct pgbouncer pgsteer-primary pgsteer]
 #   BENCH_ROUNDS     repeat the whole matrix, targets interleaved; the
 #                    table shows means (a shared machine is noisy) [1]
 #   BENCH_SCALE      pgbench -i scale [10]
@@ -47,7 +49,7 @@ BENCH_CLIENTS=${BENCH_CLIENTS:-16}
 BENCH_JOBS=${BENCH_JOBS:-2}
 BENCH_MODES=${BENCH_MODES:-simple extended}
 BENCH_SCRIPTS=${BENCH_SCRIPTS:-select-only}
-BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer pgsteer}
+BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer pgsteer-primary pgsteer}
 BENCH_ROUNDS=${BENCH_ROUNDS:-1}
 BENCH_SCALE=${BENCH_SCALE:-10}
 BENCH_POOL_SIZE=${BENCH_POOL_SIZE:-20}
@@ -73,7 +75,7 @@ LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
 PGSTEER_BUILD=""
 WORK=""
 LOGDIR=""
-PGSTEER_PID=""
+PGSTEER_PIDS=()
 PGBOUNCER_PID=""
 declare -A TARGET_PORT=() TARGET_PID=() TARGET_SKIP=()
 PROBLEMS=()
@@ -232,10 +234,11 @@ EOF
     say "pgbouncer $(pgbouncer --version | head -n 1 | awk '{print $2}') on port $port (pid $PGBOUNCER_PID)"
 }
 
+# start_pgsteer NAME NODES: NODES is "primary" (main1 only) or "all".
 start_pgsteer() {
-    local dir=$WORK/pgsteer port out
+    local name=$1 nodes=$2 dir=$WORK/$1 port out pid
     if [ -z "${PGSTEER_BIN:-}" ] || [ ! -x "$PGSTEER_BIN" ]; then
-        TARGET_SKIP[pgsteer]="no pgsteer binary (${PGSTEER_BIN:-build failed, see $LOGDIR/build.log})"
+        TARGET_SKIP[$name]="no pgsteer binary (${PGSTEER_BIN:-build failed, see $LOGDIR/build.log})"
         return 0
     fi
     port=$(free_ports 1)
@@ -260,6 +263,10 @@ cluster = main
 host = 127.0.0.1
 port = $PG_PORT
 
+EOF
+    if [ "$nodes" = all ]; then
+        cat >>"$dir/pgsteer.ini" <<EOF
+
 [node.main2]
 cluster = main
 host = 127.0.0.1
@@ -270,32 +277,34 @@ cluster = main
 host = 127.0.0.1
 port = $((PG_PORT + 2))
 EOF
+    fi
     if ! out=$("$PGSTEER_BIN" --check-config -c "$dir/pgsteer.ini" 2>&1); then
         printf '%s\n' "$out" >&2
-        TARGET_SKIP[pgsteer]="pgsteer --check-config rejected $dir/pgsteer.ini"
+        TARGET_SKIP[$name]="pgsteer --check-config rejected $dir/pgsteer.ini"
         return 0
     fi
-    "$PGSTEER_BIN" -c "$dir/pgsteer.ini" >"$dir/pgsteer.log" 2>&1 </dev/null &
-    PGSTEER_PID=$!
-    if ! wait_port "$port" "$PGSTEER_PID" pgsteer; then
+    "$PGSTEER_BIN" -c "$dir/pgsteer.ini" >"$dir/$name.log" 2>&1 </dev/null &
+    pid=$!
+    PGSTEER_PIDS+=("$pid")
+    if ! wait_port "$port" "$pid" "$name"; then
         tail -n 15 "$dir/pgsteer.log" >&2 || true
-        TARGET_SKIP[pgsteer]="pgsteer did not come up (log: $LOGDIR/pgsteer.log)"
+        TARGET_SKIP[$name]="pgsteer did not come up (log: $LOGDIR/$name.log)"
         return 0
     fi
-    TARGET_PORT[pgsteer]=$port
-    TARGET_PID[pgsteer]=$PGSTEER_PID
-    say "$("$PGSTEER_BIN" -V 2>&1 | head -n 1) on port $port (pid $PGSTEER_PID)"
+    TARGET_PORT[$name]=$port
+    TARGET_PID[$name]=$pid
+    say "$name: $("$PGSTEER_BIN" -V 2>&1 | head -n 1) on port $port (pid $pid, nodes: $nodes)"
 }
 
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
     local rc=$?
     set +e
-    if [ -n "$PGSTEER_PID" ]; then kill -TERM "$PGSTEER_PID" 2>/dev/null; wait "$PGSTEER_PID" 2>/dev/null; fi
+    for pid in "${PGSTEER_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
     if [ -n "$PGBOUNCER_PID" ]; then kill -TERM "$PGBOUNCER_PID" 2>/dev/null; fi
     if [ -n "$WORK" ]; then
-        cp "$WORK/pgsteer/pgsteer.log" "$WORK/pgbouncer/pgbouncer.log" \
-            "$WORK/pgsteer/pgsteer.ini" "$WORK/pgbouncer/pgbouncer.ini" "$LOGDIR/" 2>/dev/null
+        cp "$WORK/pgsteer/pgsteer.log" "$WORK/pgsteer-primary/pgsteer-primary.log" \
+            "$WORK/pgbouncer/pgbouncer.log" "$WORK/pgbouncer/pgbouncer.ini" "$LOGDIR/" 2>/dev/null
         [ -d "$WORK/cluster" ] && "$PGCLUSTER" destroy "$WORK/cluster"
         if [ "${BENCH_KEEP:-0}" = 1 ]; then
             say "kept $WORK"
@@ -388,15 +397,16 @@ report() {
                 (r in bad ? " (" bad[r] ")" : "")
         }
         print ""
-        print "| script | mode | clients | TPS pgsteer/PgBouncer | TPS pgsteer/direct | TPS PgBouncer/direct | CPU/tx pgsteer/PgBouncer |"
-        print "|---|---|---:|---:|---:|---:|---:|"
+        print "| script | mode | clients | TPS pgsteer-primary/PgBouncer | CPU/tx pgsteer-primary/PgBouncer | TPS pgsteer (replicas)/PgBouncer | TPS pgsteer-primary/direct | TPS PgBouncer/direct |"
+        print "|---|---|---:|---:|---:|---:|---:|---:|"
         for (i = 1; i <= nk; i++) {
             k = keys[i]
-            printf "| %s | %s | %s | %s | %s |\n", k,
+            printf "| %s | %s | %s | %s | %s | %s |\n", k,
+                ratio(M[k, "pgsteer-primary", "tps"], M[k, "pgbouncer", "tps"]),
+                ratio(M[k, "pgsteer-primary", "cpu"], M[k, "pgbouncer", "cpu"]),
                 ratio(M[k, "pgsteer", "tps"], M[k, "pgbouncer", "tps"]),
-                ratio(M[k, "pgsteer", "tps"], M[k, "direct", "tps"]),
-                ratio(M[k, "pgbouncer", "tps"], M[k, "direct", "tps"]),
-                ratio(M[k, "pgsteer", "cpu"], M[k, "pgbouncer", "cpu"])
+                ratio(M[k, "pgsteer-primary", "tps"], M[k, "direct", "tps"]),
+                ratio(M[k, "pgbouncer", "tps"], M[k, "direct", "tps"])
         }
     }' "$CSV"
 }
@@ -449,14 +459,15 @@ chmod 755 "$WORK"    # the postgres user keeps the cluster and PgBouncer below i
 CSV=$BENCH_OUT/bench-$STAMP.csv
 echo "stamp,target,script,mode,clients,jobs,duration_s,pool_size,tps,latency_avg_ms,transactions,failed_transactions,proxy_cpu_us_per_tx,status,round" >"$CSV"
 
-case " $BENCH_TARGETS " in *" pgsteer "*) build_pgsteer ;; esac
+case " $BENCH_TARGETS " in *" pgsteer "*|*" pgsteer-primary "*) build_pgsteer ;; esac
 start_cluster
 for target in $BENCH_TARGETS; do
     case $target in
     direct) start_direct ;;
     pgbouncer) start_pgbouncer ;;
-    pgsteer) start_pgsteer ;;
-    *) die "unknown target $target (BENCH_TARGETS: direct pgbouncer pgsteer)" ;;
+    pgsteer) start_pgsteer pgsteer all ;;
+    pgsteer-primary) start_pgsteer pgsteer-primary primary ;;
+    *) die "unknown target $target (BENCH_TARGETS: direct pgbouncer pgsteer-primary pgsteer)" ;;
     esac
     if [ -n "${TARGET_SKIP[$target]:-}" ]; then
         loud "SKIPPING $target: ${TARGET_SKIP[$target]}" "its rows are missing from the results"

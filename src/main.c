@@ -35,7 +35,8 @@ static void usage(FILE *out)
 		"  -c, --config FILE   configuration file (default %s)\n"
 		"  -d, --daemon        detach and run in the background (logs go to log_file)\n"
 		"\n"
-		"Signals: SIGHUP reloads the config and reopens the log; SIGTERM/SIGINT stop.\n",
+		"Signals: SIGHUP reloads the config and reopens the log; SIGTERM stops after\n"
+		"open transactions (up to shutdown_timeout); SIGINT stops at once.\n",
 		PGSTEER_VERSION_STR, DEFAULT_CONFIG);
 }
 

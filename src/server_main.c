@@ -456,6 +456,48 @@ static void shutdown_progress(int64_t now)
 	}
 }
 
+/*
+ * Every stats_period: one log line with what happened since the last one
+ * (statements by target, read fallbacks) and what is there now.
+ */
+static void stats_summary(int64_t now)
+{
+	static int64_t last_ms;
+	static uint64_t last_primary, last_replica, last_refused, last_fallback;
+	uint64_t primary = 0, replica = 0, refused = 0, fallback = 0;
+	int clients_active = 0, servers = 0;
+	struct list *it;
+
+	if (rt.cfg->stats_period_ms <= 0)
+		return;
+	if (last_ms == 0)
+		last_ms = now;
+	if (now - last_ms < rt.cfg->stats_period_ms)
+		return;
+	for (int c = 0; c < STATS_CLASSES; c++) {
+		primary += stats.queries[c][STATS_PRIMARY];
+		replica += stats.queries[c][STATS_REPLICA];
+		refused += stats.queries[c][STATS_REFUSED];
+	}
+	for (int f = 0; f < STATS_FALLBACKS; f++)
+		fallback += stats.read_fallback[f];
+	list_for_each(it, &rt.clients)
+		if (container_of(it, struct client, head)->state == CL_ACTIVE)
+			clients_active++;
+	list_for_each(it, &rt.pools)
+		servers += pool_total(container_of(it, struct pool, head));
+	log_info("stats: %lld s: %llu to primary, %llu to replicas, %llu refused, %llu read fallbacks; "
+		 "%d clients (%d active), %d server connections",
+		 (long long)((now - last_ms) / 1000), (unsigned long long)(primary - last_primary),
+		 (unsigned long long)(replica - last_replica), (unsigned long long)(refused - last_refused),
+		 (unsigned long long)(fallback - last_fallback), rt.n_clients, clients_active, servers);
+	last_ms = now;
+	last_primary = primary;
+	last_replica = replica;
+	last_refused = refused;
+	last_fallback = fallback;
+}
+
 static void janitor_cb(evutil_socket_t fd, short what, void *arg)
 {
 	int64_t now = now_ms();
@@ -465,6 +507,7 @@ static void janitor_cb(evutil_socket_t fd, short what, void *arg)
 	UNUSED(arg);
 	session_janitor(now);
 	pool_janitor(now);
+	stats_summary(now);
 	if (rt.sticky && now / 1000 != (now - JANITOR_INTERVAL_MS) / 1000)
 		sticky_expire(rt.sticky, now, rt.cfg->sticky_ttl_ms);
 	if (rt.shutting_down)

@@ -166,3 +166,18 @@ def test_startup_with_minor_protocol_version_gets_negotiation(proxy):
     minor, n = struct.unpack("!II", payload[:8])
     assert minor == 0 and n == 1 and payload[8:] == b"_pq_.x\0"
     s.close()
+
+
+def test_periodic_stats_summary_line(pgsteer):
+    p = pgsteer(stats_period="1s")
+    with p.connect() as c:
+        for _ in range(5):
+            scalar(c, "SELECT 1")
+    import re
+
+    def routed_to_primary():
+        counts = [int(m.group(1)) for m in re.finditer(r" stats: \d+ s: (\d+) to primary", p.log())]
+        return counts and sum(counts) == 5
+    # the summaries of successive periods add up to exactly the 5 statements
+    wait_for(routed_to_primary, 5, "stats summaries counting 5 statements")
+    assert "server connections" in p.log()
