@@ -107,6 +107,8 @@ struct client {
 	bool pinned;			/* LISTEN, temp table, session lock ...: primary only */
 	bool wait_probe;		/* session mode: next statement waits for our LSN probe's server */
 	struct server *parked[2];	/* session mode: [0] primary, [1] replica held between statements */
+	struct evbuffer *replay;	/* bytes of the current autocommit statement sent to a replica */
+	bool replay_ok;			/* nothing came back yet: it can be sent elsewhere */
 	struct server *lsn_probe;	/* server fetching that position */
 	int64_t state_since_ms;		/* when the current state was entered */
 	int64_t last_activity_ms;
@@ -206,6 +208,7 @@ struct pool {
 	char last_login_sqlstate[6];
 	uint64_t generation;		/* bumped by reload when the node changes */
 	bool paused;			/* PAUSE: hand out no servers until RESUME */
+	int64_t suspect_until_ms;	/* a server died mid-statement: avoid for reads until then */
 	int node_index;			/* config node index (refreshed on reload) */
 	bool node_removed;
 };

@@ -220,6 +220,8 @@ bool pool_recently_failed(const struct pool *pool, int64_t now)
 {
 	int64_t window = rt.cfg->server_login_retry_ms > 1000 ? rt.cfg->server_login_retry_ms : 1000;
 
+	if (now < pool->suspect_until_ms)
+		return true;
 	return pool->last_login_fail_ms && now - pool->last_login_fail_ms < window &&
 	       pool->n_idle + pool->n_active == 0;
 }

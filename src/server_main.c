@@ -225,10 +225,6 @@ int server_main(const char *config_path, struct config *cfg)
 	event_add(rt.sig_term, NULL);
 	event_add(rt.sig_int, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (open_listeners(cfg) < 0) {
-		rc = 1;
-		goto out;
-	}
 	set_route_config(cfg);
 	rt.sticky = sticky_new();
 	if (!rt.sticky) {
@@ -236,8 +232,6 @@ int server_main(const char *config_path, struct config *cfg)
 		rc = 1;
 		goto out;
 	}
-	for (int i = 0; i < rt.n_listeners; i++)
-		evconnlistener_disable(rt.listeners[i].lev);
 	RAND_bytes((unsigned char *)&rt.rng, sizeof(rt.rng));
 	rt.rng |= 1;
 	rt.monitor = monitor_start(rt.base, cfg);
@@ -255,6 +249,16 @@ int server_main(const char *config_path, struct config *cfg)
 		rc = 1;
 		goto out;
 	}
+	/*
+	 * Client listeners last: once the port takes connections everything
+	 * else is up.  They accept only after the monitor's first round.
+	 */
+	if (open_listeners(cfg) < 0) {
+		rc = 1;
+		goto out;
+	}
+	for (int i = 0; i < rt.n_listeners; i++)
+		evconnlistener_disable(rt.listeners[i].lev);
 	wait_first_checks();
 	for (int i = 0; i < rt.n_listeners; i++)
 		evconnlistener_enable(rt.listeners[i].lev);

@@ -43,6 +43,8 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len);
 static bool message_text(struct evbuffer *in, size_t off, uint8_t type, uint32_t len,
 			 const char **sql, size_t *sqllen);
 static void start_lsn_probe(struct client *c, struct server *s);
+static void keep_for_replay(struct client *c, struct evbuffer *in, size_t n);
+static void forget_replay(struct client *c);
 static void park(struct client *c, struct server *s, bool replica);
 static struct server *unpark(struct client *c, int slot);
 static bool reuse_parked(struct client *c, struct pool **pool, const struct cluster_snapshot *snap,
@@ -173,6 +175,8 @@ void session_server_assigned(struct client *c, struct server *s)
 		  c->database, (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
 	c->state = CL_ACTIVE;
 	c->state_since_ms = now_ms();
+	forget_replay(c);
+	c->replay_ok = c->on_replica && !c->route.in_transaction;
 	conn_read_enable(&c->rd);
 	relay_client_to_server(c, s);
 }
@@ -224,6 +228,29 @@ void session_server_gone(struct server *s, const char *reason)
 	if (!c)
 		return;
 	unlink_pair(c, s);
+	if (c->on_replica) {
+		/* the replica is probably gone: keep reads away until the monitor knows */
+		struct list *it, *tmp;
+		s->pool->suspect_until_ms = now_ms() + 1000;
+		list_for_each_safe(it, tmp, &s->pool->idle)
+			server_close(container_of(it, struct server, head), "a sibling connection died");
+	}
+	if (c->replay_ok && c->replay && evbuffer_get_length(c->replay) > 0 &&
+	    !c->route.in_transaction && rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
+		/* nothing came back: send the statement again, elsewhere */
+		struct evbuffer *in = bufferevent_get_input(c->bev);
+		log_info("C-%llu %s@%s: replica %s lost before answering: routing the statement again",
+			 (unsigned long long)c->id, c->user, c->database, s->pool->node_name);
+		evbuffer_prepend_buffer(in, c->replay);
+		c->replay_ok = false;
+		c->pkt_remain = 0;
+		c->state = CL_IDLE;
+		c->state_since_ms = now_ms();
+		conn_read_enable(&c->rd);
+		session_client_input(c);
+		return;
+	}
+	forget_replay(c);
 	if (c->route.in_transaction || c->tx_status != 'I' || rt.cfg->pool_mode == POOL_MODE_SESSION) {
 		client_fail(c, "FATAL", "08006", "server connection to node %s closed: %s",
 			    s->pool->node_name, reason);
@@ -844,6 +871,7 @@ static void send_refusal(struct client *c, struct server *s, struct evbuffer *in
 	char msg[400], esc[820], sql[1000], name[NAME_LEN] = "";
 	uint8_t hdr[5];
 
+	forget_replay(c);
 	if (off)
 		relay_move(in, s->bev, s->tls, off);
 	if (type == 'P') {
@@ -890,6 +918,7 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 	}
 	classify_message(in, off, type, len, &res);
 	if (res.cls == CLASS_CONTROL && type == 'Q' && s->expect_rfq == 0 && !s->batch_open) {
+		forget_replay(c);	/* its bytes no longer match what the server got */
 		if (off)
 			relay_move(in, s->bev, s->tls, off);
 		control_answer(c, &res, 'Q');
@@ -920,6 +949,7 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 			 * leaves pgsteer and the transaction stays open for more reads.
 			 */
 			char msg[300];
+			forget_replay(c);
 			if (off)
 				relay_move(in, s->bev, s->tls, off);
 			snprintf(msg, sizeof(msg), "cannot execute a write in a read-only transaction "
@@ -949,6 +979,45 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 		return INSPECT_REWRITTEN;
 	}
 	return INSPECT_HOLD;
+}
+
+/*
+ * A read sent to a replica outside a transaction can be sent again
+ * elsewhere if that replica dies before answering: keep a copy of its
+ * bytes until the first byte of the answer comes back (bounded).
+ */
+#define REPLAY_LIMIT (256 * 1024)
+static void keep_for_replay(struct client *c, struct evbuffer *in, size_t n)
+{
+	struct evbuffer_iovec v[8];
+	struct evbuffer_ptr p;
+	size_t done = 0;
+
+	if (!c->replay)
+		c->replay = evbuffer_new();
+	if (!c->replay || evbuffer_get_length(c->replay) + n > REPLAY_LIMIT) {
+		c->replay_ok = false;
+		return;
+	}
+	evbuffer_ptr_set(in, &p, 0, EVBUFFER_PTR_SET);
+	while (done < n) {
+		int k = evbuffer_peek(in, (ev_ssize_t)(n - done), &p, v, 8);
+		if (k <= 0)
+			break;
+		for (int i = 0; i < k && i < 8 && done < n; i++) {
+			size_t take = v[i].iov_len < n - done ? v[i].iov_len : n - done;
+			evbuffer_add(c->replay, v[i].iov_base, take);
+			done += take;
+		}
+		evbuffer_ptr_set(in, &p, done, EVBUFFER_PTR_SET);
+	}
+}
+
+static void forget_replay(struct client *c)
+{
+	c->replay_ok = false;
+	if (c->replay)
+		evbuffer_drain(c->replay, evbuffer_get_length(c->replay));
 }
 
 /* Forward complete and partial client messages to the linked server. */
@@ -1048,6 +1117,8 @@ static void relay_client_to_server(struct client *c, struct server *s)
 		stats.bytes_from_clients += off;
 		if (s->pool->node_index < STATS_MAX_NODES)
 			stats.nodes[s->pool->node_index].bytes_to_server += off;
+		if (c->replay_ok)
+			keep_for_replay(c, in, off);
 		relay_move(in, s->bev, s->tls, off);
 	}
 	apply_backpressure(s->bev, &c->rd, &c->read_paused);
@@ -1061,6 +1132,7 @@ static void relay_server_to_client(struct server *s, struct client *c)
 	size_t off = 0;
 	uint8_t type;
 	uint32_t len;
+	bool answered = false;	/* a reply, not just a notice, went to the client */
 
 	if (s->read_paused)
 		return;
@@ -1073,6 +1145,8 @@ static void relay_server_to_client(struct server *s, struct client *c)
 		}
 		if (!proto_peek_header(in, off, &type, &len))
 			break;
+		if (type != 'N' && type != 'S' && type != 'A')
+			answered = true;
 		if (len < 4 || len > MAX_SERVER_MESSAGE) {
 			if (off)
 				relay_move(in, c->bev, c->tls, off);
@@ -1096,6 +1170,7 @@ static void relay_server_to_client(struct server *s, struct client *c)
 			if (s->tx_status == 'I')
 				c->route.txn_on_replica = false;
 			if (s->tx_status == 'I' && server_is_clean(s) && c->pkt_remain == 0) {
+				forget_replay(c);
 				stats.bytes_to_clients += off;
 				if (s->pool->node_index < STATS_MAX_NODES)
 					stats.nodes[s->pool->node_index].bytes_from_server += off;
@@ -1134,6 +1209,8 @@ static void relay_server_to_client(struct server *s, struct client *c)
 		stats.bytes_to_clients += off;
 		if (s->pool->node_index < STATS_MAX_NODES)
 			stats.nodes[s->pool->node_index].bytes_from_server += off;
+		if (answered)
+			forget_replay(c);
 		relay_move(in, c->bev, c->tls, off);
 	}
 	apply_backpressure(c->bev, &s->rd, &s->read_paused);

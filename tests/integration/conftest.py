@@ -76,6 +76,18 @@ def cluster(request):
 
 
 @pytest.fixture
+def private_cluster(request):
+    """A primary + 2 replicas of the test's own, for tests that promote, stop
+    or kill nodes; destroyed at the end."""
+    base_dir = tempfile.mkdtemp(prefix="pgsteer-priv-")
+    os.chmod(base_dir, 0o755)
+    c = Cluster(base_dir, helpers.free_port_range(3))
+    request.addfinalizer(c.destroy)
+    c.start()
+    return c
+
+
+@pytest.fixture
 def primary(cluster):
     conn = cluster.connect()
     yield conn

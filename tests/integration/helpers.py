@@ -220,3 +220,39 @@ class Pgsteer:
 
     def connect(self, **kw):
         return connect(self.port, **kw)
+
+
+def as_postgres(*cmd):
+    """Run a PostgreSQL tool as the postgres user (servers refuse root)."""
+    if os.geteuid() == 0:
+        cmd = ("runuser", "-u", "postgres", "--") + cmd
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+def pg_ctl(cluster, node, *args):
+    """pg_ctl on a node of a contrib/pgcluster.sh cluster (primary, replica1, replica2)."""
+    r = as_postgres(os.path.join(PG_BIN, "pg_ctl"), "-D", os.path.join(cluster.dir, node), *args)
+    assert r.returncode == 0, "pg_ctl %s %s: %s%s" % (node, args, r.stdout, r.stderr)
+
+
+def node_running(cluster, node):
+    return as_postgres(os.path.join(PG_BIN, "pg_ctl"), "-D",
+                       os.path.join(cluster.dir, node), "status").returncode == 0
+
+
+def start_node(cluster, node):
+    """Start a stopped node the way contrib/pgcluster.sh does (its pgcluster.conf
+    is still in place)."""
+    if node_running(cluster, node):
+        return
+    pg_ctl(cluster, node, "-l", os.path.join(cluster.dir, node + ".log"), "-w", "-t", "90", "start")
+
+
+def wait_reads_on_both_replicas(p, cluster, timeout=15):
+    """Poll until a burst of reads through pgsteer P lands on both replicas:
+    the monitor has checked them and the weighted pick uses both."""
+    def both():
+        with p.connect() as c:
+            return {scalar(c, "SELECT inet_server_port()") for _ in range(20)} == \
+                set(cluster.replica_ports)
+    wait_for(both, timeout, "reads routed to both replicas")

@@ -28,7 +28,6 @@ import os
 import random
 import re
 import subprocess
-import tempfile
 import threading
 import time
 
@@ -36,7 +35,7 @@ import psycopg
 import pytest
 
 import helpers
-from helpers import PG_BIN, SUPERUSER, scalar, wait_for
+from helpers import PG_BIN, SUPERUSER, pg_ctl, scalar, start_node, wait_for
 
 pytestmark = pytest.mark.proxy_only
 
@@ -44,29 +43,6 @@ CHECK_MS = 100
 PGBENCH = os.path.join(PG_BIN, "pgbench")
 BENCH_DB = "rtf_bench"
 TABLE = "rtf_rows"
-
-
-def as_postgres(*cmd):
-    if os.geteuid() == 0:
-        cmd = ("runuser", "-u", "postgres", "--") + cmd
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-
-
-def pg_ctl(cluster, node, *args):
-    r = as_postgres(os.path.join(PG_BIN, "pg_ctl"), "-D", os.path.join(cluster.dir, node), *args)
-    assert r.returncode == 0, "pg_ctl %s %s: %s%s" % (node, args, r.stdout, r.stderr)
-
-
-def node_running(cluster, node):
-    return as_postgres(os.path.join(PG_BIN, "pg_ctl"), "-D",
-                       os.path.join(cluster.dir, node), "status").returncode == 0
-
-
-def start_node(cluster, node):
-    """As contrib/pgcluster.sh's start_node (its pgcluster.conf is still in place)."""
-    if node_running(cluster, node):
-        return
-    pg_ctl(cluster, node, "-l", os.path.join(cluster.dir, node + ".log"), "-w", "-t", "90", "start")
 
 
 def admin_nodes(p):
@@ -319,20 +295,8 @@ def test_replica_stopped_during_pgbench(pgsteer, cluster, bench_db):
 
 # ================================================= failover (private cluster)
 
-@pytest.fixture
-def own_cluster(request):
-    """A private primary + 2 replicas: this test promotes and stops nodes."""
-    from conftest import Cluster
-    base_dir = tempfile.mkdtemp(prefix="pgsteer-rtf-")
-    os.chmod(base_dir, 0o755)
-    c = Cluster(base_dir, helpers.free_port_range(3))
-    request.addfinalizer(c.destroy)
-    c.start()
-    return c
-
-
-def test_writes_follow_a_promoted_replica(own_cluster, pgsteer):
-    c = own_cluster
+def test_writes_follow_a_promoted_replica(private_cluster, pgsteer):
+    c = private_cluster
     new_port = c.port + 1                                  # replica1 = node main2
     with c.connect() as d:
         d.execute("CREATE TABLE fo (id serial PRIMARY KEY, port int)")

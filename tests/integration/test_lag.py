@@ -46,12 +46,7 @@ def lagp(pgsteer_module, cluster):
     p = pgsteer_module(log_level="debug", default_pool_size=20,
                        extra={"routing": {"check_interval": "20ms", "max_lag": "1s",
                                           "max_lag_bytes": "64kB"}})
-
-    def both_replicas_used():
-        with p.connect() as c:
-            return {scalar(c, "SELECT inet_server_port()") for _ in range(20)} == \
-                set(cluster.replica_ports)
-    wait_for(both_replicas_used, 15, "reads routed to both replicas")
+    helpers.wait_reads_on_both_replicas(p, cluster)
     yield p
     with cluster.connect() as c:
         c.execute("DROP TABLE IF EXISTS %s" % TABLE)

@@ -13,7 +13,6 @@ import time
 import psycopg
 import pytest
 
-import helpers
 from helpers import primary_only, scalar, wait_for
 
 pytestmark = pytest.mark.proxy_only

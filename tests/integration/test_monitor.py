@@ -27,7 +27,7 @@ import time
 import pytest
 
 import helpers
-from helpers import REPO, PG_BIN, scalar, wait_for
+from helpers import REPO, PG_BIN, as_postgres, pg_ctl, scalar, start_node, wait_for
 
 PROBE = os.environ.get("MONITOR_PROBE") or os.path.join(
     REPO, "build", "tests", "integration", "monitor_probe")
@@ -171,26 +171,6 @@ def probe(cluster, tmp_path):
     _stop_all(started)
 
 
-def as_postgres(*cmd):
-    if os.geteuid() == 0:
-        cmd = ("runuser", "-u", "postgres", "--") + cmd
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-
-
-def replica_running(cluster, node="replica1"):
-    return as_postgres(os.path.join(PG_BIN, "pg_ctl"), "-D",
-                       os.path.join(cluster.dir, node), "status").returncode == 0
-
-
-def start_replica(cluster, node="replica1"):
-    """The same start as contrib/pgcluster.sh's start_node."""
-    if replica_running(cluster, node):
-        return
-    r = as_postgres(os.path.join(PG_BIN, "pg_ctl"), "-D", os.path.join(cluster.dir, node),
-                    "-l", os.path.join(cluster.dir, node + ".log"), "-w", "-t", "90", "start")
-    assert r.returncode == 0, "could not restart %s: %s%s" % (node, r.stdout, r.stderr)
-
-
 def make_wal(primary, rows=2000):
     primary.execute("CREATE TABLE IF NOT EXISTS monitor_wal (id serial, pad text)")
     primary.execute("INSERT INTO monitor_wal (pad) SELECT repeat('x', 100) "
@@ -312,7 +292,7 @@ def test_stopped_replica_is_down_at_once_and_returns(probe, cluster):
         time.sleep(0.5)
         assert p.node("main2")["up"] == "0"
     finally:
-        start_replica(cluster)
+        start_node(cluster, "replica1")
     p.wait_node("main2", "up after restart", timeout=30, up=1, role="replica", failures=0)
     assert "node main2 (127.0.0.1:%d): up (in recovery" % cluster.replica_ports[0] in p.log()
 
@@ -438,34 +418,17 @@ def test_catalog_read_delivers_user_functions(probe, primary):
 # ---------------------------------------------------------------- failover
 
 
-@pytest.fixture
-def own_cluster(request):
-    """A private primary + 2 replicas: these tests promote and kill nodes."""
-    import tempfile
-    from conftest import Cluster
-    base_dir = tempfile.mkdtemp(prefix="pgsteer-mon-")
-    os.chmod(base_dir, 0o755)
-    c = Cluster(base_dir, helpers.free_port_range(3))
-    request.addfinalizer(c.destroy)
-    c.start()
-    return c
-
-
-def pg_ctl(cluster, node, *args):
-    r = as_postgres(os.path.join(PG_BIN, "pg_ctl"), "-D", os.path.join(cluster.dir, node), *args)
-    assert r.returncode == 0, "pg_ctl %s %s: %s%s" % (node, args, r.stdout, r.stderr)
-
 
 @pytest.fixture
-def own_probe(own_cluster, tmp_path):
+def own_probe(private_cluster, tmp_path):
     """probe() on the private cluster."""
     started = []
-    yield _probe_factory(own_cluster, tmp_path, started)
+    yield _probe_factory(private_cluster, tmp_path, started)
     _stop_all(started)
 
 
-def test_split_brain_then_failover(own_probe, own_cluster):
-    c = own_cluster
+def test_split_brain_then_failover(own_probe, private_cluster):
+    c = private_cluster
     p = own_probe()
     p.wait_node("main1", "primary", up=1, role="primary")
     p.wait_node("main3", "replica", up=1, role="replica")

@@ -11,7 +11,6 @@ import threading
 import psycopg
 import pytest
 
-import helpers
 from helpers import scalar, wait_for
 
 pytestmark = pytest.mark.proxy_only

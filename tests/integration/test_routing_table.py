@@ -38,6 +38,8 @@ pooling); it does not repeat those tests.
 import psycopg
 import pytest
 
+import helpers
+
 from helpers import scalar, wait_for
 
 pytestmark = pytest.mark.proxy_only
@@ -390,12 +392,7 @@ def rt(pgsteer_module, cluster):
                      15, "scratch objects replicated to %d" % port)
     p = pgsteer_module(log_level="debug",
                        extra={"routing": {"check_interval": "50ms", "max_lag": "5s"}})
-
-    def both_replicas_used():
-        with p.connect() as c:
-            return {scalar(c, "SELECT inet_server_port()") for _ in range(20)} == \
-                set(cluster.replica_ports)
-    wait_for(both_replicas_used, 15, "reads routed to both replicas")
+    helpers.wait_reads_on_both_replicas(p, cluster)
     yield p
     with cluster.connect() as c:
         c.execute("DROP TABLE IF EXISTS %s" % TABLE)

@@ -608,8 +608,10 @@ static void test_mutated_vs_parser(void **state)
 						pos = j;
 						break;
 					}
-				snprintf(q, sizeof(q), "%.*s %s%s", (int)pos, src, PICK(frag), src + pos);
-				snprintf(src, sizeof(src), "%s", q);
+				int n = snprintf(q, sizeof(q), "%.*s %s%s", (int)pos, src, PICK(frag), src + pos);
+				if (n < 0 || (size_t)n >= sizeof(q) || (size_t)n >= sizeof(src))
+					break;	/* would not fit: keep the statement as it is */
+				memcpy(src, q, (size_t)n + 1);
 			}
 			compare(src, &t, "mutated");
 		}
