@@ -145,8 +145,8 @@ def write_config(cluster, path, nodes=None, routing=None):
 
 
 def _probe_factory(cluster, tmp_path, started):
-    if not os.access(PROBE, os.X_OK):
-        pytest.skip("monitor_probe not built at %s (set MONITOR_PROBE)" % PROBE)
+    # `make` builds it (noinst_PROGRAMS); missing means the build is broken
+    assert os.access(PROBE, os.X_OK), "monitor_probe not built at %s (set MONITOR_PROBE)" % PROBE
 
     def start(nodes=None, routing=None, env=None):
         cfg = write_config(cluster, tmp_path / ("monitor%d.ini" % len(started)), nodes, routing)
