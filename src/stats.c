@@ -63,15 +63,6 @@ static const uint64_t duration_bounds_us[STATS_DURATION_BUCKETS] = {
 
 _Static_assert(STATS_CLASSES == CLASS_CONTROL + 1, "one queries row per classify_class");
 
-static const char *const class_labels[STATS_CLASSES] = {
-	[CLASS_READ] = "read",
-	[CLASS_AMBIGUOUS] = "ambiguous",
-	[CLASS_WRITE] = "write",
-	[CLASS_TRANSACTION] = "transaction",
-	[CLASS_SESSION] = "session",
-	[CLASS_CONTROL] = "control",
-};
-
 static const char *const target_labels[STATS_TARGETS] = {
 	[STATS_PRIMARY] = "primary",
 	[STATS_REPLICA] = "replica",
@@ -170,7 +161,8 @@ enum stats_fallback stats_fallback_from_reason(const char *reason)
 
 const char *stats_class_label(int cls)
 {
-	return cls >= 0 && cls < STATS_CLASSES ? class_labels[cls] : "unknown";
+	/* the classifier owns the class names */
+	return cls >= 0 && cls < STATS_CLASSES ? classify_class_name((enum classify_class)cls) : "unknown";
 }
 
 const char *stats_target_label(enum stats_target t)
@@ -382,7 +374,7 @@ void stats_render_metrics(struct evbuffer *out, const struct stats_registry *r,
 	       "Statements (or transactions) routed, by class and by where they went.");
 	for (int c = 0; c < STATS_CLASSES; c++)
 		for (int t = 0; t < STATS_TARGETS; t++) {
-			const char *kv[] = { "class", class_labels[c], "target", target_labels[t] };
+			const char *kv[] = { "class", stats_class_label(c), "target", target_labels[t] };
 			sample_u64(out, "pgsteer_queries_total", kv, 2, r->queries[c][t]);
 		}
 	family(out, "pgsteer_read_fallback_total", "counter",
