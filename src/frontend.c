@@ -165,8 +165,7 @@ void client_free(struct client *c)
 	conn_reader_release(&c->rd);
 	conn_release(c->bev);
 	free(c->startup_params);
-	if (c->replay)
-		evbuffer_free(c->replay);
+	free(c->replay);
 	free(c->sticky_key);
 	free(c->tenant);
 	if (c->scram) {

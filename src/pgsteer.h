@@ -107,7 +107,9 @@ struct client {
 	bool pinned;			/* LISTEN, temp table, session lock ...: primary only */
 	bool wait_probe;		/* session mode: next statement waits for our LSN probe's server */
 	struct server *parked[2];	/* session mode: [0] primary, [1] replica held between statements */
-	struct evbuffer *replay;	/* bytes of the current autocommit statement sent to a replica */
+	char *replay;			/* bytes of the current autocommit statement sent to a replica */
+	uint32_t replay_len;
+	uint32_t replay_cap;		/* grows once, then reused: no allocation per statement */
 	bool replay_ok;			/* nothing came back yet: it can be sent elsewhere */
 	struct server *lsn_probe;	/* server fetching that position */
 	int64_t state_since_ms;		/* when the current state was entered */

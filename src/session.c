@@ -15,6 +15,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -235,14 +236,14 @@ void session_server_gone(struct server *s, const char *reason)
 		list_for_each_safe(it, tmp, &s->pool->idle)
 			server_close(container_of(it, struct server, head), "a sibling connection died");
 	}
-	if (c->replay_ok && c->replay && evbuffer_get_length(c->replay) > 0 &&
+	if (c->replay_ok && c->replay_len > 0 &&
 	    !c->route.in_transaction && rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
 		/* nothing came back: send the statement again, elsewhere */
 		struct evbuffer *in = bufferevent_get_input(c->bev);
 		log_info("C-%llu %s@%s: replica %s lost before answering: routing the statement again",
 			 (unsigned long long)c->id, c->user, c->database, s->pool->node_name);
-		evbuffer_prepend_buffer(in, c->replay);
-		c->replay_ok = false;
+		evbuffer_prepend(in, c->replay, c->replay_len);
+		forget_replay(c);
 		c->pkt_remain = 0;
 		c->state = CL_IDLE;
 		c->state_since_ms = now_ms();
@@ -989,35 +990,34 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 #define REPLAY_LIMIT (256 * 1024)
 static void keep_for_replay(struct client *c, struct evbuffer *in, size_t n)
 {
-	struct evbuffer_iovec v[8];
-	struct evbuffer_ptr p;
-	size_t done = 0;
+	size_t need = c->replay_len + n;
 
-	if (!c->replay)
-		c->replay = evbuffer_new();
-	if (!c->replay || evbuffer_get_length(c->replay) + n > REPLAY_LIMIT) {
-		c->replay_ok = false;
+	if (need > REPLAY_LIMIT) {
+		forget_replay(c);
 		return;
 	}
-	evbuffer_ptr_set(in, &p, 0, EVBUFFER_PTR_SET);
-	while (done < n) {
-		int k = evbuffer_peek(in, (ev_ssize_t)(n - done), &p, v, 8);
-		if (k <= 0)
-			break;
-		for (int i = 0; i < k && i < 8 && done < n; i++) {
-			size_t take = v[i].iov_len < n - done ? v[i].iov_len : n - done;
-			evbuffer_add(c->replay, v[i].iov_base, take);
-			done += take;
+	if (need > c->replay_cap) {
+		size_t cap = c->replay_cap ? c->replay_cap : 512;
+		char *p;
+		while (cap < need)
+			cap *= 2;
+		p = realloc(c->replay, cap);
+		if (!p) {
+			forget_replay(c);
+			return;
 		}
-		evbuffer_ptr_set(in, &p, done, EVBUFFER_PTR_SET);
+		c->replay = p;
+		c->replay_cap = (uint32_t)cap;
 	}
+	/* the first N bytes of IN are what is about to be relayed */
+	evbuffer_copyout(in, c->replay + c->replay_len, n);
+	c->replay_len = (uint32_t)need;
 }
 
 static void forget_replay(struct client *c)
 {
 	c->replay_ok = false;
-	if (c->replay)
-		evbuffer_drain(c->replay, evbuffer_get_length(c->replay));
+	c->replay_len = 0;
 }
 
 /* Forward complete and partial client messages to the linked server. */
