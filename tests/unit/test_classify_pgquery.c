@@ -51,7 +51,7 @@ static const struct {
 /* ---- minimal JSON walking over pg_query's parse tree ---- */
 
 /* Skip one JSON value starting at P; returns the first byte after it. */
-static const char *json_skip(const char *p)
+static const char *json_value_end(const char *p)
 {
 	int depth = 0;
 
@@ -68,7 +68,7 @@ static const char *json_skip(const char *p)
 	}
 	do {
 		if (*p == '"') {
-			p = json_skip(p);
+			p = json_value_end(p);
 			continue;
 		}
 		if (*p == '{' || *p == '[')
@@ -130,7 +130,7 @@ static void funccalls(const char *p, const char *end, struct verdict *v)
 	static const char tag[] = "\"FuncCall\":{\"funcname\":[";
 
 	while ((p = span_find(p, end, tag)) != NULL) {
-		const char *q = p + sizeof(tag) - 1, *lend = json_skip(q - 1);
+		const char *q = p + sizeof(tag) - 1, *lend = json_value_end(q - 1);
 		char schema[200] = "", name[200] = "";
 		bool pins = false;
 
@@ -173,7 +173,7 @@ static struct verdict oracle_node(const char *node, const char *end)
 
 	json_string(node + 1, kind, sizeof(kind));
 	val = node + 1 + strlen(kind) + 3;
-	vend = json_skip(val);
+	vend = json_value_end(val);
 	if (vend > end)
 		vend = end;
 
@@ -183,7 +183,7 @@ static struct verdict oracle_node(const char *node, const char *end)
 		    span_find(val, vend, "{\"DeleteStmt\"") || span_find(val, vend, "{\"MergeStmt\"")) {
 			v.cls = CLASS_WRITE;
 			const char *into = span_find(val, vend, "\"intoClause\":{\"rel\":{");
-			if (into && span_find(into, json_skip(into + 13), "\"relpersistence\":\"t\""))
+			if (into && span_find(into, json_value_end(into + 13), "\"relpersistence\":\"t\""))
 				v.pins = true;
 			funccalls(val, vend, &v);	/* pins of session locks still count */
 			v.cls = CLASS_WRITE;
@@ -230,7 +230,7 @@ static struct verdict oracle_node(const char *node, const char *end)
 		const char *a = span_find(val, vend, "\"defname\":\"analyze\"");
 		bool analyze = a != NULL;
 		if (a) {
-			const char *dend = json_skip(a - 1);
+			const char *dend = json_value_end(a - 1);
 			if (span_find(a, dend, "\"sval\":\"false\"") || span_find(a, dend, "\"sval\":\"off\""))
 				analyze = false;
 		}
@@ -264,7 +264,7 @@ static struct verdict oracle_node(const char *node, const char *end)
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 			const char *rel = span_find(val, vend, keys[i]);
 			if (rel) {
-				const char *rend = json_skip(rel + strlen(keys[i]) - 1);
+				const char *rend = json_value_end(rel + strlen(keys[i]) - 1);
 				if (span_find(rel, rend, "\"relpersistence\":\"t\""))
 					v.pins = true;
 				break;
@@ -300,7 +300,7 @@ static bool oracle(const char *sql, struct verdict *out, int *nstmts)
 	if (p) {
 		p += 9;
 		while (*p == '{') {
-			const char *elem_end = json_skip(p);
+			const char *elem_end = json_value_end(p);
 			const char *s = span_find(p, elem_end, "\"stmt\":{");
 			if (s) {
 				struct verdict v = oracle_node(s + 7, elem_end);
