@@ -819,6 +819,7 @@ static void show_clients(struct client *c)
 		{ "application_name", OID_TEXT }, { "tx_status", OID_TEXT },
 		{ "server", OID_INT8 }, { "node", OID_TEXT }, { "last_route", OID_TEXT },
 		{ "state_s", OID_FLOAT8 }, { "admin", OID_BOOL },
+		{ "pinned", OID_TEXT }, { "prepared", OID_INT8 },
 	};
 	int64_t now = now_ms();
 	struct list *it;
@@ -846,6 +847,8 @@ static void show_clients(struct client *c)
 		row_str(&r, k->last_route[0] ? k->last_route : NULL);
 		row_f8(&r, k->state_since_ms > 0 ? (double)(now - k->state_since_ms) / 1000.0 : 0.0);
 		row_bool(&r, k->admin);
+		row_str(&r, k->pinned ? k->pin_reason : NULL);
+		row_u64(&r, k->prep.n);
 		rs_row(c, &r);
 	}
 	rs_done(c, "SHOW");

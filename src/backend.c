@@ -127,6 +127,7 @@ void server_free(struct server *s)
 		if (fd >= 0 && !s->tls && evbuffer_get_length(out) > 0)
 			evbuffer_write(out, fd);
 	}
+	session_server_free(s);
 	conn_reader_release(&s->rd);
 	conn_release(s->bev);
 	if (s->scram) {

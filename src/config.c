@@ -132,6 +132,8 @@ static const struct key_def keys[] = {
 	P("stats_users", T_LIST, stats_users, 0, 0),
 	P("server_reset_query", T_STR, server_reset_query, 0, 0),
 	P("server_reset_query_always", T_BOOL, server_reset_query_always, 0, 0),
+	P("max_prepared_statements", T_INT, max_prepared_statements, 0, 100000),
+	P("track_extra_parameters", T_LIST, track_extra_parameters, 0, 0),
 	P("server_idle_timeout", T_DURATION, server_idle_timeout_ms, 0, DUR_MAX),
 	P("server_lifetime", T_DURATION, server_lifetime_ms, 0, DUR_MAX),
 	P("server_connect_timeout", T_DURATION, server_connect_timeout_ms, 1, DUR_MAX),
@@ -611,7 +613,13 @@ void config_print_summary(const struct config *cfg, FILE *out)
 		config_pool_mode_name(cfg->pool_mode), cfg->default_pool_size,
 		cfg->min_pool_size, cfg->max_client_conn);
 	fprintf(out, "reset:    \"%s\" %s\n", cfg->server_reset_query,
-		cfg->server_reset_query_always ? "after every release" : "in session mode only");
+		cfg->server_reset_query_always ? "after every release"
+					       : "in session mode and after pinned clients");
+	fprintf(out, "state:    max_prepared_statements %d%s, track_extra_parameters ",
+		cfg->max_prepared_statements,
+		cfg->max_prepared_statements ? "" : " (named statements passed through)");
+	print_list(out, cfg->track_extra_parameters);
+	fprintf(out, "\n");
 	fprintf(out, "servers:  idle %s, lifetime %s, connect %s, login retry %s\n",
 		fmt_duration(cfg->server_idle_timeout_ms, "never", a, sizeof(a)),
 		fmt_duration(cfg->server_lifetime_ms, "never", b, sizeof(b)),
@@ -873,6 +881,8 @@ static void config_defaults(struct parse_state *st)
 	cfg->stats_users = strlist_new(st, NULL);
 	cfg->server_reset_query = st_strdup(st, "DISCARD ALL");
 	cfg->server_reset_query_always = false;
+	cfg->max_prepared_statements = 200;
+	cfg->track_extra_parameters = strlist_new(st, "*");
 	cfg->server_idle_timeout_ms = 600 * MS_S;
 	cfg->server_lifetime_ms = 3600 * MS_S;
 	cfg->server_connect_timeout_ms = 15 * MS_S;

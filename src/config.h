@@ -96,6 +96,8 @@ struct config {
 	strlist stats_users;		/* default empty */
 	char *server_reset_query;	/* default "DISCARD ALL" */
 	bool server_reset_query_always;	/* default off: only in session mode */
+	int max_prepared_statements;	/* per server connection; default 200, 0 = no tracking */
+	strlist track_extra_parameters;	/* settings carried besides the reported ones; "*" (default) = all */
 	int64_t server_idle_timeout_ms;	/* default 600s; 0 = never */
 	int64_t server_lifetime_ms;	/* default 3600s; 0 = never */
 	int64_t server_connect_timeout_ms; /* default 15s */

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "pgsteer.h"
+#include "sessstate.h"
 #include "proto.h"
 
 #define OID_TEXT 25
@@ -227,6 +228,14 @@ void control_answer(struct client *c, const struct classify_result *res, uint8_t
 	while (evbuffer_get_length(in) > 0 && proto_peek_header(in, 0, &type, &len)) {
 		uint8_t head[6] = { 0 };
 		evbuffer_copyout(in, head, len >= 5 ? 6 : 5);
+		if ((type == 'P' || type == 'C') && !failed && !o.sqlstate) {
+			/* a named control statement: the client may bind it again later */
+			const char *msg = (const char *)evbuffer_pullup(in, 1 + (ev_ssize_t)len);
+			if (type == 'P')
+				state_remember_parse(c, msg + 5, len - 4, res);
+			else if (head[5] == 'S')
+				state_forget_name(c, msg + 6, len - 5);
+		}
 		evbuffer_drain(in, 1 + (size_t)len);
 		if (type == 'S') {
 			proto_add_ready(out, c->tx_status);

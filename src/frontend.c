@@ -94,8 +94,10 @@ void client_welcome(struct client *c, const struct param_set *params)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
+	/* the pool's parameters, with the client's own settings (application_name ...) */
 	for (int i = 0; i < params->n; i++)
-		proto_add_param_status(out, params->p[i].name, params->p[i].value);
+		proto_add_param_status(out, params->p[i].name,
+				       session_client_param(c, params, params->p[i].name));
 	proto_add_backend_key(out, c->cancel_pid, c->cancel_key);
 	proto_add_ready(out, 'I');
 	log_info("C-%llu %s: login %s@%s pool %s%s", (unsigned long long)c->id, c->addr,
@@ -164,6 +166,7 @@ void client_free(struct client *c)
 		admin_free_state(c);
 	conn_reader_release(&c->rd);
 	conn_release(c->bev);
+	session_client_free(c);
 	free(c->startup_params);
 	free(c->replay);
 	free(c->sticky_key);
@@ -620,7 +623,10 @@ static void auth_succeeded(struct client *c)
 		admin_start(c);
 		return;
 	}
-	if (c->pool->params_valid && rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
+	int check = session_startup_settings(c);
+	if (check < 0)
+		return;		/* refused */
+	if (check == 0 && c->pool->params_valid && rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
 		client_welcome(c, &c->pool->params);
 		c->state = CL_IDLE;
 		c->state_since_ms = now_ms();

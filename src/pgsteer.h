@@ -23,8 +23,10 @@
 #include "common.h"
 #include "config.h"
 #include "conn.h"
+#include "prepared.h"
 #include "route.h"
 #include "scram.h"
+#include "sessvar.h"
 
 #define PGSTEER_VERSION_STR PACKAGE_VERSION
 #define NAME_LEN 64		/* PostgreSQL NAMEDATALEN */
@@ -34,6 +36,7 @@
 
 struct pool;
 struct server;
+struct setop;
 
 /* A ParameterStatus name/value pair. */
 struct param {
@@ -104,7 +107,8 @@ struct client {
 	char *tenant;			/* SET pgsteer.tenant (heap), NULL when unset */
 	bool want_lsn;			/* wrote: learn the WAL position after commit */
 	bool on_replica;		/* the current target is a replica */
-	bool pinned;			/* LISTEN, temp table, session lock ...: primary only */
+	bool pinned;			/* LISTEN, temp table, session lock ...: keeps its server */
+	char pin_reason[40];		/* why, for SHOW CLIENTS and the logs */
 	bool wait_probe;		/* session mode: next statement waits for our LSN probe's server */
 	struct server *parked[2];	/* session mode: [0] primary, [1] replica held between statements */
 	char *replay;			/* bytes of the current autocommit statement sent to a replica */
@@ -118,6 +122,12 @@ struct client {
 	uint32_t pkt_remain;		/* bytes of the current message still to relay */
 	enum discard_mode discard;
 	bool discard_last;		/* ReadyForQuery once the current message is dropped */
+
+	/* session state that follows the client across server connections */
+	struct prep_client_map prep;	/* its named prepared statements */
+	struct sessvars *vars;		/* settings that differ from the pool's (NULL: none) */
+	uint64_t vars_sig;		/* signature of the settings it wants; 0 = recompute */
+	struct setop *pending_ops;	/* SET/RESET/DISCARD since the last Sync: applied if it succeeds */
 
 	/* what the client sees as its backend (cancel key) */
 	int32_t cancel_pid;
@@ -176,6 +186,19 @@ struct server {
 	struct client *probe_client;	/* SV_LSN_PROBE: whose write position we fetch */
 	struct client *parked_for;	/* session mode: held for this client between statements */
 	char probe_key[CLASSIFY_VALUE_LEN]; /* the prober's pgsteer.sticky_key, if any */
+
+	/* replies owed by this server, in request order (session.c) */
+	struct reply *replies;		/* ring buffer */
+	uint32_t rq_head, rq_len, rq_cap;
+	bool skip_to_sync;		/* it reported an error: it ignores messages until Sync */
+	bool group_error;		/* an ErrorResponse since the last ReadyForQuery */
+	bool dirty;			/* holds state pgsteer cannot carry: reset before reuse */
+	struct prep_server_set prep;	/* statements prepared on it, shared by name */
+	uint64_t prep_batch_start;	/* statements used since then may not be evicted */
+	struct sessvars *vars;		/* settings made on it besides the reported ones */
+	uint64_t vars_sig;		/* signature of its settings; 0 = recompute */
+	char sync_error[256];		/* the hidden settings statement failed: why */
+	char sync_sqlstate[6];
 };
 
 /*
@@ -309,6 +332,12 @@ void session_client_drained(struct client *c);
 void session_server_drained(struct server *s);
 void session_server_gone(struct server *s, const char *reason);
 void session_janitor(int64_t now);
+/* Record C's startup settings: 1 when a server must check them before the welcome, 0 when not, -1 refused. */
+int session_startup_settings(struct client *c);
+/* The ParameterStatus value C has been told for NAME (its own setting, else the pool's). */
+const char *session_client_param(const struct client *c, const struct param_set *base, const char *name);
+void session_client_free(struct client *c);
+void session_server_free(struct server *s);
 
 /* control.c: SET/RESET/SHOW pgsteer.* */
 void control_answer(struct client *c, const struct classify_result *res, uint8_t first_type);

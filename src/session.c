@@ -25,6 +25,7 @@
 #include "pgsteer.h"
 #include "proto.h"
 #include "route.h"
+#include "sessstate.h"
 #include "stats.h"
 #include "sticky.h"
 
@@ -45,6 +46,7 @@ static bool message_text(struct evbuffer *in, size_t off, uint8_t type, uint32_t
 			 const char **sql, size_t *sqllen);
 static void start_lsn_probe(struct client *c, struct server *s);
 static void keep_for_replay(struct client *c, struct evbuffer *in, size_t n);
+static void keep_bytes_for_replay(struct client *c, const char *bytes, size_t n);
 static void forget_replay(struct client *c);
 static void park(struct client *c, struct server *s, bool replica);
 static struct server *unpark(struct client *c, int slot);
@@ -59,11 +61,13 @@ enum inspect_verdict {
 	INSPECT_ANSWERED,	/* a control, answered by pgsteer */
 	INSPECT_REWRITTEN,	/* a write on a replica, replaced by a refusal */
 };
-static bool must_inspect(struct client *c, struct server *s, struct evbuffer *in, size_t off,
-			 uint8_t type, uint32_t len);
+static bool must_inspect(struct client *c, uint8_t type);
+static bool batch_complete_at(struct evbuffer *in, size_t off);
 static enum inspect_verdict inspect_statement(struct client *c, struct server *s,
 					      struct evbuffer *in, size_t off, uint8_t type,
-					      uint32_t len);
+					      uint32_t len, struct classify_result *res);
+static bool end_link_if_done(struct client *c, struct server *s, size_t off);
+static void login_finish(struct client *c, struct server *s);
 static void server_reset_or_release(struct server *s);
 
 /* ---------------- Public functions ---------------- */
@@ -158,18 +162,10 @@ void session_server_assigned(struct client *c, struct server *s)
 	s->client = c;
 	s->last_used_ms = now_ms();
 	if (c->state == CL_LOGIN_WAIT) {
-		/* Login: the client learns the server parameters. */
-		client_welcome(c, &s->params);
-		c->state = CL_IDLE;
-		c->state_since_ms = now_ms();
-		if (rt.cfg->pool_mode == POOL_MODE_SESSION) {
-			park(c, s, false);	/* the session keeps its primary connection */
-		} else {
-			unlink_pair(c, s);
-			pool_release(s);
-		}
-		conn_read_enable(&c->rd);
-		session_client_input(c);
+		/* settings from the startup packet: checked (and spelt) by the server first */
+		state_sync_settings(c, s, true);
+		if (s->rq_len == 0)
+			login_finish(c, s);
 		return;
 	}
 	log_debug("C-%llu %s@%s: linked to S-%llu node %s pid %d", (unsigned long long)c->id, c->user,
@@ -178,8 +174,33 @@ void session_server_assigned(struct client *c, struct server *s)
 	c->state_since_ms = now_ms();
 	forget_replay(c);
 	c->replay_ok = c->on_replica && !c->route.in_transaction;
+	state_link(c, s);
 	conn_read_enable(&c->rd);
 	relay_client_to_server(c, s);
+}
+
+/* The login's server answered: the client learns the parameters and goes idle. */
+static void login_finish(struct client *c, struct server *s)
+{
+	if (s->sync_error[0]) {
+		/* as PostgreSQL refuses a bad startup setting: FATAL */
+		s->close_when_idle = true;
+		client_fail(c, "FATAL", s->sync_sqlstate[0] ? s->sync_sqlstate : "22023", "%s",
+			    s->sync_error);
+		return;
+	}
+	state_login_synced(c, s);
+	client_welcome(c, &s->params);
+	c->state = CL_IDLE;
+	c->state_since_ms = now_ms();
+	if (rt.cfg->pool_mode == POOL_MODE_SESSION) {
+		park(c, s, false);	/* the session keeps its primary connection */
+	} else {
+		unlink_pair(c, s);
+		pool_release(s);
+	}
+	conn_read_enable(&c->rd);
+	session_client_input(c);
 }
 
 /* Server bytes arrived. */
@@ -228,7 +249,15 @@ void session_server_gone(struct server *s, const char *reason)
 
 	if (!c)
 		return;
+	reply_abort(s);		/* undo what the lost requests registered for C */
+	setops_free(c->pending_ops);
+	c->pending_ops = NULL;
 	unlink_pair(c, s);
+	if (c->state == CL_LOGIN_WAIT) {
+		client_fail(c, "FATAL", "08006", "server connection to node %s closed during login: %s",
+			    s->pool->node_name, reason);
+		return;
+	}
 	if (c->on_replica) {
 		/* the replica is probably gone: keep reads away until the monitor knows */
 		struct list *it, *tmp;
@@ -469,8 +498,8 @@ static bool message_text(struct evbuffer *in, size_t off, uint8_t type, uint32_t
 	return true;
 }
 
-static void classify_message(struct evbuffer *in, size_t off, uint8_t type, uint32_t len,
-			     struct classify_result *res)
+static void classify_message(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
+			     uint32_t len, struct classify_result *res)
 {
 	const char *sql;
 	size_t sqllen;
@@ -479,6 +508,8 @@ static void classify_message(struct evbuffer *in, size_t off, uint8_t type, uint
 		classify_sql(sql, sqllen, rt.knowledge, res);
 		return;
 	}
+	if (type == 'B' && state_bind_class(c, in, off, len, res))
+		return;		/* a named statement: the class of its text */
 	memset(res, 0, sizeof(*res));
 	if (type == 'F') {
 		res->cls = CLASS_WRITE;	/* fastpath function call: lo_* and friends write */
@@ -490,10 +521,25 @@ static void classify_message(struct evbuffer *in, size_t off, uint8_t type, uint
 }
 
 /*
- * An extended-protocol batch is routed as a whole: the strongest class of
- * the Parse messages already received up to Sync decides.
+ * The classification statement_begin() made of the message at the head
+ * of a client's input, kept for the relay's look at the same message (one
+ * event loop: a single slot is enough; any mismatch classifies again).
  */
-static void classify_batch_rest(struct evbuffer *in, uint32_t first_len, struct classify_result *res)
+static struct {
+	const struct client *client;
+	uint64_t client_id;
+	uint32_t len;
+	uint8_t type;
+	bool valid;
+	struct classify_result res;
+} begin_cache;
+
+/*
+ * An extended-protocol batch is routed as a whole: the strongest class of
+ * the Parse messages (and Binds of named statements) up to Sync decides.
+ */
+static void classify_batch_rest(struct client *c, struct evbuffer *in, uint32_t first_len,
+				struct classify_result *res)
 {
 	size_t off = 1 + (size_t)first_len;
 	uint8_t type;
@@ -501,10 +547,13 @@ static void classify_batch_rest(struct evbuffer *in, uint32_t first_len, struct 
 	struct classify_result next;
 
 	while (proto_peek_header(in, off, &type, &len) && type != 'S' && type != 'H' && len >= 4) {
-		if (type == 'P') {
+		if (type == 'P' || type == 'B') {
 			if (evbuffer_get_length(in) < off + 1 + len)
 				break;
-			classify_message(in, off, type, len, &next);
+			if (type == 'P')
+				classify_message(c, in, off, type, len, &next);
+			else if (!state_bind_class(c, in, off, len, &next))
+				goto next_message;	/* unnamed: its Parse was looked at */
 			if (next.cls == CLASS_WRITE && res->cls != CLASS_WRITE) {
 				*res = next;
 			} else if (next.cls != CLASS_READ && res->cls == CLASS_READ) {
@@ -512,6 +561,7 @@ static void classify_batch_rest(struct evbuffer *in, uint32_t first_len, struct 
 				snprintf(res->reason, sizeof(res->reason), "batch also holds: %.100s", next.reason);
 			}
 		}
+next_message:
 		off += 1 + (size_t)len;
 	}
 }
@@ -526,7 +576,13 @@ static void classify_batch_rest(struct evbuffer *in, uint32_t first_len, struct 
 #define BATCH_ROUTE_LIMIT (1024 * 1024)
 static bool batch_complete(struct evbuffer *in)
 {
-	size_t off = 0, avail = evbuffer_get_length(in);
+	return batch_complete_at(in, 0);
+}
+
+/* The same, for the batch starting at OFF. */
+static bool batch_complete_at(struct evbuffer *in, size_t off)
+{
+	size_t start = off, avail = evbuffer_get_length(in);
 	uint8_t type;
 	uint32_t len;
 
@@ -535,7 +591,7 @@ static bool batch_complete(struct evbuffer *in)
 			return off + 1 + len <= avail;
 		off += 1 + (size_t)len;
 	}
-	return avail >= BATCH_ROUTE_LIMIT;
+	return avail - start >= BATCH_ROUTE_LIMIT;
 }
 
 /* Does the cluster have a node that could ever serve reads besides the primary? */
@@ -557,24 +613,33 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 	struct route_decision d;
 	struct pool *pool;
 
+	begin_cache.valid = false;
 	if ((type == 'Q' || type == 'P') && evbuffer_get_length(in) < 1 + (size_t)len)
 		return false;	/* classify whole statements only */
 	if (type != 'Q' && type != 'F' && !batch_complete(in))
 		return false;	/* route an extended batch once its Sync/Flush is here */
-	classify_message(in, 0, type, len, &res);
-	if (type == 'P')
-		classify_batch_rest(in, len, &res);
+	classify_message(c, in, 0, type, len, &res);
+	begin_cache.client = c;
+	begin_cache.client_id = c->id;
+	begin_cache.len = len;
+	begin_cache.type = type;
+	begin_cache.res = res;
+	if (type == 'P' || type == 'B')
+		classify_batch_rest(c, in, len, &res);
 	/* unlinked under transaction pooling: no transaction can be open */
 	c->route.in_transaction = false;
 	c->route.txn_on_replica = false;
 	c->route.txn_node = -1;
 	/*
-	 * Until session state (SET, PREPARE ...) is replayed on other servers,
-	 * a session-mode client that changes it stays with its primary.
+	 * State that lives in one backend pins the session to its connection
+	 * (on the primary).  In session mode, a client that changes session
+	 * state stays with its primary connection: its replica connection
+	 * would not have it.
 	 */
-	if (res.pins_session || (rt.cfg->pool_mode == POOL_MODE_SESSION &&
-				 (res.changes_session || res.cls == CLASS_SESSION)))
-		c->pinned = true;
+	if (res.pins_session)
+		state_pin(c, NULL, res.reason);
+	else if (rt.cfg->pool_mode == POOL_MODE_SESSION && (res.changes_session || res.cls == CLASS_SESSION))
+		state_pin(c, NULL, "session state in session mode");
 	struct route_session rs = c->route;
 	if (c->sticky_key && rt.cfg->read_your_writes == RYW_LSN) {
 		/* sessions sharing the key share the highest position any of them wrote */
@@ -583,7 +648,7 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 			rs.required_lsn = lsn;
 	}
 	if (c->pinned) {
-		/* state that lives in one backend (LISTEN, temp tables): primary only */
+		/* state that lives in one backend (LISTEN, temp tables): its primary connection */
 		rs.use_primary = true;
 		rs.use_replicas_for_reads = false;
 	}
@@ -639,6 +704,13 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 		d.node = primary;
 		pool = pp;
 	}
+	if (type == 'P' && rt.cfg->pool_mode == POOL_MODE_TRANSACTION && !c->pinned && pool->n_idle == 0 &&
+	    pool_total(pool) >= pool->pool_size && state_parse_locally(c, in)) {
+		monitor_snapshot_put(snap);
+		if (evbuffer_get_length(in) > 0)
+			session_client_input(c);
+		return false;	/* answered: prepared later, where it is bound */
+	}
 	c->target_pool = pool;
 	c->on_replica = d.target == ROUTE_REPLICA;
 	stats.queries[res.cls][c->on_replica ? STATS_REPLICA : STATS_PRIMARY]++;
@@ -663,11 +735,13 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 		log_debug("C-%llu %s %s@%s: %s -> %s (%s: %s)", (unsigned long long)c->id, c->addr,
 			  c->user, c->database, classify_class_name(res.cls), c->last_route, d.reason,
 			  res.reason);
-	if (rt.cfg->pool_mode == POOL_MODE_SESSION && reuse_parked(c, &pool, snap, rs.required_lsn)) {
+	if ((rt.cfg->pool_mode == POOL_MODE_SESSION || c->pinned) &&
+	    reuse_parked(c, &pool, snap, rs.required_lsn)) {
 		monitor_snapshot_put(snap);
 		return false;	/* linked to the connection the session holds */
 	}
 	monitor_snapshot_put(snap);
+	begin_cache.valid = true;
 	return true;
 }
 
@@ -759,9 +833,15 @@ static bool server_is_clean(const struct server *s)
 	return s->expect_rfq == 0 && !s->batch_open && s->pkt_remain == 0;
 }
 
+/* Does the reset query clear what its words say?  (DISCARD ALL clears everything.) */
+static bool reset_clears(const char *reset, const char *what)
+{
+	return strcasestr(reset, "discard all") || strcasestr(reset, what);
+}
+
 /*
  * An unlinked clean server: roll back an open transaction, run the reset
- * query in session mode, then release.
+ * query in session mode (or after a pinned client), then release.
  */
 static void server_reset_or_release(struct server *s)
 {
@@ -769,13 +849,26 @@ static void server_reset_or_release(struct server *s)
 	bool session_mode = rt.cfg->pool_mode == POOL_MODE_SESSION;
 	const char *reset = rt.cfg->server_reset_query;
 
+	if (s->rq_len)
+		reply_abort(s);	/* nothing can be owed on a clean server */
+	if (s->dirty && !(reset && *reset)) {
+		server_close(s, "holds session state and server_reset_query is empty");
+		return;
+	}
 	if (s->tx_status != 'I') {
 		proto_add_query(out, "ROLLBACK");
 		s->expect_rfq++;
 	}
-	if ((session_mode || rt.cfg->server_reset_query_always) && reset && *reset) {
+	if ((session_mode || rt.cfg->server_reset_query_always || s->dirty) && reset && *reset) {
 		proto_add_query(out, reset);
 		s->expect_rfq++;
+		if (reset_clears(reset, "deallocate all"))
+			prep_server_clear(&s->prep);
+		if (reset_clears(reset, "reset all")) {
+			sessvars_free(&s->vars);
+			s->vars_sig = 0;
+		}
+		s->dirty = false;
 	}
 	if (s->expect_rfq > 0) {
 		s->state = SV_RESETTING;
@@ -816,34 +909,14 @@ static bool apply_backpressure(struct bufferevent *dst, struct conn_reader *src,
 	return true;
 }
 
-/* Could the message at OFF be a pgsteer control?  A cheap look at its first bytes. */
-static bool mentions_pgsteer(struct evbuffer *in, size_t off, uint32_t len)
+/*
+ * Which messages the relay classifies before forwarding: every statement
+ * (session effects, writes on the primary, controls), and on a replica a
+ * Bind of a named statement as well.
+ */
+static bool must_inspect(struct client *c, uint8_t type)
 {
-	char buf[192];
-	struct evbuffer_ptr p;
-	size_t avail = evbuffer_get_length(in) - off - PROTO_HEADER_LEN;
-	size_t n = len - 4 < sizeof(buf) ? len - 4 : sizeof(buf);
-
-	if (avail < n)
-		n = avail;
-	evbuffer_ptr_set(in, &p, off + PROTO_HEADER_LEN, EVBUFFER_PTR_SET);
-	if (evbuffer_copyout_from(in, &p, buf, n) != (ev_ssize_t)n)
-		return false;
-	for (size_t i = 0; i + 8 <= n; i++)
-		if (strncasecmp(buf + i, "pgsteer.", 8) == 0)
-			return true;
-	return false;
-}
-
-/* Which statements the relay must classify before forwarding. */
-static bool must_inspect(struct client *c, struct server *s, struct evbuffer *in, size_t off,
-			 uint8_t type, uint32_t len)
-{
-	if (c->on_replica)
-		return true;	/* nothing but reads may reach a replica */
-	if (!c->want_lsn && rt.cfg->read_your_writes == RYW_LSN && cluster_has_replicas(c->cluster))
-		return true;	/* a write here makes the session sticky */
-	return type == 'Q' && s->expect_rfq == 0 && !s->batch_open && mentions_pgsteer(in, off, len);
+	return type == 'Q' || type == 'P' || (type == 'B' && (c->on_replica || c->prep.n > 0));
 }
 
 /* Escape TEXT for a single-quoted literal inside a $pgsteer$ body. */
@@ -892,8 +965,10 @@ static void send_refusal(struct client *c, struct server *s, struct evbuffer *in
 	if (type == 'Q') {
 		proto_add_query(out, sql);
 		s->expect_rfq++;
+		reply_push(s, 'Q', REPLY_FORWARD, NULL, NULL, NULL);
 		return;
 	}
+	reply_push(s, 'P', REPLY_FORWARD, NULL, NULL, NULL);
 	hdr[0] = 'P';
 	proto_put_u32(hdr + 1, (uint32_t)(4 + strlen(name) + 1 + strlen(sql) + 1 + 2));
 	evbuffer_add(out, hdr, 5);
@@ -903,35 +978,65 @@ static void send_refusal(struct client *c, struct server *s, struct evbuffer *in
 	s->batch_open = true;
 }
 
+/* The class of the message at OFF; reuses statement_begin()'s look at the same message. */
+static void inspect_classify(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
+			     uint32_t len, struct classify_result *res)
+{
+	if (off == 0 && begin_cache.valid && begin_cache.client == c && begin_cache.client_id == c->id &&
+	    begin_cache.type == type && begin_cache.len == len) {
+		begin_cache.valid = false;
+		*res = begin_cache.res;
+		return;
+	}
+	classify_message(c, in, off, type, len, res);
+}
+
 static enum inspect_verdict inspect_statement(struct client *c, struct server *s,
 					      struct evbuffer *in, size_t off, uint8_t type,
-					      uint32_t len)
+					      uint32_t len, struct classify_result *resp)
 {
 	struct classify_result res;
 	bool readish;
 
-	if (evbuffer_get_length(in) < off + 1 + (size_t)len) {
+	if (type == 'B') {
+		/* a Bind on a replica: only a named statement's text says what it does */
+		if (!state_bind_class(c, in, off, len, &res))
+			return INSPECT_FORWARD;
+	} else if (evbuffer_get_length(in) < off + 1 + (size_t)len) {
 		if (c->on_replica || len < 64 * 1024)
 			return INSPECT_WAIT;
 		/* a huge statement on the primary: stream it, assume it writes */
 		c->want_lsn = rt.cfg->read_your_writes == RYW_LSN;
 		return INSPECT_FORWARD;
+	} else {
+		inspect_classify(c, in, off, type, len, &res);
 	}
-	classify_message(in, off, type, len, &res);
-	if (res.cls == CLASS_CONTROL && type == 'Q' && s->expect_rfq == 0 && !s->batch_open) {
+	*resp = res;
+	if (res.cls == CLASS_CONTROL && s->expect_rfq == 0 && !s->batch_open && s->rq_len == 0) {
+		/* nothing owed before it: pgsteer answers (an extended batch once its Sync is here) */
+		if (type != 'Q' && !batch_complete_at(in, off))
+			return INSPECT_WAIT;
 		forget_replay(c);	/* its bytes no longer match what the server got */
 		if (off)
 			relay_move(in, s->bev, s->tls, off);
-		control_answer(c, &res, 'Q');
+		control_answer(c, &res, type);
+		return INSPECT_ANSWERED;
+	}
+	if (type == 'Q' && state_deallocate_local(c, s, &res)) {
+		/* DEALLOCATE of a protocol-level name: only the client's name goes */
+		forget_replay(c);
+		if (off)
+			relay_move(in, s->bev, s->tls, off);
+		evbuffer_drain(in, 1 + (size_t)len);
 		return INSPECT_ANSWERED;
 	}
 	if (res.cls == CLASS_TRANSACTION && res.txn == TXN_BEGIN) {
 		c->route.in_transaction = true;
 		c->route.txn_on_replica = c->on_replica;
 	}
-	if (res.pins_session || (rt.cfg->pool_mode == POOL_MODE_SESSION &&
-				 (res.changes_session || res.cls == CLASS_SESSION)))
-		c->pinned = true;
+	if (rt.cfg->pool_mode == POOL_MODE_SESSION && !res.pins_session &&
+	    (res.changes_session || res.cls == CLASS_SESSION))
+		state_pin(c, s, "session state in session mode");
 	if (!c->on_replica) {
 		if (res.cls == CLASS_WRITE)
 			c->route.has_written = c->route.txn_wrote = true;
@@ -965,6 +1070,13 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 			return INSPECT_ANSWERED;
 		}
 		/* behind pipelined statements: let the server refuse it in order */
+		if (type == 'B') {
+			if (off)
+				relay_move(in, s->bev, s->tls, off);
+			client_fail(c, "FATAL", "25006", "a write prepared statement bound in a read-only "
+				    "transaction routed to replica %s (%.100s)", s->pool->node_name, res.reason);
+			return INSPECT_ANSWERED;
+		}
 		send_refusal(c, s, in, off, type, len, &res);
 		return INSPECT_REWRITTEN;
 	}
@@ -979,6 +1091,13 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 		send_refusal(c, s, in, off, type, len, &res);
 		return INSPECT_REWRITTEN;
 	}
+	if (s->batch_open && type == 'B') {
+		if (off)
+			relay_move(in, s->bev, s->tls, off);
+		client_fail(c, "FATAL", "25006", "a write prepared statement bound in a batch routed to "
+			    "replica %s (%.100s)", s->pool->node_name, res.reason);
+		return INSPECT_ANSWERED;
+	}
 	return INSPECT_HOLD;
 }
 
@@ -988,13 +1107,13 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
  * bytes until the first byte of the answer comes back (bounded).
  */
 #define REPLAY_LIMIT (256 * 1024)
-static void keep_for_replay(struct client *c, struct evbuffer *in, size_t n)
+static char *replay_room(struct client *c, size_t n)
 {
 	size_t need = c->replay_len + n;
 
 	if (need > REPLAY_LIMIT) {
 		forget_replay(c);
-		return;
+		return NULL;
 	}
 	if (need > c->replay_cap) {
 		size_t cap = c->replay_cap ? c->replay_cap : 512;
@@ -1004,20 +1123,81 @@ static void keep_for_replay(struct client *c, struct evbuffer *in, size_t n)
 		p = realloc(c->replay, cap);
 		if (!p) {
 			forget_replay(c);
-			return;
+			return NULL;
 		}
 		c->replay = p;
 		c->replay_cap = (uint32_t)cap;
 	}
+	return c->replay + c->replay_len;
+}
+
+static void keep_for_replay(struct client *c, struct evbuffer *in, size_t n)
+{
+	char *to = replay_room(c, n);
+
+	if (!to)
+		return;
 	/* the first N bytes of IN are what is about to be relayed */
-	evbuffer_copyout(in, c->replay + c->replay_len, n);
-	c->replay_len = (uint32_t)need;
+	evbuffer_copyout(in, to, n);
+	c->replay_len += (uint32_t)n;
+}
+
+static void keep_bytes_for_replay(struct client *c, const char *bytes, size_t n)
+{
+	char *to = replay_room(c, n);
+
+	if (!to)
+		return;
+	memcpy(to, bytes, n);
+	c->replay_len += (uint32_t)n;
 }
 
 static void forget_replay(struct client *c)
 {
 	c->replay_ok = false;
 	c->replay_len = 0;
+}
+
+/*
+ * A named prepared statement message at the head of IN, rewritten for S.
+ * A Bind/Describe of a replica read stays replayable: the bytes the
+ * rewrite consumed are kept as the client sent them.  False: wait for
+ * more input.
+ */
+static bool relay_named(struct client *c, struct server *s, struct evbuffer *in, uint8_t type,
+			uint32_t len)
+{
+	char pre[640];
+	size_t before = evbuffer_get_length(in), saved = 0, used;
+
+	if (type == 'P' || type == 'C')
+		forget_replay(c);	/* a replay would register the name twice */
+	if (c->replay_ok) {
+		ev_ssize_t n = evbuffer_copyout(in, pre, sizeof(pre));
+		saved = n > 0 ? (size_t)n : 0;
+	}
+	if (state_relay_named(c, s, in, type, len) == NAMED_WAIT)
+		return false;
+	used = before - evbuffer_get_length(in);
+	if (c->replay_ok) {
+		if (used <= saved)
+			keep_bytes_for_replay(c, pre, used);
+		else
+			forget_replay(c);
+	}
+	stats.bytes_from_clients += used;
+	return true;
+}
+
+/* Send the first N bytes of C's input to S, counting them (and keeping them for a replay). */
+static void forward_client_bytes(struct client *c, struct server *s, struct evbuffer *in, size_t n)
+{
+	stats.bytes_from_clients += n;
+	if (s->pool->node_index < STATS_MAX_NODES)
+		stats.nodes[s->pool->node_index].bytes_to_server += n;
+	if (c->replay_ok)
+		keep_for_replay(c, in, n);
+	relay_move(in, s->bev, s->tls, n);
 }
 
 /* Forward complete and partial client messages to the linked server. */
@@ -1028,6 +1208,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 	size_t off = 0;
 	uint8_t type;
 	uint32_t len;
+	struct reply *head;
 
 	if (avail == 0 || c->read_paused)
 		return;
@@ -1058,8 +1239,9 @@ static void relay_client_to_server(struct client *c, struct server *s)
 					    len, (unsigned long long)rt.cfg->max_packet_size);
 			return;
 		}
-		if ((type == 'Q' || type == 'P') && must_inspect(c, s, in, off, type, len)) {
-			enum inspect_verdict v = inspect_statement(c, s, in, off, type, len);
+		if (must_inspect(c, type)) {
+			struct classify_result res;
+			enum inspect_verdict v = inspect_statement(c, s, in, off, type, len, &res);
 			if (v == INSPECT_WAIT || v == INSPECT_HOLD)
 				break;
 			if (v == INSPECT_ANSWERED || v == INSPECT_REWRITTEN) {
@@ -1072,6 +1254,24 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				off = 0;
 				continue;
 			}
+			if (type != 'B' && evbuffer_get_length(in) >= off + 1 + (size_t)len) {
+				const char *sql;
+				size_t sqllen;
+				if ((res.changes_session || res.pins_session) &&
+				    message_text(in, off, type, len, &sql, &sqllen))
+					state_note_statement(c, s, &res, sql, sqllen);
+			}
+		}
+		if ((type == 'P' || type == 'B' || type == 'D' || type == 'C') &&
+		    state_is_named(c, in, off, type, len)) {
+			/* a named prepared statement: sent under its shared server-side name */
+			if (off)
+				forward_client_bytes(c, s, in, off);
+			off = 0;
+			if (!relay_named(c, s, in, type, len))
+				break;
+			avail = evbuffer_get_length(in);
+			continue;
 		}
 		switch (type) {
 		case 'X':
@@ -1094,17 +1294,23 @@ static void relay_client_to_server(struct client *c, struct server *s)
 		case 'Q':
 			if (s->expect_rfq++ == 0)
 				s->query_start_us = now_us();
+			reply_push(s, 'Q', REPLY_FORWARD, NULL, NULL, c->pending_ops);
+			c->pending_ops = NULL;
 			break;
 		case 'S':
 			if (s->expect_rfq++ == 0)
 				s->query_start_us = now_us();
 			s->batch_open = false;
+			reply_push(s, 'S', REPLY_FORWARD, NULL, NULL, c->pending_ops);
+			c->pending_ops = NULL;
 			break;
 		case 'P':
 		case 'B':
 		case 'E':
 		case 'D':
 		case 'C':
+			reply_push(s, type, REPLY_FORWARD, NULL, NULL, NULL);
+			/* fall through */
 		case 'H':
 			s->batch_open = true;
 			break;
@@ -1113,15 +1319,113 @@ static void relay_client_to_server(struct client *c, struct server *s)
 		}
 		c->pkt_remain = 1 + len;
 	}
-	if (off) {
-		stats.bytes_from_clients += off;
-		if (s->pool->node_index < STATS_MAX_NODES)
-			stats.nodes[s->pool->node_index].bytes_to_server += off;
-		if (c->replay_ok)
-			keep_for_replay(c, in, off);
-		relay_move(in, s->bev, s->tls, off);
+	if (off)
+		forward_client_bytes(c, s, in, off);
+	begin_cache.valid = false;	/* whatever statement_begin() saw has been relayed */
+	head = reply_head(s);
+	if (head && head->action == REPLY_FAKE && s->pkt_remain == 0) {
+		/* answered by pgsteer with nothing owed before it: answer now */
+		reply_emit_fakes(s, bufferevent_get_output(c->bev));
+		if (end_link_if_done(c, s, 0))
+			return;
 	}
 	apply_backpressure(s->bev, &c->rd, &c->read_paused);
+}
+
+/* Send the first N bytes of S's input to C, counting them. */
+static void forward_server_bytes(struct server *s, struct client *c, struct evbuffer *in, size_t n,
+				 bool answered)
+{
+	stats.bytes_to_clients += n;
+	if (s->pool->node_index < STATS_MAX_NODES)
+		stats.nodes[s->pool->node_index].bytes_from_server += n;
+	if (answered)
+		forget_replay(c);
+	relay_move(in, c->bev, c->tls, n);
+}
+
+/*
+ * S answered all of C's requests and is outside a transaction: end the
+ * link (the first OFF bytes of S's input go to C first).  Returns true
+ * when it ended.
+ */
+static bool end_link_if_done(struct client *c, struct server *s, size_t off)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+
+	if (s->tx_status != 'I' || !server_is_clean(s) || c->pkt_remain != 0 || s->rq_len != 0)
+		return false;
+	forget_replay(c);
+	if (off)
+		forward_server_bytes(s, c, in, off, false);
+	c->state = CL_IDLE;
+	c->state_since_ms = c->last_activity_ms = now_ms();
+	if (c->want_lsn && !c->on_replica) {
+		c->want_lsn = false;
+		start_lsn_probe(c, s);
+	} else if (rt.cfg->pool_mode == POOL_MODE_SESSION || c->pinned) {
+		park(c, s, c->on_replica);
+	} else {
+		unlink_pair(c, s);
+		pool_release(s);
+	}
+	/* the client may already have sent its next statement */
+	session_client_input(c);
+	return true;
+}
+
+/*
+ * A whole reply (at the head of S's input) to a request of pgsteer's own:
+ * consumed here, never seen by the client.  Returns false when the link
+ * changed (a login finished).
+ */
+static bool hidden_reply(struct client *c, struct server *s, struct reply *r, uint8_t type, uint32_t len)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+	const uint8_t *msg = evbuffer_pullup(in, 1 + (ev_ssize_t)len);
+	const char *body = (const char *)msg + PROTO_HEADER_LEN;
+	uint8_t flags = r->flags;
+
+	switch (type) {
+	case 'S': {
+		size_t nl = strnlen(body, len - 4);
+		if (nl + 1 < len - 4 && msg[len] == '\0')
+			state_param_status(c, s, body, body + nl + 1, false);
+		break;
+	}
+	case 'E': {
+		struct error_fields ef;
+		proto_parse_error(msg + PROTO_HEADER_LEN, len - 4, &ef);
+		log_warning("C-%llu S-%llu node %s: session settings refused: %s (%s)",
+			    (unsigned long long)c->id, (unsigned long long)s->id, s->pool->node_name,
+			    ef.message, ef.sqlstate);
+		if (!s->sync_error[0]) {
+			snprintf(s->sync_error, sizeof(s->sync_error), "%s", ef.message);
+			snprintf(s->sync_sqlstate, sizeof(s->sync_sqlstate), "%s", ef.sqlstate);
+		}
+		s->close_when_idle = true;	/* its settings are not known any more */
+		s->vars_sig = 0;
+		break;
+	}
+	case 'Z':
+		s->tx_status = (char)msg[5];
+		if (s->expect_rfq > 0)
+			s->expect_rfq--;
+		reply_pop(s, false);
+		evbuffer_drain(in, 1 + (size_t)len);
+		if (flags & REPLY_LOGIN) {
+			login_finish(c, s);
+			return false;
+		}
+		s->sync_error[0] = '\0';
+		return true;
+	default:
+		if (reply_ends(r, type))
+			reply_pop(s, false);
+		break;
+	}
+	evbuffer_drain(in, 1 + (size_t)len);
+	return true;
 }
 
 /* Forward server messages to the client; release the server when clean. */
@@ -1136,23 +1440,51 @@ static void relay_server_to_client(struct server *s, struct client *c)
 
 	if (s->read_paused)
 		return;
-	while (off < avail) {
+	for (;;) {
+		struct reply *r;
 		if (s->pkt_remain) {
+			if (off >= avail)
+				break;
 			size_t take = avail - off < s->pkt_remain ? avail - off : s->pkt_remain;
 			off += take;
 			s->pkt_remain -= (uint32_t)take;
 			continue;
 		}
-		if (!proto_peek_header(in, off, &type, &len))
+		r = reply_head(s);
+		if (r && r->action == REPLY_FAKE) {
+			/* pgsteer's answers go out in their place in the stream */
+			if (off)
+				forward_server_bytes(s, c, in, off, answered);
+			off = 0;
+			avail = evbuffer_get_length(in);
+			reply_emit_fakes(s, bufferevent_get_output(c->bev));
+			if (end_link_if_done(c, s, 0))
+				return;
+			continue;
+		}
+		if (off >= avail || !proto_peek_header(in, off, &type, &len))
 			break;
-		if (type != 'N' && type != 'S' && type != 'A')
-			answered = true;
 		if (len < 4 || len > MAX_SERVER_MESSAGE) {
 			if (off)
 				relay_move(in, c->bev, c->tls, off);
 			server_close(s, "invalid message length from server");
 			return;
 		}
+		if (r && r->action == REPLY_HIDE && type != 'A' &&
+		    !(type == 'E' && r->kind != 'Q')) {
+			/* a reply to pgsteer's own request (an error on its Parse, the client sees) */
+			if (avail - off < 1 + (size_t)len)
+				break;
+			if (off)
+				forward_server_bytes(s, c, in, off, answered);
+			off = 0;
+			if (!hidden_reply(c, s, r, type, len))
+				return;
+			avail = evbuffer_get_length(in);
+			continue;
+		}
+		if (type != 'N' && type != 'S' && type != 'A')
+			answered = true;
 		if (type == 'Z') {
 			uint8_t msg[6];
 			struct evbuffer_ptr p;
@@ -1166,30 +1498,13 @@ static void relay_server_to_client(struct server *s, struct client *c)
 				s->expect_rfq--;
 			if (s->expect_rfq == 0)
 				stats_observe_query(s->pool->node_index, (uint64_t)(now_us() - s->query_start_us));
+			state_apply_ops(c, s, reply_pop_group(s), !s->group_error);
+			s->group_error = false;
 			c->route.in_transaction = s->tx_status != 'I';
 			if (s->tx_status == 'I')
 				c->route.txn_on_replica = false;
-			if (s->tx_status == 'I' && server_is_clean(s) && c->pkt_remain == 0) {
-				forget_replay(c);
-				stats.bytes_to_clients += off;
-				if (s->pool->node_index < STATS_MAX_NODES)
-					stats.nodes[s->pool->node_index].bytes_from_server += off;
-				relay_move(in, c->bev, c->tls, off);
-				c->state = CL_IDLE;
-				c->state_since_ms = c->last_activity_ms = now_ms();
-				if (c->want_lsn && !c->on_replica) {
-					c->want_lsn = false;
-					start_lsn_probe(c, s);
-				} else if (rt.cfg->pool_mode == POOL_MODE_SESSION) {
-					park(c, s, c->on_replica);
-				} else {
-					unlink_pair(c, s);
-					pool_release(s);
-				}
-				/* the client may already have sent its next statement */
-				session_client_input(c);
+			if (end_link_if_done(c, s, off))
 				return;
-			}
 			continue;
 		}
 		if (type == 'S' && len <= MAX_PARAM_STATUS) {
@@ -1201,18 +1516,28 @@ static void relay_server_to_client(struct server *s, struct client *c)
 			evbuffer_copyout_from(in, &p, buf, len - 4);
 			size_t nl = strnlen(buf, len - 4);
 			if (nl + 1 < len - 4 && buf[len - 5] == '\0')
-				param_set_update(&s->params, buf, buf + nl + 1);
+				state_param_status(c, s, buf, buf + nl + 1, true);
+		} else if (type == 'E') {
+			s->group_error = true;
+			if (r && r->kind != 'Q' && r->kind != 'S') {
+				if (avail - off < 1 + (size_t)len)
+					break;
+				reply_error(s);	/* the server now skips to Sync */
+				off += 1 + (size_t)len;
+				continue;
+			}
+		} else if (r && reply_ends(r, type)) {
+			/* whole, so that a faked reply after it cannot split it */
+			if (avail - off < 1 + (size_t)len)
+				break;
+			reply_pop(s, false);
+			off += 1 + (size_t)len;
+			continue;
 		}
 		s->pkt_remain = 1 + len;
 	}
-	if (off) {
-		stats.bytes_to_clients += off;
-		if (s->pool->node_index < STATS_MAX_NODES)
-			stats.nodes[s->pool->node_index].bytes_from_server += off;
-		if (answered)
-			forget_replay(c);
-		relay_move(in, c->bev, c->tls, off);
-	}
+	if (off)
+		forward_server_bytes(s, c, in, off, answered);
 	apply_backpressure(c->bev, &s->rd, &s->read_paused);
 }
 
@@ -1280,7 +1605,7 @@ static void idle_server_input(struct server *s)
 			size_t blen = len - 4;
 			size_t nl = strnlen(name, blen);
 			if (nl + 1 < blen && msg[len] == '\0')
-				param_set_update(&s->params, name, name + nl + 1);
+				state_param_status(NULL, s, name, name + nl + 1, false);
 			break;
 		}
 		case 'A':
@@ -1303,7 +1628,7 @@ static void idle_server_input(struct server *s)
 				pc->lsn_probe = NULL;
 				s->probe_client = NULL;
 			}
-			if (pc && rt.cfg->pool_mode == POOL_MODE_SESSION && !pc->parked[0]) {
+			if (pc && (rt.cfg->pool_mode == POOL_MODE_SESSION || pc->pinned) && !pc->parked[0]) {
 				s->state = SV_ACTIVE;
 				pc->parked[0] = s;	/* back to its session */
 				s->parked_for = pc;

@@ -418,6 +418,29 @@ void stats_render_metrics(struct evbuffer *out, const struct stats_registry *r,
 	family(out, "pgsteer_protocol_errors_total", "counter",
 	       "Client connections closed for a protocol violation.");
 	sample_u64(out, "pgsteer_protocol_errors_total", NULL, 0, r->protocol_errors);
+	family(out, "pgsteer_prepared_statements_parsed_total", "counter",
+	       "Named prepared statements parsed on a server connection (by the client or by pgsteer before a Bind).");
+	sample_u64(out, "pgsteer_prepared_statements_parsed_total", NULL, 0, r->prepared_parses);
+	family(out, "pgsteer_prepared_statements_reused_total", "counter",
+	       "Client Parse messages answered because the server connection already held the statement.");
+	sample_u64(out, "pgsteer_prepared_statements_reused_total", NULL, 0, r->prepared_reused);
+	family(out, "pgsteer_prepared_statements_deferred_total", "counter",
+	       "Client Parse messages answered while no server connection was free; prepared at the first Bind.");
+	sample_u64(out, "pgsteer_prepared_statements_deferred_total", NULL, 0, r->prepared_deferred);
+	family(out, "pgsteer_prepared_statements_evicted_total", "counter",
+	       "Prepared statements closed on a server connection at max_prepared_statements.");
+	sample_u64(out, "pgsteer_prepared_statements_evicted_total", NULL, 0, r->prepared_evictions);
+	family(out, "pgsteer_prepared_statements", "gauge",
+	       "Distinct prepared statements (text and parameter types) known to pgsteer.");
+	sample_u64(out, "pgsteer_prepared_statements", NULL, 0, v->prepared_statements);
+	family(out, "pgsteer_settings_syncs_total", "counter",
+	       "Hidden statements that brought a server connection to a client's session settings.");
+	sample_u64(out, "pgsteer_settings_syncs_total", NULL, 0, r->settings_syncs);
+	family(out, "pgsteer_client_pins_total", "counter",
+	       "Clients pinned to their server connection (temporary table, LISTEN, advisory lock, ...).");
+	sample_u64(out, "pgsteer_client_pins_total", NULL, 0, r->pins);
+	family(out, "pgsteer_clients_pinned", "gauge", "Clients currently pinned to a server connection.");
+	sample_u64(out, "pgsteer_clients_pinned", NULL, 0, (uint64_t)v->clients_pinned);
 	family(out, "pgsteer_bytes_total", "counter",
 	       "Bytes relayed on client connections (client_in: from clients, client_out: to clients).");
 	{
@@ -1098,10 +1121,14 @@ static int view_fill(struct view_storage *vs)
 	}
 
 	list_for_each(it, &rt.clients) {
-		int g = client_gauge(container_of(it, struct client, head)->state);
+		const struct client *c = container_of(it, struct client, head);
+		int g = client_gauge(c->state);
 		if (g >= 0)
 			vs->v.clients[g]++;
+		if (c->pinned)
+			vs->v.clients_pinned++;
 	}
+	vs->v.prepared_statements = prepared_count();
 
 	vs->v.version = PGSTEER_VERSION_STR;
 	vs->v.now_unix = (int64_t)time(NULL);

@@ -65,6 +65,12 @@ struct stats_registry {
 	uint64_t protocol_errors;
 	uint64_t bytes_from_clients;
 	uint64_t bytes_to_clients;
+	uint64_t prepared_parses;	/* Parse of a named statement sent to a server (the client's or hidden) */
+	uint64_t prepared_reused;	/* client Parse answered because the server already held it */
+	uint64_t prepared_deferred;	/* client Parse answered with no server free: prepared at its first Bind */
+	uint64_t prepared_evictions;	/* statements closed on a server at max_prepared_statements */
+	uint64_t settings_syncs;	/* hidden statements bringing a server to a client's settings */
+	uint64_t pins;			/* clients pinned to their server connection */
 	struct stats_node nodes[STATS_MAX_NODES];
 };
 
@@ -170,6 +176,8 @@ struct stats_view {
 	int n_clusters;
 	const struct stats_view_cluster *clusters;
 	int clients[STATS_CLIENT_STATES];
+	int clients_pinned;
+	uint64_t prepared_statements;	/* distinct statements in the registry */
 };
 
 /* Label value / JSON string escaping (invalid UTF-8 becomes U+FFFD). */

@@ -128,10 +128,9 @@ def primary_only(factory, cluster):
 
 
 def connect(port, user=SUPERUSER, dbname="postgres", host="127.0.0.1", autocommit=True, **kw):
-    """A psycopg connection. prepare_threshold=None: psycopg must not create
-    named prepared statements (transaction pooling does not keep them yet)."""
+    """A psycopg connection with psycopg's defaults: statements run five
+    times are prepared (named), which transaction pooling must carry."""
     kw.setdefault("connect_timeout", 10)
-    kw.setdefault("prepare_threshold", None)
     return psycopg.connect(host=host, port=port, user=user, dbname=dbname,
                            autocommit=autocommit, **kw)
 

@@ -1,10 +1,14 @@
 """pgbench through pgsteer in transaction pooling with default_pool_size 8:
-pgbench -i, then select-only (-S) and TPC-B, each with -M simple and
--M extended, 32 clients on 2 threads. No errors allowed."""
+pgbench -i, then select-only (-S) and TPC-B, each with -M simple,
+-M extended and -M prepared, 32 clients on 2 threads; -M prepared also
+with read/write splitting over the two replicas (named statements
+following clients across primary and replica connections). No errors
+allowed."""
 import os
 import re
 import subprocess
 
+import psycopg
 import pytest
 
 from helpers import PG_BIN, SUPERUSER
@@ -44,12 +48,29 @@ def test_pgbench_init_loaded(cluster, bench_proxy):
 
 
 @pytest.mark.parametrize("workload", ["select-only", "tpcb"])
-@pytest.mark.parametrize("mode", ["simple", "extended"])
+@pytest.mark.parametrize("mode", ["simple", "extended", "prepared"])
 def test_pgbench_run(cluster, bench_proxy, workload, mode):
+    check_pgbench(bench_proxy.port, workload, mode)
+
+
+@pytest.mark.parametrize("workload", ["select-only", "tpcb"])
+def test_pgbench_prepared_with_replicas(cluster, bench_proxy, pgsteer, workload):
+    p = pgsteer(pool_mode="transaction", default_pool_size=8, query_wait_timeout="60s",
+                max_client_conn=200, extra={"routing": {"check_interval": "50ms"}})
+    check_pgbench(p.port, workload, "prepared")
+    with psycopg.connect(host="127.0.0.1", port=p.port, user="admin", dbname="pgsteer",
+                         autocommit=True) as a:
+        reads = {r[1]: r[4] for r in a.execute("SHOW STATS").fetchall() if r[0] == "node"}
+    if workload == "select-only":
+        # the prepared reads really ran on the replicas
+        assert reads["main2"] > 0 and reads["main3"] > 0, reads
+
+
+def check_pgbench(port, workload, mode):
     args = ["-M", mode, "-c", "32", "-j", "2", "-T", "5", "-n"]
     if workload == "select-only":
         args.append("-S")
-    r, out = run_pgbench(bench_proxy.port, *args)
+    r, out = run_pgbench(port, *args)
     assert r.returncode == 0, out
     assert "error" not in out.lower(), out
     m = re.search(r"number of transactions actually processed: (\d+)", out)

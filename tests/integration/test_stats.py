@@ -261,10 +261,11 @@ def test_counters_move_with_a_known_workload(stats, cluster, primary):
         wait_replica_reads(stats)
         before = stats.metrics()
         n_reads, n_writes = 25, 4
-        with stats.proxy.connect() as c:
+        # unprepared: a psycopg prepare is a routed Parse+Sync batch of its own
+        with stats.proxy.connect(prepare_threshold=None) as c:
             for _ in range(n_reads):
                 c.execute("SELECT 1")
-        with stats.proxy.connect() as c:
+        with stats.proxy.connect(prepare_threshold=None) as c:
             for i in range(n_writes):
                 c.execute("INSERT INTO %s VALUES (%d)" % (table, i))
         after = stats.metrics()

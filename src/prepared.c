@@ -1,0 +1,225 @@
+/*
+ * Prepared statement bookkeeping: the content-addressed registry, each
+ * client's name map and each server connection's held set.
+ *
+ * The registry is a chained hash table keyed by a 64-bit hash of the
+ * Parse body (query text and parameter types); equal bodies are one
+ * statement, whatever the clients call them, so forty clients that
+ * prepare the same query cost one Parse per server connection, not forty.
+ * A statement lives while a client name or a server connection refers to
+ * it.  Client maps and server sets are small arrays scanned linearly:
+ * drivers keep tens to a few hundred statements, and a scan of a
+ * contiguous array beats a hash table's pointer chasing at that size.
+ *
+ * Pure bookkeeping: no sockets, no clock.  Single-threaded (one event
+ * loop owns it).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prepared.h"
+
+#define REGISTRY_BUCKETS 1024
+
+static struct pstmt *registry[REGISTRY_BUCKETS];
+static size_t registry_count;
+static uint64_t next_id = 1;
+
+/* ---------------- Public functions ---------------- */
+
+/* FNV-1a, 64 bits: statement bodies are short and this is not an adversarial table. */
+static uint64_t hash_bytes(const char *p, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (uint8_t)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+struct pstmt *prepared_intern(const char *body, size_t len, const struct classify_result *cls)
+{
+	uint64_t h = hash_bytes(body, len);
+	struct pstmt **bucket = &registry[h % REGISTRY_BUCKETS];
+	struct pstmt *st;
+
+	for (st = *bucket; st; st = st->next) {
+		if (st->hash == h && st->body_len == len && memcmp(st->body, body, len) == 0) {
+			st->refs++;
+			return st;
+		}
+	}
+	st = malloc(sizeof(*st) + len);
+	if (!st)
+		return NULL;
+	st->hash = h;
+	st->id = next_id++;
+	st->refs = 1;
+	snprintf(st->server_name, sizeof(st->server_name), "pgsteer_%" PRIu64, st->id);
+	st->cls = *cls;
+	st->body_len = (uint32_t)len;
+	memcpy(st->body, body, len);
+	st->next = *bucket;
+	*bucket = st;
+	registry_count++;
+	return st;
+}
+
+void prepared_ref(struct pstmt *st)
+{
+	st->refs++;
+}
+
+void prepared_unref(struct pstmt *st)
+{
+	struct pstmt **pp;
+
+	if (--st->refs > 0)
+		return;
+	for (pp = &registry[st->hash % REGISTRY_BUCKETS]; *pp; pp = &(*pp)->next) {
+		if (*pp == st) {
+			*pp = st->next;
+			break;
+		}
+	}
+	registry_count--;
+	free(st);
+}
+
+size_t prepared_count(void)
+{
+	return registry_count;
+}
+
+static uint32_t hash_name(const char *name)
+{
+	return (uint32_t)hash_bytes(name, strlen(name));
+}
+
+static struct prep_name *client_find(const struct prep_client_map *m, const char *name)
+{
+	uint32_t h = hash_name(name);
+	for (uint32_t i = 0; i < m->n; i++)
+		if (m->e[i].hash == h && strcmp(m->e[i].name, name) == 0)
+			return &m->e[i];
+	return NULL;
+}
+
+struct pstmt *prep_client_get(const struct prep_client_map *m, const char *name)
+{
+	struct prep_name *e = client_find(m, name);
+	return e ? e->st : NULL;
+}
+
+bool prep_client_add(struct prep_client_map *m, const char *name, struct pstmt *st)
+{
+	char *copy;
+
+	if (m->n == m->cap) {
+		uint32_t cap = m->cap ? m->cap * 2 : 8;
+		struct prep_name *e = realloc(m->e, cap * sizeof(*e));
+		if (!e)
+			return false;
+		m->e = e;
+		m->cap = cap;
+	}
+	copy = strdup(name);
+	if (!copy)
+		return false;
+	prepared_ref(st);
+	m->e[m->n].hash = hash_name(name);
+	m->e[m->n].name = copy;
+	m->e[m->n].st = st;
+	m->n++;
+	return true;
+}
+
+bool prep_client_remove(struct prep_client_map *m, const char *name)
+{
+	struct prep_name *e = client_find(m, name);
+
+	if (!e)
+		return false;
+	free(e->name);
+	prepared_unref(e->st);
+	*e = m->e[--m->n];
+	return true;
+}
+
+void prep_client_clear(struct prep_client_map *m)
+{
+	for (uint32_t i = 0; i < m->n; i++) {
+		free(m->e[i].name);
+		prepared_unref(m->e[i].st);
+	}
+	free(m->e);
+	m->e = NULL;
+	m->n = m->cap = 0;
+}
+
+bool prep_server_has(struct prep_server_set *set, const struct pstmt *st, uint64_t use)
+{
+	for (uint32_t i = 0; i < set->n; i++) {
+		if (set->e[i].st == st) {
+			set->e[i].last_use = use;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool prep_server_add(struct prep_server_set *set, struct pstmt *st, uint64_t use)
+{
+	if (set->n == set->cap) {
+		uint32_t cap = set->cap ? set->cap * 2 : 8;
+		struct prep_held *e = realloc(set->e, cap * sizeof(*e));
+		if (!e)
+			return false;
+		set->e = e;
+		set->cap = cap;
+	}
+	prepared_ref(st);
+	set->e[set->n].st = st;
+	set->e[set->n].last_use = use;
+	set->n++;
+	return true;
+}
+
+bool prep_server_remove(struct prep_server_set *set, const struct pstmt *st)
+{
+	for (uint32_t i = 0; i < set->n; i++) {
+		if (set->e[i].st == st) {
+			struct pstmt *held = set->e[i].st;
+			set->e[i] = set->e[--set->n];
+			prepared_unref(held);
+			return true;
+		}
+	}
+	return false;
+}
+
+void prep_server_clear(struct prep_server_set *set)
+{
+	for (uint32_t i = 0; i < set->n; i++)
+		prepared_unref(set->e[i].st);
+	free(set->e);
+	set->e = NULL;
+	set->n = set->cap = 0;
+}
+
+struct pstmt *prep_server_victim(const struct prep_server_set *set, uint64_t batch_start)
+{
+	struct pstmt *victim = NULL;
+	uint64_t oldest = UINT64_MAX;
+
+	for (uint32_t i = 0; i < set->n; i++) {
+		if (set->e[i].last_use < batch_start && set->e[i].last_use < oldest) {
+			oldest = set->e[i].last_use;
+			victim = set->e[i].st;
+		}
+	}
+	return victim;
+}

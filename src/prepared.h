@@ -1,0 +1,76 @@
+/*
+ * Named prepared statements under transaction pooling.
+ *
+ * A client's Parse is interned by content (query text + parameter types)
+ * into a process-wide registry; the client keeps a name -> statement map
+ * and each server connection a bounded set of statements it has prepared
+ * under their shared server-side name ("pgsteer_<id>").  No I/O here: the
+ * relay (session.c) decides what to send.
+ */
+#ifndef PGSTEER_PREPARED_H
+#define PGSTEER_PREPARED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "classify.h"
+
+#define PREPARED_SERVER_NAME_LEN 32
+
+/* One distinct statement (text + parameter types), shared by every client that parsed it. */
+struct pstmt {
+	struct pstmt *next;		/* registry hash chain */
+	uint64_t hash;
+	uint64_t id;
+	int refs;			/* client names + server connections holding it */
+	char server_name[PREPARED_SERVER_NAME_LEN];
+	struct classify_result cls;	/* how its text classifies (routes its Binds) */
+	uint32_t body_len;		/* Parse body after the name: query\0 int16 n int32 oids[n] */
+	char body[];
+};
+
+/* A client's statement names. */
+struct prep_client_map {
+	uint32_t n, cap;
+	struct prep_name {
+		uint32_t hash;
+		char *name;
+		struct pstmt *st;
+	} *e;
+};
+
+/* The statements a server connection holds, with their last use for LRU eviction. */
+struct prep_server_set {
+	uint32_t n, cap;
+	struct prep_held {
+		struct pstmt *st;
+		uint64_t last_use;
+	} *e;
+};
+
+/* Intern BODY (a Parse body after its name); returns a new reference or NULL (out of memory). */
+struct pstmt *prepared_intern(const char *body, size_t len, const struct classify_result *cls);
+void prepared_ref(struct pstmt *st);
+void prepared_unref(struct pstmt *st);
+/* Distinct statements alive (for stats and tests). */
+size_t prepared_count(void);
+
+/* Client names: lookup, add (takes a reference), remove (drops it), clear. */
+struct pstmt *prep_client_get(const struct prep_client_map *m, const char *name);
+bool prep_client_add(struct prep_client_map *m, const char *name, struct pstmt *st);
+bool prep_client_remove(struct prep_client_map *m, const char *name);
+void prep_client_clear(struct prep_client_map *m);
+
+/* Server sets: does it hold ST (and mark it used at USE)? add (takes a reference), remove, clear. */
+bool prep_server_has(struct prep_server_set *set, const struct pstmt *st, uint64_t use);
+bool prep_server_add(struct prep_server_set *set, struct pstmt *st, uint64_t use);
+bool prep_server_remove(struct prep_server_set *set, const struct pstmt *st);
+void prep_server_clear(struct prep_server_set *set);
+/*
+ * The least recently used statement not used since BATCH_START (those may
+ * still be bound by in-flight messages), or NULL.
+ */
+struct pstmt *prep_server_victim(const struct prep_server_set *set, uint64_t batch_start);
+
+#endif

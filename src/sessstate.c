@@ -1,0 +1,990 @@
+/*
+ * Session state under pooling: what makes a client's next transaction on
+ * another server connection (or a replica) behave as if it had stayed on
+ * one backend.
+ *
+ * Replies owed.  Each server keeps a ring of the requests it has been
+ * sent, in order, with what to do with their replies: forward them, hide
+ * them (pgsteer's own Parse, Close or settings statement), or fake them
+ * (a client Parse of a statement the server already holds, a client
+ * Close, a DEALLOCATE of a protocol-level name).  PostgreSQL answers in
+ * request order, so the head of the ring always says what the next reply
+ * belongs to; a faked reply is emitted when its request reaches the head.
+ * After an ErrorResponse on an extended-protocol request the server
+ * ignores everything up to Sync: those requests are dropped from the ring
+ * and whatever they registered is undone.
+ *
+ * Named prepared statements.  A named Parse is interned by content
+ * (prepared.c) and sent as "pgsteer_<id>"; Bind/Describe of the client's
+ * name are rewritten to that name, preceded by a hidden Parse when the
+ * server does not hold the statement yet.  A client Close only forgets
+ * its own name.  Each server holds at most max_prepared_statements; the
+ * least recently used one not used by the current client is closed.
+ *
+ * Settings.  The six settings PostgreSQL reports are learnt from
+ * ParameterStatus; search_path and the track_extra_parameters settings
+ * from SET/RESET statements (sessvar.c), applied when their Sync/Query
+ * succeeds.  Before a client's statements run on a server whose
+ * signature differs, one hidden statement makes them equal.
+ *
+ * Pins.  State that cannot be carried (temporary tables, LISTEN, session
+ * advisory locks, WITH HOLD cursors, SET ROLE, SQL-level PREPARE, a SET
+ * pgsteer cannot parse) pins the client to its server connection until
+ * DISCARD ALL or disconnect; that server is reset before reuse.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "proto.h"
+#include "sessstate.h"
+#include "stats.h"
+
+static uint64_t prep_clock;	/* orders statement uses for LRU eviction */
+
+/* NAME in lower case into DST (SESSVAR_NAME_LEN); false when too long. */
+static bool lower_name(char *dst, const char *name)
+{
+	size_t i;
+	for (i = 0; name[i] && i + 1 < SESSVAR_NAME_LEN; i++)
+		dst[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+	dst[i] = '\0';
+	return name[i] == '\0';
+}
+
+static void ensure_prepared(struct client *c, struct server *s, struct pstmt *st);
+static void push(struct server *s, struct reply r);
+static void server_vars_changed(struct server *s);
+static void client_vars_changed(struct client *c);
+
+/* ---------------- Replies owed ---------------- */
+
+static bool is_extended(uint8_t kind)
+{
+	return kind == 'P' || kind == 'B' || kind == 'C' || kind == 'D' || kind == 'E';
+}
+
+/* Undo what a request that never ran registered. */
+static void reply_undo(struct server *s, struct reply *r)
+{
+	if (r->server_reg)
+		prep_server_remove(&s->prep, r->server_reg);
+	if (r->client_name && s->client) {
+		if (r->client_stmt)
+			prep_client_add(&s->client->prep, r->client_name, r->client_stmt);
+		else
+			prep_client_remove(&s->client->prep, r->client_name);
+	}
+}
+
+static void reply_clear(struct reply *r)
+{
+	free(r->client_name);
+	if (r->client_stmt)
+		prepared_unref(r->client_stmt);
+	setops_free(r->ops);
+	memset(r, 0, sizeof(*r));
+}
+
+void reply_push(struct server *s, uint8_t kind, enum reply_action action, struct pstmt *server_reg,
+		char *client_name, struct setop *ops)
+{
+	struct reply r = { kind, (uint8_t)action, 0, server_reg, client_name, NULL, ops };
+	push(s, r);
+}
+
+/* Queue R (owning its name, statement reference and settings changes). */
+static void push(struct server *s, struct reply r)
+{
+	uint8_t kind = r.kind;
+
+	if (kind == 'S' || kind == 'Q') {
+		s->skip_to_sync = false;
+	} else if (s->skip_to_sync) {
+		/* the server ignores it: it never happens */
+		reply_undo(s, &r);
+		reply_clear(&r);
+		return;
+	}
+	if (s->rq_len == s->rq_cap) {
+		uint32_t cap = s->rq_cap ? s->rq_cap * 2 : 16;
+		struct reply *nr = malloc(cap * sizeof(*nr));
+		if (!nr) {
+			log_error("S-%llu: out of memory for the reply queue", (unsigned long long)s->id);
+			abort();
+		}
+		for (uint32_t i = 0; i < s->rq_len; i++)
+			nr[i] = s->replies[(s->rq_head + i) % s->rq_cap];
+		free(s->replies);
+		s->replies = nr;
+		s->rq_head = 0;
+		s->rq_cap = cap;
+	}
+	s->replies[(s->rq_head + s->rq_len) % s->rq_cap] = r;
+	s->rq_len++;
+}
+
+struct reply *reply_last(struct server *s)
+{
+	return s->rq_len ? &s->replies[(s->rq_head + s->rq_len - 1) % s->rq_cap] : NULL;
+}
+
+bool reply_ends(const struct reply *r, uint8_t type)
+{
+	switch (r->kind) {
+	case 'P': return type == '1';
+	case 'B': return type == '2';
+	case 'C': return type == '3';
+	case 'D': return type == 'T' || type == 'n';
+	case 'E': return type == 'C' || type == 'I' || type == 's';
+	default: return type == 'Z';	/* Sync, Query, FunctionCall */
+	}
+}
+
+void reply_pop(struct server *s, bool failed)
+{
+	struct reply *r = reply_head(s);
+
+	if (!r)
+		return;
+	if (failed)
+		reply_undo(s, r);
+	reply_clear(r);
+	s->rq_head = (s->rq_head + 1) % s->rq_cap;
+	s->rq_len--;
+}
+
+struct setop *reply_pop_group(struct server *s)
+{
+	struct reply *r;
+	struct setop *ops = NULL;
+
+	/* requests whose own ends we did not see (a bug if any): done all the same */
+	while ((r = reply_head(s)) && is_extended(r->kind)) {
+		log_warning("S-%llu: reply to '%c' not seen before ReadyForQuery",
+			    (unsigned long long)s->id, r->kind);
+		reply_pop(s, false);
+	}
+	if (r) {
+		ops = r->ops;
+		r->ops = NULL;
+		reply_pop(s, false);
+	}
+	return ops;
+}
+
+void reply_error(struct server *s)
+{
+	struct reply *r;
+
+	while ((r = reply_head(s)) && is_extended(r->kind))
+		reply_pop(s, true);
+	if (!r)
+		s->skip_to_sync = true;	/* the Sync is still to come */
+}
+
+void reply_abort(struct server *s)
+{
+	while (s->rq_len)
+		reply_pop(s, true);
+	s->skip_to_sync = false;
+	s->group_error = false;
+}
+
+void reply_emit_fakes(struct server *s, struct evbuffer *out)
+{
+	struct reply *r;
+
+	while ((r = reply_head(s)) && r->action == REPLY_FAKE) {
+		uint8_t msg[5];
+		switch (r->kind) {
+		case 'P':
+		case 'C':
+			msg[0] = r->kind == 'P' ? '1' : '3';
+			proto_put_u32(msg + 1, 4);
+			evbuffer_add(out, msg, 5);
+			break;
+		default:	/* a DEALLOCATE answered here */
+			proto_add_command_complete(out, "DEALLOCATE");
+			proto_add_ready(out, s->tx_status ? s->tx_status : 'I');
+			break;
+		}
+		reply_pop(s, false);
+	}
+}
+
+/* ---------------- Named prepared statements ---------------- */
+
+#define NAMED_PEEK (5 + 2 * 257)
+
+/*
+ * The names in the message at OFF: for P the statement, for B the portal
+ * and statement, for D/C the object type and name.  Copies up to
+ * NAMED_PEEK bytes into BUF; false when a name is not complete in them.
+ */
+static bool peek_names(struct evbuffer *in, size_t off, uint8_t type, uint32_t len, char *buf,
+		       const char **portal, const char **stmt)
+{
+	struct evbuffer_ptr p;
+	size_t n = 1 + (size_t)len < NAMED_PEEK ? 1 + (size_t)len : NAMED_PEEK;
+	size_t have = evbuffer_get_length(in) - off;
+	const char *end, *q;
+
+	if (have < n)
+		n = have;
+	evbuffer_ptr_set(in, &p, off, EVBUFFER_PTR_SET);
+	if (n <= 5 || evbuffer_copyout_from(in, &p, buf, n) != (ev_ssize_t)n)
+		return false;
+	end = buf + n;
+	q = buf + 5;
+	*portal = NULL;
+	if (type == 'D' || type == 'C') {
+		if (*q != 'S')
+			return false;	/* a portal: nothing to rewrite */
+		q++;
+	} else if (type == 'B') {
+		*portal = q;
+		q = memchr(q, '\0', (size_t)(end - q));
+		if (!q)
+			return false;
+		q++;
+	}
+	if (q >= end || !memchr(q, '\0', (size_t)(end - q)))
+		return false;
+	*stmt = q;
+	return true;
+}
+
+bool state_is_named(struct client *c, struct evbuffer *in, size_t off, uint8_t type, uint32_t len)
+{
+	char buf[NAMED_PEEK];
+	const char *portal, *stmt;
+
+	if (rt.cfg->max_prepared_statements <= 0)
+		return false;
+	if (!peek_names(in, off, type, len, buf, &portal, &stmt) || !stmt[0])
+		return false;
+	/* a Bind/Describe of a name the client never parsed through us: the server says so */
+	return type == 'P' || type == 'C' || prep_client_get(&c->prep, stmt);
+}
+
+bool state_bind_class(struct client *c, struct evbuffer *in, size_t off, uint32_t len,
+		      struct classify_result *res)
+{
+	char buf[NAMED_PEEK];
+	const char *portal, *stmt;
+	struct pstmt *st;
+
+	if (!peek_names(in, off, 'B', len, buf, &portal, &stmt) || !stmt[0])
+		return false;
+	st = prep_client_get(&c->prep, stmt);
+	if (!st)
+		return false;
+	*res = st->cls;
+	return true;
+}
+
+/* Add a Parse of ST under its server name to S's output. */
+static void send_parse(struct server *s, const struct pstmt *st)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	size_t nl = strlen(st->server_name);
+	uint8_t hdr[5];
+
+	hdr[0] = 'P';
+	proto_put_u32(hdr + 1, (uint32_t)(4 + nl + 1 + st->body_len));
+	evbuffer_add(out, hdr, 5);
+	evbuffer_add(out, st->server_name, nl + 1);
+	evbuffer_add(out, st->body, st->body_len);
+	s->batch_open = true;
+}
+
+/* Make room on S for one more statement: close its least recently used one. */
+static void evict_if_full(struct server *s)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	struct pstmt *victim;
+	uint8_t hdr[6];
+	size_t nl;
+
+	if (s->prep.n < (uint32_t)rt.cfg->max_prepared_statements)
+		return;
+	victim = prep_server_victim(&s->prep, s->prep_batch_start);
+	if (!victim)
+		return;		/* all in use by this client: go over the bound for now */
+	nl = strlen(victim->server_name);
+	hdr[0] = 'C';
+	proto_put_u32(hdr + 1, (uint32_t)(4 + 1 + nl + 1));
+	hdr[5] = 'S';
+	evbuffer_add(out, hdr, 6);
+	evbuffer_add(out, victim->server_name, nl + 1);
+	s->batch_open = true;
+	reply_push(s, 'C', REPLY_HIDE, NULL, NULL, NULL);
+	stats.prepared_evictions++;
+	prep_server_remove(&s->prep, victim);
+}
+
+/* S must hold ST before a Bind/Describe of it: prepare it there, hiding the ParseComplete. */
+static void ensure_prepared(struct client *c, struct server *s, struct pstmt *st)
+{
+	if (prep_server_has(&s->prep, st, ++prep_clock))
+		return;
+	evict_if_full(s);
+	send_parse(s, st);
+	if (!prep_server_add(&s->prep, st, prep_clock)) {
+		log_error("C-%llu S-%llu: out of memory tracking prepared statements",
+			  (unsigned long long)c->id, (unsigned long long)s->id);
+		abort();
+	}
+	reply_push(s, 'P', REPLY_HIDE, st, NULL, NULL);
+	stats.prepared_parses++;
+}
+
+/* Write TYPE's header and the rewritten name fields to S. */
+static void send_renamed(struct server *s, uint8_t type, uint32_t newlen, const char *portal,
+			 uint8_t object, const char *name)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	uint8_t hdr[5];
+
+	hdr[0] = type;
+	proto_put_u32(hdr + 1, newlen);
+	evbuffer_add(out, hdr, 5);
+	if (portal)
+		evbuffer_add(out, portal, strlen(portal) + 1);
+	if (object)
+		evbuffer_add(out, &object, 1);
+	evbuffer_add(out, name, strlen(name) + 1);
+	s->batch_open = true;
+}
+
+static enum named_result relay_parse(struct client *c, struct server *s, struct evbuffer *in,
+				     uint32_t len)
+{
+	const char *msg, *name, *body;
+	size_t nl, blen;
+	struct pstmt *st, *known;
+	struct classify_result res;
+
+	if (evbuffer_get_length(in) < 1 + (size_t)len)
+		return NAMED_WAIT;
+	msg = (const char *)evbuffer_pullup(in, 1 + (ev_ssize_t)len);
+	name = msg + 5;
+	nl = strnlen(name, len - 4);
+	body = name + nl + 1;
+	blen = len - 4 - nl - 1;
+	known = prep_client_get(&c->prep, name);
+	if (known) {
+		/*
+		 * The client already has this name: PostgreSQL refuses (42P05).
+		 * Let the server say so, about a statement it does hold.
+		 */
+		ensure_prepared(c, s, known);
+		send_renamed(s, 'P', (uint32_t)(4 + strlen(known->server_name) + 1 + blen), NULL, 0,
+			     known->server_name);
+		evbuffer_add(bufferevent_get_output(s->bev), body, blen);
+		reply_push(s, 'P', REPLY_FORWARD, NULL, NULL, NULL);
+		evbuffer_drain(in, 1 + (size_t)len);
+		return NAMED_DONE;
+	}
+	classify_sql(body, strnlen(body, blen), rt.knowledge, &res);
+	st = prepared_intern(body, blen, &res);
+	char *cname = strdup(name);
+	if (!st || !cname || !prep_client_add(&c->prep, name, st)) {
+		log_error("C-%llu: out of memory for prepared statements", (unsigned long long)c->id);
+		abort();
+	}
+	if (prep_server_has(&s->prep, st, ++prep_clock)) {
+		reply_push(s, 'P', REPLY_FAKE, NULL, cname, NULL);	/* already there: fake it */
+		stats.prepared_reused++;
+	} else {
+		evict_if_full(s);
+		send_parse(s, st);
+		prep_server_add(&s->prep, st, prep_clock);
+		reply_push(s, 'P', REPLY_FORWARD, st, cname, NULL);
+		stats.prepared_parses++;
+	}
+	prepared_unref(st);	/* the client's name and the server hold it now */
+	evbuffer_drain(in, 1 + (size_t)len);
+	return NAMED_DONE;
+}
+
+enum named_result state_relay_named(struct client *c, struct server *s, struct evbuffer *in,
+				    uint8_t type, uint32_t len)
+{
+	char buf[NAMED_PEEK];
+	const char *portal, *stmt;
+	struct pstmt *st;
+	size_t consumed;
+
+	if (type == 'P')
+		return relay_parse(c, s, in, len);
+	if (!peek_names(in, 0, type, len, buf, &portal, &stmt))
+		return NAMED_WAIT;
+	if (type == 'C') {
+		/* only the client's name goes; the server's statement stays for others */
+		if (evbuffer_get_length(in) < 1 + (size_t)len)
+			return NAMED_WAIT;
+		st = prep_client_get(&c->prep, stmt);
+		char *cname = st ? strdup(stmt) : NULL;
+		if (st && cname) {
+			/* skipped after an error, the Close never happened: keep how to undo it */
+			struct reply r = { 'C', REPLY_FAKE, 0, NULL, cname, st, NULL };
+			prepared_ref(st);
+			prep_client_remove(&c->prep, stmt);
+			push(s, r);
+		} else {
+			prep_client_remove(&c->prep, stmt);
+			reply_push(s, 'C', REPLY_FAKE, NULL, NULL, NULL);
+		}
+		evbuffer_drain(in, 1 + (size_t)len);
+		return NAMED_DONE;
+	}
+	st = prep_client_get(&c->prep, stmt);
+	Assert(st);
+	ensure_prepared(c, s, st);
+	if (type == 'D') {
+		if (evbuffer_get_length(in) < 1 + (size_t)len)
+			return NAMED_WAIT;
+		send_renamed(s, 'D', (uint32_t)(4 + 1 + strlen(st->server_name) + 1), NULL, 'S',
+			     st->server_name);
+		reply_push(s, 'D', REPLY_FORWARD, NULL, NULL, NULL);
+		evbuffer_drain(in, 1 + (size_t)len);
+		return NAMED_DONE;
+	}
+	/* Bind: new names up front, the parameters stream after them untouched */
+	consumed = 5 + strlen(portal) + 1 + strlen(stmt) + 1;
+	send_renamed(s, 'B', (uint32_t)(4 + strlen(portal) + 1 + strlen(st->server_name) + 1 +
+					(1 + len - consumed)),
+		     portal, 0, st->server_name);
+	reply_push(s, 'B', REPLY_FORWARD, NULL, NULL, NULL);
+	evbuffer_drain(in, consumed);
+	c->pkt_remain = (uint32_t)(1 + len - consumed);
+	return NAMED_DONE;
+}
+
+/*
+ * A batch of nothing but named Parse messages and a Sync, from a client
+ * outside a transaction whose pool has no server free: answer it here.
+ * A driver that prepares synchronously in one thread for many connections
+ * (pgbench -M prepared) would otherwise wait for a server held by a
+ * transaction that the same thread must drive: a deadlock no pool size
+ * short of one per client avoids.  The statements are prepared on the
+ * server that runs their first Bind; a Parse error is reported there.
+ */
+bool state_parse_locally(struct client *c, struct evbuffer *in)
+{
+	size_t off = 0, avail = evbuffer_get_length(in);
+	uint8_t type;
+	uint32_t len;
+	int n = 0;
+
+	if (rt.cfg->max_prepared_statements <= 0)
+		return false;
+	while (proto_peek_header(in, off, &type, &len) && off + 1 + len <= avail) {
+		if (type == 'S')
+			break;
+		if (type != 'P' || !state_is_named(c, in, off, type, len))
+			return false;
+		off += 1 + (size_t)len;
+		n++;
+	}
+	if (type != 'S' || n == 0 || off + 5 > avail)
+		return false;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	for (int i = 0; i < n; i++) {
+		const char *msg;
+		size_t nl, blen;
+		struct classify_result res;
+		struct pstmt *st;
+		proto_peek_header(in, 0, &type, &len);
+		msg = (const char *)evbuffer_pullup(in, 1 + (ev_ssize_t)len);
+		nl = strnlen(msg + 5, len - 4);
+		blen = len - 4 - nl - 1;
+		if (prep_client_get(&c->prep, msg + 5)) {
+			proto_add_error(out, "ERROR", "42P05", "prepared statement already exists", NULL);
+			evbuffer_drain(in, off + 5);
+			proto_add_ready(out, 'I');
+			return true;
+		}
+		classify_sql(msg + 5 + nl + 1, strnlen(msg + 5 + nl + 1, blen), rt.knowledge, &res);
+		st = prepared_intern(msg + 5 + nl + 1, blen, &res);
+		if (!st || !prep_client_add(&c->prep, msg + 5, st)) {
+			log_error("C-%llu: out of memory for prepared statements", (unsigned long long)c->id);
+			abort();
+		}
+		prepared_unref(st);
+		evbuffer_drain(in, 1 + (size_t)len);
+		off -= 1 + (size_t)len;
+		evbuffer_add(out, "1\0\0\0\4", 5);
+		stats.prepared_deferred++;
+	}
+	evbuffer_drain(in, 5);	/* the Sync */
+	proto_add_ready(out, 'I');
+	return true;
+}
+
+void state_remember_parse(struct client *c, const char *body, size_t len,
+			  const struct classify_result *res)
+{
+	size_t nl = strnlen(body, len);
+	struct pstmt *st;
+
+	if (nl == 0 || nl >= len || rt.cfg->max_prepared_statements <= 0)
+		return;
+	st = prepared_intern(body + nl + 1, len - nl - 1, res);
+	if (!st)
+		return;
+	prep_client_remove(&c->prep, body);
+	prep_client_add(&c->prep, body, st);
+	prepared_unref(st);
+}
+
+void state_forget_name(struct client *c, const char *name, size_t len)
+{
+	if (strnlen(name, len) < len)
+		prep_client_remove(&c->prep, name);
+}
+
+bool state_deallocate_local(struct client *c, struct server *s, const struct classify_result *res)
+{
+	if (res->session_op != SESSION_OP_DEALLOCATE || res->statement_count != 1 ||
+	    rt.cfg->max_prepared_statements <= 0 || !prep_client_remove(&c->prep, res->object_name))
+		return false;
+	reply_push(s, 'Q', REPLY_FAKE, NULL, NULL, NULL);
+	return true;
+}
+
+/* ---------------- Settings and pins ---------------- */
+
+void setops_free(struct setop *ops)
+{
+	while (ops) {
+		struct setop *next = ops->next;
+		free(ops);
+		ops = next;
+	}
+}
+
+static void add_op(struct client *c, enum setop_kind kind, const char *name, const char *value)
+{
+	struct setop *op = calloc(1, sizeof(*op)), **tail = &c->pending_ops;
+
+	if (!op) {
+		state_pin(c, c->server, "out of memory");
+		return;
+	}
+	op->kind = kind;
+	snprintf(op->name, sizeof(op->name), "%s", name ? name : "");
+	snprintf(op->value, sizeof(op->value), "%s", value ? value : "");
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = op;
+}
+
+void state_pin(struct client *c, struct server *s, const char *reason)
+{
+	if (s)
+		s->dirty = true;
+	if (c->pinned)
+		return;
+	c->pinned = true;
+	snprintf(c->pin_reason, sizeof(c->pin_reason), "%s", reason);
+	stats.pins++;
+	log_info("C-%llu %s %s@%s: pinned to server S-%llu node %s: %s", (unsigned long long)c->id,
+		 c->addr, c->user, c->database, s ? (unsigned long long)s->id : 0ULL,
+		 s ? s->pool->node_name : "-", reason);
+}
+
+void state_unpin(struct client *c)
+{
+	if (!c->pinned)
+		return;
+	log_info("C-%llu %s@%s: unpinned (DISCARD ALL)", (unsigned long long)c->id, c->user,
+		 c->database);
+	c->pinned = false;
+	c->pin_reason[0] = '\0';
+}
+
+/* The first word after DISCARD. */
+static bool is_discard_all(const char *sql, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r'))
+		i++;
+	if (len - i < 7 || strncasecmp(sql + i, "discard", 7) != 0)
+		return false;
+	i += 7;
+	while (i < len && (sql[i] == ' ' || sql[i] == '\t' || sql[i] == '\n' || sql[i] == '\r'))
+		i++;
+	return len - i >= 3 && strncasecmp(sql + i, "all", 3) == 0;
+}
+
+void state_note_statement(struct client *c, struct server *s, const struct classify_result *res,
+			  const char *sql, size_t sqllen)
+{
+	struct setstmt st;
+
+	if (res->pins_session) {
+		state_pin(c, s, res->reason);
+		return;
+	}
+	if (!res->changes_session)
+		return;
+	if (res->statement_count > 1) {
+		state_pin(c, s, "session change among several statements");
+		return;
+	}
+	switch (res->session_op) {
+	case SESSION_OP_SET:
+	case SESSION_OP_RESET:
+		sessvar_parse(sql, sqllen, &st);
+		switch (st.kind) {
+		case SETSTMT_NONE:
+		case SETSTMT_REPORTED:
+			return;
+		case SETSTMT_UNTRACKED:
+			state_pin(c, s, st.why);
+			return;
+		case SETSTMT_RESET_ALL:
+			add_op(c, SETOP_RESET_ALL, NULL, NULL);
+			return;
+		case SETSTMT_SET:
+		case SETSTMT_RESET:
+			if (!sessvar_tracked(st.name, rt.cfg->track_extra_parameters)) {
+				char why[SESSVAR_NAME_LEN + 16];
+				snprintf(why, sizeof(why), "SET %.24s (not tracked)", st.name);
+				state_pin(c, s, why);
+				return;
+			}
+			add_op(c, st.kind == SETSTMT_SET ? SETOP_SET : SETOP_RESET, st.name, st.value);
+			return;
+		}
+		return;
+	case SESSION_OP_DISCARD:
+		if (is_discard_all(sql, sqllen))
+			add_op(c, SETOP_DISCARD_ALL, NULL, NULL);
+		return;
+	case SESSION_OP_DEALLOCATE_ALL:
+		add_op(c, SETOP_DEALLOCATE_ALL, NULL, NULL);
+		return;
+	case SESSION_OP_PREPARE:
+		state_pin(c, s, "SQL PREPARE");
+		return;
+	case SESSION_OP_LOAD:
+		state_pin(c, s, "LOAD");
+		return;
+	default:
+		return;
+	}
+}
+
+void state_apply_ops(struct client *c, struct server *s, struct setop *ops, bool ok)
+{
+	for (struct setop *op = ops; ok && op; op = op->next) {
+		switch (op->kind) {
+		case SETOP_SET:
+			if (c && !sessvars_set(&c->vars, op->name, op->value, true))
+				state_pin(c, s, "too many settings");
+			if (!sessvars_set(&s->vars, op->name, op->value, true))
+				s->dirty = true;
+			break;
+		case SETOP_RESET:
+			if (c)
+				sessvars_unset(&c->vars, op->name);
+			sessvars_unset(&s->vars, op->name);
+			break;
+		case SETOP_DISCARD_ALL:
+			if (c) {
+				prep_client_clear(&c->prep);
+				state_unpin(c);
+			}
+			prep_server_clear(&s->prep);
+			s->dirty = false;
+			/* fall through */
+		case SETOP_RESET_ALL:
+			if (c)
+				sessvars_unset_unreported(&c->vars);
+			sessvars_free(&s->vars);
+			break;
+		case SETOP_DEALLOCATE_ALL:
+			if (c)
+				prep_client_clear(&c->prep);
+			prep_server_clear(&s->prep);
+			break;
+		}
+	}
+	if (ok && ops) {
+		if (c)
+			client_vars_changed(c);
+		server_vars_changed(s);
+	}
+	setops_free(ops);
+}
+
+static void client_vars_changed(struct client *c)
+{
+	c->vars_sig = 0;
+}
+
+static void server_vars_changed(struct server *s)
+{
+	s->vars_sig = 0;
+}
+
+static const char *param_get(const struct param_set *ps, const char *name)
+{
+	for (int i = 0; i < ps->n; i++)
+		if (strcasecmp(ps->p[i].name, name) == 0)
+			return ps->p[i].value;
+	return NULL;
+}
+
+const char *session_client_param(const struct client *c, const struct param_set *base, const char *name)
+{
+	const struct sessvar *v = NULL;
+	char lower[SESSVAR_NAME_LEN];
+
+	if (c->vars && lower_name(lower, name))
+		v = sessvars_get(c->vars, lower);
+	return v ? v->value : param_get(base, name);
+}
+
+/* The reported settings C wants: its own, else what its pool told it at login. */
+static void client_reported(const struct client *c, const char *out[SESSVAR_N_REPORTED])
+{
+	for (int r = 0; r < SESSVAR_N_REPORTED; r++)
+		out[r] = session_client_param(c, &c->pool->params, sessvar_reported[r]);
+}
+
+static void server_reported(const struct server *s, const char *out[SESSVAR_N_REPORTED])
+{
+	for (int r = 0; r < SESSVAR_N_REPORTED; r++)
+		out[r] = param_get(&s->params, sessvar_reported[r]);
+}
+
+void state_sync_settings(struct client *c, struct server *s, bool login)
+{
+	const char *want[SESSVAR_N_REPORTED], *have[SESSVAR_N_REPORTED];
+	char sql[8192];
+	int n;
+
+	if (!c->pool)
+		return;
+	if (!c->vars_sig) {
+		client_reported(c, want);
+		c->vars_sig = sessvar_signature(want, c->vars);
+	}
+	if (!s->vars_sig) {
+		server_reported(s, have);
+		s->vars_sig = sessvar_signature(have, s->vars);
+	}
+	if (c->vars_sig == s->vars_sig)
+		return;
+	client_reported(c, want);
+	server_reported(s, have);
+	n = sessvar_sync_sql(sql, sizeof(sql), want, c->vars, have, s->vars);
+	if (n < 0) {
+		state_pin(c, s, "settings too long to carry");
+		return;
+	}
+	if (n > 0) {
+		log_debug("C-%llu S-%llu node %s: settings: %s", (unsigned long long)c->id,
+			  (unsigned long long)s->id, s->pool->node_name, sql);
+		proto_add_query(bufferevent_get_output(s->bev), sql);
+		if (s->expect_rfq++ == 0)
+			s->query_start_us = now_us();
+		reply_push(s, 'Q', REPLY_HIDE, NULL, NULL, NULL);
+		if (login)
+			reply_last(s)->flags |= REPLY_LOGIN;
+		stats.settings_syncs++;
+	}
+	/* from now on S has what C wants (reported values follow from ParameterStatus) */
+	sessvars_free(&s->vars);
+	for (uint32_t i = 0; c->vars && i < c->vars->n; i++)
+		if (sessvar_reported_index(c->vars->v[i].name) < 0)
+			sessvars_set(&s->vars, c->vars->v[i].name, c->vars->v[i].value, c->vars->v[i].sql);
+	s->vars_sig = c->vars_sig;
+}
+
+void state_login_synced(struct client *c, struct server *s)
+{
+	/* the client learns the server's spelling of what it asked for ("ISO, MDY") */
+	for (int r = 0; r < SESSVAR_N_REPORTED; r++) {
+		char lower[SESSVAR_NAME_LEN];
+		const char *v = param_get(&s->params, sessvar_reported[r]);
+		lower_name(lower, sessvar_reported[r]);
+		if (c->vars && sessvars_get(c->vars, lower) && v)
+			sessvars_set(&c->vars, lower, v, false);
+	}
+	client_vars_changed(c);
+	server_vars_changed(s);
+}
+
+void state_param_status(struct client *c, struct server *s, const char *name, const char *value,
+			bool forwarded)
+{
+	int r = sessvar_reported_index(name);
+	char lower[SESSVAR_NAME_LEN];
+	const char *base;
+
+	param_set_update(&s->params, name, value);
+	if (r < 0)
+		return;
+	server_vars_changed(s);
+	if (!forwarded || !c || !c->pool)
+		return;
+	/* the client now believes VALUE: that is its setting from here on */
+	lower_name(lower, sessvar_reported[r]);
+	base = param_get(&c->pool->params, sessvar_reported[r]);
+	if (base && strcmp(base, value) == 0)
+		sessvars_unset(&c->vars, lower);
+	else if (!sessvars_set(&c->vars, lower, value, false))
+		state_pin(c, s, "too many settings");
+	client_vars_changed(c);
+}
+
+void state_link(struct client *c, struct server *s)
+{
+	s->prep_batch_start = prep_clock + 1;
+	state_sync_settings(c, s, false);
+}
+
+/* ---------------- Startup settings ---------------- */
+
+/* application_name as PostgreSQL stores it: at most 63 bytes, printable ASCII. */
+static void clean_application_name(char *dst, size_t dstlen, const char *v)
+{
+	size_t i;
+	for (i = 0; v[i] && i + 1 < dstlen && i < 63; i++)
+		dst[i] = (v[i] < 32 || v[i] > 126) ? '?' : v[i];
+	dst[i] = '\0';
+}
+
+/* Apply one "-c name=value" from the options startup parameter. */
+static bool startup_setting(struct client *c, const char *name, const char *value, bool *needs_server)
+{
+	char lower[SESSVAR_NAME_LEN], app[64];
+	const char *base;
+
+	if (!lower_name(lower, name) || strlen(value) >= SESSVAR_VALUE_LEN)
+		return false;
+	if (strncmp(lower, "pgsteer.", 8) == 0 || strncmp(lower, "_pq_.", 5) == 0)
+		return true;	/* ours, or a protocol extension: not a server setting */
+	if (!sessvar_tracked(lower, rt.cfg->track_extra_parameters)) {
+		log_info("C-%llu %s@%s: startup parameter %s not in track_extra_parameters: ignored",
+			 (unsigned long long)c->id, c->user, c->database, name);
+		return true;
+	}
+	if (strcmp(lower, "application_name") == 0) {
+		clean_application_name(app, sizeof(app), value);
+		value = app;
+	}
+	base = c->pool && c->pool->params_valid ? param_get(&c->pool->params, name) : NULL;
+	if (base && strcmp(base, value) == 0)
+		return true;
+	if (!sessvars_set(&c->vars, lower, value, false))
+		return false;
+	/* a server checks and spells it, except application_name which is taken as is */
+	if (strcmp(lower, "application_name") != 0 || !base)
+		*needs_server = true;
+	return true;
+}
+
+/* Split the options startup parameter: "-c a=b --c=d", backslash escapes spaces. */
+static bool startup_options(struct client *c, const char *opts, bool *needs_server)
+{
+	char word[SESSVAR_NAME_LEN + SESSVAR_VALUE_LEN + 4];
+	const char *p = opts;
+	bool want_c = false;
+
+	for (;;) {
+		size_t n = 0;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			return !want_c;
+		while (*p && *p != ' ' && *p != '\t') {
+			if (*p == '\\' && p[1])
+				p++;
+			if (n + 1 >= sizeof(word))
+				return false;
+			word[n++] = *p++;
+		}
+		word[n] = '\0';
+		const char *setting = NULL;
+		if (want_c) {
+			setting = word;
+			want_c = false;
+		} else if (strcmp(word, "-c") == 0) {
+			want_c = true;
+			continue;
+		} else if (strncmp(word, "-c", 2) == 0) {
+			setting = word + 2;
+		} else if (strncmp(word, "--", 2) == 0) {
+			setting = word + 2;
+		} else {
+			return false;
+		}
+		char *eq = strchr(setting, '=');
+		if (!eq)
+			return false;
+		*eq = '\0';
+		for (char *d = (char *)setting; *d; d++)
+			if (*d == '-')
+				*d = '_';
+		if (!startup_setting(c, setting, eq + 1, needs_server))
+			return false;
+	}
+}
+
+int session_startup_settings(struct client *c)
+{
+	const char *p = c->startup_params, *end = p ? p + c->startup_params_len : NULL;
+	bool needs_server = false;
+
+	while (p && p < end && *p) {
+		const char *name = p, *value = name + strlen(name) + 1;
+		if (value >= end)
+			break;
+		p = value + strlen(value) + 1;
+		if (strcmp(name, "user") == 0 || strcmp(name, "database") == 0 ||
+		    strcmp(name, "replication") == 0)
+			continue;
+		bool ok = strcmp(name, "options") == 0 ? startup_options(c, value, &needs_server)
+						       : startup_setting(c, name, value, &needs_server);
+		if (!ok) {
+			client_fail(c, "FATAL", "22023", "invalid startup parameter \"%s\" = \"%.100s\"",
+				    name, value);
+			return -1;
+		}
+	}
+	client_vars_changed(c);
+	return needs_server ? 1 : 0;
+}
+
+/* ---------------- Lifecycle ---------------- */
+
+void session_client_free(struct client *c)
+{
+	prep_client_clear(&c->prep);
+	sessvars_free(&c->vars);
+	setops_free(c->pending_ops);
+	c->pending_ops = NULL;
+}
+
+void session_server_free(struct server *s)
+{
+	struct client *c = s->client;
+
+	s->client = NULL;	/* nothing to undo on a client any more */
+	reply_abort(s);
+	s->client = c;
+	free(s->replies);
+	s->replies = NULL;
+	s->rq_cap = s->rq_len = s->rq_head = 0;
+	prep_server_clear(&s->prep);
+	sessvars_free(&s->vars);
+}

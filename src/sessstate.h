@@ -1,0 +1,122 @@
+/*
+ * Session state under pooling (internal to the relay): the replies a
+ * server owes in request order, named prepared statements rewritten to
+ * shared server-side names, session settings kept in step, and pinning.
+ * session.c calls these at the points where it moves messages.
+ */
+#ifndef PGSTEER_SESSSTATE_H
+#define PGSTEER_SESSSTATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "classify.h"
+#include "pgsteer.h"
+
+/* What the relay does with the replies to one request. */
+enum reply_action {
+	REPLY_FORWARD,		/* the client's request: its replies go to the client */
+	REPLY_HIDE,		/* pgsteer's own request: its replies are dropped */
+	REPLY_FAKE,		/* answered by pgsteer: nothing went to the server */
+};
+
+#define REPLY_LOGIN 0x01	/* the hidden settings statement of a login */
+
+/*
+ * One request whose replies are still owed.  KIND is the request's
+ * message type ('P','B','C','D','E','S'; 'Q' also for FunctionCall and for
+ * a faked DEALLOCATE).  Replies end at: '1' Parse, '2' Bind, '3' Close,
+ * 'T'/'n' Describe, 'C'/'I'/'s' Execute, 'Z' Sync/Query; an ErrorResponse
+ * ends every extended request up to the next Sync.
+ */
+struct reply {
+	uint8_t kind;
+	uint8_t action;
+	uint8_t flags;
+	struct pstmt *server_reg;	/* a Parse sent: undone on the server if it fails */
+	char *client_name;		/* a client Parse/Close: its name is undone if it never runs */
+	struct pstmt *client_stmt;	/* Close: what the name meant (a reference), put back on undo */
+	struct setop *ops;		/* Sync/Query: settings applied if the group succeeds */
+};
+
+/* A session change seen in a statement, applied when its Sync/Query succeeds. */
+enum setop_kind {
+	SETOP_SET,		/* name = value (SQL text) */
+	SETOP_RESET,
+	SETOP_RESET_ALL,
+	SETOP_DISCARD_ALL,	/* settings, statements, pins: all gone */
+	SETOP_DEALLOCATE_ALL,
+};
+
+struct setop {
+	struct setop *next;
+	enum setop_kind kind;
+	char name[SESSVAR_NAME_LEN];
+	char value[SESSVAR_VALUE_LEN];
+};
+
+/* ---- replies owed ---- */
+void reply_push(struct server *s, uint8_t kind, enum reply_action action, struct pstmt *server_reg,
+		char *client_name, struct setop *ops);
+/* The request just pushed (to add what it must undo). */
+struct reply *reply_last(struct server *s);
+static inline struct reply *reply_head(struct server *s)
+{
+	return s->rq_len ? &s->replies[s->rq_head] : NULL;
+}
+/* Does reply TYPE end the request at the head? */
+bool reply_ends(const struct reply *r, uint8_t type);
+/* The head request is done (FAILED: it or an earlier one errored, undo what it registered). */
+void reply_pop(struct server *s, bool failed);
+/* ReadyForQuery: the Sync/Query group at the head is done; returns its settings changes. */
+struct setop *reply_pop_group(struct server *s);
+/* An ErrorResponse on an extended request: the server skips to the next Sync. */
+void reply_error(struct server *s);
+/* The server is gone or reset: forget every owed reply, undoing registrations. */
+void reply_abort(struct server *s);
+/* Send the faked replies now at the head to OUT (the client's output). */
+void reply_emit_fakes(struct server *s, struct evbuffer *out);
+
+/* ---- named prepared statements ---- */
+/* Is the P/B/D/C message at OFF about a named prepared statement pgsteer rewrites? */
+bool state_is_named(struct client *c, struct evbuffer *in, size_t off, uint8_t type, uint32_t len);
+enum named_result {
+	NAMED_DONE,		/* consumed; c->pkt_remain covers the rest of a Bind */
+	NAMED_WAIT,		/* incomplete: wait for more input */
+};
+/* Rewrite the named message at the head of IN for S.  Bytes before it are already sent. */
+enum named_result state_relay_named(struct client *c, struct server *s, struct evbuffer *in,
+				    uint8_t type, uint32_t len);
+/* The class of the statement a named Bind at OFF executes; false if not a known name. */
+bool state_bind_class(struct client *c, struct evbuffer *in, size_t off, uint32_t len,
+		      struct classify_result *res);
+/* Named Parse messages + Sync with no server free: registered and answered here (true). */
+bool state_parse_locally(struct client *c, struct evbuffer *in);
+/* A named Parse pgsteer answered itself (a control): remember BODY's name; forget a Close's NAME. */
+void state_remember_parse(struct client *c, const char *body, size_t len,
+			  const struct classify_result *res);
+void state_forget_name(struct client *c, const char *name, size_t len);
+/* A Query "DEALLOCATE name" of one of C's protocol-level statements: answer it here. */
+bool state_deallocate_local(struct client *c, struct server *s, const struct classify_result *res);
+
+/* ---- settings and pins ---- */
+/* A statement C sends to S (S may be NULL before linking): record its session effects. */
+void state_note_statement(struct client *c, struct server *s, const struct classify_result *res,
+			  const char *sql, size_t sqllen);
+/* A Sync/Query group ended on S: apply OPS if it succeeded; frees OPS. */
+void state_apply_ops(struct client *c, struct server *s, struct setop *ops, bool ok);
+/* Before C's statements run on S: bring S's settings to C's (hidden, one round trip at most). */
+void state_sync_settings(struct client *c, struct server *s, bool login);
+/* The login's settings statement ended: take the canonical values. */
+void state_login_synced(struct client *c, struct server *s);
+/* ParameterStatus from S; FORWARDED: the client sees it too. */
+void state_param_status(struct client *c, struct server *s, const char *name, const char *value,
+			bool forwarded);
+/* C was linked to S for its next statements. */
+void state_link(struct client *c, struct server *s);
+/* Pin C to its server S for REASON. */
+void state_pin(struct client *c, struct server *s, const char *reason);
+void state_unpin(struct client *c);
+void setops_free(struct setop *ops);
+
+#endif
