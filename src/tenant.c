@@ -1073,6 +1073,29 @@ static int choose_cluster(void)
 	return best;
 }
 
+/*
+ * What this instance just wrote, applied at once (the NOTIFY that follows
+ * reloads the same row): the admin sees its change in SHOW TENANTS and
+ * the instance's own clients follow it without waiting for the round trip.
+ */
+static void apply_written(const char *id, const char *cluster, int64_t generation)
+{
+	struct tenant_entry *e = cluster ? tenant_map_put(T.map, id) : NULL;
+
+	if (!cluster) {
+		tenant_map_del(T.map, id);
+		return;
+	}
+	if (!e)
+		return;
+	snprintf(e->cluster, sizeof(e->cluster), "%s", cluster);
+	e->generation = generation;
+	e->state = TENANT_ACTIVE;
+	e->moving_to[0] = '\0';
+	resolve_cluster(e, false);
+	resume_clients(id);
+}
+
 /* Row 0 of a CREATE/DROP/MOVE statement: tenant_id, cluster, generation. */
 static void placement_reply(struct tenant_reply *r, const PGresult *res, const char *tag)
 {
@@ -1093,8 +1116,10 @@ static void created(void *arg, const PGresult *res, const char *sqlstate, const 
 		reply_error(&r, "42710", "tenant \"%s\" already exists", op->tenant);
 	else
 		placement_reply(&r, res, "TENANT CREATE");
-	if (!r.sqlstate)
+	if (!r.sqlstate) {
 		log_info("tenancy: tenant \"%s\" created on cluster %s", op->tenant, op->cluster);
+		apply_written(op->tenant, op->cluster, strtoll(PQgetvalue(res, 0, 2), NULL, 10));
+	}
 	op_reply(op, &r);
 }
 
@@ -1115,6 +1140,7 @@ static void dropped(void *arg, const PGresult *res, const char *sqlstate, const 
 			reply_error(&r, "42704", "unknown tenant \"%s\"", op->tenant);
 	} else {
 		r.tag = "TENANT DROP";
+		apply_written(op->tenant, NULL, 0);
 		log_info("tenancy: tenant \"%s\" dropped (was on %s)", op->tenant, PQgetvalue(res, 0, 1));
 	}
 	op_reply(op, &r);
@@ -1211,6 +1237,7 @@ static void move_finished(void *arg, const PGresult *res, const char *sqlstate, 
 			    "(generation %" PRId64 " is no longer moving)", mv->tenant, mv->to, mv->generation);
 	} else if (fx->commit) {
 		T.counters.moves_done++;
+		apply_written(mv->tenant, mv->to, mv->generation);
 		snprintf(gen, sizeof(gen), "%" PRId64, mv->generation);
 		reply_col(&r, "tenant", OID_TEXT, mv->tenant);
 		reply_col(&r, "cluster", OID_TEXT, mv->to);
@@ -1221,6 +1248,7 @@ static void move_finished(void *arg, const PGresult *res, const char *sqlstate, 
 			 mv->tenant, mv->from, mv->to, mv->generation, (long long)(now_ms() - mv->started_ms));
 	} else {
 		T.counters.moves_rolled_back++;
+		apply_written(mv->tenant, mv->from, mv->generation);
 		reply_error(&r, "55P03", "TENANT MOVE \"%s\" to %s rolled back: %s", mv->tenant, mv->to,
 			    fx->reason);
 		log_warning("tenancy: %s", r.message);
