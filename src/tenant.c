@@ -1364,7 +1364,7 @@ static void check_moves(void)
 			move_finish(mv, false, reason);
 			continue;
 		}
-		if (mv->n_acked > 0 && !mv->live_query &&
+		if (!mv->live_query &&
 		    metadata_query(live_sql, 1, params, live_instances, mv))
 			mv->live_query = true;
 	}
