@@ -14,6 +14,7 @@ answered is read from inet_server_port(), never from pgsteer.
 """
 import threading
 import time
+import urllib.request
 
 import psycopg
 import pytest
@@ -46,10 +47,12 @@ def mddb(cluster):
 @pytest.fixture
 def two_clusters(cluster, other, pgsteer, mddb):
     """Factory: a pgsteer over clusters main and other, metadata in mddb."""
-    def start(name, **tenancy):
+    def start(name, stats_port=None, **tenancy):
         extra = tenancy_extra(mddb, other, instance_name=name, **tenancy)
         extra["cluster.main"] = dict(SERVER)
         extra["cluster.other"].update(SERVER)
+        if stats_port:
+            extra["stats"] = {"listen": "127.0.0.1:%d" % stats_port}
         return serving(pgsteer(nodes=[cluster.port], extra=extra))
     return start
 
@@ -245,7 +248,8 @@ def tenants_of(p):
 
 
 def test_a_move_that_times_out_is_rolled_back(two_clusters, cluster, mddb):
-    p = two_clusters("slowpoke", move_timeout="400ms")
+    stats_port = helpers.free_port()
+    p = two_clusters("slowpoke", move_timeout="400ms", stats_port=stats_port)
     with admin(p) as a:
         a.execute("TENANT CREATE busy ON main")
     held = helpers.connect(p.port, options="-c pgsteer.tenant=busy", autocommit=False)
@@ -267,6 +271,12 @@ def test_a_move_that_times_out_is_rolled_back(two_clusters, cluster, mddb):
                          "WHERE tenant_id = 'busy' ORDER BY id").fetchall()
     assert [r[0] for r in rows] == ["create", "move-begin", "move-rollback"]
     assert "did not finish within move_timeout" in rows[2][1]
+    metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % stats_port, timeout=5).read()
+    metrics = metrics.decode()
+    assert 'pgsteer_tenant_moves_total{result="rolled_back"} 1\n' in metrics
+    assert 'pgsteer_tenant_moves_total{result="moved"} 0\n' in metrics
+    assert 'pgsteer_tenants{cluster="main"} 1\n' in metrics
+    assert "pgsteer_metadata_up 1\n" in metrics
 
 
 def test_node_availability_is_kept_across_restarts(two_clusters, pgsteer):
