@@ -222,12 +222,30 @@ int metadata_start(struct event_base *base, const struct config *cfg, struct mon
 
 void metadata_reconfigure(const struct config *cfg)
 {
+	char before[512], after[512];
+	int node = -1;
+	bool changed;
+
 	if (md.state == MD_OFF)
 		return;
+	snprintf(before, sizeof(before), "%s|%s|%s|%s|%s", md.cluster, md.dbname, md.user,
+		 md.password ? md.password : "", md.instance);
 	set_settings(cfg);
-	/* the node index may have changed: find it again on the next tick */
-	if (md.conn)
-		md_lost("configuration reloaded");
+	snprintf(after, sizeof(after), "%s|%s|%s|%s|%s", md.cluster, md.dbname, md.user,
+		 md.password ? md.password : "", md.instance);
+	for (int i = 0; i < cfg->n_nodes && node < 0; i++)
+		if (strcmp(cfg->nodes[i].name, md.node_name) == 0)
+			node = i;
+	changed = strcmp(before, after) != 0;
+	explicit_bzero(before, sizeof(before));
+	explicit_bzero(after, sizeof(after));
+	if (!md.conn)
+		return;
+	if (changed || node < 0) {
+		md_lost("the [tenancy] settings or the node changed on reload");
+		return;
+	}
+	md.node = node;		/* the same node, perhaps at another index */
 }
 
 void metadata_stop(void)

@@ -360,6 +360,7 @@ static struct {
 	pcre2_code *user_re, *db_re;
 	pcre2_match_data *md;
 	struct tenant_move *moves;
+	int n_moving;			/* entries in state moving: the tick has work */
 	struct tenant_counters counters;
 } T;
 
@@ -369,6 +370,7 @@ static void on_notify(void *arg, const char *payload);
 static void on_lost(void *arg);
 static void reload_tenant(const char *id);
 static void resume_clients(const char *id);
+static void recount_moving(void);
 static void check_moves(void);
 static void move_finish(struct tenant_move *mv, bool commit, const char *reason);
 
@@ -898,11 +900,21 @@ static int inflight(const char *id)
 	return n;
 }
 
+/* After a map change: how many tenants are moving (the tick skips its scans at 0). */
+static void recount_moving(void)
+{
+	T.n_moving = 0;
+	for (size_t i = 0; i < T.map->n_buckets; i++)
+		for (const struct tenant_entry *e = T.map->buckets[i]; e; e = e->next)
+			T.n_moving += e->state == TENANT_MOVING;
+}
+
 /* The move of ID (or of any tenant) ended: run the statements its clients hold. */
 static void resume_clients(const char *id)
 {
 	struct list *it, *tmp;
 
+	recount_moving();
 	list_for_each_safe(it, tmp, &rt.clients) {
 		struct client *c = container_of(it, struct client, head);
 		const struct tenant_entry *e;
@@ -974,7 +986,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (!T.enabled || !metadata_ready() || !T.loaded)
 		return;
-	ack_drained_moves();
+	if (T.n_moving > 0)
+		ack_drained_moves();
 	check_moves();
 }
 
