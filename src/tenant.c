@@ -352,7 +352,6 @@ struct tenant_op {
 static struct {
 	bool enabled;
 	bool loaded;			/* the tenants table was read at least once */
-	int loading;			/* reload queries outstanding */
 	const struct config *cfg;
 	struct monitor *mon;
 	struct tenant_map *map;
@@ -705,7 +704,6 @@ static void entry_from_row(struct tenant_entry *e, const PGresult *res, int i)
 static void tenants_loaded(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
 {
 	UNUSED(arg);
-	T.loading--;
 	if (!res) {
 		log_warning("tenancy: loading tenants failed: %s (SQLSTATE %s)", msg, sqlstate);
 		return;
@@ -750,7 +748,6 @@ static void apply_node_row(const PGresult *res, int i)
 static void nodes_loaded(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
 {
 	UNUSED(arg);
-	T.loading--;
 	if (!res) {
 		log_warning("tenancy: loading node availability failed: %s (SQLSTATE %s)", msg, sqlstate);
 		return;
@@ -766,11 +763,9 @@ static void on_ready(void *arg)
 
 	UNUSED(arg);
 	snprintf(sql, sizeof(sql), "SELECT %s FROM pgsteer.tenants", tenant_cols_sql);
-	if (metadata_query(sql, 0, NULL, tenants_loaded, NULL))
-		T.loading++;
-	if (metadata_query("SELECT node, availability, scheduling FROM pgsteer.nodes", 0, NULL,
-			   nodes_loaded, NULL))
-		T.loading++;
+	metadata_query(sql, 0, NULL, tenants_loaded, NULL);
+	metadata_query("SELECT node, availability, scheduling FROM pgsteer.nodes", 0, NULL,
+		       nodes_loaded, NULL);
 }
 
 static void on_lost(void *arg)
@@ -824,17 +819,6 @@ static void reload_tenant(const char *id)
 		free(copy);
 }
 
-static void node_row_loaded(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
-{
-	UNUSED(arg);
-	if (!res) {
-		log_warning("tenancy: reloading a node failed: %s (SQLSTATE %s)", msg, sqlstate);
-		return;
-	}
-	for (int i = 0; i < PQntuples(res); i++)
-		apply_node_row(res, i);
-}
-
 static struct tenant_move *find_move(const char *tenant, int64_t generation)
 {
 	for (struct tenant_move *mv = T.moves; mv; mv = mv->next)
@@ -857,7 +841,7 @@ static void on_notify(void *arg, const char *payload)
 	case TN_NODE:
 		params[0] = n.name;
 		metadata_query("SELECT node, availability, scheduling FROM pgsteer.nodes WHERE node = $1",
-			       1, params, node_row_loaded, NULL);
+			       1, params, nodes_loaded, NULL);
 		return;
 	case TN_ACK: {
 		struct tenant_move *mv = find_move(n.name, n.generation);
