@@ -352,14 +352,15 @@ static char *dup_or_null(const char *s)
 /* Where and as whom to connect, from [tenancy] and the metadata cluster. */
 static void set_settings(const struct config *cfg)
 {
-	int ci = config_cluster_index(cfg, cfg->metadata_cluster);
+	int ci = config_cluster_index(cfg, cfg->metadata_cluster[0] ? cfg->metadata_cluster : md.cluster);
 	const struct config_cluster *cl = ci >= 0 ? &cfg->clusters[ci] : NULL;
 	const char *db = cfg->metadata_database[0] ? cfg->metadata_database :
 			 cl && cl->server_database ? cl->server_database : "postgres";
 	char host[64];
 
 	md.cfg = cfg;
-	snprintf(md.cluster, sizeof(md.cluster), "%s", cfg->metadata_cluster);
+	if (cfg->metadata_cluster[0])	/* emptied by a reload: tenancy stays on until a restart */
+		snprintf(md.cluster, sizeof(md.cluster), "%s", cfg->metadata_cluster);
 	free(md.dbname);
 	free(md.user);
 	free(md.password);

@@ -439,8 +439,13 @@ int tenant_start(struct event_base *base, const struct config *cfg, struct monit
 
 void tenant_reconfigure(const struct config *cfg)
 {
-	if (!T.enabled)
+	if (!T.enabled) {
+		if (cfg->metadata_cluster[0])
+			log_warning("[tenancy] metadata_cluster: tenancy starts after a restart");
 		return;
+	}
+	if (!cfg->metadata_cluster[0])
+		log_warning("[tenancy] metadata_cluster is empty: tenancy stays on until a restart");
 	T.cfg = cfg;
 	set_patterns(cfg);
 	for (size_t i = 0; i < T.map->n_buckets; i++)
