@@ -252,8 +252,8 @@ void metadata_stop(void)
 {
 	if (md.state == MD_OFF && !md.tick)
 		return;
-	md_lost("pgsteer is stopping");
 	md.state = MD_OFF;
+	md_lost("pgsteer is stopping");
 	if (md.tick)
 		event_free(md.tick);
 	md.tick = NULL;
@@ -537,7 +537,9 @@ static void md_lost(const char *why)
 	md.result = md.err_result = NULL;
 	if (md.conn) {
 		clean_message(why, msg, sizeof(msg));
-		if (md.state == MD_CONNECTING || md.state == MD_OPENING)
+		if (md.state == MD_OFF)
+			log_info("metadata: connection to node %s closed: %s", md.node_name, msg);
+		else if (md.state == MD_CONNECTING || md.state == MD_OPENING)
 			log_warning("metadata: node %s (cluster %s): %s", md.node_name, md.cluster, msg);
 		else
 			log_warning("metadata: connection to node %s (cluster %s) lost: %s; "

@@ -603,6 +603,10 @@ static void switch_cluster(struct client *c, const struct tenant_entry *e)
 	c->replica_pool = NULL;
 	/* positions of the old cluster mean nothing on the new one */
 	c->route.required_lsn = 0;
+	if (c->lsn_probe && !c->wait_probe) {
+		c->lsn_probe->probe_client = NULL;	/* its answer is stale, as for an older probe */
+		c->lsn_probe = NULL;
+	}
 }
 
 bool tenant_statement_gate(struct client *c)

@@ -174,3 +174,32 @@ def test_reload_after_the_metadata_connection_is_lost(cluster, pgsteer, mddb):
     assert "connection to node main1 (cluster main) lost" in p.log()
     with helpers.connect(p.port, options="-c pgsteer.tenant=silent") as c:
         assert scalar(c, "SELECT inet_server_port()") == cluster.port
+
+
+def test_the_metadata_connection_follows_a_promoted_primary(private_cluster, pgsteer):
+    c = private_cluster
+    new_port = c.port + 1                                  # replica1 = node main2
+    p = serving(pgsteer(nodes=[c.port, c.port + 1, c.port + 2],
+                        extra={"routing": {"check_interval": "50ms", "health_check_timeout": "1s"},
+                               "tenancy": {"metadata_cluster": "main"}}))
+    with admin(p) as a:
+        a.execute("TENANT CREATE before_failover ON main")
+    with c.connect(new_port) as r:       # the promoted replica must have it
+        wait_for(lambda: scalar(r, "SELECT count(*) FROM pgsteer.tenants") == 1, 15,
+                 "placement replicated to replica1")
+    helpers.pg_ctl(c, "replica1", "-w", "promote")
+    helpers.pg_ctl(c, "primary", "-m", "immediate", "-w", "stop")
+
+    def create_after():
+        with admin(p) as a:
+            a.execute("TENANT CREATE after_failover ON main")
+        return True
+    wait_for(create_after, 20, "TENANT CREATE on the promoted primary")
+    assert "metadata: ready on node main2 (cluster main)" in p.log()
+    with c.connect(new_port) as d:
+        assert {r[0] for r in d.execute("SELECT tenant_id FROM pgsteer.tenants")} == \
+            {"before_failover", "after_failover"}
+    with admin(p) as a:
+        assert set(tenants(a)) == {"before_failover", "after_failover"}
+    with helpers.connect(p.port, options="-c pgsteer.tenant=after_failover") as s:
+        assert scalar(s, "SELECT inet_server_port()") == new_port

@@ -47,13 +47,13 @@ def mddb(cluster):
 @pytest.fixture
 def two_clusters(cluster, other, pgsteer, mddb):
     """Factory: a pgsteer over clusters main and other, metadata in mddb."""
-    def start(name, stats_port=None, **tenancy):
+    def start(name, stats_port=None, pool_mode="transaction", **tenancy):
         extra = tenancy_extra(mddb, other, instance_name=name, **tenancy)
         extra["cluster.main"] = dict(SERVER)
         extra["cluster.other"].update(SERVER)
         if stats_port:
             extra["stats"] = {"listen": "127.0.0.1:%d" % stats_port}
-        return serving(pgsteer(nodes=[cluster.port], extra=extra))
+        return serving(pgsteer(nodes=[cluster.port], extra=extra, pool_mode=pool_mode))
     return start
 
 
@@ -307,3 +307,17 @@ def test_node_availability_is_kept_across_restarts(two_clusters, pgsteer):
         a.execute("SET NODE other1 AVAILABILITY active")
     n = node(last, "other1")
     assert (n["availability"], n["scheduling"]) == ("active", "active")
+
+
+def test_session_pooling_sessions_follow_a_move(two_clusters, cluster, other):
+    p = two_clusters("sessions", pool_mode="session", move_timeout="5s")
+    with admin(p) as a:
+        a.execute("TENANT CREATE roamer ON main")
+    with helpers.connect(p.port, options="-c pgsteer.tenant=roamer") as c:
+        assert port_of(c) == cluster.port
+        with admin(p) as a:
+            assert a.execute("TENANT MOVE roamer TO other").fetchone()[1] == "other"
+        assert port_of(c) == other.port        # the next transaction, on the new cluster
+        with c.transaction():
+            assert port_of(c) == other.port
+            assert port_of(c) == other.port
