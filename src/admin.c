@@ -1150,6 +1150,11 @@ static enum exec_result do_resume(struct client *c, const struct admin_command *
 	return EXEC_DONE;
 }
 
+bool admin_node_drained(const char *node)
+{
+	return name_set_has(&drained_nodes, node);
+}
+
 bool admin_apply_node_state(const char *node, bool offline, bool drained)
 {
 	if (!rt.monitor || !monitor_set_availability(rt.monitor, node,
@@ -1187,7 +1192,8 @@ static enum exec_result do_set_node(struct client *c, const struct admin_command
 		free(named);
 		return r;
 	}
-	if (!admin_apply_node_state(name, !drain && cmd->offline, drain)) {
+	/* offline keeps a drain; active ends it */
+	if (!admin_apply_node_state(name, cmd->offline, drain || (cmd->offline && admin_node_drained(name)))) {
 		send_error(c, "55000", NULL, "node \"%s\" is not monitored yet", name);
 		return EXEC_FAILED;
 	}

@@ -106,5 +106,7 @@ bool admin_cluster_paused(const char *cluster);
  * drained nodes get no new work.  False if NODE is not configured.
  */
 bool admin_apply_node_state(const char *node, bool offline, bool drained);
+/* Was NODE drained (DRAIN NODE, not ended by SET NODE ... AVAILABILITY active)? */
+bool admin_node_drained(const char *node);
 
 #endif

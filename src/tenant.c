@@ -345,7 +345,7 @@ struct tenant_op {
 	void *arg;
 	char tenant[TENANT_NAME_LEN];
 	char cluster[TENANT_CLUSTER_LEN];
-	bool node_offline, node_drained;
+	bool node_offline, node_drained, node_drain_cmd;
 	struct tenant_move *move;
 };
 
@@ -1162,7 +1162,7 @@ static void node_saved(void *arg, const PGresult *res, const char *sqlstate, con
 			    op->tenant, msg);
 	} else {
 		admin_apply_node_state(op->tenant, op->node_offline || op->node_drained, op->node_drained);
-		r.tag = op->node_drained ? "DRAIN" : "SET";
+		r.tag = op->node_drain_cmd ? "DRAIN" : "SET";
 	}
 	op_reply(op, &r);
 }
@@ -1497,7 +1497,10 @@ struct tenant_op *tenant_admin(const struct admin_command *cmd, const char *admi
 			if (strcmp(rt.cfg->nodes[i].name, cmd->name) == 0)
 				ni = i;
 		op->kind = OP_NODE;
-		op->node_drained = cmd->cmd == ADMIN_DRAIN_NODE;
+		/* SET NODE ... offline keeps a drain; active ends it */
+		op->node_drained = cmd->cmd == ADMIN_DRAIN_NODE ||
+				   (cmd->offline && admin_node_drained(cmd->name));
+		op->node_drain_cmd = cmd->cmd == ADMIN_DRAIN_NODE;
 		op->node_offline = cmd->offline;
 		snprintf(op->tenant, sizeof(op->tenant), "%s", cmd->name);
 		snprintf(op->cluster, sizeof(op->cluster), "%s",
