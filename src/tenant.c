@@ -376,7 +376,7 @@ static void move_finish(struct tenant_move *mv, bool commit, const char *reason)
 static const char *const tenant_cols_sql =
 	"tenant_id, cluster, generation, state, coalesce(moving_to, '')";
 
-/* ---------------- Public functions ---------------- */
+/* ---------------- Lifecycle, login, the statement gate, SET pgsteer.tenant ---------------- */
 
 static pcre2_code *compile_pattern(const char *pat, const char *key)
 {
