@@ -38,6 +38,7 @@
 #define TICK_MS 100
 #define RETRY_MIN_MS 100
 #define RETRY_MAX_MS 2000
+#define QUERY_TIMEOUT_MS 15000	/* on top of server_connect_timeout */
 #define LOCK_KEY_SQL "hashtext('pgsteer.metadata')"
 
 /* ---------------- The schema, oldest step first ---------------- */
@@ -416,6 +417,13 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	case MD_CONNECTING:
 		if (now_ms() - md.state_since_ms > md.connect_timeout_ms) {
 			md_lost("timeout connecting");
+			return;
+		}
+		break;
+	case MD_BUSY:
+		/* a query that hangs would stall every later one: reconnect (and reload) */
+		if (now_ms() - md.state_since_ms > md.connect_timeout_ms + QUERY_TIMEOUT_MS) {
+			md_lost("no answer to a metadata query: reconnecting");
 			return;
 		}
 		break;
