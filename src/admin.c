@@ -28,6 +28,7 @@
 #include "pgsteer.h"
 #include "proto.h"
 #include "route.h"
+#include "tenant.h"
 #include "stats.h"
 
 #define OID_BOOL 16
@@ -44,6 +45,7 @@
 enum admin_wait {
 	WAIT_NONE,
 	WAIT_PAUSE,		/* PAUSE: until pool_busy_servers() reaches 0 */
+	WAIT_TENANT,		/* TENANT ..., SET NODE with tenancy: until the metadata answers */
 };
 
 enum exec_result {
@@ -65,6 +67,7 @@ struct admin_session {
 	int ran;		/* statements answered in this Query */
 	bool skip_to_sync;	/* extended protocol refused: drop up to Sync */
 	bool shutdown_sent;	/* SHUTDOWN answered: nothing else runs */
+	struct tenant_op *op;	/* WAIT_TENANT: the operation that will answer */
 };
 
 /* A set of names (drained nodes, paused clusters), process-wide. */
@@ -93,6 +96,7 @@ static bool paused_all;
 static struct admin_session *session_of(struct client *c);
 static void run_query(struct client *c);
 static enum exec_result execute(struct client *c, const struct admin_command *cmd);
+static enum exec_result do_tenant(struct client *c, const struct admin_command *cmd);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 static bool cluster_paused(const char *cluster);
 static void send_error(struct client *c, const char *sqlstate, const char *hint,
@@ -238,6 +242,7 @@ void admin_free_state(struct client *c)
 		return;
 	if (st->timer)
 		event_free(st->timer);
+	tenant_op_cancel(st->op);	/* the operation finishes without us */
 	free(st->query);
 	free(st);
 	c->admin_state = NULL;
@@ -586,7 +591,7 @@ static void show_help(struct client *c)
 		{ "SHOW SERVERS", "server connections" },
 		{ "SHOW STATS", "queries, bytes and query time per node, class and target" },
 		{ "SHOW CONFIG", "the running configuration" },
-		{ "SHOW TENANTS", "tenant placement (empty until tenancy is enabled)" },
+		{ "SHOW TENANTS", "tenant placement: cluster, generation, state" },
 		{ "SHOW VERSION", "pgsteer's version" },
 		{ "EXPLAIN ROUTE '<sql>' [ON <cluster>]", "class, reason and where the statement would go now" },
 		{ "RELOAD", "re-read the configuration file" },
@@ -595,6 +600,10 @@ static void show_help(struct client *c)
 		{ "SHUTDOWN", "stop accepting; exit once transactions finish (shutdown_timeout)" },
 		{ "SET NODE <node> AVAILABILITY active|offline", "take a node out of (or back into) rotation" },
 		{ "DRAIN NODE <node>", "no new transactions on the node (offline); shows scheduling draining" },
+		{ "TENANT CREATE <tenant> [ON <cluster>]", "place a new tenant (default: the active cluster with fewest tenants)" },
+		{ "TENANT LOCATE <tenant>", "the tenant's cluster, primary node and generation" },
+		{ "TENANT MOVE <tenant> TO <cluster>", "pause the tenant, wait for its transactions (move_timeout), switch, resume" },
+		{ "TENANT DROP <tenant>", "forget the tenant's placement" },
 	};
 	struct row r;
 
@@ -620,6 +629,18 @@ static void show_version(struct client *c)
 	rs_done(c, "SHOW");
 }
 
+static void tenant_row(void *arg, const struct tenant_entry *e)
+{
+	struct row r;
+
+	row_reset(&r);
+	row_str(&r, e->id);
+	row_str(&r, e->cluster);
+	row_i64(&r, e->generation);
+	row_str(&r, e->state == TENANT_MOVING ? "moving" : "active");
+	rs_row(arg, &r);
+}
+
 static void show_tenants(struct client *c)
 {
 	static const struct column cols[] = {
@@ -627,8 +648,8 @@ static void show_tenants(struct client *c)
 		{ "generation", OID_INT8 }, { "state", OID_TEXT },
 	};
 
-	/* tenancy is not built yet: the columns, no rows */
 	rs_header(c, cols, 4);
+	tenant_foreach(tenant_row, c);
 	rs_done(c, "SHOW");
 }
 
@@ -1132,6 +1153,23 @@ static enum exec_result do_resume(struct client *c, const struct admin_command *
 	return EXEC_DONE;
 }
 
+bool admin_node_drained(const char *node)
+{
+	return name_set_has(&drained_nodes, node);
+}
+
+bool admin_apply_node_state(const char *node, bool offline, bool drained)
+{
+	if (!rt.monitor || !monitor_set_availability(rt.monitor, node,
+						     offline || drained ? AVAIL_OFFLINE : AVAIL_ACTIVE))
+		return false;
+	if (drained)
+		name_set_add(&drained_nodes, node);
+	else
+		name_set_del(&drained_nodes, node);
+	return true;
+}
+
 static enum exec_result do_set_node(struct client *c, const struct admin_command *cmd, bool drain)
 {
 	int i = find_node(c, cmd);
@@ -1140,19 +1178,99 @@ static enum exec_result do_set_node(struct client *c, const struct admin_command
 	if (i < 0)
 		return EXEC_FAILED;
 	name = rt.cfg->nodes[i].name;
-	if (!rt.monitor ||
-	    !monitor_set_availability(rt.monitor, name, drain || cmd->offline ? AVAIL_OFFLINE : AVAIL_ACTIVE)) {
+	if (tenant_enabled()) {
+		/* persisted in pgsteer.nodes: survives restarts, every instance applies it */
+		struct admin_command *named = malloc(sizeof(*named));
+		enum exec_result r;
+		if (!named) {
+			send_error(c, "53200", NULL, "out of memory");
+			return EXEC_FAILED;
+		}
+		*named = *cmd;
+		snprintf(named->name, sizeof(named->name), "%s", name);
+		log_info("C-%llu %s: node %s: %s (saving in the metadata)", (unsigned long long)c->id,
+			 c->user, name, drain ? "draining" : cmd->offline ? "availability offline" :
+			 "availability active");
+		r = do_tenant(c, named);
+		free(named);
+		return r;
+	}
+	/* offline keeps a drain; active ends it */
+	if (!admin_apply_node_state(name, cmd->offline, drain || (cmd->offline && admin_node_drained(name)))) {
 		send_error(c, "55000", NULL, "node \"%s\" is not monitored yet", name);
 		return EXEC_FAILED;
 	}
-	if (drain)
-		name_set_add(&drained_nodes, name);
-	else if (!cmd->offline)
-		name_set_del(&drained_nodes, name);
 	log_info("C-%llu %s: node %s: %s", (unsigned long long)c->id, c->user, name,
 		 drain ? "draining" : cmd->offline ? "availability offline" : "availability active");
 	rs_done(c, drain ? "DRAIN" : "SET");
 	return EXEC_DONE;
+}
+
+/* A TENANT command's answer (or SET NODE's, saved in the metadata). */
+static void send_tenant_reply(struct client *c, const struct tenant_reply *r)
+{
+	struct column cols[TENANT_REPLY_COLS];
+	struct row row;
+
+	if (r->sqlstate) {
+		send_error(c, r->sqlstate, NULL, "%s", r->message);
+		return;
+	}
+	if (r->ncols > 0) {
+		row_reset(&row);
+		for (int i = 0; i < r->ncols; i++) {
+			cols[i].name = r->cols[i];
+			cols[i].oid = r->oids[i];
+			row_str(&row, r->vals[i]);
+		}
+		rs_header(c, cols, r->ncols);
+		rs_row(c, &row);
+	}
+	rs_done(c, r->tag);
+}
+
+/* The metadata answered a command this session waits for: go on with its Query. */
+static void tenant_done(void *arg, const struct tenant_reply *r)
+{
+	struct admin_session *st = arg;
+	struct client *c = st->c;
+
+	st->op = NULL;
+	st->wait = WAIT_NONE;
+	if (c->state == CL_CLOSED || c->state == CL_FLUSHING)
+		return;
+	send_tenant_reply(c, r);
+	if (r->sqlstate)
+		st->query_pos = st->query_len;	/* an error ends the Query, as in PostgreSQL */
+	log_info("C-%llu %s: %s %s: %s", (unsigned long long)c->id, c->user, r->tag ? r->tag : "command",
+		 r->sqlstate ? "failed" : "done", r->sqlstate ? r->message : "ok");
+	run_query(c);
+	admin_input(c);		/* whatever arrived while we waited */
+}
+
+static enum exec_result do_tenant(struct client *c, const struct admin_command *cmd)
+{
+	struct admin_session *st = c->admin_state;
+	struct tenant_reply *r = malloc(sizeof(*r));
+	struct tenant_op *op;
+	bool failed;
+
+	if (!r) {
+		send_error(c, "53200", NULL, "out of memory");
+		return EXEC_FAILED;
+	}
+	op = tenant_admin(cmd, c->user, tenant_done, st, r);
+	if (op) {
+		free(r);
+		st->op = op;
+		st->wait = WAIT_TENANT;
+		st->wait_since_ms = now_ms();
+		return EXEC_WAIT;
+	}
+	send_tenant_reply(c, r);
+	failed = r->sqlstate != NULL;
+	free(r);
+	return failed ? EXEC_FAILED : EXEC_DONE;
 }
 
 /* After SHUTDOWN's answer had its chance to go out. */
@@ -1204,6 +1322,11 @@ static enum exec_result execute(struct client *c, const struct admin_command *cm
 	case ADMIN_SHUTDOWN: return do_shutdown(c);
 	case ADMIN_SET_NODE_AVAILABILITY: return do_set_node(c, cmd, false);
 	case ADMIN_DRAIN_NODE: return do_set_node(c, cmd, true);
+	case ADMIN_TENANT_CREATE:
+	case ADMIN_TENANT_LOCATE:
+	case ADMIN_TENANT_MOVE:
+	case ADMIN_TENANT_DROP:
+		return do_tenant(c, cmd);
 	}
 	return EXEC_DONE;
 }

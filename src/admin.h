@@ -52,6 +52,10 @@ enum admin_cmd {
 	ADMIN_SHUTDOWN,
 	ADMIN_SET_NODE_AVAILABILITY,	/* name = node; offline */
 	ADMIN_DRAIN_NODE,		/* name = node */
+	ADMIN_TENANT_CREATE,		/* tenant; name = cluster or "" (fewest tenants) */
+	ADMIN_TENANT_LOCATE,		/* tenant */
+	ADMIN_TENANT_MOVE,		/* tenant; name = destination cluster */
+	ADMIN_TENANT_DROP,		/* tenant */
 };
 
 struct admin_command {
@@ -59,6 +63,7 @@ struct admin_command {
 	char name[ADMIN_NAME_LEN];	/* node or cluster; "" when not given */
 	bool name_quoted;		/* "Name": match exactly; unquoted: any case */
 	bool offline;			/* SET NODE ... AVAILABILITY offline */
+	char tenant[ADMIN_NAME_LEN];	/* TENANT ...: the tenant id, exactly as written */
 	char sql[ADMIN_SQL_MAX];	/* EXPLAIN ROUTE: the statement, quotes undone */
 	size_t sql_len;
 	/* on error (admin_parse() returned -1) */
@@ -94,5 +99,14 @@ const char *admin_cmd_name(enum admin_cmd cmd);
  * replica or user/database not used before) holds its clients too.
  */
 bool admin_cluster_paused(const char *cluster);
+
+/*
+ * Apply a node's availability/scheduling (from SET NODE, DRAIN NODE, or
+ * the metadata nodes table when another instance changed it): offline or
+ * drained nodes get no new work.  False if NODE is not configured.
+ */
+bool admin_apply_node_state(const char *node, bool offline, bool drained);
+/* Was NODE drained (DRAIN NODE, not ended by SET NODE ... AVAILABILITY active)? */
+bool admin_node_drained(const char *node);
 
 #endif

@@ -49,6 +49,7 @@ static bool is_word(const struct lexer *lx, const char *kw);
 static int take_name(struct lexer *lx, char *buf, size_t len, bool *quoted);
 static int take_string(struct lexer *lx, struct admin_command *out);
 static int expect_end(struct lexer *lx);
+static int parse_tenant(struct lexer *lx, struct admin_command *out);
 
 static const struct {
 	const char *word;
@@ -171,6 +172,8 @@ int admin_parse(const char *sql, struct admin_command *out)
 			return -1;
 		return expect_end(&lx);
 	}
+	if (is_word(&lx, "tenant"))
+		return parse_tenant(&lx, out);
 	return fail(out, "42601", HELP_HINT, "unrecognized admin command \"%.*s\"",
 		    (int)(lx.tok_len > 40 ? 40 : lx.tok_len), lx.tok);
 }
@@ -243,6 +246,7 @@ bool admin_cmd_read_only(enum admin_cmd cmd)
 	case ADMIN_SHOW_TENANTS:
 	case ADMIN_SHOW_VERSION:
 	case ADMIN_EXPLAIN_ROUTE:
+	case ADMIN_TENANT_LOCATE:
 		return true;
 	case ADMIN_RELOAD:
 	case ADMIN_PAUSE:
@@ -250,6 +254,9 @@ bool admin_cmd_read_only(enum admin_cmd cmd)
 	case ADMIN_SHUTDOWN:
 	case ADMIN_SET_NODE_AVAILABILITY:
 	case ADMIN_DRAIN_NODE:
+	case ADMIN_TENANT_CREATE:
+	case ADMIN_TENANT_MOVE:
+	case ADMIN_TENANT_DROP:
 		break;
 	}
 	return false;
@@ -276,6 +283,10 @@ const char *admin_cmd_name(enum admin_cmd cmd)
 	case ADMIN_SHUTDOWN: return "SHUTDOWN";
 	case ADMIN_SET_NODE_AVAILABILITY: return "SET NODE";
 	case ADMIN_DRAIN_NODE: return "DRAIN NODE";
+	case ADMIN_TENANT_CREATE: return "TENANT CREATE";
+	case ADMIN_TENANT_LOCATE: return "TENANT LOCATE";
+	case ADMIN_TENANT_MOVE: return "TENANT MOVE";
+	case ADMIN_TENANT_DROP: return "TENANT DROP";
 	}
 	return "?";
 }
@@ -523,4 +534,66 @@ static int expect_end(struct lexer *lx)
 	if (lx->kind == TK_ERROR)
 		return -1;
 	return syntax_error(lx);
+}
+
+#define TENANT_HINT "use TENANT CREATE <t> [ON <cluster>] | LOCATE <t> | MOVE <t> TO <cluster> | DROP <t>"
+
+/* The tenant id: a word, a "quoted identifier" or a 'string', kept as written. */
+static int take_tenant(struct lexer *lx, struct admin_command *out)
+{
+	if (lx->kind == TK_STRING && lx->tok[0] == '\'') {
+		size_t n = 0;
+		for (size_t i = 1; i + 1 < lx->tok_len; i++) {
+			if (lx->tok[i] == '\'' && lx->tok[i + 1] == '\'')
+				i++;
+			if (n + 1 >= sizeof(out->tenant))
+				return fail(out, "42622", NULL, "tenant name is too long (at most %zu bytes)",
+					    sizeof(out->tenant) - 1);
+			out->tenant[n++] = lx->tok[i];
+		}
+		out->tenant[n] = '\0';
+		lex_next(lx);
+	} else {
+		bool quoted;
+		if (take_name(lx, out->tenant, sizeof(out->tenant), &quoted) < 0)
+			return -1;
+	}
+	if (!out->tenant[0])
+		return fail(out, "42601", TENANT_HINT, "tenant name must not be empty");
+	return 0;
+}
+
+/* TENANT CREATE <t> [ON <cluster>] | LOCATE <t> | MOVE <t> TO <cluster> | DROP <t> */
+static int parse_tenant(struct lexer *lx, struct admin_command *out)
+{
+	lex_next(lx);
+	if (is_word(lx, "create"))
+		out->cmd = ADMIN_TENANT_CREATE;
+	else if (is_word(lx, "locate"))
+		out->cmd = ADMIN_TENANT_LOCATE;
+	else if (is_word(lx, "move"))
+		out->cmd = ADMIN_TENANT_MOVE;
+	else if (is_word(lx, "drop"))
+		out->cmd = ADMIN_TENANT_DROP;
+	else
+		return lx->kind == TK_ERROR ? -1 :
+		       fail(out, "42601", TENANT_HINT, "TENANT needs CREATE, LOCATE, MOVE or DROP");
+	lex_next(lx);
+	if (lx->kind == TK_END || lx->kind == TK_SEMI)
+		return fail(out, "42601", TENANT_HINT, "%s needs a tenant name", admin_cmd_name(out->cmd));
+	if (take_tenant(lx, out) < 0)
+		return -1;
+	if (out->cmd == ADMIN_TENANT_MOVE) {
+		if (!is_word(lx, "to"))
+			return lx->kind == TK_ERROR ? -1 :
+			       fail(out, "42601", TENANT_HINT, "TENANT MOVE needs TO <cluster>");
+		lex_next(lx);
+		if (take_name(lx, out->name, sizeof(out->name), &out->name_quoted) < 0)
+			return -1;
+	} else if (out->cmd == ADMIN_TENANT_CREATE && is_word(lx, "on")) {
+		lex_next(lx);
+		if (take_name(lx, out->name, sizeof(out->name), &out->name_quoted) < 0)
+			return -1;
+	}
+	return expect_end(lx);
 }

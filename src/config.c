@@ -30,6 +30,8 @@
 #include <sys/stat.h>
 
 #include <ini.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include "config.h"
 #include "log.h"
@@ -42,6 +44,7 @@ _Static_assert(sizeof(enum pool_mode) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum tls_mode) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum read_your_writes) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum on_no_replica) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum unknown_tenant) == sizeof(int), "enum stored as int");
 
 enum sect_kind {
 	SECT_NONE,		/* before the first header */
@@ -101,6 +104,10 @@ static const struct enum_name ryw_names[] = {
 };
 static const struct enum_name no_replica_names[] = {
 	{ "primary", NO_REPLICA_PRIMARY }, { "error", NO_REPLICA_ERROR },
+	{ NULL, 0 },
+};
+static const struct enum_name unknown_tenant_names[] = {
+	{ "reject", UNKNOWN_TENANT_REJECT }, { "default", UNKNOWN_TENANT_DEFAULT },
 	{ NULL, 0 },
 };
 
@@ -180,6 +187,9 @@ static const struct key_def keys[] = {
 	G(SECT_TENANCY, "database_pattern", T_PATTERN, database_pattern, 0, 0, NULL),
 	G(SECT_TENANCY, "user_pattern", T_PATTERN, user_pattern, 0, 0, NULL),
 	G(SECT_TENANCY, "move_timeout", T_DURATION, move_timeout_ms, 1, DUR_MAX, NULL),
+	G(SECT_TENANCY, "unknown_tenant", T_ENUM, unknown_tenant, 0, 0, unknown_tenant_names),
+	G(SECT_TENANCY, "metadata_database", T_STR, metadata_database, 0, 0, NULL),
+	G(SECT_TENANCY, "instance_name", T_STR, instance_name, 0, 0, NULL),
 
 	G(SECT_STATS, "listen", T_HOSTPORT, stats_listen, 0, 0, NULL),
 	G(SECT_STATS, "token", T_STR, stats_token, 0, 0, NULL),
@@ -655,9 +665,11 @@ void config_print_summary(const struct config *cfg, FILE *out)
 		strlist_len(cfg->read_functions), strlist_len(cfg->write_functions),
 		strlist_len(cfg->primary_patterns), strlist_len(cfg->replica_patterns));
 	if (cfg->metadata_cluster[0])
-		fprintf(out, "tenancy:  metadata on cluster %s, move_timeout %s%s%s\n",
+		fprintf(out, "tenancy:  metadata on cluster %s%s%s, move_timeout %s, unknown_tenant %s%s%s\n",
 			cfg->metadata_cluster,
+			cfg->metadata_database[0] ? " database " : "", cfg->metadata_database,
 			fmt_duration(cfg->move_timeout_ms, "0", a, sizeof(a)),
+			cfg->unknown_tenant == UNKNOWN_TENANT_DEFAULT ? "default" : "reject",
 			cfg->database_pattern[0] ? ", database_pattern" : "",
 			cfg->user_pattern[0] ? ", user_pattern" : "");
 	else
@@ -918,6 +930,7 @@ static void config_defaults(struct parse_state *st)
 	cfg->replica_patterns = strlist_new(st, NULL);
 
 	cfg->move_timeout_ms = 30 * MS_S;
+	cfg->unknown_tenant = UNKNOWN_TENANT_REJECT;
 	cfg->stats_listen = st_strdup(st, "127.0.0.1:9930");
 
 	/* Every other top-level string defaults to "" (never NULL). */
@@ -1202,6 +1215,29 @@ static void bad_value(struct parse_state *st, const struct key_def *k,
 		  value, k->name, expected);
 }
 
+/* A tenant pattern must compile with PCRE2 and have a named group "tenant". */
+static bool valid_tenant_pattern(struct parse_state *st, const struct key_def *k, const char *value)
+{
+	int err;
+	PCRE2_SIZE off;
+	PCRE2_UCHAR msg[160];
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)value, PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+
+	if (!re) {
+		pcre2_get_error_message(err, msg, sizeof(msg));
+		set_error(st, st->lineno, "bad value \"%s\" for %s: PCRE2 error at offset %zu: %s",
+			  value, k->name, (size_t)off, (const char *)msg);
+		return false;
+	}
+	err = pcre2_substring_number_from_name(re, (PCRE2_SPTR)"tenant");
+	pcre2_code_free(re);
+	if (err < 0) {
+		bad_value(st, k, value, "a PCRE2 pattern with a named group (?<tenant>...)");
+		return false;
+	}
+	return true;
+}
+
 /* What a range-checked number must look like, for bad_value(). */
 static void range_expected(const struct key_def *k, char *buf, size_t len)
 {
@@ -1347,11 +1383,8 @@ static void set_value(struct parse_state *st, const struct key_def *k, const cha
 			bad_value(st, k, value, "HOST:PORT, [IPV6]:PORT or empty to disable");
 			return;
 		}
-		if (k->type == T_PATTERN && value[0] && !strstr(value, "(?<tenant>") &&
-		    !strstr(value, "(?P<tenant>") && !strstr(value, "(?'tenant'")) {
-			bad_value(st, k, value, "a PCRE2 pattern with a named group (?<tenant>...)");
+		if (k->type == T_PATTERN && value[0] && !valid_tenant_pattern(st, k, value))
 			return;
-		}
 		/* In a cluster, empty means "pass the client's value through". */
 		if (k->sect == SECT_CLUSTER && !value[0]) {
 			free(*(char **)p);

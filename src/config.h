@@ -53,6 +53,12 @@ enum on_no_replica {
 	NO_REPLICA_ERROR,
 };
 
+/* [tenancy] unknown_tenant: what a session naming an unplaced tenant gets. */
+enum unknown_tenant {
+	UNKNOWN_TENANT_REJECT,	/* FATAL 3D000 unknown tenant "x" */
+	UNKNOWN_TENANT_DEFAULT,	/* the cluster its database maps to */
+};
+
 /* A NULL-terminated array of strings parsed from a comma list. */
 typedef char **strlist;
 
@@ -146,6 +152,9 @@ struct config {
 	char *database_pattern;		/* PCRE2 with (?<tenant>...) */
 	char *user_pattern;
 	int64_t move_timeout_ms;	/* default 30s */
+	enum unknown_tenant unknown_tenant; /* default reject */
+	char *metadata_database;	/* default "" = the cluster's server_database, else "postgres" */
+	char *instance_name;		/* default "" = "HOSTNAME:listen_port" */
 
 	/* [stats] */
 	char *stats_listen;		/* default "127.0.0.1:9930"; "" = off */

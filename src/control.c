@@ -16,6 +16,7 @@
 #include "pgsteer.h"
 #include "sessstate.h"
 #include "proto.h"
+#include "tenant.h"
 
 #define OID_TEXT 25
 
@@ -89,7 +90,7 @@ void control_reset_all(struct client *c)
 	c->route.use_replicas_for_reads = false;
 	c->route.fallback_ambiguous = rt.cfg->fallback_ambiguous;
 	set_string(&c->sticky_key, "");
-	set_string(&c->tenant, "");
+	/* pgsteer.tenant stays: it binds the session to a cluster (tenant.c) */
 }
 
 static void reset_var(struct client *c, const struct control_var *v)
@@ -120,6 +121,11 @@ static void control_apply(struct client *c, const struct classify_result *res,
 			 "unrecognized configuration parameter \"pgsteer.%s\"", res->control_name);
 		return;
 	}
+	if (strcmp(v->name, "tenant") == 0 &&
+	    (res->control == CONTROL_SET || res->control == CONTROL_RESET) &&
+	    !tenant_control_check(c, res->control == CONTROL_SET ? res->control_value : "",
+				  &out->sqlstate, out->message, sizeof(out->message)))
+		return;		/* a session's tenant is fixed once it ran a statement */
 	switch (res->control) {
 	case CONTROL_SHOW:
 		out->tag = "SHOW";

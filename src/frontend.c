@@ -26,6 +26,7 @@
 #include "proto.h"
 #include "scram.h"
 #include "stats.h"
+#include "tenant.h"
 
 #define ADMIN_DATABASE "pgsteer"
 #define MAX_PASSWORD_PACKET 8192
@@ -424,23 +425,31 @@ static void handle_startup(struct client *c)
 	}
 }
 
-/* Choose the cluster and node for the client's database; for now the first node. */
+/*
+ * Choose the cluster for the client: its tenant's (tenant.c: startup
+ * options, user_pattern, database_pattern), else the one serving its
+ * database; log in through that cluster's primary.
+ */
 static bool attach_pool(struct client *c)
 {
 	const struct config *cfg = rt.cfg;
 	int cluster = -1;
+	bool failed;
 
 	for (int i = 0; i < cfg->n_clusters && cluster < 0; i++) {
 		strlist dbs = cfg->clusters[i].databases;
 		if (!dbs || !dbs[0] || strlist_contains(dbs, "*") || strlist_contains(dbs, c->database))
 			cluster = i;
 	}
+	control_reset_all(c);
+	cluster = tenant_login_cluster(c, cluster, &failed);
+	if (failed)
+		return false;
 	if (cluster < 0) {
 		client_fail(c, "FATAL", "3D000", "database \"%s\" does not exist in pgsteer", c->database);
 		return false;
 	}
 	c->cluster = cluster;
-	control_reset_all(c);
 	/* log in through the current primary; before the first check, the first node */
 	const struct cluster_snapshot *snap = monitor_snapshot_get(rt.monitor);
 	int primary = snap && cluster < snap->n_clusters ? snap->primary[cluster] : -1;

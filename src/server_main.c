@@ -25,6 +25,8 @@
 #include "pgsteer.h"
 #include "stats.h"
 #include "sticky.h"
+#include "metadata.h"
+#include "tenant.h"
 #include "tls.h"
 
 #define JANITOR_INTERVAL_MS 100
@@ -165,6 +167,33 @@ static void wait_first_checks(void)
 	log_warning("starting without a known primary in every cluster");
 }
 
+/*
+ * Tenancy: open (or migrate) the metadata schema and load the placement
+ * before clients come in.  A refused schema stops startup (false); an
+ * unreachable metadata cluster only delays it, bounded by
+ * server_connect_timeout (tenant sessions are refused until it is back).
+ */
+static bool wait_tenancy(void)
+{
+	int64_t deadline = now_ms() + rt.cfg->server_connect_timeout_ms;
+
+	if (!tenant_enabled())
+		return true;
+	while (now_ms() < deadline && !rt.shutting_down) {
+		if (metadata_failed()) {
+			log_error("refusing to start: %s", metadata_error());
+			return false;
+		}
+		if (tenant_loaded())
+			return true;
+		event_base_loop(rt.base, EVLOOP_ONCE);
+	}
+	if (!rt.shutting_down)
+		log_warning("starting before the tenant placement is loaded (metadata cluster %s "
+			    "not reachable yet)", rt.cfg->metadata_cluster);
+	return true;
+}
+
 /* The primary's pg_proc arrived: volatility of user functions for the classifier. */
 static void catalog_cb(void *arg, int nrows, const char *const *schema, const char *const *name,
 		       const char *provolatile)
@@ -260,6 +289,15 @@ int server_main(const char *config_path, struct config *cfg)
 	for (int i = 0; i < rt.n_listeners; i++)
 		evconnlistener_disable(rt.listeners[i].lev);
 	wait_first_checks();
+	if (tenant_start(rt.base, cfg, rt.monitor) < 0) {
+		log_error("out of memory starting tenancy");
+		rc = 1;
+		goto out;
+	}
+	if (!wait_tenancy()) {
+		rc = 1;
+		goto out;
+	}
 	for (int i = 0; i < rt.n_listeners; i++)
 		evconnlistener_enable(rt.listeners[i].lev);
 
@@ -276,6 +314,10 @@ int server_main(const char *config_path, struct config *cfg)
 		 config_pool_mode_name(cfg->pool_mode), cfg->n_nodes);
 
 	event_base_dispatch(rt.base);
+	if (metadata_failed()) {
+		log_error("stopping: %s", metadata_error());
+		rc = 1;
+	}
 
 	log_info("shutting down");
 out:
@@ -293,6 +335,7 @@ out:
 					server_close(container_of(it2, struct server, head), "shutdown");
 		}
 		reaper_cb(-1, 0, NULL);
+		tenant_stop();
 		if (rt.monitor)
 			monitor_stop(rt.monitor);
 		stats_http_stop();
@@ -614,6 +657,7 @@ bool server_reload(void)
 	set_route_config(ncfg);
 	pool_apply_config(ncfg);
 	monitor_reconfigure(rt.monitor, ncfg);
+	tenant_reconfigure(ncfg);
 	if (set_stats_tls(ncfg) == 0)
 		stats_http_reconfigure(ncfg);
 	log_info("configuration reloaded from %s", rt.config_path);

@@ -28,6 +28,7 @@
 #include "sessstate.h"
 #include "stats.h"
 #include "sticky.h"
+#include "tenant.h"
 
 #define RELAY_HIGH_WATER (1024 * 1024)
 #define RELAY_LOW_WATER (256 * 1024)
@@ -614,6 +615,13 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 	struct pool *pool;
 
 	begin_cache.valid = false;
+	/*
+	 * Tenancy hook (tenant.c): a tenant being moved holds its new
+	 * transactions here until the move ends; between transactions the
+	 * session follows its tenant's placement (c->cluster may change).
+	 */
+	if (c->tenant && !tenant_statement_gate(c))
+		return false;
 	if ((type == 'Q' || type == 'P') && evbuffer_get_length(in) < 1 + (size_t)len)
 		return false;	/* classify whole statements only */
 	if (type != 'Q' && type != 'F' && !batch_complete(in))

@@ -44,6 +44,7 @@
 #include "monitor.h"
 #include "pgsteer.h"
 #include "stats.h"
+#include "tenant.h"
 #include "tls.h"
 
 struct stats_registry stats;
@@ -539,6 +540,38 @@ void stats_render_metrics(struct evbuffer *out, const struct stats_registry *r,
 	}
 }
 
+/* Tenancy (tenant.c): the metadata connection, placements, moves; nothing while tenancy is off. */
+static void render_tenancy_metrics(struct evbuffer *out)
+{
+	struct tenant_counters tc;
+	int counts[64];
+	int n = rt.cfg->n_clusters < (int)ARRAY_SIZE(counts) ? rt.cfg->n_clusters : (int)ARRAY_SIZE(counts);
+
+	tenant_counters(&tc);
+	if (!tc.enabled)
+		return;
+	family(out, "pgsteer_metadata_up", "gauge",
+	       "1 while the metadata connection is open, its schema current and LISTENing.");
+	sample_u64(out, "pgsteer_metadata_up", NULL, 0, tc.metadata_up);
+	family(out, "pgsteer_tenants", "gauge", "Tenants placed on each cluster (cached placement).");
+	tenant_count_by_cluster(counts, n);
+	for (int i = 0; i < n; i++) {
+		const char *kv[] = { "cluster", rt.cfg->clusters[i].name };
+		sample_u64(out, "pgsteer_tenants", kv, 1, (uint64_t)counts[i]);
+	}
+	family(out, "pgsteer_tenant_moves_total", "counter",
+	       "TENANT MOVE run by this instance, by result (moved, rolled_back).");
+	{
+		const char *moved[] = { "result", "moved" };
+		const char *back[] = { "result", "rolled_back" };
+		sample_u64(out, "pgsteer_tenant_moves_total", moved, 1, tc.moves_done);
+		sample_u64(out, "pgsteer_tenant_moves_total", back, 1, tc.moves_rolled_back);
+	}
+	family(out, "pgsteer_tenant_holds_total", "counter",
+	       "Times a transaction of a moving tenant was held at its start.");
+	sample_u64(out, "pgsteer_tenant_holds_total", NULL, 0, tc.statements_held);
+}
+
 /* JSON: "KEY":"escaped" */
 static void json_str(struct evbuffer *out, const char *key, const char *val)
 {
@@ -989,6 +1022,7 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
 	} else {
 		if (strcmp(path, "/metrics") == 0) {
 			stats_render_metrics(out, &stats, &vs.v);
+			render_tenancy_metrics(out);
 			http_reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", out);
 		} else if (strcmp(path, "/status") == 0) {
 			stats_render_status(out, &stats, &vs.v);

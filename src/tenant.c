@@ -1,0 +1,1523 @@
+/*
+ * Tenant placement.  Owns the in-memory placement map (tenant -> cluster,
+ * generation, state) loaded from pgsteer.tenants and kept current by
+ * NOTIFY pgsteer_placement; how a session names its tenant (startup
+ * options, SET pgsteer.tenant, user_pattern / database_pattern); the gate
+ * every transaction passes before routing; the TENANT admin commands; and
+ * the persistence of node availability in pgsteer.nodes.  It never queries
+ * the metadata per statement: the data plane reads the map only.
+ *
+ * Design: moving a tenant without splitting a transaction across clusters.
+ * The instance that runs TENANT MOVE (the coordinator) bumps the tenant's
+ * generation and marks it 'moving' (one statement, NOTIFY).  Every
+ * instance, on seeing 'moving', holds that tenant's new transactions in
+ * its gate (clients just wait, their statement buffered) and, once none
+ * of its in-flight transactions of the tenant is left, confirms with
+ * NOTIFY "ack <tenant> <generation> <instance>".  The coordinator compares
+ * the confirmations with the live instances (metadata connections in
+ * pg_stat_activity, application_name "pgsteer-metadata <instance>") and,
+ * when all confirmed, switches the cluster and marks the tenant 'active'
+ * (NOTIFY): every instance releases the held clients onto the new
+ * cluster.  After move_timeout it rolls back instead (the generation
+ * stays bumped: generations never go back) and says which instances did
+ * not confirm.  A move whose coordinator died is rolled back by any
+ * instance that has seen it pending for move_timeout + MOVE_ORPHAN_GRACE_MS.
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "admin.h"
+#include "log.h"
+#include "metadata.h"
+#include "monitor.h"
+#include "pgsteer.h"
+#include "tenant.h"
+
+#define OID_INT8 20
+#define OID_TEXT 25
+#define TICK_MS 50
+#define MOVE_ORPHAN_GRACE_MS 5000
+#define MAX_INSTANCES 64
+
+/* ---------------- The map: chained hash table ---------------- */
+
+struct tenant_map {
+	struct tenant_entry **buckets;
+	size_t n_buckets;		/* a power of two */
+	size_t n;
+};
+
+static uint64_t hash_name(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+struct tenant_map *tenant_map_new(void)
+{
+	struct tenant_map *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->n_buckets = 64;
+	m->buckets = calloc(m->n_buckets, sizeof(*m->buckets));
+	if (!m->buckets) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void tenant_map_clear(struct tenant_map *m)
+{
+	for (size_t i = 0; i < m->n_buckets; i++) {
+		struct tenant_entry *e = m->buckets[i], *next;
+		for (; e; e = next) {
+			next = e->next;
+			free(e);
+		}
+		m->buckets[i] = NULL;
+	}
+	m->n = 0;
+}
+
+void tenant_map_free(struct tenant_map *m)
+{
+	if (!m)
+		return;
+	tenant_map_clear(m);
+	free(m->buckets);
+	free(m);
+}
+
+struct tenant_entry *tenant_map_get(const struct tenant_map *m, const char *id)
+{
+	struct tenant_entry *e = m->buckets[hash_name(id) & (m->n_buckets - 1)];
+
+	for (; e; e = e->next)
+		if (strcmp(e->id, id) == 0)
+			return e;
+	return NULL;
+}
+
+/* Double the buckets once there are as many entries. */
+static void map_grow(struct tenant_map *m)
+{
+	size_t nb = m->n_buckets * 2;
+	struct tenant_entry **b = calloc(nb, sizeof(*b));
+
+	if (!b)
+		return;		/* longer chains, still correct */
+	for (size_t i = 0; i < m->n_buckets; i++) {
+		struct tenant_entry *e = m->buckets[i], *next;
+		for (; e; e = next) {
+			size_t j = hash_name(e->id) & (nb - 1);
+			next = e->next;
+			e->next = b[j];
+			b[j] = e;
+		}
+	}
+	free(m->buckets);
+	m->buckets = b;
+	m->n_buckets = nb;
+}
+
+struct tenant_entry *tenant_map_put(struct tenant_map *m, const char *id)
+{
+	struct tenant_entry *e = tenant_map_get(m, id);
+	size_t j;
+
+	if (e)
+		return e;
+	if (strlen(id) >= TENANT_NAME_LEN)
+		return NULL;
+	if (m->n >= m->n_buckets)
+		map_grow(m);
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	snprintf(e->id, sizeof(e->id), "%s", id);
+	e->cluster_index = -1;
+	j = hash_name(id) & (m->n_buckets - 1);
+	e->next = m->buckets[j];
+	m->buckets[j] = e;
+	m->n++;
+	return e;
+}
+
+bool tenant_map_del(struct tenant_map *m, const char *id)
+{
+	struct tenant_entry **pp = &m->buckets[hash_name(id) & (m->n_buckets - 1)];
+
+	for (; *pp; pp = &(*pp)->next) {
+		if (strcmp((*pp)->id, id) == 0) {
+			struct tenant_entry *e = *pp;
+			*pp = e->next;
+			free(e);
+			m->n--;
+			return true;
+		}
+	}
+	return false;
+}
+
+size_t tenant_map_count(const struct tenant_map *m)
+{
+	return m->n;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp((*(const struct tenant_entry *const *)a)->id,
+		      (*(const struct tenant_entry *const *)b)->id);
+}
+
+void tenant_map_foreach_sorted(const struct tenant_map *m,
+			       void (*cb)(void *arg, const struct tenant_entry *e), void *arg)
+{
+	const struct tenant_entry **all;
+	size_t n = 0;
+
+	if (m->n == 0)
+		return;
+	all = malloc(m->n * sizeof(*all));
+	if (!all)
+		return;
+	for (size_t i = 0; i < m->n_buckets; i++)
+		for (const struct tenant_entry *e = m->buckets[i]; e; e = e->next)
+			all[n++] = e;
+	qsort(all, n, sizeof(*all), cmp_entry);
+	for (size_t i = 0; i < n; i++)
+		cb(arg, all[i]);
+	free(all);
+}
+
+/* ---------------- Other pure parts ---------------- */
+
+bool tenant_name_valid(const char *name)
+{
+	size_t n = 0;
+
+	for (; name[n]; n++) {
+		unsigned char ch = (unsigned char)name[n];
+		if (!isalnum(ch) && ch != '_' && ch != '.' && ch != '-')
+			return false;
+	}
+	return n >= 1 && n < TENANT_NAME_LEN;
+}
+
+/* Next word of a startup options string, libpq style (backslash escapes). */
+static const char *options_word(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return NULL;
+	while (*s && *s != ' ' && *s != '\t') {
+		if (*s == '\\' && s[1])
+			s++;
+		if (n + 1 < len)
+			out[n++] = *s;
+		s++;
+	}
+	out[n] = '\0';
+	return s;
+}
+
+/* "pgsteer.tenant=x" -> x; 1 found, 0 another setting, -1 malformed. */
+static int option_setting(const char *setting, char *out, size_t len)
+{
+	static const char key[] = "pgsteer.tenant";
+	const char *v;
+
+	if (strncasecmp(setting, key, sizeof(key) - 1) != 0 || setting[sizeof(key) - 1] != '=')
+		return 0;
+	v = setting + sizeof(key);
+	if (!tenant_name_valid(v)) {
+		snprintf(out, len, "invalid tenant name in startup options: \"%.63s\"", v);
+		return -1;
+	}
+	snprintf(out, len, "%s", v);
+	return 1;
+}
+
+int tenant_from_options(const char *options, char *out, size_t len)
+{
+	char word[512];
+	const char *s = options;
+	int found = 0;
+
+	while ((s = options_word(s, word, sizeof(word))) != NULL) {
+		int r = 0;
+		if (strcmp(word, "-c") == 0) {
+			s = options_word(s, word, sizeof(word));
+			if (!s)
+				break;
+			r = option_setting(word, out, len);
+		} else if (strncmp(word, "-c", 2) == 0) {
+			r = option_setting(word + 2, out, len);
+		} else if (strncmp(word, "--", 2) == 0) {
+			r = option_setting(word + 2, out, len);
+		}
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			found = 1;	/* the last one wins, as in PostgreSQL */
+	}
+	return found;
+}
+
+int tenant_pick_cluster(int n_clusters, const int *counts, const bool *usable)
+{
+	int best = -1;
+
+	for (int i = 0; i < n_clusters; i++)
+		if (usable[i] && (best < 0 || counts[i] < counts[best]))
+			best = i;
+	return best;
+}
+
+void tenant_parse_notify(const char *payload, struct tenant_notify *out)
+{
+	char kind[16], name[TENANT_NAME_LEN];
+	int64_t gen = 0;
+	int used = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->kind = TN_BAD;
+	if (sscanf(payload, "%15s %63s%n", kind, name, &used) != 2)
+		return;
+	if (strcmp(kind, "ack") == 0) {
+		const char *rest = payload + used;
+		int used2 = 0;
+		if (sscanf(rest, " %" SCNd64 " %n", &gen, &used2) != 1 || !rest[used2] || gen <= 0)
+			return;
+		snprintf(out->instance, sizeof(out->instance), "%s", rest + used2);
+		out->generation = gen;
+		out->kind = TN_ACK;
+	} else if (strcmp(kind, "tenant") == 0 && payload[used] == '\0') {
+		out->kind = TN_TENANT;
+	} else if (strcmp(kind, "node") == 0 && payload[used] == '\0') {
+		out->kind = TN_NODE;
+	} else {
+		return;
+	}
+	snprintf(out->name, sizeof(out->name), "%s", name);
+}
+
+/* ---------------- The daemon's side: state ---------------- */
+
+/* A move this instance coordinates. */
+struct tenant_move {
+	struct tenant_move *next;
+	char tenant[TENANT_NAME_LEN];
+	char from[TENANT_CLUSTER_LEN], to[TENANT_CLUSTER_LEN];
+	int64_t generation;
+	int64_t started_ms, deadline_ms;
+	char acked[MAX_INSTANCES][64];
+	int n_acked;
+	char missing[256];		/* live instances that did not confirm, last seen */
+	bool live_query;		/* pg_stat_activity query in flight */
+	bool finishing;			/* commit or rollback sent */
+	struct tenant_op *op;		/* the admin waiting (NULL once answered) */
+};
+
+enum op_kind { OP_CREATE, OP_DROP, OP_MOVE, OP_NODE };
+
+struct tenant_op {
+	enum op_kind kind;
+	tenant_reply_cb cb;		/* NULL: cancelled */
+	void *arg;
+	char tenant[TENANT_NAME_LEN];
+	char cluster[TENANT_CLUSTER_LEN];
+	bool node_offline, node_drained, node_drain_cmd;
+	struct tenant_move *move;
+};
+
+static struct {
+	bool enabled;
+	bool loaded;			/* the tenants table was read at least once */
+	const struct config *cfg;
+	struct monitor *mon;
+	struct tenant_map *map;
+	struct event *tick;
+	pcre2_code *user_re, *db_re;
+	pcre2_match_data *md;
+	struct tenant_move *moves;
+	int n_moving;			/* entries in state moving: the tick has work */
+	struct tenant_counters counters;
+} T;
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg);
+static void on_ready(void *arg);
+static void on_notify(void *arg, const char *payload);
+static void on_lost(void *arg);
+static void reload_tenant(const char *id);
+static void resume_clients(const char *id);
+static void recount_moving(void);
+static void check_moves(void);
+static void move_finish(struct tenant_move *mv, bool commit, const char *reason);
+
+static const char *const tenant_cols_sql =
+	"tenant_id, cluster, generation, state, coalesce(moving_to, '')";
+
+/* ---------------- Lifecycle, login, the statement gate, SET pgsteer.tenant ---------------- */
+
+static pcre2_code *compile_pattern(const char *pat, const char *key)
+{
+	int err;
+	PCRE2_SIZE off;
+	pcre2_code *re;
+
+	if (!pat || !pat[0])
+		return NULL;
+	re = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, 0, &err, &off, NULL);
+	if (!re) {
+		log_error("[tenancy] %s: cannot compile \"%s\"", key, pat);	/* config.c checked it */
+		return NULL;
+	}
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+	return re;
+}
+
+static void set_patterns(const struct config *cfg)
+{
+	if (T.user_re)
+		pcre2_code_free(T.user_re);
+	if (T.db_re)
+		pcre2_code_free(T.db_re);
+	T.user_re = compile_pattern(cfg->user_pattern, "user_pattern");
+	T.db_re = compile_pattern(cfg->database_pattern, "database_pattern");
+}
+
+/* Cluster names -> indexes of the running config; warn about unknown ones. */
+static void resolve_cluster(struct tenant_entry *e, bool warn)
+{
+	int old = e->cluster_index;
+
+	e->cluster_index = config_cluster_index(T.cfg, e->cluster);
+	if (e->cluster_index < 0 && (warn || old >= 0))
+		log_error("tenancy: tenant \"%s\" is placed on cluster \"%s\", which is not in %s: "
+			  "its sessions are refused", e->id, e->cluster, T.cfg->path);
+}
+
+int tenant_start(struct event_base *base, const struct config *cfg, struct monitor *mon)
+{
+	static const struct metadata_hooks hooks = { on_ready, on_notify, on_lost };
+	struct timeval tv = { 0, TICK_MS * 1000 };
+
+	if (!cfg->metadata_cluster[0])
+		return 0;
+	T.enabled = true;
+	T.cfg = cfg;
+	T.mon = mon;
+	T.map = tenant_map_new();
+	T.md = pcre2_match_data_create(16, NULL);
+	T.tick = event_new(base, -1, EV_PERSIST, tick_cb, NULL);
+	if (!T.map || !T.md || !T.tick)
+		return -1;
+	event_add(T.tick, &tv);
+	set_patterns(cfg);
+	T.counters.enabled = true;
+	return metadata_start(base, cfg, mon, &hooks, NULL);
+}
+
+void tenant_reconfigure(const struct config *cfg)
+{
+	if (!T.enabled) {
+		if (cfg->metadata_cluster[0])
+			log_warning("[tenancy] metadata_cluster: tenancy starts after a restart");
+		return;
+	}
+	if (!cfg->metadata_cluster[0])
+		log_warning("[tenancy] metadata_cluster is empty: tenancy stays on until a restart");
+	T.cfg = cfg;
+	set_patterns(cfg);
+	for (size_t i = 0; i < T.map->n_buckets; i++)
+		for (struct tenant_entry *e = T.map->buckets[i]; e; e = e->next)
+			resolve_cluster(e, false);
+	metadata_reconfigure(cfg);
+}
+
+void tenant_stop(void)
+{
+	if (!T.enabled)
+		return;
+	metadata_stop();
+	while (T.moves) {
+		struct tenant_move *mv = T.moves;
+		T.moves = mv->next;
+		if (mv->op) {
+			mv->op->move = NULL;
+			free(mv->op);
+		}
+		free(mv);
+	}
+	if (T.tick)
+		event_free(T.tick);
+	if (T.user_re)
+		pcre2_code_free(T.user_re);
+	if (T.db_re)
+		pcre2_code_free(T.db_re);
+	if (T.md)
+		pcre2_match_data_free(T.md);
+	tenant_map_free(T.map);
+	memset(&T, 0, sizeof(T));
+}
+
+bool tenant_enabled(void)
+{
+	return T.enabled;
+}
+
+bool tenant_loaded(void)
+{
+	return T.loaded;
+}
+
+/* The named group "tenant" of RE matched against SUBJECT; false if no match. */
+static bool pattern_tenant(pcre2_code *re, const char *subject, char *out, size_t len)
+{
+	PCRE2_SIZE n = len;
+
+	if (!re || pcre2_match(re, (PCRE2_SPTR)subject, PCRE2_ZERO_TERMINATED, 0, 0, T.md, NULL) < 0)
+		return false;
+	return pcre2_substring_copy_byname(T.md, (PCRE2_SPTR)"tenant", (PCRE2_UCHAR *)out, &n) == 0 &&
+	       n > 0;
+}
+
+/* The "options" startup parameter of C, if it sent one. */
+static const char *startup_options(const struct client *c)
+{
+	const char *p = c->startup_params, *end = p + c->startup_params_len;
+
+	while (p && p < end && *p) {
+		const char *v = p + strlen(p) + 1;
+		if (v >= end)
+			break;
+		if (strcmp(p, "options") == 0)
+			return v;
+		p = v + strlen(v) + 1;
+	}
+	return NULL;
+}
+
+static bool set_client_tenant(struct client *c, const char *name)
+{
+	char *copy = strdup(name);
+
+	if (!copy)
+		return false;
+	free(c->tenant);
+	c->tenant = copy;
+	return true;
+}
+
+int tenant_login_cluster(struct client *c, int db_cluster, bool *failed)
+{
+	char name[TENANT_NAME_LEN * 2] = "";
+	const char *opts = startup_options(c);
+	const struct tenant_entry *e;
+	int r = 0;
+
+	*failed = false;
+	if (!T.enabled)
+		return db_cluster;
+	if (opts)
+		r = tenant_from_options(opts, name, sizeof(name));
+	if (r < 0) {
+		client_fail(c, "FATAL", "22023", "%s", name);
+		goto fail;
+	}
+	if (r == 0 && !pattern_tenant(T.user_re, c->user, name, sizeof(name)) &&
+	    !pattern_tenant(T.db_re, c->database, name, sizeof(name)))
+		return db_cluster;
+	if (!tenant_name_valid(name)) {
+		client_fail(c, "FATAL", "22023", "invalid tenant name \"%.63s\"", name);
+		goto fail;
+	}
+	if (!set_client_tenant(c, name)) {
+		client_fail(c, "FATAL", "53200", "out of memory");
+		goto fail;
+	}
+	if (!T.loaded) {
+		client_fail(c, "FATAL", "57P03", "tenant placement is not loaded yet: "
+			    "the metadata cluster %s is not reachable", T.cfg->metadata_cluster);
+		goto fail;
+	}
+	e = tenant_map_get(T.map, name);
+	if (!e) {
+		if (T.cfg->unknown_tenant == UNKNOWN_TENANT_DEFAULT) {
+			log_debug("C-%llu %s: unknown tenant \"%s\": default cluster",
+				  (unsigned long long)c->id, c->addr, name);
+			return db_cluster;
+		}
+		client_fail(c, "FATAL", "3D000", "unknown tenant \"%s\"", name);
+		goto fail;
+	}
+	if (e->cluster_index < 0) {
+		client_fail(c, "FATAL", "3D000", "tenant \"%s\" is placed on cluster \"%s\", "
+			    "which is not configured in this pgsteer", name, e->cluster);
+		goto fail;
+	}
+	log_debug("C-%llu %s: tenant \"%s\" on cluster %s (generation %" PRId64 ")",
+		  (unsigned long long)c->id, c->addr, name, e->cluster, e->generation);
+	return e->cluster_index;
+fail:
+	*failed = true;
+	return -1;
+}
+
+/* C (between transactions) goes to CLUSTER: its primary pool for logins, no cached replica. */
+static void switch_cluster(struct client *c, const struct tenant_entry *e)
+{
+	const struct cluster_snapshot *snap = monitor_snapshot_get(rt.monitor);
+	int primary = e->cluster_index < snap->n_clusters ? snap->primary[e->cluster_index] : -1;
+	struct pool *p = NULL;
+
+	monitor_snapshot_put(snap);
+	for (int i = 0; i < rt.cfg->n_nodes && !p; i++)
+		if (rt.cfg->nodes[i].cluster_index == e->cluster_index && (primary < 0 || i == primary))
+			p = pool_find_or_create(rt.cfg, i, c->user, c->database);
+	log_info("C-%llu %s %s@%s: tenant \"%s\" now on cluster %s (generation %" PRId64 "), was %s",
+		 (unsigned long long)c->id, c->addr, c->user, c->database, e->id, e->cluster,
+		 e->generation, rt.cfg->clusters[c->cluster].name);
+	c->cluster = e->cluster_index;
+	if (p)
+		c->pool = p;
+	c->replica_pool = NULL;
+	/* positions of the old cluster mean nothing on the new one */
+	c->route.required_lsn = 0;
+	if (c->lsn_probe && !c->wait_probe) {
+		c->lsn_probe->probe_client = NULL;	/* its answer is stale, as for an older probe */
+		c->lsn_probe = NULL;
+	}
+}
+
+bool tenant_statement_gate(struct client *c)
+{
+	const struct tenant_entry *e;
+
+	if (!T.enabled || !c->tenant || c->tx_status != 'I')
+		return true;	/* never switch or hold inside a transaction */
+	e = tenant_map_get(T.map, c->tenant);
+	if (!e) {
+		if (T.cfg->unknown_tenant == UNKNOWN_TENANT_DEFAULT || !T.loaded)
+			return true;
+		session_refuse(c, "3D000", "unknown tenant \"%s\" (dropped?)", c->tenant);
+		return false;
+	}
+	if (e->state == TENANT_MOVING) {
+		T.counters.statements_held++;
+		log_debug("C-%llu %s: tenant \"%s\" is moving to %s: transaction held",
+			  (unsigned long long)c->id, c->addr, e->id, e->moving_to);
+		return false;	/* resume_clients() runs it when the move ends */
+	}
+	if (e->cluster_index < 0) {
+		session_refuse(c, "08006", "tenant \"%s\" is placed on cluster \"%s\", which is not "
+			       "configured in this pgsteer", e->id, e->cluster);
+		return false;
+	}
+	if (e->cluster_index != c->cluster)
+		switch_cluster(c, e);
+	return true;
+}
+
+bool tenant_control_check(struct client *c, const char *value, const char **sqlstate,
+			  char *msg, size_t len)
+{
+	const char *cur = c->tenant ? c->tenant : "";
+
+	if (!T.enabled || strcmp(cur, value) == 0)
+		return true;
+	if (c->last_route[0]) {
+		*sqlstate = "22023";
+		snprintf(msg, len, "pgsteer.tenant cannot change after the session's first statement "
+			 "(it is \"%s\"): reconnect to work on another tenant", cur);
+		return false;
+	}
+	if (!value[0])
+		return true;
+	if (!tenant_name_valid(value)) {
+		*sqlstate = "22023";
+		snprintf(msg, len, "invalid tenant name \"%.63s\": 1 to 63 letters, digits, '_', '.', '-'",
+			 value);
+		return false;
+	}
+	if (!tenant_map_get(T.map, value) && T.cfg->unknown_tenant == UNKNOWN_TENANT_REJECT) {
+		*sqlstate = T.loaded ? "3D000" : "57P03";
+		if (T.loaded)
+			snprintf(msg, len, "unknown tenant \"%s\"", value);
+		else
+			snprintf(msg, len, "tenant placement is not loaded yet");
+		return false;
+	}
+	return true;
+}
+
+void tenant_foreach(void (*cb)(void *arg, const struct tenant_entry *e), void *arg)
+{
+	if (T.enabled)
+		tenant_map_foreach_sorted(T.map, cb, arg);
+}
+
+void tenant_count_by_cluster(int *counts, int n_clusters)
+{
+	memset(counts, 0, sizeof(int) * (size_t)n_clusters);
+	if (!T.enabled)
+		return;
+	for (size_t i = 0; i < T.map->n_buckets; i++)
+		for (const struct tenant_entry *e = T.map->buckets[i]; e; e = e->next)
+			if (e->cluster_index >= 0 && e->cluster_index < n_clusters)
+				counts[e->cluster_index]++;
+}
+
+void tenant_counters(struct tenant_counters *out)
+{
+	*out = T.counters;
+	out->metadata_up = T.enabled && metadata_ready();
+}
+
+/* ---------------- Loading and following changes ---------------- */
+
+/* Fill E from row I of RES (tenant_cols_sql order). */
+static void entry_from_row(struct tenant_entry *e, const PGresult *res, int i)
+{
+	enum tenant_state st = strcmp(PQgetvalue(res, i, 3), "moving") == 0 ? TENANT_MOVING
+									    : TENANT_ACTIVE;
+
+	snprintf(e->cluster, sizeof(e->cluster), "%s", PQgetvalue(res, i, 1));
+	e->generation = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+	snprintf(e->moving_to, sizeof(e->moving_to), "%s", PQgetvalue(res, i, 4));
+	if (st == TENANT_MOVING && e->state != TENANT_MOVING)
+		e->moving_seen_ms = now_ms();
+	e->state = st;
+	resolve_cluster(e, false);
+}
+
+static void tenants_loaded(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	UNUSED(arg);
+	if (!res) {
+		log_warning("tenancy: loading tenants failed: %s (SQLSTATE %s)", msg, sqlstate);
+		return;
+	}
+	/* keep entries that still exist (their move bookkeeping), drop the rest */
+	struct tenant_map *fresh = tenant_map_new();
+	if (!fresh)
+		return;
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *id = PQgetvalue(res, i, 0);
+		struct tenant_entry *old = tenant_map_get(T.map, id), *e = tenant_map_put(fresh, id);
+		if (!e)
+			continue;
+		if (old) {
+			e->state = old->state;
+			e->moving_seen_ms = old->moving_seen_ms;
+			e->acked_generation = old->acked_generation;
+		}
+		entry_from_row(e, res, i);
+		if (e->cluster_index < 0)
+			resolve_cluster(e, true);
+	}
+	tenant_map_free(T.map);
+	T.map = fresh;
+	T.loaded = true;
+	log_info("tenancy: %zu tenant(s) loaded from the metadata cluster", tenant_map_count(T.map));
+	resume_clients(NULL);
+}
+
+/* Apply one pgsteer.nodes row (node, availability, scheduling). */
+static void apply_node_row(const PGresult *res, int i)
+{
+	const char *node = PQgetvalue(res, i, 0);
+	bool offline = strcmp(PQgetvalue(res, i, 1), "offline") == 0;
+	const char *sched = PQgetvalue(res, i, 2);
+
+	if (!admin_apply_node_state(node, offline || strcmp(sched, "pause") == 0,
+				    strcmp(sched, "draining") == 0))
+		log_debug("tenancy: node %s in pgsteer.nodes is not configured here", node);
+}
+
+static void nodes_loaded(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	UNUSED(arg);
+	if (!res) {
+		log_warning("tenancy: loading node availability failed: %s (SQLSTATE %s)", msg, sqlstate);
+		return;
+	}
+	for (int i = 0; i < PQntuples(res); i++)
+		apply_node_row(res, i);
+}
+
+/* Connected (again): read everything; changes made while away are not missed. */
+static void on_ready(void *arg)
+{
+	char sql[256];
+
+	UNUSED(arg);
+	snprintf(sql, sizeof(sql), "SELECT %s FROM pgsteer.tenants", tenant_cols_sql);
+	metadata_query(sql, 0, NULL, tenants_loaded, NULL);
+	metadata_query("SELECT node, availability, scheduling FROM pgsteer.nodes", 0, NULL,
+		       nodes_loaded, NULL);
+}
+
+static void on_lost(void *arg)
+{
+	UNUSED(arg);
+	for (struct tenant_move *mv = T.moves; mv; mv = mv->next)
+		mv->live_query = false;
+}
+
+static void tenant_row_loaded(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	char *id = arg;
+	struct tenant_entry *e;
+
+	if (!res) {
+		log_warning("tenancy: reloading tenant \"%s\" failed: %s (SQLSTATE %s)", id, msg, sqlstate);
+		free(id);
+		return;
+	}
+	if (PQntuples(res) == 0) {
+		if (tenant_map_del(T.map, id))
+			log_info("tenancy: tenant \"%s\" dropped", id);
+	} else if ((e = tenant_map_put(T.map, id)) != NULL) {
+		char before[TENANT_CLUSTER_LEN];
+		enum tenant_state was = e->state;
+		int64_t gen = e->generation;
+		snprintf(before, sizeof(before), "%s", e->cluster);
+		entry_from_row(e, res, 0);
+		if (e->cluster_index < 0 && strcmp(before, e->cluster) != 0)
+			resolve_cluster(e, true);
+		if (gen != e->generation || was != e->state || strcmp(before, e->cluster) != 0)
+			log_info("tenancy: tenant \"%s\" on %s, generation %" PRId64 ", %s%s%s", id,
+				 e->cluster, e->generation, e->state == TENANT_MOVING ? "moving to " : "active",
+				 e->moving_to, e->state == TENANT_MOVING ? ": new transactions wait" : "");
+	}
+	resume_clients(id);
+	check_moves();
+	free(id);
+}
+
+static void reload_tenant(const char *id)
+{
+	char sql[256];
+	char *copy = strdup(id);
+	const char *params[1] = { id };
+
+	if (!copy)
+		return;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM pgsteer.tenants WHERE tenant_id = $1", tenant_cols_sql);
+	if (!metadata_query(sql, 1, params, tenant_row_loaded, copy))
+		free(copy);
+}
+
+static struct tenant_move *find_move(const char *tenant, int64_t generation)
+{
+	for (struct tenant_move *mv = T.moves; mv; mv = mv->next)
+		if (strcmp(mv->tenant, tenant) == 0 && mv->generation == generation)
+			return mv;
+	return NULL;
+}
+
+static void on_notify(void *arg, const char *payload)
+{
+	struct tenant_notify n;
+	const char *params[1];
+
+	UNUSED(arg);
+	tenant_parse_notify(payload, &n);
+	switch (n.kind) {
+	case TN_TENANT:
+		reload_tenant(n.name);
+		return;
+	case TN_NODE:
+		params[0] = n.name;
+		metadata_query("SELECT node, availability, scheduling FROM pgsteer.nodes WHERE node = $1",
+			       1, params, nodes_loaded, NULL);
+		return;
+	case TN_ACK: {
+		struct tenant_move *mv = find_move(n.name, n.generation);
+		if (!mv)
+			return;		/* not ours */
+		for (int i = 0; i < mv->n_acked; i++)
+			if (strcmp(mv->acked[i], n.instance) == 0)
+				return;
+		if (mv->n_acked < MAX_INSTANCES)
+			snprintf(mv->acked[mv->n_acked++], sizeof(mv->acked[0]), "%s", n.instance);
+		log_debug("tenancy: move of \"%s\": instance %s confirmed", n.name, n.instance);
+		return;
+	}
+	case TN_BAD:
+		break;
+	}
+	log_warning("tenancy: ignoring malformed notification \"%.100s\" on %s", payload,
+		    METADATA_CHANNEL);
+}
+
+/* ---------------- Holding and resuming a moving tenant's clients ---------------- */
+
+static bool client_of(const struct client *c, const char *id)
+{
+	return !c->admin && c->tenant && (!id || strcmp(c->tenant, id) == 0);
+}
+
+/* Transactions of tenant ID this instance has in flight (or queued on a pool of the old cluster). */
+static int inflight(const char *id)
+{
+	struct list *it;
+	int n = 0;
+
+	list_for_each(it, &rt.clients) {
+		struct client *c = container_of(it, struct client, head);
+		if (client_of(c, id) && (c->state == CL_ACTIVE || c->state == CL_WAITING ||
+					 c->tx_status != 'I'))
+			n++;
+	}
+	return n;
+}
+
+/* After a map change: how many tenants are moving (the tick skips its scans at 0). */
+static void recount_moving(void)
+{
+	T.n_moving = 0;
+	for (size_t i = 0; i < T.map->n_buckets; i++)
+		for (const struct tenant_entry *e = T.map->buckets[i]; e; e = e->next)
+			T.n_moving += e->state == TENANT_MOVING;
+}
+
+/* The move of ID (or of any tenant) ended: run the statements its clients hold. */
+static void resume_clients(const char *id)
+{
+	struct list *it, *tmp;
+
+	recount_moving();
+	list_for_each_safe(it, tmp, &rt.clients) {
+		struct client *c = container_of(it, struct client, head);
+		const struct tenant_entry *e;
+		if (!client_of(c, id) || c->state != CL_IDLE ||
+		    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+			continue;
+		e = tenant_map_get(T.map, c->tenant);
+		if (e && e->state == TENANT_MOVING)
+			continue;
+		session_client_input(c);
+	}
+}
+
+static void ack_sent(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	UNUSED(arg);
+	if (!res)
+		log_warning("tenancy: confirming a move failed: %s (SQLSTATE %s)", msg, sqlstate);
+}
+
+/* Confirm every move this instance has drained; roll back orphaned moves. */
+static void ack_drained_moves(void)
+{
+	int64_t now = now_ms();
+
+	for (size_t i = 0; i < T.map->n_buckets; i++) {
+		for (struct tenant_entry *e = T.map->buckets[i]; e; e = e->next) {
+			char payload[200];
+			const char *params[1] = { payload };
+			if (e->state != TENANT_MOVING)
+				continue;
+			if (e->acked_generation != e->generation && inflight(e->id) == 0) {
+				snprintf(payload, sizeof(payload), "ack %s %" PRId64 " %s", e->id,
+					 e->generation, metadata_instance());
+				if (metadata_query("SELECT pg_notify('" METADATA_CHANNEL "', $1)", 1, params,
+						   ack_sent, NULL)) {
+					e->acked_generation = e->generation;
+					log_debug("tenancy: tenant \"%s\" drained here: confirmed generation %"
+						  PRId64, e->id, e->generation);
+				}
+			}
+			if (!find_move(e->id, e->generation) &&
+			    now - e->moving_seen_ms > T.cfg->move_timeout_ms + MOVE_ORPHAN_GRACE_MS) {
+				struct tenant_move *mv = calloc(1, sizeof(*mv));
+				if (!mv)
+					continue;
+				snprintf(mv->tenant, sizeof(mv->tenant), "%s", e->id);
+				snprintf(mv->from, sizeof(mv->from), "%s", e->cluster);
+				snprintf(mv->to, sizeof(mv->to), "%s", e->moving_to);
+				mv->generation = e->generation;
+				mv->started_ms = mv->deadline_ms = now;
+				mv->next = T.moves;
+				T.moves = mv;
+				move_finish(mv, false, "the instance that started the move did not finish it");
+			}
+		}
+	}
+}
+
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	UNUSED(fd);
+	UNUSED(what);
+	UNUSED(arg);
+	if (T.enabled && metadata_failed() && !rt.shutting_down) {
+		log_error("tenancy: the metadata schema was refused: stopping");
+		server_shutdown(false);
+		return;
+	}
+	if (!T.enabled || !metadata_ready() || !T.loaded)
+		return;
+	if (T.n_moving > 0)
+		ack_drained_moves();
+	check_moves();
+}
+
+/* ---------------- Admin commands ---------------- */
+
+static void reply_error(struct tenant_reply *r, const char *sqlstate, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void reply_error(struct tenant_reply *r, const char *sqlstate, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->sqlstate = sqlstate;
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+}
+
+static void reply_col(struct tenant_reply *r, const char *name, uint32_t oid, const char *val)
+{
+	int i = r->ncols++;
+
+	Assert(i < TENANT_REPLY_COLS);
+	r->cols[i] = name;
+	r->oids[i] = oid;
+	if (val) {
+		snprintf(r->buf[i], sizeof(r->buf[i]), "%s", val);
+		r->vals[i] = r->buf[i];
+	} else {
+		r->vals[i] = NULL;
+	}
+}
+
+static void op_reply(struct tenant_op *op, const struct tenant_reply *r)
+{
+	if (op->cb)
+		op->cb(op->arg, r);
+	free(op);
+}
+
+void tenant_op_cancel(struct tenant_op *op)
+{
+	if (op)
+		op->cb = NULL;
+}
+
+static const char *primary_name(int cluster)
+{
+	const struct cluster_snapshot *snap = monitor_snapshot_get(rt.monitor);
+	int p = cluster >= 0 && cluster < snap->n_clusters ? snap->primary[cluster] : -1;
+
+	monitor_snapshot_put(snap);
+	return p >= 0 ? rt.cfg->nodes[p].name : NULL;
+}
+
+static void locate(const char *id, struct tenant_reply *r)
+{
+	const struct tenant_entry *e = tenant_map_get(T.map, id);
+	char gen[32];
+
+	if (!e) {
+		reply_error(r, "42704", "unknown tenant \"%s\"", id);
+		return;
+	}
+	snprintf(gen, sizeof(gen), "%" PRId64, e->generation);
+	reply_col(r, "tenant", OID_TEXT, e->id);
+	reply_col(r, "cluster", OID_TEXT, e->cluster);
+	reply_col(r, "primary", OID_TEXT, primary_name(e->cluster_index));
+	reply_col(r, "generation", OID_INT8, gen);
+	reply_col(r, "state", OID_TEXT, e->state == TENANT_MOVING ? "moving" : "active");
+	reply_col(r, "moving_to", OID_TEXT, e->state == TENANT_MOVING ? e->moving_to : NULL);
+	r->tag = "TENANT LOCATE";
+}
+
+/* The active cluster with fewest tenants: a writable primary whose availability is active. */
+static int choose_cluster(void)
+{
+	int n = rt.cfg->n_clusters, best;
+	int *counts = calloc((size_t)n, sizeof(int));
+	bool *usable = calloc((size_t)n, sizeof(bool));
+	const struct cluster_snapshot *snap = monitor_snapshot_get(rt.monitor);
+
+	if (!counts || !usable) {
+		free(counts);
+		free(usable);
+		monitor_snapshot_put(snap);
+		return -1;
+	}
+	tenant_count_by_cluster(counts, n);
+	for (int i = 0; i < n && i < snap->n_clusters; i++)
+		usable[i] = monitor_primary_writable(snap, i) &&
+			    snap->nodes[snap->primary[i]].availability == AVAIL_ACTIVE;
+	monitor_snapshot_put(snap);
+	best = tenant_pick_cluster(n, counts, usable);
+	free(counts);
+	free(usable);
+	return best;
+}
+
+/*
+ * What this instance just wrote, applied at once (the NOTIFY that follows
+ * reloads the same row): the admin sees its change in SHOW TENANTS and
+ * the instance's own clients follow it without waiting for the round trip.
+ */
+static void apply_written(const char *id, const char *cluster, int64_t generation)
+{
+	struct tenant_entry *e = cluster ? tenant_map_put(T.map, id) : NULL;
+
+	if (!cluster) {
+		tenant_map_del(T.map, id);
+		return;
+	}
+	if (!e)
+		return;
+	snprintf(e->cluster, sizeof(e->cluster), "%s", cluster);
+	e->generation = generation;
+	e->state = TENANT_ACTIVE;
+	e->moving_to[0] = '\0';
+	resolve_cluster(e, false);
+	resume_clients(id);
+}
+
+/* Row 0 of a CREATE/DROP/MOVE statement: tenant_id, cluster, generation. */
+static void placement_reply(struct tenant_reply *r, const PGresult *res, const char *tag)
+{
+	reply_col(r, "tenant", OID_TEXT, PQgetvalue(res, 0, 0));
+	reply_col(r, "cluster", OID_TEXT, PQgetvalue(res, 0, 1));
+	reply_col(r, "generation", OID_INT8, PQgetvalue(res, 0, 2));
+	r->tag = tag;
+}
+
+static void created(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	struct tenant_op *op = arg;
+	struct tenant_reply r = { 0 };
+
+	if (!res)
+		reply_error(&r, sqlstate, "TENANT CREATE \"%s\" failed: %s", op->tenant, msg);
+	else if (PQntuples(res) == 0)
+		reply_error(&r, "42710", "tenant \"%s\" already exists", op->tenant);
+	else
+		placement_reply(&r, res, "TENANT CREATE");
+	if (!r.sqlstate) {
+		log_info("tenancy: tenant \"%s\" created on cluster %s", op->tenant, op->cluster);
+		apply_written(op->tenant, op->cluster, strtoll(PQgetvalue(res, 0, 2), NULL, 10));
+	}
+	op_reply(op, &r);
+}
+
+static void dropped(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	struct tenant_op *op = arg;
+	struct tenant_reply r = { 0 };
+	const struct tenant_entry *e;
+
+	if (!res) {
+		reply_error(&r, sqlstate, "TENANT DROP \"%s\" failed: %s", op->tenant, msg);
+	} else if (PQntuples(res) == 0) {
+		e = tenant_map_get(T.map, op->tenant);
+		if (e && e->state == TENANT_MOVING)
+			reply_error(&r, "55000", "tenant \"%s\" is being moved to %s: drop it afterwards",
+				    op->tenant, e->moving_to);
+		else
+			reply_error(&r, "42704", "unknown tenant \"%s\"", op->tenant);
+	} else {
+		r.tag = "TENANT DROP";
+		apply_written(op->tenant, NULL, 0);
+		log_info("tenancy: tenant \"%s\" dropped (was on %s)", op->tenant, PQgetvalue(res, 0, 1));
+	}
+	op_reply(op, &r);
+}
+
+static void node_saved(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	struct tenant_op *op = arg;
+	struct tenant_reply r = { 0 };
+
+	if (!res) {
+		reply_error(&r, sqlstate, "node %s: saving availability in the metadata failed: %s",
+			    op->tenant, msg);
+	} else {
+		admin_apply_node_state(op->tenant, op->node_offline || op->node_drained, op->node_drained);
+		r.tag = op->node_drain_cmd ? "DRAIN" : "SET";
+	}
+	op_reply(op, &r);
+}
+
+/* The move's first statement answered: wait for every instance to drain. */
+static void move_begun(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	struct tenant_op *op = arg;
+	struct tenant_reply r = { 0 };
+	const struct tenant_entry *e;
+	struct tenant_move *mv;
+
+	if (!res || PQntuples(res) == 0) {
+		e = tenant_map_get(T.map, op->tenant);
+		if (!res)
+			reply_error(&r, sqlstate, "TENANT MOVE \"%s\" failed: %s", op->tenant, msg);
+		else if (!e)
+			reply_error(&r, "42704", "unknown tenant \"%s\"", op->tenant);
+		else if (e->state == TENANT_MOVING)
+			reply_error(&r, "55000", "tenant \"%s\" is already being moved to %s", op->tenant,
+				    e->moving_to);
+		else
+			reply_error(&r, "55000", "tenant \"%s\" is already on cluster %s", op->tenant,
+				    op->cluster);
+		op_reply(op, &r);
+		return;
+	}
+	mv = calloc(1, sizeof(*mv));
+	if (!mv) {
+		reply_error(&r, "53200", "out of memory");
+		op_reply(op, &r);
+		return;
+	}
+	snprintf(mv->tenant, sizeof(mv->tenant), "%s", op->tenant);
+	snprintf(mv->from, sizeof(mv->from), "%s", PQgetvalue(res, 0, 1));
+	snprintf(mv->to, sizeof(mv->to), "%s", op->cluster);
+	mv->generation = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
+	mv->started_ms = now_ms();
+	mv->deadline_ms = mv->started_ms + T.cfg->move_timeout_ms;
+	mv->op = op;
+	op->move = mv;
+	mv->next = T.moves;
+	T.moves = mv;
+	log_info("tenancy: moving tenant \"%s\" from %s to %s (generation %" PRId64 "): "
+		 "waiting up to %lld ms for its transactions", mv->tenant, mv->from, mv->to,
+		 mv->generation, (long long)T.cfg->move_timeout_ms);
+}
+
+static void unlink_move(struct tenant_move *mv)
+{
+	for (struct tenant_move **pp = &T.moves; *pp; pp = &(*pp)->next) {
+		if (*pp == mv) {
+			*pp = mv->next;
+			return;
+		}
+	}
+}
+
+struct finish_ctx {
+	struct tenant_move *mv;
+	bool commit;
+	char reason[512];
+};
+
+static void move_finished(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	struct finish_ctx *fx = arg;
+	struct tenant_move *mv = fx->mv;
+	struct tenant_reply r = { 0 };
+	char gen[32];
+
+	if (!res) {
+		reply_error(&r, sqlstate, "TENANT MOVE \"%s\": %s failed: %s", mv->tenant,
+			    fx->commit ? "switching" : "rolling back", msg);
+		log_error("tenancy: %s", r.message);
+	} else if (PQntuples(res) == 0) {
+		reply_error(&r, "40001", "TENANT MOVE \"%s\" to %s was ended by another instance "
+			    "(generation %" PRId64 " is no longer moving)", mv->tenant, mv->to, mv->generation);
+	} else if (fx->commit) {
+		T.counters.moves_done++;
+		apply_written(mv->tenant, mv->to, mv->generation);
+		snprintf(gen, sizeof(gen), "%" PRId64, mv->generation);
+		reply_col(&r, "tenant", OID_TEXT, mv->tenant);
+		reply_col(&r, "cluster", OID_TEXT, mv->to);
+		reply_col(&r, "generation", OID_INT8, gen);
+		reply_col(&r, "previous_cluster", OID_TEXT, mv->from);
+		r.tag = "TENANT MOVE";
+		log_info("tenancy: tenant \"%s\" moved from %s to %s (generation %" PRId64 ") in %lld ms",
+			 mv->tenant, mv->from, mv->to, mv->generation, (long long)(now_ms() - mv->started_ms));
+	} else {
+		T.counters.moves_rolled_back++;
+		apply_written(mv->tenant, mv->from, mv->generation);
+		reply_error(&r, "55P03", "TENANT MOVE \"%s\" to %s rolled back: %s", mv->tenant, mv->to,
+			    fx->reason);
+		log_warning("tenancy: %s", r.message);
+	}
+	if (mv->op) {
+		mv->op->move = NULL;
+		op_reply(mv->op, &r);
+	}
+	unlink_move(mv);
+	free(mv);
+	free(fx);
+}
+
+/* Switch (COMMIT) or give up (rollback) the move, in one statement that logs and notifies. */
+static void move_finish(struct tenant_move *mv, bool commit, const char *reason)
+{
+	static const char commit_sql[] =
+		"WITH up AS (UPDATE pgsteer.tenants SET cluster = moving_to, moving_to = NULL,"
+		" state = 'active', updated_at = now()"
+		" WHERE tenant_id = $1 AND generation = $2::bigint AND state = 'moving'"
+		" RETURNING tenant_id, cluster, generation),"
+		" lg AS (INSERT INTO pgsteer.placement_log"
+		" (tenant_id, action, from_cluster, to_cluster, generation, instance, reason)"
+		" SELECT tenant_id, 'move', $3, cluster, generation, $4, $5 FROM up)"
+		" SELECT tenant_id, cluster, generation,"
+		" pg_notify('" METADATA_CHANNEL "', 'tenant ' || tenant_id) FROM up";
+	static const char rollback_sql[] =
+		"WITH up AS (UPDATE pgsteer.tenants SET moving_to = NULL,"
+		" state = 'active', updated_at = now()"
+		" WHERE tenant_id = $1 AND generation = $2::bigint AND state = 'moving'"
+		" RETURNING tenant_id, cluster, generation),"
+		" lg AS (INSERT INTO pgsteer.placement_log"
+		" (tenant_id, action, from_cluster, to_cluster, generation, instance, reason)"
+		" SELECT tenant_id, 'move-rollback', cluster, $3, generation, $4, $5 FROM up)"
+		" SELECT tenant_id, cluster, generation,"
+		" pg_notify('" METADATA_CHANNEL "', 'tenant ' || tenant_id) FROM up";
+	struct finish_ctx *fx = calloc(1, sizeof(*fx));
+	char gen[32];
+	const char *params[5];
+
+	if (!fx)
+		return;
+	fx->mv = mv;
+	fx->commit = commit;
+	snprintf(fx->reason, sizeof(fx->reason), "%s", reason);
+	snprintf(gen, sizeof(gen), "%" PRId64, mv->generation);
+	params[0] = mv->tenant;
+	params[1] = gen;
+	params[2] = commit ? mv->from : mv->to;
+	params[3] = metadata_instance();
+	params[4] = reason;
+	if (!metadata_query(commit ? commit_sql : rollback_sql, 5, params, move_finished, fx)) {
+		free(fx);
+		return;		/* not connected: tried again on the next tick */
+	}
+	mv->finishing = true;
+}
+
+static void live_instances(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	struct tenant_move *mv = arg;
+	size_t n = 0;
+	bool all = true;
+
+	if (!mv->live_query)
+		return;		/* the connection was lost meanwhile: ignore */
+	mv->live_query = false;
+	if (!res) {
+		log_warning("tenancy: listing pgsteer instances failed: %s (SQLSTATE %s)", msg, sqlstate);
+		return;
+	}
+	mv->missing[0] = '\0';
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *inst = PQgetvalue(res, i, 0);
+		bool acked = false;
+		for (int j = 0; j < mv->n_acked && !acked; j++)
+			acked = strcmp(mv->acked[j], inst) == 0;
+		if (acked)
+			continue;
+		all = false;
+		n += (size_t)snprintf(mv->missing + n, n < sizeof(mv->missing) ? sizeof(mv->missing) - n : 0,
+				      "%s%s", n ? ", " : "", inst);
+		if (n >= sizeof(mv->missing))
+			n = sizeof(mv->missing) - 1;
+	}
+	if (all && mv->n_acked > 0 && !mv->finishing)
+		move_finish(mv, true, "every instance confirmed");
+}
+
+/* Coordinator: finish moves whose instances all confirmed; roll back the late ones. */
+static void check_moves(void)
+{
+	static const char live_sql[] =
+		"SELECT substr(application_name, length($1) + 1) FROM pg_catalog.pg_stat_activity"
+		" WHERE datname = current_database() AND starts_with(application_name, $1)";
+	const char *params[1] = { METADATA_APP_PREFIX };
+	struct tenant_move *mv, *next;
+	int64_t now = now_ms();
+
+	if (!metadata_ready())
+		return;
+	for (mv = T.moves; mv; mv = next) {
+		next = mv->next;
+		if (mv->finishing)
+			continue;
+		if (now >= mv->deadline_ms) {
+			char reason[512];
+			int here = inflight(mv->tenant);
+			snprintf(reason, sizeof(reason), "its transactions did not finish within "
+				 "move_timeout (%lld ms); instance(s) that did not confirm: %s%s",
+				 (long long)T.cfg->move_timeout_ms, mv->missing[0] ? mv->missing : "unknown",
+				 here ? " (this instance still has transactions of the tenant open)" : "");
+			move_finish(mv, false, reason);
+			continue;
+		}
+		if (!mv->live_query &&
+		    metadata_query(live_sql, 1, params, live_instances, mv))
+			mv->live_query = true;
+	}
+}
+
+struct tenant_op *tenant_admin(const struct admin_command *cmd, const char *admin_user,
+			       tenant_reply_cb cb, void *arg, struct tenant_reply *reply)
+{
+	static const char create_sql[] =
+		"WITH ins AS (INSERT INTO pgsteer.tenants (tenant_id, cluster) VALUES ($1, $2)"
+		" ON CONFLICT (tenant_id) DO NOTHING RETURNING tenant_id, cluster, generation),"
+		" lg AS (INSERT INTO pgsteer.placement_log"
+		" (tenant_id, action, to_cluster, generation, instance, reason)"
+		" SELECT tenant_id, 'create', cluster, generation, $3, $4 FROM ins)"
+		" SELECT tenant_id, cluster, generation,"
+		" pg_notify('" METADATA_CHANNEL "', 'tenant ' || tenant_id) FROM ins";
+	static const char drop_sql[] =
+		"WITH del AS (DELETE FROM pgsteer.tenants WHERE tenant_id = $1 AND state = 'active'"
+		" RETURNING tenant_id, cluster, generation),"
+		" lg AS (INSERT INTO pgsteer.placement_log"
+		" (tenant_id, action, from_cluster, generation, instance, reason)"
+		" SELECT tenant_id, 'drop', cluster, generation, $2, $3 FROM del)"
+		" SELECT tenant_id, cluster, generation,"
+		" pg_notify('" METADATA_CHANNEL "', 'tenant ' || tenant_id) FROM del";
+	static const char move_sql[] =
+		"WITH up AS (UPDATE pgsteer.tenants SET state = 'moving', moving_to = $2,"
+		" generation = generation + 1, updated_at = now()"
+		" WHERE tenant_id = $1 AND state = 'active' AND cluster <> $2"
+		" RETURNING tenant_id, cluster, generation),"
+		" lg AS (INSERT INTO pgsteer.placement_log"
+		" (tenant_id, action, from_cluster, to_cluster, generation, instance, reason)"
+		" SELECT tenant_id, 'move-begin', cluster, $2, generation, $3, $4 FROM up)"
+		" SELECT tenant_id, cluster, generation,"
+		" pg_notify('" METADATA_CHANNEL "', 'tenant ' || tenant_id) FROM up";
+	static const char node_sql[] =
+		"WITH up AS (INSERT INTO pgsteer.nodes (node, cluster, availability, scheduling)"
+		" VALUES ($1, $2, $3, $4) ON CONFLICT (node) DO UPDATE SET cluster = EXCLUDED.cluster,"
+		" availability = EXCLUDED.availability, scheduling = EXCLUDED.scheduling, updated_at = now()"
+		" RETURNING node, cluster, availability, scheduling),"
+		" lg AS (INSERT INTO pgsteer.placement_log (action, node, to_cluster, instance, reason)"
+		" SELECT 'node', node, cluster, $5, availability || ', scheduling ' || scheduling || ' by ' || $6"
+		" FROM up)"
+		" SELECT node, pg_notify('" METADATA_CHANNEL "', 'node ' || node) FROM up";
+	struct tenant_op *op;
+	char who[128];
+	const char *params[6];
+	const char *sql;
+	metadata_result_cb done;
+	int np, ci = -1;
+
+	memset(reply, 0, sizeof(*reply));
+	if (!T.enabled) {
+		if (cmd->cmd == ADMIN_SET_NODE_AVAILABILITY || cmd->cmd == ADMIN_DRAIN_NODE)
+			return NULL;	/* admin.c applies it locally */
+		reply_error(reply, "55000", "tenancy is off: set [tenancy] metadata_cluster");
+		return NULL;
+	}
+	if (cmd->cmd != ADMIN_SET_NODE_AVAILABILITY && cmd->cmd != ADMIN_DRAIN_NODE &&
+	    !tenant_name_valid(cmd->tenant)) {
+		reply_error(reply, "22023", "invalid tenant name \"%.63s\": 1 to 63 letters, digits, '_', '.', '-'",
+			    cmd->tenant);
+		return NULL;
+	}
+	if (cmd->cmd == ADMIN_TENANT_LOCATE) {
+		if (!T.loaded)
+			reply_error(reply, "57P03", "tenant placement is not loaded yet");
+		else
+			locate(cmd->tenant, reply);
+		return NULL;
+	}
+	if (!metadata_ready()) {
+		reply_error(reply, "08006", "the metadata cluster %s is not reachable: %s",
+			    T.cfg->metadata_cluster, metadata_error()[0] ? metadata_error() : "not connected");
+		return NULL;
+	}
+	if (cmd->cmd == ADMIN_TENANT_CREATE || cmd->cmd == ADMIN_TENANT_MOVE) {
+		if (cmd->name[0]) {
+			for (int i = 0; i < rt.cfg->n_clusters && ci < 0; i++)
+				if (cmd->name_quoted ? strcmp(rt.cfg->clusters[i].name, cmd->name) == 0
+						     : strcasecmp(rt.cfg->clusters[i].name, cmd->name) == 0)
+					ci = i;
+			if (ci < 0) {
+				reply_error(reply, "42704", "cluster \"%s\" does not exist", cmd->name);
+				return NULL;
+			}
+		} else if ((ci = choose_cluster()) < 0) {
+			reply_error(reply, "55000", "no active cluster to place tenant \"%s\" on "
+				    "(no writable primary with availability active)", cmd->tenant);
+			return NULL;
+		}
+	}
+	op = calloc(1, sizeof(*op));
+	if (!op) {
+		reply_error(reply, "53200", "out of memory");
+		return NULL;
+	}
+	op->cb = cb;
+	op->arg = arg;
+	snprintf(op->tenant, sizeof(op->tenant), "%s", cmd->tenant);
+	if (ci >= 0)
+		snprintf(op->cluster, sizeof(op->cluster), "%s", rt.cfg->clusters[ci].name);
+	snprintf(who, sizeof(who), "admin %s", admin_user);
+	switch (cmd->cmd) {
+	case ADMIN_TENANT_CREATE:
+		op->kind = OP_CREATE;
+		sql = create_sql, done = created, np = 4;
+		params[0] = op->tenant, params[1] = op->cluster, params[2] = metadata_instance(),
+		params[3] = who;
+		break;
+	case ADMIN_TENANT_DROP:
+		op->kind = OP_DROP;
+		sql = drop_sql, done = dropped, np = 3;
+		params[0] = op->tenant, params[1] = metadata_instance(), params[2] = who;
+		break;
+	case ADMIN_TENANT_MOVE:
+		op->kind = OP_MOVE;
+		sql = move_sql, done = move_begun, np = 4;
+		params[0] = op->tenant, params[1] = op->cluster, params[2] = metadata_instance(),
+		params[3] = who;
+		break;
+	default: {	/* SET NODE / DRAIN NODE: cmd->name is the configured node name */
+		int ni = -1;
+		for (int i = 0; i < rt.cfg->n_nodes && ni < 0; i++)
+			if (strcmp(rt.cfg->nodes[i].name, cmd->name) == 0)
+				ni = i;
+		op->kind = OP_NODE;
+		/* SET NODE ... offline keeps a drain; active ends it */
+		op->node_drained = cmd->cmd == ADMIN_DRAIN_NODE ||
+				   (cmd->offline && admin_node_drained(cmd->name));
+		op->node_drain_cmd = cmd->cmd == ADMIN_DRAIN_NODE;
+		op->node_offline = cmd->offline;
+		snprintf(op->tenant, sizeof(op->tenant), "%s", cmd->name);
+		snprintf(op->cluster, sizeof(op->cluster), "%s",
+			 ni >= 0 ? rt.cfg->nodes[ni].cluster : "");
+		sql = node_sql, done = node_saved, np = 6;
+		params[0] = op->tenant, params[1] = op->cluster,
+		params[2] = op->node_offline ? "offline" : "active",
+		params[3] = op->node_drained ? "draining" : "active",
+		params[4] = metadata_instance(), params[5] = who;
+		break;
+	}
+	}
+	if (!metadata_query(sql, np, params, done, op)) {
+		free(op);
+		reply_error(reply, "08006", "the metadata cluster %s is not reachable",
+			    T.cfg->metadata_cluster);
+		return NULL;
+	}
+	return op;
+}
