@@ -14,7 +14,8 @@
 #   - every pgsteer_* metric the alerts, their tests and the dashboard name
 #     is documented in doc/metrics.md;
 #   - contrib/pgsteer.logrotate parses (logrotate -d, when installed);
-#   - every relative link in README.md and doc/*.md points to a file.
+#   - every relative link in README.md and doc/*.md points to a file, and
+#     every #anchor into a .md file to one of its headings.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -114,19 +115,30 @@ logrotate_parses() {
 	if grep -i "error" "$TMP/logrotate.out"; then return 1; fi
 }
 
-# Relative links [text](path) and [text](path#anchor) must name a file.
+# Relative links [text](path) and [text](path#anchor) must name a file,
+# and an anchor into a .md file one of its headings (GitHub's slugs).
 links_resolve() {
 	"$PYTHON" - README.md doc/*.md <<-'PY'
 		import os, re, sys
+		def slugs(md):
+		    text = re.sub(r"```.*?```", "", open(md).read(), flags=re.S)
+		    out = set()
+		    for h in re.findall(r"^#+\s+(.*?)\s*$", text, flags=re.M):
+		        h = re.sub(r"[`*_]|\\", "", h).lower()
+		        out.add(re.sub(r"[^\w\- ]", "", h).replace(" ", "-"))
+		    return out
 		bad = []
 		for path in sys.argv[1:]:
 		    text = re.sub(r"```.*?```", "", open(path).read(), flags=re.S)
 		    for target in re.findall(r"\]\(([^)\s]+)\)", text):
-		        if re.match(r"[a-z]+:", target) or target.startswith("#"):
+		        if re.match(r"[a-z]+:", target):
 		            continue
-		        file = os.path.normpath(os.path.join(os.path.dirname(path), target.split("#")[0]))
+		        file, _, anchor = target.partition("#")
+		        file = os.path.normpath(os.path.join(os.path.dirname(path), file)) if file else path
 		        if not os.path.exists(file):
 		            bad.append("%s: link to %s: no such file" % (path, target))
+		        elif anchor and file.endswith(".md") and anchor not in slugs(file):
+		            bad.append("%s: link to %s: no such heading" % (path, target))
 		if bad:
 		    sys.exit("\n".join(bad))
 	PY
