@@ -18,7 +18,7 @@
 #     every #anchor into a .md file to one of its headings.
 set -uo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 PYTHON=/usr/bin/python3
 PATH=$PATH:/usr/sbin:/sbin   # logrotate
 PASSED=0
