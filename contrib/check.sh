@@ -141,12 +141,14 @@ run_docs_checks() {
 # make distcheck from the main build: the tarball configures (with
 # AM_DISTCHECK_CONFIGURE_FLAGS), builds, passes the unit tests, installs
 # and uninstalls cleanly. The integration suite is not part of `make check`,
-# so it does not run again here.
+# so it does not run again here; and the tarball is built at -O0 (still
+# with -Werror), since the optimised build was checked above: about a
+# fifth faster.
 run_distcheck() {
 	local log=$SRCDIR/$BUILD_DIR/distcheck.log t0=$SECONDS
 	[ "${CHECK_SKIP_DISTCHECK:-0}" = 1 ] && return 0
 	say "make distcheck in $BUILD_DIR (log: $log)"
-	if make -C "$BUILD_DIR" -j"$JOBS" distcheck >"$log" 2>&1; then
+	if make -C "$BUILD_DIR" -j"$JOBS" distcheck DISTCHECK_CONFIGURE_FLAGS="CFLAGS=-O0" >"$log" 2>&1; then
 		grep -A3 'archives ready for distribution' "$log" || true
 		PASSED=$((PASSED + 1))
 	else
