@@ -2,15 +2,19 @@
 # check.sh: everything CI runs, from any directory. Installs what is missing
 # (Debian, as root), builds with -Werror out of tree, runs the cmocka unit
 # tests, the same under ASan/UBSan, a short fuzz run when clang is there,
-# and the pytest integration suite against real PostgreSQL 15 servers.
-# The last line printed is always `N passed, N failed` (unit + fuzz +
-# integration; a stage that cannot run counts as one failure), and the exit
-# code is non-zero if anything failed.
+# the checks of what ships beside the code (contrib/check-docs.sh: man
+# pages, alert rules, dashboard, logrotate, links), `make distcheck` (the
+# tarball builds, unit-tests, installs and uninstalls cleanly), and the
+# pytest integration suite against real PostgreSQL 15 servers.
+# The last line printed is always `N passed, N failed` (unit + fuzz + docs +
+# distcheck + integration; a stage that cannot run counts as one failure),
+# and the exit code is non-zero if anything failed.
 #
 # Environment: BUILD_DIR (default build), ASAN_BUILD_DIR (default
 # build-asan), FUZZ_SECONDS (default 20, per fuzz.sh run), CHECK_SKIP_ASAN=1,
-# CHECK_SKIP_FUZZ=1, CHECK_SKIP_APT=1, PYTEST_ARGS (extra pytest arguments),
-# PYTEST_TIMEOUT (seconds for the whole integration run, default 720).
+# CHECK_SKIP_FUZZ=1, CHECK_SKIP_APT=1, CHECK_SKIP_DISTCHECK=1, PYTEST_ARGS
+# (extra pytest arguments), PYTEST_TIMEOUT (seconds for the whole
+# integration run, default 720).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -24,7 +28,7 @@ JOBS=2
 PACKAGES=(build-essential autoconf automake pkg-config libevent-dev libssl-dev
 	libinih-dev libpcre2-dev libcmocka-dev libpq-dev libpg-query-dev clang
 	python3-pytest python3-psycopg postgresql-15 postgresql-contrib pgbouncer openssl
-	prometheus)
+	prometheus groff-base man-db logrotate)
 
 PASSED=0
 FAILED=0
@@ -33,7 +37,7 @@ say() { printf '\n==== check.sh: %s\n' "$*"; }
 
 # Print the totals as the very last line and leave with the right code.
 finish() {
-	say "summary: unit+fuzz+integration"
+	say "summary: unit+fuzz+docs+distcheck+integration"
 	echo "$PASSED passed, $FAILED failed"
 	if [ "$FAILED" -eq 0 ]; then exit 0; fi
 	exit 1
@@ -118,6 +122,42 @@ run_fuzz() {
 	fi
 }
 
+# contrib/check-docs.sh: one count per check; its last line is "N passed, N failed".
+run_docs_checks() {
+	local out last t0=$SECONDS
+	say "contrib/check-docs.sh"
+	out=$(bash contrib/check-docs.sh 2>&1)
+	printf '%s\n' "$out"
+	last=$(printf '%s\n' "$out" | tail -n 1)
+	if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		PASSED=$((PASSED + BASH_REMATCH[1]))
+		FAILED=$((FAILED + BASH_REMATCH[2]))
+	else
+		stage_failed "contrib/check-docs.sh did not finish"
+	fi
+	echo "check.sh: docs checks took $((SECONDS - t0))s"
+}
+
+# make distcheck from the main build: the tarball configures (with
+# AM_DISTCHECK_CONFIGURE_FLAGS), builds, passes the unit tests, installs
+# and uninstalls cleanly. The integration suite is not part of `make check`,
+# so it does not run again here; and the tarball is built at -O0 (still
+# with -Werror), since the optimised build was checked above: about a
+# fifth faster.
+run_distcheck() {
+	local log=$SRCDIR/$BUILD_DIR/distcheck.log t0=$SECONDS
+	[ "${CHECK_SKIP_DISTCHECK:-0}" = 1 ] && return 0
+	say "make distcheck in $BUILD_DIR (log: $log)"
+	if make -C "$BUILD_DIR" -j"$JOBS" distcheck DISTCHECK_CONFIGURE_FLAGS="CFLAGS=-O0" >"$log" 2>&1; then
+		grep -A3 'archives ready for distribution' "$log" || true
+		PASSED=$((PASSED + 1))
+	else
+		tail -n 60 "$log"
+		stage_failed "make distcheck (see $log)"
+	fi
+	echo "check.sh: make distcheck took $((SECONDS - t0))s"
+}
+
 # Parse pytest's junit XML into "passed failed".
 junit_counts() {
 	"$PYTHON" - "$1" <<-'PY'
@@ -195,6 +235,8 @@ main() {
 		build_and_unit_test "$ASAN_BUILD_DIR" --enable-werror --enable-sanitizers || true
 	fi
 	run_fuzz
+	run_docs_checks
+	run_distcheck
 	run_integration "$BUILD_DIR" "-O2 build"
 	# the same suite against the ASan/UBSan daemon: every instance must stop
 	# with exit 0 and no sanitizer report (tests/integration/conftest.py)

@@ -573,18 +573,28 @@ def test_every_exported_family_is_documented(stats):
         assert "`%s`" % name in doc, "%s is not in doc/metrics.md" % name
 
 
-def test_documented_alert_rules_pass_promtool(tmp_path):
+CONTRIB = os.path.join(helpers.REPO, "contrib")
+
+
+def test_alert_rules_pass_promtool():
     promtool = shutil.which("promtool")
     assert promtool, "promtool not installed (Debian package prometheus; contrib/check.sh installs it)"
-    with open(DOC) as f:
-        blocks = re.findall(r"```yaml\n(.*?)```", f.read(), re.S)
-    rules = [b for b in blocks if b.startswith("groups:")]
-    assert len(rules) == 1
-    path = tmp_path / "rules.yml"
-    path.write_text(rules[0])
-    r = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True,
-                       timeout=30)
-    assert r.returncode == 0, r.stdout + r.stderr
+    for args in (["check", "rules", "pgsteer-alerts.yml"], ["test", "rules", "pgsteer-alerts.test.yml"]):
+        r = subprocess.run([promtool] + args, cwd=CONTRIB, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_alerts_and_dashboard_name_only_exported_metrics(stats):
+    """Every pgsteer_* series the alert rules and the Grafana dashboard query
+    is one a running pgsteer exports (histograms by their family)."""
+    exported = stats.metrics()
+    for name in ("pgsteer-alerts.yml", "grafana-dashboard.json"):
+        with open(os.path.join(CONTRIB, name)) as f:
+            used = set(re.findall(r"\bpgsteer_[a-z0-9_]+", f.read()))
+        assert used, name
+        missing = [m for m in sorted(used)
+                   if m not in exported and re.sub(r"_(bucket|sum|count)$", "", m) not in exported]
+        assert not missing, "%s queries metrics pgsteer does not export: %s" % (name, missing)
 
 
 # ---------------------------------------------------- scraping under load
