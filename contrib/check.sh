@@ -2,14 +2,15 @@
 # check.sh: everything CI runs, from any directory. Installs what is missing
 # (Debian, as root), builds with -Werror out of tree, runs the cmocka unit
 # tests, the same under ASan/UBSan, a short fuzz run when clang is there,
-# and the pytest integration suite against real PostgreSQL 15 servers.
+# the pytest integration suite against real PostgreSQL 15 servers, and the
+# bounded soak (contrib/soak.sh --ci: fd leaks, RSS, valgrind).
 # The last line printed is always `N passed, N failed` (unit + fuzz +
-# integration; a stage that cannot run counts as one failure), and the exit
+# integration + soak; a stage that cannot run counts as one failure), and the exit
 # code is non-zero if anything failed.
 #
 # Environment: BUILD_DIR (default build), ASAN_BUILD_DIR (default
 # build-asan), FUZZ_SECONDS (default 20, per fuzz.sh run), CHECK_SKIP_ASAN=1,
-# CHECK_SKIP_FUZZ=1, CHECK_SKIP_APT=1, PYTEST_ARGS (extra pytest arguments),
+# CHECK_SKIP_FUZZ=1, CHECK_SKIP_SOAK=1, CHECK_SKIP_APT=1, PYTEST_ARGS (extra pytest arguments),
 # PYTEST_TIMEOUT (seconds for the whole integration run, default 720).
 set -euo pipefail
 
@@ -24,7 +25,7 @@ JOBS=2
 PACKAGES=(build-essential autoconf automake pkg-config libevent-dev libssl-dev
 	libinih-dev libpcre2-dev libcmocka-dev libpq-dev libpg-query-dev clang
 	python3-pytest python3-psycopg postgresql-15 postgresql-contrib pgbouncer openssl
-	prometheus)
+	prometheus valgrind iproute2 procps)
 
 PASSED=0
 FAILED=0
@@ -33,7 +34,7 @@ say() { printf '\n==== check.sh: %s\n' "$*"; }
 
 # Print the totals as the very last line and leave with the right code.
 finish() {
-	say "summary: unit+fuzz+integration"
+	say "summary: unit+fuzz+integration+soak"
 	echo "$PASSED passed, $FAILED failed"
 	if [ "$FAILED" -eq 0 ]; then exit 0; fi
 	exit 1
@@ -118,6 +119,19 @@ run_fuzz() {
 	fi
 }
 
+# The bounded soak against the -O2 build: 2,000+ clients in random patterns,
+# fd and RSS checks, then a short run under valgrind --leak-check=full.
+run_soak() {
+	local bin=$SRCDIR/$BUILD_DIR/src/pgsteer
+	[ "${CHECK_SKIP_SOAK:-0}" = 1 ] && return 0
+	say "contrib/soak.sh --ci (PGSTEER_BIN=$bin)"
+	if PGSTEER_BIN=$bin timeout -k 30 300 bash contrib/soak.sh --ci; then
+		PASSED=$((PASSED + 1))
+	else
+		stage_failed "contrib/soak.sh --ci"
+	fi
+}
+
 # Parse pytest's junit XML into "passed failed".
 junit_counts() {
 	"$PYTHON" - "$1" <<-'PY'
@@ -196,6 +210,7 @@ main() {
 	fi
 	run_fuzz
 	run_integration "$BUILD_DIR" "-O2 build"
+	run_soak
 	# the same suite against the ASan/UBSan daemon: every instance must stop
 	# with exit 0 and no sanitizer report (tests/integration/conftest.py)
 	if [ "${CHECK_SKIP_ASAN:-0}" != 1 ]; then
