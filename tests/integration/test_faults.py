@@ -14,7 +14,9 @@ SELECT inet_server_port() through pgsteer, while one fault happens:
 - the primary restarted (pg_ctl restart -m fast) with a write in flight;
 - the network between pgsteer and one replica cut: pgsteer reaches that
   replica through a veth pair into a network namespace of the test's own
-  (relays on both sides), and the namespace's end of the link goes down.
+  (relays on both sides), and the namespace's end of the link goes down;
+- and, not a fault of a node but of cancellation under transaction
+  pooling: a client's cancel must never cancel another client's statement.
 
 Each test checks: reads leave the faulty replica within a bound derived
 from the configured timeouts and come back after the repair; no client
@@ -501,3 +503,54 @@ def test_network_cut_to_a_replica(fcluster, pgsteer):
         print("\nnetwork cut: reads left after %.2fs, back %.2fs after the link came up"
               % (left, back))
         load.check(c, "network cut")
+
+
+# ---------------------------------------------------------- a cancel hits only its client
+
+def test_cancel_never_hits_another_client(fcluster, pgsteer):
+    """Client A cancels its own long query, over and over, while client B
+    runs short queries on the same (single) server connection. PostgreSQL
+    signals a cancelled backend twice (the process, then its process
+    group); the second SIGINT can leave a cancel pending that fires on the
+    next statement if that statement is already waiting in the socket, so
+    a proxy must not hand the server to another client the moment the
+    cancelled query's ReadyForQuery arrives (PgBouncer keeps a server with
+    a cancel in flight out of the pool): B must never see 57014."""
+    c = fcluster
+    p = pgsteer(nodes=[c.port], default_pool_size=1, query_wait_timeout="20s")
+    stop = threading.Event()
+    b_errors, b_done = [], [0]
+
+    def client_b():
+        with p.connect() as conn:
+            while not stop.is_set():
+                try:
+                    assert scalar(conn, "SELECT 1 FROM pg_sleep(0.001)") == 1
+                    b_done[0] += 1
+                except psycopg.Error as e:
+                    b_errors.append("%s %s" % (e.sqlstate, str(e).strip().splitlines()[0]))
+    th = threading.Thread(target=client_b, daemon=True)
+    th.start()
+    cancelled = 0
+    try:
+        with p.connect() as a:
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 8:     # the test's length, not a synchronisation
+                timer = threading.Timer(0.02, a.cancel)
+                timer.start()
+                try:
+                    a.execute("SELECT pg_sleep(1)")
+                except psycopg.errors.QueryCanceled:
+                    cancelled += 1
+                finally:
+                    timer.cancel()
+                    timer.join()
+                if len(b_errors) >= 3:
+                    break
+    finally:
+        stop.set()
+        th.join(HANG_BOUND)
+    print("\ncancels: A cancelled %d queries; B ran %d, %d of them cancelled: %s"
+          % (cancelled, b_done[0], len(b_errors), b_errors[:3]))
+    assert cancelled > 0
+    assert not b_errors, "another client's cancel hit B's statements: %s" % b_errors[:3]
