@@ -4,17 +4,18 @@
 # tests, the same under ASan/UBSan, a short fuzz run when clang is there,
 # the checks of what ships beside the code (contrib/check-docs.sh: man
 # pages, alert rules, dashboard, logrotate, links), `make distcheck` (the
-# tarball builds, unit-tests, installs and uninstalls cleanly), and the
-# pytest integration suite against real PostgreSQL 15 servers.
+# tarball builds, unit-tests, installs and uninstalls cleanly), the pytest
+# integration suite against real PostgreSQL 15 servers, and the bounded
+# soak (contrib/soak.sh --ci: fd leaks, RSS, valgrind).
 # The last line printed is always `N passed, N failed` (unit + fuzz + docs +
-# distcheck + integration; a stage that cannot run counts as one failure),
-# and the exit code is non-zero if anything failed.
+# distcheck + integration + soak; a stage that cannot run counts as one
+# failure), and the exit code is non-zero if anything failed.
 #
 # Environment: BUILD_DIR (default build), ASAN_BUILD_DIR (default
 # build-asan), FUZZ_SECONDS (default 20, per fuzz.sh run), CHECK_SKIP_ASAN=1,
-# CHECK_SKIP_FUZZ=1, CHECK_SKIP_APT=1, CHECK_SKIP_DISTCHECK=1, PYTEST_ARGS
-# (extra pytest arguments), PYTEST_TIMEOUT (seconds for the whole
-# integration run, default 720).
+# CHECK_SKIP_FUZZ=1, CHECK_SKIP_APT=1, CHECK_SKIP_DISTCHECK=1,
+# CHECK_SKIP_SOAK=1, PYTEST_ARGS (extra pytest arguments), PYTEST_TIMEOUT
+# (seconds for the whole integration run, default 720).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -28,7 +29,7 @@ JOBS=2
 PACKAGES=(build-essential autoconf automake pkg-config libevent-dev libssl-dev
 	libinih-dev libpcre2-dev libcmocka-dev libpq-dev libpg-query-dev clang
 	python3-pytest python3-psycopg postgresql-15 postgresql-contrib pgbouncer openssl
-	prometheus groff-base man-db logrotate)
+	prometheus groff-base man-db logrotate valgrind iproute2 procps)
 
 PASSED=0
 FAILED=0
@@ -37,7 +38,7 @@ say() { printf '\n==== check.sh: %s\n' "$*"; }
 
 # Print the totals as the very last line and leave with the right code.
 finish() {
-	say "summary: unit+fuzz+docs+distcheck+integration"
+	say "summary: unit+fuzz+docs+distcheck+integration+soak"
 	echo "$PASSED passed, $FAILED failed"
 	if [ "$FAILED" -eq 0 ]; then exit 0; fi
 	exit 1
@@ -158,6 +159,19 @@ run_distcheck() {
 	echo "check.sh: make distcheck took $((SECONDS - t0))s"
 }
 
+# The bounded soak against the -O2 build: 2,000+ clients in random patterns,
+# fd and RSS checks, then a short run under valgrind --leak-check=full.
+run_soak() {
+	local bin=$SRCDIR/$BUILD_DIR/src/pgsteer
+	[ "${CHECK_SKIP_SOAK:-0}" = 1 ] && return 0
+	say "contrib/soak.sh --ci (PGSTEER_BIN=$bin)"
+	if PGSTEER_BIN=$bin timeout -k 30 300 bash contrib/soak.sh --ci; then
+		PASSED=$((PASSED + 1))
+	else
+		stage_failed "contrib/soak.sh --ci"
+	fi
+}
+
 # Parse pytest's junit XML into "passed failed".
 junit_counts() {
 	"$PYTHON" - "$1" <<-'PY'
@@ -238,6 +252,7 @@ main() {
 	run_docs_checks
 	run_distcheck
 	run_integration "$BUILD_DIR" "-O2 build"
+	run_soak
 	# the same suite against the ASan/UBSan daemon: every instance must stop
 	# with exit 0 and no sanitizer report (tests/integration/conftest.py)
 	if [ "${CHECK_SKIP_ASAN:-0}" != 1 ]; then

@@ -314,6 +314,7 @@ static void handle_startup(struct client *c)
 	char body[MAX_STARTUP_PACKET];
 	uint8_t lenbuf[4];
 	uint32_t len;
+	enum proto_frame frame;
 	struct startup_packet sp;
 	const char *err;
 
@@ -321,12 +322,12 @@ static void handle_startup(struct client *c)
 		if (evbuffer_get_length(in) < 4)
 			return;
 		evbuffer_copyout(in, lenbuf, 4);
-		len = proto_get_u32(lenbuf);
-		if (len < 8 || len > MAX_STARTUP_PACKET) {
+		frame = proto_frame_startup(lenbuf, evbuffer_get_length(in), MAX_STARTUP_PACKET, &len);
+		if (frame == PROTO_FRAME_BAD_LENGTH) {
 			client_fail(c, "FATAL", "08P01", "invalid length of startup packet");
 			return;
 		}
-		if (evbuffer_get_length(in) < len)
+		if (frame == PROTO_FRAME_NEED_MORE)
 			return;
 		evbuffer_drain(in, 4);
 		evbuffer_remove(in, body, len - 4);
@@ -559,16 +560,13 @@ static void handle_password(struct client *c)
 		break;
 	case AUTH_STEP_SASL_INIT: {
 		/* mechanism\0 int32 len, data */
-		size_t mlen = strnlen(msg, len);
+		const char *mech, *data;
+		size_t dlen;
 		struct scram_secret secret;
 		bool known = true;
-		if (mlen >= len || strcmp(msg, "SCRAM-SHA-256") != 0 || len - mlen - 1 < 4) {
-			client_fail(c, "FATAL", "08P01", "invalid SASL initial response or unsupported mechanism");
-			break;
-		}
-		uint32_t dlen = proto_get_u32((uint8_t *)msg + mlen + 1);
-		if (dlen != len - mlen - 1 - 4) {
-			client_fail(c, "FATAL", "08P01", "malformed SASL initial response length");
+		err = proto_parse_sasl_initial(msg, len, &mech, &data, &dlen);
+		if (err || strcmp(mech, "SCRAM-SHA-256") != 0) {
+			client_fail(c, "FATAL", "08P01", "%s", err ? err : "unsupported SASL mechanism");
 			break;
 		}
 		if (!entry)
@@ -588,7 +586,7 @@ static void handle_password(struct client *c)
 		}
 		scram_server_init(c->scram, &secret);
 		OPENSSL_cleanse(&secret, sizeof(secret));
-		n = scram_server_first(c->scram, msg + mlen + 1 + 4, dlen, reply, sizeof(reply), &err);
+		n = scram_server_first(c->scram, data, dlen, reply, sizeof(reply), &err);
 		if (n < 0) {
 			client_fail(c, "FATAL", "08P01", "malformed SCRAM message: %s", err ? err : "?");
 			break;

@@ -62,6 +62,13 @@ const char *proto_parse_startup(char *body, size_t len, struct startup_packet *o
 	while (pos < len - 1) {
 		const char *name = body + pos;
 		size_t nlen = strnlen(name, len - pos);
+		/*
+		 * An empty name is the list's terminator (as in PostgreSQL's
+		 * ProcessStartupPacket), so it must be the last byte; found by
+		 * fuzz_startup: "\0\0..." used to yield parameters named "".
+		 */
+		if (nlen == 0)
+			return "invalid startup packet layout: expected terminator as last byte";
 		if (pos + nlen >= len - 1)
 			return "invalid startup packet layout: missing value";
 		const char *value = name + nlen + 1;
@@ -77,6 +84,42 @@ const char *proto_parse_startup(char *body, size_t len, struct startup_packet *o
 	}
 	if (pos != len - 1)
 		return "invalid startup packet layout";
+	return NULL;
+}
+
+enum proto_frame proto_frame_startup(const uint8_t lenword[4], size_t avail, uint32_t max_len,
+				     uint32_t *len)
+{
+	*len = proto_get_u32(lenword);
+	/* 8: the length word and a 4-byte code; anything shorter is no packet */
+	if (*len < 8 || *len > max_len)
+		return PROTO_FRAME_BAD_LENGTH;
+	return avail < *len ? PROTO_FRAME_NEED_MORE : PROTO_FRAME_OK;
+}
+
+enum proto_frame proto_frame_frontend(uint8_t type, uint32_t len, size_t avail, uint64_t max_len)
+{
+	if (!proto_is_frontend_type(type))
+		return PROTO_FRAME_BAD_TYPE;
+	if (len < 4 || len > max_len)
+		return PROTO_FRAME_BAD_LENGTH;
+	return avail < 1 + (size_t)len ? PROTO_FRAME_NEED_MORE : PROTO_FRAME_OK;
+}
+
+const char *proto_parse_sasl_initial(const char *body, size_t len, const char **mech,
+				     const char **data, size_t *dlen)
+{
+	size_t mlen = strnlen(body, len);
+	uint32_t n;
+
+	if (mlen >= len || len - mlen - 1 < 4)
+		return "invalid SASL initial response";
+	n = proto_get_u32((const uint8_t *)body + mlen + 1);
+	if (n != len - mlen - 1 - 4)
+		return "malformed SASL initial response length";
+	*mech = body;
+	*data = body + mlen + 1 + 4;
+	*dlen = n;
 	return NULL;
 }
 

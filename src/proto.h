@@ -75,6 +75,40 @@ bool proto_is_frontend_type(uint8_t type);
  */
 const char *proto_parse_startup(char *body, size_t len, struct startup_packet *out);
 
+/* Outcome of framing one message at the head of a client's input. */
+enum proto_frame {
+	PROTO_FRAME_NEED_MORE,		/* not all of it has arrived yet */
+	PROTO_FRAME_OK,			/* complete: *len is valid */
+	PROTO_FRAME_BAD_TYPE,		/* not a message a client may send */
+	PROTO_FRAME_BAD_LENGTH,		/* length word out of bounds */
+};
+
+/*
+ * Frame a startup-phase packet (StartupMessage, SSLRequest, CancelRequest
+ * ...): LENWORD is its first 4 bytes, AVAIL how many bytes of it have
+ * arrived.  The length is judged before waiting for the body, so a huge or
+ * negative length word is refused at once.  *len: the whole packet,
+ * length word included.
+ */
+enum proto_frame proto_frame_startup(const uint8_t lenword[4], size_t avail, uint32_t max_len,
+				     uint32_t *len);
+
+/*
+ * Frame a typed message (type byte, int32 length) given its header fields
+ * and the bytes available from its type byte on: the rule every reader of
+ * client input applies (a known frontend type, 4 <= len <= MAX_LEN).
+ */
+enum proto_frame proto_frame_frontend(uint8_t type, uint32_t len, size_t avail, uint64_t max_len);
+
+/*
+ * Split a SASLInitialResponse body (mechanism\0, int32 length, data; LEN
+ * bytes): *mech points at the NUL-terminated mechanism, *data and *dlen
+ * give the client-first message (a length of -1, "no data", is refused).
+ * NULL on success or a static error message.
+ */
+const char *proto_parse_sasl_initial(const char *body, size_t len, const char **mech,
+				     const char **data, size_t *dlen);
+
 /* Parse an ErrorResponse/NoticeResponse body. */
 void proto_parse_error(const uint8_t *body, size_t len, struct error_fields *out);
 

@@ -143,10 +143,11 @@ class Pgsteer:
     """A pgsteer process started in the foreground with a generated config;
     stderr/stdout go to log_path."""
 
-    def __init__(self, config_path, log_path, port):
+    def __init__(self, config_path, log_path, port, wrapper=()):
         self.config_path = config_path
         self.log_path = log_path
         self.port = port
+        self.wrapper = list(wrapper)   # e.g. valgrind and its options (contrib/soak.py)
         self.proc = None
 
     # every running instance, so a failing test's report can show their logs
@@ -157,7 +158,7 @@ class Pgsteer:
             raise AssertionError("pgsteer binary not found at %s (set PGSTEER_BIN)" % PGSTEER_BIN)
         logf = open(self.log_path, "ab")
         try:
-            self.proc = subprocess.Popen([PGSTEER_BIN, "-c", self.config_path],
+            self.proc = subprocess.Popen(self.wrapper + [PGSTEER_BIN, "-c", self.config_path],
                                          stdin=subprocess.DEVNULL, stdout=logf,
                                          stderr=subprocess.STDOUT)
         finally:

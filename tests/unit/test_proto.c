@@ -67,6 +67,55 @@ static void test_startup_bad_layouts(void **state)
 	assert_non_null(proto_parse_startup(buf, n, &sp));
 	/* only a version: no terminator at all */
 	assert_non_null(proto_parse_startup(buf, 4, &sp));
+	/* an empty name is the terminator, so it must be last (found by fuzz_startup) */
+	static const char empty_name[] = "\0\3\0\0" "\0\0" "user\0x\0";
+	assert_non_null(proto_parse_startup((char *)empty_name, sizeof(empty_name), &sp));
+	static const char zeros[21] = { 0, 3, 0, 0 };
+	assert_non_null(proto_parse_startup((char *)zeros, sizeof(zeros), &sp));
+}
+
+/* Startup framing judges the length word before the body arrives. */
+static void test_frame_startup(void **state)
+{
+	uint8_t w[4];
+	uint32_t len;
+
+	(void)state;
+	proto_put_u32(w, 8);
+	assert_int_equal(proto_frame_startup(w, 4, 10000, &len), PROTO_FRAME_NEED_MORE);
+	assert_int_equal(proto_frame_startup(w, 8, 10000, &len), PROTO_FRAME_OK);
+	assert_int_equal(len, 8);
+	proto_put_u32(w, 7);
+	assert_int_equal(proto_frame_startup(w, 100, 10000, &len), PROTO_FRAME_BAD_LENGTH);
+	proto_put_u32(w, 0xFFFFFFF8u);	/* -8 */
+	assert_int_equal(proto_frame_startup(w, 4, 10000, &len), PROTO_FRAME_BAD_LENGTH);
+	proto_put_u32(w, 10001);
+	assert_int_equal(proto_frame_startup(w, 4, 10000, &len), PROTO_FRAME_BAD_LENGTH);
+	/* frontend messages: type, then bounds, then completeness */
+	assert_int_equal(proto_frame_frontend(0, 8, 100, 4096), PROTO_FRAME_BAD_TYPE);
+	assert_int_equal(proto_frame_frontend('Q', 3, 100, 4096), PROTO_FRAME_BAD_LENGTH);
+	assert_int_equal(proto_frame_frontend('Q', 0x80000000u, 100, 4096), PROTO_FRAME_BAD_LENGTH);
+	assert_int_equal(proto_frame_frontend('Q', 9, 9, 4096), PROTO_FRAME_NEED_MORE);
+	assert_int_equal(proto_frame_frontend('Q', 9, 10, 4096), PROTO_FRAME_OK);
+}
+
+/* SASLInitialResponse: mechanism, int32 length, exactly that much data. */
+static void test_parse_sasl_initial(void **state)
+{
+	static const char ok[] = "SCRAM-SHA-256\0\0\0\0\3abc";
+	static const char neg[] = "SCRAM-SHA-256\0\377\377\377\377";
+	const char *mech, *data;
+	size_t dlen;
+
+	(void)state;
+	assert_null(proto_parse_sasl_initial(ok, sizeof(ok) - 1, &mech, &data, &dlen));
+	assert_string_equal(mech, "SCRAM-SHA-256");
+	assert_int_equal(dlen, 3);
+	assert_memory_equal(data, "abc", 3);
+	assert_non_null(proto_parse_sasl_initial(ok, sizeof(ok) - 2, &mech, &data, &dlen));
+	assert_non_null(proto_parse_sasl_initial(neg, sizeof(neg) - 1, &mech, &data, &dlen));
+	assert_non_null(proto_parse_sasl_initial("SCRAM", 5, &mech, &data, &dlen));
+	assert_non_null(proto_parse_sasl_initial("S\0\0\0", 4, &mech, &data, &dlen));
 }
 
 static void test_startup_special_codes(void **state)
@@ -219,6 +268,8 @@ int main(void)
 		cmocka_unit_test(test_startup_ok),
 		cmocka_unit_test(test_startup_bad_layouts),
 		cmocka_unit_test(test_startup_special_codes),
+		cmocka_unit_test(test_frame_startup),
+		cmocka_unit_test(test_parse_sasl_initial),
 		cmocka_unit_test(test_too_many_params),
 		cmocka_unit_test(test_peek_header_across_chains),
 		cmocka_unit_test(test_error_roundtrip),
