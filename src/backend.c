@@ -82,6 +82,7 @@ void server_close(struct server *s, const char *reason)
 		  s->pool->node_name, s->backend_pid, reason);
 	if (s->client)
 		session_server_gone(s, reason);
+	cancel_server_gone(s);
 	if (s->probe_key[0]) {
 		sticky_done(rt.sticky, s->probe_key, 0, now_ms());
 		s->probe_key[0] = '\0';

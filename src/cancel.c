@@ -2,8 +2,15 @@
  * Query cancellation.  A client's CancelRequest carries the key pgsteer
  * gave it; if that client is linked to a server right now, pgsteer opens a
  * fresh connection to that server's node and sends a CancelRequest with
- * the server's own pid and key.  Fire and forget, as PostgreSQL's protocol
- * intends: no reply either way.
+ * the server's own pid and key.
+ *
+ * PostgreSQL signals the backend when it has read the request, and closes
+ * that connection after.  The cancelled query may finish on its own first;
+ * a signal that lands after its ReadyForQuery could then cancel the next
+ * client's statement if the server went straight back to the pool.  So a
+ * server with a cancel in flight stays out of the pool (pool_release()
+ * waits) until PostgreSQL closes the cancel connection, or
+ * CANCEL_TIMEOUT_MS passes (a stalled node).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,29 +21,15 @@
 #include "pgsteer.h"
 #include "proto.h"
 
+#define CANCEL_TIMEOUT_MS 3000
+
 struct cancel_req {
 	struct bufferevent *bev;
+	struct server *server;		/* NULL once the server is gone */
+	struct cancel_req *next;	/* server->cancels */
 };
 
-static void cancel_done(struct cancel_req *req)
-{
-	conn_release(req->bev);
-	free(req);
-}
-
-static void cancel_write_cb(struct bufferevent *bev, void *arg)
-{
-	UNUSED(bev);
-	cancel_done(arg);
-}
-
-static void cancel_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	UNUSED(bev);
-	if (what & BEV_EVENT_CONNECTED)
-		return;
-	cancel_done(arg);
-}
+/* ---------------- Public functions ---------------- */
 
 /* Find the client owning (PID, KEY) and cancel whatever its server runs. */
 void cancel_forward(int32_t pid, int32_t key)
@@ -44,7 +37,6 @@ void cancel_forward(int32_t pid, int32_t key)
 	struct list *it;
 	struct client *c = NULL;
 	struct server *s;
-	struct cancel_req *req;
 
 	list_for_each(it, &rt.clients) {
 		struct client *cand = container_of(it, struct client, head);
@@ -63,7 +55,20 @@ void cancel_forward(int32_t pid, int32_t key)
 		log_debug("C-%llu: cancel request while nothing runs: ignored", (unsigned long long)c->id);
 		return;
 	}
-	req = calloc(1, sizeof(*req));
+	log_info("C-%llu: cancel forwarded to S-%llu node %s pid %d", (unsigned long long)c->id,
+		 (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
+	cancel_server(s);
+}
+
+static void cancel_done(struct cancel_req *req);
+static void cancel_read_cb(struct bufferevent *bev, void *arg);
+static void cancel_event_cb(struct bufferevent *bev, short what, void *arg);
+
+void cancel_server(struct server *s)
+{
+	struct cancel_req *req = calloc(1, sizeof(*req));
+	struct timeval tv = { CANCEL_TIMEOUT_MS / 1000, (CANCEL_TIMEOUT_MS % 1000) * 1000 };
+
 	if (!req)
 		return;
 	req->bev = conn_plain(rt.base, -1);
@@ -71,14 +76,64 @@ void cancel_forward(int32_t pid, int32_t key)
 		free(req);
 		return;
 	}
-	bufferevent_setcb(req->bev, NULL, cancel_write_cb, cancel_event_cb, req);
+	req->server = s;
+	req->next = s->cancels;
+	s->cancels = req;
+	s->cancels_pending++;
+	bufferevent_setcb(req->bev, cancel_read_cb, NULL, cancel_event_cb, req);
+	bufferevent_set_timeouts(req->bev, &tv, &tv);
 	proto_add_cancel(bufferevent_get_output(req->bev), s->backend_pid, s->backend_key);
-	int rc = conn_connect(req->bev, s->pool->host, s->pool->port);
-	if (rc < 0) {
+	if (conn_connect(req->bev, s->pool->host, s->pool->port) < 0) {
 		cancel_done(req);
 		return;
 	}
-	bufferevent_enable(req->bev, EV_WRITE);
-	log_info("C-%llu: cancel forwarded to S-%llu node %s pid %d", (unsigned long long)c->id,
-		 (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
+	/* PostgreSQL answers nothing: the closed connection says it is done */
+	bufferevent_enable(req->bev, EV_READ | EV_WRITE);
+}
+
+void cancel_server_gone(struct server *s)
+{
+	for (struct cancel_req *req = s->cancels; req; req = req->next)
+		req->server = NULL;
+	s->cancels = NULL;
+	s->cancels_pending = 0;
+	s->release_when_cancelled = false;
+}
+
+/* ---------------- Internal functions ---------------- */
+
+/* The cancel was taken (or given up): a server held for it may be pooled again. */
+static void cancel_done(struct cancel_req *req)
+{
+	struct server *s = req->server;
+
+	if (s) {
+		struct cancel_req **pp;
+		for (pp = &s->cancels; *pp; pp = &(*pp)->next) {
+			if (*pp == req) {
+				*pp = req->next;
+				break;
+			}
+		}
+		if (--s->cancels_pending == 0 && s->release_when_cancelled) {
+			s->release_when_cancelled = false;
+			pool_release(s);
+		}
+	}
+	conn_release(req->bev);
+	free(req);
+}
+
+static void cancel_read_cb(struct bufferevent *bev, void *arg)
+{
+	UNUSED(arg);
+	evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+}
+
+static void cancel_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	UNUSED(bev);
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	cancel_done(arg);	/* closed by PostgreSQL, failed, or timed out */
 }

@@ -37,6 +37,7 @@
 struct pool;
 struct server;
 struct setop;
+struct cancel_req;
 
 /* A ParameterStatus name/value pair. */
 struct param {
@@ -197,6 +198,11 @@ struct server {
 	uint64_t prep_batch_start;	/* statements used since then may not be evicted */
 	struct sessvars *vars;		/* settings made on it besides the reported ones */
 	uint64_t vars_sig;		/* signature of its settings; 0 = recompute */
+	/* cancels sent for it: it stays out of the pool until PostgreSQL has taken them */
+	struct cancel_req *cancels;
+	int cancels_pending;
+	bool release_when_cancelled;	/* pool_release() waits for the cancels */
+	int64_t timeout_cancel_ms;	/* query_timeout: when its query was cancelled (0 = not) */
 	char sync_error[256];		/* the hidden settings statement failed: why */
 	char sync_sqlstate[6];
 };
@@ -345,5 +351,9 @@ void control_reset_all(struct client *c);
 
 /* cancel.c */
 void cancel_forward(int32_t pid, int32_t key);
+/* Cancel what S runs now (a new connection to its node); S stays out of the pool meanwhile. */
+void cancel_server(struct server *s);
+/* S is going away: its cancels in flight forget it. */
+void cancel_server_gone(struct server *s);
 
 #endif

@@ -144,6 +144,12 @@ void pool_release(struct server *s)
 	Assert(s->expect_rfq == 0 && !s->batch_open && s->pkt_remain == 0);
 	s->client = NULL;
 	s->last_used_ms = now;
+	s->timeout_cancel_ms = 0;
+	if (s->cancels_pending > 0) {
+		/* a cancel still on its way could hit the next client's statement */
+		s->release_when_cancelled = true;
+		return;
+	}
 	if (s->close_when_idle || pool->node_removed ||
 	    (rt.cfg->server_lifetime_ms > 0 && now - s->created_ms > rt.cfg->server_lifetime_ms)) {
 		server_close(s, s->close_when_idle ? "configuration changed" : "server_lifetime reached");

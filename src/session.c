@@ -294,7 +294,8 @@ void session_server_gone(struct server *s, const char *reason)
 		char msg[300];
 		snprintf(msg, sizeof(msg), "server connection to node %s closed: %s; the statement may "
 			 "not have completed", s->pool->node_name, reason);
-		proto_add_error(out, "ERROR", "08006", msg, NULL);
+		/* query_timeout: a cancelled statement, as with statement_timeout */
+		proto_add_error(out, "ERROR", s->timeout_cancel_ms ? "57014" : "08006", msg, NULL);
 	}
 	for (int i = 0; i < owed; i++)
 		proto_add_ready(out, 'I');
@@ -341,6 +342,35 @@ void session_server_drained(struct server *s)
 	}
 }
 
+/*
+ * query_timeout: a statement running longer is cancelled; if its server
+ * does not answer the cancel within server_connect_timeout (a stalled or
+ * unreachable node), the server is closed and the client gets the error
+ * (a read outside a transaction is sent again elsewhere).  True when the
+ * client's server was closed.
+ */
+static bool query_timed_out(struct client *c, struct server *s, int64_t now)
+{
+	const struct config *cfg = rt.cfg;
+	int64_t running_ms = (now_us() - s->query_start_us) / 1000;
+	int64_t grace = cfg->server_connect_timeout_ms < 1000 ? 1000 : cfg->server_connect_timeout_ms;
+
+	if (running_ms <= cfg->query_timeout_ms)
+		return false;
+	if (!s->timeout_cancel_ms) {
+		log_info("C-%llu %s@%s: query_timeout (%lld ms) on S-%llu node %s: cancelling",
+			 (unsigned long long)c->id, c->user, c->database, (long long)cfg->query_timeout_ms,
+			 (unsigned long long)s->id, s->pool->node_name);
+		s->timeout_cancel_ms = now;
+		cancel_server(s);
+		return false;
+	}
+	if (now - s->timeout_cancel_ms < grace)
+		return false;
+	server_close(s, "query_timeout: the server did not answer the cancel");
+	return true;
+}
+
 /* Client-side timeouts (pool.c handles the server side). */
 void session_janitor(int64_t now)
 {
@@ -358,6 +388,9 @@ void session_janitor(int64_t now)
 					    (long long)cfg->client_login_timeout_ms);
 			break;
 		case CL_ACTIVE:
+			if (cfg->query_timeout_ms > 0 && c->server && c->server->expect_rfq > 0 &&
+			    query_timed_out(c, c->server, now))
+				break;
 			if (cfg->idle_transaction_timeout_ms > 0 && c->tx_status != 'I' && c->server &&
 			    c->server->expect_rfq == 0 &&
 			    now - c->last_activity_ms > cfg->idle_transaction_timeout_ms)
@@ -1300,14 +1333,18 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				c->want_lsn = true;
 			/* fall through */
 		case 'Q':
-			if (s->expect_rfq++ == 0)
+			if (s->expect_rfq++ == 0) {
 				s->query_start_us = now_us();
+				s->timeout_cancel_ms = 0;
+			}
 			reply_push(s, 'Q', REPLY_FORWARD, NULL, NULL, c->pending_ops);
 			c->pending_ops = NULL;
 			break;
 		case 'S':
-			if (s->expect_rfq++ == 0)
+			if (s->expect_rfq++ == 0) {
 				s->query_start_us = now_us();
+				s->timeout_cancel_ms = 0;
+			}
 			s->batch_open = false;
 			reply_push(s, 'S', REPLY_FORWARD, NULL, NULL, c->pending_ops);
 			c->pending_ops = NULL;

@@ -182,3 +182,15 @@ def test_transaction_mode_pool_of_one_serves_two_clients(cluster, pgsteer, prima
         assert done.wait(5)
         th.join(5)
 
+
+
+def test_query_timeout_cancels_the_statement(pgsteer, cluster):
+    """query_timeout: pgsteer cancels a statement that runs too long; the
+    client gets 57014 and its connection keeps working."""
+    p = pgsteer(nodes=[cluster.port], default_pool_size=1, query_timeout="1s")
+    with p.connect() as c:
+        t0 = time.monotonic()
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            c.execute("SELECT pg_sleep(30)")
+        assert time.monotonic() - t0 < 10
+        assert c.execute("SELECT 1").fetchone()[0] == 1
