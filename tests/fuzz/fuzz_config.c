@@ -1,5 +1,5 @@
 // fuzz-sources: src/config.c src/log.c
-// fuzz-ldflags: -linih
+// fuzz-ldflags: -linih -lpcre2-8
 /*
  * libFuzzer target for the configuration loader: any byte string must
  * either load (and then print and free cleanly) or fail with a
