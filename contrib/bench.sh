@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench.sh: pgsteer side by side with direct PostgreSQL and PgBouncer, in one run.
+# bench.sh: pgsteer side by side with direct PostgreSQL, PgBouncer and
+# Pgpool-II, in one run (issue #8's benchmark).
 #
 #   contrib/bench.sh [--write-doc]
 #
@@ -8,30 +9,56 @@
 # protocol mode and client count runs pgbench against every target:
 #   direct     the primary itself
 #   pgbouncer  Debian's PgBouncer, transaction pooling, pool size $BENCH_POOL_SIZE
+#   pgpool     Debian's Pgpool-II, streaming-replication mode, load balancing
+#              over primary + 2 replicas, connection cache on, one process
+#              per client ($BENCH_PGPOOL_CHILDREN children)
 #   pgsteer-primary  this tree's pgsteer in front of the primary only:
 #              the like-for-like comparison with PgBouncer
 #   pgsteer    the same with both replicas: reads routed to them
-# and records TPS, average latency and the proxy's CPU time per transaction
-# (utime+stime of the proxy process from /proc, before and after the run).
-# Prints a Markdown table plus the ratios pgsteer/PgBouncer and
-# pgsteer/direct; writes raw numbers as CSV under $BENCH_OUT; with
-# --write-doc also writes doc/performance.md. Reports numbers only: it never
-# passes or fails on timings. Exit status is non-zero when a target could not
-# be measured (missing binary, failed pgbench), so a partial run is never
-# mistaken for a complete one.
+# and records TPS, average and p99 latency (from pgbench's per-transaction
+# log) and the proxy's CPU time per transaction (utime+stime from /proc of
+# the proxy process and all its descendants, reaped children included,
+# before and after the run). Then it holds $BENCH_IDLE_CLIENTS logged-in idle
+# clients on each pooler (tests/bench/idle_clients.py) and reports its RSS
+# per client, and runs the classifier microbenchmark (bench_classify,
+# ns/statement).
+#
+# Prints Markdown tables (with ratios to PgBouncer and to direct, the added
+# p99 over direct and issue #8's goals next to the measured values); writes
+# raw numbers as CSV under $BENCH_OUT; with --write-doc also writes
+# doc/performance.md with the machine, versions and commands. Reports numbers
+# only: it never passes or fails on timings. A mode a target cannot do (PgBouncer
+# 1.18 under transaction pooling has no -M prepared) is run anyway and shown as
+# "unsupported" with its error, never as a measurement. Exit status is non-zero
+# when anything else could not be measured (missing binary, failed pgbench,
+# idle clients refused), so a partial run is never mistaken for a complete one.
+#
+# The default matrix (2 scripts x 3 modes x 2 client counts x 5 targets = 60
+# runs of warm-up + DURATION) takes about 15 minutes on 2 cores, plus the
+# build of pgsteer when PGSTEER_BIN is not given. For a smoke test:
+#   DURATION=2 BENCH_WARMUP=0 BENCH_CLIENTS=4 BENCH_MODES=simple \
+#   BENCH_SCRIPTS=select-only BENCH_IDLE_CLIENTS=200 contrib/bench.sh
 #
 # Environment (defaults in brackets):
-#   DURATION         seconds per measured run [15]
+#   DURATION         seconds per measured run [10]
 #   BENCH_WARMUP     unmeasured seconds before each run, to fill pools [2]
-#   BENCH_CLIENTS    client counts, space-separated [16]
+#   BENCH_CLIENTS    client counts, space-separated [16 64]
 #   BENCH_JOBS       pgbench threads (-j) [2]
-#   BENCH_MODES      pgbench -M modes [simple extended]
-#   BENCH_SCRIPTS    select-only (-S) and/or tpcb-like [select-only]
-#   BENCH_TARGETS    [direct pgbouncer pgsteer-primary pgsteer]
+#   BENCH_MODES      pgbench -M modes [simple extended prepared]
+#   BENCH_SCRIPTS    select-only (-S) and/or tpcb-like [select-only tpcb-like]
+#   BENCH_TARGETS    [direct pgbouncer pgpool pgsteer-primary pgsteer]
 #   BENCH_ROUNDS     repeat the whole matrix, targets interleaved; the
 #                    table shows means (a shared machine is noisy) [1]
 #   BENCH_SCALE      pgbench -i scale [10]
-#   BENCH_POOL_SIZE  server pool size for both proxies [20]
+#   BENCH_POOL_SIZE  server pool size for PgBouncer and pgsteer [20]
+#   BENCH_PGPOOL_CHILDREN  Pgpool-II num_init_children [largest BENCH_CLIENTS]
+#   BENCH_PG_MAX_CONNECTIONS  max_connections of the three PostgreSQL nodes,
+#                    room for every target's server connections at once [300]
+#   BENCH_IDLE_CLIENTS  idle logged-in clients per pooler; 0 = no idle test [10000]
+#   BENCH_IDLE_TARGETS  poolers given the idle test [pgbouncer pgsteer-primary pgsteer]
+#   BENCH_CLASSIFY_BIN  bench_classify binary [built next to pgsteer; with
+#                    PGSTEER_BIN, ../tests/bench/bench_classify beside it];
+#                    "none" skips the classifier benchmark
 #   BENCH_OUT        results directory [./bench-results]
 #   PGSTEER_BIN      use this pgsteer binary instead of building one
 #   BENCH_BUILD_DIR  where to build pgsteer [build-bench in the source tree]
@@ -43,18 +70,30 @@ SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PGCLUSTER=${PGCLUSTER:-$SRCDIR/contrib/pgcluster.sh}
 export PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
-DURATION=${DURATION:-15}
+DURATION=${DURATION:-10}
 BENCH_WARMUP=${BENCH_WARMUP:-2}
-BENCH_CLIENTS=${BENCH_CLIENTS:-16}
+BENCH_CLIENTS=${BENCH_CLIENTS:-16 64}
 BENCH_JOBS=${BENCH_JOBS:-2}
-BENCH_MODES=${BENCH_MODES:-simple extended}
-BENCH_SCRIPTS=${BENCH_SCRIPTS:-select-only}
-BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer pgsteer-primary pgsteer}
+BENCH_MODES=${BENCH_MODES:-simple extended prepared}
+BENCH_SCRIPTS=${BENCH_SCRIPTS:-select-only tpcb-like}
+BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer pgpool pgsteer-primary pgsteer}
 BENCH_ROUNDS=${BENCH_ROUNDS:-1}
 BENCH_SCALE=${BENCH_SCALE:-10}
 BENCH_POOL_SIZE=${BENCH_POOL_SIZE:-20}
+BENCH_PGPOOL_CHILDREN=${BENCH_PGPOOL_CHILDREN:-$(tr -s ' ' '\n' <<<"$BENCH_CLIENTS" | sort -n | tail -n 1)}
+BENCH_PG_MAX_CONNECTIONS=${BENCH_PG_MAX_CONNECTIONS:-300}
+BENCH_IDLE_CLIENTS=${BENCH_IDLE_CLIENTS:-10000}
+BENCH_IDLE_TARGETS=${BENCH_IDLE_TARGETS:-pgbouncer pgsteer-primary pgsteer}
+BENCH_CLASSIFY_BIN=${BENCH_CLASSIFY_BIN:-}
 BENCH_OUT=${BENCH_OUT:-./bench-results}
 BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-$SRCDIR/build-bench}
+# Every setting, as a command line that reruns this benchmark (the doc prints it).
+BENCH_COMMAND="DURATION=$DURATION BENCH_WARMUP=$BENCH_WARMUP BENCH_CLIENTS=\"$BENCH_CLIENTS\" \
+BENCH_JOBS=$BENCH_JOBS BENCH_MODES=\"$BENCH_MODES\" BENCH_SCRIPTS=\"$BENCH_SCRIPTS\" \
+BENCH_TARGETS=\"$BENCH_TARGETS\" BENCH_ROUNDS=$BENCH_ROUNDS BENCH_SCALE=$BENCH_SCALE \
+BENCH_POOL_SIZE=$BENCH_POOL_SIZE BENCH_PGPOOL_CHILDREN=$BENCH_PGPOOL_CHILDREN \
+BENCH_PG_MAX_CONNECTIONS=$BENCH_PG_MAX_CONNECTIONS BENCH_IDLE_CLIENTS=$BENCH_IDLE_CLIENTS \
+BENCH_IDLE_TARGETS=\"$BENCH_IDLE_TARGETS\" contrib/bench.sh"
 
 WRITE_DOC=0
 for arg in "$@"; do
@@ -67,7 +106,7 @@ done
 
 PACKAGES=(build-essential autoconf automake pkg-config libevent-dev libssl-dev
           libinih-dev libpcre2-dev libpq-dev postgresql-15 postgresql-client-15
-          pgbouncer)
+          pgbouncer pgpool2 python3)
 
 CLK_TCK=$(getconf CLK_TCK)
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -77,6 +116,7 @@ WORK=""
 LOGDIR=""
 PGSTEER_PIDS=()
 PGBOUNCER_PID=""
+PGPOOL_PID=""
 declare -A TARGET_PORT=() TARGET_PID=() TARGET_SKIP=()
 PROBLEMS=()
 
@@ -169,6 +209,7 @@ start_cluster() {
     PG_PORT=$(free_ports 3)
     say "starting primary + 2 replicas on ports $PG_PORT-$((PG_PORT + 2))"
     "$PGCLUSTER" start "$WORK/cluster" "$PG_PORT"
+    raise_max_connections
     say "pgbench -i -s $BENCH_SCALE on the primary"
     "$PG_BIN/pgbench" -i -q -s "$BENCH_SCALE" -h 127.0.0.1 -p "$PG_PORT" -U postgres postgres \
         >"$LOGDIR/pgbench-init.log" 2>&1 || { cat "$LOGDIR/pgbench-init.log" >&2; die "pgbench -i failed"; }
@@ -183,6 +224,30 @@ start_cluster() {
         sleep 0.2
     done
     say "warning: replicas have not replayed $lsn after 60 s"
+}
+
+# pgcluster.sh allows 200 connections per node; every target keeps its
+# server connections while the others run (PgBouncer and pgsteer a pool
+# each, Pgpool-II one per child on every node), so make room. ALTER SYSTEM
+# (postgresql.auto.conf) is read after pgcluster.sh's include, and a standby
+# needs at least its primary's max_connections: set all three, restart all.
+raise_max_connections() {
+    local port
+    [ "$BENCH_PG_MAX_CONNECTIONS" -gt 200 ] || return 0
+    for port in "$PG_PORT" $((PG_PORT + 1)) $((PG_PORT + 2)); do
+        psql_at "$port" "ALTER SYSTEM SET max_connections = $BENCH_PG_MAX_CONNECTIONS"
+    done
+    "$PGCLUSTER" stop "$WORK/cluster"
+    "$PGCLUSTER" start "$WORK/cluster" "$PG_PORT"
+    [ "$(psql_at "$((PG_PORT + 2))" "SHOW max_connections")" = "$BENCH_PG_MAX_CONNECTIONS" ] ||
+        die "max_connections = $BENCH_PG_MAX_CONNECTIONS did not take effect"
+}
+
+# Client connections a pooler must accept: pgbench's plus the idle test's.
+max_client_conn() {
+    local n=$((BENCH_IDLE_CLIENTS + 200))
+    [ "$n" -ge 1000 ] || n=1000
+    echo "$n"
 }
 
 start_direct() {
@@ -212,12 +277,16 @@ auth_type = trust
 auth_file = $dir/userlist.txt
 pool_mode = transaction
 default_pool_size = $BENCH_POOL_SIZE
-max_client_conn = 1000
+max_client_conn = $(max_client_conn)
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 EOF
     chown -R postgres: "$dir"
-    if ! runuser -u postgres -- pgbouncer -d "$dir/pgbouncer.ini" >"$WORK/pgbouncer.out" 2>&1; then
+    # runuser's PAM session puts the soft open-file limit back to 1024:
+    # raise it again for the idle-clients test (PgBouncer does not).
+    # shellcheck disable=SC2016  # expanded by that sh
+    if ! runuser -u postgres -- sh -c 'ulimit -Sn "$(ulimit -Hn)" && exec pgbouncer -d "$1"' sh \
+        "$dir/pgbouncer.ini" >"$WORK/pgbouncer.out" 2>&1; then
         cat "$WORK/pgbouncer.out" >&2
         TARGET_SKIP[pgbouncer]="pgbouncer failed to start (log: $LOGDIR/pgbouncer.log)"
         return 0
@@ -232,6 +301,102 @@ EOF
     TARGET_PORT[pgbouncer]=$port
     TARGET_PID[pgbouncer]=$PGBOUNCER_PID
     say "pgbouncer $(pgbouncer --version | head -n 1 | awk '{print $2}') on port $port (pid $PGBOUNCER_PID)"
+}
+
+# Pgpool-II as its Debian package is used for load balancing: streaming-
+# replication mode over primary + 2 replicas (equal weights, session-level
+# balancing), connection cache on, one preforked child per client. Health
+# and streaming-replication checks run as postgres (trust); nodes are marked
+# DISALLOW_TO_FAILOVER and failover_on_backend_error is off, so a slow check
+# under load never detaches a node in the middle of a measurement. It runs
+# in the foreground (-n) in its own session, so that its process group is
+# exactly pgpool and its children.
+start_pgpool() {
+    local dir=$WORK/pgpool port pcp_port pid i up=""
+    if ! command -v pgpool >/dev/null; then
+        TARGET_SKIP[pgpool]="pgpool is not installed (Debian package pgpool2)"
+        return 0
+    fi
+    port=$(free_ports 2)
+    pcp_port=$((port + 1))
+    mkdir -p "$dir"
+    : >"$dir/pcp.conf"
+    : >"$dir/pool_hba.conf"
+    {
+        cat <<EOF
+# written by contrib/bench.sh: load balancing over primary + 2 replicas
+backend_clustering_mode = 'streaming_replication'
+listen_addresses = '127.0.0.1'
+port = $port
+socket_dir = '$dir'
+pcp_listen_addresses = ''
+pcp_port = $pcp_port
+pcp_socket_dir = '$dir'
+wd_ipc_socket_dir = '$dir'
+use_watchdog = off
+pid_file_name = '$dir/pgpool.pid'
+logdir = '$dir'
+log_destination = 'stderr'
+log_min_messages = warning
+enable_pool_hba = off
+pool_passwd = ''
+num_init_children = $BENCH_PGPOOL_CHILDREN
+reserved_connections = 0
+max_pool = 1
+connection_cache = on
+child_life_time = 0
+child_max_connections = 0
+connection_life_time = 0
+client_idle_limit = 0
+load_balance_mode = on
+statement_level_load_balance = off
+memory_cache_enabled = off
+sr_check_period = 10
+sr_check_user = 'postgres'
+sr_check_password = ''
+sr_check_database = 'postgres'
+health_check_period = 10
+health_check_timeout = 10
+health_check_user = 'postgres'
+health_check_password = ''
+health_check_database = 'postgres'
+health_check_max_retries = 3
+failover_on_backend_error = off
+failover_command = ''
+search_primary_node_timeout = 10
+EOF
+        for i in 0 1 2; do
+            cat <<EOF
+backend_hostname$i = '127.0.0.1'
+backend_port$i = $((PG_PORT + i))
+backend_weight$i = 1
+backend_flag$i = 'DISALLOW_TO_FAILOVER'
+EOF
+        done
+    } >"$dir/pgpool.conf"
+    setsid pgpool -n -D -f "$dir/pgpool.conf" -F "$dir/pcp.conf" -a "$dir/pool_hba.conf" \
+        >"$dir/pgpool.log" 2>&1 </dev/null &
+    pid=$!
+    PGPOOL_PID=$pid
+    if ! wait_port "$port" "$pid" pgpool; then
+        tail -n 15 "$dir/pgpool.log" >&2 || true
+        TARGET_SKIP[pgpool]="pgpool did not come up (log: $LOGDIR/pgpool.log)"
+        return 0
+    fi
+    # Usable once it has found the primary and sees all three nodes up.
+    for ((i = 0; i < 100; i++)); do
+        up=$(psql_at "$port" "SHOW pool_nodes" 2>/dev/null |
+            awk -F'|' '$4 == "up" { n++; if ($7 == "primary") p++ } END { print n + 0 "/" p + 0 }') || true
+        [ "$up" = 3/1 ] && break
+        sleep 0.2
+    done
+    if [ "$up" != 3/1 ]; then
+        TARGET_SKIP[pgpool]="pgpool does not see 3 nodes up with one primary (up/primary: $up; log: $LOGDIR/pgpool.log)"
+        return 0
+    fi
+    TARGET_PORT[pgpool]=$port
+    TARGET_PID[pgpool]=$pid
+    say "pgpool $(pgpool --version 2>&1 | awk '{print $3}') on port $port (pid $pid, $BENCH_PGPOOL_CHILDREN children, 3 nodes up)"
 }
 
 # start_pgsteer NAME NODES: NODES is "primary" (main1 only) or "all".
@@ -251,7 +416,7 @@ listen_port = $port
 auth_type = trust
 pool_mode = transaction
 default_pool_size = $BENCH_POOL_SIZE
-max_client_conn = 1000
+max_client_conn = $(max_client_conn)
 
 [stats]
 listen =                     ; off: PgBouncer has no HTTP endpoint either
@@ -287,7 +452,7 @@ EOF
     pid=$!
     PGSTEER_PIDS+=("$pid")
     if ! wait_port "$port" "$pid" "$name"; then
-        tail -n 15 "$dir/pgsteer.log" >&2 || true
+        tail -n 15 "$dir/$name.log" >&2 || true
         TARGET_SKIP[$name]="pgsteer did not come up (log: $LOGDIR/$name.log)"
         return 0
     fi
@@ -296,15 +461,33 @@ EOF
     say "$name: $("$PGSTEER_BIN" -V 2>&1 | head -n 1) on port $port (pid $pid, nodes: $nodes)"
 }
 
+# Fast shutdown (SIGINT), then whatever is left of its process group.
+# shellcheck disable=SC2317  # invoked by the EXIT trap
+stop_pgpool() {
+    local i
+    kill -INT "$PGPOOL_PID" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$PGPOOL_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL -- "-$PGPOOL_PID" 2>/dev/null
+    wait "$PGPOOL_PID" 2>/dev/null
+    PGPOOL_PID=""
+}
+
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
     local rc=$?
     set +e
     for pid in "${PGSTEER_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
     if [ -n "$PGBOUNCER_PID" ]; then kill -TERM "$PGBOUNCER_PID" 2>/dev/null; fi
+    if [ -n "$PGPOOL_PID" ]; then stop_pgpool; fi
     if [ -n "$WORK" ]; then
         cp "$WORK/pgsteer/pgsteer.log" "$WORK/pgsteer-primary/pgsteer-primary.log" \
-            "$WORK/pgbouncer/pgbouncer.log" "$WORK/pgbouncer/pgbouncer.ini" "$LOGDIR/" 2>/dev/null
+            "$WORK/pgbouncer/pgbouncer.log" "$WORK/pgbouncer/pgbouncer.ini" \
+            "$WORK/pgpool/pgpool.log" "$WORK/pgpool/pgpool.conf" "$LOGDIR/" 2>/dev/null
+        cp "$WORK/pgsteer/pgsteer.ini" "$LOGDIR/pgsteer.ini" 2>/dev/null
+        cp "$WORK/pgsteer-primary/pgsteer.ini" "$LOGDIR/pgsteer-primary.ini" 2>/dev/null
         [ -d "$WORK/cluster" ] && "$PGCLUSTER" destroy "$WORK/cluster"
         if [ "${BENCH_KEEP:-0}" = 1 ]; then
             say "kept $WORK"
@@ -317,13 +500,60 @@ cleanup() {
 
 # ---------------------------------------------------------------- measuring
 
-# utime+stime of a process in clock ticks (fields 14 and 15 of /proc/PID/stat;
-# the command name in field 2 may contain spaces, so cut after its ')').
-cpu_ticks() {
-    local stat
-    stat=$(cat "/proc/$1/stat")
-    stat=${stat##*) }
-    awk '{ print $12 + $13 }' <<<"$stat"
+# CPU time of a process and all its descendants, in clock ticks: utime+stime
+# (fields 14, 15 of /proc/PID/stat) of every live process in the tree plus
+# cutime+cstime (16, 17), the time of children already reaped, so that a
+# Pgpool-II child that exits during a run still counts. The command name in
+# field 2 may contain spaces and ')': cut after its last ") ".
+tree_cpu_ticks() {
+    { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v root="$1" '
+    {
+        pid = $1; sub(/^.*\) /, "")
+        parent[pid] = $2; ticks[pid] = $12 + $13 + $14 + $15
+    }
+    END {
+        if (!(root in ticks)) { print "gone"; exit }
+        in_tree[root] = 1
+        do {
+            grew = 0
+            for (p in parent)
+                if (!(p in in_tree) && (parent[p] in in_tree)) { in_tree[p] = 1; grew = 1 }
+        } while (grew)
+        for (p in in_tree) sum += ticks[p]
+        print sum
+    }'
+}
+
+# "AVG_MS P99_MS COUNT" of the transaction latencies (µs, third field) in
+# pgbench's per-transaction logs under DIR (one file per pgbench thread);
+# p99 is the smallest latency that 99 % of the transactions do not exceed.
+# Failed transactions ("failed" in that field) are left out.
+latency_stats() {
+    local dir=$1 sorted=$1/sorted n idx
+    { cat "$dir"/tx.* 2>/dev/null || true; } | awk '$3 ~ /^[0-9]+$/ { print $3 }' | sort -n >"$sorted"
+    n=$(wc -l <"$sorted")
+    [ "$n" -gt 0 ] || return 0
+    idx=$(((n * 99 + 99) / 100))
+    awk -v n="$n" -v p99="$(sed -n "${idx}p" "$sorted")" \
+        '{ s += $1 } END { printf "%.3f %.3f %d\n", s / n / 1000, p99 / 1000, n }' "$sorted"
+}
+
+# The first error pgbench printed, fit for one CSV field and a table cell.
+first_error() {
+    { grep -m 1 -iE 'error|fatal|abort' "$1" || true; } |
+        sed -e 's/^pgbench: error: //' -e 's/[,|]/;/g' -e 's/  */ /g' | cut -c 1-200
+}
+
+# A failure that is a known limitation of the tool, not a broken run:
+# PgBouncer before 1.21 (and later ones without max_prepared_statements)
+# does not carry named prepared statements under transaction pooling, so a
+# client's statement is missing on the next server, or another client's
+# statement of the same name is already there. (With few clients it may
+# happen to work for a whole run: then it is measured like any other.)
+is_unsupported() {
+    local target=$1 mode=$2 error=$3
+    [ "$target" = pgbouncer ] && [ "$mode" = prepared ] &&
+        [[ $error == *"prepared statement"*"does not exist"* || $error == *"prepared statement"*"already exists"* ]]
 }
 
 # One measured pgbench run; appends a CSV row and prints a status line.
@@ -331,8 +561,9 @@ run_one() {
     local target=$1 script=$2 mode=$3 clients=$4 round=$5
     local port=${TARGET_PORT[$target]} pid=${TARGET_PID[$target]}
     local log=$LOGDIR/pgbench-$target-$script-$mode-c$clients-r$round.log
+    local txdir=$WORK/txlog/$target-$script-$mode-c$clients-r$round
     local args=(-n -M "$mode" -c "$clients" -j "$BENCH_JOBS" -h 127.0.0.1 -p "$port" -U postgres)
-    local t0=0 t1=0 status=ok tps="" lat="" txs="" failed="" cpu_us=""
+    local t0=0 t1=0 status=ok tps="" lat="" p99="" txs="" failed="" cpu_us="" error="" stats
     case $script in
     select-only) args+=(-S) ;;
     tpcb-like) args+=(-b tpcb-like) ;;
@@ -342,82 +573,302 @@ run_one() {
     if [ "$BENCH_WARMUP" -gt 0 ]; then
         "$PG_BIN/pgbench" "${args[@]}" -T "$BENCH_WARMUP" postgres >"$log.warmup" 2>&1 || true
     fi
-    [ -n "$pid" ] && t0=$(cpu_ticks "$pid")
-    if ! "$PG_BIN/pgbench" "${args[@]}" -T "$DURATION" postgres >"$log" 2>&1; then
+    mkdir -p "$txdir"
+    [ -n "$pid" ] && t0=$(tree_cpu_ticks "$pid")
+    if ! "$PG_BIN/pgbench" "${args[@]}" -T "$DURATION" --log --log-prefix="$txdir/tx" postgres >"$log" 2>&1; then
         status=failed
     fi
     if [ -n "$pid" ]; then
-        if kill -0 "$pid" 2>/dev/null; then t1=$(cpu_ticks "$pid"); else status=proxy-died; fi
+        t1=$(tree_cpu_ticks "$pid")
+        [ "$t1" != gone ] || status=proxy-died
     fi
     tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$log")
-    lat=$(sed -n 's/^latency average = \([0-9.]*\) ms$/\1/p' "$log")
     txs=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$log")
     failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$log")
-    [ -n "$tps" ] && [ -n "$txs" ] || status=failed
+    [ -n "$tps" ] && [ -n "$txs" ] || [ "$status" != ok ] || status=failed
+    if [ "$status" = ok ]; then
+        stats=$(latency_stats "$txdir")
+        if [ -n "$stats" ]; then
+            read -r lat p99 _ <<<"$stats"
+        else
+            status=failed error="no per-transaction log"
+        fi
+    fi
     if [ "$status" = ok ] && [ -n "$pid" ] && [ "$txs" -gt 0 ]; then
         cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$txs" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')
     fi
+    rm -rf "$txdir"
     if [ "$status" != ok ]; then
-        PROBLEMS+=("$target $script -M $mode -c $clients round $round: $status (log: $log)")
-        tail -n 5 "$log" >&2 || true
+        # Partial numbers of a failed run are never reported as a measurement.
+        tps="" lat="" p99="" cpu_us=""
+        [ -n "$error" ] || error=$(first_error "$log")
+        [ -n "$error" ] || error="pgbench failed without an error message"
+        if [ "$status" = failed ] && is_unsupported "$target" "$mode" "$error"; then
+            status=unsupported
+        else
+            PROBLEMS+=("$target $script -M $mode -c $clients round $round: $status: $error (log: $log)")
+            tail -n 5 "$log" >&2 || true
+        fi
     fi
-    echo "$STAMP,$target,$script,$mode,$clients,$BENCH_JOBS,$DURATION,$BENCH_POOL_SIZE,${tps},${lat},${txs},${failed:-0},${cpu_us},$status,$round" >>"$CSV"
-    say "$(printf 'r%s %-9s %-11s %-8s c=%-3s tps=%-10s lat=%-6s ms cpu=%s us/tx %s' \
-        "$round" "$target" "$script" "$mode" "$clients" "${tps:--}" "${lat:--}" "${cpu_us:--}" "$status")"
+    echo "$STAMP,$target,$script,$mode,$clients,$BENCH_JOBS,$DURATION,$BENCH_POOL_SIZE,$tps,$lat,$p99,$txs,${failed:-0},$cpu_us,$status,$round,$error" >>"$CSV"
+    say "$(printf 'r%s %-15s %-11s %-8s c=%-3s tps=%-9s avg=%-6s p99=%-6s ms cpu=%-5s us/tx %s' \
+        "$round" "$target" "$script" "$mode" "$clients" "${tps:--}" "${lat:--}" "${p99:--}" "${cpu_us:--}" \
+        "$status${error:+ ($error)}")"
+}
+
+# Soft open-file limit of a running process.
+nofile_limit() {
+    awk '/^Max open files/ { print $4 }' "/proc/$1/limits"
+}
+
+# BENCH_IDLE_CLIENTS logged-in idle clients on one pooler: its RSS before
+# and with them; appends a row to the idle CSV.
+idle_one() {
+    local target=$1 port=${TARGET_PORT[$1]} pid=${TARGET_PID[$1]} n=$BENCH_IDLE_CLIENTS
+    local log=$LOGDIR/idle-$target.log out="" status=ok before="" idle="" per="" secs="" error="" limit
+    limit=$(nofile_limit "$pid")
+    if [ "$limit" != unlimited ] && [ "$limit" -lt $((n + BENCH_POOL_SIZE * 3 + 20)) ]; then
+        status=failed error="$target's open file limit is $limit; $n clients need more"
+    else
+        out=$(python3 "$SRCDIR/tests/bench/idle_clients.py" --port "$port" --pid "$pid" --count "$n" 2>"$log") ||
+            status=failed
+        before=$(sed -n 's/^rss_before_kib=//p' <<<"$out")
+        idle=$(sed -n 's/^rss_idle_kib=//p' <<<"$out")
+        secs=$(sed -n 's/^open_seconds=//p' <<<"$out")
+        error=$(sed -n 's/^error=//p' <<<"$out" | sed 's/[,|]/;/g')
+        kill -0 "$pid" 2>/dev/null || status=proxy-died
+    fi
+    if [ "$status" = ok ] && [ -n "$before" ] && [ -n "$idle" ]; then
+        per=$(awk -v a="$before" -v b="$idle" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / n }')
+    else
+        [ "$status" != ok ] || status=failed
+        [ -n "$error" ] || error="idle_clients.py failed (log: $log)"
+        before="" idle="" per=""
+        PROBLEMS+=("idle test on $target: $status: $error")
+    fi
+    echo "$STAMP,$target,$n,$before,$idle,$per,$secs,$status,$error" >>"$IDLE_CSV"
+    say "idle $target: $n clients, RSS ${before:--} -> ${idle:--} KiB, ${per:--} KiB/client, opened in ${secs:--} s $status${error:+ ($error)}"
+}
+
+# The bench_classify binary: BENCH_CLASSIFY_BIN, the one built with pgsteer,
+# or the one beside PGSTEER_BIN in its build tree.
+classify_bin() {
+    if [ -n "$BENCH_CLASSIFY_BIN" ]; then
+        echo "$BENCH_CLASSIFY_BIN"
+    elif [ -n "${PGSTEER_BIN:-}" ]; then
+        echo "$(dirname "$PGSTEER_BIN")/../tests/bench/bench_classify"
+    fi
+}
+
+# Classifier microbenchmark over the unit-test corpus (one thread, nothing
+# else running): ns/statement median and p99; output kept for the doc.
+run_classifier() {
+    local bin rc=0 out
+    bin=$(classify_bin)
+    if [ -z "$bin" ] || [ ! -x "$bin" ]; then
+        PROBLEMS+=("classifier not measured: no bench_classify binary (${bin:-none}; set BENCH_CLASSIFY_BIN)")
+        return 0
+    fi
+    CLASSIFY_CMD="$bin $SRCDIR/tests/unit/classify_corpus.txt"
+    out=$("$bin" "$SRCDIR/tests/unit/classify_corpus.txt" 2>&1) || rc=$?
+    printf '%s\n' "$out" >"$LOGDIR/bench_classify.txt"
+    # exit status 1 means malloc in the steady state: reported, still measured
+    if [ "$rc" -gt 1 ] || ! grep -q '^all statements' <<<"$out"; then
+        PROBLEMS+=("bench_classify failed (status $rc; output: $LOGDIR/bench_classify.txt)")
+        return 0
+    fi
+    awk -v stamp="$STAMP" '
+    /^statements < 200 bytes/ { for (i = 1; i <= NF; i++) { if ($i == "median") sm = $(i + 1); if ($i == "p99") sp = $(i + 1) }; sub(/^n=/, "", $5); sn = $5 }
+    /^all statements/ { for (i = 1; i <= NF; i++) { if ($i == "median") am = $(i + 1); if ($i == "p99") ap = $(i + 1) }; sub(/^n=/, "", $3); an = $3 }
+    /^throughput/ { tp = $2 }
+    /^malloc calls in steady state/ { mc = $6 }
+    END { printf "%s,%s,%s,%s,%s,%s,%s,%s,%s\n", stamp, sn, sm, sp, an, am, ap, tp, mc }' <<<"$out" >>"$CLASSIFY_CSV"
+    say "classifier: $(grep -E '^(statements|all)' <<<"$out" | tr -s ' ' | paste -sd ';')"
 }
 
 # ---------------------------------------------------------------- reporting
 
-# Markdown: one row per target/script/mode/clients (means over the rounds
-# that succeeded), then the ratios per script/mode/clients.
-report() {
+# Means over the rounds that succeeded, one line per target/script/mode/
+# clients in run order: target,script,mode,clients,tps,avg,p99,cpu,ok,runs,status,error
+means() {
     awk -F, '
     NR == 1 { next }
     {
-        key = $3 " | " $4 " | " $5; row = $2 " | " key
-        if (!(key in seen)) { seen[key] = 1; keys[++nk] = key }
-        if (!(row in rseen)) { rseen[row] = 1; rows[++nr] = row; target[row] = $2; rkey[row] = key }
+        row = $2 "," $3 "," $4 "," $5
+        if (!(row in seen)) { seen[row] = 1; rows[++nr] = row }
         runs[row]++
-        if ($14 != "ok") { bad[row] = $14; next }
-        ok[row]++; tps[row] += $9; lat[row] += $10
-        if ($13 != "") { cpu[row] += $13; ncpu[row]++ }
+        if ($15 != "ok") { status[row] = $15; error[row] = $17; next }
+        ok[row]++; tps[row] += $9; lat[row] += $10; p99[row] += $11
+        if ($14 != "") { cpu[row] += $14; ncpu[row]++ }
     }
     function mean(sum, n, fmt) { return n ? sprintf(fmt, sum / n) : "" }
-    function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
     END {
-        print "| target | script | mode | clients | TPS | avg latency (ms) | proxy CPU (µs/tx) | rounds |"
-        print "|---|---|---|---:|---:|---:|---:|---:|"
         for (i = 1; i <= nr; i++) {
             r = rows[i]
-            mt = mean(tps[r], ok[r], "%.0f"); ml = mean(lat[r], ok[r], "%.3f")
-            mc = mean(cpu[r], ncpu[r], "%.1f")
-            M[rkey[r], target[r], "tps"] = mt; M[rkey[r], target[r], "cpu"] = mc
-            printf "| %s | %s | %s | %s | %d/%d%s |\n", r, (mt == "" ? "-" : mt),
-                (ml == "" ? "-" : ml), (mc == "" ? "-" : mc), ok[r], runs[r],
-                (r in bad ? " (" bad[r] ")" : "")
-        }
-        print ""
-        print "| script | mode | clients | TPS pgsteer-primary/PgBouncer | CPU/tx pgsteer-primary/PgBouncer | TPS pgsteer (replicas)/PgBouncer | TPS pgsteer-primary/direct | TPS PgBouncer/direct |"
-        print "|---|---|---:|---:|---:|---:|---:|---:|"
-        for (i = 1; i <= nk; i++) {
-            k = keys[i]
-            printf "| %s | %s | %s | %s | %s | %s |\n", k,
-                ratio(M[k, "pgsteer-primary", "tps"], M[k, "pgbouncer", "tps"]),
-                ratio(M[k, "pgsteer-primary", "cpu"], M[k, "pgbouncer", "cpu"]),
-                ratio(M[k, "pgsteer", "tps"], M[k, "pgbouncer", "tps"]),
-                ratio(M[k, "pgsteer-primary", "tps"], M[k, "direct", "tps"]),
-                ratio(M[k, "pgbouncer", "tps"], M[k, "direct", "tps"])
+            printf "%s,%s,%s,%s,%s,%d,%d,%s,%s\n", r, mean(tps[r], ok[r], "%.0f"),
+                mean(lat[r], ok[r], "%.3f"), mean(p99[r], ok[r], "%.3f"),
+                mean(cpu[r], ncpu[r], "%.1f"), ok[r], runs[r],
+                (r in status ? status[r] : "ok"), error[r]
         }
     }' "$CSV"
 }
 
+# Markdown: one table per script, a row per mode/clients/target with the
+# ratios to direct and to PgBouncer and the p99 added over direct.
+report_matrix() {
+    means | awk -F, '
+    {
+        n++; t[n] = $1; s[n] = $2; m[n] = $3; c[n] = $4
+        tps[n] = $5; lat[n] = $6; p99[n] = $7; cpu[n] = $8; ok[n] = $9; runs[n] = $10
+        st[n] = $11; err[n] = $12
+        k = $2 SUBSEP $3 SUBSEP $4
+        TPS[k, $1] = $5; P99[k, $1] = $7; CPU[k, $1] = $8
+    }
+    function f(x) { return x == "" ? "—" : x }
+    function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "—" : sprintf("%.2f", a / b) }
+    function added(a, b) { return (a == "" || b == "") ? "—" : sprintf("%+.3f", a - b) }
+    END {
+        for (i = 1; i <= n; i++) {
+            if (s[i] != last) {
+                if (last != "") print ""
+                last = s[i]
+                printf "### %s\n\n", s[i] == "select-only" ? "select-only (`pgbench -S`)" : s[i] " (`pgbench -b " s[i] "`)"
+                print "| mode | clients | target | TPS | TPS ÷ direct | TPS ÷ PgBouncer | avg latency (ms) | p99 latency (ms) | p99 added over direct (ms) | proxy CPU (µs/tx) | CPU ÷ PgBouncer | runs ok |"
+                print "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+            }
+            k = s[i] SUBSEP m[i] SUBSEP c[i]
+            note = ok[i] "/" runs[i]
+            if (st[i] != "ok") note = note " **" st[i] "**" (err[i] != "" ? ": " err[i] : "")
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                m[i], c[i], t[i], f(tps[i]),
+                ratio(tps[i], TPS[k, "direct"]), ratio(tps[i], TPS[k, "pgbouncer"]),
+                f(lat[i]), f(p99[i]), (t[i] == "direct" ? "—" : added(p99[i], P99[k, "direct"])),
+                f(cpu[i]), ratio(cpu[i], CPU[k, "pgbouncer"]), note
+        }
+    }'
+}
+
+report_idle() {
+    [ -s "$IDLE_CSV" ] && [ "$(wc -l <"$IDLE_CSV")" -gt 1 ] || return 0
+    echo
+    echo "### Idle clients"
+    echo
+    echo "| proxy | idle logged-in clients | RSS before (KiB) | RSS with them (KiB) | RSS per client (KiB) | logins/s | status |"
+    echo "|---|---:|---:|---:|---:|---:|---|"
+    awk -F, 'NR > 1 {
+        rate = ($7 != "" && $7 + 0 > 0 && $8 == "ok") ? sprintf("%.0f", $3 / $7) : "—"
+        printf "| %s | %s | %s | %s | %s | %s | %s |\n", $2, $3, ($4 == "" ? "—" : $4),
+            ($5 == "" ? "—" : $5), ($6 == "" ? "—" : $6), rate, $8 ($9 != "" ? ": " $9 : "")
+    }' "$IDLE_CSV"
+}
+
+report_classifier() {
+    [ -s "$CLASSIFY_CSV" ] && [ "$(wc -l <"$CLASSIFY_CSV")" -gt 1 ] || return 0
+    echo
+    echo "### Classifier"
+    echo
+    echo "| statements | count | median (ns/statement) | p99 (ns/statement) |"
+    echo "|---|---:|---:|---:|"
+    awk -F, 'NR > 1 {
+        printf "| under 200 bytes | %s | %s | %s |\n", $2, $3, $4
+        printf "| all in the corpus | %s | %s | %s |\n", $5, $6, $7
+        printf "\nThroughput %s million statements/s on one core; %s malloc calls in the steady state.\n", $8, $9
+    }' "$CLASSIFY_CSV"
+}
+
+# Issue #8's goals next to what this run measured. Informative only: nothing
+# fails on timings.
+report_goals() {
+    {
+        means | sed 's/^/M,/'
+        if [ -s "$IDLE_CSV" ]; then tail -n +2 "$IDLE_CSV" | sed 's/^/I,/'; fi
+    } | awk -F, '
+    $1 == "M" { k = $3 SUBSEP $4 SUBSEP $5; TPS[k, $2] = $6; P99[k, $2] = $8; CPU[k, $2] = $9
+                if (!($5 in cseen)) { cseen[$5] = 1; cl[++nc] = $5 }
+                if (!($3 in sseen)) { sseen[$3] = 1; sc[++ns] = $3 }
+                next }
+    $1 == "I" { if ($3 ~ /^pgsteer/) { idle[++ni] = $3; idlen[ni] = $4; idleper[ni] = $7 } }
+    function row(what, goal, value, met) {
+        if (!header) {
+            print "| goal (issue #8) | target | measured | met |"
+            print "|---|---|---:|---|"
+            header = 1
+        }
+        printf "| %s | %s | %s | %s |\n", what, goal, value, met
+    }
+    function r(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "" : a / b }
+    function show(x, fmt) { return x == "" ? "—" : sprintf(fmt, x) }
+    function ge(x, g) { return x == "" ? "not measured" : (x >= g ? "yes" : "no") }
+    function le(x, g) { return x == "" ? "not measured" : (x <= g ? "yes" : "no") }
+    END {
+        for (j = 1; j <= nc; j++) {
+            c = cl[j]
+            for (mi = 1; mi <= 2; mi++) {
+                m = mi == 1 ? "simple" : "extended"
+                k = "select-only" SUBSEP m SUBSEP c
+                if (!((k, "pgbouncer") in TPS) || !((k, "pgsteer-primary") in TPS)) continue
+                x = r(TPS[k, "pgsteer-primary"], TPS[k, "pgbouncer"])
+                row("TPS pgsteer-primary ÷ PgBouncer, -S -M " m ", " c " clients", "≥ 1.10", show(x, "%.2f"), ge(x, 1.10))
+                x = r(CPU[k, "pgsteer-primary"], CPU[k, "pgbouncer"])
+                row("CPU/tx pgsteer-primary ÷ PgBouncer, -S -M " m ", " c " clients", "≤ 0.75", show(x, "%.2f"), le(x, 0.75))
+                if ((k, "direct") in P99) {
+                    a = P99[k, "pgsteer-primary"]; b = P99[k, "pgbouncer"]; d = P99[k, "direct"]
+                    ap = (a == "" || d == "") ? "" : a - d; bp = (b == "" || d == "") ? "" : b - d
+                    row("p99 added over direct, pgsteer-primary, -S -M " m ", " c " clients",
+                        "≤ PgBouncer'"'"'s " show(bp, "%+.3f") " ms", show(ap, "%+.3f") " ms",
+                        (ap == "" || bp == "") ? "not measured" : (ap <= bp ? "yes" : "no"))
+                }
+            }
+        }
+        for (i = 1; i <= ns; i++)
+            for (j = 1; j <= nc; j++) {
+                kp = sc[i] SUBSEP "prepared" SUBSEP cl[j]; ke = sc[i] SUBSEP "extended" SUBSEP cl[j]
+                if (!((kp, "pgsteer-primary") in TPS) || !((ke, "pgbouncer") in TPS)) continue
+                x = r(TPS[kp, "pgsteer-primary"], TPS[ke, "pgbouncer"])
+                row("TPS pgsteer-primary -M prepared ÷ PgBouncer -M extended, " sc[i] ", " cl[j] " clients",
+                    "≥ 1.10", show(x, "%.2f"), ge(x, 1.10))
+            }
+        for (i = 1; i <= ni; i++)
+            row("RSS per idle logged-in client, " idle[i] ", " idlen[i] " clients", "≤ 1 KiB",
+                show(idleper[i], "%.2f KiB"), le(idleper[i], 1.0))
+    }'
+}
+
+report() {
+    report_matrix
+    report_idle
+    report_classifier
+    local goals
+    goals=$(report_goals)
+    if [ -n "$goals" ]; then
+        printf '\n### Goals of issue #8 (reported, never asserted)\n\n%s\n' "$goals"
+    fi
+}
+
+has_target() {
+    case " $BENCH_TARGETS " in *" $1 "*) return 0 ;; *) return 1 ;; esac
+}
+
+# A generated configuration file, for the doc.
+config_block() {
+    [ -f "$2" ] || return 0
+    printf '<details><summary>%s</summary>\n\n```ini\n' "$1"
+    cat "$2"
+    printf '```\n\n</details>\n\n'
+}
+
 write_doc() {
-    local doc=$SRCDIR/doc/performance.md tmp
+    local doc=$SRCDIR/doc/performance.md tmp describe script_args="" s
+    describe=$(git -C "$SRCDIR" describe --always --dirty --tags 2>/dev/null || echo unknown)
+    for s in $BENCH_SCRIPTS; do
+        case $s in select-only) s=-S ;; *) s="-b $s" ;; esac
+        script_args+=${script_args:+,}$s
+    done
     tmp=$(mktemp "$SRCDIR/doc/.performance.md.XXXXXX")
     {
         echo "# pgsteer performance"
         echo
-        echo "Written by \`contrib/bench.sh --write-doc\` on $(date -u '+%Y-%m-%d %H:%M UTC'). Rerun it to refresh."
+        echo "Written by \`contrib/bench.sh --write-doc\` on $(date -u '+%Y-%m-%d %H:%M UTC') after a run of $((SECONDS / 60)) min $((SECONDS % 60)) s. Rerun it to refresh."
         echo "Numbers are measurements on one machine, not guarantees; tests never assert timings."
         echo
         echo "## Setup"
@@ -425,17 +876,53 @@ write_doc() {
         echo "- Machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) RAM"
         echo "- Load average when the run started: $LOADAVG_START (other work on the machine skews results)"
         echo "- OS: Debian $(cat /etc/debian_version), Linux $(uname -r)"
-        echo "- PostgreSQL: $("$PG_BIN/postgres" --version), primary + 2 streaming replicas (contrib/pgcluster.sh: fsync off), all on loopback"
-        echo "- PgBouncer: $(pgbouncer --version 2>/dev/null | head -n 1), pool_mode=transaction, default_pool_size=$BENCH_POOL_SIZE"
-        echo "- pgsteer: $("$PGSTEER_BIN" -V 2>&1 | head -n 1), pool_mode=transaction, default_pool_size=$BENCH_POOL_SIZE, $PGSTEER_BUILD"
-        echo "- Load: pgbench -i -s $BENCH_SCALE; each run \`pgbench -n -M MODE -c CLIENTS -j $BENCH_JOBS -T $DURATION\` after a ${BENCH_WARMUP} s warm-up, client on the same host"
-        echo "- Rounds: $BENCH_ROUNDS (targets interleaved; the table shows means)"
-        echo "- Proxy CPU: utime+stime of the proxy process during the run divided by the transactions processed"
-        echo "- Command: \`DURATION=$DURATION BENCH_ROUNDS=$BENCH_ROUNDS BENCH_CLIENTS=\"$BENCH_CLIENTS\" BENCH_MODES=\"$BENCH_MODES\" BENCH_SCRIPTS=\"$BENCH_SCRIPTS\" contrib/bench.sh --write-doc\`"
+        echo "- PostgreSQL: $("$PG_BIN/postgres" --version), primary + 2 streaming replicas (contrib/pgcluster.sh: fsync off, shared_buffers 16MB; max_connections $BENCH_PG_MAX_CONNECTIONS), all on loopback"
+        if has_target pgbouncer; then
+            echo "- PgBouncer: $(pgbouncer --version 2>/dev/null | head -n 1), pool_mode=transaction, default_pool_size=$BENCH_POOL_SIZE"
+        fi
+        if has_target pgpool; then
+            echo "- Pgpool-II: $(pgpool --version 2>&1 | head -n 1), streaming_replication mode, load_balance_mode=on over primary + 2 replicas (weights 1:1:1), connection_cache=on, num_init_children=$BENCH_PGPOOL_CHILDREN, max_pool=1"
+        fi
+        if [ -n "${PGSTEER_BIN:-}" ]; then
+            echo "- pgsteer: $("$PGSTEER_BIN" -V 2>&1 | head -n 1), git $describe, pool_mode=transaction, default_pool_size=$BENCH_POOL_SIZE, $PGSTEER_BUILD"
+        fi
+        echo "- Targets: **direct** = the primary; **pgbouncer** and **pgsteer-primary** = the primary only (like for like); **pgpool** and **pgsteer** = primary + 2 replicas, reads balanced/routed to the replicas"
+        echo "- Load: pgbench -i -s $BENCH_SCALE; each run after a ${BENCH_WARMUP} s unmeasured warm-up, pgbench on the same host; rounds: $BENCH_ROUNDS (targets interleaved; the tables show means)"
+        echo "- TPS: pgbench's, without connection time. Latency: average and 99th percentile of every transaction in pgbench's per-transaction log (\`--log\`, written for every target alike)"
+        echo "- Proxy CPU: utime+stime (from /proc) of the proxy process and all its descendants (for Pgpool-II: the parent, all children, reaped ones included) during the run, divided by the transactions processed; direct has no proxy"
+        echo "- Idle clients: tests/bench/idle_clients.py logs $BENCH_IDLE_CLIENTS clients in (trust auth, raw protocol), holds them idle, and reads the proxy's VmRSS before and with them; per client = difference ÷ clients"
+        echo
+        echo "## Commands"
+        echo
+        echo '```sh'
+        echo "# the whole benchmark (as root; installs missing Debian packages):"
+        echo "${PGSTEER_BIN_GIVEN:+PGSTEER_BIN=$PGSTEER_BIN_GIVEN }$BENCH_COMMAND --write-doc"
+        echo "# what it runs, PORT being each target's:"
+        echo "pgbench -i -q -s $BENCH_SCALE -h 127.0.0.1 -p PORT -U postgres postgres"
+        echo "pgbench -n -M {${BENCH_MODES// /,}} -c {${BENCH_CLIENTS// /,}} -j $BENCH_JOBS -h 127.0.0.1 -p PORT -U postgres {$script_args} -T $BENCH_WARMUP postgres   # warm-up"
+        echo "pgbench -n -M {${BENCH_MODES// /,}} -c {${BENCH_CLIENTS// /,}} -j $BENCH_JOBS -h 127.0.0.1 -p PORT -U postgres {$script_args} -T $DURATION --log --log-prefix=DIR/tx postgres"
+        echo "tests/bench/idle_clients.py --port PORT --pid PROXY_PID --count $BENCH_IDLE_CLIENTS"
+        [ -z "${CLASSIFY_CMD:-}" ] || echo "${CLASSIFY_CMD//$SRCDIR\//}"
+        echo '```'
         echo
         echo "## Results"
         echo
+        echo "How to read them: **TPS ÷ PgBouncer** and **CPU ÷ PgBouncer** compare with PgBouncer on the same script, mode and"
+        echo "client count; **p99 added over direct** is the target's p99 minus direct PostgreSQL's. Proxy CPU counts the proxy"
+        echo "only (PostgreSQL and pgbench share the same $(nproc) CPUs, so a proxy that needs less CPU leaves more to them)."
+        echo "A mode a proxy cannot do is shown as **unsupported** with its error, never as a number. TPC-B at scale"
+        echo "$BENCH_SCALE has $BENCH_SCALE branch rows: with more clients than that, its transactions mostly wait on each other's row locks."
+        echo
         report
+        echo
+        echo "## Generated configurations"
+        echo
+        echo "Ports are picked at random for each run."
+        echo
+        config_block "pgbouncer.ini" "$WORK/pgbouncer/pgbouncer.ini"
+        config_block "pgpool.conf" "$WORK/pgpool/pgpool.conf"
+        config_block "pgsteer.ini (pgsteer-primary)" "$WORK/pgsteer-primary/pgsteer.ini"
+        config_block "pgsteer.ini (pgsteer, with replicas)" "$WORK/pgsteer/pgsteer.ini"
     } >"$tmp"
     mv "$tmp" "$doc"
     say "wrote $doc"
@@ -445,9 +932,20 @@ write_doc() {
 
 [ "$(id -u)" = 0 ] || die "run as root (installs packages, runs PostgreSQL and PgBouncer as postgres)"
 [ "$DURATION" -gt 0 ] 2>/dev/null || die "DURATION must be a positive number of seconds"
+[ "$BENCH_IDLE_CLIENTS" -ge 0 ] 2>/dev/null || die "BENCH_IDLE_CLIENTS must be a number of clients (0: no idle test)"
+[ "$BENCH_PGPOOL_CHILDREN" -gt 0 ] 2>/dev/null || die "BENCH_PGPOOL_CHILDREN must be a positive number"
 install_missing_packages
 [ -x "$PGCLUSTER" ] || die "$PGCLUSTER not found"
 say "load average $LOADAVG_START on $(nproc) CPUs (anything else running skews the numbers)"
+PGSTEER_BIN_GIVEN=${PGSTEER_BIN:-}
+
+# The idle test holds BENCH_IDLE_CLIENTS sockets in its client and in each
+# pooler (all started from here, so they inherit this limit).
+need_fds=$((BENCH_IDLE_CLIENTS + 1024))
+if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt "$need_fds" ]; then
+    ulimit -Hn "$need_fds" 2>/dev/null || say "warning: cannot raise the open file limit to $need_fds"
+fi
+ulimit -Sn "$(ulimit -Hn)" 2>/dev/null || true
 
 BENCH_OUT=$(realpath -m "$BENCH_OUT")
 LOGDIR=$BENCH_OUT/logs-$STAMP    # pgbench output, build log, proxy logs and configs
@@ -457,17 +955,22 @@ trap 'exit 130' INT TERM
 WORK=$(mktemp -d /tmp/pgsteer-bench.XXXXXX)
 chmod 755 "$WORK"    # the postgres user keeps the cluster and PgBouncer below it
 CSV=$BENCH_OUT/bench-$STAMP.csv
-echo "stamp,target,script,mode,clients,jobs,duration_s,pool_size,tps,latency_avg_ms,transactions,failed_transactions,proxy_cpu_us_per_tx,status,round" >"$CSV"
+IDLE_CSV=$BENCH_OUT/idle-$STAMP.csv
+CLASSIFY_CSV=$BENCH_OUT/classify-$STAMP.csv
+echo "stamp,target,script,mode,clients,jobs,duration_s,pool_size,tps,latency_avg_ms,latency_p99_ms,transactions,failed_transactions,proxy_cpu_us_per_tx,status,round,error" >"$CSV"
+echo "stamp,target,clients,rss_before_kib,rss_idle_kib,rss_per_client_kib,open_seconds,status,error" >"$IDLE_CSV"
+echo "stamp,short_statements,short_median_ns,short_p99_ns,all_statements,all_median_ns,all_p99_ns,million_statements_per_s,steady_state_mallocs" >"$CLASSIFY_CSV"
 
-case " $BENCH_TARGETS " in *" pgsteer "*|*" pgsteer-primary "*) build_pgsteer ;; esac
+if has_target pgsteer || has_target pgsteer-primary; then build_pgsteer; fi
 start_cluster
 for target in $BENCH_TARGETS; do
     case $target in
     direct) start_direct ;;
     pgbouncer) start_pgbouncer ;;
+    pgpool) start_pgpool ;;
     pgsteer) start_pgsteer pgsteer all ;;
     pgsteer-primary) start_pgsteer pgsteer-primary primary ;;
-    *) die "unknown target $target (BENCH_TARGETS: direct pgbouncer pgsteer-primary pgsteer)" ;;
+    *) die "unknown target $target (BENCH_TARGETS: direct pgbouncer pgpool pgsteer-primary pgsteer)" ;;
     esac
     if [ -n "${TARGET_SKIP[$target]:-}" ]; then
         loud "SKIPPING $target: ${TARGET_SKIP[$target]}" "its rows are missing from the results"
@@ -488,12 +991,25 @@ for ((round = 1; round <= BENCH_ROUNDS; round++)); do
     done
 done
 
+if [ "$BENCH_IDLE_CLIENTS" -gt 0 ]; then
+    for target in $BENCH_IDLE_TARGETS; do
+        has_target "$target" || continue
+        case $target in pgbouncer | pgsteer | pgsteer-primary) ;;
+        *) die "BENCH_IDLE_TARGETS: $target is not a pooler given the idle test (pgbouncer pgsteer-primary pgsteer)" ;;
+        esac
+        if [ -n "${TARGET_SKIP[$target]:-}" ]; then continue; fi
+        idle_one "$target"
+    done
+fi
+if [ "$BENCH_CLASSIFY_BIN" != none ]; then run_classifier; fi
+
 TABLE=$BENCH_OUT/bench-$STAMP.md
 report | tee "$TABLE"
-say "raw numbers: $CSV; table: $TABLE; logs: $LOGDIR"
+say "raw numbers: $CSV $IDLE_CSV $CLASSIFY_CSV; tables: $TABLE; logs: $LOGDIR"
+say "finished in $((SECONDS / 60)) min $((SECONDS % 60)) s"
 
 if [ ${#PROBLEMS[@]} -gt 0 ]; then
-    loud "INCOMPLETE RUN: not every target was measured" "${PROBLEMS[@]}"
+    loud "INCOMPLETE RUN: not everything was measured" "${PROBLEMS[@]}"
     if [ "$WRITE_DOC" = 1 ]; then say "not writing doc/performance.md from an incomplete run"; fi
     exit 3
 fi

@@ -27,7 +27,10 @@ struct cancel_req {
 	struct bufferevent *bev;
 	struct server *server;		/* NULL once the server is gone */
 	struct cancel_req *next;	/* server->cancels */
+	struct list head;		/* in_flight: every request, freed at exit */
 };
+
+static struct list in_flight = { &in_flight, &in_flight };
 
 /* ---------------- Public functions ---------------- */
 
@@ -76,6 +79,7 @@ void cancel_server(struct server *s)
 		free(req);
 		return;
 	}
+	list_push_tail(&in_flight, &req->head);
 	req->server = s;
 	req->next = s->cancels;
 	s->cancels = req;
@@ -89,6 +93,15 @@ void cancel_server(struct server *s)
 	}
 	/* PostgreSQL answers nothing: the closed connection says it is done */
 	bufferevent_enable(req->bev, EV_READ | EV_WRITE);
+}
+
+void cancel_free_all(void)
+{
+	while (!list_empty(&in_flight)) {
+		struct cancel_req *req = container_of(list_first(&in_flight), struct cancel_req, head);
+		req->server = NULL;
+		cancel_done(req);
+	}
 }
 
 void cancel_server_gone(struct server *s)
@@ -120,6 +133,7 @@ static void cancel_done(struct cancel_req *req)
 			pool_release(s);
 		}
 	}
+	list_del(&req->head);
 	conn_release(req->bev);
 	free(req);
 }

@@ -355,5 +355,7 @@ void cancel_forward(int32_t pid, int32_t key);
 void cancel_server(struct server *s);
 /* S is going away: its cancels in flight forget it. */
 void cancel_server_gone(struct server *s);
+/* Exit: drop the cancels still in flight. */
+void cancel_free_all(void);
 
 #endif

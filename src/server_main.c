@@ -335,6 +335,7 @@ out:
 					server_close(container_of(it2, struct server, head), "shutdown");
 		}
 		reaper_cb(-1, 0, NULL);
+		cancel_free_all();
 		tenant_stop();
 		if (rt.monitor)
 			monitor_stop(rt.monitor);

@@ -67,7 +67,7 @@ def test_pgbench_prepared_with_replicas(cluster, bench_proxy, pgsteer, workload)
 
 
 def check_pgbench(port, workload, mode):
-    args = ["-M", mode, "-c", "32", "-j", "2", "-T", "5", "-n"]
+    args = ["-M", mode, "-c", "32", "-j", "2", "-T", "3", "-n"]
     if workload == "select-only":
         args.append("-S")
     r, out = run_pgbench(port, *args)
