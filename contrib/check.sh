@@ -12,7 +12,7 @@
 # failure), and the exit code is non-zero if anything failed.
 #
 # Environment: BUILD_DIR (default build), ASAN_BUILD_DIR (default
-# build-asan), FUZZ_SECONDS (default 10 per target; contrib/fuzz.sh runs long), CHECK_SKIP_ASAN=1,
+# build-asan), FUZZ_SECONDS (default 10 s per fuzz target; run contrib/fuzz.sh alone for long runs), CHECK_SKIP_ASAN=1,
 # CHECK_SKIP_FUZZ=1, CHECK_SKIP_APT=1, CHECK_SKIP_DISTCHECK=1,
 # CHECK_SKIP_SOAK=1, PYTEST_ARGS (extra pytest arguments), PYTEST_TIMEOUT
 # (seconds for the whole integration run, default 720).
