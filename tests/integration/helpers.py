@@ -129,8 +129,12 @@ def primary_only(factory, cluster):
 
 def connect(port, user=SUPERUSER, dbname="postgres", host="127.0.0.1", autocommit=True, **kw):
     """A psycopg connection with psycopg's defaults: statements run five
-    times are prepared (named), which transaction pooling must carry."""
+    times are prepared (named), which transaction pooling must carry. The
+    admin console (database "pgsteer") speaks the simple protocol only, as
+    PgBouncer's does: no prepared statements there."""
     kw.setdefault("connect_timeout", 10)
+    if dbname == "pgsteer":
+        kw.setdefault("prepare_threshold", None)
     return psycopg.connect(host=host, port=port, user=user, dbname=dbname,
                            autocommit=autocommit, **kw)
 
