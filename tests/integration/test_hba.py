@@ -1,6 +1,6 @@
 """hba_file: pgsteer's own pg_hba.conf, applied to its clients before
 authentication. Refusals by address (raw sockets bound to other loopback
-addresses), by user and by database (the admin console's too), worded
+addresses, and ::1), by user and by database (the admin console's too), worded
 exactly as the real PostgreSQL 15 words them; hostssl/hostnossl against
 TLS and plain clients; local rules on the Unix socket; the rule's method
 replacing auth_type per user (seen on the wire as the authentication
@@ -167,6 +167,22 @@ def test_reject_by_address_user_and_database(cluster, pgsteer, roles, tmp_path):
         rows, err = pgwire.simple_query(s, "SELECT current_user")
         s.close()
         assert err is None and rows == [["it_hba_trust"]]
+
+
+def test_ipv6_client_matched_by_ipv6_rule(cluster, pgsteer, tmp_path):
+    hba = write_hba(tmp_path, "host all all ::1/128 reject\nhost all all 127.0.0.1/32 trust\n")
+    p = pgsteer(hba_file=hba, listen_addr="127.0.0.1,::1")
+    s = socket.create_connection(("::1", p.port), timeout=10)
+    try:
+        s.sendall(pgwire.startup_packet("postgres", "postgres"))
+        kind, f = pgwire.error_or_close(s)
+    finally:
+        s.close()
+    assert kind == "error" and f["C"] == "28000"
+    assert f["M"] == ('pg_hba.conf rejects connection for host "::1", user "postgres", '
+                      'database "postgres", no encryption')
+    with p.connect() as c:
+        assert scalar(c, "SELECT 1") == 1
 
 
 def test_admin_console_matched_like_any_database(cluster, pgsteer, tmp_path):
