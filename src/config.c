@@ -3,7 +3,8 @@
  * builds one immutable struct config.  It owns the key table (names,
  * defaults, units, ranges) and the "FILE:LINE: message" diagnostics.
  * It must not open sockets, TLS files or the auth_file: those belong to the
- * modules that use them.
+ * modules that use them.  The one side file it reads is hba_file (parsed
+ * by hba.c), so that --check-config and reload judge it with the rest.
  *
  * Design.  inih calls us once per key with no line number (Debian builds it
  * with INI_HANDLER_LINENO=0) and never for a section with no keys.  So we
@@ -34,6 +35,7 @@
 #include <pcre2.h>
 
 #include "config.h"
+#include "hba.h"
 #include "log.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -131,6 +133,7 @@ static const struct key_def keys[] = {
 	P("listen_backlog", T_INT, listen_backlog, 1, INT_MAX),
 	G(SECT_PGSTEER, "auth_type", T_ENUM, auth_type, 0, 0, auth_type_names),
 	P("auth_file", T_STR, auth_file, 0, 0),
+	P("hba_file", T_STR, hba_file, 0, 0),
 	G(SECT_PGSTEER, "pool_mode", T_ENUM, pool_mode, 0, 0, pool_mode_names),
 	P("default_pool_size", T_INT, default_pool_size, 1, INT_MAX),
 	P("min_pool_size", T_INT, min_pool_size, 0, INT_MAX),
@@ -250,6 +253,7 @@ static const char *str_or(const char *s, const char *dflt);
 static const char *log_level_label(int lvl);
 static const char *format_setting(const struct key_def *k, const char *base,
 				  char *buf, size_t len, char **heap);
+static bool load_hba(struct config *cfg, char *errbuf, size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* Public functions                                                    */
@@ -308,6 +312,10 @@ struct config *config_load(const char *path, char *errbuf, size_t errlen)
 	}
 	struct config *cfg = config_load_string(path, text, errbuf, errlen);
 	free(text);
+	if (cfg && cfg->hba_file[0] && !load_hba(cfg, errbuf, errlen)) {
+		config_free(cfg);
+		return NULL;
+	}
 	return cfg;
 }
 
@@ -385,6 +393,7 @@ void config_free(struct config *cfg)
 	}
 	free(cfg->clusters);
 	free(cfg->nodes);
+	hba_free(cfg->hba);
 	free(cfg->path);
 	free(cfg);
 }
@@ -619,6 +628,9 @@ void config_print_summary(const struct config *cfg, FILE *out)
 	fprintf(out, ", stats_users ");
 	print_list(out, cfg->stats_users);
 	fprintf(out, "\n");
+	if (cfg->hba)
+		fprintf(out, "hba:      %s, %d rules (the matching rule's method replaces auth_type)\n",
+			cfg->hba_file, cfg->hba->n_rules);
 	fprintf(out, "pools:    %s mode, default_pool_size %d, min_pool_size %d, max_client_conn %d\n",
 		config_pool_mode_name(cfg->pool_mode), cfg->default_pool_size,
 		cfg->min_pool_size, cfg->max_client_conn);
@@ -873,6 +885,27 @@ static bool strlist_append(struct parse_state *st, strlist *list,
 	l[n] = copy;
 	l[n + 1] = NULL;
 	*list = l;
+	return true;
+}
+
+/*
+ * hba_file into cfg->hba.  A rule asking for a password needs the
+ * auth_file, as auth_type = md5 does; say which rule.
+ */
+static bool load_hba(struct config *cfg, char *errbuf, size_t errlen)
+{
+	const struct hba_rule *r;
+
+	cfg->hba = hba_load(cfg->hba_file, errbuf, errlen);
+	if (!cfg->hba)
+		return false;
+	r = hba_first_password_rule(cfg->hba);
+	if (r && !cfg->auth_file[0]) {
+		snprintf(errbuf, errlen, "%s:%d: method %s needs auth_file in %s (the user list "
+			 "with passwords)", cfg->hba_file, r->line, hba_method_name(r->method),
+			 cfg->path);
+		return false;
+	}
 	return true;
 }
 

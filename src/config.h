@@ -5,7 +5,10 @@
  * immutable struct config (or NULL with "FILE:LINE: message" in errbuf).
  * The running process holds one current config; reload builds a new one and
  * swaps it in only if it loaded cleanly.  Nothing in here does I/O beyond
- * reading the file (auth_file and TLS files are loaded by their modules).
+ * reading the file (auth_file and TLS files are loaded by their modules),
+ * except hba_file: config_load() parses it with hba.c into cfg->hba, so that
+ * --check-config reports its errors and a reload swaps it together with
+ * the rest (config_load_string() leaves cfg->hba NULL).
  *
  * Units: every duration is stored in milliseconds (*_ms), every size in
  * bytes.  In the file, durations take ms/s/min/h/d (bare number = seconds),
@@ -62,6 +65,8 @@ enum unknown_tenant {
 /* A NULL-terminated array of strings parsed from a comma list. */
 typedef char **strlist;
 
+struct hba;
+
 struct config_cluster {
 	char *name;		/* from [cluster.NAME] */
 	int line;		/* line of the section header */
@@ -94,6 +99,8 @@ struct config {
 	int listen_backlog;		/* default 128 */
 	enum auth_type auth_type;	/* default trust */
 	char *auth_file;		/* default "" */
+	char *hba_file;			/* default "" = off */
+	struct hba *hba;		/* hba_file parsed by config_load(); NULL when off */
 	enum pool_mode pool_mode;	/* default transaction */
 	int default_pool_size;		/* default 20 */
 	int min_pool_size;		/* default 0 */

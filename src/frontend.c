@@ -20,6 +20,7 @@
 #include "admin.h"
 #include "auth.h"
 #include "conn.h"
+#include "hba.h"
 #include "log.h"
 #include "monitor.h"
 #include "pgsteer.h"
@@ -36,7 +37,8 @@ static void client_write_cb(struct bufferevent *bev, void *arg);
 static void client_event_cb(struct bufferevent *bev, short what, void *arg);
 static void handle_startup(struct client *c);
 static void handle_password(struct client *c);
-static void start_auth(struct client *c);
+static bool check_hba(struct client *c, enum auth_type *method);
+static void start_auth(struct client *c, enum auth_type method);
 static void auth_succeeded(struct client *c);
 static bool attach_pool(struct client *c);
 
@@ -410,6 +412,9 @@ static void handle_startup(struct client *c)
 			client_fail(c, "FATAL", "08P01", "unexpected data after startup packet");
 			return;
 		}
+		enum auth_type method = rt.cfg->auth_type;
+		if (!check_hba(c, &method))
+			return;
 		if (strcmp(c->database, ADMIN_DATABASE) == 0) {
 			if (!admin_user_allowed(c->user)) {
 				client_fail(c, "FATAL", "42501",
@@ -421,7 +426,7 @@ static void handle_startup(struct client *c)
 		} else if (!attach_pool(c)) {
 			return;
 		}
-		start_auth(c);
+		start_auth(c, method);
 		return;
 	}
 }
@@ -477,11 +482,46 @@ static void mock_scram_secret(struct scram_secret *sec)
 					SCRAM_DEFAULT_ITERATIONS, sec);
 }
 
-static void start_auth(struct client *c)
+/*
+ * hba_file: the first matching rule gives the client's method (replacing
+ * auth_type), or refuses it with PostgreSQL's words.  False: refused.
+ */
+static bool check_hba(struct client *c, enum auth_type *method)
+{
+	const struct hba *hba = rt.cfg->hba;
+	struct sockaddr_storage ss;
+	socklen_t sslen = sizeof(ss);
+	struct hba_client hc = { NULL, c->tls, c->user, c->database };
+	const struct hba_rule *r;
+	char msg[512];
+
+	if (!hba)
+		return true;
+	if (getpeername(c->fd, (struct sockaddr *)&ss, &sslen) < 0) {
+		client_fail(c, "FATAL", "08006", "cannot get the client address");
+		return false;
+	}
+	hc.addr = (struct sockaddr *)&ss;
+	r = hba_match(hba, &hc);
+	if (!r || r->method == HBA_REJECT) {
+		if (r)
+			log_info("C-%llu %s: refused by %s:%d", (unsigned long long)c->id, c->addr,
+				 hba->path, r->line);
+		hba_refusal_message(r, &hc, msg, sizeof(msg));
+		client_fail(c, "FATAL", "28000", "%s", msg);
+		return false;
+	}
+	*method = r->method == HBA_MD5 ? AUTH_MD5 : r->method == HBA_SCRAM ? AUTH_SCRAM : AUTH_TRUST;
+	log_debug("C-%llu %s: %s:%d: %s", (unsigned long long)c->id, c->addr, hba->path, r->line,
+		  hba_method_name(r->method));
+	return true;
+}
+
+static void start_auth(struct client *c, enum auth_type method)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 
-	switch (rt.cfg->auth_type) {
+	switch (method) {
 	case AUTH_TRUST:
 		auth_succeeded(c);
 		return;
