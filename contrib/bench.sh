@@ -808,9 +808,9 @@ report_goals() {
                 k = "select-only" SUBSEP m SUBSEP c
                 if (!((k, "pgbouncer") in TPS) || !((k, "pgsteer-primary") in TPS)) continue
                 x = r(TPS[k, "pgsteer-primary"], TPS[k, "pgbouncer"])
-                row("TPS pgsteer-primary ÷ PgBouncer, -S -M " m ", " c " clients", "≥ 1.10", show(x, "%.2f"), ge(x, 1.10))
+                row("TPS pgsteer-primary ÷ PgBouncer, -S -M " m ", " c " clients", "≥ 1.10", show(x, "%.3f"), ge(x, 1.10))
                 x = r(CPU[k, "pgsteer-primary"], CPU[k, "pgbouncer"])
-                row("CPU/tx pgsteer-primary ÷ PgBouncer, -S -M " m ", " c " clients", "≤ 0.75", show(x, "%.2f"), le(x, 0.75))
+                row("CPU/tx pgsteer-primary ÷ PgBouncer, -S -M " m ", " c " clients", "≤ 0.75", show(x, "%.3f"), le(x, 0.75))
                 if ((k, "direct") in P99) {
                     a = P99[k, "pgsteer-primary"]; b = P99[k, "pgbouncer"]; d = P99[k, "direct"]
                     ap = (a == "" || d == "") ? "" : a - d; bp = (b == "" || d == "") ? "" : b - d
@@ -826,7 +826,7 @@ report_goals() {
                 if (!((kp, "pgsteer-primary") in TPS) || !((ke, "pgbouncer") in TPS)) continue
                 x = r(TPS[kp, "pgsteer-primary"], TPS[ke, "pgbouncer"])
                 row("TPS pgsteer-primary -M prepared ÷ PgBouncer -M extended, " sc[i] ", " cl[j] " clients",
-                    "≥ 1.10", show(x, "%.2f"), ge(x, 1.10))
+                    "≥ 1.10", show(x, "%.3f"), ge(x, 1.10))
             }
         for (i = 1; i <= ni; i++)
             row("RSS per idle logged-in client, " idle[i] ", " idlen[i] " clients", "≤ 1 KiB",
