@@ -111,6 +111,9 @@ PACKAGES=(build-essential autoconf automake pkg-config libevent-dev libssl-dev
 CLK_TCK=$(getconf CLK_TCK)
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 LOADAVG_START=$(cut -d' ' -f1-3 /proc/loadavg)
+# The source tree as it is when the run (and the build) starts: commits
+# that land while it runs are not in the binary measured.
+SRC_DESCRIBE=$(git -C "$SRCDIR" describe --always --dirty --tags 2>/dev/null || echo unknown)
 PGSTEER_BUILD=""
 WORK=""
 LOGDIR=""
@@ -538,10 +541,14 @@ latency_stats() {
         '{ s += $1 } END { printf "%.3f %.3f %d\n", s / n / 1000, p99 / 1000, n }' "$sorted"
 }
 
-# The first error pgbench printed, fit for one CSV field and a table cell.
+# The first error pgbench printed, fit for one CSV field and a table cell:
+# the server's ERROR/FATAL if there is one (pgbench's threads may interleave
+# their "pgbench: error:" prefixes), else pgbench's own first complaint.
 first_error() {
-    { grep -m 1 -iE 'error|fatal|abort' "$1" || true; } |
-        sed -e 's/^pgbench: error: //' -e 's/[,|]/;/g' -e 's/  */ /g' | cut -c 1-200
+    local line
+    line=$(grep -m 1 -oE '(ERROR|FATAL): .*' "$1" || true)
+    [ -n "$line" ] || line=$({ grep -m 1 -iE 'error|fatal|abort' "$1" || true; } | sed 's/^pgbench: error: //')
+    sed -e 's/[,|]/;/g' -e 's/  */ /g' <<<"$line" | cut -c 1-200
 }
 
 # A failure that is a known limitation of the tool, not a broken run:
@@ -669,6 +676,7 @@ run_classifier() {
         PROBLEMS+=("classifier not measured: no bench_classify binary (${bin:-none}; set BENCH_CLASSIFY_BIN)")
         return 0
     fi
+    bin=$(realpath "$bin")
     CLASSIFY_CMD="$bin $SRCDIR/tests/unit/classify_corpus.txt"
     out=$("$bin" "$SRCDIR/tests/unit/classify_corpus.txt" 2>&1) || rc=$?
     printf '%s\n' "$out" >"$LOGDIR/bench_classify.txt"
@@ -858,8 +866,7 @@ config_block() {
 }
 
 write_doc() {
-    local doc=$SRCDIR/doc/performance.md tmp describe script_args="" s
-    describe=$(git -C "$SRCDIR" describe --always --dirty --tags 2>/dev/null || echo unknown)
+    local doc=$SRCDIR/doc/performance.md tmp script_args="" s
     for s in $BENCH_SCRIPTS; do
         case $s in select-only) s=-S ;; *) s="-b $s" ;; esac
         script_args+=${script_args:+,}$s
@@ -884,7 +891,7 @@ write_doc() {
             echo "- Pgpool-II: $(pgpool --version 2>&1 | head -n 1), streaming_replication mode, load_balance_mode=on over primary + 2 replicas (weights 1:1:1), connection_cache=on, num_init_children=$BENCH_PGPOOL_CHILDREN, max_pool=1"
         fi
         if [ -n "${PGSTEER_BIN:-}" ]; then
-            echo "- pgsteer: $("$PGSTEER_BIN" -V 2>&1 | head -n 1), git $describe, pool_mode=transaction, default_pool_size=$BENCH_POOL_SIZE, $PGSTEER_BUILD"
+            echo "- pgsteer: $("$PGSTEER_BIN" -V 2>&1 | head -n 1), source tree at git $SRC_DESCRIBE when the run started, pool_mode=transaction, default_pool_size=$BENCH_POOL_SIZE, $PGSTEER_BUILD"
         fi
         echo "- Targets: **direct** = the primary; **pgbouncer** and **pgsteer-primary** = the primary only (like for like); **pgpool** and **pgsteer** = primary + 2 replicas, reads balanced/routed to the replicas"
         echo "- Load: pgbench -i -s $BENCH_SCALE; each run after a ${BENCH_WARMUP} s unmeasured warm-up, pgbench on the same host; rounds: $BENCH_ROUNDS (targets interleaved; the tables show means)"
