@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <event2/bufferevent_ssl.h>
 
 #include "auth.h"
 #include "conn.h"
@@ -159,7 +161,8 @@ static void server_read_cb(struct bufferevent *bev, void *arg)
 			s->fd = bufferevent_getfd(s->bev);
 			conn_reader_release(&s->rd);
 			s->bev = conn_upgrade_tls(rt.base, s->bev, s->fd, rt.server_tls,
-						  BUFFEREVENT_SSL_CONNECTING, s->pool->host);
+						  BUFFEREVENT_SSL_CONNECTING, s->pool->host,
+						  rt.cfg->server_tls_sslmode == TLS_VERIFY_FULL);
 			if (!s->bev) {
 				evutil_closesocket(s->fd);
 				login_fail(s, "08006", "cannot start TLS to %s", s->pool->node_name);
@@ -171,11 +174,11 @@ static void server_read_cb(struct bufferevent *bev, void *arg)
 					 server_event_cb, s);
 			conn_read_enable(&s->rd);
 			bufferevent_enable(s->bev, EV_WRITE);
-		} else if (answer == 'N' && rt.cfg->server_tls_sslmode != TLS_REQUIRE) {
+		} else if (answer == 'N' && rt.cfg->server_tls_sslmode < TLS_REQUIRE) {
 			send_startup(s);
 		} else if (answer == 'N') {
-			login_fail(s, "08006", "node %s does not support TLS but server_tls_sslmode = require",
-				   s->pool->node_name);
+			login_fail(s, "08006", "node %s does not support TLS but server_tls_sslmode = %s",
+				   s->pool->node_name, config_tls_mode_name(rt.cfg->server_tls_sslmode));
 		} else {
 			login_fail(s, "08P01", "unexpected answer to SSLRequest from node %s",
 				   s->pool->node_name);
@@ -232,8 +235,17 @@ static void server_event_cb(struct bufferevent *bev, short what, void *arg)
 		}
 		return;
 	}
-	if (s->state == SV_CONNECTING || s->state == SV_TLS_REQUEST ||
-	    s->state == SV_TLS_HANDSHAKE || s->state == SV_LOGIN) {
+	if (s->state == SV_TLS_HANDSHAKE) {
+		/* say why: "certificate verify failed" is worth more than "connection closed" */
+		unsigned long e = bufferevent_get_openssl_error(s->bev);
+		char why[256] = "connection closed";
+		if (e)
+			ERR_error_string_n(e, why, sizeof(why));
+		login_fail(s, "08006", "TLS handshake with node %s (%s:%d) failed: %s", s->pool->node_name,
+			   s->pool->host, s->pool->port, why);
+		return;
+	}
+	if (s->state == SV_CONNECTING || s->state == SV_TLS_REQUEST || s->state == SV_LOGIN) {
 		int err = EVUTIL_SOCKET_ERROR();
 		login_fail(s, "08006", "could not connect to node %s (%s:%d): %s", s->pool->node_name,
 			   s->pool->host, s->pool->port,

@@ -99,7 +99,8 @@ static const struct enum_name pool_mode_names[] = {
 };
 static const struct enum_name tls_mode_names[] = {
 	{ "disable", TLS_DISABLE }, { "allow", TLS_ALLOW },
-	{ "prefer", TLS_PREFER }, { "require", TLS_REQUIRE }, { NULL, 0 },
+	{ "prefer", TLS_PREFER }, { "require", TLS_REQUIRE },
+	{ "verify-ca", TLS_VERIFY_CA }, { "verify-full", TLS_VERIFY_FULL }, { NULL, 0 },
 };
 static const struct enum_name ryw_names[] = {
 	{ "off", RYW_OFF }, { "lsn", RYW_LSN }, { NULL, 0 },
@@ -606,6 +607,8 @@ const char *config_tls_mode_name(enum tls_mode m)
 	case TLS_ALLOW: return "allow";
 	case TLS_PREFER: return "prefer";
 	case TLS_REQUIRE: return "require";
+	case TLS_VERIFY_CA: return "verify-ca";
+	case TLS_VERIFY_FULL: return "verify-full";
 	}
 	return "?";
 }
@@ -1631,6 +1634,10 @@ static void check_client_tls(struct parse_state *st)
 		set_error(st, key_line, "client_tls_key_file is set but client_tls_cert_file is not");
 	if (!mode_line)
 		cfg->client_tls_sslmode = cert && key ? TLS_PREFER : TLS_DISABLE;
+	else if (cfg->client_tls_sslmode > TLS_REQUIRE)
+		set_error(st, mode_line, "client_tls_sslmode = %s: client certificates are not "
+			  "supported; use disable, allow, prefer or require",
+			  config_tls_mode_name(cfg->client_tls_sslmode));
 	else if (cfg->client_tls_sslmode != TLS_DISABLE && !(cert && key))
 		set_error(st, mode_line, "client_tls_sslmode = %s needs client_tls_cert_file "
 			  "and client_tls_key_file",
@@ -1640,6 +1647,10 @@ static void check_client_tls(struct parse_state *st)
 		set_error(st, global_line(st, "tls", SECT_STATS),
 			  "[stats] tls = on needs client_tls_cert_file and client_tls_key_file");
 
+	if (cfg->server_tls_sslmode >= TLS_VERIFY_CA && !cfg->server_tls_ca_file[0])
+		set_error(st, global_line(st, "server_tls_sslmode", SECT_PGSTEER),
+			  "server_tls_sslmode = %s needs server_tls_ca_file",
+			  config_tls_mode_name(cfg->server_tls_sslmode));
 	bool scert = cfg->server_tls_cert_file[0], skey = cfg->server_tls_key_file[0];
 	if (scert && !skey)
 		set_error(st, global_line(st, "server_tls_cert_file", SECT_PGSTEER),

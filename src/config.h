@@ -44,6 +44,8 @@ enum tls_mode {
 	TLS_ALLOW,	/* server side: accepted but not requested */
 	TLS_PREFER,
 	TLS_REQUIRE,
+	TLS_VERIFY_CA,	/* server side only: require, and verify the chain against server_tls_ca_file */
+	TLS_VERIFY_FULL,	/* and the node's host name or address against the certificate */
 };
 
 enum read_your_writes {

@@ -135,7 +135,8 @@ struct bufferevent *conn_plain(struct event_base *base, evutil_socket_t fd)
 
 struct bufferevent *conn_upgrade_tls(struct event_base *base, struct bufferevent *plain,
 				     evutil_socket_t fd, SSL_CTX *ctx,
-				     enum bufferevent_ssl_state state, const char *sni)
+				     enum bufferevent_ssl_state state, const char *sni,
+				     bool verify_host)
 {
 	SSL *ssl;
 	struct bufferevent *bev;
@@ -145,8 +146,22 @@ struct bufferevent *conn_upgrade_tls(struct event_base *base, struct bufferevent
 	ssl = SSL_new(ctx);
 	if (!ssl)
 		return NULL;
-	if (sni && state == BUFFEREVENT_SSL_CONNECTING)
-		SSL_set_tlsext_host_name(ssl, sni);
+	if (sni && state == BUFFEREVENT_SSL_CONNECTING) {
+		unsigned char addr[16];
+		bool numeric = inet_pton(AF_INET, sni, addr) == 1 || inet_pton(AF_INET6, sni, addr) == 1;
+		if (!numeric)
+			SSL_set_tlsext_host_name(ssl, sni);	/* SNI carries names only */
+		if (verify_host) {
+			/* verify-full: the certificate must name the host (an address: its IP SAN) */
+			X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
+			int ok = numeric ? X509_VERIFY_PARAM_set1_ip_asc(vp, sni)
+					 : X509_VERIFY_PARAM_set1_host(vp, sni, 0);
+			if (ok != 1) {
+				SSL_free(ssl);
+				return NULL;
+			}
+		}
+	}
 	bev = bufferevent_openssl_socket_new(base, fd, ssl, state, BEV_OPT_CLOSE_ON_FREE);
 	if (!bev) {
 		SSL_free(ssl);

@@ -49,7 +49,8 @@ struct bufferevent *conn_plain(struct event_base *base, evutil_socket_t fd);
  */
 struct bufferevent *conn_upgrade_tls(struct event_base *base, struct bufferevent *plain,
 				     evutil_socket_t fd, SSL_CTX *ctx,
-				     enum bufferevent_ssl_state state, const char *sni);
+				     enum bufferevent_ssl_state state, const char *sni,
+				     bool verify_host);
 /* Free BEV, closing its descriptor. */
 void conn_release(struct bufferevent *bev);
 /*

@@ -269,7 +269,7 @@ static void handle_ssl_request(struct client *c)
 	}
 	conn_reader_release(&c->rd);
 	c->bev = conn_upgrade_tls(rt.base, c->bev, c->fd, rt.client_tls,
-				  BUFFEREVENT_SSL_ACCEPTING, NULL);
+				  BUFFEREVENT_SSL_ACCEPTING, NULL, false);
 	if (!c->bev) {
 		evutil_closesocket(c->fd);
 		log_warning("C-%llu %s: cannot start TLS", (unsigned long long)c->id, c->addr);

@@ -506,8 +506,9 @@ static void md_connect(int node)
 	if (md.password)
 		keys[k] = "password", vals[k++] = md.password;
 	keys[k] = "application_name", vals[k++] = app;
-	keys[k] = "sslmode", vals[k++] = md.cfg->server_tls_sslmode == TLS_REQUIRE ? "require" :
-					  md.cfg->server_tls_sslmode == TLS_DISABLE ? "disable" : "prefer";
+	keys[k] = "sslmode", vals[k++] = config_tls_mode_name(md.cfg->server_tls_sslmode);
+	if (md.cfg->server_tls_sslmode >= TLS_VERIFY_CA)
+		keys[k] = "sslrootcert", vals[k++] = md.cfg->server_tls_ca_file;
 	keys[k] = "gssencmode", vals[k++] = "disable";
 	keys[k] = NULL, vals[k] = NULL;
 

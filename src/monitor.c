@@ -662,6 +662,12 @@ static struct conn_tls tls_of(const struct config *cfg)
 	case TLS_REQUIRE:
 		t.sslmode = "require";
 		break;
+	case TLS_VERIFY_CA:
+		t.sslmode = "verify-ca";
+		break;
+	case TLS_VERIFY_FULL:
+		t.sslmode = "verify-full";
+		break;
 	}
 	t.ca = cfg->server_tls_ca_file && *cfg->server_tls_ca_file ? cfg->server_tls_ca_file : NULL;
 	t.cert = cfg->server_tls_cert_file && *cfg->server_tls_cert_file ? cfg->server_tls_cert_file : NULL;

@@ -24,8 +24,11 @@ def pgsteer(pgsteer, cluster):
 def primary_with_ssl(cluster, tmp_path_factory):
     d = tmp_path_factory.mktemp("srvtls")
     cert, key = str(d / "server.crt"), str(d / "server.key")
+    # self-signed, so it is its own CA; it names the address and one host name
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", cert],
+                    "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:pgsteer-test.invalid",
+                    "-keyout", key, "-out", cert],
                    check=True, capture_output=True)
     datadir = os.path.join(cluster.dir, "primary")
     if not os.path.isdir(datadir):  # layout of pgcluster.sh: find the primary's data dir
@@ -42,7 +45,7 @@ def primary_with_ssl(cluster, tmp_path_factory):
         c.execute("ALTER SYSTEM SET ssl = on")
         c.execute("SELECT pg_reload_conf()")
     wait_for(lambda: scalar(cluster.connect(sslmode="disable"), "SHOW ssl") == "on", 10, "ssl = on")
-    yield cluster
+    yield cert
     with cluster.connect(sslmode="disable") as c:
         c.execute("ALTER SYSTEM RESET ssl")
         c.execute("ALTER SYSTEM RESET ssl_cert_file")
@@ -74,3 +77,52 @@ def test_server_tls_require_refuses_a_server_without_tls(cluster, pgsteer):
     with pytest.raises(psycopg.OperationalError) as ei:
         p.connect()
     assert "does not support TLS" in str(ei.value), str(ei.value)
+
+
+def test_server_tls_verify_full_checks_the_chain_and_the_address(primary_with_ssl, pgsteer):
+    p = pgsteer(server_tls_sslmode="verify-full", server_tls_ca_file=primary_with_ssl)
+    assert _served_with_ssl(p) is True
+
+
+def test_server_tls_verify_ca_refuses_an_unknown_ca(primary_with_ssl, pgsteer, tmp_path):
+    import psycopg
+    other_key, other = str(tmp_path / "other.key"), str(tmp_path / "other.crt")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=other-ca", "-keyout", other_key, "-out", other],
+                   check=True, capture_output=True)
+    p = pgsteer(server_tls_sslmode="verify-ca", server_tls_ca_file=other, query_wait_timeout="3s")
+    with pytest.raises(psycopg.OperationalError):
+        with p.connect() as c:
+            c.execute("SELECT 1")
+    wait_for(lambda: "certificate verify failed" in p.log(), 10, "the reason in the log")
+
+
+def test_server_tls_verify_full_refuses_another_host_name(primary_with_ssl, pgsteer, cluster):
+    """localhost reaches the same server, but its certificate does not name
+    localhost: verify-ca accepts it, verify-full does not."""
+    import psycopg
+    node = {"node.main1": {"host": "localhost"}}
+    p = pgsteer(server_tls_sslmode="verify-ca", server_tls_ca_file=primary_with_ssl, extra=node)
+    assert _served_with_ssl(p) is True
+    p = pgsteer(server_tls_sslmode="verify-full", server_tls_ca_file=primary_with_ssl,
+                query_wait_timeout="3s", extra=node)
+    with pytest.raises(psycopg.OperationalError):
+        with p.connect() as c:
+            c.execute("SELECT 1")
+    wait_for(lambda: "certificate verify failed" in p.log(), 10, "the reason in the log")
+
+
+def test_verify_modes_need_a_ca_file(pgsteer, tmp_path):
+    """verify-ca without server_tls_ca_file is a config error, and client
+    certificates modes are refused on the client side."""
+    import helpers
+    for key, value, needle in (("server_tls_sslmode", "verify-full", "needs server_tls_ca_file"),
+                               ("client_tls_sslmode", "verify-ca", "client certificates")):
+        ini = tmp_path / ("%s.ini" % key)
+        ini.write_text(helpers.render_ini({"pgsteer": {key: value},
+                                           "cluster.main": {},
+                                           "node.main1": {"cluster": "main", "host": "127.0.0.1",
+                                                          "port": 5432}}))
+        r = subprocess.run([helpers.PGSTEER_BIN, "--check-config", "-c", str(ini)],
+                           capture_output=True, text=True)
+        assert r.returncode != 0 and needle in r.stderr and ":2:" in r.stderr, r.stderr
