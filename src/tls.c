@@ -63,11 +63,21 @@ SSL_CTX *tls_server_ctx(const struct config *cfg, char *errbuf, size_t errlen)
 			 tls_last_error());
 		goto fail;
 	}
-	if (cfg->client_tls_ca_file && *cfg->client_tls_ca_file &&
-	    SSL_CTX_load_verify_locations(ctx, cfg->client_tls_ca_file, NULL) != 1) {
-		snprintf(errbuf, errlen, "client_tls_ca_file %s: %s",
-			 cfg->client_tls_ca_file, tls_last_error());
-		goto fail;
+	if (cfg->client_tls_ca_file && *cfg->client_tls_ca_file) {
+		STACK_OF(X509_NAME) *names;
+		if (SSL_CTX_load_verify_locations(ctx, cfg->client_tls_ca_file, NULL) != 1 ||
+		    !(names = SSL_load_client_CA_file(cfg->client_tls_ca_file))) {
+			snprintf(errbuf, errlen, "client_tls_ca_file %s: %s",
+				 cfg->client_tls_ca_file, tls_last_error());
+			goto fail;
+		}
+		/*
+		 * As PostgreSQL with ssl_ca_file: clients are asked for a
+		 * certificate, one that does not verify fails the handshake, and
+		 * a client without one goes on to password authentication.
+		 */
+		SSL_CTX_set_client_CA_list(ctx, names);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	}
 	return ctx;
 fail:

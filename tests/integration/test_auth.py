@@ -210,3 +210,40 @@ def test_tls_garbage_after_sslrequest(pgsteer, certs):
         with ctx.wrap_socket(s, server_hostname="localhost") as ts:
             assert ts.version().startswith("TLS")
         assert scalar(good, "SELECT 1") == 1
+
+
+def test_client_certificates_are_verified_when_a_ca_is_set(pgsteer, tmp_path):
+    """client_tls_ca_file: a client certificate from that CA is accepted, one
+    from another CA fails the handshake, no certificate is fine."""
+    def run(*args):
+        subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+    def ca(name):
+        key, crt = str(tmp_path / (name + ".key")), str(tmp_path / (name + ".crt"))
+        run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=" + name,
+            "-keyout", key, "-out", crt)
+        return key, crt
+
+    def signed(name, ca_key, ca_crt):
+        stem = name + "-by-" + os.path.basename(ca_crt)[:-4]
+        key, csr, crt = (str(tmp_path / (stem + ext)) for ext in (".key", ".csr", ".crt"))
+        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=" + name, "-keyout", key,
+            "-out", csr)
+        run("x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key, "-CAcreateserial",
+            "-days", "1", "-out", crt)
+        os.chmod(key, 0o600)
+        return key, crt
+
+    ca_key, ca_crt = ca("test-ca")
+    other_key, other_crt = ca("other-ca")
+    srv_key, srv_crt = signed("127.0.0.1", ca_key, ca_crt)
+    good_key, good_crt = signed("postgres", ca_key, ca_crt)
+    bad_key, bad_crt = signed("postgres", other_key, other_crt)
+    p = pgsteer(client_tls_cert_file=srv_crt, client_tls_key_file=srv_key,
+                client_tls_ca_file=ca_crt, client_tls_sslmode="require")
+    with p.connect(sslmode="require", sslcert=good_crt, sslkey=good_key) as conn:
+        assert conn.execute("SELECT 1").fetchone()[0] == 1
+    with p.connect(sslmode="require") as conn:
+        assert conn.execute("SELECT 1").fetchone()[0] == 1
+    with pytest.raises(psycopg.OperationalError):
+        p.connect(sslmode="require", sslcert=bad_crt, sslkey=bad_key)
