@@ -35,6 +35,7 @@
 #include <pcre2.h>
 
 #include "config.h"
+#include "textfile.h"
 #include "hba.h"
 #include "log.h"
 
@@ -262,55 +263,9 @@ static bool load_hba(struct config *cfg, char *errbuf, size_t errlen);
 
 struct config *config_load(const char *path, char *errbuf, size_t errlen)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		snprintf(errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
+	char *text = textfile_read(path, MAX_FILE_SIZE, errbuf, errlen);
+	if (!text)
 		return NULL;
-	}
-	char *text = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 8192;
-			char *n = realloc(text, cap);
-			if (!n) {
-				free(text);
-				fclose(fp);
-				snprintf(errbuf, errlen, "%s: out of memory", path);
-				return NULL;
-			}
-			text = n;
-		}
-		size_t got = fread(text + len, 1, 4096, fp);
-		len += got;
-		if (got < 4096)
-			break;
-		if (len > MAX_FILE_SIZE)
-			break;
-	}
-	bool rerr = ferror(fp);
-	fclose(fp);
-	if (rerr) {
-		free(text);
-		snprintf(errbuf, errlen, "%s: cannot read: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (len > MAX_FILE_SIZE) {
-		free(text);
-		snprintf(errbuf, errlen, "%s: file too large (more than %d MB)",
-			 path, MAX_FILE_SIZE / (1024 * 1024));
-		return NULL;
-	}
-	text[len] = '\0';
-	const char *nul = memchr(text, '\0', len);
-	if (nul) {
-		int line = 1;
-		for (const char *p = text; p < nul; p++)
-			line += *p == '\n';
-		snprintf(errbuf, errlen, "%s:%d: NUL byte in file", path, line);
-		free(text);
-		return NULL;
-	}
 	struct config *cfg = config_load_string(path, text, errbuf, errlen);
 	free(text);
 	if (cfg && cfg->hba_file[0] && !load_hba(cfg, errbuf, errlen)) {

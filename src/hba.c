@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "hba.h"
+#include "textfile.h"
 
 #define HBA_MAX_FILE_SIZE (1024 * 1024)
 
@@ -81,60 +82,12 @@ static bool rule_matches(const struct hba_rule *r, const struct hba_client *cl);
 
 struct hba *hba_load(const char *path, char *errbuf, size_t errlen)
 {
-	struct stat stbuf;
-	char *text;
-	size_t len = 0;
-	int fd;
+	char *text = textfile_read(path, HBA_MAX_FILE_SIZE, errbuf, errlen);
+	struct hba *h;
 
-	/* O_NONBLOCK: a FIFO must not hang startup; it is refused below */
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(errbuf, errlen, "%s: cannot open: %s", path, strerror(errno));
+	if (!text)
 		return NULL;
-	}
-	if (fstat(fd, &stbuf) < 0 || !S_ISREG(stbuf.st_mode)) {
-		snprintf(errbuf, errlen, "%s: not a regular file", path);
-		close(fd);
-		return NULL;
-	}
-	if (stbuf.st_size > HBA_MAX_FILE_SIZE) {
-		snprintf(errbuf, errlen, "%s: file too large (more than %d kB)", path,
-			 HBA_MAX_FILE_SIZE / 1024);
-		close(fd);
-		return NULL;
-	}
-	text = malloc((size_t)stbuf.st_size + 1);
-	if (!text) {
-		snprintf(errbuf, errlen, "%s: out of memory", path);
-		close(fd);
-		return NULL;
-	}
-	while (len < (size_t)stbuf.st_size) {
-		ssize_t got = read(fd, text + len, (size_t)stbuf.st_size - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			snprintf(errbuf, errlen, "%s: cannot read: %s", path, strerror(errno));
-			free(text);
-			close(fd);
-			return NULL;
-		}
-		if (got == 0)
-			break;		/* shrank while we read: take what is there */
-		len += (size_t)got;
-	}
-	close(fd);
-	text[len] = '\0';
-	const char *nul = memchr(text, '\0', len);
-	if (nul) {
-		int line = 1;
-		for (const char *p = text; p < nul; p++)
-			line += *p == '\n';
-		snprintf(errbuf, errlen, "%s:%d: NUL byte in file", path, line);
-		free(text);
-		return NULL;
-	}
-	struct hba *h = hba_parse(path, text, errbuf, errlen);
+	h = hba_parse(path, text, errbuf, errlen);
 	free(text);
 	return h;
 }

@@ -1,4 +1,4 @@
-// fuzz-sources: src/config.c src/log.c src/hba.c
+// fuzz-sources: src/config.c src/log.c src/hba.c src/textfile.c
 // fuzz-ldflags: -linih -lpcre2-8
 /*
  * libFuzzer target for the configuration loader: any byte string must

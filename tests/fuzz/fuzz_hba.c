@@ -1,4 +1,4 @@
-// fuzz-sources: src/hba.c
+// fuzz-sources: src/hba.c src/textfile.c
 /*
  * libFuzzer target for the hba_file parser and matcher: any byte string
  * must either parse (and then match a fixed set of clients without
