@@ -162,3 +162,16 @@ def pytest_runtest_makereport(item, call):
                 text = "...\n" + text[-20000:]
             rep.sections.append(("pgsteer log #%d (%s)" % (i, p.log_path), text))
 
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory):
+    """A self-signed server certificate and key for pgsteer's client side TLS."""
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "server.crt", d / "server.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                    "-subj", "/CN=localhost", "-days", "1",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    os.chmod(key, 0o600)
+    return str(cert), str(key)

@@ -146,16 +146,6 @@ def test_scram_secret_in_auth_file(cluster, pgsteer, roles, tmp_path):
     assert ei.value.sqlstate == "28P01"
 
 
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory):
-    d = tmp_path_factory.mktemp("tls")
-    cert, key = d / "server.crt", d / "server.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                    "-subj", "/CN=localhost", "-days", "1",
-                    "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True, timeout=60)
-    os.chmod(key, 0o600)
-    return str(cert), str(key)
 
 
 @pytest.mark.proxy_only

@@ -110,16 +110,6 @@ def auth_request(port, user, dbname="postgres"):
         s.close()
 
 
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory):
-    d = tmp_path_factory.mktemp("tls")
-    cert, key = d / "server.crt", d / "server.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                    "-subj", "/CN=localhost", "-days", "1",
-                    "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True, timeout=60)
-    os.chmod(key, 0o600)
-    return str(cert), str(key)
 
 
 # ------------------------------------------------------------ refusals
