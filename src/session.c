@@ -62,11 +62,12 @@ enum inspect_verdict {
 	INSPECT_ANSWERED,	/* a control, answered by pgsteer */
 	INSPECT_REWRITTEN,	/* a write on a replica, replaced by a refusal */
 };
-static bool must_inspect(struct client *c, uint8_t type);
+static bool must_inspect(struct client *c, uint8_t type, const struct pstmt *bound);
 static bool batch_complete_at(struct evbuffer *in, size_t off);
 static enum inspect_verdict inspect_statement(struct client *c, struct server *s,
 					      struct evbuffer *in, size_t off, uint8_t type,
-					      uint32_t len, struct classify_result *res);
+					      uint32_t len, const struct pstmt *bound,
+					      struct classify_result *res);
 static bool end_link_if_done(struct client *c, struct server *s, size_t off);
 static void login_finish(struct client *c, struct server *s);
 static void server_reset_or_release(struct server *s);
@@ -952,12 +953,13 @@ static bool apply_backpressure(struct bufferevent *dst, struct conn_reader *src,
 
 /*
  * Which messages the relay classifies before forwarding: every statement
- * (session effects, writes on the primary, controls), and on a replica a
- * Bind of a named statement as well.
+ * (session effects, writes on the primary, controls), and a Bind of a
+ * named statement (BOUND) as well.
  */
-static bool must_inspect(struct client *c, uint8_t type)
+static bool must_inspect(struct client *c, uint8_t type, const struct pstmt *bound)
 {
-	return type == 'Q' || type == 'P' || (type == 'B' && (c->on_replica || c->prep.n > 0));
+	UNUSED(c);
+	return type == 'Q' || type == 'P' || (type == 'B' && bound);
 }
 
 /* Escape TEXT for a single-quoted literal inside a $pgsteer$ body. */
@@ -1034,15 +1036,15 @@ static void inspect_classify(struct client *c, struct evbuffer *in, size_t off, 
 
 static enum inspect_verdict inspect_statement(struct client *c, struct server *s,
 					      struct evbuffer *in, size_t off, uint8_t type,
-					      uint32_t len, struct classify_result *resp)
+					      uint32_t len, const struct pstmt *bound,
+					      struct classify_result *resp)
 {
 	struct classify_result res;
 	bool readish;
 
 	if (type == 'B') {
-		/* a Bind on a replica: only a named statement's text says what it does */
-		if (!state_bind_class(c, in, off, len, &res))
-			return INSPECT_FORWARD;
+		/* a Bind of a named statement: its text says what it does */
+		res = bound->cls;
 	} else if (evbuffer_get_length(in) < off + 1 + (size_t)len) {
 		if (c->on_replica || len < 64 * 1024)
 			return INSPECT_WAIT;
@@ -1206,23 +1208,19 @@ static void forget_replay(struct client *c)
  * more input.
  */
 static bool relay_named(struct client *c, struct server *s, struct evbuffer *in, uint8_t type,
-			uint32_t len)
+			uint32_t len, const struct named_msg *nm)
 {
-	char pre[640];
-	size_t before = evbuffer_get_length(in), saved = 0, used;
+	size_t before = evbuffer_get_length(in), used;
 
 	if (type == 'P' || type == 'C')
 		forget_replay(c);	/* a replay would register the name twice */
-	if (c->replay_ok) {
-		ev_ssize_t n = evbuffer_copyout(in, pre, sizeof(pre));
-		saved = n > 0 ? (size_t)n : 0;
-	}
-	if (state_relay_named(c, s, in, type, len) == NAMED_WAIT)
+	if (state_relay_named(c, s, in, type, len, nm) == NAMED_WAIT)
 		return false;
 	used = before - evbuffer_get_length(in);
 	if (c->replay_ok) {
-		if (used <= saved)
-			keep_bytes_for_replay(c, pre, used);
+		/* the consumed bytes, as the client sent them, are the head NM copied */
+		if (used <= nm->head_len)
+			keep_bytes_for_replay(c, nm->head, used);
 		else
 			forget_replay(c);
 	}
@@ -1250,6 +1248,8 @@ static void relay_client_to_server(struct client *c, struct server *s)
 	uint8_t type;
 	uint32_t len;
 	struct reply *head;
+	struct named_msg nm;
+	bool named;
 
 	if (avail == 0 || c->read_paused)
 		return;
@@ -1280,9 +1280,17 @@ static void relay_client_to_server(struct client *c, struct server *s)
 					    len, (unsigned long long)rt.cfg->max_packet_size);
 			return;
 		}
-		if (must_inspect(c, type)) {
+		named = false;
+		if (type == 'P' || type == 'B' || type == 'D' || type == 'C') {
+			enum named_kind k = state_is_named(c, in, off, type, len, &nm);
+			if (k == NAMED_NEED_MORE)
+				break;	/* a split message: its names decide how it is sent */
+			named = k == NAMED_YES;
+		}
+		if (must_inspect(c, type, named ? nm.st : NULL)) {
 			struct classify_result res;
-			enum inspect_verdict v = inspect_statement(c, s, in, off, type, len, &res);
+			enum inspect_verdict v = inspect_statement(c, s, in, off, type, len,
+								   named ? nm.st : NULL, &res);
 			if (v == INSPECT_WAIT || v == INSPECT_HOLD)
 				break;
 			if (v == INSPECT_ANSWERED || v == INSPECT_REWRITTEN) {
@@ -1303,13 +1311,12 @@ static void relay_client_to_server(struct client *c, struct server *s)
 					state_note_statement(c, s, &res, sql, sqllen);
 			}
 		}
-		if ((type == 'P' || type == 'B' || type == 'D' || type == 'C') &&
-		    state_is_named(c, in, off, type, len)) {
+		if (named) {
 			/* a named prepared statement: sent under its shared server-side name */
 			if (off)
 				forward_client_bytes(c, s, in, off);
 			off = 0;
-			if (!relay_named(c, s, in, type, len))
+			if (!relay_named(c, s, in, type, len, &nm))
 				break;
 			avail = evbuffer_get_length(in);
 			continue;

@@ -217,15 +217,13 @@ void reply_emit_fakes(struct server *s, struct evbuffer *out)
 
 /* ---------------- Named prepared statements ---------------- */
 
-#define NAMED_PEEK (5 + 2 * 257)
-
 /*
  * The names in the message at OFF: for P the statement, for B the portal
  * and statement, for D/C the object type and name.  Copies up to
  * NAMED_PEEK bytes into BUF; false when a name is not complete in them.
  */
 static bool peek_names(struct evbuffer *in, size_t off, uint8_t type, uint32_t len, char *buf,
-		       const char **portal, const char **stmt)
+		       size_t *buf_len, const char **portal, const char **stmt)
 {
 	struct evbuffer_ptr p;
 	size_t n = 1 + (size_t)len < NAMED_PEEK ? 1 + (size_t)len : NAMED_PEEK;
@@ -237,6 +235,7 @@ static bool peek_names(struct evbuffer *in, size_t off, uint8_t type, uint32_t l
 	evbuffer_ptr_set(in, &p, off, EVBUFFER_PTR_SET);
 	if (n <= 5 || evbuffer_copyout_from(in, &p, buf, n) != (ev_ssize_t)n)
 		return false;
+	*buf_len = n;
 	end = buf + n;
 	q = buf + 5;
 	*portal = NULL;
@@ -257,27 +256,49 @@ static bool peek_names(struct evbuffer *in, size_t off, uint8_t type, uint32_t l
 	return true;
 }
 
-bool state_is_named(struct client *c, struct evbuffer *in, size_t off, uint8_t type, uint32_t len)
+enum named_kind state_is_named(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
+			       uint32_t len, struct named_msg *nm)
 {
-	char buf[NAMED_PEEK];
-	const char *portal, *stmt;
+	uint8_t first[7];
+	struct evbuffer_ptr p;
 
-	if (rt.cfg->max_prepared_statements <= 0)
-		return false;
-	if (!peek_names(in, off, type, len, buf, &portal, &stmt) || !stmt[0])
-		return false;
+	size_t have = evbuffer_get_length(in) - off;
+	size_t want = 1 + (size_t)len < NAMED_PEEK ? 1 + (size_t)len : NAMED_PEEK;
+	size_t n = len >= 7 ? 7 : 6;
+
+	nm->st = NULL;
+	if (rt.cfg->max_prepared_statements <= 0 || len < 6)
+		return NAMED_NOT;
+	if (have < n)
+		return NAMED_NEED_MORE;
+	/* the unnamed statement, the common case of the extended protocol: 7 bytes tell */
+	evbuffer_ptr_set(in, &p, off, EVBUFFER_PTR_SET);
+	evbuffer_copyout_from(in, &p, first, n);
+	if ((type == 'P' && first[5] == 0) ||
+	    (type == 'B' && first[5] == 0 && (len < 7 || first[6] == 0)) ||
+	    ((type == 'D' || type == 'C') && (first[5] != 'S' || len < 7 || first[6] == 0)))
+		return NAMED_NOT;
+	if (have < want)
+		return NAMED_NEED_MORE;	/* the names may not all be here yet */
+	if (!peek_names(in, off, type, len, nm->head, &nm->head_len, &nm->portal, &nm->stmt) ||
+	    !nm->stmt[0])
+		return NAMED_NOT;	/* names longer than pgsteer rewrites: the server judges */
+	if (type == 'P' || type == 'C')
+		return NAMED_YES;
 	/* a Bind/Describe of a name the client never parsed through us: the server says so */
-	return type == 'P' || type == 'C' || prep_client_get(&c->prep, stmt);
+	nm->st = prep_client_get(&c->prep, nm->stmt);
+	return nm->st ? NAMED_YES : NAMED_NOT;
 }
 
 bool state_bind_class(struct client *c, struct evbuffer *in, size_t off, uint32_t len,
 		      struct classify_result *res)
 {
 	char buf[NAMED_PEEK];
+	size_t n;
 	const char *portal, *stmt;
 	struct pstmt *st;
 
-	if (!peek_names(in, off, 'B', len, buf, &portal, &stmt) || !stmt[0])
+	if (!peek_names(in, off, 'B', len, buf, &n, &portal, &stmt) || !stmt[0])
 		return false;
 	st = prep_client_get(&c->prep, stmt);
 	if (!st)
@@ -412,17 +433,14 @@ static enum named_result relay_parse(struct client *c, struct server *s, struct 
 }
 
 enum named_result state_relay_named(struct client *c, struct server *s, struct evbuffer *in,
-				    uint8_t type, uint32_t len)
+				    uint8_t type, uint32_t len, const struct named_msg *nm)
 {
-	char buf[NAMED_PEEK];
-	const char *portal, *stmt;
-	struct pstmt *st;
+	const char *portal = nm->portal, *stmt = nm->stmt;
+	struct pstmt *st = nm->st;
 	size_t consumed;
 
 	if (type == 'P')
 		return relay_parse(c, s, in, len);
-	if (!peek_names(in, 0, type, len, buf, &portal, &stmt))
-		return NAMED_WAIT;
 	if (type == 'C') {
 		/* only the client's name goes; the server's statement stays for others */
 		if (evbuffer_get_length(in) < 1 + (size_t)len)
@@ -442,7 +460,6 @@ enum named_result state_relay_named(struct client *c, struct server *s, struct e
 		evbuffer_drain(in, 1 + (size_t)len);
 		return NAMED_DONE;
 	}
-	st = prep_client_get(&c->prep, stmt);
 	Assert(st);
 	ensure_prepared(c, s, st);
 	if (type == 'D') {
@@ -486,7 +503,8 @@ bool state_parse_locally(struct client *c, struct evbuffer *in)
 	while (proto_peek_header(in, off, &type, &len) && off + 1 + len <= avail) {
 		if (type == 'S')
 			break;
-		if (type != 'P' || !state_is_named(c, in, off, type, len))
+		struct named_msg nm;
+		if (type != 'P' || state_is_named(c, in, off, type, len, &nm) != NAMED_YES)
 			return false;
 		off += 1 + (size_t)len;
 		n++;

@@ -78,15 +78,35 @@ void reply_abort(struct server *s);
 void reply_emit_fakes(struct server *s, struct evbuffer *out);
 
 /* ---- named prepared statements ---- */
-/* Is the P/B/D/C message at OFF about a named prepared statement pgsteer rewrites? */
-bool state_is_named(struct client *c, struct evbuffer *in, size_t off, uint8_t type, uint32_t len);
+#define NAMED_PEEK (5 + 2 * 257)
+
+/* What the relay learns from one look at a P/B/D/C message's names. */
+struct named_msg {
+	char head[NAMED_PEEK];		/* the message's first bytes, as the client sent them */
+	size_t head_len;
+	const char *portal, *stmt;	/* into HEAD (portal: Bind only) */
+	struct pstmt *st;		/* Bind/Describe: the client's statement */
+};
+
+enum named_kind {
+	NAMED_NOT,		/* relay it as it is */
+	NAMED_YES,		/* a named statement pgsteer rewrites: NM is filled */
+	NAMED_NEED_MORE,	/* its names are not all here yet: wait */
+};
+
+/*
+ * Is the P/B/D/C message at OFF about a named prepared statement pgsteer
+ * rewrites?  Fills NM (one copy of the names per message).
+ */
+enum named_kind state_is_named(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
+			       uint32_t len, struct named_msg *nm);
 enum named_result {
 	NAMED_DONE,		/* consumed; c->pkt_remain covers the rest of a Bind */
 	NAMED_WAIT,		/* incomplete: wait for more input */
 };
-/* Rewrite the named message at the head of IN for S.  Bytes before it are already sent. */
+/* Rewrite the named message at the head of IN (NM) for S.  Bytes before it are already sent. */
 enum named_result state_relay_named(struct client *c, struct server *s, struct evbuffer *in,
-				    uint8_t type, uint32_t len);
+				    uint8_t type, uint32_t len, const struct named_msg *nm);
 /* The class of the statement a named Bind at OFF executes; false if not a known name. */
 bool state_bind_class(struct client *c, struct evbuffer *in, size_t off, uint32_t len,
 		      struct classify_result *res);

@@ -454,3 +454,29 @@ def test_parse_answered_while_every_server_is_busy(pgsteer, cluster):
             assert rows(r) == [["42"]], r
         finally:
             sock.close()
+
+
+def test_named_bind_split_across_reads(steer):
+    """A Bind whose names arrive in pieces is still recognised and rewritten
+    (pgsteer waits for the names instead of passing the piece through)."""
+    import time
+    sock, _ = pgwire.login(steer.port, SUPERUSER)
+    try:
+        r = exchange(sock, parse_msg("split_stmt", "SELECT $1::int + 100"), SYNC)
+        assert kinds(r) == "1Z", r
+        # a transaction keeps one server connection linked for the pieces
+        r = exchange(sock, pgwire.message(b"Q", b"BEGIN\0"))
+        wire = bind_msg("split_stmt", [1]) + execute_msg() + SYNC
+        for cut in (3, 8, 12, len(wire)):
+            piece, wire = wire[:cut], wire[cut:]
+            sock.sendall(piece)
+            time.sleep(0.05)  # let pgsteer read each piece on its own (provokes the split)
+        out = []
+        while True:
+            t, p = pgwire.read_message(sock)
+            out.append((t.decode(), data_row(p) if t == b"D" else p))
+            if t == b"Z":
+                break
+        assert kinds(out) == "2DCZ" and rows(out) == [["101"]], out
+    finally:
+        sock.close()
