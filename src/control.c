@@ -255,11 +255,11 @@ void control_answer(struct client *c, const struct classify_result *res, uint8_t
 				proto_add_error(out, "ERROR", o.sqlstate, o.message, NULL);
 				failed = true;
 			} else {
-				evbuffer_add(out, "1\0\0\0\4", 5);	/* ParseComplete */
+				proto_add_bodyless(out, '1');	/* ParseComplete */
 			}
 			break;
 		case 'B':
-			evbuffer_add(out, "2\0\0\0\4", 5);		/* BindComplete */
+			proto_add_bodyless(out, '2');		/* BindComplete */
 			break;
 		case 'D':
 			if (head[5] == 'S')	/* statement: parameters first (none) */
@@ -269,7 +269,7 @@ void control_answer(struct client *c, const struct classify_result *res, uint8_t
 				const uint32_t oids[1] = { OID_TEXT };
 				proto_add_row_description(out, 1, names, oids);
 			} else {
-				evbuffer_add(out, "n\0\0\0\4", 5);	/* NoData */
+				proto_add_bodyless(out, 'n');	/* NoData */
 			}
 			break;
 		case 'E':
@@ -278,7 +278,7 @@ void control_answer(struct client *c, const struct classify_result *res, uint8_t
 			proto_add_command_complete(out, o.tag);
 			break;
 		case 'C':
-			evbuffer_add(out, "3\0\0\0\4", 5);		/* CloseComplete */
+			proto_add_bodyless(out, '3');		/* CloseComplete */
 			break;
 		default:
 			break;	/* Flush and anything else: nothing to answer */

@@ -368,3 +368,26 @@ void proto_add_empty_query(struct evbuffer *buf)
 {
 	add_header(buf, 'I', 0);
 }
+
+void proto_add_bodyless(struct evbuffer *buf, uint8_t type)
+{
+	add_header(buf, type, 0);
+}
+
+void proto_add_parse(struct evbuffer *buf, const char *name, const void *body, size_t body_len)
+{
+	size_t nl = strlen(name) + 1;
+
+	add_header(buf, 'P', nl + body_len);
+	evbuffer_add(buf, name, nl);
+	evbuffer_add(buf, body, body_len);
+}
+
+void proto_add_close_describe(struct evbuffer *buf, uint8_t type, uint8_t what, const char *name)
+{
+	size_t nl = strlen(name) + 1;
+
+	add_header(buf, type, 1 + nl);
+	evbuffer_add(buf, &what, 1);
+	evbuffer_add(buf, name, nl);
+}

@@ -136,5 +136,11 @@ void proto_add_row_description(struct evbuffer *buf, int ncols, const char *cons
 void proto_add_data_row(struct evbuffer *buf, int ncols, const char *const *values);
 void proto_add_command_complete(struct evbuffer *buf, const char *tag);
 void proto_add_empty_query(struct evbuffer *buf);
+/* A message without a body: ParseComplete '1', BindComplete '2', CloseComplete '3', NoData 'n'. */
+void proto_add_bodyless(struct evbuffer *buf, uint8_t type);
+/* Parse NAME; BODY is the rest of a Parse body (query\0 int16 n int32 oids[n]). */
+void proto_add_parse(struct evbuffer *buf, const char *name, const void *body, size_t body_len);
+/* Close or Describe (TYPE 'C'/'D') of statement ('S') or portal ('P') NAME. */
+void proto_add_close_describe(struct evbuffer *buf, uint8_t type, uint8_t what, const char *name);
 
 #endif

@@ -985,8 +985,7 @@ static void send_refusal(struct client *c, struct server *s, struct evbuffer *in
 			 uint8_t type, uint32_t len, const struct classify_result *res)
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
-	char msg[400], esc[820], sql[1000], name[NAME_LEN] = "";
-	uint8_t hdr[5];
+	char msg[400], esc[820], sql[1000 + 2], name[NAME_LEN] = "";	/* +2: no parameter types */
 
 	forget_replay(c);
 	if (off)
@@ -1001,7 +1000,7 @@ static void send_refusal(struct client *c, struct server *s, struct evbuffer *in
 	snprintf(msg, sizeof(msg), "cannot execute a write in a read-only transaction routed to replica %s (%s)",
 		 s->pool->node_name, res->reason);
 	sql_escape(esc, sizeof(esc), msg);
-	snprintf(sql, sizeof(sql), "DO $pgsteer$BEGIN RAISE EXCEPTION USING ERRCODE = '25006', "
+	snprintf(sql, sizeof(sql) - 2, "DO $pgsteer$BEGIN RAISE EXCEPTION USING ERRCODE = '25006', "
 		 "MESSAGE = '%s'; END$pgsteer$", esc);
 	log_info("C-%llu %s@%s: write refused on replica %s: %s", (unsigned long long)c->id, c->user,
 		 c->database, s->pool->node_name, res->reason);
@@ -1012,12 +1011,10 @@ static void send_refusal(struct client *c, struct server *s, struct evbuffer *in
 		return;
 	}
 	reply_push(s, 'P', REPLY_FORWARD, NULL, NULL, NULL);
-	hdr[0] = 'P';
-	proto_put_u32(hdr + 1, (uint32_t)(4 + strlen(name) + 1 + strlen(sql) + 1 + 2));
-	evbuffer_add(out, hdr, 5);
-	evbuffer_add(out, name, strlen(name) + 1);
-	evbuffer_add(out, sql, strlen(sql) + 1);
-	evbuffer_add(out, "\0\0", 2);
+	/* the same statement name, the refusal as its text, no parameter types */
+	size_t sl = strlen(sql) + 1;
+	memset(sql + sl, 0, 2);
+	proto_add_parse(out, name, sql, sl + 2);
 	s->batch_open = true;
 }
 

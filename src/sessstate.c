@@ -198,13 +198,10 @@ void reply_emit_fakes(struct server *s, struct evbuffer *out)
 	struct reply *r;
 
 	while ((r = reply_head(s)) && r->action == REPLY_FAKE) {
-		uint8_t msg[5];
 		switch (r->kind) {
 		case 'P':
 		case 'C':
-			msg[0] = r->kind == 'P' ? '1' : '3';
-			proto_put_u32(msg + 1, 4);
-			evbuffer_add(out, msg, 5);
+			proto_add_bodyless(out, r->kind == 'P' ? '1' : '3');
 			break;
 		default:	/* a DEALLOCATE answered here */
 			proto_add_command_complete(out, "DEALLOCATE");
@@ -310,37 +307,21 @@ bool state_bind_class(struct client *c, struct evbuffer *in, size_t off, uint32_
 /* Add a Parse of ST under its server name to S's output. */
 static void send_parse(struct server *s, const struct pstmt *st)
 {
-	struct evbuffer *out = bufferevent_get_output(s->bev);
-	size_t nl = strlen(st->server_name);
-	uint8_t hdr[5];
-
-	hdr[0] = 'P';
-	proto_put_u32(hdr + 1, (uint32_t)(4 + nl + 1 + st->body_len));
-	evbuffer_add(out, hdr, 5);
-	evbuffer_add(out, st->server_name, nl + 1);
-	evbuffer_add(out, st->body, st->body_len);
+	proto_add_parse(bufferevent_get_output(s->bev), st->server_name, st->body, st->body_len);
 	s->batch_open = true;
 }
 
 /* Make room on S for one more statement: close its least recently used one. */
 static void evict_if_full(struct server *s)
 {
-	struct evbuffer *out = bufferevent_get_output(s->bev);
 	struct pstmt *victim;
-	uint8_t hdr[6];
-	size_t nl;
 
 	if (s->prep.n < (uint32_t)rt.cfg->max_prepared_statements)
 		return;
 	victim = prep_server_victim(&s->prep, s->prep_batch_start);
 	if (!victim)
 		return;		/* all in use by this client: go over the bound for now */
-	nl = strlen(victim->server_name);
-	hdr[0] = 'C';
-	proto_put_u32(hdr + 1, (uint32_t)(4 + 1 + nl + 1));
-	hdr[5] = 'S';
-	evbuffer_add(out, hdr, 6);
-	evbuffer_add(out, victim->server_name, nl + 1);
+	proto_add_close_describe(bufferevent_get_output(s->bev), 'C', 'S', victim->server_name);
 	s->batch_open = true;
 	reply_push(s, 'C', REPLY_HIDE, NULL, NULL, NULL);
 	stats.prepared_evictions++;
@@ -363,21 +344,21 @@ static void ensure_prepared(struct client *c, struct server *s, struct pstmt *st
 	stats.prepared_parses++;
 }
 
-/* Write TYPE's header and the rewritten name fields to S. */
-static void send_renamed(struct server *s, uint8_t type, uint32_t newlen, const char *portal,
-			 uint8_t object, const char *name)
+/*
+ * The start of a Bind to S: header, PORTAL and the statement's server
+ * NAME; the REST_LEN bytes of parameters follow from the client untouched.
+ */
+static void send_bind_head(struct server *s, const char *portal, const char *name, size_t rest_len)
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
-	uint8_t hdr[5];
+	size_t pl = strlen(portal) + 1, nl = strlen(name) + 1;
+	uint8_t hdr[PROTO_HEADER_LEN];
 
-	hdr[0] = type;
-	proto_put_u32(hdr + 1, newlen);
-	evbuffer_add(out, hdr, 5);
-	if (portal)
-		evbuffer_add(out, portal, strlen(portal) + 1);
-	if (object)
-		evbuffer_add(out, &object, 1);
-	evbuffer_add(out, name, strlen(name) + 1);
+	hdr[0] = 'B';
+	proto_put_u32(hdr + 1, (uint32_t)(4 + pl + nl + rest_len));
+	evbuffer_add(out, hdr, sizeof(hdr));
+	evbuffer_add(out, portal, pl);
+	evbuffer_add(out, name, nl);
 	s->batch_open = true;
 }
 
@@ -403,9 +384,8 @@ static enum named_result relay_parse(struct client *c, struct server *s, struct 
 		 * Let the server say so, about a statement it does hold.
 		 */
 		ensure_prepared(c, s, known);
-		send_renamed(s, 'P', (uint32_t)(4 + strlen(known->server_name) + 1 + blen), NULL, 0,
-			     known->server_name);
-		evbuffer_add(bufferevent_get_output(s->bev), body, blen);
+		proto_add_parse(bufferevent_get_output(s->bev), known->server_name, body, blen);
+		s->batch_open = true;
 		reply_push(s, 'P', REPLY_FORWARD, NULL, NULL, NULL);
 		evbuffer_drain(in, 1 + (size_t)len);
 		return NAMED_DONE;
@@ -465,17 +445,15 @@ enum named_result state_relay_named(struct client *c, struct server *s, struct e
 	if (type == 'D') {
 		if (evbuffer_get_length(in) < 1 + (size_t)len)
 			return NAMED_WAIT;
-		send_renamed(s, 'D', (uint32_t)(4 + 1 + strlen(st->server_name) + 1), NULL, 'S',
-			     st->server_name);
+		proto_add_close_describe(bufferevent_get_output(s->bev), 'D', 'S', st->server_name);
+		s->batch_open = true;
 		reply_push(s, 'D', REPLY_FORWARD, NULL, NULL, NULL);
 		evbuffer_drain(in, 1 + (size_t)len);
 		return NAMED_DONE;
 	}
 	/* Bind: new names up front, the parameters stream after them untouched */
 	consumed = 5 + strlen(portal) + 1 + strlen(stmt) + 1;
-	send_renamed(s, 'B', (uint32_t)(4 + strlen(portal) + 1 + strlen(st->server_name) + 1 +
-					(1 + len - consumed)),
-		     portal, 0, st->server_name);
+	send_bind_head(s, portal, st->server_name, 1 + len - consumed);
 	reply_push(s, 'B', REPLY_FORWARD, NULL, NULL, NULL);
 	evbuffer_drain(in, consumed);
 	c->pkt_remain = (uint32_t)(1 + len - consumed);
@@ -536,7 +514,7 @@ bool state_parse_locally(struct client *c, struct evbuffer *in)
 		prepared_unref(st);
 		evbuffer_drain(in, 1 + (size_t)len);
 		off -= 1 + (size_t)len;
-		evbuffer_add(out, "1\0\0\0\4", 5);
+		proto_add_bodyless(out, '1');
 		stats.prepared_deferred++;
 	}
 	evbuffer_drain(in, 5);	/* the Sync */
