@@ -29,6 +29,7 @@
 #include "proto.h"
 #include "scram.h"
 #include "sticky.h"
+#include "tls.h"
 
 #define MAX_LOGIN_MESSAGE (64 * 1024)
 
@@ -362,14 +363,17 @@ static bool login_auth(struct server *s, const uint8_t *body, uint32_t len)
 	}
 	case AUTH_REQ_SASL: {
 		/* list of mechanism names, each NUL-terminated, then an empty one */
-		bool found = false;
+		bool found = false, plus = false;
 		for (uint32_t pos = 4; pos < len && body[pos];) {
 			const char *mech = (const char *)body + pos;
 			size_t ml = strnlen(mech, len - pos);
-			if (ml == 13 && memcmp(mech, "SCRAM-SHA-256", 13) == 0)
+			if (ml == strlen(SCRAM_MECH) && memcmp(mech, SCRAM_MECH, ml) == 0)
 				found = true;
+			else if (ml == strlen(SCRAM_MECH_PLUS) && memcmp(mech, SCRAM_MECH_PLUS, ml) == 0)
+				plus = true;
 			pos += (uint32_t)ml + 1;
 		}
+		found |= plus;
 		if (!found) {
 			login_fail(s, "28000", "node %s offers no supported SASL mechanism", pool->node_name);
 			return false;
@@ -384,12 +388,30 @@ static bool login_auth(struct server *s, const uint8_t *body, uint32_t len)
 			login_fail(s, "53200", "out of memory");
 			return false;
 		}
-		n = scram_client_first(s->scram, buf, sizeof(buf), &err);
+		/*
+		 * Over TLS, bind to the server's certificate when it offers PLUS
+		 * (as libpq's channel_binding=prefer), else say we could have
+		 * ("y"), so that a server that does offer it sees the downgrade.
+		 */
+		enum scram_cbind mode = SCRAM_CBIND_NONE;
+		uint8_t cbind[SCRAM_CBIND_MAX];
+		size_t cblen = 0;
+		SSL *ssl = s->tls ? bufferevent_openssl_get_ssl(s->bev) : NULL;
+		if (ssl)
+			mode = plus && tls_cert_end_point_hash(SSL_get0_peer_certificate(ssl), cbind,
+							       sizeof(cbind), &cblen) ?
+			       SCRAM_CBIND_BIND : SCRAM_CBIND_UNUSED;
+		n = scram_client_first_cbind(s->scram, mode, cbind, cblen, buf, sizeof(buf), &err);
 		if (n < 0) {
 			login_fail(s, "08P01", "SCRAM: %s", err ? err : "?");
 			return false;
 		}
-		proto_add_sasl_initial(out, "SCRAM-SHA-256", buf, (size_t)n);
+		proto_add_sasl_initial(out, mode == SCRAM_CBIND_BIND ? SCRAM_MECH_PLUS : SCRAM_MECH,
+				       buf, (size_t)n);
+		log_debug("S-%llu %s: SCRAM login as \"%s\"%s", (unsigned long long)s->id,
+			  pool->node_name, pool->server_user,
+			  mode == SCRAM_CBIND_BIND ? " with channel binding (tls-server-end-point)" :
+			  mode == SCRAM_CBIND_UNUSED ? " over TLS, no channel binding offered" : "");
 		return true;
 	}
 	case AUTH_REQ_SASL_CONT:

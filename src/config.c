@@ -92,7 +92,7 @@ struct key_def {
 
 static const struct enum_name auth_type_names[] = {
 	{ "trust", AUTH_TRUST }, { "md5", AUTH_MD5 },
-	{ "scram-sha-256", AUTH_SCRAM }, { NULL, 0 },
+	{ "scram-sha-256", AUTH_SCRAM }, { "cert", AUTH_CERT }, { NULL, 0 },
 };
 static const struct enum_name pool_mode_names[] = {
 	{ "transaction", POOL_MODE_TRANSACTION },
@@ -551,6 +551,7 @@ const char *config_auth_type_name(enum auth_type t)
 	case AUTH_TRUST: return "trust";
 	case AUTH_MD5: return "md5";
 	case AUTH_SCRAM: return "scram-sha-256";
+	case AUTH_CERT: return "cert";
 	}
 	return "?";
 }
@@ -862,6 +863,14 @@ static bool load_hba(struct config *cfg, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "%s:%d: method %s needs auth_file in %s (the user list "
 			 "with passwords)", cfg->hba_file, r->line, hba_method_name(r->method),
 			 cfg->path);
+		return false;
+	}
+	/* as PostgreSQL: "client certificates can only be checked if a root certificate store is available" */
+	r = hba_first_certificate_rule(cfg->hba);
+	if (r && (!cfg->client_tls_ca_file[0] || cfg->client_tls_sslmode == TLS_DISABLE)) {
+		snprintf(errbuf, errlen, "%s:%d: %s needs client TLS and client_tls_ca_file in %s "
+			 "(client certificates can only be checked against a CA)", cfg->hba_file,
+			 r->line, r->method == HBA_CERT ? "method cert" : "clientcert", cfg->path);
 		return false;
 	}
 	return true;
@@ -1589,14 +1598,19 @@ static void check_client_tls(struct parse_state *st)
 		set_error(st, key_line, "client_tls_key_file is set but client_tls_cert_file is not");
 	if (!mode_line)
 		cfg->client_tls_sslmode = cert && key ? TLS_PREFER : TLS_DISABLE;
-	else if (cfg->client_tls_sslmode > TLS_REQUIRE)
-		set_error(st, mode_line, "client_tls_sslmode = %s: client certificates are not "
-			  "supported; use disable, allow, prefer or require",
-			  config_tls_mode_name(cfg->client_tls_sslmode));
 	else if (cfg->client_tls_sslmode != TLS_DISABLE && !(cert && key))
 		set_error(st, mode_line, "client_tls_sslmode = %s needs client_tls_cert_file "
 			  "and client_tls_key_file",
 			  config_tls_mode_name(cfg->client_tls_sslmode));
+	else if (cfg->client_tls_sslmode >= TLS_VERIFY_CA && !cfg->client_tls_ca_file[0])
+		set_error(st, mode_line, "client_tls_sslmode = %s needs client_tls_ca_file (the CA "
+			  "that signs client certificates)",
+			  config_tls_mode_name(cfg->client_tls_sslmode));
+	if (cfg->auth_type == AUTH_CERT && (!cfg->client_tls_ca_file[0] ||
+					    cfg->client_tls_sslmode == TLS_DISABLE))
+		set_error(st, global_line(st, "auth_type", SECT_PGSTEER),
+			  "auth_type = cert needs client TLS (client_tls_sslmode, client_tls_cert_file, "
+			  "client_tls_key_file) and client_tls_ca_file");
 
 	if (cfg->stats_tls && !(cert && key))
 		set_error(st, global_line(st, "tls", SECT_STATS),
@@ -1636,7 +1650,7 @@ static bool finish(struct parse_state *st)
 			  "min_pool_size (%d) is larger than default_pool_size (%d)",
 			  cfg->min_pool_size, cfg->default_pool_size);
 	}
-	if (cfg->auth_type != AUTH_TRUST && !cfg->auth_file[0])
+	if (cfg->auth_type != AUTH_TRUST && cfg->auth_type != AUTH_CERT && !cfg->auth_file[0])
 		set_error(st, global_line(st, "auth_type", SECT_PGSTEER),
 			  "auth_type = %s needs auth_file (the user list with passwords)",
 			  config_auth_type_name(cfg->auth_type));

@@ -32,6 +32,7 @@ enum auth_type {
 	AUTH_TRUST,
 	AUTH_MD5,
 	AUTH_SCRAM,
+	AUTH_CERT,	/* TLS client certificate from client_tls_ca_file whose CN is the user */
 };
 
 enum pool_mode {
@@ -44,8 +45,10 @@ enum tls_mode {
 	TLS_ALLOW,	/* server side: accepted but not requested */
 	TLS_PREFER,
 	TLS_REQUIRE,
-	TLS_VERIFY_CA,	/* server side only: require, and verify the chain against server_tls_ca_file */
-	TLS_VERIFY_FULL,	/* and the node's host name or address against the certificate */
+	TLS_VERIFY_CA,	/* servers: require, and verify the chain against server_tls_ca_file;
+			   clients: require, and a certificate from client_tls_ca_file */
+	TLS_VERIFY_FULL,	/* servers: and the node's host name or address against the certificate;
+				   clients: and the certificate's CN is the user */
 };
 
 enum read_your_writes {

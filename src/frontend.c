@@ -14,8 +14,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <event2/bufferevent_ssl.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 
 #include "admin.h"
 #include "auth.h"
@@ -28,6 +30,7 @@
 #include "scram.h"
 #include "stats.h"
 #include "tenant.h"
+#include "tls.h"
 
 #define ADMIN_DATABASE "pgsteer"
 #define MAX_PASSWORD_PACKET 8192
@@ -37,7 +40,17 @@ static void client_write_cb(struct bufferevent *bev, void *arg);
 static void client_event_cb(struct bufferevent *bev, short what, void *arg);
 static void handle_startup(struct client *c);
 static void handle_password(struct client *c);
-static bool check_hba(struct client *c, enum auth_type *method);
+/* What the login demands of the client's TLS certificate. */
+struct cert_need {
+	enum hba_clientcert level;
+	enum hba_clientname name;
+};
+
+static bool check_hba(struct client *c, enum auth_type *method, struct cert_need *need);
+static struct cert_need client_tls_cert_need(void);
+static bool check_client_cert(struct client *c, enum auth_type method,
+			      const struct cert_need *need);
+static bool scram_channel_binding_data(struct client *c, uint8_t *data, size_t *len);
 static void start_auth(struct client *c, enum auth_type method);
 static void auth_succeeded(struct client *c);
 static bool attach_pool(struct client *c);
@@ -404,7 +417,7 @@ static void handle_startup(struct client *c)
 					    rt.cfg->max_client_conn);
 			return;
 		}
-		if (rt.cfg->client_tls_sslmode == TLS_REQUIRE && !c->tls) {
+		if (rt.cfg->client_tls_sslmode >= TLS_REQUIRE && !c->tls) {
 			client_fail(c, "FATAL", "28000", "SSL required: connect with sslmode=require");
 			return;
 		}
@@ -413,7 +426,8 @@ static void handle_startup(struct client *c)
 			return;
 		}
 		enum auth_type method = rt.cfg->auth_type;
-		if (!check_hba(c, &method))
+		struct cert_need need = client_tls_cert_need();
+		if (!check_hba(c, &method, &need) || !check_client_cert(c, method, &need))
 			return;
 		if (strcmp(c->database, ADMIN_DATABASE) == 0) {
 			if (!admin_user_allowed(c->user)) {
@@ -486,7 +500,7 @@ static void mock_scram_secret(struct scram_secret *sec)
  * hba_file: the first matching rule gives the client's method (replacing
  * auth_type), or refuses it with PostgreSQL's words.  False: refused.
  */
-static bool check_hba(struct client *c, enum auth_type *method)
+static bool check_hba(struct client *c, enum auth_type *method, struct cert_need *need)
 {
 	const struct hba *hba = rt.cfg->hba;
 	struct sockaddr_storage ss;
@@ -511,10 +525,86 @@ static bool check_hba(struct client *c, enum auth_type *method)
 		client_fail(c, "FATAL", "28000", "%s", msg);
 		return false;
 	}
-	*method = r->method == HBA_MD5 ? AUTH_MD5 : r->method == HBA_SCRAM ? AUTH_SCRAM : AUTH_TRUST;
+	*method = r->method == HBA_MD5 ? AUTH_MD5 : r->method == HBA_SCRAM ? AUTH_SCRAM :
+		  r->method == HBA_CERT ? AUTH_CERT : AUTH_TRUST;
+	/* the rule's demand replaces client_tls_sslmode's, as its method replaces auth_type */
+	if (r->clientcert > need->level)
+		need->level = r->clientcert;
+	need->name = r->clientname;
 	log_debug("C-%llu %s: %s:%d: %s", (unsigned long long)c->id, c->addr, hba->path, r->line,
 		  hba_method_name(r->method));
 	return true;
+}
+
+/* client_tls_sslmode verify-ca and verify-full, and auth_type = cert, ask for a certificate. */
+static struct cert_need client_tls_cert_need(void)
+{
+	struct cert_need need = { HBA_CLIENTCERT_NONE, HBA_CLIENTNAME_CN };
+
+	if (rt.cfg->client_tls_sslmode == TLS_VERIFY_CA)
+		need.level = HBA_CLIENTCERT_CA;
+	if (rt.cfg->client_tls_sslmode == TLS_VERIFY_FULL || rt.cfg->auth_type == AUTH_CERT)
+		need.level = HBA_CLIENTCERT_FULL;
+	return need;
+}
+
+/*
+ * The certificate checks of a login, before any password, as PostgreSQL
+ * makes them: the TLS handshake already verified the chain against
+ * client_tls_ca_file (a bad certificate never gets here); what is left is
+ * whether there is one, and under cert / verify-full whether its name is
+ * the user.  False: the client was refused.
+ */
+static bool check_client_cert(struct client *c, enum auth_type method,
+			      const struct cert_need *need)
+{
+	SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+	char name[256];
+
+	if (method == AUTH_CERT && !c->tls) {
+		client_fail(c, "FATAL", "28000", "certificate authentication requires SSL: "
+			    "connect with sslmode=require and a client certificate");
+		return false;
+	}
+	if (need->level == HBA_CLIENTCERT_NONE && method != AUTH_CERT)
+		return true;
+	if (!ssl || !SSL_get0_peer_certificate(ssl) || SSL_get_verify_result(ssl) != X509_V_OK) {
+		stats.auth_failures++;
+		client_fail(c, "FATAL", "28000", "connection requires a valid client certificate");
+		return false;
+	}
+	if (need->level != HBA_CLIENTCERT_FULL && method != AUTH_CERT)
+		return true;
+	if (!tls_peer_name(ssl, need->name == HBA_CLIENTNAME_DN ? TLS_CERT_NAME_DN : TLS_CERT_NAME_CN,
+			   name, sizeof(name))) {
+		stats.auth_failures++;
+		log_info("C-%llu %s: certificate has no usable %s for user \"%s\"",
+			 (unsigned long long)c->id, c->addr,
+			 need->name == HBA_CLIENTNAME_DN ? "distinguished name" : "common name", c->user);
+		client_fail(c, "FATAL", "28000", "certificate authentication failed for user \"%s\"",
+			    c->user);
+		return false;
+	}
+	if (strcmp(name, c->user) != 0) {
+		stats.auth_failures++;
+		log_info("C-%llu %s: certificate %s \"%s\" does not match user \"%s\"",
+			 (unsigned long long)c->id, c->addr,
+			 need->name == HBA_CLIENTNAME_DN ? "DN" : "CN", name, c->user);
+		client_fail(c, "FATAL", "28000", "certificate authentication failed for user \"%s\"",
+			    c->user);
+		return false;
+	}
+	log_debug("C-%llu %s: client certificate %s \"%s\" accepted", (unsigned long long)c->id,
+		  c->addr, need->name == HBA_CLIENTNAME_DN ? "DN" : "CN", name);
+	return true;
+}
+
+/* Our certificate's tls-server-end-point hash on a TLS connection; false: no PLUS. */
+static bool scram_channel_binding_data(struct client *c, uint8_t *data, size_t *len)
+{
+	SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+
+	return ssl && tls_cert_end_point_hash(SSL_get_certificate(ssl), data, SCRAM_CBIND_MAX, len);
 }
 
 static void start_auth(struct client *c, enum auth_type method)
@@ -523,6 +613,7 @@ static void start_auth(struct client *c, enum auth_type method)
 
 	switch (method) {
 	case AUTH_TRUST:
+	case AUTH_CERT:		/* check_client_cert() matched the certificate to the user */
 		auth_succeeded(c);
 		return;
 	case AUTH_MD5:
@@ -531,8 +622,16 @@ static void start_auth(struct client *c, enum auth_type method)
 		c->auth_step = AUTH_STEP_MD5;
 		break;
 	case AUTH_SCRAM: {
-		static const char mechs[] = "SCRAM-SHA-256\0";	/* list ends with an empty name */
-		proto_add_auth(out, AUTH_REQ_SASL, mechs, sizeof(mechs));
+		/* each name NUL-terminated, the list ends with an empty name; PLUS first, as PostgreSQL */
+		static const char mechs_plus[] = SCRAM_MECH_PLUS "\0" SCRAM_MECH "\0";
+		static const char mechs[] = SCRAM_MECH "\0";
+		uint8_t cbind[SCRAM_CBIND_MAX];
+		size_t cblen;
+
+		if (scram_channel_binding_data(c, cbind, &cblen))
+			proto_add_auth(out, AUTH_REQ_SASL, mechs_plus, sizeof(mechs_plus));
+		else
+			proto_add_auth(out, AUTH_REQ_SASL, mechs, sizeof(mechs));
 		c->auth_step = AUTH_STEP_SASL_INIT;
 		break;
 	}
@@ -604,9 +703,22 @@ static void handle_password(struct client *c)
 		size_t dlen;
 		struct scram_secret secret;
 		bool known = true;
+		uint8_t cbind[SCRAM_CBIND_MAX];
+		size_t cblen = 0;
+		bool offered = scram_channel_binding_data(c, cbind, &cblen), chosen;
 		err = proto_parse_sasl_initial(msg, len, &mech, &data, &dlen);
-		if (err || strcmp(mech, "SCRAM-SHA-256") != 0) {
-			client_fail(c, "FATAL", "08P01", "%s", err ? err : "unsupported SASL mechanism");
+		if (err) {
+			client_fail(c, "FATAL", "08P01", "%s", err);
+			break;
+		}
+		chosen = strcmp(mech, SCRAM_MECH_PLUS) == 0;
+		if (!chosen && strcmp(mech, SCRAM_MECH) != 0) {
+			client_fail(c, "FATAL", "08P01", "client selected an invalid SASL authentication mechanism");
+			break;
+		}
+		if (chosen && !offered) {
+			client_fail(c, "FATAL", "08P01", "client selected %s, which was not offered "
+				    "(channel binding needs TLS)", SCRAM_MECH_PLUS);
 			break;
 		}
 		if (!entry)
@@ -625,6 +737,7 @@ static void handle_password(struct client *c)
 			break;
 		}
 		scram_server_init(c->scram, &secret);
+		scram_server_set_channel_binding(c->scram, offered, chosen, cbind, cblen);
 		OPENSSL_cleanse(&secret, sizeof(secret));
 		n = scram_server_first(c->scram, data, dlen, reply, sizeof(reply), &err);
 		if (n < 0) {
@@ -637,6 +750,12 @@ static void handle_password(struct client *c)
 	}
 	case AUTH_STEP_SASL_FINAL:
 		n = scram_server_final(c->scram, msg, len, reply, sizeof(reply), &err);
+		if (n < 0 && err && strcmp(err, "SCRAM channel binding check failed") == 0) {
+			/* as PostgreSQL: a protocol violation, not a wrong password */
+			stats.auth_failures++;
+			client_fail(c, "FATAL", "08P01", "%s", err);
+			break;
+		}
 		if (n < 0) {
 			auth_failed(c, err ? err : "bad proof");
 			break;

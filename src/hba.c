@@ -57,7 +57,16 @@ static const struct keyword conn_types[] = {
 
 static const struct keyword methods[] = {
 	{ "trust", HBA_TRUST }, { "md5", HBA_MD5 },
-	{ "scram-sha-256", HBA_SCRAM }, { "reject", HBA_REJECT }, { NULL, 0 },
+	{ "scram-sha-256", HBA_SCRAM }, { "cert", HBA_CERT },
+	{ "reject", HBA_REJECT }, { NULL, 0 },
+};
+
+static const struct keyword clientcerts[] = {
+	{ "verify-ca", HBA_CLIENTCERT_CA }, { "verify-full", HBA_CLIENTCERT_FULL }, { NULL, 0 },
+};
+
+static const struct keyword clientnames[] = {
+	{ "CN", HBA_CLIENTNAME_CN }, { "DN", HBA_CLIENTNAME_DN }, { NULL, 0 },
 };
 
 struct parse_ctx {
@@ -197,6 +206,14 @@ const struct hba_rule *hba_first_password_rule(const struct hba *h)
 {
 	for (int i = 0; i < h->n_rules; i++)
 		if (h->rules[i].method == HBA_MD5 || h->rules[i].method == HBA_SCRAM)
+			return &h->rules[i];
+	return NULL;
+}
+
+const struct hba_rule *hba_first_certificate_rule(const struct hba *h)
+{
+	for (int i = 0; i < h->n_rules; i++)
+		if (h->rules[i].clientcert != HBA_CLIENTCERT_NONE)
 			return &h->rules[i];
 	return NULL;
 }
@@ -526,7 +543,58 @@ static bool parse_method(struct parse_ctx *ctx, const struct field *f, struct hb
 		return true;
 	}
 	fail(ctx, "unsupported authentication method \"%s\" (pgsteer supports trust, md5, "
-	     "scram-sha-256 and reject)", t->s);
+	     "scram-sha-256, cert and reject)", t->s);
+	return false;
+}
+
+/* One "name=value" option after the method; PostgreSQL 15's words for misuse. */
+static bool parse_option(struct parse_ctx *ctx, const struct field *f, struct hba_rule *r,
+			 bool *clientname_set)
+{
+	const struct token *t = single(ctx, f, "authentication option");
+	const char *eq;
+	int v;
+
+	if (!t)
+		return false;
+	eq = strchr(t->s, '=');
+	if (!eq) {
+		fail(ctx, "authentication option not in name=value format: %s", t->s);
+		return false;
+	}
+	if ((size_t)(eq - t->s) == 10 && strncmp(t->s, "clientcert", 10) == 0) {
+		if (r->conn_type != HBA_HOSTSSL) {
+			fail(ctx, "clientcert can only be configured for \"hostssl\" rows");
+			return false;
+		}
+		if (!keyword_lookup(clientcerts, eq + 1, &v)) {
+			fail(ctx, "invalid value for clientcert: \"%s\" (verify-ca or verify-full)",
+			     eq + 1);
+			return false;
+		}
+		if (r->method == HBA_CERT && v != HBA_CLIENTCERT_FULL) {
+			fail(ctx, "clientcert only accepts \"verify-full\" when using \"cert\" "
+			     "authentication");
+			return false;
+		}
+		r->clientcert = (enum hba_clientcert)v;
+		return true;
+	}
+	if ((size_t)(eq - t->s) == 10 && strncmp(t->s, "clientname", 10) == 0) {
+		if (r->conn_type != HBA_HOSTSSL) {
+			fail(ctx, "clientname can only be configured for \"hostssl\" rows");
+			return false;
+		}
+		if (!keyword_lookup(clientnames, eq + 1, &v)) {
+			fail(ctx, "invalid value for clientname: \"%s\" (CN or DN)", eq + 1);
+			return false;
+		}
+		r->clientname = (enum hba_clientname)v;
+		*clientname_set = true;
+		return true;
+	}
+	fail(ctx, "unsupported authentication option \"%.*s\" (pgsteer takes clientcert "
+	     "and clientname)", (int)(eq - t->s), t->s);
 	return false;
 }
 
@@ -565,9 +633,20 @@ static bool parse_rule(struct parse_ctx *ctx, const struct line_fields *lf, stru
 	}
 	if (!parse_method(ctx, &lf->fields[idx++], r))
 		return false;
-	if (idx < lf->n) {
-		fail(ctx, "unsupported authentication option \"%s\" (pgsteer takes no options "
-		     "after the method)", lf->fields[idx].tokens[0].s);
+	if (r->method == HBA_CERT) {
+		if (r->conn_type != HBA_HOSTSSL) {
+			fail(ctx, "cert authentication is only supported on hostssl connections");
+			return false;
+		}
+		r->clientcert = HBA_CLIENTCERT_FULL;
+	}
+	bool clientname_set = false;
+	while (idx < lf->n) {
+		if (!parse_option(ctx, &lf->fields[idx++], r, &clientname_set))
+			return false;
+	}
+	if (clientname_set && r->clientcert != HBA_CLIENTCERT_FULL) {
+		fail(ctx, "clientname needs cert authentication or clientcert=verify-full");
 		return false;
 	}
 	return true;

@@ -15,14 +15,20 @@
  * replication connections); a double-quoted name is always literal.
  * ADDRESS is CIDR (127.0.0.1/32, ::1/128, 0.0.0.0/0), an address followed
  * by a netmask field (127.0.0.1 255.255.255.255), or "all".  METHOD is
- * trust, md5, scram-sha-256 or reject.  '#' starts a comment outside
- * quotes.  The first rule that matches decides; no match refuses.
+ * trust, md5, scram-sha-256, cert (hostssl only: a client certificate
+ * from client_tls_ca_file whose name is the user is the login) or
+ * reject.  Options after the method, as PostgreSQL 15 takes them:
+ * clientcert=verify-ca|verify-full (hostssl only: a verified certificate
+ * is required as well as the method; verify-full also wants its name to
+ * be the user; cert implies verify-full) and clientname=CN|DN (which name
+ * of the certificate is compared, CN by default).  '#' starts a comment
+ * outside quotes.  The first rule that matches decides; no match refuses.
  *
  * Refused with "FILE:LINE: message" rather than half-supported: +group
  * and @file names, samerole/samegroup, host names, samehost/samenet,
  * hostgssenc/hostnogssenc, every other method (password, peer, ident,
- * cert, ldap, ...), and authentication options after the method (an
- * ignored clientcert=verify-full would silently weaken a rule).
+ * ldap, ...), and every other option (an ignored option could silently
+ * weaken a rule).
  */
 #ifndef PGSTEER_HBA_H
 #define PGSTEER_HBA_H
@@ -43,7 +49,21 @@ enum hba_method {
 	HBA_TRUST,
 	HBA_MD5,
 	HBA_SCRAM,
+	HBA_CERT,
 	HBA_REJECT,
+};
+
+/* clientcert=: what a rule demands of the client's certificate. */
+enum hba_clientcert {
+	HBA_CLIENTCERT_NONE,	/* nothing (a certificate may still be checked by the handshake) */
+	HBA_CLIENTCERT_CA,	/* verify-ca: a certificate the CA verified */
+	HBA_CLIENTCERT_FULL,	/* verify-full: that, and its name is the user */
+};
+
+/* clientname=: which name of the certificate is compared with the user. */
+enum hba_clientname {
+	HBA_CLIENTNAME_CN,
+	HBA_CLIENTNAME_DN,
 };
 
 enum hba_name_kind {
@@ -70,6 +90,8 @@ struct hba_rule {
 	uint8_t addr[16];		/* network address, already masked */
 	uint8_t mask[16];
 	enum hba_method method;
+	enum hba_clientcert clientcert;	/* HBA_CLIENTCERT_FULL for cert */
+	enum hba_clientname clientname;
 };
 
 struct hba {
@@ -109,6 +131,8 @@ void hba_format_host(const struct sockaddr *addr, char *buf, size_t len);
 
 /* The first rule that needs passwords (md5 or scram-sha-256), or NULL. */
 const struct hba_rule *hba_first_password_rule(const struct hba *h);
+/* The first rule that needs a client certificate (cert, clientcert=), or NULL. */
+const struct hba_rule *hba_first_certificate_rule(const struct hba *h);
 
 const char *hba_method_name(enum hba_method m);
 

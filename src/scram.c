@@ -15,10 +15,16 @@
  * within one exchange.  Secret comparisons use CRYPTO_memcmp; derived
  * keys on the stack are cleansed before return.
  *
- * Channel binding is not offered, so "n" and "y" gs2 flags are accepted
- * (with "y" the client merely says it could have bound) and "p=" is
- * refused.  Authorization identities ("a=") and mandatory extensions
- * ("m=") are refused as PostgreSQL does.
+ * Channel binding follows PostgreSQL (RFC 5802 section 6, RFC 5929):
+ * only tls-server-end-point, the hash of the server's certificate, which
+ * the caller computes (tls.c) since this file knows no TLS.  The gs2 flag
+ * must agree with the mechanism: "p=" only with SCRAM-SHA-256-PLUS, and
+ * "y" refused when PLUS was offered (a downgrade by someone in between).
+ * The client-final's "c=" is base64(gs2 header || binding data) and is
+ * compared byte for byte; it is also part of the AuthMessage, so a proof
+ * made over another TLS connection (a relay) cannot verify.
+ * Authorization identities ("a=") and mandatory extensions ("m=") are
+ * refused as PostgreSQL does.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -81,6 +87,7 @@ static bool read_any_attr(struct cursor *c);
 static bool read_comma(struct cursor *c);
 static bool parse_iterations(const char *s, size_t len, int max, int *out);
 static int emit(const char *msg, size_t len, char *out, size_t outlen, const char **err);
+static bool read_cbind_flag(struct scram_server *s, struct cursor *c, const char **err);
 static int server_first_common(struct scram_server *s, const char *client_first, size_t len,
 			       const char *server_nonce, size_t snonce_len,
 			       char *out, size_t outlen, const char **err);
@@ -198,6 +205,18 @@ void scram_server_init(struct scram_server *s, const struct scram_secret *secret
 	s->secret = *secret;
 }
 
+/* Record what was offered and chosen, and the data the client must bind to. */
+void scram_server_set_channel_binding(struct scram_server *s, bool offered, bool chosen,
+				      const uint8_t *data, size_t len)
+{
+	Assert(len <= SCRAM_CBIND_MAX);
+	s->cbind_offered = offered;
+	s->cbind_chosen = chosen;
+	s->cbind_len = len <= SCRAM_CBIND_MAX ? len : 0;
+	if (s->cbind_len > 0)
+		memcpy(s->cbind_data, data, s->cbind_len);
+}
+
 /* Parse client-first, answer with our nonce, salt and iteration count. */
 int scram_server_first(struct scram_server *s, const char *client_first, size_t len,
 		       char *out, size_t outlen, const char **err)
@@ -232,7 +251,7 @@ int scram_server_final(struct scram_server *s, const char *client_final, size_t 
 	struct cursor c = { client_final, client_final + len };
 	const char *val, *without_proof_end;
 	size_t vlen;
-	uint8_t cbind[sizeof(s->gs2_header)];
+	uint8_t cbind[sizeof(s->gs2_header) + SCRAM_CBIND_MAX];
 	uint8_t proof[SCRAM_KEY_LEN], sig[SCRAM_KEY_LEN], client_key[SCRAM_KEY_LEN];
 	uint8_t check[SCRAM_KEY_LEN];
 	char final[2 + ((SCRAM_KEY_LEN + 2) / 3) * 4 + 1];
@@ -251,13 +270,15 @@ int scram_server_final(struct scram_server *s, const char *client_final, size_t 
 	if (client_final == NULL || memchr(client_final, '\0', len) != NULL)
 		return -1;
 
-	/* c=: must carry exactly the gs2 header we saw (no binding data). */
+	/* c=: exactly the gs2 header we saw, then our certificate's hash under PLUS. */
 	if (!read_attr(&c, 'c', &val, &vlen))
 		return -1;
 	n = b64_decode(val, vlen, cbind, sizeof(cbind));
 	if (n < 0)
 		return -1;
-	if ((size_t)n != gs2_len || memcmp(cbind, s->gs2_header, gs2_len) != 0) {
+	if ((size_t)n != gs2_len + (s->cbind_chosen ? s->cbind_len : 0) ||
+	    memcmp(cbind, s->gs2_header, gs2_len) != 0 ||
+	    (s->cbind_chosen && memcmp(cbind + gs2_len, s->cbind_data, s->cbind_len) != 0)) {
 		*err = "SCRAM channel binding check failed";
 		return -1;
 	}
@@ -332,6 +353,41 @@ int scram_client_first(struct scram_client *c, char *out, size_t outlen, const c
 	}
 	b64_encode(raw, sizeof(raw), nonce);
 	return client_first_common(c, NULL, nonce, out, outlen, err);
+}
+
+/* The same, saying what we know of channel binding; BIND binds to DATA. */
+int scram_client_first_cbind(struct scram_client *c, enum scram_cbind mode,
+			     const uint8_t *data, size_t len,
+			     char *out, size_t outlen, const char **err)
+{
+	int n;
+
+	if (mode == SCRAM_CBIND_BIND && (len == 0 || len > SCRAM_CBIND_MAX)) {
+		memset(c, 0, sizeof(*c));
+		c->state = SCRAM_CLI_FAILED;
+		*err = "invalid channel binding data";
+		return -1;
+	}
+	n = scram_client_first(c, out, outlen, err);
+	if (n < 0 || mode == SCRAM_CBIND_NONE)
+		return n;
+	/* scram_client_first() wrote "n,,"; put the real gs2 header in front of the bare part. */
+	const char *hdr = mode == SCRAM_CBIND_BIND ? "p=" SCRAM_CBIND_TYPE ",," : "y,,";
+	size_t hlen = strlen(hdr), bare_len = strlen(c->client_first_bare);
+
+	if (hlen + bare_len >= outlen) {
+		c->state = SCRAM_CLI_FAILED;
+		*err = "SCRAM output buffer too small";
+		return -1;
+	}
+	memcpy(c->gs2_header, hdr, hlen + 1);
+	memcpy(out, hdr, hlen);
+	memcpy(out + hlen, c->client_first_bare, bare_len + 1);
+	if (mode == SCRAM_CBIND_BIND) {
+		memcpy(c->cbind_data, data, len);
+		c->cbind_len = len;
+	}
+	return (int)(hlen + bare_len);
 }
 
 /* Test hook: nonce and "n=" user given. */
@@ -644,6 +700,52 @@ static int emit(const char *msg, size_t len, char *out, size_t outlen, const cha
 	return (int)len;
 }
 
+/*
+ * The gs2-cbind-flag and its comma, worded as PostgreSQL words the
+ * refusals: "p=" needs PLUS and our type, PLUS needs "p=", and "y" means
+ * the client was shown a list without PLUS although we offered it.
+ */
+static bool read_cbind_flag(struct scram_server *s, struct cursor *c, const char **err)
+{
+	const char *val;
+	size_t vlen;
+
+	if (c->p == c->end)
+		return false;
+	switch (c->p[0]) {
+	case 'p':
+		if (!s->cbind_chosen) {
+			*err = "the client selected SCRAM-SHA-256 without channel binding, "
+			       "but the SCRAM message includes channel binding data";
+			return false;
+		}
+		if (!read_attr(c, 'p', &val, &vlen))
+			return false;
+		if (vlen != strlen(SCRAM_CBIND_TYPE) || memcmp(val, SCRAM_CBIND_TYPE, vlen) != 0) {
+			*err = "unsupported SCRAM channel-binding type";
+			return false;
+		}
+		break;
+	case 'y':
+	case 'n':
+		if (s->cbind_chosen) {
+			*err = "the client selected SCRAM-SHA-256-PLUS, "
+			       "but the SCRAM message does not include channel binding data";
+			return false;
+		}
+		if (c->p[0] == 'y' && s->cbind_offered) {
+			*err = "SCRAM channel binding negotiation error: the client supports "
+			       "channel binding but thinks the server does not, and this server does";
+			return false;
+		}
+		c->p++;
+		break;
+	default:
+		return false;
+	}
+	return read_comma(c);
+}
+
 /* Shared by scram_server_first() and its test hook. */
 static int server_first_common(struct scram_server *s, const char *client_first, size_t len,
 			       const char *server_nonce, size_t snonce_len,
@@ -665,17 +767,8 @@ static int server_first_common(struct scram_server *s, const char *client_first,
 	if (client_first == NULL || memchr(client_first, '\0', len) != NULL)
 		return -1;
 
-	/* gs2-cbind-flag */
-	if (c.p == c.end)
-		return -1;
-	if (c.p[0] == 'p') {
-		*err = "SCRAM channel binding (p=) is not supported";
-		return -1;
-	}
-	if (c.p[0] != 'n' && c.p[0] != 'y')
-		return -1;
-	c.p++;
-	if (!read_comma(&c))
+	/* gs2-cbind-flag: it must agree with the mechanism and with what we offered */
+	if (!read_cbind_flag(s, &c, err))
 		return -1;
 	/* authzid */
 	if (c.end - c.p >= 2 && c.p[0] == 'a' && c.p[1] == '=') {
@@ -685,7 +778,8 @@ static int server_first_common(struct scram_server *s, const char *client_first,
 	if (!read_comma(&c))
 		return -1;
 	gs2_len = (size_t)(c.p - client_first);
-	Assert(gs2_len == 3);
+	if (gs2_len >= sizeof(s->gs2_header))
+		return -1;
 	memcpy(s->gs2_header, client_first, gs2_len);
 	s->gs2_header[gs2_len] = '\0';
 
@@ -794,7 +888,10 @@ static int client_final_common(struct scram_client *c, const char *password,
 	uint8_t salt[SCRAM_MAX_SALT_LEN];
 	uint8_t salted[SCRAM_KEY_LEN], client_key[SCRAM_KEY_LEN], server_key[SCRAM_KEY_LEN];
 	uint8_t stored_key[SCRAM_KEY_LEN], sig[SCRAM_KEY_LEN];
-	char without_proof[2 + 4 + 1 + 2 + 256];
+	uint8_t cbind[sizeof(c->gs2_header) + SCRAM_CBIND_MAX];
+	char cbind_b64[((sizeof(cbind) + 2) / 3) * 4 + 1];
+	size_t gs2_len;
+	char without_proof[2 + sizeof(cbind_b64) + 3 + 256];
 	char proof_b64[((SCRAM_KEY_LEN + 2) / 3) * 4 + 1];
 	struct part parts[5];
 	int salt_len, iterations, n, wlen, i, result = -1;
@@ -839,8 +936,13 @@ static int client_final_common(struct scram_client *c, const char *password,
 		*err = "SCRAM nonce too long";
 		return -1;
 	}
-	wlen = snprintf(without_proof, sizeof(without_proof), "c=biws,r=%.*s",
-			(int)nonce_len, nonce);
+	/* c= is base64(gs2 header || binding data): "biws" for "n,," */
+	gs2_len = c->gs2_header[0] ? strlen(c->gs2_header) : 3;
+	memcpy(cbind, c->gs2_header[0] ? c->gs2_header : "n,,", gs2_len);
+	memcpy(cbind + gs2_len, c->cbind_data, c->cbind_len);
+	b64_encode(cbind, gs2_len + c->cbind_len, cbind_b64);
+	wlen = snprintf(without_proof, sizeof(without_proof), "c=%s,r=%.*s",
+			cbind_b64, (int)nonce_len, nonce);
 	if (wlen < 0 || (size_t)wlen >= sizeof(without_proof)) {
 		*err = "SCRAM nonce too long";
 		return -1;

@@ -2,9 +2,11 @@
  * SCRAM-SHA-256 (RFC 5802 / RFC 7677) as PostgreSQL uses it, both sides:
  * pgsteer as the server (authenticating clients against auth_file) and as
  * the client (authenticating to PostgreSQL).  Pure functions over memory
- * with OpenSSL's crypto; channel binding is not offered ("n,," / "y,,"
- * accepted; "p=" refused).  Passwords are used as given (no SASLprep;
- * ASCII passwords are unaffected).
+ * with OpenSSL's crypto.  Channel binding (SCRAM-SHA-256-PLUS) is the
+ * tls-server-end-point type only, as PostgreSQL offers it: the caller
+ * supplies the certificate hash (tls.c) and says whether PLUS was offered
+ * and chosen.  Passwords are used as given (no SASLprep; ASCII passwords
+ * are unaffected).
  *
  * Message strings are not NUL-terminated on input (they come straight from
  * protocol messages); outputs are NUL-terminated, and the return value is
@@ -21,6 +23,10 @@
 #define SCRAM_MAX_SALT_LEN 64
 #define SCRAM_NONCE_B64_LEN 24
 #define SCRAM_DEFAULT_ITERATIONS 4096
+#define SCRAM_CBIND_MAX 64		/* tls-server-end-point data: a hash, at most SHA-512 */
+#define SCRAM_MECH "SCRAM-SHA-256"
+#define SCRAM_MECH_PLUS "SCRAM-SHA-256-PLUS"
+#define SCRAM_CBIND_TYPE "tls-server-end-point"
 
 struct scram_secret {
 	int iterations;
@@ -48,9 +54,25 @@ struct scram_server {
 	char nonce[128];		/* client nonce + server nonce */
 	char gs2_header[64];
 	uint8_t client_key[SCRAM_KEY_LEN]; /* recovered from the proof, for passthrough later */
+	bool cbind_offered;		/* our mechanism list had SCRAM-SHA-256-PLUS */
+	bool cbind_chosen;		/* the client picked SCRAM-SHA-256-PLUS */
+	uint8_t cbind_data[SCRAM_CBIND_MAX]; /* our certificate's tls-server-end-point hash */
+	size_t cbind_len;
 };
 
 void scram_server_init(struct scram_server *s, const struct scram_secret *secret);
+/*
+ * Channel binding for this exchange; call after scram_server_init() and
+ * before scram_server_first().  OFFERED: the server listed
+ * SCRAM-SHA-256-PLUS (a TLS connection whose certificate hash is DATA,
+ * LEN <= SCRAM_CBIND_MAX).  CHOSEN: the client's SASLInitialResponse
+ * named SCRAM-SHA-256-PLUS.  Without this call neither is true, and a
+ * client-first with "p=" is refused.  With OFFERED, a client that says
+ * "y" (it could bind but thinks we cannot) is refused: someone between
+ * it and us removed PLUS from the list.
+ */
+void scram_server_set_channel_binding(struct scram_server *s, bool offered, bool chosen,
+				      const uint8_t *data, size_t len);
 /*
  * CLIENT_FIRST is the SASLInitialResponse payload (client-first-message).
  * Writes server-first-message into OUT.
@@ -66,15 +88,34 @@ int scram_server_final(struct scram_server *s, const char *client_final, size_t 
 		       char *out, size_t outlen, const char **err);
 
 /* ---- pgsteer as the SCRAM client ---- */
+
+/* What the client says about channel binding in its gs2 header. */
+enum scram_cbind {
+	SCRAM_CBIND_NONE,	/* "n,,": no TLS, cannot bind */
+	SCRAM_CBIND_UNUSED,	/* "y,,": TLS, but the server did not offer PLUS */
+	SCRAM_CBIND_BIND,	/* "p=tls-server-end-point,,": SCRAM-SHA-256-PLUS */
+};
+
 struct scram_client {
 	int state;			/* internal */
 	char client_nonce[64];
 	char client_first_bare[256];
 	uint8_t server_signature[SCRAM_KEY_LEN];
+	char gs2_header[32];		/* "n,,", "y,," or "p=tls-server-end-point,," */
+	uint8_t cbind_data[SCRAM_CBIND_MAX]; /* the server certificate's hash, for BIND */
+	size_t cbind_len;
 };
 
 /* Writes client-first-message ("n,,n=,r=<nonce>") into OUT. */
 int scram_client_first(struct scram_client *c, char *out, size_t outlen, const char **err);
+/*
+ * The same with channel binding MODE; for SCRAM_CBIND_BIND, DATA is the
+ * server certificate's tls-server-end-point hash (LEN <= SCRAM_CBIND_MAX)
+ * and the mechanism to name is SCRAM_MECH_PLUS.
+ */
+int scram_client_first_cbind(struct scram_client *c, enum scram_cbind mode,
+			     const uint8_t *data, size_t len,
+			     char *out, size_t outlen, const char **err);
 /* From the server-first-message and the password, writes client-final-message. */
 int scram_client_final(struct scram_client *c, const char *password,
 		       const char *server_first, size_t len,

@@ -107,7 +107,7 @@ static int load_side_files(const struct config *cfg, struct auth_file **auth, SS
 			log_error("%s", err);
 			goto fail;
 		}
-	} else if (cfg->auth_type != AUTH_TRUST) {
+	} else if (cfg->auth_type != AUTH_TRUST && cfg->auth_type != AUTH_CERT) {
 		log_error("%s: auth_type %s needs auth_file", cfg->path, config_auth_type_name(cfg->auth_type));
 		goto fail;
 	}

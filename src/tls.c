@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
 
 #include "tls.h"
 
@@ -19,6 +21,65 @@ const char *tls_last_error(void)
 	ERR_error_string_n(e, buf, sizeof(buf));
 	ERR_clear_error();
 	return buf;
+}
+
+/* RFC 5929 section 4.1: the certificate's signature digest, MD5/SHA-1 upgraded to SHA-256. */
+bool tls_cert_end_point_hash(X509 *cert, unsigned char *out, size_t outlen, size_t *len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	const EVP_MD *digest;
+	int algo_nid;
+
+	if (cert == NULL || !OBJ_find_sigid_algs(X509_get_signature_nid(cert), &algo_nid, NULL))
+		return false;
+	if (algo_nid == NID_md5 || algo_nid == NID_sha1)
+		digest = EVP_sha256();
+	else if ((digest = EVP_get_digestbynid(algo_nid)) == NULL)
+		return false;
+	if (X509_digest(cert, digest, md, &n) != 1 || n == 0 || n > outlen)
+		return false;
+	memcpy(out, md, n);
+	*len = n;
+	return true;
+}
+
+/* CN: the first Common Name entry (as PostgreSQL takes it); DN: RFC 2253 text. */
+bool tls_peer_name(SSL *ssl, enum tls_cert_name which, char *buf, size_t len)
+{
+	X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+	X509_NAME *subject;
+	bool ok = false;
+
+	if (cert == NULL || len == 0 || (subject = X509_get_subject_name(cert)) == NULL)
+		return false;
+	if (which == TLS_CERT_NAME_CN) {
+		/* the length first: a name that does not fit is refused, not cut */
+		int need = X509_NAME_get_text_by_NID(subject, NID_commonName, NULL, 0);
+		int n = need > 0 && (size_t)need < len ?
+			X509_NAME_get_text_by_NID(subject, NID_commonName, buf, (int)len) : -1;
+		/* a CN with an embedded NUL would compare as a shorter name: refuse it */
+		ok = n == need && n > 0 && strlen(buf) == (size_t)n;
+	} else {
+		BIO *bio = BIO_new(BIO_s_mem());
+		char *data;
+		long n;
+
+		if (bio == NULL)
+			return false;
+		if (X509_NAME_print_ex(bio, subject, 0, XN_FLAG_RFC2253) >= 0) {
+			n = BIO_get_mem_data(bio, &data);
+			if (n > 0 && (size_t)n < len && memchr(data, '\0', (size_t)n) == NULL) {
+				memcpy(buf, data, (size_t)n);
+				buf[n] = '\0';
+				ok = true;
+			}
+		}
+		BIO_free(bio);
+	}
+	if (!ok)
+		buf[0] = '\0';
+	return ok;
 }
 
 /* Context for accepting client connections (we are the TLS server). */

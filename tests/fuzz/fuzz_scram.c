@@ -10,6 +10,8 @@
  *   selector % 3 == 1: pgsteer as client — server-first, then server-final
  *                      (client nonce fixed to "fyko");
  *   selector % 3 == 2: the rest as an auth_file and as a SCRAM secret.
+ * (selector / 3) % 3 picks the channel binding case: none; PLUS offered
+ * (TLS) but not chosen; PLUS chosen (the client side: "n", "y", "p=").
  * Each message is copied into an exactly-sized heap buffer with no NUL so
  * AddressSanitizer flags any read past its end.
  */
@@ -60,19 +62,23 @@ static int too_many_iterations(const char *m, size_t n)
 	return 0;
 }
 
-static void fuzz_server(const char *a, size_t alen, const char *b, size_t blen)
+static const uint8_t fuzz_cbind[32] = "0123456789abcdef0123456789abcdef";
+
+static void fuzz_server(const char *a, size_t alen, const char *b, size_t blen, int cb)
 {
 	struct scram_server s;
 	char out[512];
 	const char *err = NULL;
 
 	scram_server_init(&s, &fuzz_secret);
+	if (cb > 0)
+		scram_server_set_channel_binding(&s, true, cb == 2, fuzz_cbind, sizeof(fuzz_cbind));
 	if (scram_server_first_with_nonce(&s, a, alen, "SNONCE", out, sizeof(out), &err) < 0)
 		return;
 	(void)scram_server_final(&s, b, blen, out, sizeof(out), &err);
 }
 
-static void fuzz_client(const char *a, size_t alen, const char *b, size_t blen)
+static void fuzz_client(const char *a, size_t alen, const char *b, size_t blen, int cb)
 {
 	struct scram_client c;
 	char out[1024];
@@ -80,7 +86,11 @@ static void fuzz_client(const char *a, size_t alen, const char *b, size_t blen)
 
 	if (too_many_iterations(a, alen))
 		return;
-	if (scram_client_first_with_nonce(&c, NULL, "fyko", out, sizeof(out), &err) < 0)
+	if (cb == 0 && scram_client_first_with_nonce(&c, NULL, "fyko", out, sizeof(out), &err) < 0)
+		abort();
+	if (cb > 0 && scram_client_first_cbind(&c, cb == 2 ? SCRAM_CBIND_BIND : SCRAM_CBIND_UNUSED,
+					       fuzz_cbind, sizeof(fuzz_cbind), out, sizeof(out),
+					       &err) < 0)
 		abort();
 	if (scram_client_final(&c, "pencil", a, alen, out, sizeof(out), &err) < 0)
 		return;
@@ -117,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *nl;
 	size_t alen, blen;
 	char *a, *b;
-	int mode;
+	int mode, cb;
 
 	if (!fuzz_secret_ready) {
 		static const uint8_t salt[16] = "pgsteer-fuzzsalt";
@@ -129,6 +139,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	mode = data[0] % 3;
+	cb = (data[0] / 3) % 3;
 	data++;
 	size--;
 	if (mode == 2) {
@@ -142,9 +153,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	b = copy_exact(nl != NULL ? nl + 1 : data + size, blen);
 	if (a != NULL && b != NULL) {
 		if (mode == 0)
-			fuzz_server(a, alen, b, blen);
+			fuzz_server(a, alen, b, blen, cb);
 		else
-			fuzz_client(a, alen, b, blen);
+			fuzz_client(a, alen, b, blen, cb);
 	}
 	free(a);
 	free(b);

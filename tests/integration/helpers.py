@@ -139,6 +139,19 @@ def connect(port, user=SUPERUSER, dbname="postgres", host="127.0.0.1", autocommi
                            autocommit=autocommit, **kw)
 
 
+def login_roles(cluster, names):
+    """Generator for a fixture: LOGIN roles NAMES (quoted, so any name works)
+    exist while it is suspended, and are dropped after."""
+    with cluster.connect() as c:
+        for name in names:
+            c.execute('DROP ROLE IF EXISTS "%s"' % name)
+            c.execute('CREATE ROLE "%s" LOGIN' % name)
+    yield names
+    with cluster.connect() as c:
+        for name in names:
+            c.execute('DROP ROLE IF EXISTS "%s"' % name)
+
+
 def scalar(conn, sql, params=None):
     return conn.execute(sql, params).fetchone()[0]
 

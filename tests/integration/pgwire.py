@@ -1,7 +1,8 @@
 """A minimal raw PostgreSQL v3 protocol client for tests that must see the
 bytes: bad input, SQLSTATEs of login failures (psycopg 3.1 does not expose
 them for failed connections), SSLRequest/GSSENCRequest answers. Supports
-trust, cleartext, md5 and SCRAM-SHA-256 logins. Not a driver.
+trust, cleartext, md5 and SCRAM-SHA-256 logins (with or without channel
+binding, over TLS or not). Not a driver.
 """
 import base64
 import hashlib
@@ -109,13 +110,19 @@ def error_or_close(sock, timeout=10):
     raise AssertionError("neither an ErrorResponse nor a close within %ss" % timeout)
 
 
-def _scram_client(sock, user, password, mechanisms):
-    if "SCRAM-SHA-256" not in mechanisms:
-        raise ProtocolError("server offers %r, not SCRAM-SHA-256" % mechanisms)
+def _scram_client(sock, user, password, mechanisms, scram=None):
+    """SCRAM-SHA-256; SCRAM (a dict) may set "mech" (the mechanism named),
+    "gs2" (the gs2 header, default "n,,") and "cbind" (bytes appended to the
+    gs2 header in c=, the channel binding data)."""
+    scram = scram or {}
+    mech = scram.get("mech", "SCRAM-SHA-256")
+    gs2 = scram.get("gs2", "n,,")
+    if mech not in mechanisms and not scram.get("force"):
+        raise ProtocolError("server offers %r, not %s" % (mechanisms, mech))
     nonce = base64.b64encode(os.urandom(18)).decode()
     first_bare = "n=,r=" + nonce
-    first = ("n,," + first_bare).encode()
-    sock.sendall(message(b"p", b"SCRAM-SHA-256\0" + struct.pack("!i", len(first)) + first))
+    first = (gs2 + first_bare).encode()
+    sock.sendall(message(b"p", mech.encode() + b"\0" + struct.pack("!i", len(first)) + first))
     m = _expect_auth(sock, 11)
     server_first = m.decode()
     attrs = dict(kv.split("=", 1) for kv in server_first.split(","))
@@ -126,7 +133,8 @@ def _scram_client(sock, user, password, mechanisms):
     salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iters)
     client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
     stored_key = hashlib.sha256(client_key).digest()
-    final_wo_proof = "c=biws,r=" + attrs["r"]
+    cbind = base64.b64encode(gs2.encode() + scram.get("cbind", b"")).decode()
+    final_wo_proof = "c=" + cbind + ",r=" + attrs["r"]
     auth_msg = ",".join([first_bare, server_first, final_wo_proof]).encode()
     sig = hmac.new(stored_key, auth_msg, hashlib.sha256).digest()
     proof = bytes(a ^ b for a, b in zip(client_key, sig))
@@ -146,11 +154,39 @@ def _expect_auth(sock, code):
     return m[1][4:]
 
 
-def login(port, user, dbname="postgres", password=None, host="127.0.0.1", timeout=10):
+def start_tls(sock, context=None, server_hostname="localhost"):
+    """SSLRequest, then a TLS handshake (no certificate checks unless
+    CONTEXT says so); returns the TLS socket."""
+    import ssl
+    sock.sendall(struct.pack("!II", 8, SSL_REQUEST))
+    if recv_exact(sock, 1) != b"S":
+        raise ProtocolError("server refused TLS")
+    if context is None:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context.wrap_socket(sock, server_hostname=server_hostname)
+
+
+def tls_server_end_point(tls_sock):
+    """RFC 5929 channel binding data of the peer's certificate (SHA-256
+    signed certificates: their SHA-256 hash)."""
+    return hashlib.sha256(tls_sock.getpeercert(binary_form=True)).digest()
+
+
+def login(port, user, dbname="postgres", password=None, host="127.0.0.1", timeout=10,
+          tls=None, scram=None):
     """Connect and authenticate; returns (sock, backend_key) after
-    ReadyForQuery. Raises ServerError with the server's fields on failure."""
+    ReadyForQuery. Raises ServerError with the server's fields on failure.
+    TLS: an ssl.SSLContext, or True for one that checks nothing. SCRAM: a
+    dict for _scram_client(); a callable value of "cbind" gets the TLS
+    socket and returns the data."""
     sock = open_socket(port, host, timeout)
     try:
+        if tls:
+            sock = start_tls(sock, None if tls is True else tls)
+        if scram and callable(scram.get("cbind")):
+            scram = dict(scram, cbind=scram["cbind"](sock))
         sock.sendall(startup_packet(user, dbname))
         key = None
         while True:
@@ -174,7 +210,7 @@ def login(port, user, dbname="postgres", password=None, host="127.0.0.1", timeou
                     sock.sendall(message(b"p", outer.encode() + b"\0"))
                 elif code == 10:
                     mechs = [x.decode() for x in p[4:].split(b"\0") if x]
-                    _scram_client(sock, user, password, mechs)
+                    _scram_client(sock, user, password, mechs, scram)
                 else:
                     raise ProtocolError("unsupported auth code %d" % code)
             elif t == b"K":

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 import pgwire
-from helpers import PGSTEER_BIN, free_port, pgsteer_sections, primary_only, render_ini, \
+from helpers import PGSTEER_BIN, free_port, login_roles, pgsteer_sections, primary_only, render_ini, \
     scalar, wait_for
 
 pytestmark = pytest.mark.proxy_only
@@ -43,14 +43,7 @@ ROLES = {
 
 @pytest.fixture(scope="module")
 def roles(cluster):
-    with cluster.connect() as c:
-        for role in ROLES:
-            c.execute("DROP ROLE IF EXISTS %s" % role)
-            c.execute("CREATE ROLE %s LOGIN" % role)
-    yield ROLES
-    with cluster.connect() as c:
-        for role in ROLES:
-            c.execute("DROP ROLE IF EXISTS %s" % role)
+    yield from login_roles(cluster, ROLES)
 
 
 @pytest.fixture
@@ -282,14 +275,13 @@ def config_file(cluster, tmp_path, **opts):
 BAD_HBA = [
     ("host all all 127.0.0.1/32 trust\nhost all all all ldap\n", 2,
      'unsupported authentication method "ldap" (pgsteer supports trust, md5, '
-     'scram-sha-256 and reject)'),
+     'scram-sha-256, cert and reject)'),
     ("# admins\nhost all +admins 127.0.0.1/32 trust\n", 2,
      'unsupported group name "+admins" (pgsteer does not know role membership): '
      'list the users'),
     ("host all all 127.0.0.1/40 trust\n", 1, 'invalid CIDR mask in address "127.0.0.1/40"'),
-    ("\n\nhostssl all all all trust clientcert=verify-full\n", 3,
-     'unsupported authentication option "clientcert=verify-full" (pgsteer takes no '
-     'options after the method)'),
+    ("\n\nhostssl all all all trust map=omicron\n", 3,
+     'unsupported authentication option "map" (pgsteer takes clientcert and clientname)'),
     ("host all all all md5\n", 1, None),   # md5 without auth_file
 ]
 

@@ -113,11 +113,11 @@ def test_server_tls_verify_full_refuses_another_host_name(primary_with_ssl, pgst
 
 
 def test_verify_modes_need_a_ca_file(pgsteer, tmp_path):
-    """verify-ca without server_tls_ca_file is a config error, and client
-    certificates modes are refused on the client side."""
+    """verify-ca without server_tls_ca_file is a config error, and so is a
+    client-side verify mode without pgsteer's own certificate (and CA)."""
     import helpers
     for key, value, needle in (("server_tls_sslmode", "verify-full", "needs server_tls_ca_file"),
-                               ("client_tls_sslmode", "verify-ca", "client certificates")):
+                               ("client_tls_sslmode", "verify-ca", "needs client_tls_cert_file")):
         ini = tmp_path / ("%s.ini" % key)
         ini.write_text(helpers.render_ini({"pgsteer": {key: value},
                                            "cluster.main": {},
@@ -126,3 +126,55 @@ def test_verify_modes_need_a_ca_file(pgsteer, tmp_path):
         r = subprocess.run([helpers.PGSTEER_BIN, "--check-config", "-c", str(ini)],
                            capture_output=True, text=True)
         assert r.returncode != 0 and needle in r.stderr and ":2:" in r.stderr, r.stderr
+
+
+CB_ROLE, CB_PASSWORD = "it_cb_scram", "cb-scram-secret"
+CB_HBA_MARK = "# pgsteer integration test_server_tls channel binding"
+
+
+@pytest.fixture
+def scram_role_over_ssl(primary_with_ssl, cluster):
+    """A role the server lets in over TLS with SCRAM only."""
+    import pgwire
+    hba_path = os.path.join(cluster.dir, "primary", "pg_hba.conf")
+    with cluster.connect(sslmode="disable") as c:
+        c.execute("DROP ROLE IF EXISTS %s" % CB_ROLE)
+        c.execute("SET password_encryption = 'scram-sha-256'")
+        c.execute("CREATE ROLE %s LOGIN PASSWORD '%s'" % (CB_ROLE, CB_PASSWORD))
+        with open(hba_path) as f:
+            original = f.read()
+        with open(hba_path, "w") as f:
+            f.write("hostssl all %s 127.0.0.1/32 scram-sha-256 %s\n"
+                    "host all %s 127.0.0.1/32 reject %s\n%s"
+                    % (CB_ROLE, CB_HBA_MARK, CB_ROLE, CB_HBA_MARK, original))
+        c.execute("SELECT pg_reload_conf()")
+
+    def plaintext_refused():
+        try:
+            pgwire.login(cluster.port, CB_ROLE).close()
+            return False
+        except pgwire.ServerError:
+            return True
+        except pgwire.ProtocolError:
+            return False
+    wait_for(plaintext_refused, 10, "pg_hba.conf reload")
+    yield CB_ROLE
+    with open(hba_path, "w") as f:
+        f.write(original)
+    with cluster.connect(sslmode="disable") as c:
+        c.execute("SELECT pg_reload_conf()")
+        c.execute("DROP ROLE IF EXISTS %s" % CB_ROLE)
+
+
+def test_scram_to_the_server_binds_to_its_certificate(scram_role_over_ssl, pgsteer, tmp_path):
+    """PostgreSQL offers SCRAM-SHA-256-PLUS over TLS; pgsteer binds its
+    login to the server's certificate (tls-server-end-point), and the server
+    accepts the binding (it checks it: a wrong hash is refused there)."""
+    userlist = tmp_path / "userlist.txt"
+    userlist.write_text('"%s" "%s"\n' % (CB_ROLE, CB_PASSWORD))
+    p = pgsteer(server_tls_sslmode="require", auth_file=str(userlist), log_level="debug")
+    for _ in range(3):
+        with p.connect(user=CB_ROLE) as c:
+            assert c.execute("SELECT current_user, ssl FROM pg_stat_ssl "
+                             "WHERE pid = pg_backend_pid()").fetchone() == (CB_ROLE, True)
+    assert 'SCRAM login as "%s" with channel binding (tls-server-end-point)' % CB_ROLE in p.log()

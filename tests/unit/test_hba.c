@@ -116,6 +116,33 @@ static void test_parse_basic(void **state)
 
 	h = parse("host all all 0.0.0.0/0 trust\n");
 	assert_null(hba_first_password_rule(h));
+	assert_null(hba_first_certificate_rule(h));
+	hba_free(h);
+}
+
+/* cert and the certificate options, as PostgreSQL 15 reads them. */
+static void test_parse_certificates(void **state)
+{
+	(void)state;
+	struct hba *h = parse("hostssl all alice all cert\n"
+			      "hostssl all bob all cert clientname=DN\n"
+			      "hostssl all carol all scram-sha-256 clientcert=verify-ca\n"
+			      "hostssl all dave all md5 clientname=CN clientcert=verify-full\n"
+			      "hostssl all all all trust\n");
+	assert_non_null(h);
+	assert_int_equal(h->n_rules, 5);
+	assert_int_equal(h->rules[0].method, HBA_CERT);
+	assert_int_equal(h->rules[0].clientcert, HBA_CLIENTCERT_FULL);	/* implied */
+	assert_int_equal(h->rules[0].clientname, HBA_CLIENTNAME_CN);
+	assert_int_equal(h->rules[1].clientname, HBA_CLIENTNAME_DN);
+	assert_int_equal(h->rules[2].method, HBA_SCRAM);
+	assert_int_equal(h->rules[2].clientcert, HBA_CLIENTCERT_CA);
+	assert_int_equal(h->rules[3].method, HBA_MD5);
+	assert_int_equal(h->rules[3].clientcert, HBA_CLIENTCERT_FULL);
+	assert_int_equal(h->rules[4].clientcert, HBA_CLIENTCERT_NONE);
+	assert_string_equal(hba_method_name(HBA_CERT), "cert");
+	assert_int_equal(hba_first_certificate_rule(h)->line, 1);
+	assert_int_equal(hba_first_password_rule(h)->line, 3);
 	hba_free(h);
 }
 
@@ -171,21 +198,38 @@ static const struct bad_case bad_cases[] = {
 	{ "host all all 127.0.0.1 255.0.0.0\n", "hba.conf:1: end-of-line before authentication method" },
 	{ "host all all all password\n",
 	  "hba.conf:1: unsupported authentication method \"password\" (pgsteer supports trust, "
-	  "md5, scram-sha-256 and reject)" },
+	  "md5, scram-sha-256, cert and reject)" },
 	{ "local all all peer\n",
 	  "hba.conf:1: unsupported authentication method \"peer\" (pgsteer supports trust, "
-	  "md5, scram-sha-256 and reject)" },
+	  "md5, scram-sha-256, cert and reject)" },
 	{ "host all all all md5,trust\n",
 	  "hba.conf:1: multiple values specified for authentication type" },
-	{ "hostssl all all all scram-sha-256 clientcert=verify-full\n",
-	  "hba.conf:1: unsupported authentication option \"clientcert=verify-full\" (pgsteer "
-	  "takes no options after the method)" },
+	{ "host all all all cert\n",
+	  "hba.conf:1: cert authentication is only supported on hostssl connections" },
+	{ "host all all all md5 clientcert=verify-full\n",
+	  "hba.conf:1: clientcert can only be configured for \"hostssl\" rows" },
+	{ "hostssl all all all cert clientcert=verify-ca\n",
+	  "hba.conf:1: clientcert only accepts \"verify-full\" when using \"cert\" authentication" },
+	{ "hostssl all all all md5 clientcert=1\n",
+	  "hba.conf:1: invalid value for clientcert: \"1\" (verify-ca or verify-full)" },
+	{ "hostssl all all all md5 clientcert=no-verify\n",
+	  "hba.conf:1: invalid value for clientcert: \"no-verify\" (verify-ca or verify-full)" },
+	{ "hostssl all all all cert clientname=cn\n",
+	  "hba.conf:1: invalid value for clientname: \"cn\" (CN or DN)" },
+	{ "host all all all trust clientname=CN\n",
+	  "hba.conf:1: clientname can only be configured for \"hostssl\" rows" },
+	{ "hostssl all all all md5 clientcert=verify-ca clientname=DN\n",
+	  "hba.conf:1: clientname needs cert authentication or clientcert=verify-full" },
+	{ "hostssl all all all scram-sha-256 map=x\n",
+	  "hba.conf:1: unsupported authentication option \"map\" (pgsteer takes clientcert and "
+	  "clientname)" },
+	{ "hostssl all all all cert clientcert\n",
+	  "hba.conf:1: authentication option not in name=value format: clientcert" },
 	{ "host \"all all 127.0.0.1/32 trust\n", "hba.conf:1: unterminated quoted string" },
 	{ "host a,,b all all trust\n", "hba.conf:1: empty name in a comma-separated list" },
 	{ "host all a,\n", "hba.conf:1: empty name in a comma-separated list" },
 	{ "host a, b all 0.0.0.0/0 trust extra\n",	/* a space after a comma continues the list */
-	  "hba.conf:1: unsupported authentication option \"extra\" (pgsteer takes no options "
-	  "after the method)" },
+	  "hba.conf:1: authentication option not in name=value format: extra" },
 	{ "host all u1, # comment\n", "hba.conf:1: empty name in a comma-separated list" },
 };
 
@@ -361,6 +405,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_basic),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_parse_certificates),
 		cmocka_unit_test(test_match_table),
 		cmocka_unit_test(test_cidr_masks_host_bits),
 		cmocka_unit_test(test_refusal_messages),

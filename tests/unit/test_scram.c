@@ -394,6 +394,123 @@ static void test_server_gs2_y_and_cbind_check(void **state)
 	assert_string_equal(err, "password authentication failed");
 }
 
+/*
+ * Channel binding, our client against our server: CLIENT_MODE and
+ * CLIENT_DATA are what the client binds to; the server offered PLUS
+ * (OFFERED), the client named it (CHOSEN), and the server expects
+ * SERVER_DATA.  Returns the server's first or final result, whichever
+ * failed, else the final one; *ERR says why.
+ */
+static int cbind_exchange(enum scram_cbind client_mode, const uint8_t *client_data,
+			  bool offered, bool chosen, const uint8_t *server_data, size_t len,
+			  const char **err)
+{
+	struct scram_secret sec;
+	struct scram_server s;
+	struct scram_client c;
+	char m1[512], m2[512], m3[512], m4[512];
+	int n;
+
+	assert_true(scram_secret_from_password_salt("pencil", rfc_salt, sizeof(rfc_salt),
+						    4096, &sec));
+	scram_server_init(&s, &sec);
+	scram_server_set_channel_binding(&s, offered, chosen, server_data, len);
+	n = scram_client_first_cbind(&c, client_mode, client_data, len, m1, sizeof(m1), err);
+	assert_true(n > 0);
+	assert_int_equal((size_t)n, strlen(m1));
+	n = srv_first(&s, m1, m2, sizeof(m2), err);
+	if (n < 0)
+		return n;
+	n = cli_final(&c, "pencil", m2, m3, sizeof(m3), err);
+	assert_true(n > 0);
+	n = srv_final(&s, m3, m4, sizeof(m4), err);
+	if (n > 0)
+		assert_true(cli_verify(&c, m4, err));
+	return n;
+}
+
+static void test_channel_binding(void **state)
+{
+	uint8_t cert_hash[32], other_hash[32];
+	const char *err = NULL;
+
+	memset(cert_hash, 0xA5, sizeof(cert_hash));
+	memset(other_hash, 0xA5, sizeof(other_hash));
+	other_hash[31] ^= 1;
+
+	/* SCRAM-SHA-256-PLUS, both sides agree on the certificate's hash */
+	assert_true(cbind_exchange(SCRAM_CBIND_BIND, cert_hash, true, true, cert_hash, 32, &err) > 0);
+	/* a relay: the client bound to another certificate than ours */
+	assert_int_equal(cbind_exchange(SCRAM_CBIND_BIND, other_hash, true, true, cert_hash, 32,
+					&err), -1);
+	assert_string_equal(err, "SCRAM channel binding check failed");
+	/* PLUS offered, client without binding support ("n"): fine, as PostgreSQL */
+	assert_true(cbind_exchange(SCRAM_CBIND_NONE, NULL, true, false, cert_hash, 32, &err) > 0);
+	/* PLUS offered, client says "y" (it thinks we cannot bind): a downgrade */
+	assert_int_equal(cbind_exchange(SCRAM_CBIND_UNUSED, NULL, true, false, cert_hash, 32,
+					&err), -1);
+	assert_non_null(strstr(err, "channel binding negotiation error"));
+	/* not offered (no TLS), client says "y": fine */
+	assert_true(cbind_exchange(SCRAM_CBIND_UNUSED, NULL, false, false, NULL, 0, &err) > 0);
+	/* "p=" with plain SCRAM-SHA-256 chosen */
+	assert_int_equal(cbind_exchange(SCRAM_CBIND_BIND, cert_hash, true, false, cert_hash, 32,
+					&err), -1);
+	assert_non_null(strstr(err, "includes channel binding data"));
+	/* PLUS chosen, then "n" or "y" */
+	assert_int_equal(cbind_exchange(SCRAM_CBIND_NONE, NULL, true, true, cert_hash, 32, &err), -1);
+	assert_non_null(strstr(err, "does not include channel binding data"));
+	assert_int_equal(cbind_exchange(SCRAM_CBIND_UNUSED, NULL, true, true, cert_hash, 32, &err), -1);
+	assert_non_null(strstr(err, "does not include channel binding data"));
+}
+
+/* The wire form of a binding client, and the server's view of other binding types. */
+static void test_channel_binding_messages(void **state)
+{
+	struct scram_secret sec;
+	struct scram_server s;
+	struct scram_client c;
+	uint8_t data[3] = { 'a', 'b', 'c' };
+	char out[512];
+	const char *err = NULL;
+	int n;
+
+	n = scram_client_first_cbind(&c, SCRAM_CBIND_BIND, data, sizeof(data), out, sizeof(out), &err);
+	assert_true(n > 0);
+	assert_int_equal(strncmp(out, "p=tls-server-end-point,,n=,r=", 29), 0);
+	n = scram_client_first_cbind(&c, SCRAM_CBIND_UNUSED, NULL, 0, out, sizeof(out), &err);
+	assert_true(n > 0);
+	assert_int_equal(strncmp(out, "y,,n=,r=", 8), 0);
+	assert_int_equal(scram_client_first_cbind(&c, SCRAM_CBIND_BIND, NULL, 0, out, sizeof(out),
+						  &err), -1);
+
+	rfc_secret(&sec);
+	scram_server_init(&s, &sec);
+	scram_server_set_channel_binding(&s, true, true, data, sizeof(data));
+	assert_int_equal(srv_first(&s, "p=tls-unique,,n=,r=abc", out, sizeof(out), &err), -1);
+	assert_string_equal(err, "unsupported SCRAM channel-binding type");
+	scram_server_init(&s, &sec);
+	scram_server_set_channel_binding(&s, true, true, data, sizeof(data));
+	assert_int_equal(srv_first(&s, "p=,,n=,r=abc", out, sizeof(out), &err), -1);
+
+	/* c= must be base64("p=tls-server-end-point,," || "abc"); the header alone fails */
+	scram_server_init(&s, &sec);
+	scram_server_set_channel_binding(&s, true, true, data, sizeof(data));
+	assert_true(srv_first_nonce(&s, "p=tls-server-end-point,,n=,r=abc", "xyz", out,
+				    sizeof(out), &err) > 0);
+	/* base64("p=tls-server-end-point,,") */
+	assert_int_equal(srv_final(&s, "c=cD10bHMtc2VydmVyLWVuZC1wb2ludCws,r=abcxyz,p=" RFC_PROOF,
+				   out, sizeof(out), &err), -1);
+	assert_string_equal(err, "SCRAM channel binding check failed");
+	scram_server_init(&s, &sec);
+	scram_server_set_channel_binding(&s, true, true, data, sizeof(data));
+	assert_true(srv_first_nonce(&s, "p=tls-server-end-point,,n=,r=abc", "xyz", out,
+				    sizeof(out), &err) > 0);
+	/* base64("p=tls-server-end-point,,abc"): the binding passes, the (RFC) proof does not */
+	assert_int_equal(srv_final(&s, "c=cD10bHMtc2VydmVyLWVuZC1wb2ludCwsYWJj,r=abcxyz,p=" RFC_PROOF,
+				   out, sizeof(out), &err), -1);
+	assert_string_equal(err, "password authentication failed");
+}
+
 /* Malformed client-first messages: table of input and expected error. */
 static void test_server_first_malformed(void **state)
 {
@@ -420,8 +537,11 @@ static void test_server_first_malformed(void **state)
 		{ "n,,n=,r=abc,1=x", "malformed SCRAM message" },
 		{ "n,,n=,x=abc", "malformed SCRAM message" },
 		{ "n,,n=user", "malformed SCRAM message" },
-		{ "p=tls-unique,,n=,r=abc", "SCRAM channel binding (p=) is not supported" },
-		{ "p,,n=,r=abc", "SCRAM channel binding (p=) is not supported" },
+		/* "p=" under plain SCRAM-SHA-256 (test_channel_binding* cover PLUS) */
+		{ "p=tls-unique,,n=,r=abc", "the client selected SCRAM-SHA-256 without channel "
+					    "binding, but the SCRAM message includes channel binding data" },
+		{ "p,,n=,r=abc", "the client selected SCRAM-SHA-256 without channel binding, but the "
+				 "SCRAM message includes channel binding data" },
 	};
 	struct scram_secret sec;
 	struct scram_server s;
@@ -1026,6 +1146,8 @@ int main(void)
 		cmocka_unit_test(test_server_rejects_wrong_password),
 		cmocka_unit_test(test_server_refuses_channel_binding),
 		cmocka_unit_test(test_server_gs2_y_and_cbind_check),
+		cmocka_unit_test(test_channel_binding),
+		cmocka_unit_test(test_channel_binding_messages),
 		cmocka_unit_test(test_server_first_malformed),
 		cmocka_unit_test(test_server_first_accepts),
 		cmocka_unit_test(test_server_first_limits),
