@@ -44,7 +44,11 @@ struct route_ctx {
 	struct route_decision *out;
 	int primary;		/* validated primary node index, -1 if none */
 	const char *label;	/* "read", "write", "BEGIN READ ONLY", ... */
+	bool quiet;		/* route_decide_quiet(): no reason text (refusals aside) */
 };
+
+/* A reason buffer's capacity: 1 (nothing is formatted) when the caller wants no text. */
+#define REASON_CAP(c, n) ((c)->quiet ? (size_t)1 : (n))
 
 /* A bounded string builder: appends, truncates with "...", never overflows. */
 struct rbuf {
@@ -74,6 +78,9 @@ static void format_lsn(uint64_t lsn, char *buf, size_t len);
 static void format_bytes(uint64_t bytes, char *buf, size_t len);
 static void rb_init(struct rbuf *b, char *p, size_t cap);
 static void rb_add(struct rbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void decide(const struct classify_result *stmt, const struct route_session *sess,
+		   const struct cluster_snapshot *snap, int cluster, const struct route_config *rc,
+		   double random01, bool quiet, struct route_decision *out);
 
 /* ---- Public functions ---- */
 
@@ -95,9 +102,42 @@ void route_decide(const struct classify_result *stmt, const struct route_session
 		  const struct route_config *rc, double random01,
 		  struct route_decision *out)
 {
+	decide(stmt, sess, snap, cluster, rc, random01, false, out);
+}
+
+/* The same decision; a refusal is decided again with its text (it is the client's error). */
+void route_decide_quiet(const struct classify_result *stmt, const struct route_session *sess,
+			const struct cluster_snapshot *snap, int cluster,
+			const struct route_config *rc, double random01,
+			struct route_decision *out)
+{
+	decide(stmt, sess, snap, cluster, rc, random01, true, out);
+	if (out->target == ROUTE_REFUSE)
+		decide(stmt, sess, snap, cluster, rc, random01, false, out);
+}
+
+const char *route_target_name(enum route_target t)
+{
+	switch (t) {
+	case ROUTE_PRIMARY: return "primary";
+	case ROUTE_REPLICA: return "replica";
+	case ROUTE_STAY: return "stay";
+	case ROUTE_REFUSE: return "refuse";
+	case ROUTE_LOCAL: return "local";
+	}
+	return "unknown";
+}
+
+/* ---- Internal functions ---- */
+
+/* Rules 1 to 6 for one statement; QUIET leaves out->reason empty. */
+static void decide(const struct classify_result *stmt, const struct route_session *sess,
+		   const struct cluster_snapshot *snap, int cluster, const struct route_config *rc,
+		   double random01, bool quiet, struct route_decision *out)
+{
 	struct route_ctx c = {
 		.stmt = stmt, .sess = sess, .snap = snap, .cluster = cluster,
-		.rc = rc, .random01 = random01, .out = out, .primary = -1,
+		.rc = rc, .random01 = random01, .out = out, .primary = -1, .quiet = quiet,
 	};
 
 	assert(stmt != NULL && sess != NULL && rc != NULL && out != NULL);
@@ -163,20 +203,6 @@ void route_decide(const struct classify_result *stmt, const struct route_session
 		break;
 	}
 }
-
-const char *route_target_name(enum route_target t)
-{
-	switch (t) {
-	case ROUTE_PRIMARY: return "primary";
-	case ROUTE_REPLICA: return "replica";
-	case ROUTE_STAY: return "stay";
-	case ROUTE_REFUSE: return "refuse";
-	case ROUTE_LOCAL: return "local";
-	}
-	return "unknown";
-}
-
-/* ---- Internal functions ---- */
 
 /* Rule 6 for node I; WHY gets the node's state or the first failed condition. */
 static enum replica_verdict replica_check(const struct cluster_snapshot *snap, int i,
@@ -254,16 +280,20 @@ static void decide_in_transaction(struct route_ctx *c)
 	char server[96];
 	struct rbuf b;
 	int t = s->txn_node;
+	bool refusing = c->stmt->cls == CLASS_WRITE && s->txn_on_replica;
 
-	if (t >= 0 && t < snap->n_nodes &&
-	    (snap->nodes[t].role == ROLE_REPLICA) == s->txn_on_replica)
-		snprintf(server, sizeof(server), "%s %s", where, node_name(snap, t));
-	else
-		snprintf(server, sizeof(server), "its %s", where);
+	server[0] = '\0';
+	if (!c->quiet || refusing) {
+		if (t >= 0 && t < snap->n_nodes &&
+		    (snap->nodes[t].role == ROLE_REPLICA) == s->txn_on_replica)
+			snprintf(server, sizeof(server), "%s %s", where, node_name(snap, t));
+		else
+			snprintf(server, sizeof(server), "its %s", where);
+	}
 
 	if (c->stmt->cls == CLASS_WRITE) {
 		c->out->marks_written = true;
-		if (s->txn_on_replica) {
+		if (refusing) {
 			char cmd[64];
 
 			if (write_command(c->stmt->reason, cmd, sizeof(cmd)) > 0)
@@ -280,7 +310,7 @@ static void decide_in_transaction(struct route_ctx *c)
 	c->out->target = ROUTE_STAY;
 	c->out->makes_sticky = !s->txn_on_replica && c->rc->read_your_writes &&
 			       (c->stmt->cls == CLASS_WRITE || c->stmt->cls == CLASS_AMBIGUOUS);
-	rb_init(&b, c->out->reason, sizeof(c->out->reason));
+	rb_init(&b, c->out->reason, REASON_CAP(c, sizeof(c->out->reason)));
 	rb_add(&b, "%s: in transaction, stays on %s", c->label, server);
 	if (c->stmt->hint != HINT_NONE)
 		rb_add(&b, " (hint ignored inside a transaction)");
@@ -391,7 +421,7 @@ static void to_primary_detail(struct route_ctx *c, const char *why, const char *
 	out->marks_written = cls == CLASS_WRITE;
 	out->makes_sticky = c->rc->read_your_writes &&
 			    (cls == CLASS_WRITE || cls == CLASS_AMBIGUOUS);
-	rb_init(&b, out->reason, sizeof(out->reason));
+	rb_init(&b, out->reason, REASON_CAP(c, sizeof(out->reason)));
 	rb_add(&b, "%s: primary %s", c->label, node_name(c->snap, c->primary));
 	if (detail)
 		rb_add(&b, ": %s", detail);
@@ -426,10 +456,10 @@ static void to_replica(struct route_ctx *c, uint64_t required_lsn, const char *m
 	}
 	if (!c->rc->read_your_writes)
 		required_lsn = 0;
-	rb_init(&sk, skipped, sizeof(skipped));
+	rb_init(&sk, skipped, REASON_CAP(c, sizeof(skipped)));
 	for (i = 0; i < snap->n_nodes; i++) {
 		enum replica_verdict v = replica_check(snap, i, c->cluster, c->rc, required_lsn,
-						       why, sizeof(why));
+						       why, REASON_CAP(c, sizeof(why)));
 		if (v == RV_ELIGIBLE) {
 			total += snap->nodes[i].weight;
 		} else if (v != RV_NOT_CANDIDATE) {
@@ -447,7 +477,7 @@ static void to_replica(struct route_ctx *c, uint64_t required_lsn, const char *m
 			target = total - 1;
 		for (i = 0; i < snap->n_nodes; i++) {
 			if (replica_check(snap, i, c->cluster, c->rc, required_lsn,
-					  why, sizeof(why)) != RV_ELIGIBLE)
+					  why, REASON_CAP(c, sizeof(why))) != RV_ELIGIBLE)
 				continue;
 			cum += snap->nodes[i].weight;
 			if (target < cum) {
@@ -458,13 +488,13 @@ static void to_replica(struct route_ctx *c, uint64_t required_lsn, const char *m
 		assert(chosen >= 0);
 		out->target = ROUTE_REPLICA;
 		out->node = chosen;
-		rb_init(&b, out->reason, sizeof(out->reason));
+		rb_init(&b, out->reason, REASON_CAP(c, sizeof(out->reason)));
 		rb_add(&b, "%s", c->label);
 		if (mode)
 			rb_add(&b, " (%s)", mode);
 		rb_add(&b, ": replica %s (", node_name(snap, chosen));
 		rb_add(&b, "lag %.3gs, weight %d", snap->nodes[chosen].lag_s, snap->nodes[chosen].weight);
-		if (required_lsn != 0) {
+		if (required_lsn != 0 && !c->quiet) {
 			format_lsn(required_lsn, lsn, sizeof(lsn));
 			rb_add(&b, ", replayed past %s", lsn);
 		}
@@ -486,8 +516,9 @@ static void to_replica(struct route_ctx *c, uint64_t required_lsn, const char *m
 			       c->label, lsn);
 			return;
 		}
-		snprintf(why, sizeof(why), "session sticky until a replica replays %s", lsn);
-		to_primary(c, why);
+		if (!c->quiet)
+			snprintf(why, sizeof(why), "session sticky until a replica replays %s", lsn);
+		to_primary(c, c->quiet ? NULL : why);
 	} else if (c->rc->on_no_replica_error) {
 		refuse(c, ROUTE_SQLSTATE_UNAVAILABLE,
 		       "%s refused: no eligible replica (%s); on_no_replica = error", c->label, skipped);
@@ -495,8 +526,9 @@ static void to_replica(struct route_ctx *c, uint64_t required_lsn, const char *m
 		refuse(c, ROUTE_SQLSTATE_UNAVAILABLE,
 		       "%s refused: no eligible replica (%s) and no primary known", c->label, skipped);
 	} else {
-		snprintf(detail, sizeof(detail), "no eligible replica (%s)", skipped);
-		to_primary_detail(c, NULL, detail);
+		if (!c->quiet)
+			snprintf(detail, sizeof(detail), "no eligible replica (%s)", skipped);
+		to_primary_detail(c, NULL, c->quiet ? NULL : detail);
 	}
 }
 

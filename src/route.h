@@ -102,6 +102,15 @@ void route_decide(const struct classify_result *stmt, const struct route_session
 		  const struct cluster_snapshot *snap, int cluster,
 		  const struct route_config *rc, double random01,
 		  struct route_decision *out);
+/*
+ * The same decision without the reason text (out->reason is empty unless
+ * the statement is refused, whose reason is the client's error message):
+ * the per-statement path when nothing will print the reason.
+ */
+void route_decide_quiet(const struct classify_result *stmt, const struct route_session *sess,
+			const struct cluster_snapshot *snap, int cluster,
+			const struct route_config *rc, double random01,
+			struct route_decision *out);
 
 /*
  * Is node I of SNAP an eligible replica for a session needing REQUIRED_LSN?

@@ -36,6 +36,7 @@
 #define MAX_SERVER_MESSAGE (1024u * 1024u * 1024u)
 
 static void relay_move(struct evbuffer *in, struct bufferevent *dst, bool dst_tls, size_t n);
+static void set_last_route(struct client *c, bool replica, const char *node);
 static void relay_client_to_server(struct client *c, struct server *s);
 static void relay_server_to_client(struct server *s, struct client *c);
 static void idle_server_input(struct server *s);
@@ -695,7 +696,13 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 		rs.use_replicas_for_reads = false;
 	}
 	snap = monitor_snapshot_get(rt.monitor);
-	route_decide(&res, &rs, snap, c->cluster, &rt.route_cfg, random01(), &d);
+	/* the reason text only when the debug log will print it (a refusal always has it) */
+	double pick = random01();
+	bool verbose = log_enabled(LOG_LVL_DEBUG);
+	if (verbose)
+		route_decide(&res, &rs, snap, c->cluster, &rt.route_cfg, pick, &d);
+	else
+		route_decide_quiet(&res, &rs, snap, c->cluster, &rt.route_cfg, pick, &d);
 
 	if (d.read_fallback)
 		stats.read_fallback[stats_fallback_from_reason(d.fallback_reason)]++;
@@ -722,6 +729,8 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 	}
 	pool = pool_for_node(c, d.node);
 	if (!pool) {
+		if (!verbose)	/* the client's error names the reason */
+			route_decide(&res, &rs, snap, c->cluster, &rt.route_cfg, pick, &d);
 		monitor_snapshot_put(snap);
 		stats.queries[res.cls][STATS_REFUSED]++;
 		session_refuse(c, "57P03", "no server available for cluster %s: %s",
@@ -739,8 +748,9 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 				       pool->node_name, pool->last_login_error);
 			return false;
 		}
-		snprintf(d.reason, sizeof(d.reason), "replica %s unreachable: primary %s",
-			 pool->node_name, pp->node_name);
+		if (verbose)
+			snprintf(d.reason, sizeof(d.reason), "replica %s unreachable: primary %s",
+				 pool->node_name, pp->node_name);
 		stats.read_fallback[FALLBACK_NO_REPLICA]++;
 		d.target = ROUTE_PRIMARY;
 		d.node = primary;
@@ -761,8 +771,7 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 		if (res.cls == CLASS_READ)
 			stats.nodes[pool->node_index].reads++;
 	}
-	snprintf(c->last_route, sizeof(c->last_route), "%s:%s",
-		 c->on_replica ? "replica" : "primary", pool->node_name);
+	set_last_route(c, c->on_replica, pool->node_name);
 	if (res.cls == CLASS_TRANSACTION && res.txn == TXN_BEGIN) {
 		c->route.in_transaction = true;
 		c->route.txn_on_replica = c->on_replica;
@@ -773,7 +782,7 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 		c->want_lsn = true;
 	if (d.marks_written)
 		c->route.has_written = true;
-	if (log_enabled(LOG_LVL_DEBUG))
+	if (verbose)
 		log_debug("C-%llu %s %s@%s: %s -> %s (%s: %s)", (unsigned long long)c->id, c->addr,
 			  c->user, c->database, classify_class_name(res.cls), c->last_route, d.reason,
 			  res.reason);
@@ -785,6 +794,20 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 	monitor_snapshot_put(snap);
 	begin_cache.valid = true;
 	return true;
+}
+
+/* SHOW pgsteer.last_route's "primary:main1", without a printf per statement. */
+static void set_last_route(struct client *c, bool replica, const char *node)
+{
+	static const char rep[] = "replica:", pri[] = "primary:";
+	size_t n = strlen(node), max = sizeof(c->last_route) - sizeof(rep);
+
+	_Static_assert(sizeof(rep) == sizeof(pri), "same prefix length");
+	memcpy(c->last_route, replica ? rep : pri, sizeof(rep) - 1);
+	if (n > max)
+		n = max;
+	memcpy(c->last_route + sizeof(rep) - 1, node, n);
+	c->last_route[sizeof(rep) - 1 + n] = '\0';
 }
 
 /* Session mode: keep S for C between statements instead of returning it. */
@@ -840,8 +863,7 @@ static bool reuse_parked(struct client *c, struct pool **pool, const struct clus
 			return false;
 		}
 	}
-	snprintf(c->last_route, sizeof(c->last_route), "%s:%s", slot ? "replica" : "primary",
-		 (*pool)->node_name);
+	set_last_route(c, slot, (*pool)->node_name);
 	c->target_pool = *pool;
 	session_server_assigned(c, unpark(c, slot));
 	return true;

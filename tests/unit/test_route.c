@@ -1004,6 +1004,24 @@ static void test_never_write_to_replica(void **state)
 			route_decide(&st, &s, snap, C_MAIN, &rc, randoms[r], &d);
 			combos++;
 
+			/* the per-statement path's quiet decision is the same decision */
+			struct route_decision q;
+			memset(&q, 0x5a, sizeof(q));
+			route_decide_quiet(&st, &s, snap, C_MAIN, &rc, randoms[r], &q);
+			if (q.target != d.target || q.node != d.node || q.sqlstate != d.sqlstate ||
+			    q.read_fallback != d.read_fallback ||
+			    q.fallback_reason != d.fallback_reason ||
+			    q.makes_sticky != d.makes_sticky || q.marks_written != d.marks_written ||
+			    (d.target == ROUTE_REFUSE ? strcmp(q.reason, d.reason) != 0 :
+			     d.target != ROUTE_LOCAL && q.reason[0] != '\0')) {
+				print_error("quiet decision differs: shape %s stmt %d hint %d flags %#x "
+					    "lsn %zu cfg %d: %s vs %s (\"%s\" vs \"%s\")\n",
+					    shape_names[shape], k, hint, flags, l, c,
+					    route_target_name(q.target), route_target_name(d.target),
+					    q.reason, d.reason);
+				fail();
+			}
+
 			/* never a write to a replica, directly or by staying in a replica transaction */
 			if (is_write && (d.target == ROUTE_REPLICA ||
 					 (d.target == ROUTE_STAY && s.txn_on_replica))) {
