@@ -136,6 +136,9 @@ static const struct key_def keys[] = {
 	G(SECT_PGSTEER, "auth_type", T_ENUM, auth_type, 0, 0, auth_type_names),
 	P("auth_file", T_STR, auth_file, 0, 0),
 	P("hba_file", T_STR, hba_file, 0, 0),
+	P("auth_user", T_STR, auth_user, 0, 0),
+	P("auth_query", T_STR, auth_query, 0, 0),
+	P("auth_dbname", T_STR, auth_dbname, 0, 0),
 	G(SECT_PGSTEER, "pool_mode", T_ENUM, pool_mode, 0, 0, pool_mode_names),
 	P("default_pool_size", T_INT, default_pool_size, 1, INT_MAX),
 	P("min_pool_size", T_INT, min_pool_size, 0, INT_MAX),
@@ -587,6 +590,11 @@ void config_print_summary(const struct config *cfg, FILE *out)
 	fprintf(out, ", stats_users ");
 	print_list(out, cfg->stats_users);
 	fprintf(out, "\n");
+	if (cfg->auth_user[0])
+		fprintf(out, "          auth_user %s looks up users missing from auth_file on the primary "
+			"(database %s)%s\n", cfg->auth_user,
+			str_or(cfg->auth_dbname, "of the client's pool"),
+			strcmp(cfg->auth_query, AUTH_QUERY_DEFAULT) == 0 ? "" : " with a custom auth_query");
 	if (cfg->hba)
 		fprintf(out, "hba:      %s, %d rules (the matching rule's method replaces auth_type)\n",
 			cfg->hba_file, cfg->hba->n_rules);
@@ -859,9 +867,10 @@ static bool load_hba(struct config *cfg, char *errbuf, size_t errlen)
 	if (!cfg->hba)
 		return false;
 	r = hba_first_password_rule(cfg->hba);
-	if (r && !cfg->auth_file[0]) {
-		snprintf(errbuf, errlen, "%s:%d: method %s needs auth_file in %s (the user list "
-			 "with passwords)", cfg->hba_file, r->line, hba_method_name(r->method),
+	if (r && !cfg->auth_file[0] && !cfg->auth_user[0]) {
+		snprintf(errbuf, errlen, "%s:%d: method %s needs auth_file or auth_user in %s (the user "
+			 "list with passwords, or where to look them up)", cfg->hba_file, r->line,
+			 hba_method_name(r->method),
 			 cfg->path);
 		return false;
 	}
@@ -885,6 +894,7 @@ static void config_defaults(struct parse_state *st)
 	cfg->unix_socket_mode = 0777;
 	cfg->listen_backlog = 128;
 	cfg->auth_type = AUTH_TRUST;
+	cfg->auth_query = st_strdup(st, AUTH_QUERY_DEFAULT);
 	cfg->pool_mode = POOL_MODE_TRANSACTION;
 	cfg->default_pool_size = 20;
 	cfg->min_pool_size = 0;
@@ -1583,6 +1593,27 @@ static int global_line(struct parse_state *st, const char *name, enum sect_kind 
 	return k < 0 ? 0 : st->global.line[k];
 }
 
+/*
+ * auth_user/auth_query: the query must take the user name as $1 (it is sent
+ * as a parameter, never spliced in); auth_dbname only means something with
+ * an auth_user.
+ */
+static void check_auth_query(struct parse_state *st)
+{
+	struct config *cfg = st->cfg;
+	int q_line = global_line(st, "auth_query", SECT_PGSTEER);
+
+	if (!cfg->auth_query[0])
+		set_error(st, q_line, "auth_query is empty (it must return name and password for $1)");
+	else if (!strstr(cfg->auth_query, "$1"))
+		set_error(st, q_line, "auth_query must use $1 for the user name");
+	if (!cfg->auth_user[0] && cfg->auth_dbname[0])
+		set_error(st, global_line(st, "auth_dbname", SECT_PGSTEER),
+			  "auth_dbname is set but auth_user is not (auth_query runs as auth_user)");
+	else if (!cfg->auth_user[0] && q_line)
+		set_error(st, q_line, "auth_query is set but auth_user is not (auth_query runs as auth_user)");
+}
+
 /* Checks one TLS side: cert and key go together; sslmode needs them. */
 static void check_client_tls(struct parse_state *st)
 {
@@ -1650,10 +1681,12 @@ static bool finish(struct parse_state *st)
 			  "min_pool_size (%d) is larger than default_pool_size (%d)",
 			  cfg->min_pool_size, cfg->default_pool_size);
 	}
-	if (cfg->auth_type != AUTH_TRUST && cfg->auth_type != AUTH_CERT && !cfg->auth_file[0])
+	if (cfg->auth_type != AUTH_TRUST && cfg->auth_type != AUTH_CERT && !cfg->auth_file[0] &&
+	    !cfg->auth_user[0])
 		set_error(st, global_line(st, "auth_type", SECT_PGSTEER),
-			  "auth_type = %s needs auth_file (the user list with passwords)",
+			  "auth_type = %s needs auth_file (the user list with passwords) or auth_user",
 			  config_auth_type_name(cfg->auth_type));
+	check_auth_query(st);
 
 	bool dangling = false;	/* a node names a missing cluster */
 	int k_cluster = find_key(SECT_NODE, "cluster");

@@ -35,6 +35,11 @@ enum auth_type {
 	AUTH_CERT,	/* TLS client certificate from client_tls_ca_file whose CN is the user */
 };
 
+/* PgBouncer's default auth_query: NULL password for expired or unknown roles. */
+#define AUTH_QUERY_DEFAULT \
+	"SELECT rolname, CASE WHEN rolvaliduntil < now() THEN NULL ELSE rolpassword END " \
+	"FROM pg_authid WHERE rolname = $1 AND rolcanlogin"
+
 enum pool_mode {
 	POOL_MODE_SESSION,
 	POOL_MODE_TRANSACTION,
@@ -105,6 +110,9 @@ struct config {
 	enum auth_type auth_type;	/* default trust */
 	char *auth_file;		/* default "" */
 	char *hba_file;			/* default "" = off */
+	char *auth_user;		/* default "" = off: look up users missing from auth_file as this role */
+	char *auth_query;		/* default AUTH_QUERY_DEFAULT; $1 is the user name */
+	char *auth_dbname;		/* default "" = the database the client's pool logs in to */
 	struct hba *hba;		/* hba_file parsed by config_load(); NULL when off */
 	enum pool_mode pool_mode;	/* default transaction */
 	int default_pool_size;		/* default 20 */

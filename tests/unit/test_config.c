@@ -640,6 +640,11 @@ static const struct error_case error_cases[] = {
 	{ "[pgsteer]\n\nclient_tls_cert_file = c\n" TAIL, "t.ini:3: ", "client_tls_key_file is not" },
 	{ "[pgsteer]\nserver_tls_key_file = k\n" TAIL, "t.ini:2: ", "server_tls_cert_file is not" },
 	{ "[pgsteer]\nauth_type = md5\n" TAIL, "t.ini:2: ", "needs auth_file" },
+	{ "[pgsteer]\nauth_type = md5\n" TAIL, "t.ini:2: ", "or auth_user" },
+	{ "[pgsteer]\nauth_user = a\nauth_query = SELECT 1, 2\n" TAIL, "t.ini:3: ", "auth_query must use $1" },
+	{ "[pgsteer]\nauth_user = a\nauth_query =\n" TAIL, "t.ini:3: ", "auth_query is empty" },
+	{ "[pgsteer]\n\nauth_dbname = postgres\n" TAIL, "t.ini:3: ", "auth_dbname is set but auth_user is not" },
+	{ "[pgsteer]\nauth_query = SELECT $1, 'x'\n" TAIL, "t.ini:2: ", "auth_query is set but auth_user is not" },
 	{ "[tenancy]\nmetadata_cluster = nope\n" TAIL, "t.ini:2: ", "metadata_cluster \"nope\" is not a [cluster.NAME] section" },
 	{ "[tenancy]\nuser_pattern = (?<tenant>.*)\n" TAIL, "t.ini:2: ", "need metadata_cluster" },
 	{ "[pgsteer]\nlisten_addr =\n" TAIL, "t.ini:2: ", "nothing to listen on" },
@@ -788,6 +793,36 @@ static char *slurp(const char *path)
  * line must give the very same resolved config: the example documents
  * the true defaults.
  */
+/* auth_user/auth_query/auth_dbname: off by default, PgBouncer's query, and md5 without auth_file. */
+static void test_auth_query_keys(void **state)
+{
+	(void)state;
+	struct config *cfg = load_ok(TAIL);
+	assert_string_equal(cfg->auth_user, "");
+	assert_string_equal(cfg->auth_dbname, "");
+	assert_string_equal(cfg->auth_query, AUTH_QUERY_DEFAULT);
+	assert_non_null(strstr(cfg->auth_query, "rolvaliduntil < now()"));
+	config_free(cfg);
+
+	cfg = load_ok("[pgsteer]\nauth_type = scram-sha-256\nauth_user = pgsteer_auth\n"
+		      "auth_dbname = postgres\n"
+		      "auth_query = SELECT usename, passwd FROM pgsteer.user_lookup($1)\n" TAIL);
+	assert_int_equal(cfg->auth_type, AUTH_SCRAM);
+	assert_string_equal(cfg->auth_file, "");
+	assert_string_equal(cfg->auth_user, "pgsteer_auth");
+	assert_string_equal(cfg->auth_dbname, "postgres");
+	assert_string_equal(cfg->auth_query, "SELECT usename, passwd FROM pgsteer.user_lookup($1)");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	config_print_summary(cfg, out);
+	fclose(out);
+	assert_non_null(strstr(buf, "auth_user pgsteer_auth"));
+	assert_non_null(strstr(buf, "custom auth_query"));
+	free(buf);
+	config_free(cfg);
+}
+
 static void test_shipped_example(void **state)
 {
 	(void)state;
@@ -902,6 +937,7 @@ int main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_error_uses_given_name),
 		cmocka_unit_test(test_config_load_file),
+		cmocka_unit_test(test_auth_query_keys),
 		cmocka_unit_test(test_shipped_example),
 		cmocka_unit_test(test_names_of_enums),
 		cmocka_unit_test(test_mutation_robustness),
