@@ -538,6 +538,7 @@ static const char *client_state_name(enum client_state s)
 {
 	switch (s) {
 	case CL_STARTUP: return "startup";
+	case CL_AUTH_LOOKUP: return "auth_lookup";
 	case CL_AUTH: return "auth";
 	case CL_LOGIN_WAIT: return "login_wait";
 	case CL_IDLE: return "idle";

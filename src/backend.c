@@ -23,6 +23,7 @@
 #include <event2/bufferevent_ssl.h>
 
 #include "auth.h"
+#include "authquery.h"
 #include "conn.h"
 #include "log.h"
 #include "pgsteer.h"
@@ -303,8 +304,23 @@ void param_set_update(struct param_set *ps, const char *name, const char *value)
 	}
 }
 
-/* Answer an authentication request from PostgreSQL. */
-static bool login_auth(struct server *s, const uint8_t *body, uint32_t len)
+/*
+ * What a server login may use: the pool's password (server_password or
+ * auth_file), else what auth_query found for the user, with the SCRAM keys
+ * of a client's proof when passthrough is possible.
+ */
+struct login_secret {
+	const char *password;		/* "" = none */
+	const char *source;		/* for messages: where it came from */
+	bool have_keys;
+	char fetched[AUTHQUERY_SECRET_LEN];
+	uint8_t client_key[SCRAM_KEY_LEN];
+	uint8_t server_key[SCRAM_KEY_LEN];
+};
+
+/* Answer an authentication request from PostgreSQL, with SEC. */
+static bool login_auth_with(struct server *s, const uint8_t *body, uint32_t len,
+			    const struct login_secret *sec)
 {
 	struct pool *pool = s->pool;
 	struct evbuffer *out = bufferevent_get_output(s->bev);
@@ -324,10 +340,11 @@ static bool login_auth(struct server *s, const uint8_t *body, uint32_t len)
 	case AUTH_REQ_PASSWORD:
 	case AUTH_REQ_MD5:
 	case AUTH_REQ_SASL:
-		if (!pool->server_password[0]) {
+		if (!sec->password[0]) {
 			login_fail(s, "28P01", "node %s asks for a password for \"%s\" and none is known "
-				   "(add a plain or md5 password to auth_file)", pool->node_name,
-				   pool->server_user);
+				   "(add a plain or md5 password to auth_file%s)", pool->node_name,
+				   pool->server_user, rt.cfg->auth_user[0] ?
+				   ", or log in once through auth_query" : "");
 			return false;
 		}
 		break;
@@ -336,13 +353,13 @@ static bool login_auth(struct server *s, const uint8_t *body, uint32_t len)
 	}
 	switch (code) {
 	case AUTH_REQ_PASSWORD:
-		if (strncmp(pool->server_password, "SCRAM-SHA-256$", 14) == 0 ||
-		    auth_secret_kind(pool->server_password) == SECRET_MD5) {
-			login_fail(s, "28P01", "node %s wants a cleartext password; auth_file has only a hash",
-				   pool->node_name);
+		if (strncmp(sec->password, "SCRAM-SHA-256$", 14) == 0 ||
+		    auth_secret_kind(sec->password) == SECRET_MD5) {
+			login_fail(s, "28P01", "node %s wants a cleartext password; %s has only a hash",
+				   pool->node_name, sec->source);
 			return false;
 		}
-		proto_add_password(out, pool->server_password);
+		proto_add_password(out, sec->password);
 		return true;
 	case AUTH_REQ_MD5: {
 		char hash[36];
@@ -350,12 +367,13 @@ static bool login_auth(struct server *s, const uint8_t *body, uint32_t len)
 			login_fail(s, "08P01", "short MD5 request");
 			return false;
 		}
-		if (auth_secret_kind(pool->server_password) == SECRET_MD5)
-			auth_md5_salted_from_hash(pool->server_password, body + 4, hash);
-		else if (auth_secret_kind(pool->server_password) == SECRET_PLAIN)
-			auth_md5_salted(pool->server_user, pool->server_password, body + 4, hash);
+		if (auth_secret_kind(sec->password) == SECRET_MD5)
+			auth_md5_salted_from_hash(sec->password, body + 4, hash);
+		else if (auth_secret_kind(sec->password) == SECRET_PLAIN)
+			auth_md5_salted(pool->server_user, sec->password, body + 4, hash);
 		else {
-			login_fail(s, "28P01", "node %s wants MD5; auth_file has a SCRAM secret", pool->node_name);
+			login_fail(s, "28P01", "node %s wants MD5; %s has a SCRAM secret", pool->node_name,
+				   sec->source);
 			return false;
 		}
 		proto_add_password(out, hash);
@@ -378,9 +396,15 @@ static bool login_auth(struct server *s, const uint8_t *body, uint32_t len)
 			login_fail(s, "28000", "node %s offers no supported SASL mechanism", pool->node_name);
 			return false;
 		}
-		if (auth_secret_kind(pool->server_password) != SECRET_PLAIN) {
-			login_fail(s, "28P01", "node %s wants SCRAM; auth_file needs the plain password for \"%s\"",
-				   pool->node_name, pool->server_user);
+		if (auth_secret_kind(sec->password) == SECRET_SCRAM && !sec->have_keys) {
+			login_fail(s, "28P01", "node %s wants SCRAM for \"%s\"; the SCRAM secret from %s "
+				   "allows only passthrough, which needs a client to have logged in with "
+				   "SCRAM first", pool->node_name, pool->server_user, sec->source);
+			return false;
+		}
+		if (auth_secret_kind(sec->password) == SECRET_MD5) {
+			login_fail(s, "28P01", "node %s wants SCRAM; %s needs the plain password for \"%s\"",
+				   pool->node_name, sec->source, pool->server_user);
 			return false;
 		}
 		s->scram = calloc(1, sizeof(*s->scram));
@@ -419,8 +443,13 @@ static bool login_auth(struct server *s, const uint8_t *body, uint32_t len)
 			login_fail(s, "08P01", "unexpected SASLContinue");
 			return false;
 		}
-		n = scram_client_final(s->scram, pool->server_password, (const char *)body + 4, len - 4,
-				       buf, sizeof(buf), &err);
+		if (auth_secret_kind(sec->password) == SECRET_SCRAM)	/* passthrough */
+			n = scram_client_final_from_keys(s->scram, sec->client_key, sec->server_key,
+							 (const char *)body + 4, len - 4,
+							 buf, sizeof(buf), &err);
+		else
+			n = scram_client_final(s->scram, sec->password, (const char *)body + 4, len - 4,
+					       buf, sizeof(buf), &err);
 		if (n < 0) {
 			login_fail(s, "08P01", "SCRAM: %s", err ? err : "?");
 			return false;
@@ -439,6 +468,27 @@ static bool login_auth(struct server *s, const uint8_t *body, uint32_t len)
 			   pool->node_name, code);
 		return false;
 	}
+}
+
+/* Answer an authentication request from PostgreSQL; fetched secrets are wiped after. */
+static bool login_auth(struct server *s, const uint8_t *body, uint32_t len)
+{
+	struct pool *pool = s->pool;
+	struct login_secret sec;
+	bool ok;
+
+	memset(&sec, 0, sizeof(sec));
+	sec.password = pool->server_password;
+	sec.source = "auth_file";
+	if (!sec.password[0] &&
+	    authquery_server_secret(pool->cluster_name, pool->server_user, sec.fetched,
+				    sec.client_key, sec.server_key, &sec.have_keys)) {
+		sec.password = sec.fetched;
+		sec.source = "auth_query";
+	}
+	ok = login_auth_with(s, body, len, &sec);
+	OPENSSL_cleanse(&sec, sizeof(sec));
+	return ok;
 }
 
 /* Process login-phase messages until ReadyForQuery. */

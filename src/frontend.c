@@ -1,8 +1,9 @@
 /*
  * Client side of the proxy up to the end of login: accepting a socket,
  * the startup packet (SSLRequest, GSSENCRequest, CancelRequest, protocol
- * version), TLS, authentication against auth_file (trust, md5,
- * SCRAM-SHA-256), and the welcome (ParameterStatus, BackendKeyData,
+ * version), TLS, authentication against auth_file or, for users missing
+ * from it, the secret auth_query finds (trust, md5, SCRAM-SHA-256), and
+ * the welcome (ParameterStatus, BackendKeyData,
  * ReadyForQuery).  After the welcome, session.c owns the byte stream.
  *
  * Also owns client teardown: client_close() is the only way a client goes
@@ -21,6 +22,7 @@
 
 #include "admin.h"
 #include "auth.h"
+#include "authquery.h"
 #include "conn.h"
 #include "hba.h"
 #include "log.h"
@@ -51,6 +53,7 @@ static struct cert_need client_tls_cert_need(void);
 static bool check_client_cert(struct client *c, enum auth_type method,
 			      const struct cert_need *need);
 static bool scram_channel_binding_data(struct client *c, uint8_t *data, size_t *len);
+static void begin_auth(struct client *c, enum auth_type method);
 static void start_auth(struct client *c, enum auth_type method);
 static void auth_succeeded(struct client *c);
 static bool attach_pool(struct client *c);
@@ -147,6 +150,8 @@ void client_fail(struct client *c, const char *severity, const char *sqlstate,
 		session_client_gone(c);
 		pool_client_gone(c);
 	}
+	authquery_cancel(c->auth_lookup);
+	c->auth_lookup = NULL;
 	proto_add_error(bufferevent_get_output(c->bev), severity, sqlstate, msg, NULL);
 	c->state = CL_FLUSHING;
 	c->state_since_ms = now_ms();
@@ -166,6 +171,8 @@ void client_close(struct client *c, const char *reason)
 	log_debug("C-%llu %s: closed: %s", (unsigned long long)c->id, c->addr, reason);
 	session_client_gone(c);
 	pool_client_gone(c);
+	authquery_cancel(c->auth_lookup);	/* its answer must not find a freed client */
+	c->auth_lookup = NULL;
 	c->state = CL_CLOSED;
 	conn_read_disable(&c->rd);
 	if (c->bev)
@@ -191,6 +198,10 @@ void client_free(struct client *c)
 		OPENSSL_cleanse(c->scram, sizeof(*c->scram));
 		free(c->scram);
 	}
+	if (c->auth_query_secret) {
+		OPENSSL_cleanse(c->auth_query_secret, strlen(c->auth_query_secret));
+		free(c->auth_query_secret);
+	}
 	free(c);
 }
 
@@ -214,8 +225,9 @@ static void client_read_cb(struct bufferevent *bev, void *arg)
 		else
 			session_client_input(c);
 		break;
+	case CL_AUTH_LOOKUP:
 	case CL_LOGIN_WAIT:
-		/* nothing may arrive before our ReadyForQuery; keep it buffered */
+		/* nothing may arrive before our request / ReadyForQuery; keep it buffered */
 		break;
 	case CL_FLUSHING:
 	case CL_CLOSED:
@@ -440,7 +452,7 @@ static void handle_startup(struct client *c)
 		} else if (!attach_pool(c)) {
 			return;
 		}
-		start_auth(c, method);
+		begin_auth(c, method);
 		return;
 	}
 }
@@ -607,6 +619,54 @@ static bool scram_channel_binding_data(struct client *c, uint8_t *data, size_t *
 	return ssl && tls_cert_end_point_hash(SSL_get_certificate(ssl), data, SCRAM_CBIND_MAX, len);
 }
 
+/* auth_query answered for C (in CL_AUTH_LOOKUP): ask for the password, or refuse. */
+static void auth_lookup_done(void *arg, enum authquery_outcome outcome, const char *secret,
+			     const char *message)
+{
+	struct client *c = arg;
+
+	c->auth_lookup = NULL;
+	Assert(c->state == CL_AUTH_LOOKUP);
+	if (outcome == AUTHQUERY_FAILED) {
+		log_warning("C-%llu %s %s@%s: auth_query failed: %s", (unsigned long long)c->id,
+			    c->addr, c->user, c->database, message ? message : "?");
+		client_fail(c, "FATAL", "08006", "auth_query failed: %s", message ? message : "?");
+		return;
+	}
+	if (outcome == AUTHQUERY_FOUND && !(c->auth_query_secret = strdup(secret))) {
+		client_fail(c, "FATAL", "53200", "out of memory");
+		return;
+	}
+	/* no secret: ask anyway and fail the answer, so the user's existence stays hidden */
+	start_auth(c, c->auth_method);
+}
+
+/*
+ * A password is needed and auth_file does not know the user: with an
+ * auth_user, ask the primary of the client's cluster first (auth_file
+ * wins, as in PgBouncer; the admin console uses auth_file only).
+ */
+static void begin_auth(struct client *c, enum auth_type method)
+{
+	const char *db;
+	bool needs_password = method == AUTH_MD5 || method == AUTH_SCRAM;
+
+	c->auth_method = method;
+	if (!needs_password || c->admin || !rt.cfg->auth_user[0] || !c->pool ||
+	    (rt.auth && auth_file_find(rt.auth, c->user))) {
+		start_auth(c, method);
+		return;
+	}
+	db = rt.cfg->auth_dbname[0] ? rt.cfg->auth_dbname : c->pool->server_database;
+	c->auth_lookup = authquery_lookup(c->pool->node_index, db, c->user, auth_lookup_done, c);
+	if (!c->auth_lookup) {
+		client_fail(c, "FATAL", "53200", "out of memory");
+		return;
+	}
+	c->state = CL_AUTH_LOOKUP;
+	c->state_since_ms = now_ms();
+}
+
 static void start_auth(struct client *c, enum auth_type method)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
@@ -648,12 +708,23 @@ static void auth_failed(struct client *c, const char *why)
 	client_fail(c, "FATAL", "28P01", "password authentication failed for user \"%s\"", c->user);
 }
 
+/* The secret auth_query found, shaped as an auth_file entry (borrowing C's strings). */
+static const struct auth_entry *auth_query_entry(struct client *c, struct auth_entry *e)
+{
+	e->user = c->user;
+	e->secret = c->auth_query_secret;
+	e->kind = auth_secret_kind(c->auth_query_secret);
+	e->line = 0;
+	return e;
+}
+
 /* Handle a PasswordMessage / SASLInitialResponse / SASLResponse. */
 static void handle_password(struct client *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	const struct auth_entry *entry;
+	struct auth_entry aq_entry;
 	uint8_t type;
 	uint32_t len;
 	char *msg;
@@ -683,6 +754,8 @@ static void handle_password(struct client *c)
 	evbuffer_remove(in, msg, len);
 	msg[len] = '\0';
 	entry = rt.auth ? auth_file_find(rt.auth, c->user) : NULL;
+	if (!entry && c->auth_query_secret)
+		entry = auth_query_entry(c, &aq_entry);
 
 	switch (c->auth_step) {
 	case AUTH_STEP_MD5:
@@ -775,6 +848,15 @@ static void handle_password(struct client *c)
 /* Authentication passed: AuthenticationOk, then wait for pool parameters. */
 static void auth_succeeded(struct client *c)
 {
+	if (c->auth_query_secret) {
+		/* SCRAM against a fetched secret: the proof's keys let servers log in (passthrough) */
+		if (c->scram && auth_secret_kind(c->auth_query_secret) == SECRET_SCRAM)
+			authquery_remember_keys(c->pool->cluster_name, c->user, c->auth_query_secret,
+						c->scram->client_key, c->scram->secret.server_key);
+		OPENSSL_cleanse(c->auth_query_secret, strlen(c->auth_query_secret));
+		free(c->auth_query_secret);
+		c->auth_query_secret = NULL;
+	}
 	if (c->scram) {
 		OPENSSL_cleanse(c->scram, sizeof(*c->scram));
 		free(c->scram);

@@ -38,6 +38,7 @@ struct pool;
 struct server;
 struct setop;
 struct cancel_req;
+struct authquery_req;
 
 /* A ParameterStatus name/value pair. */
 struct param {
@@ -52,6 +53,7 @@ struct param_set {
 
 enum client_state {
 	CL_STARTUP,		/* waiting for the startup packet (or SSLRequest) */
+	CL_AUTH_LOOKUP,		/* not in auth_file: waiting for auth_query's answer */
 	CL_AUTH,		/* sent an auth request, waiting for the password */
 	CL_LOGIN_WAIT,		/* authenticated; queued for a server to learn parameters */
 	CL_IDLE,		/* logged in, no server, nothing pending */
@@ -138,6 +140,9 @@ struct client {
 	enum client_auth_step auth_step;
 	uint8_t md5_salt[4];
 	struct scram_server *scram;	/* allocated during SCRAM only */
+	enum auth_type auth_method;	/* the method chosen at startup (auth_type or hba_file) */
+	struct authquery_req *auth_lookup; /* auth_query in flight (CL_AUTH_LOOKUP only) */
+	char *auth_query_secret;	/* what auth_query found (heap, wiped on free); NULL: none */
 	bool reject_full;		/* over max_client_conn: refuse after startup */
 	bool admin;			/* logged in to the admin console (database "pgsteer") */
 	void *admin_state;		/* admin.c's per-session data, freed by admin */

@@ -19,6 +19,7 @@
 #include <openssl/rand.h>
 
 #include "auth.h"
+#include "authquery.h"
 #include "classify.h"
 #include "log.h"
 #include "monitor.h"
@@ -107,7 +108,7 @@ static int load_side_files(const struct config *cfg, struct auth_file **auth, SS
 			log_error("%s", err);
 			goto fail;
 		}
-	} else if (cfg->auth_type != AUTH_TRUST && cfg->auth_type != AUTH_CERT) {
+	} else if (cfg->auth_type != AUTH_TRUST && cfg->auth_type != AUTH_CERT && !cfg->auth_user[0]) {
 		log_error("%s: auth_type %s needs auth_file", cfg->path, config_auth_type_name(cfg->auth_type));
 		goto fail;
 	}
@@ -289,6 +290,11 @@ int server_main(const char *config_path, struct config *cfg)
 	for (int i = 0; i < rt.n_listeners; i++)
 		evconnlistener_disable(rt.listeners[i].lev);
 	wait_first_checks();
+	if (authquery_start(rt.base, rt.monitor) < 0) {
+		log_error("out of memory starting auth_query");
+		rc = 1;
+		goto out;
+	}
 	if (tenant_start(rt.base, cfg, rt.monitor) < 0) {
 		log_error("out of memory starting tenancy");
 		rc = 1;
@@ -336,6 +342,7 @@ out:
 		}
 		reaper_cb(-1, 0, NULL);
 		cancel_free_all();
+		authquery_stop();
 		tenant_stop();
 		if (rt.monitor)
 			monitor_stop(rt.monitor);
@@ -659,6 +666,7 @@ bool server_reload(void)
 	pool_apply_config(ncfg);
 	monitor_reconfigure(rt.monitor, ncfg);
 	tenant_reconfigure(ncfg);
+	authquery_reconfigure(ncfg);
 	if (set_stats_tls(ncfg) == 0)
 		stats_http_reconfigure(ncfg);
 	log_info("configuration reloaded from %s", rt.config_path);

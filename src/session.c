@@ -384,6 +384,7 @@ void session_janitor(int64_t now)
 		int64_t in_state = now - c->state_since_ms;
 		switch (c->state) {
 		case CL_STARTUP:
+		case CL_AUTH_LOOKUP:
 		case CL_AUTH:
 			if (cfg->client_login_timeout_ms > 0 && in_state > cfg->client_login_timeout_ms)
 				client_fail(c, "FATAL", "08P01", "client_login_timeout: login not completed within %lld ms",

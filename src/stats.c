@@ -1044,6 +1044,7 @@ static int client_gauge(enum client_state s)
 {
 	switch (s) {
 	case CL_STARTUP:
+	case CL_AUTH_LOOKUP:
 	case CL_AUTH:
 	case CL_LOGIN_WAIT:
 		return STATS_CL_LOGIN;
