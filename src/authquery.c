@@ -332,15 +332,15 @@ static void set_state(struct aq_conn *ac, enum aq_state s)
 	ac->state_since_ms = now_ms();
 }
 
-/* "ERROR:  message\n" -> "message" on one line. */
+/* "FATAL:  message\n\tHINT..." -> "message": the first line, for logs and the client. */
 static void clean_message(const char *in, char *out, size_t len)
 {
 	size_t n = 0;
 
 	if (strncmp(in, "ERROR:  ", 8) == 0 || strncmp(in, "FATAL:  ", 8) == 0)
 		in += 8;
-	for (; *in && n + 1 < len; in++)
-		out[n++] = (*in == '\n' || *in == '\r') ? ' ' : *in;
+	for (; *in && *in != '\n' && *in != '\r' && n + 1 < len; in++)
+		out[n++] = *in == '\t' ? ' ' : *in;
 	while (n > 0 && out[n - 1] == ' ')
 		n--;
 	out[n] = '\0';
