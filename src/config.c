@@ -1594,9 +1594,8 @@ static int global_line(struct parse_state *st, const char *name, enum sect_kind 
 }
 
 /*
- * auth_user/auth_query: the query must take the user name as $1 (it is sent
- * as a parameter, never spliced in); auth_dbname only means something with
- * an auth_user.
+ * auth_query must take the user name as $1: it is sent as a parameter,
+ * never spliced in.  (Without auth_user it is unused, as in PgBouncer.)
  */
 static void check_auth_query(struct parse_state *st)
 {
@@ -1607,11 +1606,6 @@ static void check_auth_query(struct parse_state *st)
 		set_error(st, q_line, "auth_query is empty (it must return name and password for $1)");
 	else if (!strstr(cfg->auth_query, "$1"))
 		set_error(st, q_line, "auth_query must use $1 for the user name");
-	if (!cfg->auth_user[0] && cfg->auth_dbname[0])
-		set_error(st, global_line(st, "auth_dbname", SECT_PGSTEER),
-			  "auth_dbname is set but auth_user is not (auth_query runs as auth_user)");
-	else if (!cfg->auth_user[0] && q_line)
-		set_error(st, q_line, "auth_query is set but auth_user is not (auth_query runs as auth_user)");
 }
 
 /* Checks one TLS side: cert and key go together; sslmode needs them. */
