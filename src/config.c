@@ -868,9 +868,8 @@ static bool load_hba(struct config *cfg, char *errbuf, size_t errlen)
 		return false;
 	r = hba_first_password_rule(cfg->hba);
 	if (r && !cfg->auth_file[0] && !cfg->auth_user[0]) {
-		snprintf(errbuf, errlen, "%s:%d: method %s needs auth_file or auth_user in %s (the user "
-			 "list with passwords, or where to look them up)", cfg->hba_file, r->line,
-			 hba_method_name(r->method),
+		snprintf(errbuf, errlen, "%s:%d: method %s needs auth_file in %s (the user list "
+			 "with passwords)", cfg->hba_file, r->line, hba_method_name(r->method),
 			 cfg->path);
 		return false;
 	}
