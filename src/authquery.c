@@ -37,6 +37,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "pgsteer.h"
+#include "pqwatch.h"
 
 #define TICK_MS 100
 
@@ -58,9 +59,7 @@ struct aq_conn {
 	struct list head;		/* aq.conns */
 	enum aq_state state;
 	PGconn *conn;
-	struct event *io;
-	int io_fd;
-	short io_what;
+	struct pq_watch io;
 	int node;			/* config node index */
 	char node_name[NAME_LEN];
 	char cluster[NAME_LEN];
@@ -390,7 +389,7 @@ static struct aq_conn *conn_open(int node, const char *dbname)
 	if (!ac)
 		return NULL;
 	list_init(&ac->queue);
-	ac->io_fd = -1;
+	ac->io.fd = -1;
 	ac->node = node;
 	ac->settings_gen = aq.settings_gen;
 	snprintf(ac->node_name, sizeof(ac->node_name), "%s", cn->name);
@@ -423,27 +422,10 @@ static struct aq_conn *conn_open(int node, const char *dbname)
 	return ac;	/* a failed start is noticed by the first pump */
 }
 
-/* Watch the socket for WHAT (re-registered while connecting: libpq may change it). */
+/* Watch the socket for WHAT. */
 static bool want_io(struct aq_conn *ac, short what)
 {
-	int fd = PQsocket(ac->conn);
-
-	if (fd < 0)
-		return false;
-	if (ac->io && ac->io_fd == fd && ac->io_what == what && ac->state != AQ_CONNECTING)
-		return true;
-	if (ac->io)
-		event_free(ac->io);
-	ac->io = event_new(aq.base, fd, (short)(what | EV_PERSIST), io_cb, ac);
-	if (!ac->io || event_add(ac->io, NULL) != 0) {
-		if (ac->io)
-			event_free(ac->io);
-		ac->io = NULL;
-		return false;
-	}
-	ac->io_fd = fd;
-	ac->io_what = what;
-	return true;
+	return pq_watch_set(&ac->io, aq.base, ac->conn, what, ac->state == AQ_CONNECTING, io_cb, ac);
 }
 
 /* End REQ (already unlinked) with an outcome, unless its caller went away. */
@@ -462,8 +444,7 @@ static void conn_lost(struct aq_conn *ac, const char *why)
 	char msg[300];
 
 	clean_message(why, msg, sizeof(msg));
-	if (ac->io)
-		event_free(ac->io);
+	pq_watch_clear(&ac->io);
 	if (ac->result)
 		PQclear(ac->result);
 	if (ac->err_result)
@@ -535,7 +516,7 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 	UNUSED(arg);
 	list_for_each_safe(it, tmp, &aq.conns) {
 		struct aq_conn *ac = container_of(it, struct aq_conn, head);
-		if (ac->state == AQ_CONNECTING && !ac->io) {
+		if (ac->state == AQ_CONNECTING && !ac->io.ev) {
 			if (!ac->conn || PQstatus(ac->conn) == CONNECTION_BAD) {
 				conn_lost(ac, ac->conn ? PQerrorMessage(ac->conn) : "out of memory");
 				continue;

@@ -34,6 +34,7 @@
 #include "metadata.h"
 #include "monitor.h"
 #include "pgsteer.h"
+#include "pqwatch.h"
 
 #define TICK_MS 100
 #define RETRY_MIN_MS 100
@@ -123,9 +124,7 @@ struct metadata {
 	struct metadata_hooks hooks;
 	void *hooks_arg;
 	PGconn *conn;
-	struct event *io;
-	int io_fd;
-	short io_what;
+	struct pq_watch io;
 	struct event *tick;
 	int node;			/* config node index of the connection */
 	char node_name[64];
@@ -202,7 +201,7 @@ int metadata_start(struct event_base *base, const struct config *cfg, struct mon
 
 	memset(&md, 0, sizeof(md));
 	md.node = -1;
-	md.io_fd = -1;
+	md.io.fd = -1;
 	md.base = base;
 	md.mon = mon;
 	md.hooks = *hooks;
@@ -440,27 +439,10 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Watch the connection's socket for WHAT (re-registered while connecting, as monitor.c does). */
+/* Watch the connection's socket for WHAT. */
 static bool want_io(short what)
 {
-	int fd = PQsocket(md.conn);
-
-	if (fd < 0)
-		return false;
-	if (md.io && md.io_fd == fd && md.io_what == what && md.state != MD_CONNECTING)
-		return true;
-	if (md.io)
-		event_free(md.io);
-	md.io = event_new(md.base, fd, (short)(what | EV_PERSIST), io_cb, NULL);
-	if (!md.io || event_add(md.io, NULL) != 0) {
-		if (md.io)
-			event_free(md.io);
-		md.io = NULL;
-		return false;
-	}
-	md.io_fd = fd;
-	md.io_what = what;
-	return true;
+	return pq_watch_set(&md.io, md.base, md.conn, what, md.state == MD_CONNECTING, io_cb, NULL);
 }
 
 /* "ERROR:  message\n" -> "message" on one line. */
@@ -534,11 +516,7 @@ static void md_lost(const char *why)
 	bool was_ready = metadata_ready();
 	char msg[300];
 
-	if (md.io) {
-		event_free(md.io);
-		md.io = NULL;
-	}
-	md.io_fd = -1;
+	pq_watch_clear(&md.io);
 	if (md.result)
 		PQclear(md.result);
 	if (md.err_result)

@@ -87,6 +87,7 @@
 #include "common.h"
 #include "log.h"
 #include "monitor.h"
+#include "pqwatch.h"
 
 #define CHECK_SQL \
 	"SELECT pg_is_in_recovery(), " \
@@ -156,9 +157,7 @@ struct mnode {
 
 	enum mnode_state state;
 	PGconn *conn;
-	struct event *io;
-	int io_fd;
-	short io_what;
+	struct pq_watch io;
 	struct event *timer;		/* next connect attempt / next check */
 	struct event *deadline;		/* connect/query timeout */
 	enum mquery q_kind;
@@ -692,7 +691,7 @@ static struct mnode *node_new(struct monitor *m, const struct config *cfg, int i
 	n->cluster_index = cn->cluster_index;
 	n->weight = cn->weight;
 	n->was_index = -1;
-	n->io_fd = -1;
+	n->io.fd = -1;
 	n->catalog_at_ms = -1;
 	n->lag_state.caught_up_ms = -1;
 	n->name = strdup(cn->name);
@@ -753,12 +752,7 @@ static void node_free(struct mnode *n)
 /* Drop the connection and every event tied to it; state becomes IDLE. */
 static void node_close(struct mnode *n)
 {
-	if (n->io) {
-		event_free(n->io);
-		n->io = NULL;
-	}
-	n->io_fd = -1;
-	n->io_what = 0;
+	pq_watch_clear(&n->io);
 	if (n->result) {
 		PQclear(n->result);
 		n->result = NULL;
@@ -799,27 +793,7 @@ static void node_arm_deadline(struct mnode *n, int64_t ms)
 /* Make the io event watch the connection's current socket for WHAT. */
 static bool node_want_io(struct mnode *n, short what)
 {
-	int fd = PQsocket(n->conn);
-
-	if (fd < 0)
-		return false;
-	/* While connecting, libpq may close its socket and open another that
-	 * gets the same number (next address, SSL retry): epoll would have
-	 * forgotten the old registration, so re-register at every step. */
-	if (n->io && n->io_fd == fd && n->io_what == what && n->state != MS_CONNECTING)
-		return true;
-	if (n->io)
-		event_free(n->io);
-	n->io = event_new(n->m->base, fd, (short)(what | EV_PERSIST), io_cb, n);
-	if (!n->io || event_add(n->io, NULL) != 0) {
-		if (n->io)
-			event_free(n->io);
-		n->io = NULL;
-		return false;
-	}
-	n->io_fd = fd;
-	n->io_what = what;
-	return true;
+	return pq_watch_set(&n->io, n->m->base, n->conn, what, n->state == MS_CONNECTING, io_cb, n);
 }
 
 /* Server notices (and a FATAL sent to an idle connection at shutdown)
