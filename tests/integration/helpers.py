@@ -12,6 +12,8 @@ import time
 
 import psycopg
 
+import pgwire
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PGCLUSTER = os.path.join(REPO, "contrib", "pgcluster.sh")
 PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
@@ -237,6 +239,36 @@ class Pgsteer:
 
     def connect(self, **kw):
         return connect(self.port, **kw)
+
+
+def prepend_server_hba(cluster, lines, probe_role):
+    """Put LINES (pg_hba.conf rules) before the primary's own rules and
+    reload; poll until the server asks PROBE_ROLE (one of the lines' roles)
+    for a password. Returns the original file for restore_server_hba()."""
+
+    def applied():
+        try:
+            s, _ = pgwire.login(cluster.port, probe_role)
+            s.close()
+            return False
+        except pgwire.ProtocolError:
+            return True
+    path = os.path.join(cluster.dir, "primary", "pg_hba.conf")
+    with open(path) as f:
+        original = f.read()
+    with open(path, "w") as f:
+        f.write("".join(lines) + original)
+    with cluster.connect() as c:
+        c.execute("SELECT pg_reload_conf()")
+    wait_for(applied, 10, "pg_hba.conf reload")
+    return original
+
+
+def restore_server_hba(cluster, original):
+    with open(os.path.join(cluster.dir, "primary", "pg_hba.conf"), "w") as f:
+        f.write(original)
+    with cluster.connect() as c:
+        c.execute("SELECT pg_reload_conf()")
 
 
 def as_postgres(*cmd):

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 import pgwire
-from helpers import primary_only, scalar, wait_for
+from helpers import prepend_server_hba, primary_only, restore_server_hba, scalar
 
 
 @pytest.fixture
@@ -37,7 +37,6 @@ HBA_MARK = "# pgsteer integration test_auth"
 def roles(cluster):
     """Create the roles; make the server demand md5/SCRAM for the it_srv_*
     roles (other roles keep trust). Undone at module end."""
-    hba_path = os.path.join(cluster.dir, "primary", "pg_hba.conf")
     with cluster.connect() as c:
         for role, (pw, method) in ROLES.items():
             c.execute("DROP ROLE IF EXISTS %s" % role)
@@ -47,27 +46,11 @@ def roles(cluster):
                 c.execute("CREATE ROLE %s LOGIN" % role)
             else:
                 c.execute("CREATE ROLE %s LOGIN PASSWORD '%s'" % (role, pw))
-        with open(hba_path) as f:
-            original = f.read()
-        extra = "".join("host all %s 127.0.0.1/32 %s %s\n" % (r, m, HBA_MARK)
-                        for r, (pw, m) in ROLES.items() if m != "trust")
-        with open(hba_path, "w") as f:
-            f.write(extra + original)
-        c.execute("SELECT pg_reload_conf()")
-
-        def server_wants_password():
-            try:
-                s, _ = pgwire.login(cluster.port, "it_srv_scram")
-                s.close()
-                return False
-            except pgwire.ProtocolError:
-                return True
-        wait_for(server_wants_password, 10, "pg_hba.conf reload")
+    original = prepend_server_hba(
+        cluster, ["host all %s 127.0.0.1/32 %s %s\n" % (r, m, HBA_MARK)
+                  for r, (pw, m) in ROLES.items() if m != "trust"], "it_srv_scram")
     yield ROLES
-    with open(hba_path, "w") as f:
-        f.write(original)
-    with cluster.connect() as c:
-        c.execute("SELECT pg_reload_conf()")
+    restore_server_hba(cluster, original)
 
 
 def write_userlist(path, entries):

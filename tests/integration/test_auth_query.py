@@ -16,7 +16,8 @@ import time
 import pytest
 
 import pgwire
-from helpers import free_port, primary_only, scalar, wait_for, port_accepts
+from helpers import (free_port, port_accepts, prepend_server_hba, primary_only,
+                     restore_server_hba, scalar, wait_for)
 
 
 @pytest.fixture
@@ -60,7 +61,6 @@ def roles(cluster):
     """The roles (none but aq_filewins in any auth_file), the lookup
     function for the non-superuser auth_user, and server pg_hba lines
     demanding passwords; undone at module end."""
-    hba_path = os.path.join(cluster.dir, "primary", "pg_hba.conf")
     with cluster.connect() as c:
         for role, (pw, enc, _, opts) in ROLES.items():
             c.execute("DROP ROLE IF EXISTS %s" % role)
@@ -69,29 +69,14 @@ def roles(cluster):
         c.execute(LOOKUP_FN)
         c.execute("REVOKE ALL ON FUNCTION public.aq_user_lookup(text) FROM PUBLIC")
         c.execute("GRANT EXECUTE ON FUNCTION public.aq_user_lookup(text) TO %s" % FN_USER)
-        with open(hba_path) as f:
-            original = f.read()
-        extra = "".join("host all %s 127.0.0.1/32 %s %s\n" % (r, m, HBA_MARK)
-                        for r, (_, _, m, _) in ROLES.items() if m != "trust")
-        with open(hba_path, "w") as f:
-            f.write(extra + original)
-        c.execute("SELECT pg_reload_conf()")
-
-        def server_wants_password():
-            try:
-                s, _ = pgwire.login(cluster.port, "aq_scram")
-                s.close()
-                return False
-            except pgwire.ProtocolError:
-                return True
-        wait_for(server_wants_password, 10, "pg_hba.conf reload")
         secrets = {r: scalar(c, "SELECT rolpassword FROM pg_authid WHERE rolname = %s", (r,))
                    for r in ROLES}
+    original = prepend_server_hba(
+        cluster, ["host all %s 127.0.0.1/32 %s %s\n" % (r, m, HBA_MARK)
+                  for r, (_, _, m, _) in ROLES.items() if m != "trust"], "aq_scram")
     yield secrets
-    with open(hba_path, "w") as f:
-        f.write(original)
+    restore_server_hba(cluster, original)
     with cluster.connect() as c:
-        c.execute("SELECT pg_reload_conf()")
         c.execute("DROP FUNCTION IF EXISTS public.aq_user_lookup(text)")
         for role in ROLES:
             c.execute("DROP ROLE IF EXISTS %s" % role)
