@@ -64,7 +64,6 @@ struct aq_conn {
 	char node_name[NAME_LEN];
 	char cluster[NAME_LEN];
 	char dbname[NAME_LEN];
-	uint64_t settings_gen;		/* aq.settings_gen when it was opened */
 	bool retire;			/* close once idle; take no new lookups */
 	int64_t state_since_ms;
 	PGresult *result;		/* last good result of the query in flight */
@@ -91,7 +90,6 @@ static struct {
 	struct event *kick;		/* deferred: send what was queued */
 	struct list conns;
 	struct list creds;
-	uint64_t settings_gen;		/* bumped when a reload changes how we connect */
 	char settings_sig[512];
 } aq;
 
@@ -177,7 +175,6 @@ void authquery_reconfigure(const struct config *cfg)
 		return;
 	settings_signature(cfg, sig, sizeof(sig));
 	if (strcmp(sig, aq.settings_sig) != 0) {
-		aq.settings_gen++;
 		memcpy(aq.settings_sig, sig, sizeof(sig));
 		list_for_each(it, &aq.conns)
 			container_of(it, struct aq_conn, head)->retire = true;
@@ -391,7 +388,6 @@ static struct aq_conn *conn_open(int node, const char *dbname)
 	list_init(&ac->queue);
 	ac->io.fd = -1;
 	ac->node = node;
-	ac->settings_gen = aq.settings_gen;
 	snprintf(ac->node_name, sizeof(ac->node_name), "%s", cn->name);
 	snprintf(ac->cluster, sizeof(ac->cluster), "%s", cl->name);
 	snprintf(ac->dbname, sizeof(ac->dbname), "%s", dbname);

@@ -16,7 +16,7 @@ import time
 import pytest
 
 import pgwire
-from helpers import (free_port, port_accepts, prepend_server_hba, primary_only,
+from helpers import (free_port, pg_ctl, port_accepts, prepend_server_hba, primary_only,
                      restore_server_hba, scalar, wait_for)
 
 
@@ -342,3 +342,40 @@ def test_reload_turns_auth_query_off(pgsteer, roles, tmp_path):
     wait_for(lambda: p.log().count("configuration reloaded") >= 2, 10, "second reload")
     assert current_user(p, "aq_md5", ROLES["aq_md5"][0])[0] == "aq_md5"
     assert_no_secrets(p, roles)
+
+
+def test_lookups_follow_a_promoted_replica(private_cluster, pgsteer, tmp_path):
+    """When the primary moves, lookups go to the new one (the old
+    connection is retired); the secret there is the replicated one."""
+    c = private_cluster
+    new_port = c.port + 1                                  # replica1 = node main2
+    with c.connect() as d:
+        d.execute("SET password_encryption = 'scram-sha-256'")
+        d.execute("CREATE ROLE %s LOGIN SUPERUSER PASSWORD '%s'" % (AUTH_USER, AUTH_PW))
+        d.execute("CREATE ROLE aq_scram LOGIN PASSWORD '%s'" % ROLES["aq_scram"][0])
+    with c.connect(new_port) as r:
+        wait_for(lambda: scalar(r, "SELECT count(*) FROM pg_roles WHERE rolname = 'aq_scram'"),
+                 15, "the role on replica1")
+    p = start(pgsteer, tmp_path, nodes=[c.port, c.port + 1, c.port + 2],
+              extra={"routing": {"check_interval": "50ms", "health_check_timeout": "1s"}})
+    pw = ROLES["aq_scram"][0]
+
+    def on_primary(**kw):
+        with p.connect(user="aq_scram", password=pw, **kw) as conn:
+            return conn.execute("/* pgsteer: primary */ SELECT current_user, "
+                                "inet_server_port()").fetchone()
+    assert on_primary() == ("aq_scram", c.port)
+
+    pg_ctl(c, "replica1", "-w", "promote")
+    pg_ctl(c, "primary", "-m", "immediate", "-w", "stop")
+
+    def login_on_new_primary():
+        try:
+            return on_primary(connect_timeout=3) == ("aq_scram", new_port)
+        except Exception:
+            return False
+    wait_for(login_on_new_primary, 20, "a login through the promoted replica")
+    with c.connect(new_port) as d:
+        assert scalar(d, "SELECT count(*) FROM pg_stat_activity WHERE usename = %s "
+                      "AND application_name = 'pgsteer-auth_query'", (AUTH_USER,)) == 1
+    assert login_error(p.port, "aq_scram", pw + "x").sqlstate == "28P01"
