@@ -191,6 +191,19 @@ def test_auth_file_wins(pgsteer, roles, tmp_path):
         l for l in p.log().splitlines() if "aq_filewins" in l)
 
 
+def test_hba_file_method(pgsteer, roles, tmp_path):
+    """The method an hba_file rule picks uses auth_query as auth_type does."""
+    hba = tmp_path / "hba.conf"
+    hba.write_text("host all aq_md5 127.0.0.1/32 md5\n"
+                   "host all all 127.0.0.1/32 scram-sha-256\n")
+    p = start(pgsteer, tmp_path, auth_type="trust", hba_file=str(hba))
+    assert current_user(p, "aq_md5", ROLES["aq_md5"][0])[0] == "aq_md5"
+    assert current_user(p, "aq_scram", ROLES["aq_scram"][0])[0] == "aq_scram"
+    assert login_error(p.port, "aq_md5", "nope").sqlstate == "28P01"
+    assert login_error(p.port, "aq_scram", "nope").sqlstate == "28P01"
+    assert_no_secrets(p, roles)
+
+
 def test_security_definer_function(cluster, pgsteer, roles, tmp_path):
     """A non-superuser auth_user with PgBouncer's recommended SECURITY
     DEFINER lookup function, in another database (auth_dbname)."""
