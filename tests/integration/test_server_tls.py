@@ -178,3 +178,16 @@ def test_scram_to_the_server_binds_to_its_certificate(scram_role_over_ssl, pgste
             assert c.execute("SELECT current_user, ssl FROM pg_stat_ssl "
                              "WHERE pid = pg_backend_pid()").fetchone() == (CB_ROLE, True)
     assert 'SCRAM login as "%s" with channel binding (tls-server-end-point)' % CB_ROLE in p.log()
+
+
+def test_scram_passthrough_binds_to_its_certificate(scram_role_over_ssl, pgsteer):
+    """A user found by auth_query (not in any auth_file): pgsteer logs in to
+    the server by SCRAM passthrough, bound to the server's certificate."""
+    p = pgsteer(server_tls_sslmode="require", auth_type="scram-sha-256", auth_user="postgres",
+                log_level="debug")
+    for _ in range(3):
+        with p.connect(user=CB_ROLE, password=CB_PASSWORD) as c:
+            assert c.execute("SELECT current_user, ssl FROM pg_stat_ssl "
+                             "WHERE pid = pg_backend_pid()").fetchone() == (CB_ROLE, True)
+    assert 'SCRAM login as "%s" with channel binding (tls-server-end-point)' % CB_ROLE in p.log()
+    assert CB_PASSWORD not in p.log()
