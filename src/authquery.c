@@ -294,18 +294,6 @@ bool authquery_server_secret(const char *cluster, const char *user,
 	return false;
 }
 
-int authquery_connections(void)
-{
-	struct list *it;
-	int n = 0;
-
-	if (!aq.started)
-		return 0;
-	list_for_each(it, &aq.conns)
-		n++;
-	return n;
-}
-
 /* ---------------- Internal functions ---------------- */
 
 /* Everything that decides how a connection is made; secrets included, never logged. */

@@ -82,7 +82,4 @@ bool authquery_server_secret(const char *cluster, const char *user,
 			     uint8_t client_key[SCRAM_KEY_LEN], uint8_t server_key[SCRAM_KEY_LEN],
 			     bool *have_keys);
 
-/* Connections open now (tests, SHOW). */
-int authquery_connections(void);
-
 #endif
