@@ -62,6 +62,8 @@ struct aq_conn {
 	struct pq_watch io;
 	int node;			/* config node index */
 	char node_name[NAME_LEN];
+	char host[256];			/* where the node was when it connected */
+	int port;
 	char cluster[NAME_LEN];
 	char dbname[NAME_LEN];
 	bool retire;			/* close once idle; take no new lookups */
@@ -187,10 +189,13 @@ void authquery_reconfigure(const struct config *cfg)
 		for (int i = 0; i < cfg->n_nodes && idx < 0; i++)
 			if (strcmp(cfg->nodes[i].name, ac->node_name) == 0)
 				idx = i;
-		if (idx < 0)
+		if (idx < 0) {
 			conn_lost(ac, "its node was removed from the configuration");
-		else
-			ac->node = idx;
+			continue;
+		}
+		ac->node = idx;
+		if (strcmp(cfg->nodes[idx].host, ac->host) != 0 || cfg->nodes[idx].port != ac->port)
+			ac->retire = true;	/* the node moved */
 	}
 	if (!cfg->auth_user[0]) {
 		list_for_each_safe(it, tmp, &aq.creds)
@@ -377,6 +382,8 @@ static struct aq_conn *conn_open(int node, const char *dbname)
 	ac->io.fd = -1;
 	ac->node = node;
 	snprintf(ac->node_name, sizeof(ac->node_name), "%s", cn->name);
+	snprintf(ac->host, sizeof(ac->host), "%s", cn->host);
+	ac->port = cn->port;
 	snprintf(ac->cluster, sizeof(ac->cluster), "%s", cl->name);
 	snprintf(ac->dbname, sizeof(ac->dbname), "%s", dbname);
 	list_push_tail(&aq.conns, &ac->head);
