@@ -123,7 +123,7 @@ void admin_start(struct client *c)
 	param_set_update(&ps, "DateStyle", "ISO");
 	param_set_update(&ps, "integer_datetimes", "on");
 	param_set_update(&ps, "standard_conforming_strings", "on");
-	param_set_update(&ps, "application_name", c->application_name);
+	param_set_update(&ps, "application_name", client_startup_param(c, "application_name"));
 	param_set_update(&ps, "TimeZone", "UTC");
 	param_set_update(&ps, "IntervalStyle", "postgres");
 	param_set_update(&ps, "is_superuser", "off");
@@ -850,6 +850,8 @@ static void show_clients(struct client *c)
 	rs_header(c, cols, (int)ARRAY_SIZE(cols));
 	list_for_each(it, &rt.clients) {
 		const struct client *k = container_of(it, struct client, head);
+		char last_route[8 + NAME_LEN];
+
 		row_reset(&r);
 		row_u64(&r, k->id);
 		row_str(&r, k->user);
@@ -857,7 +859,7 @@ static void show_clients(struct client *c)
 		row_str(&r, client_state_name(k->state));
 		row_str(&r, k->addr);
 		row_bool(&r, k->tls);
-		row_str(&r, k->application_name);
+		row_str(&r, client_startup_param(k, "application_name"));
 		row_str(&r, k->admin ? NULL : tx_status_name(k->tx_status));
 		if (k->server) {
 			row_u64(&r, k->server->id);
@@ -866,7 +868,8 @@ static void show_clients(struct client *c)
 			row_str(&r, NULL);
 			row_str(&r, NULL);
 		}
-		row_str(&r, k->last_route[0] ? k->last_route : NULL);
+		client_last_route(k, last_route, sizeof(last_route));
+		row_str(&r, last_route[0] ? last_route : NULL);
 		row_f8(&r, k->state_since_ms > 0 ? (double)(now - k->state_since_ms) / 1000.0 : 0.0);
 		row_bool(&r, k->admin);
 		row_str(&r, k->pinned ? k->pin_reason : NULL);

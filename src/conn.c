@@ -41,11 +41,14 @@ void conn_setup_socket(evutil_socket_t fd, bool keepalive)
 static void reader_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn_reader *r = arg;
-	struct evbuffer *in = bufferevent_get_input(r->bev);
+	struct evbuffer *in;
 	struct evbuffer_iovec v;
 	ssize_t n;
 
 	(void)what;
+	if (!r->bev && (!r->revive || !r->revive(r->arg)))
+		return;
+	in = bufferevent_get_input(r->bev);
 	/* a socket bufferevent keeps its input's end frozen outside its own reads */
 	evbuffer_unfreeze(in, 0);
 	if (evbuffer_reserve_space(in, CONN_READ_CHUNK, &v, 1) < 1) {
@@ -76,6 +79,7 @@ void conn_reader_init(struct conn_reader *r, struct event_base *base, struct buf
 
 	conn_reader_release(r);
 	r->bev = bev;
+	r->revive = NULL;
 	r->readcb = readcb;
 	r->eventcb = eventcb;
 	r->arg = arg;

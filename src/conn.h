@@ -21,10 +21,12 @@
 struct conn_reader {
 	struct event *ev;		/* NULL: the bufferevent reads (TLS) */
 	bool enabled;
-	struct bufferevent *bev;
+	struct bufferevent *bev;	/* NULL while the owner rests its buffers (plain sockets) */
 	bufferevent_data_cb readcb;
 	bufferevent_event_cb eventcb;
 	void *arg;
+	/* bev is NULL and input arrived: give the reader a bufferevent again (false: gone) */
+	bool (*revive)(void *arg);
 };
 
 /* Set BEV's callbacks and, for a plain socket with a descriptor, our read event. */

@@ -137,7 +137,7 @@ static void control_apply(struct client *c, const struct classify_result *res,
 			snprintf(out->show_value, sizeof(out->show_value), "%s",
 				 *string_field(c, v) ? *string_field(c, v) : "");
 		else
-			snprintf(out->show_value, sizeof(out->show_value), "%s", c->last_route);
+			client_last_route(c, out->show_value, sizeof(out->show_value));
 		return;
 	case CONTROL_RESET:
 		if (v->kind == CK_READONLY)

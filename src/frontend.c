@@ -8,6 +8,15 @@
  *
  * Also owns client teardown: client_close() is the only way a client goes
  * away, client_fail() sends one ErrorResponse first.
+ *
+ * And the resting of idle clients' buffers: a logged-in plain-socket
+ * client with nothing to read or write and nothing in flight gives its
+ * bufferevent (two evbuffers, ~1 KiB) back, right after its login is
+ * written and again after CLIENT_REST_AFTER_MS without a statement; its
+ * own read event stays, and the first bytes it sends get it a new
+ * bufferevent (client_revive()).  Only idle clients rest, so the relay of
+ * a busy client never allocates for it; 10,000 idle clients then cost
+ * their struct client and read event, not their buffers.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -57,6 +66,7 @@ static void begin_auth(struct client *c, enum auth_type method);
 static void start_auth(struct client *c, enum auth_type method);
 static void auth_succeeded(struct client *c);
 static bool attach_pool(struct client *c);
+static bool client_revive(void *arg);
 
 /* ---------------- Public functions ---------------- */
 
@@ -94,6 +104,7 @@ void frontend_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen)
 		c->reject_full = true;
 	conn_reader_init(&c->rd, rt.base, c->bev, false, client_read_cb, client_write_cb,
 			 client_event_cb, c);
+	c->rd.revive = client_revive;
 	conn_read_enable(&c->rd);
 	bufferevent_enable(c->bev, EV_WRITE);
 	log_debug("C-%llu %s: connection accepted", (unsigned long long)c->id, c->addr);
@@ -119,6 +130,7 @@ void client_welcome(struct client *c, const struct param_set *params)
 				       session_client_param(c, params, params->p[i].name));
 	proto_add_backend_key(out, c->cancel_pid, c->cancel_key);
 	proto_add_ready(out, 'I');
+	c->rest_when_written = true;	/* client_write_cb, once the welcome is out */
 	log_info("C-%llu %s: login %s@%s pool %s%s", (unsigned long long)c->id, c->addr,
 		 c->user, c->database, c->pool ? c->pool->node_name : "-",
 		 c->tls ? " (TLS)" : "");
@@ -136,6 +148,8 @@ void client_fail(struct client *c, const char *severity, const char *sqlstate,
 
 	if (c->state == CL_FLUSHING || c->state == CL_CLOSED)
 		return;
+	if (!c->bev && !client_revive(c))
+		return;		/* closed */
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
@@ -163,12 +177,63 @@ void client_fail(struct client *c, const char *severity, const char *sqlstate,
 		client_close(c, msg);
 }
 
+/*
+ * Give an idle client's bufferevent back when nothing can need it until
+ * the client sends something: logged in, no server, no transaction, nothing
+ * buffered either way, nothing owed (LSN probe, pins, parked servers), a
+ * plain socket read by our own event.  Anything else: nothing happens.
+ */
+void client_rest(struct client *c)
+{
+	if (!c->bev || c->tls || c->admin || c->state != CL_IDLE || c->server || c->pinned ||
+	    c->parked[0] || c->parked[1] || c->lsn_probe || c->want_lsn || c->wait_probe ||
+	    c->read_paused || c->tx_status != 'I' || !c->rd.ev || !c->rd.enabled ||
+	    c->rd.revive != client_revive || c->pending_ops)
+		return;
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) != 0 ||
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
+		return;
+	bufferevent_setfd(c->bev, -1);	/* the socket stays open, with our read event on it */
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	c->rd.bev = NULL;
+	rt.n_clients_resting++;
+}
+
+/* Formatted when asked, not per statement. */
+void client_last_route(const struct client *c, char *buf, size_t len)
+{
+	if (c->last_pool)
+		snprintf(buf, len, "%s:%s", c->last_on_replica ? "replica" : "primary",
+			 c->last_pool->node_name);
+	else if (len > 0)
+		buf[0] = '\0';
+}
+
+/* Walk "name\0value\0..." as it was kept at startup. */
+const char *client_startup_param(const struct client *c, const char *name)
+{
+	const char *p = c->startup_params, *end = p ? p + c->startup_params_len : NULL;
+
+	while (p && p < end && *p) {
+		const char *v = p + strlen(p) + 1;
+		if (v >= end)
+			break;
+		if (strcmp(p, name) == 0)
+			return v;
+		p = v + strlen(v) + 1;
+	}
+	return "";
+}
+
 /* The one way out for a client: unlink everywhere, free at loop end. */
 void client_close(struct client *c, const char *reason)
 {
 	if (c->state == CL_CLOSED)
 		return;
 	log_debug("C-%llu %s: closed: %s", (unsigned long long)c->id, c->addr, reason);
+	if (!c->bev)
+		rt.n_clients_resting--;
 	session_client_gone(c);
 	pool_client_gone(c);
 	authquery_cancel(c->auth_lookup);	/* its answer must not find a freed client */
@@ -188,7 +253,10 @@ void client_free(struct client *c)
 	if (c->admin_state)
 		admin_free_state(c);
 	conn_reader_release(&c->rd);
-	conn_release(c->bev);
+	if (c->bev)
+		conn_release(c->bev);	/* closes the socket */
+	else if (c->fd >= 0)
+		evutil_closesocket(c->fd);	/* resting: no bufferevent owns it */
 	session_client_free(c);
 	free(c->startup_params);
 	free(c->replay);
@@ -206,6 +274,32 @@ void client_free(struct client *c)
 }
 
 /* ---------------- Internal functions ---------------- */
+
+/*
+ * A resting client sent something (or must be written to): a new
+ * bufferevent on its socket.  False: none could be made, and the client
+ * is closed (its socket with it).
+ */
+static bool client_revive(void *arg)
+{
+	struct client *c = arg;
+
+	if (c->bev)
+		return true;
+	c->bev = conn_plain(rt.base, c->fd);
+	if (c->bev)
+		rt.n_clients_resting--;
+	if (!c->bev) {
+		log_error("C-%llu %s: out of memory for the connection's buffers",
+			  (unsigned long long)c->id, c->addr);
+		client_close(c, "out of memory");
+		return false;
+	}
+	c->rd.bev = c->bev;
+	bufferevent_setcb(c->bev, NULL, client_write_cb, client_event_cb, c);
+	bufferevent_enable(c->bev, EV_WRITE);
+	return true;
+}
 
 static void client_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -245,6 +339,11 @@ static void client_write_cb(struct bufferevent *bev, void *arg)
 		client_close(c, "error sent");
 		return;
 	}
+	if (c->rest_when_written) {
+		c->rest_when_written = false;
+		client_rest(c);
+		return;
+	}
 	/* Output drained below the low watermark: resume reading from the server. */
 	if (c->state == CL_ACTIVE && c->server)
 		session_client_drained(c);
@@ -273,6 +372,42 @@ static bool copy_name(char *dst, size_t dstlen, const char *src)
 	if (n >= dstlen)
 		return false;
 	memcpy(dst, src, n + 1);
+	return true;
+}
+
+/*
+ * Keep what the client asked for, compactly, as "name\0value\0...": all
+ * but user and database, which c->user and c->database hold already (every
+ * idle client carries this copy).  False: out of memory, the client failed.
+ */
+static bool keep_startup_params(struct client *c, const struct startup_packet *sp)
+{
+	size_t blen = 0, o = 0;
+
+	free(c->startup_params);
+	c->startup_params = NULL;
+	c->startup_params_len = 0;
+	for (int i = 0; i < sp->n_params; i++)
+		if (strcmp(sp->names[i], "user") != 0 && strcmp(sp->names[i], "database") != 0)
+			blen += strlen(sp->names[i]) + strlen(sp->values[i]) + 2;
+	if (blen == 0)
+		return true;
+	c->startup_params = malloc(blen);
+	if (!c->startup_params) {
+		client_fail(c, "FATAL", "53200", "out of memory");
+		return false;
+	}
+	for (int i = 0; i < sp->n_params; i++) {
+		size_t nl = strlen(sp->names[i]) + 1, vl = strlen(sp->values[i]) + 1;
+
+		if (strcmp(sp->names[i], "user") == 0 || strcmp(sp->names[i], "database") == 0)
+			continue;
+		memcpy(c->startup_params + o, sp->names[i], nl);
+		memcpy(c->startup_params + o + nl, sp->values[i], vl);
+		o += nl + vl;
+	}
+	Assert(o == blen);
+	c->startup_params_len = (uint32_t)blen;
 	return true;
 }
 
@@ -394,26 +529,13 @@ static void handle_startup(struct client *c)
 				ok = copy_name(c->user, sizeof(c->user), v);
 			else if (strcmp(n, "database") == 0)
 				ok = copy_name(c->database, sizeof(c->database), v);
-			else if (strcmp(n, "application_name") == 0)
-				copy_name(c->application_name, sizeof(c->application_name), v);
 			if (!ok) {
 				client_fail(c, "FATAL", "08P01", "startup parameter \"%s\" too long", n);
 				return;
 			}
 		}
-		/* keep what the client asked for, compactly: the body holds it as name\0value\0... */
-		if (sp.n_params > 0) {
-			const char *from = sp.names[0];
-			size_t blen = (size_t)(sp.values[sp.n_params - 1] + strlen(sp.values[sp.n_params - 1]) + 1 - from);
-			free(c->startup_params);
-			c->startup_params = malloc(blen);
-			if (!c->startup_params) {
-				client_fail(c, "FATAL", "53200", "out of memory");
-				return;
-			}
-			memcpy(c->startup_params, from, blen);
-			c->startup_params_len = (uint32_t)blen;
-		}
+		if (!keep_startup_params(c, &sp))
+			return;
 		if (!c->user[0]) {
 			client_fail(c, "FATAL", "28000", "no PostgreSQL user name specified in startup packet");
 			return;

@@ -33,6 +33,7 @@
 #define MAX_STARTUP_PACKET 10000	/* as PostgreSQL's MAX_STARTUP_PACKET_LENGTH */
 #define MAX_PARAMS 32
 #define PARAM_VALUE_LEN 256
+#define CLIENT_REST_AFTER_MS 1000	/* idle this long: the janitor rests a client's buffers */
 
 struct pool;
 struct server;
@@ -81,50 +82,30 @@ enum discard_mode {
 };
 
 struct client {
+	/* Ordered by size, widest first, so that no padding sits between fields:
+	 * 10,000 idle clients cost mostly this struct (frontend.c rests their buffers). */
 	struct list head;		/* rt.clients */
 	struct list wait_link;		/* pool->waiting, FIFO */
-	enum client_state state;
-	struct bufferevent *bev;
+	struct bufferevent *bev;	/* NULL while resting (frontend.c) */
 	struct conn_reader rd;
-	evutil_socket_t fd;
-	bool tls;
-	char addr[64];			/* "ip:port" or "unix" */
 	uint64_t id;			/* for logs: "C-<id>" */
-
-	char user[NAME_LEN];
-	char database[NAME_LEN];
-	char application_name[NAME_LEN];
 	char *startup_params;		/* "name\0value\0..." as the client sent them (heap) */
-	uint32_t startup_params_len;
 
-	int cluster;			/* config cluster index */
 	struct pool *pool;		/* the cluster primary's pool (login, writes) */
 	struct pool *replica_pool;	/* cache: the replica pool used last */
 	struct pool *target_pool;	/* where the current statement/transaction goes */
 	struct server *server;		/* linked server, CL_ACTIVE only */
+	struct pool *last_pool;		/* where the last statement went (SHOW pgsteer.last_route) */
 
 	/* routing */
 	struct route_session route;
-	char last_route[96];		/* SHOW pgsteer.last_route: "primary:main1" */
 	char *sticky_key;		/* SET pgsteer.sticky_key (heap), NULL when unset */
 	char *tenant;			/* SET pgsteer.tenant (heap), NULL when unset */
-	bool want_lsn;			/* wrote: learn the WAL position after commit */
-	bool on_replica;		/* the current target is a replica */
-	bool pinned;			/* LISTEN, temp table, session lock ...: keeps its server */
-	char pin_reason[40];		/* why, for SHOW CLIENTS and the logs */
-	bool wait_probe;		/* session mode: next statement waits for our LSN probe's server */
 	struct server *parked[2];	/* session mode: [0] primary, [1] replica held between statements */
 	char *replay;			/* bytes of the current autocommit statement sent to a replica */
-	uint32_t replay_len;
-	uint32_t replay_cap;		/* grows once, then reused: no allocation per statement */
-	bool replay_ok;			/* nothing came back yet: it can be sent elsewhere */
 	struct server *lsn_probe;	/* server fetching that position */
 	int64_t state_since_ms;		/* when the current state was entered */
 	int64_t last_activity_ms;
-	char tx_status;			/* last ReadyForQuery status seen: I, T, E */
-	uint32_t pkt_remain;		/* bytes of the current message still to relay */
-	enum discard_mode discard;
-	bool discard_last;		/* ReadyForQuery once the current message is dropped */
 
 	/* session state that follows the client across server connections */
 	struct prep_client_map prep;	/* its named prepared statements */
@@ -132,21 +113,47 @@ struct client {
 	uint64_t vars_sig;		/* signature of the settings it wants; 0 = recompute */
 	struct setop *pending_ops;	/* SET/RESET/DISCARD since the last Sync: applied if it succeeds */
 
-	/* what the client sees as its backend (cancel key) */
-	int32_t cancel_pid;
-	int32_t cancel_key;
-
 	/* authentication */
-	enum client_auth_step auth_step;
-	uint8_t md5_salt[4];
 	struct scram_server *scram;	/* allocated during SCRAM only */
-	enum auth_type auth_method;	/* the method chosen at startup (auth_type or hba_file) */
 	struct authquery_req *auth_lookup; /* auth_query in flight (CL_AUTH_LOOKUP only) */
 	char *auth_query_secret;	/* what auth_query found (heap, wiped on free); NULL: none */
+	void *admin_state;		/* admin.c's per-session data, freed by admin */
+
+	/* four bytes wide */
+	enum client_state state;
+	evutil_socket_t fd;
+	uint32_t startup_params_len;
+	int cluster;			/* config cluster index */
+	uint32_t replay_len;
+	uint32_t replay_cap;		/* grows once, then reused: no allocation per statement */
+	uint32_t pkt_remain;		/* bytes of the current message still to relay */
+	enum discard_mode discard;
+	int32_t cancel_pid;		/* what the client sees as its backend (cancel key) */
+	int32_t cancel_key;
+	enum client_auth_step auth_step;
+	enum auth_type auth_method;	/* the method chosen at startup (auth_type or hba_file) */
+	uint8_t md5_salt[4];
+
+	/* names and text (the application_name is in startup_params: client_startup_param()) */
+	char user[NAME_LEN];
+	char database[NAME_LEN];
+	char addr[56];			/* "ip:port", "[ipv6]:port" or "unix" */
+	char pin_reason[40];		/* why, for SHOW CLIENTS and the logs */
+
+	/* flags */
+	char tx_status;			/* last ReadyForQuery status seen: I, T, E */
+	bool tls;
+	bool want_lsn;			/* wrote: learn the WAL position after commit */
+	bool on_replica;		/* the current target is a replica */
+	bool last_on_replica;		/* last_pool is a replica's */
+	bool pinned;			/* LISTEN, temp table, session lock ...: keeps its server */
+	bool wait_probe;		/* session mode: next statement waits for our LSN probe's server */
+	bool replay_ok;			/* nothing came back yet: it can be sent elsewhere */
+	bool discard_last;		/* ReadyForQuery once the current message is dropped */
 	bool reject_full;		/* over max_client_conn: refuse after startup */
 	bool admin;			/* logged in to the admin console (database "pgsteer") */
-	void *admin_state;		/* admin.c's per-session data, freed by admin */
 	bool read_paused;		/* backpressure: the server's output is full */
+	bool rest_when_written;		/* the welcome is queued: rest once it is written */
 };
 
 enum server_state {
@@ -265,6 +272,7 @@ struct runtime {
 
 	struct list clients;
 	int n_clients;
+	int n_clients_resting;		/* of those, idle ones without a bufferevent (frontend.c) */
 	struct list pools;
 	struct list graveyard_clients;
 	struct list graveyard_servers;
@@ -300,6 +308,12 @@ void frontend_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen);
 void frontend_on_read(struct client *c);
 void client_welcome(struct client *c, const struct param_set *params);
 void client_close(struct client *c, const char *reason);
+/* SHOW pgsteer.last_route: "primary:main1", "replica:main2", "" before any statement. */
+void client_last_route(const struct client *c, char *buf, size_t len);
+/* The value of startup parameter NAME as the client sent it, or "" (frontend.c). */
+const char *client_startup_param(const struct client *c, const char *name);
+/* Rest an idle client's buffers if nothing can need them (frontend.c). */
+void client_rest(struct client *c);
 void client_fail(struct client *c, const char *severity, const char *sqlstate,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void client_free(struct client *c);

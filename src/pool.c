@@ -330,7 +330,8 @@ void pool_janitor(int64_t now)
 			struct list *ci;
 			list_for_each(ci, &rt.clients) {
 				struct client *c = container_of(ci, struct client, head);
-				if (c->pool == pool || c->replica_pool == pool || c->target_pool == pool) {
+				if (c->pool == pool || c->replica_pool == pool || c->target_pool == pool ||
+				    c->last_pool == pool) {
 					referenced = true;
 					break;
 				}

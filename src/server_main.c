@@ -492,7 +492,7 @@ static int64_t shutdown_started_ms;
 static void shutdown_progress(int64_t now)
 {
 	struct list *it, *tmp;
-	int left = 0;
+	int left = 0, flushing = 0;
 
 	list_for_each_safe(it, tmp, &rt.clients) {
 		struct client *c = container_of(it, struct client, head);
@@ -503,8 +503,11 @@ static void shutdown_progress(int64_t now)
 		}
 		if (c->state != CL_FLUSHING && c->state != CL_CLOSED)
 			client_fail(c, "FATAL", "57P01", "terminating connection: pgsteer is shutting down");
+		/* wait until the FATAL is written (client_write_cb closes them) */
+		if (c->state == CL_FLUSHING)
+			flushing++;
 	}
-	if (left == 0 || now - shutdown_started_ms >= rt.cfg->shutdown_timeout_ms) {
+	if (left + flushing == 0 || now - shutdown_started_ms >= rt.cfg->shutdown_timeout_ms) {
 		if (left)
 			log_warning("shutdown_timeout reached with %d client(s) in a transaction", left);
 		event_base_loopexit(rt.base, NULL);

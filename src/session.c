@@ -36,7 +36,6 @@
 #define MAX_SERVER_MESSAGE (1024u * 1024u * 1024u)
 
 static void relay_move(struct evbuffer *in, struct bufferevent *dst, bool dst_tls, size_t n);
-static void set_last_route(struct client *c, bool replica, const char *node);
 static void relay_client_to_server(struct client *c, struct server *s);
 static void relay_server_to_client(struct server *s, struct client *c);
 static void idle_server_input(struct server *s);
@@ -78,9 +77,13 @@ static void server_reset_or_release(struct server *s);
 /* Client bytes arrived (or a server became available for them). */
 void session_client_input(struct client *c)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in;
 	uint8_t type;
 	uint32_t len;
+
+	if (!c->bev)
+		return;		/* resting (frontend.c): nothing was sent */
+	in = bufferevent_get_input(c->bev);
 
 	switch (c->state) {
 	case CL_ACTIVE:
@@ -405,6 +408,8 @@ void session_janitor(int64_t now)
 			if (cfg->client_idle_timeout_ms > 0 && now - c->last_activity_ms > cfg->client_idle_timeout_ms)
 				client_fail(c, "FATAL", "57P05", "client_idle_timeout: idle for %lld ms",
 					    (long long)cfg->client_idle_timeout_ms);
+			else if (c->bev && now - c->last_activity_ms > CLIENT_REST_AFTER_MS)
+				client_rest(c);
 			break;
 		case CL_FLUSHING:
 			if (in_state > 5000)
@@ -772,7 +777,8 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 		if (res.cls == CLASS_READ)
 			stats.nodes[pool->node_index].reads++;
 	}
-	set_last_route(c, c->on_replica, pool->node_name);
+	c->last_pool = pool;
+	c->last_on_replica = c->on_replica;
 	if (res.cls == CLASS_TRANSACTION && res.txn == TXN_BEGIN) {
 		c->route.in_transaction = true;
 		c->route.txn_on_replica = c->on_replica;
@@ -784,9 +790,9 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 	if (d.marks_written)
 		c->route.has_written = true;
 	if (verbose)
-		log_debug("C-%llu %s %s@%s: %s -> %s (%s: %s)", (unsigned long long)c->id, c->addr,
-			  c->user, c->database, classify_class_name(res.cls), c->last_route, d.reason,
-			  res.reason);
+		log_debug("C-%llu %s %s@%s: %s -> %s:%s (%s: %s)", (unsigned long long)c->id, c->addr,
+			  c->user, c->database, classify_class_name(res.cls),
+			  c->on_replica ? "replica" : "primary", pool->node_name, d.reason, res.reason);
 	if ((rt.cfg->pool_mode == POOL_MODE_SESSION || c->pinned) &&
 	    reuse_parked(c, &pool, snap, rs.required_lsn)) {
 		monitor_snapshot_put(snap);
@@ -795,20 +801,6 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 	monitor_snapshot_put(snap);
 	begin_cache.valid = true;
 	return true;
-}
-
-/* SHOW pgsteer.last_route's "primary:main1", without a printf per statement. */
-static void set_last_route(struct client *c, bool replica, const char *node)
-{
-	static const char rep[] = "replica:", pri[] = "primary:";
-	size_t n = strlen(node), max = sizeof(c->last_route) - sizeof(rep);
-
-	_Static_assert(sizeof(rep) == sizeof(pri), "same prefix length");
-	memcpy(c->last_route, replica ? rep : pri, sizeof(rep) - 1);
-	if (n > max)
-		n = max;
-	memcpy(c->last_route + sizeof(rep) - 1, node, n);
-	c->last_route[sizeof(rep) - 1 + n] = '\0';
 }
 
 /* Session mode: keep S for C between statements instead of returning it. */
@@ -864,7 +856,8 @@ static bool reuse_parked(struct client *c, struct pool **pool, const struct clus
 			return false;
 		}
 	}
-	set_last_route(c, slot, (*pool)->node_name);
+	c->last_pool = *pool;
+	c->last_on_replica = slot;
 	c->target_pool = *pool;
 	session_server_assigned(c, unpark(c, slot));
 	return true;

@@ -109,7 +109,7 @@ bool sessvars_set(struct sessvars **vsp, const char *name, const char *value, bo
 		return false;
 	}
 	if (vs->n == vs->cap) {
-		uint32_t cap = vs->cap ? vs->cap * 2 : 4;
+		uint32_t cap = vs->cap ? vs->cap * 2 : 1;	/* most clients set one (application_name) */
 		struct sessvar *nv = realloc(vs->v, cap * sizeof(*nv));
 		if (!nv) {
 			free(v);

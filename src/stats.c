@@ -442,6 +442,9 @@ void stats_render_metrics(struct evbuffer *out, const struct stats_registry *r,
 	sample_u64(out, "pgsteer_client_pins_total", NULL, 0, r->pins);
 	family(out, "pgsteer_clients_pinned", "gauge", "Clients currently pinned to a server connection.");
 	sample_u64(out, "pgsteer_clients_pinned", NULL, 0, (uint64_t)v->clients_pinned);
+	family(out, "pgsteer_clients_resting", "gauge",
+	       "Idle clients whose buffers are given back until they send something.");
+	sample_u64(out, "pgsteer_clients_resting", NULL, 0, (uint64_t)v->clients_resting);
 	family(out, "pgsteer_bytes_total", "counter",
 	       "Bytes relayed on client connections (client_in: from clients, client_out: to clients).");
 	{
@@ -1163,6 +1166,7 @@ static int view_fill(struct view_storage *vs)
 		if (c->pinned)
 			vs->v.clients_pinned++;
 	}
+	vs->v.clients_resting = rt.n_clients_resting;
 	vs->v.prepared_statements = prepared_count();
 
 	vs->v.version = PGSTEER_VERSION_STR;

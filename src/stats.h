@@ -177,6 +177,7 @@ struct stats_view {
 	const struct stats_view_cluster *clusters;
 	int clients[STATS_CLIENT_STATES];
 	int clients_pinned;
+	int clients_resting;
 	uint64_t prepared_statements;	/* distinct statements in the registry */
 };
 

@@ -501,21 +501,6 @@ static bool pattern_tenant(pcre2_code *re, const char *subject, char *out, size_
 	       n > 0;
 }
 
-/* The "options" startup parameter of C, if it sent one. */
-static const char *startup_options(const struct client *c)
-{
-	const char *p = c->startup_params, *end = p + c->startup_params_len;
-
-	while (p && p < end && *p) {
-		const char *v = p + strlen(p) + 1;
-		if (v >= end)
-			break;
-		if (strcmp(p, "options") == 0)
-			return v;
-		p = v + strlen(v) + 1;
-	}
-	return NULL;
-}
 
 static bool set_client_tenant(struct client *c, const char *name)
 {
@@ -531,14 +516,14 @@ static bool set_client_tenant(struct client *c, const char *name)
 int tenant_login_cluster(struct client *c, int db_cluster, bool *failed)
 {
 	char name[TENANT_NAME_LEN * 2] = "";
-	const char *opts = startup_options(c);
+	const char *opts = client_startup_param(c, "options");
 	const struct tenant_entry *e;
 	int r = 0;
 
 	*failed = false;
 	if (!T.enabled)
 		return db_cluster;
-	if (opts)
+	if (opts[0])
 		r = tenant_from_options(opts, name, sizeof(name));
 	if (r < 0) {
 		client_fail(c, "FATAL", "22023", "%s", name);
@@ -645,7 +630,7 @@ bool tenant_control_check(struct client *c, const char *value, const char **sqls
 
 	if (!T.enabled || strcmp(cur, value) == 0)
 		return true;
-	if (c->last_route[0]) {
+	if (c->last_pool) {
 		*sqlstate = "22023";
 		snprintf(msg, len, "pgsteer.tenant cannot change after the session's first statement "
 			 "(it is \"%s\"): reconnect to work on another tenant", cur);
@@ -911,7 +896,7 @@ static void resume_clients(const char *id)
 	list_for_each_safe(it, tmp, &rt.clients) {
 		struct client *c = container_of(it, struct client, head);
 		const struct tenant_entry *e;
-		if (!client_of(c, id) || c->state != CL_IDLE ||
+		if (!client_of(c, id) || c->state != CL_IDLE || !c->bev ||
 		    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
 			continue;
 		e = tenant_map_get(T.map, c->tenant);

@@ -295,7 +295,9 @@ def test_node_availability_is_kept_across_restarts(two_clusters, pgsteer):
     first.assert_clean_exit(first.stop())
     second.assert_clean_exit(second.stop())
     again = two_clusters("restarted")
-    assert node(again, "other1")["availability"] == "offline"
+    # the metadata is read after the listener opens: poll, do not race it
+    wait_for(lambda: node(again, "other1")["availability"] == "offline", 10,
+             "availability read back from the metadata")
     with admin(again) as a:
         a.execute("DRAIN NODE other1")
     assert node(again, "other1")["scheduling"] == "draining"
