@@ -341,8 +341,9 @@ static void client_write_cb(struct bufferevent *bev, void *arg)
 	}
 	if (c->rest_when_written) {
 		c->rest_when_written = false;
-		client_rest(c);
-		return;
+		client_rest(c);		/* nothing happens unless it is still idle */
+		if (!c->bev)
+			return;
 	}
 	/* Output drained below the low watermark: resume reading from the server. */
 	if (c->state == CL_ACTIVE && c->server)

@@ -15,9 +15,23 @@ bool proto_peek_header(struct evbuffer *buf, size_t offset, uint8_t *type, uint3
 {
 	uint8_t hdr[PROTO_HEADER_LEN];
 	struct evbuffer_ptr ptr;
+	struct evbuffer_iovec v;
 
 	if (evbuffer_get_length(buf) < offset + PROTO_HEADER_LEN)
 		return false;
+	/*
+	 * The relay looks at a dozen headers per transaction: read them in
+	 * place when the first chain holds them (one recv, one chain: nearly
+	 * always), instead of copying out through a pointer walk.
+	 */
+	if (evbuffer_peek(buf, (ev_ssize_t)(offset + PROTO_HEADER_LEN), NULL, &v, 1) == 1 &&
+	    v.iov_len >= offset + PROTO_HEADER_LEN) {
+		const uint8_t *p = (const uint8_t *)v.iov_base + offset;
+
+		*type = p[0];
+		*len = proto_get_u32(p + 1);
+		return true;
+	}
 	if (offset == 0) {
 		if (evbuffer_copyout(buf, hdr, sizeof(hdr)) != (ev_ssize_t)sizeof(hdr))
 			return false;

@@ -176,6 +176,27 @@ static void test_peek_header_across_chains(void **state)
 	evbuffer_free(b);
 }
 
+/* Headers in place in the first chain, and straddling chains (references are chains of their own). */
+static void test_peek_header_in_place_and_straddling(void **state)
+{
+	static const char a[] = "Z\0\0\0\x05IC\0\0", b2[] = "\0\x0bSELECT\0";
+	struct evbuffer *b = evbuffer_new();
+	uint8_t type;
+	uint32_t len;
+
+	(void)state;
+	evbuffer_add_reference(b, a, sizeof(a) - 1, NULL, NULL);	/* Z(5) I, then C's first 3 bytes */
+	evbuffer_add_reference(b, b2, sizeof(b2) - 1, NULL, NULL);
+	assert_true(proto_peek_header(b, 0, &type, &len));		/* in place */
+	assert_int_equal(type, 'Z');
+	assert_int_equal(len, 5);
+	assert_true(proto_peek_header(b, 6, &type, &len));		/* 3 bytes here, 2 in the next chain */
+	assert_int_equal(type, 'C');
+	assert_int_equal(len, 11);
+	assert_false(proto_peek_header(b, 6 + 1 + 11 - 4, &type, &len)); /* past the end */
+	evbuffer_free(b);
+}
+
 static void test_error_roundtrip(void **state)
 {
 	struct evbuffer *b = evbuffer_new();
@@ -272,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_parse_sasl_initial),
 		cmocka_unit_test(test_too_many_params),
 		cmocka_unit_test(test_peek_header_across_chains),
+		cmocka_unit_test(test_peek_header_in_place_and_straddling),
 		cmocka_unit_test(test_error_roundtrip),
 		cmocka_unit_test(test_parse_error_truncated),
 		cmocka_unit_test(test_builders_layout),
