@@ -898,6 +898,7 @@ write_doc() {
         echo "- TPS: pgbench's, without connection time. Latency: average and 99th percentile of every transaction in pgbench's per-transaction log (\`--log\`, written for every target alike)"
         echo "- Proxy CPU: utime+stime (from /proc) of the proxy process and all its descendants (for Pgpool-II: the parent, all children, reaped ones included) during the run, divided by the transactions processed; direct has no proxy"
         echo "- Idle clients: tests/bench/idle_clients.py logs $BENCH_IDLE_CLIENTS clients in (trust auth, raw protocol), holds them idle, and reads the proxy's VmRSS before and with them; per client = difference ÷ clients"
+        echo "- Where the CPU goes (perf, strace, callgrind) and why some of issue #8's goals are out of reach on this design: [profiling.md](profiling.md), written by hand"
         echo
         echo "## Commands"
         echo
