@@ -346,6 +346,15 @@ def main():
             return 1
         with helpers.connect(cluster_port) as c:
             c.execute("CREATE TABLE soak (id bigserial PRIMARY KEY, v int)")
+            lsn = c.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
+        # written around pgsteer, so not covered by read-your-writes: reads
+        # may go to a replica at once, so the replicas must have the table first
+        for port in (cluster_port + 1, cluster_port + 2):
+            with helpers.connect(port) as r:
+                if not wait_until(lambda: r.execute(
+                        "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,)).fetchone()[0], 60):
+                    print("soak: replica on port %d did not replay the setup" % port, file=sys.stderr)
+                    return 1
         t0 = time.monotonic()
         phase_load(args, workdir, cluster_port, problems)
         t1 = time.monotonic()
