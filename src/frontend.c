@@ -67,6 +67,7 @@ static void start_auth(struct client *c, enum auth_type method);
 static void auth_succeeded(struct client *c);
 static bool attach_pool(struct client *c);
 static bool client_revive(void *arg);
+static void forget_auth_query_secret(struct client *c);
 
 /* ---------------- Public functions ---------------- */
 
@@ -197,7 +198,6 @@ void client_rest(struct client *c)
 	bufferevent_free(c->bev);
 	c->bev = NULL;
 	c->rd.bev = NULL;
-	rt.n_clients_resting++;
 }
 
 /* Formatted when asked, not per statement. */
@@ -210,19 +210,30 @@ void client_last_route(const struct client *c, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
-/* Walk "name\0value\0..." as it was kept at startup. */
+/* One step through "name\0value\0..." as it was kept at startup; *POS starts NULL. */
+bool client_startup_next(const struct client *c, const char **pos, const char **name,
+			 const char **value)
+{
+	const char *p = *pos ? *pos : c->startup_params, *end, *v;
+
+	if (!p)
+		return false;
+	end = c->startup_params + c->startup_params_len;
+	if (p >= end || !*p || (v = p + strlen(p) + 1) >= end)
+		return false;
+	*name = p;
+	*value = v;
+	*pos = v + strlen(v) + 1;
+	return true;
+}
+
 const char *client_startup_param(const struct client *c, const char *name)
 {
-	const char *p = c->startup_params, *end = p ? p + c->startup_params_len : NULL;
+	const char *pos = NULL, *n, *v;
 
-	while (p && p < end && *p) {
-		const char *v = p + strlen(p) + 1;
-		if (v >= end)
-			break;
-		if (strcmp(p, name) == 0)
+	while (client_startup_next(c, &pos, &n, &v))
+		if (strcmp(n, name) == 0)
 			return v;
-		p = v + strlen(v) + 1;
-	}
 	return "";
 }
 
@@ -232,8 +243,6 @@ void client_close(struct client *c, const char *reason)
 	if (c->state == CL_CLOSED)
 		return;
 	log_debug("C-%llu %s: closed: %s", (unsigned long long)c->id, c->addr, reason);
-	if (!c->bev)
-		rt.n_clients_resting--;
 	session_client_gone(c);
 	pool_client_gone(c);
 	authquery_cancel(c->auth_lookup);	/* its answer must not find a freed client */
@@ -266,10 +275,7 @@ void client_free(struct client *c)
 		OPENSSL_cleanse(c->scram, sizeof(*c->scram));
 		free(c->scram);
 	}
-	if (c->auth_query_secret) {
-		OPENSSL_cleanse(c->auth_query_secret, strlen(c->auth_query_secret));
-		free(c->auth_query_secret);
-	}
+	forget_auth_query_secret(c);
 	free(c);
 }
 
@@ -287,8 +293,6 @@ static bool client_revive(void *arg)
 	if (c->bev)
 		return true;
 	c->bev = conn_plain(rt.base, c->fd);
-	if (c->bev)
-		rt.n_clients_resting--;
 	if (!c->bev) {
 		log_error("C-%llu %s: out of memory for the connection's buffers",
 			  (unsigned long long)c->id, c->addr);
@@ -381,6 +385,12 @@ static bool copy_name(char *dst, size_t dstlen, const char *src)
  * but user and database, which c->user and c->database hold already (every
  * idle client carries this copy).  False: out of memory, the client failed.
  */
+/* user and database live in c->user and c->database; everything else is kept. */
+static bool kept_startup_param(const char *name)
+{
+	return strcmp(name, "user") != 0 && strcmp(name, "database") != 0;
+}
+
 static bool keep_startup_params(struct client *c, const struct startup_packet *sp)
 {
 	size_t blen = 0, o = 0;
@@ -389,7 +399,7 @@ static bool keep_startup_params(struct client *c, const struct startup_packet *s
 	c->startup_params = NULL;
 	c->startup_params_len = 0;
 	for (int i = 0; i < sp->n_params; i++)
-		if (strcmp(sp->names[i], "user") != 0 && strcmp(sp->names[i], "database") != 0)
+		if (kept_startup_param(sp->names[i]))
 			blen += strlen(sp->names[i]) + strlen(sp->values[i]) + 2;
 	if (blen == 0)
 		return true;
@@ -401,7 +411,7 @@ static bool keep_startup_params(struct client *c, const struct startup_packet *s
 	for (int i = 0; i < sp->n_params; i++) {
 		size_t nl = strlen(sp->names[i]) + 1, vl = strlen(sp->values[i]) + 1;
 
-		if (strcmp(sp->names[i], "user") == 0 || strcmp(sp->names[i], "database") == 0)
+		if (!kept_startup_param(sp->names[i]))
 			continue;
 		memcpy(c->startup_params + o, sp->names[i], nl);
 		memcpy(c->startup_params + o + nl, sp->values[i], vl);
@@ -662,7 +672,7 @@ static bool check_hba(struct client *c, enum auth_type *method, struct cert_need
 	}
 	*method = r->method == HBA_MD5 ? AUTH_MD5 : r->method == HBA_SCRAM ? AUTH_SCRAM :
 		  r->method == HBA_CERT ? AUTH_CERT : AUTH_TRUST;
-	/* the rule's demand replaces client_tls_sslmode's, as its method replaces auth_type */
+	/* the stricter of the rule's demand and client_tls_sslmode's */
 	if (r->clientcert > need->level)
 		need->level = r->clientcert;
 	need->name = r->clientname;
@@ -671,14 +681,20 @@ static bool check_hba(struct client *c, enum auth_type *method, struct cert_need
 	return true;
 }
 
-/* client_tls_sslmode verify-ca and verify-full, and auth_type = cert, ask for a certificate. */
+/*
+ * client_tls_sslmode verify-ca and verify-full ask every client for a
+ * certificate.  The cert method (auth_type = cert, or an hba_file rule's)
+ * asks for one naming the user by itself: check_client_cert() looks at
+ * the method, so an hba_file rule that replaces auth_type = cert with
+ * another method does not inherit it.
+ */
 static struct cert_need client_tls_cert_need(void)
 {
 	struct cert_need need = { HBA_CLIENTCERT_NONE, HBA_CLIENTNAME_CN };
 
 	if (rt.cfg->client_tls_sslmode == TLS_VERIFY_CA)
 		need.level = HBA_CLIENTCERT_CA;
-	if (rt.cfg->client_tls_sslmode == TLS_VERIFY_FULL || rt.cfg->auth_type == AUTH_CERT)
+	else if (rt.cfg->client_tls_sslmode == TLS_VERIFY_FULL)
 		need.level = HBA_CLIENTCERT_FULL;
 	return need;
 }
@@ -694,6 +710,7 @@ static bool check_client_cert(struct client *c, enum auth_type method,
 			      const struct cert_need *need)
 {
 	SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+	enum hba_clientcert level = method == AUTH_CERT ? HBA_CLIENTCERT_FULL : need->level;
 	char name[256];
 
 	if (method == AUTH_CERT && !c->tls) {
@@ -701,14 +718,14 @@ static bool check_client_cert(struct client *c, enum auth_type method,
 			    "connect with sslmode=require and a client certificate");
 		return false;
 	}
-	if (need->level == HBA_CLIENTCERT_NONE && method != AUTH_CERT)
+	if (level == HBA_CLIENTCERT_NONE)
 		return true;
 	if (!ssl || !SSL_get0_peer_certificate(ssl) || SSL_get_verify_result(ssl) != X509_V_OK) {
 		stats.auth_failures++;
 		client_fail(c, "FATAL", "28000", "connection requires a valid client certificate");
 		return false;
 	}
-	if (need->level != HBA_CLIENTCERT_FULL && method != AUTH_CERT)
+	if (level != HBA_CLIENTCERT_FULL)
 		return true;
 	if (!tls_peer_name(ssl, need->name == HBA_CLIENTNAME_DN ? TLS_CERT_NAME_DN : TLS_CERT_NAME_CN,
 			   name, sizeof(name))) {
@@ -831,6 +848,16 @@ static void auth_failed(struct client *c, const char *why)
 	client_fail(c, "FATAL", "28P01", "password authentication failed for user \"%s\"", c->user);
 }
 
+/* Wipe and free what auth_query found for C, once used (or never). */
+static void forget_auth_query_secret(struct client *c)
+{
+	if (!c->auth_query_secret)
+		return;
+	OPENSSL_cleanse(c->auth_query_secret, strlen(c->auth_query_secret));
+	free(c->auth_query_secret);
+	c->auth_query_secret = NULL;
+}
+
 /* The secret auth_query found, shaped as an auth_file entry (borrowing C's strings). */
 static const struct auth_entry *auth_query_entry(struct client *c, struct auth_entry *e)
 {
@@ -946,7 +973,7 @@ static void handle_password(struct client *c)
 	}
 	case AUTH_STEP_SASL_FINAL:
 		n = scram_server_final(c->scram, msg, len, reply, sizeof(reply), &err);
-		if (n < 0 && err && strcmp(err, "SCRAM channel binding check failed") == 0) {
+		if (n < 0 && err == scram_err_channel_binding) {
 			/* as PostgreSQL: a protocol violation, not a wrong password */
 			stats.auth_failures++;
 			client_fail(c, "FATAL", "08P01", "%s", err);
@@ -976,9 +1003,7 @@ static void auth_succeeded(struct client *c)
 		if (c->scram && auth_secret_kind(c->auth_query_secret) == SECRET_SCRAM)
 			authquery_remember_keys(c->pool->cluster_name, c->user, c->auth_query_secret,
 						c->scram->client_key, c->scram->secret.server_key);
-		OPENSSL_cleanse(c->auth_query_secret, strlen(c->auth_query_secret));
-		free(c->auth_query_secret);
-		c->auth_query_secret = NULL;
+		forget_auth_query_secret(c);
 	}
 	if (c->scram) {
 		OPENSSL_cleanse(c->scram, sizeof(*c->scram));

@@ -272,7 +272,6 @@ struct runtime {
 
 	struct list clients;
 	int n_clients;
-	int n_clients_resting;		/* of those, idle ones without a bufferevent (frontend.c) */
 	struct list pools;
 	struct list graveyard_clients;
 	struct list graveyard_servers;
@@ -310,6 +309,9 @@ void client_welcome(struct client *c, const struct param_set *params);
 void client_close(struct client *c, const char *reason);
 /* SHOW pgsteer.last_route: "primary:main1", "replica:main2", "" before any statement. */
 void client_last_route(const struct client *c, char *buf, size_t len);
+/* Walk the kept startup parameters (all but user and database): *POS starts NULL. */
+bool client_startup_next(const struct client *c, const char **pos, const char **name,
+			 const char **value);
 /* The value of startup parameter NAME as the client sent it, or "" (frontend.c). */
 const char *client_startup_param(const struct client *c, const char *name);
 /* Rest an idle client's buffers if nothing can need them (frontend.c). */

@@ -70,6 +70,7 @@ struct part {
 };
 
 static const char ERR_MALFORMED[] = "malformed SCRAM message";
+const char scram_err_channel_binding[] = "SCRAM channel binding check failed";
 
 static size_t b64_encode(const uint8_t *src, size_t len, char *dst);
 static int b64_decode(const char *src, size_t len, uint8_t *dst, size_t dstlen);
@@ -279,7 +280,7 @@ int scram_server_final(struct scram_server *s, const char *client_final, size_t 
 	if ((size_t)n != gs2_len + (s->cbind_chosen ? s->cbind_len : 0) ||
 	    memcmp(cbind, s->gs2_header, gs2_len) != 0 ||
 	    (s->cbind_chosen && memcmp(cbind + gs2_len, s->cbind_data, s->cbind_len) != 0)) {
-		*err = "SCRAM channel binding check failed";
+		*err = scram_err_channel_binding;
 		return -1;
 	}
 

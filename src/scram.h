@@ -61,6 +61,8 @@ struct scram_server {
 };
 
 void scram_server_init(struct scram_server *s, const struct scram_secret *secret);
+/* The *err of a client-final whose binding does not match (08P01, not a wrong password). */
+extern const char scram_err_channel_binding[];
 /*
  * Channel binding for this exchange; call after scram_server_init() and
  * before scram_server_first().  OFFERED: the server listed

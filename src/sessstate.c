@@ -938,16 +938,11 @@ static bool startup_options(struct client *c, const char *opts, bool *needs_serv
 
 int session_startup_settings(struct client *c)
 {
-	const char *p = c->startup_params, *end = p ? p + c->startup_params_len : NULL;
+	const char *pos = NULL, *name, *value;
 	bool needs_server = false;
 
-	while (p && p < end && *p) {
-		const char *name = p, *value = name + strlen(name) + 1;
-		if (value >= end)
-			break;
-		p = value + strlen(value) + 1;
-		if (strcmp(name, "user") == 0 || strcmp(name, "database") == 0 ||
-		    strcmp(name, "replication") == 0)
+	while (client_startup_next(c, &pos, &name, &value)) {
+		if (strcmp(name, "replication") == 0)
 			continue;
 		bool ok = strcmp(name, "options") == 0 ? startup_options(c, value, &needs_server)
 						       : startup_setting(c, name, value, &needs_server);

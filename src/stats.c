@@ -1165,8 +1165,9 @@ static int view_fill(struct view_storage *vs)
 			vs->v.clients[g]++;
 		if (c->pinned)
 			vs->v.clients_pinned++;
+		if (!c->bev)	/* resting (frontend.c client_rest()) */
+			vs->v.clients_resting++;
 	}
-	vs->v.clients_resting = rt.n_clients_resting;
 	vs->v.prepared_statements = prepared_count();
 
 	vs->v.version = PGSTEER_VERSION_STR;

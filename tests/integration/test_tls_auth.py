@@ -146,7 +146,8 @@ def test_hba_cert_and_clientcert(pgsteer, roles, pki, tmp_path):
                    "hostssl all it_scram_ca 127.0.0.1/32 scram-sha-256 clientcert=verify-ca\n"
                    "hostssl all it_md5_full 127.0.0.1/32 md5 clientcert=verify-full\n"
                    "host all postgres 127.0.0.1/32 trust\n" % DN_USER)
-    p = pgsteer(**tls_opts(pki, hba_file=str(hba), auth_file=userlist(tmp_path)))
+    # auth_type = cert is replaced by each rule's method, as any auth_type is
+    p = pgsteer(**tls_opts(pki, hba_file=str(hba), auth_file=userlist(tmp_path), auth_type="cert"))
 
     assert who(p, "it_cert_user", pki, "it_cert_user") == "it_cert_user"
     assert refused(p.port, "it_cert_user", pki, cert="postgres").sqlstate == "28000"
