@@ -21,6 +21,17 @@
 /* Bytes moved per read/write callback: several pgbench replies per syscall. */
 #define CONN_IO_CHUNK (64 * 1024)
 #define CONN_READ_CHUNK (16 * 1024)
+/*
+ * A read into an empty input buffer makes libevent allocate a chain, and
+ * the relay frees it again once the bytes are forwarded: for a statement
+ * or a reply of a few hundred bytes, twice per transaction.  libevent's
+ * smallest chain is a 1 KiB allocation (a 48-byte header and the data),
+ * which glibc hands out from its per-thread cache in a few instructions;
+ * CONN_READ_CHUNK's 16 KiB goes through the general allocator.  So a
+ * connection reads CONN_READ_SMALL bytes until a read fills it, and
+ * CONN_READ_CHUNK from then until a read comes back small again.
+ */
+#define CONN_READ_SMALL 960
 
 void conn_setup_socket(evutil_socket_t fd, bool keepalive)
 {
@@ -51,13 +62,14 @@ static void reader_cb(evutil_socket_t fd, short what, void *arg)
 	in = bufferevent_get_input(r->bev);
 	/* a socket bufferevent keeps its input's end frozen outside its own reads */
 	evbuffer_unfreeze(in, 0);
-	if (evbuffer_reserve_space(in, CONN_READ_CHUNK, &v, 1) < 1) {
+	if (evbuffer_reserve_space(in, r->wide ? CONN_READ_CHUNK : CONN_READ_SMALL, &v, 1) < 1) {
 		evbuffer_freeze(in, 0);
 		r->eventcb(r->bev, BEV_EVENT_READING | BEV_EVENT_ERROR, r->arg);
 		return;
 	}
 	n = recv(fd, v.iov_base, v.iov_len, 0);
 	if (n > 0) {
+		r->wide = (size_t)n == v.iov_len || n > CONN_READ_SMALL;
 		v.iov_len = (size_t)n;
 		evbuffer_commit_space(in, &v, 1);
 	}
@@ -84,6 +96,7 @@ void conn_reader_init(struct conn_reader *r, struct event_base *base, struct buf
 	r->eventcb = eventcb;
 	r->arg = arg;
 	r->enabled = false;
+	r->wide = false;
 	if (!tls && fd >= 0) {
 		r->ev = event_new(base, fd, EV_READ | EV_PERSIST, reader_cb, r);
 		bufferevent_setcb(bev, NULL, writecb, eventcb, arg);

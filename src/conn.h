@@ -21,6 +21,7 @@
 struct conn_reader {
 	struct event *ev;		/* NULL: the bufferevent reads (TLS) */
 	bool enabled;
+	bool wide;			/* the last read filled its room: read CONN_READ_CHUNK */
 	struct bufferevent *bev;	/* NULL while the owner rests its buffers (plain sockets) */
 	bufferevent_data_cb readcb;
 	bufferevent_event_cb eventcb;

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "classify.h"
 #include "log.h"
@@ -947,7 +948,20 @@ static void relay_move(struct evbuffer *in, struct bufferevent *dst, bool dst_tl
 	struct evbuffer *out = bufferevent_get_output(dst);
 
 	if (!dst_tls && evbuffer_get_length(out) == 0) {
-		int w = evbuffer_write_atmost(in, bufferevent_getfd(dst), (ev_ssize_t)n);
+		struct evbuffer_iovec v;
+		ssize_t w;
+
+		/*
+		 * Nearly always the N bytes sit in one chain (one read): one
+		 * send(), which skips writev()'s vector import and file layer.
+		 */
+		if (evbuffer_peek(in, (ev_ssize_t)n, NULL, &v, 1) == 1 && v.iov_len >= n) {
+			w = send(bufferevent_getfd(dst), v.iov_base, n, MSG_NOSIGNAL);
+			if (w > 0)
+				evbuffer_drain(in, (size_t)w);
+		} else {
+			w = evbuffer_write_atmost(in, bufferevent_getfd(dst), (ev_ssize_t)n);
+		}
 		if (w > 0)
 			n -= (size_t)w;
 		/* on error the buffered path below reports it through the event callback */
