@@ -219,7 +219,11 @@ struct classify_knowledge {
 	struct cat_entry *cat;	/* open addressing, power-of-two size */
 	size_t cat_size;
 	char *cat_keys;		/* storage for keys */
+	uint64_t gen;		/* new number on every change: classify_sql_cached()'s key */
 };
+
+/* Numbers for knowledge objects and their changes, never reused. */
+static uint64_t knowledge_generation;
 
 /* ---- lexer ---------------------------------------------------------- */
 
@@ -2350,6 +2354,74 @@ void classify_sql_ctx(const char *sql, size_t len, const struct classify_knowled
 	}
 }
 
+/*
+ * The classification cache: direct-mapped, per thread, keyed on the
+ * statement's bytes and the knowledge's generation.  classify_sql() is a
+ * function of those two only (no per-session context), so a hit gives
+ * exactly what classifying again would.
+ */
+#define CACHE_SLOTS 64			/* a power of two */
+#define CACHE_TEXT_MAX 256
+
+struct cache_slot {
+	uint64_t hash;
+	uint64_t gen;			/* 0: empty (generations start at 1) */
+	uint16_t len;
+	char text[CACHE_TEXT_MAX];
+	struct classify_result res;
+};
+
+static _Thread_local struct cache_slot cache[CACHE_SLOTS];
+static _Thread_local struct classify_cache_stats cache_stats;
+
+/* A multiply-xorshift hash over 8-byte words (statements are short). */
+static uint64_t text_hash(const char *s, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15u ^ n, w;
+
+	for (; n >= 8; s += 8, n -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, s, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53u;
+	return h ^ (h >> 29);
+}
+
+void classify_sql_cached(const char *sql, size_t len, const struct classify_knowledge *k,
+			 struct classify_result *out)
+{
+	/* built-in knowledge only (K NULL) has a generation of its own */
+	uint64_t gen = k ? k->gen : UINT64_MAX, h;
+	struct cache_slot *slot;
+
+	if (!sql || len > CACHE_TEXT_MAX) {
+		classify_sql(sql, len, k, out);
+		return;
+	}
+	h = text_hash(sql, len);
+	slot = &cache[h & (CACHE_SLOTS - 1)];
+	if (slot->gen == gen && slot->hash == h && slot->len == len && memcmp(slot->text, sql, len) == 0) {
+		*out = slot->res;
+		cache_stats.hits++;
+		return;
+	}
+	classify_sql(sql, len, k, out);
+	cache_stats.misses++;
+	slot->gen = gen;
+	slot->hash = h;
+	slot->len = (uint16_t)len;
+	memcpy(slot->text, sql, len);
+	slot->res = *out;
+}
+
+struct classify_cache_stats classify_cache_stats(void)
+{
+	return cache_stats;
+}
+
 enum classify_class classify_function(const struct classify_knowledge *k, const char *schema,
 				      const char *name, bool *pins)
 {
@@ -2400,6 +2472,7 @@ struct classify_knowledge *classify_knowledge_new(void)
 		free(k);
 		return NULL;
 	}
+	k->gen = ++knowledge_generation;
 	return k;
 }
 
@@ -2467,6 +2540,7 @@ int classify_knowledge_set_patterns(struct classify_knowledge *k,
 {
 	struct pattern_list l[4];
 
+	k->gen = ++knowledge_generation;	/* whatever follows, cached results are stale */
 	memset(l, 0, sizeof(l));
 	if (patterns_compile(&l[0], read_functions, "read_functions", errbuf, errlen) < 0 ||
 	    patterns_compile(&l[1], write_functions, "write_functions", errbuf, errlen) < 0 ||
@@ -2503,6 +2577,8 @@ int classify_knowledge_set_catalog(struct classify_knowledge *k,
 	size_t size = 16, keybytes = 0, i;
 	struct cat_entry *tab;
 	char *keys, *kp;
+
+	k->gen = ++knowledge_generation;
 
 	for (i = 0; i < nrows; i++)
 		keybytes += 2 * strlen(rows[i].name) + strlen(rows[i].schema) + 3;

@@ -171,6 +171,21 @@ int classify_knowledge_set_catalog(struct classify_knowledge *k,
 void classify_sql(const char *sql, size_t len, const struct classify_knowledge *k,
 		  struct classify_result *out);
 
+/*
+ * As classify_sql(), through a small per-thread cache of recent statements
+ * (up to 256 bytes each), keyed on their bytes and on K and its changes:
+ * for the texts clients send again and again, such as an extended-protocol
+ * Parse with parameters.  Gives what classify_sql() gives.
+ */
+void classify_sql_cached(const char *sql, size_t len, const struct classify_knowledge *k,
+			 struct classify_result *out);
+
+/* What classify_sql_cached() found in this thread's cache so far (for tests). */
+struct classify_cache_stats {
+	uint64_t hits, misses;
+};
+struct classify_cache_stats classify_cache_stats(void);
+
 /* As classify_sql(), with a per-session context (may be NULL). */
 void classify_sql_ctx(const char *sql, size_t len, const struct classify_knowledge *k,
 		      const struct classify_context *ctx, struct classify_result *out);

@@ -6,6 +6,7 @@ READ ONLY on a replica, fallback_ambiguous and its 25006 refusal, comment
 hints, and the SQL controls answered by pgsteer itself.
 """
 import os
+import signal
 import threading
 
 import psycopg
@@ -229,3 +230,22 @@ def test_session_mode_listen_pins_to_primary(routed_session, cluster, primary):
         # psycopg delivers notifications when it next reads from the socket
         wait_for(lambda: c.execute("SELECT 1") and got, 5, "the notification")
         assert got == ["hello"]
+
+
+def test_reload_reclassifies_a_repeated_parse(routed, cluster):
+    """An extended-protocol Parse's classification is cached by its text; a
+    reload that changes the patterns must route the same text anew."""
+    sql = "SELECT inet_server_port(), pg_is_in_recovery(), %s::int /* cache_probe */"
+    with routed.connect() as c:
+        for i in range(10):  # the same Parse text each time (values in Bind)
+            port, rec, _ = c.execute(sql, (i,), prepare=False).fetchone()
+            assert rec is True and port in cluster.replica_ports
+        text = open(routed.config_path).read()
+        assert "check_interval = 50ms" in text
+        open(routed.config_path, "w").write(
+            text.replace("check_interval = 50ms", "check_interval = 50ms\nprimary_patterns = cache_probe", 1))
+        routed.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "configuration reloaded" in routed.log(), 10, "reload log line")
+        for i in range(10):
+            port, rec, _ = c.execute(sql, (i,), prepare=False).fetchone()
+            assert (port, rec) == (cluster.port, False)

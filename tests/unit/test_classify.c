@@ -976,6 +976,113 @@ static void test_corpus(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* ---- the classification cache ---- */
+
+static void assert_same_result(const struct classify_result *a, const struct classify_result *b,
+			       const char *sql)
+{
+	if (a->cls != b->cls || strcmp(a->reason, b->reason) != 0 || a->hint != b->hint ||
+	    a->txn != b->txn || a->access != b->access || a->txn_and_chain != b->txn_and_chain ||
+	    a->control != b->control || strcmp(a->control_name, b->control_name) != 0 ||
+	    strcmp(a->control_value, b->control_value) != 0 || a->multi_statement != b->multi_statement ||
+	    a->pins_session != b->pins_session || a->isolation != b->isolation ||
+	    a->deferrable != b->deferrable || a->changes_session != b->changes_session ||
+	    a->session_op != b->session_op || strcmp(a->object_name, b->object_name) != 0 ||
+	    a->prepared_class != b->prepared_class || a->statement_count != b->statement_count)
+		fail_msg("cached and fresh classification differ (%s / %s) for: %s", a->reason, b->reason, sql);
+}
+
+/* Every corpus statement: the cached answer, missed and then hit, is the fresh one. */
+static void test_cache_corpus(void **state)
+{
+	struct corpus_entry *v;
+	size_t n = load_corpus(&v), cacheable = 0;
+	struct classify_cache_stats before = classify_cache_stats(), after;
+
+	(void)state;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			struct classify_result fresh, cached;
+			size_t len = strlen(v[i].sql);
+			classify_sql(v[i].sql, len, NULL, &fresh);
+			classify_sql_cached(v[i].sql, len, NULL, &cached);
+			assert_same_result(&cached, &fresh, v[i].sql);
+			/* and right away again: now from the cache */
+			classify_sql_cached(v[i].sql, len, NULL, &cached);
+			assert_same_result(&cached, &fresh, v[i].sql);
+			if (pass == 0 && len <= 256)
+				cacheable++;
+		}
+	}
+	after = classify_cache_stats();
+	/* each cacheable statement: at least its immediate repeat hit, each pass */
+	assert_true(after.hits - before.hits >= 2 * cacheable);
+	assert_true(cacheable >= 500);
+	for (size_t i = 0; i < n; i++)
+		free(v[i].sql);
+	free(v);
+}
+
+/* Different texts sharing slots never answer for each other; longer than 256 bytes is not kept. */
+static void test_cache_collisions(void **state)
+{
+	char sql[400];
+	struct classify_result r;
+
+	(void)state;
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 500; i++) {
+			/* read and write texts of the same length, interleaved over all slots */
+			snprintf(sql, sizeof(sql), i % 2 ? "DELETE FROM t%05d" : "SELECT * FROM t%05d", i);
+			classify_sql_cached(sql, strlen(sql), NULL, &r);
+			assert_int_equal(r.cls, i % 2 ? CLASS_WRITE : CLASS_READ);
+		}
+	}
+	memset(sql, ' ', sizeof(sql));
+	memcpy(sql, "SELECT 1", 8);
+	memcpy(sql + 300, "; DELETE FROM t", 15);
+	for (int i = 0; i < 2; i++) {
+		classify_sql_cached(sql, 315, NULL, &r);
+		assert_int_equal(r.cls, CLASS_WRITE);
+		classify_sql_cached(sql, 8, NULL, &r);	/* its first 8 bytes: another statement */
+		assert_int_equal(r.cls, CLASS_READ);
+		assert_false(r.multi_statement);
+	}
+}
+
+/* A change of the knowledge (patterns, catalog) or another knowledge object is a miss. */
+static void test_cache_knowledge(void **state)
+{
+	struct classify_knowledge *k = classify_knowledge_new(), *k2;
+	char *writes[] = {"^audit_me$", NULL}, *none[] = {NULL};
+	char err[256];
+	const char *sql = "SELECT audit_me(1)";
+	struct classify_result r;
+	struct classify_catalog_row vol = {"public", "audit_me", 'v'}, imm = {"public", "audit_me", 'i'};
+
+	(void)state;
+	assert_non_null(k);
+	classify_sql_cached(sql, strlen(sql), k, &r);
+	assert_int_equal(r.cls, CLASS_AMBIGUOUS);	/* an unknown function */
+	assert_int_equal(classify_knowledge_set_catalog(k, &imm, 1), 0);
+	classify_sql_cached(sql, strlen(sql), k, &r);
+	assert_int_equal(r.cls, CLASS_READ);		/* immutable */
+	assert_int_equal(classify_knowledge_set_catalog(k, &vol, 1), 0);
+	classify_sql_cached(sql, strlen(sql), k, &r);
+	assert_int_equal(r.cls, CLASS_AMBIGUOUS);	/* volatile */
+	assert_int_equal(classify_knowledge_set_patterns(k, none, writes, none, none, err, sizeof(err)), 0);
+	classify_sql_cached(sql, strlen(sql), k, &r);
+	assert_int_equal(r.cls, CLASS_WRITE);		/* write_functions */
+	classify_sql_cached(sql, strlen(sql), NULL, &r);
+	assert_int_equal(r.cls, CLASS_AMBIGUOUS);	/* built-in knowledge only */
+	k2 = classify_knowledge_new();
+	assert_non_null(k2);
+	classify_sql_cached(sql, strlen(sql), k2, &r);
+	assert_int_equal(r.cls, CLASS_AMBIGUOUS);	/* a fresh object knows nothing */
+	classify_knowledge_free(k);
+	classify_knowledge_free(k2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -995,6 +1102,9 @@ int main(void)
 		cmocka_unit_test(test_robustness),
 		cmocka_unit_test(test_cli),
 		cmocka_unit_test(test_corpus),
+		cmocka_unit_test(test_cache_corpus),
+		cmocka_unit_test(test_cache_collisions),
+		cmocka_unit_test(test_cache_knowledge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
