@@ -727,6 +727,7 @@ struct cursor {
 	const struct classify_context *ctx;
 	int depth;		/* recursion guard for EXPLAIN/PREPARE/DECLARE */
 	int pdepth;		/* parenthesis depth: ";" inside parentheses does not end a statement */
+	bool value_read;	/* a literal's value or the session context decided something */
 };
 
 static void adv(struct cursor *c)
@@ -743,6 +744,13 @@ static void adv(struct cursor *c)
 	} else {
 		lex_next(&c->lx, &c->cur);
 	}
+}
+
+/* tok_value() of the current token; the result now depends on that value. */
+static bool cur_value(struct cursor *c, char *buf, size_t bufsz)
+{
+	c->value_read = true;
+	return tok_value(&c->cur, buf, bufsz);
 }
 
 static bool at_end(const struct cursor *c)
@@ -1501,7 +1509,7 @@ static void stmt_commit(struct cursor *c, struct classify_result *r, bool rollba
 					     : "COMMIT PREPARED finishes a prepared transaction");
 		r->txn = TXN_COMMIT_PREPARED;
 		if (c->cur.type == T_STRING)
-			tok_value(&c->cur, r->object_name, sizeof(r->object_name));
+			cur_value(c, r->object_name, sizeof(r->object_name));
 		return;
 	}
 	if (!accept_kw(c, KW_WORK))
@@ -1618,7 +1626,7 @@ static void control_set(struct cursor *c, struct classify_result *r)
 		if (c->cur.type != T_STRING && c->cur.type != T_IDENT && c->cur.type != T_QIDENT &&
 		    c->cur.type != T_NUMBER)
 			goto bad;
-		if (!tok_value(&c->cur, v, sizeof(v)))
+		if (!cur_value(c, v, sizeof(v)))
 			goto toolong;
 		n = strlen(v);
 		if (o + n + (neg ? 1 : 0) + 1 > sizeof(r->control_value))
@@ -1714,6 +1722,8 @@ static void stmt_explain(struct cursor *c, struct classify_result *r)
 			if (k == KW_ANALYZE || k == KW_ANALYSE) {
 				struct token *n = peek(c);
 				enum kw nk = tok_kw(n);
+				if (n->type == T_NUMBER || n->type == T_STRING)
+					c->value_read = true;	/* ANALYZE 0, ANALYZE 'off' */
 				analyze = !(nk == KW_FALSE || nk == KW_OFF ||
 					    (n->type == T_NUMBER && n->len == 1 && n->p[0] == '0') ||
 					    (n->type == T_STRING && n->len == 5 && strncmp(n->p, "'off'", 5) == 0));
@@ -1828,7 +1838,7 @@ static void stmt_prepare(struct cursor *c, struct classify_result *r)
 		struct token *n = peek(c);
 		if (n->type == T_STRING) {
 			adv(c);
-			tok_value(&c->cur, r->object_name, sizeof(r->object_name));
+			cur_value(c, r->object_name, sizeof(r->object_name));
 			set(r, CLASS_WRITE, "PREPARE TRANSACTION writes the transaction state");
 			r->txn = TXN_PREPARE;
 			return;
@@ -1878,6 +1888,7 @@ static void stmt_execute(struct cursor *c, struct classify_result *r)
 		return;
 	}
 	r->session_op = SESSION_OP_EXECUTE;
+	c->value_read = true;	/* the session's statements decide */
 	if (!(c->ctx && c->ctx->prepared_lookup &&
 	      c->ctx->prepared_lookup(c->ctx->arg, r->object_name, &cls)))
 		set3(r, CLASS_AMBIGUOUS, "EXECUTE of unknown prepared statement ", r->object_name, NULL);
@@ -2268,8 +2279,16 @@ void classify_sql(const char *sql, size_t len, const struct classify_knowledge *
 	classify_sql_ctx(sql, len, k, NULL, out);
 }
 
-void classify_sql_ctx(const char *sql, size_t len, const struct classify_knowledge *k,
-		      const struct classify_context *ctx, struct classify_result *out)
+/*
+ * Classify SQL without the pattern lists.  Returns whether they apply to
+ * the result (not to an empty or unlexable text, nor to a transaction,
+ * session or control statement); *VALUE_READ tells whether a literal's
+ * value or CTX decided anything, i.e. whether another text of the same
+ * shape (shape_key()) could classify differently.
+ */
+static bool classify_shape(const char *sql, size_t len, const struct classify_knowledge *k,
+			   const struct classify_context *ctx, struct classify_result *out,
+			   bool *value_read)
 {
 	struct cursor c;
 	struct classify_result first, part;
@@ -2277,10 +2296,6 @@ void classify_sql_ctx(const char *sql, size_t len, const struct classify_knowled
 	int n = 0;
 
 	result_init(out);
-	if (!sql) {
-		sql = "";
-		len = 0;
-	}
 	memset(&c, 0, sizeof(c));
 	c.lx.s = sql;
 	c.lx.end = sql + len;
@@ -2336,13 +2351,22 @@ void classify_sql_ctx(const char *sql, size_t len, const struct classify_knowled
 		out->statement_count = n;
 		out->multi_statement = n > 1;
 		set3(out, CLASS_AMBIGUOUS, "cannot lex: ", c.lx.err, NULL);
-		return;
+		*value_read = c.value_read;
+		return false;
 	}
+	*value_read = c.value_read;
 	if (n == 0) {
 		set(out, CLASS_READ, "empty query");
-		return;
+		return false;
 	}
-	if (k && (k->primary.n || k->replica.n) && rank(out->cls) >= 0) {
+	return rank(out->cls) >= 0;
+}
+
+/* primary_patterns and replica_patterns, matched against the whole text. */
+static void apply_patterns(const struct classify_knowledge *k, const char *sql, size_t len,
+			   struct classify_result *out)
+{
+	if (k && (k->primary.n || k->replica.n)) {
 		int pi = pattern_match(k, &k->primary, sql, len);
 		if (pi >= 0) {
 			set3(out, CLASS_WRITE, "matches primary_patterns '", k->primary.src[pi], "'");
@@ -2354,11 +2378,36 @@ void classify_sql_ctx(const char *sql, size_t len, const struct classify_knowled
 	}
 }
 
+void classify_sql_ctx(const char *sql, size_t len, const struct classify_knowledge *k,
+		      const struct classify_context *ctx, struct classify_result *out)
+{
+	bool value_read;
+
+	if (!sql) {
+		sql = "";
+		len = 0;
+	}
+	if (classify_shape(sql, len, k, ctx, out, &value_read))
+		apply_patterns(k, sql, len, out);
+}
+
 /*
- * The classification cache: direct-mapped, per thread, keyed on the
- * statement's bytes and the knowledge's generation.  classify_sql() is a
- * function of those two only (no per-session context), so a hit gives
- * exactly what classifying again would.
+ * The classification cache: direct-mapped, per thread.  Two kinds of key
+ * share its slots and never match each other:
+ *
+ * - a Parse's exact text (classify_sql_cached()): the text comes again
+ *   with every execution, its values travel in Bind;
+ * - a simple Query's shape (classify_query_cached()): the text with its
+ *   literals' values masked, since the values change with every
+ *   execution.  A result is kept for a shape only if no literal's value
+ *   decided anything (SET pgsteer.x = 'on', EXPLAIN (ANALYZE 0) and the
+ *   like are classified every time), and without the pattern lists,
+ *   which match the whole text and are applied to each hit.
+ *
+ * Both are keyed on the knowledge's generation too, so a reload or a
+ * catalog refresh never answers from before it.  classify_sql() is a
+ * function of the text and the knowledge only (no per-session context),
+ * so a hit gives exactly what classifying again would.
  */
 #define CACHE_SLOTS 64			/* a power of two */
 #define CACHE_TEXT_MAX 256
@@ -2367,6 +2416,8 @@ struct cache_slot {
 	uint64_t hash;
 	uint64_t gen;			/* 0: empty (generations start at 1) */
 	uint16_t len;
+	bool shape;			/* text is a shape_key(), res is before the patterns */
+	bool patterns_apply;		/* shape: apply_patterns() to a hit */
 	char text[CACHE_TEXT_MAX];
 	struct classify_result res;
 };
@@ -2390,6 +2441,37 @@ static uint64_t text_hash(const char *s, size_t n)
 	return h ^ (h >> 29);
 }
 
+/* The slot for KEY (*HASH: its hash); true if it holds KEY of kind SHAPE under generation GEN. */
+static bool cache_find(const char *key, size_t len, bool shape, uint64_t gen,
+		       struct cache_slot **slotp, uint64_t *hash)
+{
+	uint64_t h = text_hash(key, len);
+	struct cache_slot *slot = &cache[h & (CACHE_SLOTS - 1)];
+
+	*slotp = slot;
+	*hash = h;
+	if (slot->gen == gen && slot->hash == h && slot->shape == shape && slot->len == len &&
+	    memcmp(slot->text, key, len) == 0) {
+		cache_stats.hits++;
+		return true;
+	}
+	cache_stats.misses++;
+	return false;
+}
+
+static void cache_store(struct cache_slot *slot, uint64_t hash, const char *key, size_t len,
+			bool shape, uint64_t gen, const struct classify_result *res,
+			bool patterns_apply)
+{
+	slot->hash = hash;
+	slot->gen = gen;
+	slot->len = (uint16_t)len;
+	slot->shape = shape;
+	slot->patterns_apply = patterns_apply;
+	memcpy(slot->text, key, len);
+	slot->res = *res;
+}
+
 void classify_sql_cached(const char *sql, size_t len, const struct classify_knowledge *k,
 			 struct classify_result *out)
 {
@@ -2401,20 +2483,158 @@ void classify_sql_cached(const char *sql, size_t len, const struct classify_know
 		classify_sql(sql, len, k, out);
 		return;
 	}
-	h = text_hash(sql, len);
-	slot = &cache[h & (CACHE_SLOTS - 1)];
-	if (slot->gen == gen && slot->hash == h && slot->len == len && memcmp(slot->text, sql, len) == 0) {
+	if (cache_find(sql, len, false, gen, &slot, &h)) {
 		*out = slot->res;
-		cache_stats.hits++;
 		return;
 	}
 	classify_sql(sql, len, k, out);
-	cache_stats.misses++;
-	slot->gen = gen;
-	slot->hash = h;
-	slot->len = (uint16_t)len;
-	memcpy(slot->text, sql, len);
-	slot->res = *out;
+	cache_store(slot, h, sql, len, false, gen, out, false);
+}
+
+/*
+ * Bytes shape_key() must look at: quotes, digits, and the starts of
+ * comments, dollar quotes and escapes.  Everything else is copied.
+ */
+static const bool shape_special[256] = {
+	['\''] = true, ['"'] = true, ['$'] = true, ['-'] = true, ['/'] = true, ['\\'] = true,
+	['0'] = true, ['1'] = true, ['2'] = true, ['3'] = true, ['4'] = true,
+	['5'] = true, ['6'] = true, ['7'] = true, ['8'] = true, ['9'] = true,
+};
+
+/*
+ * Where the quote opened at S[I] closes ('' or "" inside it is one
+ * character), or LEN if it does not; a backslash in a string literal
+ * counts as not closing (its meaning depends on the session).
+ */
+static size_t shape_quote_end(const char *s, size_t i, size_t len)
+{
+	char q = s[i];
+
+	for (i++; i < len; i++) {
+		if (q == '\'' && s[i] == '\\')
+			return len;
+		if (s[i] == q) {
+			if (i + 1 < len && s[i + 1] == q) {
+				i++;
+				continue;
+			}
+			return i;
+		}
+	}
+	return len;
+}
+
+/*
+ * The shape of SQL into KEY (at most KEYSZ bytes): the text with every
+ * plain string literal's content dropped ('' stays) and every plain
+ * decimal integer written 0.  Two texts of one shape lex to the same
+ * tokens but for those literals' values.  False (no shape) where masking
+ * could change how the rest lexes, or the key does not fit: comments,
+ * dollar quotes, backslashes, prefixed strings (E'' B'' X'' N'' U&''),
+ * numbers of any other form, unterminated quotes.
+ */
+static bool shape_key(const char *s, size_t len, char *key, size_t keysz, size_t *keylen)
+{
+	size_t i = 0, o = 0, j;
+	unsigned char prev = ' ';	/* the input byte before s[i] */
+
+	/* a key is never longer than its text: '' and 0 stand for at least as many bytes */
+	if (len > keysz)
+		return false;
+	while (i < len) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!shape_special[ch]) {	/* a run of ordinary bytes: one copy */
+			for (j = i + 1; j < len && !shape_special[(unsigned char)s[j]]; j++)
+				;
+			memcpy(key + o, s + i, j - i);
+			o += j - i;
+			i = j;
+			prev = (unsigned char)s[j - 1];
+			continue;
+		}
+		switch (ch) {
+		case '\'':
+			if ((cclass[prev] & CC_IDCONT) || prev == '&')
+				return false;	/* a prefixed string, or a literal glued to a name */
+			j = shape_quote_end(s, i, len);
+			if (j == len)
+				return false;
+			key[o++] = '\'';
+			key[o++] = '\'';
+			i = j + 1;
+			prev = '\'';
+			continue;
+		case '"':		/* a quoted identifier: its name is part of the shape */
+			j = shape_quote_end(s, i, len);
+			if (j == len)
+				return false;
+			j++;
+			memcpy(key + o, s + i, j - i);
+			o += j - i;
+			i = j;
+			prev = '"';
+			continue;
+		case '$':		/* in a name (a$b) or a parameter ($1); else a dollar quote */
+			if (!(cclass[prev] & CC_IDCONT) && !(i + 1 < len && is_digit((unsigned char)s[i + 1])))
+				return false;
+			break;
+		case '-':
+			if (i + 1 < len && s[i + 1] == '-')
+				return false;
+			break;
+		case '/':
+			if (i + 1 < len && s[i + 1] == '*')
+				return false;
+			break;
+		case '\\':
+			return false;
+		default:		/* a digit */
+			if (cclass[prev] & CC_IDCONT)
+				break;	/* in a name (t1) or a parameter ($12) */
+			if (prev == '.')
+				return false;
+			for (j = i; j < len && is_digit((unsigned char)s[j]); j++)
+				;
+			if (j < len && ((cclass[(unsigned char)s[j]] & CC_IDCONT) || s[j] == '.' ||
+					s[j] == '\'' || s[j] == '"'))
+				return false;	/* 1.5, 1e3, 0x1f, 1_000, 12abc */
+			key[o++] = '0';
+			i = j;
+			prev = '0';
+			continue;
+		}
+		key[o++] = (char)ch;
+		prev = ch;
+		i++;
+	}
+	*keylen = o;
+	return true;
+}
+
+void classify_query_cached(const char *sql, size_t len, const struct classify_knowledge *k,
+			   struct classify_result *out)
+{
+	uint64_t gen = k ? k->gen : UINT64_MAX, h;
+	char key[CACHE_TEXT_MAX];
+	size_t keylen;
+	struct cache_slot *slot;
+	bool value_read, patterns_apply;
+
+	if (!sql || !shape_key(sql, len, key, sizeof(key), &keylen)) {
+		classify_sql(sql, len, k, out);
+		return;
+	}
+	if (cache_find(key, keylen, true, gen, &slot, &h)) {
+		*out = slot->res;
+		patterns_apply = slot->patterns_apply;
+	} else {
+		patterns_apply = classify_shape(sql, len, k, NULL, out, &value_read);
+		if (!value_read)
+			cache_store(slot, h, key, keylen, true, gen, out, patterns_apply);
+	}
+	if (patterns_apply)
+		apply_patterns(k, sql, len, out);
 }
 
 struct classify_cache_stats classify_cache_stats(void)

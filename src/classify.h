@@ -180,7 +180,17 @@ void classify_sql(const char *sql, size_t len, const struct classify_knowledge *
 void classify_sql_cached(const char *sql, size_t len, const struct classify_knowledge *k,
 			 struct classify_result *out);
 
-/* What classify_sql_cached() found in this thread's cache so far (for tests). */
+/*
+ * As classify_sql(), through the same cache keyed on the statement's shape:
+ * its text with the values of plain string and integer literals masked, up
+ * to 256 bytes.  For simple Query texts, which carry their values inline
+ * (WHERE aid = 4711).  A statement whose class depends on a literal's value
+ * is classified every time.  Gives what classify_sql() gives.
+ */
+void classify_query_cached(const char *sql, size_t len, const struct classify_knowledge *k,
+			   struct classify_result *out);
+
+/* What classify_sql_cached() and classify_query_cached() found in this thread's cache so far (for tests). */
 struct classify_cache_stats {
 	uint64_t hits, misses;
 };

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "conn.h"
+#include "pgsteer.h"
 
 /* Bytes moved per read/write callback: several pgbench replies per syscall. */
 #define CONN_IO_CHUNK (64 * 1024)
@@ -75,7 +76,9 @@ static void reader_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	evbuffer_freeze(in, 0);
 	if (n > 0) {
+		clock_freeze();
 		r->readcb(r->bev, r->arg);
+		clock_thaw();
 	} else if (n == 0) {
 		r->eventcb(r->bev, BEV_EVENT_READING | BEV_EVENT_EOF, r->arg);
 	} else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {

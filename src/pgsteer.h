@@ -295,6 +295,9 @@ extern struct runtime rt;
 /* server_main.c */
 int64_t now_ms(void);
 int64_t now_us(void);
+/* Hold now_ms()/now_us() at this moment until the matching clock_thaw() (one read callback). */
+void clock_freeze(void);
+void clock_thaw(void);
 /* Re-read the config file (SIGHUP, admin RELOAD); false with the reason logged if refused. */
 bool server_reload(void);
 /* Stop accepting; GRACEFUL: let transactions finish up to shutdown_timeout, then exit. */

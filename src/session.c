@@ -550,13 +550,13 @@ static void classify_message(struct client *c, struct evbuffer *in, size_t off, 
 	if ((type == 'Q' || type == 'P') && message_text(in, off, type, len, &sql, &sqllen)) {
 		/*
 		 * A Parse's text comes again and again (its values travel in
-		 * Bind); a simple Query's usually holds its values, so caching
-		 * it would mostly cost a copy.
+		 * Bind); a simple Query's holds its values, so it is cached by
+		 * its shape, the text without them.
 		 */
 		if (type == 'P')
 			classify_sql_cached(sql, sqllen, rt.knowledge, res);
 		else
-			classify_sql(sql, sqllen, rt.knowledge, res);
+			classify_query_cached(sql, sqllen, rt.knowledge, res);
 		return;
 	}
 	if (type == 'B' && state_bind_class(c, in, off, len, res))

@@ -1083,6 +1083,191 @@ static void test_cache_knowledge(void **state)
 	classify_knowledge_free(k2);
 }
 
+/* ---- the shape cache (simple Query texts) ---- */
+
+/*
+ * SQL with every '...' content replaced by STR and every integer not part
+ * of a name replaced by NUM, naively (no regard for comments or dollar
+ * quotes): another text of the same shape, often, and some other text
+ * otherwise.  Either way the cache must answer for it what classify_sql() does.
+ */
+static char *with_values(const char *sql, const char *str, const char *num)
+{
+	size_t n = strlen(sql), cap = 4 * n + 64, o = 0;
+	char *out = malloc(cap);
+	char prev = ' ';
+
+	assert_non_null(out);
+	for (size_t i = 0; i < n;) {
+		assert_true(o + strlen(str) + strlen(num) + 4 < cap);
+		if (sql[i] == '\'') {
+			size_t j = i + 1;
+			while (j < n && !(sql[j] == '\'' && !(j + 1 < n && sql[j + 1] == '\'')))
+				j += (sql[j] == '\'') ? 2 : 1;
+			out[o++] = '\'';
+			memcpy(out + o, str, strlen(str));
+			o += strlen(str);
+			if (j < n)
+				out[o++] = '\'';
+			i = j + 1;
+			prev = '\'';
+		} else if (isdigit((unsigned char)sql[i]) && !isalnum((unsigned char)prev) && prev != '_' &&
+			   prev != '$') {
+			while (i < n && isdigit((unsigned char)sql[i]))
+				i++;
+			memcpy(out + o, num, strlen(num));
+			o += strlen(num);
+			prev = '0';
+		} else {
+			prev = sql[i];
+			out[o++] = sql[i++];
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Check classify_query_cached() against classify_sql() for SQL; true if it was a hit. */
+static bool query_cached_is_fresh(const char *sql, const struct classify_knowledge *k)
+{
+	struct classify_result fresh, cached;
+	struct classify_cache_stats before = classify_cache_stats();
+
+	classify_sql(sql, strlen(sql), k, &fresh);
+	classify_query_cached(sql, strlen(sql), k, &cached);
+	assert_same_result(&cached, &fresh, sql);
+	return classify_cache_stats().hits > before.hits;
+}
+
+/*
+ * Every corpus statement and texts of its shape with other values, one
+ * after the other through the cache: each answer is the fresh one, and
+ * many of them come from the cache.
+ */
+static void test_shape_cache_corpus(void **state)
+{
+	static const char *values[][2] = {
+		{"off", "0"}, {"on", "1"}, {"", "12345"}, {"it''s", "7"}, {"true", "42"}, {"false", "0"},
+		{"read only", "2"}, {"x", "99999999999999999999"},
+	};
+	struct corpus_entry *v;
+	size_t n = load_corpus(&v), hits = 0, checked = 0;
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		query_cached_is_fresh(v[i].sql, NULL);
+		for (size_t j = 0; j < sizeof(values) / sizeof(values[0]); j++) {
+			char *other = with_values(v[i].sql, values[j][0], values[j][1]);
+			hits += query_cached_is_fresh(other, NULL);
+			checked++;
+			free(other);
+		}
+		free(v[i].sql);
+	}
+	free(v);
+	fprintf(stderr, "shape cache: %zu texts of corpus shapes, %zu answered from the cache\n", checked, hits);
+	assert_true(hits >= checked / 4);
+}
+
+/* Where a literal's value decides, texts of one shape are never answered for each other. */
+static void test_shape_cache_values(void **state)
+{
+	struct classify_result r;
+	struct classify_cache_stats before;
+	static const char *uncached[] = {
+		"SELECT E'a\\nb' FROM t WHERE x = 1",	/* prefixed string */
+		"SELECT $$a$$ FROM t WHERE x = 1",	/* dollar quote */
+		"/* c */ SELECT a FROM t WHERE x = 1",	/* comment */
+		"SELECT a FROM t WHERE x = 1 -- c",
+		"SELECT a FROM t WHERE x = 1.5",	/* not a plain integer */
+		"SELECT a FROM t WHERE x = 0x1f",
+		"SELECT a FROM t WHERE x = 'unterminated",
+		"SELECT a FROM t WHERE x = 'a\\'",	/* a backslash */
+	};
+
+	(void)state;
+	/* pgbench's statement: the second value is a hit, and a read */
+	query_cached_is_fresh("SELECT abalance FROM pgbench_accounts WHERE aid = 1;", NULL);
+	assert_true(query_cached_is_fresh("SELECT abalance FROM pgbench_accounts WHERE aid = 4711;", NULL));
+	classify_query_cached("SELECT abalance FROM pgbench_accounts WHERE aid = 99;", strlen("SELECT abalance FROM pgbench_accounts WHERE aid = 99;"), NULL, &r);
+	assert_int_equal(r.cls, CLASS_READ);
+	query_cached_is_fresh("SELECT * FROM t WHERE name = 'a' AND \"Col\" = 'b'", NULL);
+	assert_true(query_cached_is_fresh("SELECT * FROM t WHERE name = 'it''s' AND \"Col\" = ''", NULL));
+	assert_false(query_cached_is_fresh("SELECT * FROM t WHERE name = 'x' AND \"Other\" = ''", NULL));
+
+	/* values that decide: never from the cache, each one right */
+	for (int round = 0; round < 2; round++) {
+		classify_query_cached("SET pgsteer.use_primary = 0", strlen("SET pgsteer.use_primary = 0"), NULL, &r);
+		assert_int_equal(r.cls, CLASS_CONTROL);
+		assert_string_equal(r.control_value, "0");
+		classify_query_cached("SET pgsteer.use_primary = 1", strlen("SET pgsteer.use_primary = 1"), NULL, &r);
+		assert_string_equal(r.control_value, "1");
+		classify_query_cached("SET pgsteer.use_primary = 'off'", strlen("SET pgsteer.use_primary = 'off'"), NULL, &r);
+		assert_string_equal(r.control_value, "off");
+		classify_query_cached("SET pgsteer.use_primary = 'on'", strlen("SET pgsteer.use_primary = 'on'"), NULL, &r);
+		assert_string_equal(r.control_value, "on");
+		classify_query_cached("EXPLAIN (ANALYZE 0) DELETE FROM t", strlen("EXPLAIN (ANALYZE 0) DELETE FROM t"), NULL, &r);
+		assert_int_equal(r.cls, CLASS_READ);
+		classify_query_cached("EXPLAIN (ANALYZE 1) DELETE FROM t", strlen("EXPLAIN (ANALYZE 1) DELETE FROM t"), NULL, &r);
+		assert_int_equal(r.cls, CLASS_WRITE);
+		classify_query_cached("EXPLAIN (ANALYZE 'off') DELETE FROM t", strlen("EXPLAIN (ANALYZE 'off') DELETE FROM t"), NULL, &r);
+		assert_int_equal(r.cls, CLASS_READ);
+		classify_query_cached("EXPLAIN (ANALYZE 'on') DELETE FROM t", strlen("EXPLAIN (ANALYZE 'on') DELETE FROM t"), NULL, &r);
+		assert_int_equal(r.cls, CLASS_WRITE);
+		classify_query_cached("PREPARE TRANSACTION 'a'", strlen("PREPARE TRANSACTION 'a'"), NULL, &r);
+		assert_string_equal(r.object_name, "a");
+		classify_query_cached("PREPARE TRANSACTION 'b'", strlen("PREPARE TRANSACTION 'b'"), NULL, &r);
+		assert_string_equal(r.object_name, "b");
+	}
+	/* a Parse's exact text and a Query's shape never answer for each other */
+	classify_sql_cached("SET pgsteer.use_primary = 0", strlen("SET pgsteer.use_primary = 0"), NULL, &r);
+	classify_sql_cached("SET pgsteer.use_primary = 0", strlen("SET pgsteer.use_primary = 0"), NULL, &r);
+	classify_query_cached("SET pgsteer.use_primary = 1", strlen("SET pgsteer.use_primary = 1"), NULL, &r);
+	assert_string_equal(r.control_value, "1");
+
+	/* texts with no shape go around the cache: neither hit nor miss */
+	for (size_t i = 0; i < sizeof(uncached) / sizeof(uncached[0]); i++) {
+		before = classify_cache_stats();
+		for (int round = 0; round < 2; round++)
+			query_cached_is_fresh(uncached[i], NULL);
+		assert_int_equal(classify_cache_stats().hits, before.hits);
+		assert_int_equal(classify_cache_stats().misses, before.misses);
+	}
+}
+
+/* The pattern lists see each text's own values, also when its shape is a hit. */
+static void test_shape_cache_patterns(void **state)
+{
+	char *primary[] = {"aid = 42$", NULL}, *replica[] = {"FROM jobs WHERE id = 7$", NULL};
+	char *none[] = {NULL};
+	char err[256];
+	struct classify_knowledge *k = classify_knowledge_new();
+	struct classify_result r;
+
+	(void)state;
+	assert_non_null(k);
+	assert_int_equal(classify_knowledge_set_patterns(k, none, none, primary, replica, err, sizeof(err)), 0);
+	for (int round = 0; round < 2; round++) {
+		classify_query_cached("SELECT a FROM t WHERE aid = 1", strlen("SELECT a FROM t WHERE aid = 1"), k, &r);
+		assert_int_equal(r.cls, CLASS_READ);
+		classify_query_cached("SELECT a FROM t WHERE aid = 42", strlen("SELECT a FROM t WHERE aid = 42"), k, &r);
+		assert_int_equal(r.cls, CLASS_WRITE);
+		assert_non_null(strstr(r.reason, "primary_patterns"));
+		assert_true(query_cached_is_fresh("SELECT a FROM t WHERE aid = 3", k));
+		assert_true(query_cached_is_fresh("SELECT a FROM t WHERE aid = 42", k));
+		classify_query_cached("SELECT unknown_fn() FROM jobs WHERE id = 1", strlen("SELECT unknown_fn() FROM jobs WHERE id = 1"), k, &r);
+		assert_int_equal(r.cls, CLASS_AMBIGUOUS);
+		classify_query_cached("SELECT unknown_fn() FROM jobs WHERE id = 7", strlen("SELECT unknown_fn() FROM jobs WHERE id = 7"), k, &r);
+		assert_int_equal(r.cls, CLASS_READ);
+		assert_non_null(strstr(r.reason, "replica_patterns"));
+	}
+	/* new patterns: a new generation, nothing from before */
+	assert_int_equal(classify_knowledge_set_patterns(k, none, none, none, none, err, sizeof(err)), 0);
+	classify_query_cached("SELECT a FROM t WHERE aid = 42", strlen("SELECT a FROM t WHERE aid = 42"), k, &r);
+	assert_int_equal(r.cls, CLASS_READ);
+	classify_knowledge_free(k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1105,6 +1290,9 @@ int main(void)
 		cmocka_unit_test(test_cache_corpus),
 		cmocka_unit_test(test_cache_collisions),
 		cmocka_unit_test(test_cache_knowledge),
+		cmocka_unit_test(test_shape_cache_corpus),
+		cmocka_unit_test(test_shape_cache_values),
+		cmocka_unit_test(test_shape_cache_patterns),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
