@@ -8,47 +8,46 @@
 
 #include "proto.h"
 
-/* Types a client may send once logged in (PostgreSQL 15 frontend messages). */
-static const char frontend_types[] = "BCdcfDEHFPpQSX";
+/* Types a client may send once logged in (PostgreSQL 15 frontend messages): one lookup. */
+static const bool frontend_type[256] = {
+	['B'] = true, ['C'] = true, ['d'] = true, ['c'] = true, ['f'] = true, ['D'] = true,
+	['E'] = true, ['H'] = true, ['F'] = true, ['P'] = true, ['p'] = true, ['Q'] = true,
+	['S'] = true, ['X'] = true,
+};
 
 bool proto_peek_header(struct evbuffer *buf, size_t offset, uint8_t *type, uint32_t *len)
 {
-	uint8_t hdr[PROTO_HEADER_LEN];
-	struct evbuffer_ptr ptr;
-	struct evbuffer_iovec v;
+	uint8_t tmp[PROTO_HEADER_LEN];
+	const uint8_t *p = proto_peek_bytes(buf, offset, PROTO_HEADER_LEN, tmp);
 
-	if (evbuffer_get_length(buf) < offset + PROTO_HEADER_LEN)
+	if (!p)
 		return false;
-	/*
-	 * The relay looks at a dozen headers per transaction: read them in
-	 * place when the first chain holds them (one recv, one chain: nearly
-	 * always), instead of copying out through a pointer walk.
-	 */
-	if (evbuffer_peek(buf, (ev_ssize_t)(offset + PROTO_HEADER_LEN), NULL, &v, 1) == 1 &&
-	    v.iov_len >= offset + PROTO_HEADER_LEN) {
-		const uint8_t *p = (const uint8_t *)v.iov_base + offset;
-
-		*type = p[0];
-		*len = proto_get_u32(p + 1);
-		return true;
-	}
-	if (offset == 0) {
-		if (evbuffer_copyout(buf, hdr, sizeof(hdr)) != (ev_ssize_t)sizeof(hdr))
-			return false;
-	} else {
-		if (evbuffer_ptr_set(buf, &ptr, offset, EVBUFFER_PTR_SET) < 0)
-			return false;
-		if (evbuffer_copyout_from(buf, &ptr, hdr, sizeof(hdr)) != (ev_ssize_t)sizeof(hdr))
-			return false;
-	}
-	*type = hdr[0];
-	*len = proto_get_u32(hdr + 1);
+	*type = p[0];
+	*len = proto_get_u32(p + 1);
 	return true;
+}
+
+/*
+ * The relay looks at a dozen headers per transaction: one evbuffer_peek()
+ * finds them in place and, when it does, also proves they are all there.
+ */
+const uint8_t *proto_peek_bytes(struct evbuffer *buf, size_t offset, size_t n, uint8_t *tmp)
+{
+	struct evbuffer_iovec v;
+	struct evbuffer_ptr ptr;
+
+	if (evbuffer_peek(buf, (ev_ssize_t)(offset + n), NULL, &v, 1) >= 1 && v.iov_len >= offset + n)
+		return (const uint8_t *)v.iov_base + offset;
+	if (evbuffer_get_length(buf) < offset + n ||
+	    evbuffer_ptr_set(buf, &ptr, offset, EVBUFFER_PTR_SET) < 0 ||
+	    evbuffer_copyout_from(buf, &ptr, tmp, n) != (ev_ssize_t)n)
+		return NULL;
+	return tmp;
 }
 
 bool proto_is_frontend_type(uint8_t type)
 {
-	return type != 0 && strchr(frontend_types, type) != NULL;
+	return frontend_type[type];
 }
 
 const char *proto_parse_startup(char *body, size_t len, struct startup_packet *out)

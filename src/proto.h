@@ -65,6 +65,13 @@ static inline void proto_put_u32(uint8_t *p, uint32_t v)
  */
 bool proto_peek_header(struct evbuffer *buf, size_t offset, uint8_t *type, uint32_t *len);
 
+/*
+ * The N bytes at OFFSET in BUF: in place when its first chain holds them
+ * (one recv, one chain: nearly always), else copied into TMP (N bytes).
+ * NULL when fewer are there.  Valid until BUF changes.
+ */
+const uint8_t *proto_peek_bytes(struct evbuffer *buf, size_t offset, size_t n, uint8_t *tmp);
+
 /* Is TYPE a message a client may send after startup? */
 bool proto_is_frontend_type(uint8_t type);
 

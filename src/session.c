@@ -36,7 +36,8 @@
 #define MAX_PARAM_STATUS 8192
 #define MAX_SERVER_MESSAGE (1024u * 1024u * 1024u)
 
-static void relay_move(struct evbuffer *in, struct bufferevent *dst, bool dst_tls, size_t n);
+static void relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_socket_t dst_fd,
+		       bool dst_tls, size_t n);
 static void relay_client_to_server(struct client *c, struct server *s);
 static void relay_server_to_client(struct server *s, struct client *c);
 static void idle_server_input(struct server *s);
@@ -947,11 +948,13 @@ static void server_reset_or_release(struct server *s)
 
 /*
  * Move N bytes from IN towards DST.  When nothing is queued for DST, write
- * straight to its socket: the common request/reply case then needs no
- * write-event registration and no extra loop iteration.  Whatever the
+ * straight to its socket DST_FD (the connection's own copy of the fd: no
+ * libevent call to ask for it): the common request/reply case then needs
+ * no write-event registration and no extra loop iteration.  Whatever the
  * socket does not take (or TLS) goes through DST's output buffer.
  */
-static void relay_move(struct evbuffer *in, struct bufferevent *dst, bool dst_tls, size_t n)
+static void relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_socket_t dst_fd,
+		       bool dst_tls, size_t n)
 {
 	struct evbuffer *out = bufferevent_get_output(dst);
 
@@ -964,11 +967,11 @@ static void relay_move(struct evbuffer *in, struct bufferevent *dst, bool dst_tl
 		 * send(), which skips writev()'s vector import and file layer.
 		 */
 		if (evbuffer_peek(in, (ev_ssize_t)n, NULL, &v, 1) == 1 && v.iov_len >= n) {
-			w = send(bufferevent_getfd(dst), v.iov_base, n, MSG_NOSIGNAL);
+			w = send(dst_fd, v.iov_base, n, MSG_NOSIGNAL);
 			if (w > 0)
 				evbuffer_drain(in, (size_t)w);
 		} else {
-			w = evbuffer_write_atmost(in, bufferevent_getfd(dst), (ev_ssize_t)n);
+			w = evbuffer_write_atmost(in, dst_fd, (ev_ssize_t)n);
 		}
 		if (w > 0)
 			n -= (size_t)w;
@@ -1027,7 +1030,7 @@ static void send_refusal(struct client *c, struct server *s, struct evbuffer *in
 
 	forget_replay(c);
 	if (off)
-		relay_move(in, s->bev, s->tls, off);
+		relay_move(in, s->bev, s->fd, s->tls, off);
 	if (type == 'P') {
 		char buf[NAME_LEN + 5 + 1] = { 0 };
 		size_t n = len - 4 < NAME_LEN ? len - 4 : NAME_LEN;
@@ -1096,7 +1099,7 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 			return INSPECT_WAIT;
 		forget_replay(c);	/* its bytes no longer match what the server got */
 		if (off)
-			relay_move(in, s->bev, s->tls, off);
+			relay_move(in, s->bev, s->fd, s->tls, off);
 		control_answer(c, &res, type);
 		return INSPECT_ANSWERED;
 	}
@@ -1104,7 +1107,7 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 		/* DEALLOCATE of a protocol-level name: only the client's name goes */
 		forget_replay(c);
 		if (off)
-			relay_move(in, s->bev, s->tls, off);
+			relay_move(in, s->bev, s->fd, s->tls, off);
 		evbuffer_drain(in, 1 + (size_t)len);
 		return INSPECT_ANSWERED;
 	}
@@ -1135,7 +1138,7 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 			char msg[300];
 			forget_replay(c);
 			if (off)
-				relay_move(in, s->bev, s->tls, off);
+				relay_move(in, s->bev, s->fd, s->tls, off);
 			snprintf(msg, sizeof(msg), "cannot execute a write in a read-only transaction "
 				 "routed to replica %s (%.100s)", s->pool->node_name, res.reason);
 			log_info("C-%llu %s@%s: write refused on replica %s: %s", (unsigned long long)c->id,
@@ -1150,7 +1153,7 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 		/* behind pipelined statements: let the server refuse it in order */
 		if (type == 'B') {
 			if (off)
-				relay_move(in, s->bev, s->tls, off);
+				relay_move(in, s->bev, s->fd, s->tls, off);
 			client_fail(c, "FATAL", "25006", "a write prepared statement bound in a read-only "
 				    "transaction routed to replica %s (%.100s)", s->pool->node_name, res.reason);
 			return INSPECT_ANSWERED;
@@ -1171,7 +1174,7 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 	}
 	if (s->batch_open && type == 'B') {
 		if (off)
-			relay_move(in, s->bev, s->tls, off);
+			relay_move(in, s->bev, s->fd, s->tls, off);
 		client_fail(c, "FATAL", "25006", "a write prepared statement bound in a batch routed to "
 			    "replica %s (%.100s)", s->pool->node_name, res.reason);
 		return INSPECT_ANSWERED;
@@ -1271,7 +1274,7 @@ static void forward_client_bytes(struct client *c, struct server *s, struct evbu
 		stats.nodes[s->pool->node_index].bytes_to_server += n;
 	if (c->replay_ok)
 		keep_for_replay(c, in, n);
-	relay_move(in, s->bev, s->tls, n);
+	relay_move(in, s->bev, s->fd, s->tls, n);
 }
 
 /* Forward complete and partial client messages to the linked server. */
@@ -1307,7 +1310,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			break;
 		if (!proto_is_frontend_type(type) || len < 4 || len > rt.cfg->max_packet_size) {
 			if (off)
-				relay_move(in, s->bev, s->tls, off);
+				relay_move(in, s->bev, s->fd, s->tls, off);
 			if (!proto_is_frontend_type(type))
 				client_fail(c, "FATAL", "08P01", "invalid frontend message type %d", type);
 			else
@@ -1359,7 +1362,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 		switch (type) {
 		case 'X':
 			if (off)
-				relay_move(in, s->bev, s->tls, off);
+				relay_move(in, s->bev, s->fd, s->tls, off);
 			evbuffer_drain(in, PROTO_HEADER_LEN);
 			client_close(c, "client sent Terminate");
 			return;
@@ -1367,7 +1370,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			/* fastpath calls (lo_*) may write; never to a replica */
 			if (c->on_replica) {
 				if (off)
-					relay_move(in, s->bev, s->tls, off);
+					relay_move(in, s->bev, s->fd, s->tls, off);
 				client_fail(c, "FATAL", "25006", "function calls are not allowed on a replica connection");
 				return;
 			}
@@ -1428,7 +1431,7 @@ static void forward_server_bytes(struct server *s, struct client *c, struct evbu
 		stats.nodes[s->pool->node_index].bytes_from_server += n;
 	if (answered)
 		forget_replay(c);
-	relay_move(in, c->bev, c->tls, n);
+	relay_move(in, c->bev, c->fd, c->tls, n);
 }
 
 /*
@@ -1553,7 +1556,7 @@ static void relay_server_to_client(struct server *s, struct client *c)
 			break;
 		if (len < 4 || len > MAX_SERVER_MESSAGE) {
 			if (off)
-				relay_move(in, c->bev, c->tls, off);
+				relay_move(in, c->bev, c->fd, c->tls, off);
 			server_close(s, "invalid message length from server");
 			return;
 		}
@@ -1573,12 +1576,10 @@ static void relay_server_to_client(struct server *s, struct client *c)
 		if (type != 'N' && type != 'S' && type != 'A')
 			answered = true;
 		if (type == 'Z') {
-			uint8_t msg[6];
-			struct evbuffer_ptr p;
-			if (avail - off < 6)
+			uint8_t tmp[6];
+			const uint8_t *msg = proto_peek_bytes(in, off, 6, tmp);
+			if (!msg)
 				break;
-			evbuffer_ptr_set(in, &p, off, EVBUFFER_PTR_SET);
-			evbuffer_copyout_from(in, &p, msg, 6);
 			off += 6;
 			s->tx_status = c->tx_status = (char)msg[5];
 			if (s->expect_rfq > 0)

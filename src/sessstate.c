@@ -256,26 +256,23 @@ static bool peek_names(struct evbuffer *in, size_t off, uint8_t type, uint32_t l
 enum named_kind state_is_named(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
 			       uint32_t len, struct named_msg *nm)
 {
-	uint8_t first[7];
-	struct evbuffer_ptr p;
-
-	size_t have = evbuffer_get_length(in) - off;
+	uint8_t tmp[7];
+	const uint8_t *first;
 	size_t want = 1 + (size_t)len < NAMED_PEEK ? 1 + (size_t)len : NAMED_PEEK;
 	size_t n = len >= 7 ? 7 : 6;
 
 	nm->st = NULL;
 	if (rt.cfg->max_prepared_statements <= 0 || len < 6)
 		return NAMED_NOT;
-	if (have < n)
-		return NAMED_NEED_MORE;
 	/* the unnamed statement, the common case of the extended protocol: 7 bytes tell */
-	evbuffer_ptr_set(in, &p, off, EVBUFFER_PTR_SET);
-	evbuffer_copyout_from(in, &p, first, n);
+	first = proto_peek_bytes(in, off, n, tmp);
+	if (!first)
+		return NAMED_NEED_MORE;
 	if ((type == 'P' && first[5] == 0) ||
 	    (type == 'B' && first[5] == 0 && (len < 7 || first[6] == 0)) ||
 	    ((type == 'D' || type == 'C') && (first[5] != 'S' || len < 7 || first[6] == 0)))
 		return NAMED_NOT;
-	if (have < want)
+	if (evbuffer_get_length(in) - off < want)
 		return NAMED_NEED_MORE;	/* the names may not all be here yet */
 	if (!peek_names(in, off, type, len, nm->head, &nm->head_len, &nm->portal, &nm->stmt) ||
 	    !nm->stmt[0])
@@ -291,10 +288,15 @@ bool state_bind_class(struct client *c, struct evbuffer *in, size_t off, uint32_
 		      struct classify_result *res)
 {
 	char buf[NAMED_PEEK];
+	uint8_t tmp[7];
+	const uint8_t *first = proto_peek_bytes(in, off, 7, tmp);
 	size_t n;
 	const char *portal, *stmt;
 	struct pstmt *st;
 
+	/* the unnamed portal of the unnamed statement, the common case: 7 bytes tell */
+	if (first && first[5] == 0 && first[6] == 0)
+		return false;
 	if (!peek_names(in, off, 'B', len, buf, &n, &portal, &stmt) || !stmt[0])
 		return false;
 	st = prep_client_get(&c->prep, stmt);
