@@ -451,7 +451,10 @@ EOF
         TARGET_SKIP[$name]="pgsteer --check-config rejected $dir/pgsteer.ini"
         return 0
     fi
-    "$PGSTEER_BIN" -c "$dir/pgsteer.ini" >"$dir/$name.log" 2>&1 </dev/null &
+    # A session of its own, as PgBouncer's -d and Pgpool-II get: with the
+    # kernel's autogroup scheduling, a proxy left in this script's session
+    # shares one CPU group with pgbench and is preempted far more often.
+    setsid "$PGSTEER_BIN" -c "$dir/pgsteer.ini" >"$dir/$name.log" 2>&1 </dev/null &
     pid=$!
     PGSTEER_PIDS+=("$pid")
     if ! wait_port "$port" "$pid" "$name"; then
@@ -893,6 +896,7 @@ write_doc() {
         if [ -n "${PGSTEER_BIN:-}" ]; then
             echo "- pgsteer: $("$PGSTEER_BIN" -V 2>&1 | head -n 1), source tree at git $SRC_DESCRIBE when the run started, pool_mode=transaction, default_pool_size=$BENCH_POOL_SIZE, $PGSTEER_BUILD"
         fi
+        echo "- Scheduling: every server in a session of its own (PostgreSQL and PgBouncer daemonize, Pgpool-II and pgsteer start under setsid), pgbench in the script's; kernel autogroup scheduling is $( [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ] && echo on || echo off), under which each session is one CPU group"
         echo "- Targets: **direct** = the primary; **pgbouncer** and **pgsteer-primary** = the primary only (like for like); **pgpool** and **pgsteer** = primary + 2 replicas, reads balanced/routed to the replicas"
         echo "- Load: pgbench -i -s $BENCH_SCALE; each run after a ${BENCH_WARMUP} s unmeasured warm-up, pgbench on the same host; rounds: $BENCH_ROUNDS (targets interleaved; the tables show means)"
         echo "- TPS: pgbench's, without connection time. Latency: average and 99th percentile of every transaction in pgbench's per-transaction log (\`--log\`, written for every target alike)"
