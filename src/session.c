@@ -65,7 +65,19 @@ enum inspect_verdict {
 	INSPECT_REWRITTEN,	/* a write on a replica, replaced by a refusal */
 };
 static bool must_inspect(struct client *c, uint8_t type, const struct pstmt *bound);
-static bool batch_complete_at(struct evbuffer *in, size_t off);
+/* Where a batch's Parse and Bind messages are, from batch_complete_at()'s walk. */
+#define BATCH_MAP_MAX 8
+struct batch_map {
+	int n;			/* -1: not all of them recorded (walk again) */
+	struct {
+		size_t off;
+		uint32_t len;
+		uint8_t type;
+	} msg[BATCH_MAP_MAX];
+};
+static bool batch_complete_at(struct evbuffer *in, size_t off, struct batch_map *map);
+static void batch_class_add(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
+			    uint32_t len, struct classify_result *res);
 static enum inspect_verdict inspect_statement(struct client *c, struct server *s,
 					      struct evbuffer *in, size_t off, uint8_t type,
 					      uint32_t len, const struct pstmt *bound,
@@ -591,30 +603,53 @@ static struct {
  * the Parse messages (and Binds of named statements) up to Sync decides.
  */
 static void classify_batch_rest(struct client *c, struct evbuffer *in, uint32_t first_len,
-				struct classify_result *res)
+				const struct batch_map *map, struct classify_result *res)
 {
 	size_t off = 1 + (size_t)first_len;
 	uint8_t type;
 	uint32_t len;
+	int i = 0;
+
+	for (;;) {
+		if (map->n >= 0) {
+			/* the walk that found the Sync recorded them: all complete */
+			do {
+				if (i >= map->n)
+					return;
+				off = map->msg[i].off;
+				len = map->msg[i].len;
+				type = map->msg[i++].type;
+			} while (off == 0);	/* the first message was classified already */
+		} else {
+			if (!proto_peek_header(in, off, &type, &len) || type == 'S' || type == 'H' || len < 4)
+				return;
+			if (type != 'P' && type != 'B') {
+				off += 1 + (size_t)len;
+				continue;
+			}
+			if (evbuffer_get_length(in) < off + 1 + len)
+				return;
+		}
+		batch_class_add(c, in, off, type, len, res);
+		off += 1 + (size_t)len;
+	}
+}
+
+/* Raise the batch's class RES by the Parse or Bind at OFF. */
+static void batch_class_add(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
+			    uint32_t len, struct classify_result *res)
+{
 	struct classify_result next;
 
-	while (proto_peek_header(in, off, &type, &len) && type != 'S' && type != 'H' && len >= 4) {
-		if (type == 'P' || type == 'B') {
-			if (evbuffer_get_length(in) < off + 1 + len)
-				break;
-			if (type == 'P')
-				classify_message(c, in, off, type, len, &next);
-			else if (!state_bind_class(c, in, off, len, &next))
-				goto next_message;	/* unnamed: its Parse was looked at */
-			if (next.cls == CLASS_WRITE && res->cls != CLASS_WRITE) {
-				*res = next;
-			} else if (next.cls != CLASS_READ && res->cls == CLASS_READ) {
-				res->cls = CLASS_AMBIGUOUS;
-				snprintf(res->reason, sizeof(res->reason), "batch also holds: %.100s", next.reason);
-			}
-		}
-next_message:
-		off += 1 + (size_t)len;
+	if (type == 'P')
+		classify_message(c, in, off, type, len, &next);
+	else if (!state_bind_class(c, in, off, len, &next))
+		return;		/* unnamed: its Parse was looked at */
+	if (next.cls == CLASS_WRITE && res->cls != CLASS_WRITE) {
+		*res = next;
+	} else if (next.cls != CLASS_READ && res->cls == CLASS_READ) {
+		res->cls = CLASS_AMBIGUOUS;
+		snprintf(res->reason, sizeof(res->reason), "batch also holds: %.100s", next.reason);
 	}
 }
 
@@ -626,23 +661,36 @@ next_message:
  * BATCH_ROUTE_LIMIT bytes we route with what we have.
  */
 #define BATCH_ROUTE_LIMIT (1024 * 1024)
-static bool batch_complete(struct evbuffer *in)
+static bool batch_complete(struct evbuffer *in, struct batch_map *map)
 {
-	return batch_complete_at(in, 0);
+	return batch_complete_at(in, 0, map);
 }
 
-/* The same, for the batch starting at OFF. */
-static bool batch_complete_at(struct evbuffer *in, size_t off)
+/* The same, for the batch starting at OFF; MAP (may be NULL) learns its Parse and Bind messages. */
+static bool batch_complete_at(struct evbuffer *in, size_t off, struct batch_map *map)
 {
 	size_t start = off, avail = evbuffer_get_length(in);
 	uint8_t type;
 	uint32_t len;
 
+	if (map)
+		map->n = 0;
 	while (proto_peek_header(in, off, &type, &len) && len >= 4) {
 		if (type == 'S' || type == 'H')
 			return off + 1 + len <= avail;
+		if (map && (type == 'P' || type == 'B') && map->n >= 0) {
+			if (map->n == BATCH_MAP_MAX) {
+				map->n = -1;
+			} else {
+				map->msg[map->n].off = off;
+				map->msg[map->n].len = len;
+				map->msg[map->n++].type = type;
+			}
+		}
 		off += 1 + (size_t)len;
 	}
+	if (map)
+		map->n = -1;	/* routed without its Sync: what follows is not known */
 	return avail - start >= BATCH_ROUTE_LIMIT;
 }
 
@@ -661,6 +709,7 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	const struct cluster_snapshot *snap;
+	struct batch_map map;
 	struct classify_result res;
 	struct route_decision d;
 	struct pool *pool;
@@ -675,7 +724,7 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 		return false;
 	if ((type == 'Q' || type == 'P') && evbuffer_get_length(in) < 1 + (size_t)len)
 		return false;	/* classify whole statements only */
-	if (type != 'Q' && type != 'F' && !batch_complete(in))
+	if (type != 'Q' && type != 'F' && !batch_complete(in, &map))
 		return false;	/* route an extended batch once its Sync/Flush is here */
 	classify_message(c, in, 0, type, len, &res);
 	begin_cache.client = c;
@@ -684,7 +733,7 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 	begin_cache.type = type;
 	begin_cache.res = res;
 	if (type == 'P' || type == 'B')
-		classify_batch_rest(c, in, len, &res);
+		classify_batch_rest(c, in, len, &map, &res);
 	/* unlinked under transaction pooling: no transaction can be open */
 	c->route.in_transaction = false;
 	c->route.txn_on_replica = false;
@@ -1095,7 +1144,7 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 	*resp = res;
 	if (res.cls == CLASS_CONTROL && s->expect_rfq == 0 && !s->batch_open && s->rq_len == 0) {
 		/* nothing owed before it: pgsteer answers (an extended batch once its Sync is here) */
-		if (type != 'Q' && !batch_complete_at(in, off))
+		if (type != 'Q' && !batch_complete_at(in, off, NULL))
 			return INSPECT_WAIT;
 		forget_replay(c);	/* its bytes no longer match what the server got */
 		if (off)
@@ -1288,6 +1337,8 @@ static void relay_client_to_server(struct client *c, struct server *s)
 	struct reply *head;
 	struct named_msg nm;
 	bool named;
+	uint8_t tmp[7];
+	const uint8_t *first, *first7;
 
 	if (avail == 0 || c->read_paused)
 		return;
@@ -1306,8 +1357,13 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			c->pkt_remain -= (uint32_t)take;
 			continue;
 		}
-		if (!proto_peek_header(in, off, &type, &len))
+		/* one look: the header, and the 7 bytes that tell an unnamed Parse/Bind/Describe/Close */
+		first = proto_peek_bytes(in, off, avail - off >= 7 ? 7 : PROTO_HEADER_LEN, tmp);
+		if (!first)
 			break;
+		first7 = avail - off >= 7 ? first : NULL;
+		type = first[0];
+		len = proto_get_u32(first + 1);
 		if (!proto_is_frontend_type(type) || len < 4 || len > rt.cfg->max_packet_size) {
 			if (off)
 				relay_move(in, s->bev, s->fd, s->tls, off);
@@ -1320,7 +1376,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 		}
 		named = false;
 		if (type == 'P' || type == 'B' || type == 'D' || type == 'C') {
-			enum named_kind k = state_is_named(c, in, off, type, len, &nm);
+			enum named_kind k = state_is_named(c, in, off, type, len, first7, &nm);
 			if (k == NAMED_NEED_MORE)
 				break;	/* a split message: its names decide how it is sent */
 			named = k == NAMED_YES;

@@ -254,10 +254,9 @@ static bool peek_names(struct evbuffer *in, size_t off, uint8_t type, uint32_t l
 }
 
 enum named_kind state_is_named(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
-			       uint32_t len, struct named_msg *nm)
+			       uint32_t len, const uint8_t *first, struct named_msg *nm)
 {
 	uint8_t tmp[7];
-	const uint8_t *first;
 	size_t want = 1 + (size_t)len < NAMED_PEEK ? 1 + (size_t)len : NAMED_PEEK;
 	size_t n = len >= 7 ? 7 : 6;
 
@@ -265,7 +264,8 @@ enum named_kind state_is_named(struct client *c, struct evbuffer *in, size_t off
 	if (rt.cfg->max_prepared_statements <= 0 || len < 6)
 		return NAMED_NOT;
 	/* the unnamed statement, the common case of the extended protocol: 7 bytes tell */
-	first = proto_peek_bytes(in, off, n, tmp);
+	if (!first)
+		first = proto_peek_bytes(in, off, n, tmp);
 	if (!first)
 		return NAMED_NEED_MORE;
 	if ((type == 'P' && first[5] == 0) ||
@@ -484,7 +484,7 @@ bool state_parse_locally(struct client *c, struct evbuffer *in)
 		if (type == 'S')
 			break;
 		struct named_msg nm;
-		if (type != 'P' || state_is_named(c, in, off, type, len, &nm) != NAMED_YES)
+		if (type != 'P' || state_is_named(c, in, off, type, len, NULL, &nm) != NAMED_YES)
 			return false;
 		off += 1 + (size_t)len;
 		n++;

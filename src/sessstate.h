@@ -96,10 +96,11 @@ enum named_kind {
 
 /*
  * Is the P/B/D/C message at OFF about a named prepared statement pgsteer
- * rewrites?  Fills NM (one copy of the names per message).
+ * rewrites?  Fills NM (one copy of the names per message).  FIRST, when
+ * not NULL, holds the message's first 7 bytes (the caller's look at them).
  */
 enum named_kind state_is_named(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
-			       uint32_t len, struct named_msg *nm);
+			       uint32_t len, const uint8_t *first, struct named_msg *nm);
 enum named_result {
 	NAMED_DONE,		/* consumed; c->pkt_remain covers the rest of a Bind */
 	NAMED_WAIT,		/* incomplete: wait for more input */

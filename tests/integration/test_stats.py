@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 
+import psycopg
 import pytest
 
 import helpers
@@ -614,11 +615,16 @@ def test_scrape_20_per_second_during_pgbench(pgsteer, cluster, primary):
                                "-i", "-s", "1", "-q", BENCH_DB],
                               capture_output=True, text=True, timeout=120, env=env)
         assert init.returncode == 0, init.stdout + init.stderr
+        def replica_has_tables(port):
+            try:
+                with cluster.connect(port, dbname=BENCH_DB) as r:
+                    return scalar(r, "SELECT to_regclass('pgbench_accounts') IS NOT NULL "
+                                     "AND (SELECT count(*) FROM pgbench_branches) = 1")
+            except psycopg.OperationalError:
+                return False  # the replica has not replayed CREATE DATABASE yet
+
         for port in cluster.replica_ports:  # reads go to replicas: they need the data
-            with cluster.connect(port, dbname=BENCH_DB) as r:
-                wait_for(lambda: scalar(r, "SELECT to_regclass('pgbench_accounts') IS NOT NULL "
-                                           "AND (SELECT count(*) FROM pgbench_branches) = 1"),
-                         30, "pgbench tables on replica %d" % port)
+            wait_for(lambda: replica_has_tables(port), 30, "pgbench tables on replica %d" % port)
         s = start_with_stats(pgsteer, default_pool_size=8, max_client_conn=200,
                              query_wait_timeout="60s")
         wait_ready(s)
