@@ -1219,6 +1219,12 @@ static void test_shape_cache_values(void **state)
 		assert_string_equal(r.object_name, "a");
 		classify_query_cached("PREPARE TRANSACTION 'b'", strlen("PREPARE TRANSACTION 'b'"), NULL, &r);
 		assert_string_equal(r.object_name, "b");
+		classify_query_cached("COMMIT PREPARED 'a'", strlen("COMMIT PREPARED 'a'"), NULL, &r);
+		assert_string_equal(r.object_name, "a");
+		classify_query_cached("COMMIT PREPARED 'b'", strlen("COMMIT PREPARED 'b'"), NULL, &r);
+		assert_string_equal(r.object_name, "b");
+		classify_query_cached("ROLLBACK PREPARED 'c'", strlen("ROLLBACK PREPARED 'c'"), NULL, &r);
+		assert_string_equal(r.object_name, "c");
 	}
 	/* a Parse's exact text and a Query's shape never answer for each other */
 	classify_sql_cached("SET pgsteer.use_primary = 0", strlen("SET pgsteer.use_primary = 0"), NULL, &r);
