@@ -1171,8 +1171,31 @@ static void test_shape_cache_corpus(void **state)
 }
 
 /* Where a literal's value decides, texts of one shape are never answered for each other. */
+/* Statements of one shape whose class or value depends on the literal (FIELD: v control_value, o object_name). */
+struct decided_row {
+	const char *sql;
+	enum classify_class cls;
+	char field;
+	const char *value;
+};
+
 static void test_shape_cache_values(void **state)
 {
+	static const struct decided_row decided[] = {
+		{"SET pgsteer.use_primary = 0", CLASS_CONTROL, 'v', "0"},
+		{"SET pgsteer.use_primary = 1", CLASS_CONTROL, 'v', "1"},
+		{"SET pgsteer.use_primary = 'off'", CLASS_CONTROL, 'v', "off"},
+		{"SET pgsteer.use_primary = 'on'", CLASS_CONTROL, 'v', "on"},
+		{"EXPLAIN (ANALYZE 0) DELETE FROM t", CLASS_READ, 0, NULL},
+		{"EXPLAIN (ANALYZE 1) DELETE FROM t", CLASS_WRITE, 0, NULL},
+		{"EXPLAIN (ANALYZE 'off') DELETE FROM t", CLASS_READ, 0, NULL},
+		{"EXPLAIN (ANALYZE 'on') DELETE FROM t", CLASS_WRITE, 0, NULL},
+		{"PREPARE TRANSACTION 'a'", CLASS_WRITE, 'o', "a"},
+		{"PREPARE TRANSACTION 'b'", CLASS_WRITE, 'o', "b"},
+		{"COMMIT PREPARED 'a'", CLASS_WRITE, 'o', "a"},
+		{"COMMIT PREPARED 'b'", CLASS_WRITE, 'o', "b"},
+		{"ROLLBACK PREPARED 'c'", CLASS_WRITE, 'o', "c"},
+	};
 	struct classify_result r;
 	struct classify_cache_stats before;
 	static const char *uncached[] = {
@@ -1196,35 +1219,18 @@ static void test_shape_cache_values(void **state)
 	assert_true(query_cached_is_fresh("SELECT * FROM t WHERE name = 'it''s' AND \"Col\" = ''", NULL));
 	assert_false(query_cached_is_fresh("SELECT * FROM t WHERE name = 'x' AND \"Other\" = ''", NULL));
 
-	/* values that decide: never from the cache, each one right */
+	/* values that decide: never from the cache, each one right, twice over */
 	for (int round = 0; round < 2; round++) {
-		classify_query_cached("SET pgsteer.use_primary = 0", strlen("SET pgsteer.use_primary = 0"), NULL, &r);
-		assert_int_equal(r.cls, CLASS_CONTROL);
-		assert_string_equal(r.control_value, "0");
-		classify_query_cached("SET pgsteer.use_primary = 1", strlen("SET pgsteer.use_primary = 1"), NULL, &r);
-		assert_string_equal(r.control_value, "1");
-		classify_query_cached("SET pgsteer.use_primary = 'off'", strlen("SET pgsteer.use_primary = 'off'"), NULL, &r);
-		assert_string_equal(r.control_value, "off");
-		classify_query_cached("SET pgsteer.use_primary = 'on'", strlen("SET pgsteer.use_primary = 'on'"), NULL, &r);
-		assert_string_equal(r.control_value, "on");
-		classify_query_cached("EXPLAIN (ANALYZE 0) DELETE FROM t", strlen("EXPLAIN (ANALYZE 0) DELETE FROM t"), NULL, &r);
-		assert_int_equal(r.cls, CLASS_READ);
-		classify_query_cached("EXPLAIN (ANALYZE 1) DELETE FROM t", strlen("EXPLAIN (ANALYZE 1) DELETE FROM t"), NULL, &r);
-		assert_int_equal(r.cls, CLASS_WRITE);
-		classify_query_cached("EXPLAIN (ANALYZE 'off') DELETE FROM t", strlen("EXPLAIN (ANALYZE 'off') DELETE FROM t"), NULL, &r);
-		assert_int_equal(r.cls, CLASS_READ);
-		classify_query_cached("EXPLAIN (ANALYZE 'on') DELETE FROM t", strlen("EXPLAIN (ANALYZE 'on') DELETE FROM t"), NULL, &r);
-		assert_int_equal(r.cls, CLASS_WRITE);
-		classify_query_cached("PREPARE TRANSACTION 'a'", strlen("PREPARE TRANSACTION 'a'"), NULL, &r);
-		assert_string_equal(r.object_name, "a");
-		classify_query_cached("PREPARE TRANSACTION 'b'", strlen("PREPARE TRANSACTION 'b'"), NULL, &r);
-		assert_string_equal(r.object_name, "b");
-		classify_query_cached("COMMIT PREPARED 'a'", strlen("COMMIT PREPARED 'a'"), NULL, &r);
-		assert_string_equal(r.object_name, "a");
-		classify_query_cached("COMMIT PREPARED 'b'", strlen("COMMIT PREPARED 'b'"), NULL, &r);
-		assert_string_equal(r.object_name, "b");
-		classify_query_cached("ROLLBACK PREPARED 'c'", strlen("ROLLBACK PREPARED 'c'"), NULL, &r);
-		assert_string_equal(r.object_name, "c");
+		for (size_t i = 0; i < sizeof(decided) / sizeof(decided[0]); i++) {
+			const struct decided_row *d = &decided[i];
+			const char *got;
+
+			classify_query_cached(d->sql, strlen(d->sql), NULL, &r);
+			assert_int_equal(r.cls, d->cls);
+			got = d->field == 'v' ? r.control_value : d->field == 'o' ? r.object_name : NULL;
+			if (got && strcmp(got, d->value) != 0)
+				fail_msg("%s: got '%s', want '%s'", d->sql, got, d->value);
+		}
 	}
 	/* a Parse's exact text and a Query's shape never answer for each other */
 	classify_sql_cached("SET pgsteer.use_primary = 0", strlen("SET pgsteer.use_primary = 0"), NULL, &r);
