@@ -608,29 +608,20 @@ static void classify_batch_rest(struct client *c, struct evbuffer *in, uint32_t 
 	size_t off = 1 + (size_t)first_len;
 	uint8_t type;
 	uint32_t len;
-	int i = 0;
 
-	for (;;) {
-		if (map->n >= 0) {
-			/* the walk that found the Sync recorded them: all complete */
-			do {
-				if (i >= map->n)
-					return;
-				off = map->msg[i].off;
-				len = map->msg[i].len;
-				type = map->msg[i++].type;
-			} while (off == 0);	/* the first message was classified already */
-		} else {
-			if (!proto_peek_header(in, off, &type, &len) || type == 'S' || type == 'H' || len < 4)
-				return;
-			if (type != 'P' && type != 'B') {
-				off += 1 + (size_t)len;
-				continue;
-			}
+	if (map->n >= 0) {
+		/* the walk that found the Sync recorded them, all complete; the first is classified */
+		for (int i = 0; i < map->n; i++)
+			if (map->msg[i].off != 0)
+				batch_class_add(c, in, map->msg[i].off, map->msg[i].type, map->msg[i].len, res);
+		return;
+	}
+	while (proto_peek_header(in, off, &type, &len) && type != 'S' && type != 'H' && len >= 4) {
+		if (type == 'P' || type == 'B') {
 			if (evbuffer_get_length(in) < off + 1 + len)
-				return;
+				break;
+			batch_class_add(c, in, off, type, len, res);
 		}
-		batch_class_add(c, in, off, type, len, res);
 		off += 1 + (size_t)len;
 	}
 }

@@ -253,6 +253,23 @@ static bool peek_names(struct evbuffer *in, size_t off, uint8_t type, uint32_t l
 	return true;
 }
 
+/*
+ * Do a P/B/D/C message's first bytes FIRST (7, or 6 when LEN < 7) show
+ * that it names no prepared statement?  The common case of the extended
+ * protocol, told without copying the names out.
+ */
+static bool names_no_statement(const uint8_t *first, uint8_t type, uint32_t len)
+{
+	switch (type) {
+	case 'P':
+		return first[5] == 0;
+	case 'B':		/* the unnamed portal of the unnamed statement */
+		return first[5] == 0 && (len < 7 || first[6] == 0);
+	default:		/* Describe/Close: of a portal, or of the unnamed statement */
+		return first[5] != 'S' || len < 7 || first[6] == 0;
+	}
+}
+
 enum named_kind state_is_named(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
 			       uint32_t len, const uint8_t *first, struct named_msg *nm)
 {
@@ -268,9 +285,7 @@ enum named_kind state_is_named(struct client *c, struct evbuffer *in, size_t off
 		first = proto_peek_bytes(in, off, n, tmp);
 	if (!first)
 		return NAMED_NEED_MORE;
-	if ((type == 'P' && first[5] == 0) ||
-	    (type == 'B' && first[5] == 0 && (len < 7 || first[6] == 0)) ||
-	    ((type == 'D' || type == 'C') && (first[5] != 'S' || len < 7 || first[6] == 0)))
+	if (names_no_statement(first, type, len))
 		return NAMED_NOT;
 	if (evbuffer_get_length(in) - off < want)
 		return NAMED_NEED_MORE;	/* the names may not all be here yet */
@@ -289,13 +304,12 @@ bool state_bind_class(struct client *c, struct evbuffer *in, size_t off, uint32_
 {
 	char buf[NAMED_PEEK];
 	uint8_t tmp[7];
-	const uint8_t *first = proto_peek_bytes(in, off, 7, tmp);
+	const uint8_t *first = len < 6 ? NULL : proto_peek_bytes(in, off, len >= 7 ? 7 : 6, tmp);
 	size_t n;
 	const char *portal, *stmt;
 	struct pstmt *st;
 
-	/* the unnamed portal of the unnamed statement, the common case: 7 bytes tell */
-	if (first && first[5] == 0 && first[6] == 0)
+	if (first && names_no_statement(first, 'B', len))
 		return false;
 	if (!peek_names(in, off, 'B', len, buf, &n, &portal, &stmt) || !stmt[0])
 		return false;
