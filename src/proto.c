@@ -45,6 +45,20 @@ const uint8_t *proto_peek_bytes(struct evbuffer *buf, size_t offset, size_t n, u
 	return tmp;
 }
 
+size_t proto_window_load(struct proto_window *w, struct evbuffer *buf)
+{
+	struct evbuffer_iovec v;
+
+	if (evbuffer_peek(buf, -1, NULL, &v, 1) >= 1) {
+		w->p = v.iov_base;
+		w->len = v.iov_len;
+	} else {
+		w->p = NULL;
+		w->len = 0;
+	}
+	return evbuffer_get_length(buf);
+}
+
 bool proto_is_frontend_type(uint8_t type)
 {
 	return frontend_type[type];

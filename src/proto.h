@@ -72,6 +72,29 @@ bool proto_peek_header(struct evbuffer *buf, size_t offset, uint8_t *type, uint3
  */
 const uint8_t *proto_peek_bytes(struct evbuffer *buf, size_t offset, size_t n, uint8_t *tmp);
 
+/*
+ * The front of an evbuffer as one contiguous run (its first chain), for a
+ * walk over many headers: those inside it are read in place, with no
+ * libevent call each.  Valid until the buffer changes: reload it after
+ * every drain, move or pullup.
+ */
+struct proto_window {
+	const uint8_t *p;
+	size_t len;		/* bytes at P */
+};
+
+/* Load W with BUF's front; returns BUF's whole length. */
+size_t proto_window_load(struct proto_window *w, struct evbuffer *buf);
+
+/* proto_peek_bytes(), through W when W holds the bytes. */
+static inline const uint8_t *proto_window_bytes(const struct proto_window *w, struct evbuffer *buf,
+						size_t offset, size_t n, uint8_t *tmp)
+{
+	if (offset + n <= w->len)
+		return w->p + offset;
+	return proto_peek_bytes(buf, offset, n, tmp);
+}
+
 /* Is TYPE a message a client may send after startup? */
 bool proto_is_frontend_type(uint8_t type);
 

@@ -38,6 +38,7 @@
 
 static void relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_socket_t dst_fd,
 		       bool dst_tls, size_t n);
+static void relay_move_after(struct evbuffer *in, struct server *s, struct bind_head *pre, size_t n);
 static void relay_client_to_server(struct client *c, struct server *s);
 static void relay_server_to_client(struct server *s, struct client *c);
 static void idle_server_input(struct server *s);
@@ -660,13 +661,17 @@ static bool batch_complete(struct evbuffer *in, struct batch_map *map)
 /* The same, for the batch starting at OFF; MAP (may be NULL) learns its Parse and Bind messages. */
 static bool batch_complete_at(struct evbuffer *in, size_t off, struct batch_map *map)
 {
-	size_t start = off, avail = evbuffer_get_length(in);
-	uint8_t type;
+	struct proto_window w;
+	size_t start = off, avail = proto_window_load(&w, in);
+	uint8_t type, tmp[PROTO_HEADER_LEN];
 	uint32_t len;
+	const uint8_t *hdr;
 
 	if (map)
 		map->n = 0;
-	while (proto_peek_header(in, off, &type, &len) && len >= 4) {
+	while ((hdr = proto_window_bytes(&w, in, off, PROTO_HEADER_LEN, tmp)) &&
+	       (len = proto_get_u32(hdr + 1)) >= 4) {
+		type = hdr[0];
 		if (type == 'S' || type == 'H')
 			return off + 1 + len <= avail;
 		if (map && (type == 'P' || type == 'B') && map->n >= 0) {
@@ -1021,6 +1026,49 @@ static void relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_sock
 		evbuffer_remove_buffer(in, out, n);
 }
 
+/*
+ * relay_move() of IN's first N bytes to S behind the rewritten Bind head
+ * PRE: both in one sendmsg() when nothing is queued (an evbuffer_add()
+ * would schedule S's write event: two epoll_ctl() and a loop turn per
+ * Bind), else queued in order.  PRE is empty afterwards.
+ */
+static void relay_move_after(struct evbuffer *in, struct server *s, struct bind_head *pre, size_t n)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	size_t pl = pre->len;
+
+	pre->len = 0;
+	if (!s->tls && evbuffer_get_length(out) == 0) {
+		struct iovec iov[2] = { { pre->buf, pl }, { NULL, 0 } };
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 1 };
+		struct evbuffer_iovec v;
+		ssize_t w;
+
+		if (n && evbuffer_peek(in, (ev_ssize_t)n, NULL, &v, 1) == 1 && v.iov_len >= n) {
+			iov[1].iov_base = v.iov_base;
+			iov[1].iov_len = n;
+			mh.msg_iovlen = 2;
+		}
+		if (n == 0 || mh.msg_iovlen == 2) {
+			w = sendmsg(s->fd, &mh, MSG_NOSIGNAL);
+			if (w < 0)
+				w = 0;	/* the buffered path reports an error through the event callback */
+			if ((size_t)w < pl) {
+				evbuffer_add(out, pre->buf + w, pl - (size_t)w);
+			} else {
+				evbuffer_drain(in, (size_t)w - pl);
+				n -= (size_t)w - pl;
+			}
+			if (n)
+				evbuffer_remove_buffer(in, out, n);
+			return;
+		}
+	}
+	evbuffer_add(out, pre->buf, pl);
+	if (n)
+		evbuffer_remove_buffer(in, out, n);
+}
+
 /* Pause reading SRC while DST's output is above the high-water mark. */
 static bool apply_backpressure(struct bufferevent *dst, struct conn_reader *src, bool *paused)
 {
@@ -1286,13 +1334,13 @@ static void forget_replay(struct client *c)
  * more input.
  */
 static bool relay_named(struct client *c, struct server *s, struct evbuffer *in, uint8_t type,
-			uint32_t len, const struct named_msg *nm)
+			uint32_t len, const struct named_msg *nm, struct bind_head *bh)
 {
 	size_t before = evbuffer_get_length(in), used;
 
 	if (type == 'P' || type == 'C')
 		forget_replay(c);	/* a replay would register the name twice */
-	if (state_relay_named(c, s, in, type, len, nm) == NAMED_WAIT)
+	if (state_relay_named(c, s, in, type, len, nm, bh) == NAMED_WAIT)
 		return false;
 	used = before - evbuffer_get_length(in);
 	if (c->replay_ok) {
@@ -1306,15 +1354,42 @@ static bool relay_named(struct client *c, struct server *s, struct evbuffer *in,
 	return true;
 }
 
-/* Send the first N bytes of C's input to S, counting them (and keeping them for a replay). */
-static void forward_client_bytes(struct client *c, struct server *s, struct evbuffer *in, size_t n)
+/*
+ * Send the first N bytes of C's input to S, counting them (and keeping
+ * them for a replay); a pending Bind head BH goes first.
+ */
+static void forward_client_bytes(struct client *c, struct server *s, struct evbuffer *in, size_t n,
+				 struct bind_head *bh)
 {
 	stats.bytes_from_clients += n;
 	if (s->pool->node_index < STATS_MAX_NODES)
 		stats.nodes[s->pool->node_index].bytes_to_server += n;
 	if (c->replay_ok)
 		keep_for_replay(c, in, n);
-	relay_move(in, s->bev, s->fd, s->tls, n);
+	if (bh->len)
+		relay_move_after(in, s, bh, n);
+	else
+		relay_move(in, s->bev, s->fd, s->tls, n);
+}
+
+/*
+ * May a pending Bind head wait through the message whose first bytes are
+ * FIRST (7 of them when FIRST7)?  Only through those the relay forwards
+ * as they are: Execute, Flush, Sync and a Describe of a portal (libpq sends
+ * Bind, Describe, Execute, Sync).
+ */
+static bool head_waits_through(const uint8_t *first, bool first7)
+{
+	switch (first[0]) {
+	case 'E':
+	case 'H':
+	case 'S':
+		return true;
+	case 'D':
+		return first7 && first[5] == 'P';
+	default:
+		return false;
+	}
 }
 
 /* Forward complete and partial client messages to the linked server. */
@@ -1330,6 +1405,8 @@ static void relay_client_to_server(struct client *c, struct server *s)
 	bool named;
 	uint8_t tmp[7];
 	const uint8_t *first, *first7;
+	struct proto_window w;
+	struct bind_head bh;
 
 	if (avail == 0 || c->read_paused)
 		return;
@@ -1341,6 +1418,8 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			return;
 	}
 	c->last_activity_ms = now_ms();
+	bh.len = 0;
+	avail = proto_window_load(&w, in);
 	while (off < avail) {
 		if (c->pkt_remain) {
 			size_t take = avail - off < c->pkt_remain ? avail - off : c->pkt_remain;
@@ -1349,14 +1428,23 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			continue;
 		}
 		/* one look: the header, and the 7 bytes that tell an unnamed Parse/Bind/Describe/Close */
-		first = proto_peek_bytes(in, off, avail - off >= 7 ? 7 : PROTO_HEADER_LEN, tmp);
+		first = proto_window_bytes(&w, in, off, avail - off >= 7 ? 7 : PROTO_HEADER_LEN, tmp);
 		if (!first)
 			break;
 		first7 = avail - off >= 7 ? first : NULL;
 		type = first[0];
 		len = proto_get_u32(first + 1);
+		if (bh.len && !head_waits_through(first, first7 != NULL)) {
+			/* what follows may write to S itself: the rewritten Bind goes first */
+			forward_client_bytes(c, s, in, off, &bh);
+			off = 0;
+			avail = proto_window_load(&w, in);
+			continue;
+		}
 		if (!proto_is_frontend_type(type) || len < 4 || len > rt.cfg->max_packet_size) {
-			if (off)
+			if (bh.len)
+				relay_move_after(in, s, &bh, off);
+			else if (off)
 				relay_move(in, s->bev, s->fd, s->tls, off);
 			if (!proto_is_frontend_type(type))
 				client_fail(c, "FATAL", "08P01", "invalid frontend message type %d", type);
@@ -1384,7 +1472,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 					return;
 				if (c->discard != DISCARD_NONE && !discard_input(c))
 					return;
-				avail = evbuffer_get_length(in);
+				avail = proto_window_load(&w, in);
 				off = 0;
 				continue;
 			}
@@ -1395,15 +1483,16 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				    message_text(in, off, type, len, &sql, &sqllen))
 					state_note_statement(c, s, &res, sql, sqllen);
 			}
+			avail = proto_window_load(&w, in);	/* a look at its text may have moved it */
 		}
 		if (named) {
 			/* a named prepared statement: sent under its shared server-side name */
 			if (off)
-				forward_client_bytes(c, s, in, off);
+				forward_client_bytes(c, s, in, off, &bh);
 			off = 0;
-			if (!relay_named(c, s, in, type, len, &nm))
+			if (!relay_named(c, s, in, type, len, &nm, &bh))
 				break;
-			avail = evbuffer_get_length(in);
+			avail = proto_window_load(&w, in);
 			continue;
 		}
 		switch (type) {
@@ -1456,8 +1545,8 @@ static void relay_client_to_server(struct client *c, struct server *s)
 		}
 		c->pkt_remain = 1 + len;
 	}
-	if (off)
-		forward_client_bytes(c, s, in, off);
+	if (off || bh.len)
+		forward_client_bytes(c, s, in, off, &bh);
 	begin_cache.valid = false;	/* whatever statement_begin() saw has been relayed */
 	head = reply_head(s);
 	if (head && head->action == REPLY_FAKE && s->pkt_remain == 0) {
@@ -1569,14 +1658,17 @@ static bool hidden_reply(struct client *c, struct server *s, struct reply *r, ui
 static void relay_server_to_client(struct server *s, struct client *c)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
-	size_t avail = evbuffer_get_length(in);
-	size_t off = 0;
+	struct proto_window w;
+	size_t avail, off = 0;
 	uint8_t type;
 	uint32_t len;
+	uint8_t tmp[6];
+	const uint8_t *hdr;
 	bool answered = false;	/* a reply, not just a notice, went to the client */
 
 	if (s->read_paused)
 		return;
+	avail = proto_window_load(&w, in);
 	for (;;) {
 		struct reply *r;
 		if (s->pkt_remain) {
@@ -1593,14 +1685,16 @@ static void relay_server_to_client(struct server *s, struct client *c)
 			if (off)
 				forward_server_bytes(s, c, in, off, answered);
 			off = 0;
-			avail = evbuffer_get_length(in);
+			avail = proto_window_load(&w, in);
 			reply_emit_fakes(s, bufferevent_get_output(c->bev));
 			if (end_link_if_done(c, s, 0))
 				return;
 			continue;
 		}
-		if (off >= avail || !proto_peek_header(in, off, &type, &len))
+		if (off >= avail || !(hdr = proto_window_bytes(&w, in, off, PROTO_HEADER_LEN, tmp)))
 			break;
+		type = hdr[0];
+		len = proto_get_u32(hdr + 1);
 		if (len < 4 || len > MAX_SERVER_MESSAGE) {
 			if (off)
 				relay_move(in, c->bev, c->fd, c->tls, off);
@@ -1617,14 +1711,13 @@ static void relay_server_to_client(struct server *s, struct client *c)
 			off = 0;
 			if (!hidden_reply(c, s, r, type, len))
 				return;
-			avail = evbuffer_get_length(in);
+			avail = proto_window_load(&w, in);
 			continue;
 		}
 		if (type != 'N' && type != 'S' && type != 'A')
 			answered = true;
 		if (type == 'Z') {
-			uint8_t tmp[6];
-			const uint8_t *msg = proto_peek_bytes(in, off, 6, tmp);
+			const uint8_t *msg = proto_window_bytes(&w, in, off, 6, tmp);
 			if (!msg)
 				break;
 			off += 6;

@@ -361,20 +361,20 @@ static void ensure_prepared(struct client *c, struct server *s, struct pstmt *st
 }
 
 /*
- * The start of a Bind to S: header, PORTAL and the statement's server
- * NAME; the REST_LEN bytes of parameters follow from the client untouched.
+ * Bind's new head into BH: portal PORTAL, the server's statement NAME; the
+ * REST_LEN bytes of parameters follow from the client untouched.
  */
-static void send_bind_head(struct server *s, const char *portal, const char *name, size_t rest_len)
+static void bind_head_set(struct server *s, struct bind_head *bh, const char *portal,
+			  const char *name, size_t rest_len)
 {
-	struct evbuffer *out = bufferevent_get_output(s->bev);
 	size_t pl = strlen(portal) + 1, nl = strlen(name) + 1;
-	uint8_t hdr[PROTO_HEADER_LEN];
 
-	hdr[0] = 'B';
-	proto_put_u32(hdr + 1, (uint32_t)(4 + pl + nl + rest_len));
-	evbuffer_add(out, hdr, sizeof(hdr));
-	evbuffer_add(out, portal, pl);
-	evbuffer_add(out, name, nl);
+	Assert(bh->len == 0 && pl <= NAMED_PEEK && nl <= PREPARED_SERVER_NAME_LEN);
+	bh->buf[0] = 'B';
+	proto_put_u32(bh->buf + 1, (uint32_t)(4 + pl + nl + rest_len));
+	memcpy(bh->buf + PROTO_HEADER_LEN, portal, pl);
+	memcpy(bh->buf + PROTO_HEADER_LEN + pl, name, nl);
+	bh->len = PROTO_HEADER_LEN + pl + nl;
 	s->batch_open = true;
 }
 
@@ -429,7 +429,8 @@ static enum named_result relay_parse(struct client *c, struct server *s, struct 
 }
 
 enum named_result state_relay_named(struct client *c, struct server *s, struct evbuffer *in,
-				    uint8_t type, uint32_t len, const struct named_msg *nm)
+				    uint8_t type, uint32_t len, const struct named_msg *nm,
+				    struct bind_head *bh)
 {
 	const char *portal = nm->portal, *stmt = nm->stmt;
 	struct pstmt *st = nm->st;
@@ -469,7 +470,7 @@ enum named_result state_relay_named(struct client *c, struct server *s, struct e
 	}
 	/* Bind: new names up front, the parameters stream after them untouched */
 	consumed = 5 + strlen(portal) + 1 + strlen(stmt) + 1;
-	send_bind_head(s, portal, st->server_name, 1 + len - consumed);
+	bind_head_set(s, bh, portal, st->server_name, 1 + len - consumed);
 	reply_push(s, 'B', REPLY_FORWARD, NULL, NULL, NULL);
 	evbuffer_drain(in, consumed);
 	c->pkt_remain = (uint32_t)(1 + len - consumed);

@@ -105,9 +105,23 @@ enum named_result {
 	NAMED_DONE,		/* consumed; c->pkt_remain covers the rest of a Bind */
 	NAMED_WAIT,		/* incomplete: wait for more input */
 };
-/* Rewrite the named message at the head of IN (NM) for S.  Bytes before it are already sent. */
+/*
+ * A rewritten Bind's first bytes (type, length, portal, server-side name):
+ * the relay sends them in one write with the parameters that follow from
+ * the client, before anything else reaches the server.
+ */
+struct bind_head {
+	size_t len;		/* 0: none pending */
+	uint8_t buf[5 + NAMED_PEEK + PREPARED_SERVER_NAME_LEN];
+};
+/*
+ * Rewrite the named message at the head of IN (NM) for S.  Bytes before it
+ * are already sent.  A Bind's new head goes to BH (empty before) for the
+ * caller to send; a Parse the server lacks is already in S's output.
+ */
 enum named_result state_relay_named(struct client *c, struct server *s, struct evbuffer *in,
-				    uint8_t type, uint32_t len, const struct named_msg *nm);
+				    uint8_t type, uint32_t len, const struct named_msg *nm,
+				    struct bind_head *bh);
 /* The class of the statement a named Bind at OFF executes; false if not a known name. */
 bool state_bind_class(struct client *c, struct evbuffer *in, size_t off, uint32_t len,
 		      struct classify_result *res);

@@ -6,6 +6,7 @@ keep changing backends; every check observes the backend that answered
 (pg_backend_pid(), inet_server_port(), current_setting())."""
 import struct
 import threading
+import time
 
 import psycopg
 import pytest
@@ -79,6 +80,16 @@ def data_row(p):
         row.append(None if ln < 0 else p[off:off + ln].decode())
         off += max(ln, 0)
     return row
+
+
+def send_in_pieces(sock, wire, cuts):
+    """Send WIRE cut after each length in CUTS (the rest last), one read of
+    pgsteer's each; return the replies up to ReadyForQuery."""
+    for cut in tuple(cuts) + (len(wire),):
+        piece, wire = wire[:cut], wire[cut:]
+        sock.sendall(piece)
+        time.sleep(0.05)  # let pgsteer read each piece on its own (provokes the split)
+    return exchange(sock)
 
 
 def kinds(replies):
@@ -459,24 +470,62 @@ def test_parse_answered_while_every_server_is_busy(pgsteer, cluster):
 def test_named_bind_split_across_reads(steer):
     """A Bind whose names arrive in pieces is still recognised and rewritten
     (pgsteer waits for the names instead of passing the piece through)."""
-    import time
     sock, _ = pgwire.login(steer.port, SUPERUSER)
     try:
         r = exchange(sock, parse_msg("split_stmt", "SELECT $1::int + 100"), SYNC)
         assert kinds(r) == "1Z", r
         # a transaction keeps one server connection linked for the pieces
         r = exchange(sock, pgwire.message(b"Q", b"BEGIN\0"))
-        wire = bind_msg("split_stmt", [1]) + execute_msg() + SYNC
-        for cut in (3, 8, 12, len(wire)):
-            piece, wire = wire[:cut], wire[cut:]
-            sock.sendall(piece)
-            time.sleep(0.05)  # let pgsteer read each piece on its own (provokes the split)
-        out = []
-        while True:
-            t, p = pgwire.read_message(sock)
-            out.append((t.decode(), data_row(p) if t == b"D" else p))
-            if t == b"Z":
-                break
+        out = send_in_pieces(sock, bind_msg("split_stmt", [1]) + execute_msg() + SYNC, (3, 8, 12))
         assert kinds(out) == "2DCZ" and rows(out) == [["101"]], out
+    finally:
+        sock.close()
+
+
+def test_named_binds_in_one_batch_keep_their_order(steer):
+    """The rewritten head of a named Bind goes out in one write with what
+    follows it; anything that is not relayed as it is (another named Bind,
+    a Describe of a statement, a Parse) sends it first. Whatever the mix,
+    the server sees the messages in the client's order."""
+    sock, _ = pgwire.login(steer.port, SUPERUSER)
+    try:
+        r = exchange(sock, parse_msg("ord_a", "SELECT $1::int + 1000"),
+                     parse_msg("ord_b", "SELECT $1::text || '!'"), SYNC)
+        assert kinds(r) == "11Z", r
+        r = exchange(sock,
+                     bind_msg("ord_a", [1]), describe_msg(b"P", ""), execute_msg(),
+                     bind_msg("ord_b", ["x"]), describe_msg(b"S", "ord_b"), execute_msg(),
+                     bind_msg("ord_a", [2], portal="p2"), execute_msg("p2"),
+                     parse_msg("", "SELECT 7"), bind_msg(""), execute_msg(),
+                     bind_msg("ord_a", [3]), SYNC)
+        assert kinds(r) == "2TDC" + "2tTDC" + "2DC" + "12DC" + "2Z", r
+        assert rows(r) == [["1001"], ["x!"], ["1002"], ["7"]], r
+        # a DEALLOCATE pgsteer answers itself, right behind a named Bind
+        sock.sendall(bind_msg("ord_a", [4]) + execute_msg() + SYNC +
+                     pgwire.message(b"Q", b"DEALLOCATE ord_b\0"))
+        r = exchange(sock)
+        assert kinds(r) == "2DCZ" and rows(r) == [["1004"]], r
+        r = exchange(sock)
+        assert kinds(r) == "CZ", r
+        r = exchange(sock, bind_msg("ord_b", ["y"]), execute_msg(), SYNC)
+        assert errors(r) == ["26000"], r
+    finally:
+        sock.close()
+
+
+def test_named_bind_parameters_arrive_after_its_names(steer):
+    """A named Bind whose names are all there but whose parameters come in
+    later reads: the rewritten head goes first, the parameters follow."""
+    sock, _ = pgwire.login(steer.port, SUPERUSER)
+    try:
+        r = exchange(sock, parse_msg("late_params", "SELECT $1::int * 3"), SYNC)
+        assert kinds(r) == "1Z", r
+        r = exchange(sock, pgwire.message(b"Q", b"BEGIN\0"))
+        names_end = 5 + len(cstr("")) + len(cstr("late_params"))
+        out = send_in_pieces(sock, bind_msg("late_params", [14]) + execute_msg() + SYNC,
+                             (names_end, 4))
+        assert kinds(out) == "2DCZ" and rows(out) == [["42"]], out
+        r = exchange(sock, pgwire.message(b"Q", b"COMMIT\0"))
+        assert kinds(r)[-1] == "Z", r
     finally:
         sock.close()
