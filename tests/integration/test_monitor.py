@@ -218,8 +218,10 @@ def test_monitor_connections_are_named(probe, cluster, primary):
                                      "application_name = 'pgsteer-monitor' AND usename = 'postgres'") == 1,
              5, "one monitor connection on the primary")
     with cluster.connect(cluster.replica_ports[0]) as r:
-        assert scalar(r, "SELECT count(*) FROM pg_stat_activity "
-                         "WHERE application_name = 'pgsteer-monitor'") == 1
+        # the replica's check may connect a moment after the primary's
+        wait_for(lambda: scalar(r, "SELECT count(*) FROM pg_stat_activity "
+                                   "WHERE application_name = 'pgsteer-monitor'") == 1,
+                 5, "one monitor connection on replica main2")
 
 
 def test_availability_override_is_published(probe):

@@ -11,7 +11,8 @@ import subprocess
 import psycopg
 import pytest
 
-from helpers import PG_BIN, SUPERUSER
+import helpers
+from helpers import PG_BIN, SUPERUSER, scalar, wait_for
 
 PGBENCH = os.path.join(PG_BIN, "pgbench")
 DB = "pgbench_it"
@@ -55,6 +56,12 @@ def test_pgbench_run(cluster, bench_proxy, workload, mode):
 
 @pytest.mark.parametrize("workload", ["select-only", "tpcb"])
 def test_pgbench_prepared_with_replicas(cluster, bench_proxy, pgsteer, workload):
+    for port in cluster.replica_ports:
+        # the reads go to the replicas: they must have replayed the load first
+        def loaded():
+            with helpers.connect(port, dbname=DB) as c:
+                return scalar(c, "SELECT count(*) FROM pgbench_accounts") == 100000
+        wait_for(loaded, 30, "pgbench tables replicated to %d" % port)
     p = pgsteer(pool_mode="transaction", default_pool_size=8, query_wait_timeout="60s",
                 max_client_conn=200, extra={"routing": {"check_interval": "50ms"}})
     check_pgbench(p.port, workload, "prepared")
