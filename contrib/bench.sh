@@ -15,6 +15,9 @@
 #   pgsteer-primary  this tree's pgsteer in front of the primary only:
 #              the like-for-like comparison with PgBouncer
 #   pgsteer    the same with both replicas: reads routed to them
+#   pgsteer-w2 pgsteer-primary with workers = 2 (two event-loop threads;
+#              not in the default list: on 2 cores PostgreSQL and pgbench
+#              already use both, see doc/workers.md)
 # and records TPS, average and p99 latency (from pgbench's per-transaction
 # log) and the proxy's CPU time per transaction (utime+stime from /proc of
 # the proxy process and all its descendants, reaped children included,
@@ -46,7 +49,7 @@
 #   BENCH_JOBS       pgbench threads (-j) [2]
 #   BENCH_MODES      pgbench -M modes [simple extended prepared]
 #   BENCH_SCRIPTS    select-only (-S) and/or tpcb-like [select-only tpcb-like]
-#   BENCH_TARGETS    [direct pgbouncer pgpool pgsteer-primary pgsteer]
+#   BENCH_TARGETS    [direct pgbouncer pgpool pgsteer-primary pgsteer]; pgsteer-w2 on request
 #   BENCH_ROUNDS     repeat the whole matrix, targets interleaved; the
 #                    table shows means (a shared machine is noisy) [1]
 #   BENCH_SCALE      pgbench -i scale [10]
@@ -404,7 +407,7 @@ EOF
 
 # start_pgsteer NAME NODES: NODES is "primary" (main1 only) or "all".
 start_pgsteer() {
-    local name=$1 nodes=$2 dir=$WORK/$1 port out pid
+    local name=$1 nodes=$2 workers=${3:-1} dir=$WORK/$1 port out pid
     if [ -z "${PGSTEER_BIN:-}" ] || [ ! -x "$PGSTEER_BIN" ]; then
         TARGET_SKIP[$name]="no pgsteer binary (${PGSTEER_BIN:-build failed, see $LOGDIR/build.log})"
         return 0
@@ -420,6 +423,7 @@ auth_type = trust
 pool_mode = transaction
 default_pool_size = $BENCH_POOL_SIZE
 max_client_conn = $(max_client_conn)
+workers = $workers
 
 [stats]
 listen =                     ; off: PgBouncer has no HTTP endpoint either
@@ -490,6 +494,7 @@ cleanup() {
     if [ -n "$PGPOOL_PID" ]; then stop_pgpool; fi
     if [ -n "$WORK" ]; then
         cp "$WORK/pgsteer/pgsteer.log" "$WORK/pgsteer-primary/pgsteer-primary.log" \
+            "$WORK/pgsteer-w2/pgsteer-w2.log" \
             "$WORK/pgbouncer/pgbouncer.log" "$WORK/pgbouncer/pgbouncer.ini" \
             "$WORK/pgpool/pgpool.log" "$WORK/pgpool/pgpool.conf" "$LOGDIR/" 2>/dev/null
         cp "$WORK/pgsteer/pgsteer.ini" "$LOGDIR/pgsteer.ini" 2>/dev/null
@@ -898,6 +903,9 @@ write_doc() {
         fi
         echo "- Scheduling: every server in a session of its own (PostgreSQL and PgBouncer daemonize, Pgpool-II and pgsteer start under setsid), pgbench in the script's; kernel autogroup scheduling is $( [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ] && echo on || echo off), under which each session is one CPU group"
         echo "- Targets: **direct** = the primary; **pgbouncer** and **pgsteer-primary** = the primary only (like for like); **pgpool** and **pgsteer** = primary + 2 replicas, reads balanced/routed to the replicas"
+        if has_target pgsteer-w2; then
+            echo "- **pgsteer-w2** = pgsteer-primary with \`workers = 2\` (two event-loop threads, each with pools of the full size: [workers.md](workers.md))"
+        fi
         echo "- Load: pgbench -i -s $BENCH_SCALE; each run after a ${BENCH_WARMUP} s unmeasured warm-up, pgbench on the same host; rounds: $BENCH_ROUNDS (targets interleaved; the tables show means)"
         echo "- TPS: pgbench's, without connection time. Latency: average and 99th percentile of every transaction in pgbench's per-transaction log (\`--log\`, written for every target alike)"
         echo "- Proxy CPU: utime+stime (from /proc) of the proxy process and all its descendants (for Pgpool-II: the parent, all children, reaped ones included) during the run, divided by the transactions processed; direct has no proxy"
@@ -935,6 +943,7 @@ write_doc() {
         config_block "pgpool.conf" "$WORK/pgpool/pgpool.conf"
         config_block "pgsteer.ini (pgsteer-primary)" "$WORK/pgsteer-primary/pgsteer.ini"
         config_block "pgsteer.ini (pgsteer, with replicas)" "$WORK/pgsteer/pgsteer.ini"
+        config_block "pgsteer.ini (pgsteer-w2)" "$WORK/pgsteer-w2/pgsteer.ini"
     } >"$tmp"
     mv "$tmp" "$doc"
     say "wrote $doc"
@@ -973,7 +982,7 @@ echo "stamp,target,script,mode,clients,jobs,duration_s,pool_size,tps,latency_avg
 echo "stamp,target,clients,rss_before_kib,rss_idle_kib,rss_per_client_kib,open_seconds,status,error" >"$IDLE_CSV"
 echo "stamp,short_statements,short_median_ns,short_p99_ns,all_statements,all_median_ns,all_p99_ns,million_statements_per_s,steady_state_mallocs" >"$CLASSIFY_CSV"
 
-if has_target pgsteer || has_target pgsteer-primary; then build_pgsteer; fi
+if has_target pgsteer || has_target pgsteer-primary || has_target pgsteer-w2; then build_pgsteer; fi
 start_cluster
 for target in $BENCH_TARGETS; do
     case $target in
@@ -982,7 +991,8 @@ for target in $BENCH_TARGETS; do
     pgpool) start_pgpool ;;
     pgsteer) start_pgsteer pgsteer all ;;
     pgsteer-primary) start_pgsteer pgsteer-primary primary ;;
-    *) die "unknown target $target (BENCH_TARGETS: direct pgbouncer pgpool pgsteer-primary pgsteer)" ;;
+    pgsteer-w2) start_pgsteer pgsteer-w2 primary 2 ;;
+    *) die "unknown target $target (BENCH_TARGETS: direct pgbouncer pgpool pgsteer-primary pgsteer pgsteer-w2)" ;;
     esac
     if [ -n "${TARGET_SKIP[$target]:-}" ]; then
         loud "SKIPPING $target: ${TARGET_SKIP[$target]}" "its rows are missing from the results"
@@ -1006,8 +1016,8 @@ done
 if [ "$BENCH_IDLE_CLIENTS" -gt 0 ]; then
     for target in $BENCH_IDLE_TARGETS; do
         has_target "$target" || continue
-        case $target in pgbouncer | pgsteer | pgsteer-primary) ;;
-        *) die "BENCH_IDLE_TARGETS: $target is not a pooler given the idle test (pgbouncer pgsteer-primary pgsteer)" ;;
+        case $target in pgbouncer | pgsteer | pgsteer-primary | pgsteer-w2) ;;
+        *) die "BENCH_IDLE_TARGETS: $target is not a pooler given the idle test (pgbouncer pgsteer-primary pgsteer pgsteer-w2)" ;;
         esac
         if [ -n "${TARGET_SKIP[$target]:-}" ]; then continue; fi
         idle_one "$target"

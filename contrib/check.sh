@@ -5,7 +5,8 @@
 # the checks of what ships beside the code (contrib/check-docs.sh: man
 # pages, alert rules, dashboard, logrotate, links), `make distcheck` (the
 # tarball builds, unit-tests, installs and uninstalls cleanly), the pytest
-# integration suite against real PostgreSQL 15 servers, and the bounded
+# integration suite against real PostgreSQL 15 servers (once more with
+# workers = 2 in every pgsteer it starts), and the bounded
 # soak (contrib/soak.sh --ci: fd leaks, RSS, valgrind).
 # The last line printed is always `N passed, N failed` (unit + fuzz + docs +
 # distcheck + integration + soak; a stage that cannot run counts as one
@@ -258,6 +259,10 @@ main() {
 	run_docs_checks
 	run_distcheck
 	run_integration "$BUILD_DIR" "-O2 build"
+	# the same suite again with two worker threads in every pgsteer it starts (doc/workers.md)
+	export PGSTEER_TEST_WORKERS=2
+	run_integration "$BUILD_DIR" "-O2 build, workers = 2"
+	unset PGSTEER_TEST_WORKERS
 	run_soak
 	# the same suite against the ASan/UBSan daemon: every instance must stop
 	# with exit 0 and no sanitizer report (tests/integration/conftest.py)

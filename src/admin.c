@@ -30,6 +30,7 @@
 #include "route.h"
 #include "tenant.h"
 #include "stats.h"
+#include "worker.h"
 
 #define OID_BOOL 16
 #define OID_INT8 20
@@ -98,6 +99,7 @@ static void run_query(struct client *c);
 static enum exec_result execute(struct client *c, const struct admin_command *cmd);
 static enum exec_result do_tenant(struct client *c, const struct admin_command *cmd);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
+static void tenant_answered(struct client *c, struct admin_session *st, const struct tenant_reply *r);
 static bool cluster_paused(const char *cluster);
 static void send_error(struct client *c, const char *sqlstate, const char *hint,
 		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -242,7 +244,11 @@ void admin_free_state(struct client *c)
 		return;
 	if (st->timer)
 		event_free(st->timer);
-	tenant_op_cancel(st->op);	/* the operation finishes without us */
+	if (st->op) {
+		world_stop();	/* tenancy is the control plane's (worker.h) */
+		tenant_op_cancel(st->op);	/* the operation finishes without us */
+		world_start();
+	}
 	free(st->query);
 	free(st);
 	c->admin_state = NULL;
@@ -338,7 +344,9 @@ static void run_query(struct client *c)
 		}
 		log_debug("C-%llu %s: admin command %s", (unsigned long long)c->id, c->user,
 			  admin_cmd_name(cmd->cmd));
+		world_stop();	/* commands read and change every worker's objects */
 		enum exec_result r = execute(c, cmd);
+		world_start();
 		if (r == EXEC_FAILED)
 			break;
 		if (r == EXEC_WAIT) {
@@ -353,7 +361,7 @@ static void run_query(struct client *c)
 }
 
 /* PAUSE: poll until the paused clusters have no busy server. */
-static void timer_cb(evutil_socket_t fd, short what, void *arg)
+static void timer_cb_stopped(evutil_socket_t fd, short what, void *arg)
 {
 	struct admin_session *st = arg;
 	struct client *c = st->c;
@@ -390,6 +398,14 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	st->wait = WAIT_NONE;
 	run_query(c);
 	admin_input(c);		/* whatever arrived while we waited */
+}
+
+/* The control plane's: runs with the workers parked (worker.h). */
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	world_stop();
+	timer_cb_stopped(fd, what, arg);
+	world_start();
 }
 
 /* ------------------------------------------------------------------ */
@@ -660,11 +676,13 @@ static void node_servers(const char *name, int *active, int *idle)
 	struct list *it;
 
 	*active = *idle = 0;
-	list_for_each(it, &rt.pools) {
-		struct pool *p = container_of(it, struct pool, head);
-		if (strcmp(p->node_name, name) == 0) {
-			*active += p->n_active;
-			*idle += p->n_idle;
+	WORKERS_AS_EACH(w) {
+		list_for_each(it, &rt.pools) {
+			struct pool *p = container_of(it, struct pool, head);
+			if (strcmp(p->node_name, name) == 0) {
+				*active += p->n_active;
+				*idle += p->n_idle;
+			}
 		}
 	}
 }
@@ -723,8 +741,8 @@ static void show_nodes(struct client *c)
 		row_i64(&r, active);
 		row_i64(&r, idle);
 		if (i < STATS_MAX_NODES) {
-			row_u64(&r, stats.nodes[i].queries);
-			row_u64(&r, stats.nodes[i].reads);
+			row_u64(&r, stats_total()->nodes[i].queries);
+			row_u64(&r, stats_total()->nodes[i].reads);
 		} else {
 			row_str(&r, NULL);
 			row_str(&r, NULL);
@@ -808,27 +826,31 @@ static void show_pools(struct client *c)
 		{ "node", OID_TEXT }, { "cl_active", OID_INT4 }, { "cl_waiting", OID_INT4 },
 		{ "sv_active", OID_INT4 }, { "sv_idle", OID_INT4 }, { "sv_login", OID_INT4 },
 		{ "pool_size", OID_INT4 }, { "paused", OID_BOOL }, { "last_login_error", OID_TEXT },
+		{ "worker", OID_INT4 },
 	};
 	struct list *it;
 	struct row r;
 
 	rs_header(c, cols, (int)ARRAY_SIZE(cols));
-	list_for_each(it, &rt.pools) {
-		const struct pool *p = container_of(it, struct pool, head);
-		row_reset(&r);
-		row_str(&r, p->database);
-		row_str(&r, p->user);
-		row_str(&r, p->cluster_name);
-		row_str(&r, p->node_name);
-		row_i64(&r, pool_linked_clients(p));
-		row_i64(&r, p->n_waiting);
-		row_i64(&r, p->n_active);
-		row_i64(&r, p->n_idle);
-		row_i64(&r, p->n_login);
-		row_i64(&r, p->pool_size);
-		row_bool(&r, p->paused);
-		row_str(&r, p->last_login_error[0] ? p->last_login_error : NULL);
-		rs_row(c, &r);
+	WORKERS_AS_EACH(w) {
+		list_for_each(it, &rt.pools) {
+			const struct pool *p = container_of(it, struct pool, head);
+			row_reset(&r);
+			row_str(&r, p->database);
+			row_str(&r, p->user);
+			row_str(&r, p->cluster_name);
+			row_str(&r, p->node_name);
+			row_i64(&r, pool_linked_clients(p));
+			row_i64(&r, p->n_waiting);
+			row_i64(&r, p->n_active);
+			row_i64(&r, p->n_idle);
+			row_i64(&r, p->n_login);
+			row_i64(&r, p->pool_size);
+			row_bool(&r, p->paused);
+			row_str(&r, p->last_login_error[0] ? p->last_login_error : NULL);
+			row_i64(&r, w->index);
+			rs_row(c, &r);
+		}
 	}
 	rs_done(c, "SHOW");
 }
@@ -841,45 +863,48 @@ static void show_clients(struct client *c)
 		{ "application_name", OID_TEXT }, { "tx_status", OID_TEXT },
 		{ "server", OID_INT8 }, { "node", OID_TEXT }, { "last_route", OID_TEXT },
 		{ "state_s", OID_FLOAT8 }, { "admin", OID_BOOL },
-		{ "pinned", OID_TEXT }, { "prepared", OID_INT8 },
+		{ "pinned", OID_TEXT }, { "prepared", OID_INT8 }, { "worker", OID_INT4 },
 	};
 	int64_t now = now_ms();
 	struct list *it;
 	struct row r;
 
 	rs_header(c, cols, (int)ARRAY_SIZE(cols));
-	list_for_each(it, &rt.clients) {
-		const struct client *k = container_of(it, struct client, head);
-		char last_route[8 + NAME_LEN];
+	WORKERS_AS_EACH(w) {
+		list_for_each(it, &rt.clients) {
+			const struct client *k = container_of(it, struct client, head);
+			char last_route[8 + NAME_LEN];
 
-		row_reset(&r);
-		row_u64(&r, k->id);
-		row_str(&r, k->user);
-		row_str(&r, k->database);
-		row_str(&r, client_state_name(k->state));
-		row_str(&r, k->addr);
-		row_bool(&r, k->tls);
-		row_str(&r, client_startup_param(k, "application_name"));
-		row_str(&r, k->admin ? NULL : tx_status_name(k->tx_status));
-		if (k->server) {
-			row_u64(&r, k->server->id);
-			row_str(&r, k->server->pool ? k->server->pool->node_name : NULL);
-		} else {
-			row_str(&r, NULL);
-			row_str(&r, NULL);
+			row_reset(&r);
+			row_u64(&r, k->id);
+			row_str(&r, k->user);
+			row_str(&r, k->database);
+			row_str(&r, client_state_name(k->state));
+			row_str(&r, k->addr);
+			row_bool(&r, k->tls);
+			row_str(&r, client_startup_param(k, "application_name"));
+			row_str(&r, k->admin ? NULL : tx_status_name(k->tx_status));
+			if (k->server) {
+				row_u64(&r, k->server->id);
+				row_str(&r, k->server->pool ? k->server->pool->node_name : NULL);
+			} else {
+				row_str(&r, NULL);
+				row_str(&r, NULL);
+			}
+			client_last_route(k, last_route, sizeof(last_route));
+			row_str(&r, last_route[0] ? last_route : NULL);
+			row_f8(&r, k->state_since_ms > 0 ? (double)(now - k->state_since_ms) / 1000.0 : 0.0);
+			row_bool(&r, k->admin);
+			row_str(&r, k->pinned ? k->pin_reason : NULL);
+			row_u64(&r, k->prep.n);
+			row_i64(&r, w->index);
+			rs_row(c, &r);
 		}
-		client_last_route(k, last_route, sizeof(last_route));
-		row_str(&r, last_route[0] ? last_route : NULL);
-		row_f8(&r, k->state_since_ms > 0 ? (double)(now - k->state_since_ms) / 1000.0 : 0.0);
-		row_bool(&r, k->admin);
-		row_str(&r, k->pinned ? k->pin_reason : NULL);
-		row_u64(&r, k->prep.n);
-		rs_row(c, &r);
 	}
 	rs_done(c, "SHOW");
 }
 
-static void server_row(struct client *c, const struct server *s, int64_t now)
+static void server_row(struct client *c, const struct server *s, int64_t now, int worker)
 {
 	struct row r;
 
@@ -902,6 +927,7 @@ static void server_row(struct client *c, const struct server *s, int64_t now)
 	row_str(&r, tx_status_name(s->tx_status));
 	row_f8(&r, s->created_ms > 0 ? (double)(now - s->created_ms) / 1000.0 : 0.0);
 	row_f8(&r, s->state_since_ms > 0 ? (double)(now - s->state_since_ms) / 1000.0 : 0.0);
+	row_i64(&r, worker);
 	rs_row(c, &r);
 }
 
@@ -912,17 +938,20 @@ static void show_servers(struct client *c)
 		{ "user", OID_TEXT }, { "database", OID_TEXT }, { "state", OID_TEXT },
 		{ "backend_pid", OID_INT4 }, { "tls", OID_BOOL }, { "client", OID_INT8 },
 		{ "tx_status", OID_TEXT }, { "age_s", OID_FLOAT8 }, { "state_s", OID_FLOAT8 },
+		{ "worker", OID_INT4 },
 	};
 	int64_t now = now_ms();
 	struct list *it, *s_it;
 
 	rs_header(c, cols, (int)ARRAY_SIZE(cols));
-	list_for_each(it, &rt.pools) {
-		const struct pool *p = container_of(it, struct pool, head);
-		const struct list *lists[] = { &p->active, &p->idle, &p->login };
-		for (size_t k = 0; k < ARRAY_SIZE(lists); k++)
-			list_for_each(s_it, lists[k])
-				server_row(c, container_of(s_it, struct server, head), now);
+	WORKERS_AS_EACH(w) {
+		list_for_each(it, &rt.pools) {
+			const struct pool *p = container_of(it, struct pool, head);
+			const struct list *lists[] = { &p->active, &p->idle, &p->login };
+			for (size_t k = 0; k < ARRAY_SIZE(lists); k++)
+				list_for_each(s_it, lists[k])
+					server_row(c, container_of(s_it, struct server, head), now, w->index);
+		}
 	}
 	rs_done(c, "SHOW");
 }
@@ -951,7 +980,7 @@ static void show_stats(struct client *c)
 
 	rs_header(c, cols, (int)ARRAY_SIZE(cols));
 	for (int i = 0; i < rt.cfg->n_nodes && i < STATS_MAX_NODES; i++) {
-		const struct stats_node *sn = &stats.nodes[i];
+		const struct stats_node *sn = &stats_total()->nodes[i];
 		row_reset(&r);
 		row_str(&r, "node");
 		row_str(&r, rt.cfg->nodes[i].name);
@@ -972,7 +1001,7 @@ static void show_stats(struct client *c)
 			row_str(&r, "class");
 			row_str(&r, classify_class_name((enum classify_class)cl));
 			row_str(&r, stats_target_name(t));
-			row_u64(&r, stats.queries[cl][t]);
+			row_u64(&r, stats_total()->queries[cl][t]);
 			for (int k = 0; k < 6; k++)
 				row_str(&r, NULL);
 			rs_row(c, &r);
@@ -983,7 +1012,7 @@ static void show_stats(struct client *c)
 		row_str(&r, "read_fallback");
 		row_str(&r, stats_fallback_name(f));
 		row_str(&r, "primary");
-		row_u64(&r, stats.read_fallback[f]);
+		row_u64(&r, stats_total()->read_fallback[f]);
 		for (int k = 0; k < 6; k++)
 			row_str(&r, NULL);
 		rs_row(c, &r);
@@ -995,12 +1024,12 @@ static void show_stats(struct client *c)
 	{
 		uint64_t q = 0, reads = 0, to = 0, from = 0, done = 0, us = 0;
 		for (int i = 0; i < STATS_MAX_NODES; i++) {
-			q += stats.nodes[i].queries;
-			reads += stats.nodes[i].reads;
-			to += stats.nodes[i].bytes_to_server;
-			from += stats.nodes[i].bytes_from_server;
-			done += stats.nodes[i].queries_completed;
-			us += stats.nodes[i].query_time_us;
+			q += stats_total()->nodes[i].queries;
+			reads += stats_total()->nodes[i].reads;
+			to += stats_total()->nodes[i].bytes_to_server;
+			from += stats_total()->nodes[i].bytes_from_server;
+			done += stats_total()->nodes[i].queries_completed;
+			us += stats_total()->nodes[i].query_time_us;
 		}
 		row_u64(&r, q);
 		row_u64(&r, reads);
@@ -1238,11 +1267,21 @@ static void tenant_done(void *arg, const struct tenant_reply *r)
 {
 	struct admin_session *st = arg;
 	struct client *c = st->c;
+	struct worker *was = worker_current();
 
 	st->op = NULL;
 	st->wait = WAIT_NONE;
 	if (c->state == CL_CLOSED || c->state == CL_FLUSHING)
 		return;
+	/* the world is stopped (tenancy's callbacks, or execute()): act as the session's worker */
+	worker_enter(c->worker);
+	tenant_answered(c, st, r);
+	worker_enter(was);
+}
+
+/* The answer of C's TENANT command: send it, and go on with the Query. */
+static void tenant_answered(struct client *c, struct admin_session *st, const struct tenant_reply *r)
+{
 	send_tenant_reply(c, r);
 	if (r->sqlstate)
 		st->query_pos = st->query_len;	/* an error ends the Query, as in PostgreSQL */

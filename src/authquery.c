@@ -38,6 +38,7 @@
 #include "monitor.h"
 #include "pgsteer.h"
 #include "pqwatch.h"
+#include "world.h"
 
 #define TICK_MS 100
 
@@ -498,7 +499,7 @@ static void conn_pump(struct aq_conn *ac)
 }
 
 /* Deferred after authquery_lookup(): start what was queued. */
-static void kick_cb(evutil_socket_t fd, short what, void *arg)
+static void kick_cb_stopped(evutil_socket_t fd, short what, void *arg)
 {
 	struct list *it, *tmp;
 
@@ -520,6 +521,14 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The control plane's: runs with the workers parked (worker.h). */
+static void kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	world_stop();
+	kick_cb_stopped(fd, what, arg);
+	world_start();
+}
+
 /* The primary of AC's cluster now, -1 if unknown. */
 static int cluster_primary(const struct aq_conn *ac)
 {
@@ -532,7 +541,7 @@ static int cluster_primary(const struct aq_conn *ac)
 }
 
 /* Every TICK_MS: deadlines, connect timeouts, following the primary, idle connections. */
-static void tick_cb(evutil_socket_t fd, short what, void *arg)
+static void tick_cb_stopped(evutil_socket_t fd, short what, void *arg)
 {
 	struct list *it, *tmp, *it2, *tmp2;
 	int64_t now = now_ms();
@@ -580,6 +589,14 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 			conn_lost(ac, ac->retire ? "retired (the primary moved or the settings changed)" :
 				  "server_idle_timeout reached");
 	}
+}
+
+/* The control plane's: runs with the workers parked (worker.h). */
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	world_stop();
+	tick_cb_stopped(fd, what, arg);
+	world_start();
 }
 
 static void connect_poll(struct aq_conn *ac)
@@ -644,7 +661,7 @@ static void on_readable(struct aq_conn *ac)
 	}
 }
 
-static void io_cb(evutil_socket_t fd, short what, void *arg)
+static void io_cb_stopped(evutil_socket_t fd, short what, void *arg)
 {
 	struct aq_conn *ac = arg;
 
@@ -662,6 +679,14 @@ static void io_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (what & EV_READ)
 		on_readable(ac);
+}
+
+/* The control plane's: runs with the workers parked (worker.h). */
+static void io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	world_stop();
+	io_cb_stopped(fd, what, arg);
+	world_start();
 }
 
 /* The query in flight is answered: tell its caller, remember the secret, send the next. */

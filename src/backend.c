@@ -31,6 +31,7 @@
 #include "scram.h"
 #include "sticky.h"
 #include "tls.h"
+#include "worker.h"
 
 #define MAX_LOGIN_MESSAGE (64 * 1024)
 
@@ -52,7 +53,7 @@ struct server *server_launch(struct pool *pool)
 
 	if (!s)
 		return NULL;
-	s->id = ++rt.next_server_id;
+	s->id = workers_next_id();
 	s->pool = pool;
 	s->state = SV_CONNECTING;
 	s->created_ms = s->state_since_ms = s->last_used_ms = now_ms();
@@ -88,7 +89,9 @@ void server_close(struct server *s, const char *reason)
 		session_server_gone(s, reason);
 	cancel_server_gone(s);
 	if (s->probe_key[0]) {
+		shared_lock();
 		sticky_done(rt.sticky, s->probe_key, 0, now_ms());
+		shared_unlock();
 		s->probe_key[0] = '\0';
 	}
 	if (s->probe_client) {
@@ -480,11 +483,16 @@ static bool login_auth(struct server *s, const uint8_t *body, uint32_t len)
 	memset(&sec, 0, sizeof(sec));
 	sec.password = pool->server_password;
 	sec.source = "auth_file";
-	if (!sec.password[0] &&
-	    authquery_server_secret(pool->cluster_name, pool->server_user, sec.fetched,
-				    sec.client_key, sec.server_key, &sec.have_keys)) {
-		sec.password = sec.fetched;
-		sec.source = "auth_query";
+	if (!sec.password[0]) {
+		bool found;
+		world_stop();	/* auth_query's secrets are the control plane's (worker.h) */
+		found = authquery_server_secret(pool->cluster_name, pool->server_user, sec.fetched,
+						sec.client_key, sec.server_key, &sec.have_keys);
+		world_start();
+		if (found) {
+			sec.password = sec.fetched;
+			sec.source = "auth_query";
+		}
 	}
 	ok = login_auth_with(s, body, len, &sec);
 	OPENSSL_cleanse(&sec, sizeof(sec));

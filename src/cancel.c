@@ -20,6 +20,7 @@
 #include "log.h"
 #include "pgsteer.h"
 #include "proto.h"
+#include "worker.h"
 
 #define CANCEL_TIMEOUT_MS 3000
 
@@ -30,37 +31,60 @@ struct cancel_req {
 	struct list head;		/* in_flight: every request, freed at exit */
 };
 
-static struct list in_flight = { &in_flight, &in_flight };
+static void cancel_client(struct client *c);
 
 /* ---------------- Public functions ---------------- */
 
-/* Find the client owning (PID, KEY) and cancel whatever its server runs. */
+/*
+ * Find the client owning (PID, KEY), on any worker, and cancel whatever its
+ * server runs (as the client's worker: the server is that worker's).
+ */
 void cancel_forward(int32_t pid, int32_t key)
 {
 	struct list *it;
 	struct client *c = NULL;
-	struct server *s;
 
-	list_for_each(it, &rt.clients) {
-		struct client *cand = container_of(it, struct client, head);
-		if (cand->cancel_pid == pid && cand->cancel_key == key &&
-		    cand->state >= CL_IDLE && cand->state <= CL_ACTIVE) {
-			c = cand;
-			break;
+	world_stop();
+	WORKERS_AS_EACH(w) {
+		if (c)
+			continue;
+		list_for_each(it, &rt.clients) {
+			struct client *cand = container_of(it, struct client, head);
+			if (cand->cancel_pid == pid && cand->cancel_key == key &&
+			    cand->state >= CL_IDLE && cand->state <= CL_ACTIVE) {
+				c = cand;
+				break;
+			}
 		}
 	}
-	if (!c) {
+	if (!c)
 		log_debug("cancel request for unknown key ignored");
-		return;
-	}
+	else
+		cancel_client(c);
+	world_start();
+}
+
+/* Cancel what C's server runs now, acting as C's worker. */
+static void cancel_client(struct client *c)
+{
+	struct worker *was = worker_current();
+	struct server *s;
+
+	worker_enter(c->worker);
 	s = c->server;
 	if (!s || s->expect_rfq == 0) {
 		log_debug("C-%llu: cancel request while nothing runs: ignored", (unsigned long long)c->id);
-		return;
+	} else if (workers_n > 1) {
+		log_info("C-%llu (worker %d): cancel request taken by worker %d, forwarded to S-%llu "
+			 "node %s pid %d", (unsigned long long)c->id, c->worker->index, was->index,
+			 (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
+		cancel_server(s);
+	} else {
+		log_info("C-%llu: cancel forwarded to S-%llu node %s pid %d", (unsigned long long)c->id,
+			 (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
+		cancel_server(s);
 	}
-	log_info("C-%llu: cancel forwarded to S-%llu node %s pid %d", (unsigned long long)c->id,
-		 (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
-	cancel_server(s);
+	worker_enter(was);
 }
 
 static void cancel_done(struct cancel_req *req);
@@ -79,7 +103,7 @@ void cancel_server(struct server *s)
 		free(req);
 		return;
 	}
-	list_push_tail(&in_flight, &req->head);
+	list_push_tail(&rt.cancels, &req->head);
 	req->server = s;
 	req->next = s->cancels;
 	s->cancels = req;
@@ -97,8 +121,8 @@ void cancel_server(struct server *s)
 
 void cancel_free_all(void)
 {
-	while (!list_empty(&in_flight)) {
-		struct cancel_req *req = container_of(list_first(&in_flight), struct cancel_req, head);
+	while (!list_empty(&rt.cancels)) {
+		struct cancel_req *req = container_of(list_first(&rt.cancels), struct cancel_req, head);
 		req->server = NULL;
 		cancel_done(req);
 	}

@@ -946,6 +946,26 @@ static char catalog_lookup(const struct classify_knowledge *k, const char *key)
 	return e->key ? e->provolatile : 0;
 }
 
+/*
+ * PCRE2 match data is scratch space for one match at a time: one per
+ * thread (worker threads classify at once), K's own as the fallback when
+ * it cannot be had.
+ */
+static _Thread_local pcre2_match_data *thread_md;
+
+static pcre2_match_data *match_data(const struct classify_knowledge *k)
+{
+	if (!thread_md)
+		thread_md = pcre2_match_data_create(1, NULL);
+	return thread_md ? thread_md : k->md;
+}
+
+void classify_thread_end(void)
+{
+	pcre2_match_data_free(thread_md);
+	thread_md = NULL;
+}
+
 /* Index of the first pattern in L matching S, or -1. */
 static int pattern_match(const struct classify_knowledge *k, const struct pattern_list *l,
 			 const char *s, size_t len)
@@ -953,7 +973,7 @@ static int pattern_match(const struct classify_knowledge *k, const struct patter
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
-		int rc = pcre2_match(l->code[i], (PCRE2_SPTR)s, len, 0, 0, k->md, NULL);
+		int rc = pcre2_match(l->code[i], (PCRE2_SPTR)s, len, 0, 0, match_data(k), NULL);
 		if (rc >= 0)
 			return (int)i;
 	}

@@ -154,6 +154,8 @@ int classify_knowledge_set_patterns(struct classify_knowledge *k,
 				    char **primary_patterns, char **replica_patterns,
 				    char *errbuf, size_t errlen);
 void classify_knowledge_free(struct classify_knowledge *k);
+/* A thread that classified is ending: free its scratch space. */
+void classify_thread_end(void);
 /*
  * Replace the catalog knowledge with ROWS (issue 4 refreshes it from
  * pg_proc).  Immutable/stable functions become read, volatile ones

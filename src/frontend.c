@@ -42,6 +42,7 @@
 #include "stats.h"
 #include "tenant.h"
 #include "tls.h"
+#include "worker.h"
 
 #define ADMIN_DATABASE "pgsteer"
 #define MAX_PASSWORD_PACKET 8192
@@ -68,6 +69,9 @@ static void auth_succeeded(struct client *c);
 static bool attach_pool(struct client *c);
 static bool client_revive(void *arg);
 static void forget_auth_query_secret(struct client *c);
+static void client_cancel_lookup(struct client *c);
+static void auth_lookup_finish(struct client *c, enum authquery_outcome outcome, const char *secret,
+			       const char *message);
 
 /* ---------------- Public functions ---------------- */
 
@@ -92,16 +96,18 @@ void frontend_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen)
 		return;
 	}
 	c->fd = fd;
-	c->id = ++rt.next_client_id;
+	c->id = workers_next_id();
+	c->worker = rt.worker;
 	conn_format_addr(sa, c->addr, sizeof(c->addr));
 	list_init(&c->wait_link);
 	list_push_tail(&rt.clients, &c->head);
 	rt.n_clients++;
+	int clients = workers_clients_add(1);
 	c->state = CL_STARTUP;
 	c->state_since_ms = c->last_activity_ms = now_ms();
 	stats.clients_accepted++;
 	c->tx_status = 'I';
-	if (rt.n_clients > rt.cfg->max_client_conn || rt.shutting_down)
+	if (clients > rt.cfg->max_client_conn || rt.shutting_down)
 		c->reject_full = true;
 	conn_reader_init(&c->rd, rt.base, c->bev, false, client_read_cb, client_write_cb,
 			 client_event_cb, c);
@@ -165,8 +171,7 @@ void client_fail(struct client *c, const char *severity, const char *sqlstate,
 		session_client_gone(c);
 		pool_client_gone(c);
 	}
-	authquery_cancel(c->auth_lookup);
-	c->auth_lookup = NULL;
+	client_cancel_lookup(c);
 	proto_add_error(bufferevent_get_output(c->bev), severity, sqlstate, msg, NULL);
 	c->state = CL_FLUSHING;
 	c->state_since_ms = now_ms();
@@ -245,14 +250,14 @@ void client_close(struct client *c, const char *reason)
 	log_debug("C-%llu %s: closed: %s", (unsigned long long)c->id, c->addr, reason);
 	session_client_gone(c);
 	pool_client_gone(c);
-	authquery_cancel(c->auth_lookup);	/* its answer must not find a freed client */
-	c->auth_lookup = NULL;
+	client_cancel_lookup(c);	/* its answer must not find a freed client */
 	c->state = CL_CLOSED;
 	conn_read_disable(&c->rd);
 	if (c->bev)
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 	list_del(&c->head);
 	rt.n_clients--;
+	workers_clients_add(-1);
 	list_push_tail(&rt.graveyard_clients, &c->head);
 	reaper_schedule();
 }
@@ -764,7 +769,17 @@ static void auth_lookup_done(void *arg, enum authquery_outcome outcome, const ch
 			     const char *message)
 {
 	struct client *c = arg;
+	struct worker *was = worker_current();
 
+	worker_enter(c->worker);	/* the world is stopped: act as the client's worker */
+	auth_lookup_finish(c, outcome, secret, message);
+	worker_enter(was);
+}
+
+/* auth_query answered for C. */
+static void auth_lookup_finish(struct client *c, enum authquery_outcome outcome, const char *secret,
+			       const char *message)
+{
 	c->auth_lookup = NULL;
 	Assert(c->state == CL_AUTH_LOOKUP);
 	if (outcome == AUTHQUERY_FAILED) {
@@ -798,7 +813,9 @@ static void begin_auth(struct client *c, enum auth_type method)
 		return;
 	}
 	db = rt.cfg->auth_dbname[0] ? rt.cfg->auth_dbname : c->pool->server_database;
+	world_stop();		/* auth_query is the control plane's (worker.h) */
 	c->auth_lookup = authquery_lookup(c->pool->node_index, db, c->user, auth_lookup_done, c);
+	world_start();
 	if (!c->auth_lookup) {
 		client_fail(c, "FATAL", "53200", "out of memory");
 		return;
@@ -849,6 +866,17 @@ static void auth_failed(struct client *c, const char *why)
 }
 
 /* Wipe and free what auth_query found for C, once used (or never). */
+/* C's auth_query lookup, if any, must not answer any more (the control plane's: world stopped). */
+static void client_cancel_lookup(struct client *c)
+{
+	if (!c->auth_lookup)
+		return;
+	world_stop();
+	authquery_cancel(c->auth_lookup);
+	world_start();
+	c->auth_lookup = NULL;
+}
+
 static void forget_auth_query_secret(struct client *c)
 {
 	if (!c->auth_query_secret)
@@ -1000,9 +1028,12 @@ static void auth_succeeded(struct client *c)
 {
 	if (c->auth_query_secret) {
 		/* SCRAM against a fetched secret: the proof's keys let servers log in (passthrough) */
-		if (c->scram && auth_secret_kind(c->auth_query_secret) == SECRET_SCRAM)
+		if (c->scram && auth_secret_kind(c->auth_query_secret) == SECRET_SCRAM) {
+			world_stop();
 			authquery_remember_keys(c->pool->cluster_name, c->user, c->auth_query_secret,
 						c->scram->client_key, c->scram->secret.server_key);
+			world_start();
+		}
 		forget_auth_query_secret(c);
 	}
 	if (c->scram) {

@@ -35,6 +35,7 @@
 #include "monitor.h"
 #include "pgsteer.h"
 #include "pqwatch.h"
+#include "world.h"
 
 #define TICK_MS 100
 #define RETRY_MIN_MS 100
@@ -398,7 +399,7 @@ static int current_primary(void)
 }
 
 /* Every TICK_MS: connect when there is a primary, follow it when it moves, time out connects. */
-static void tick_cb(evutil_socket_t fd, short what, void *arg)
+static void tick_cb_stopped(evutil_socket_t fd, short what, void *arg)
 {
 	int primary;
 
@@ -437,6 +438,14 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		md.retry_at_ms = 0;	/* follow it at once */
 		md_connect(primary);
 	}
+}
+
+/* The control plane's: runs with the workers parked (worker.h). */
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	world_stop();
+	tick_cb_stopped(fd, what, arg);
+	world_start();
 }
 
 /* Watch the connection's socket for WHAT. */
@@ -663,7 +672,7 @@ static void on_readable(void)
 	deliver_notifies();
 }
 
-static void io_cb(evutil_socket_t fd, short what, void *arg)
+static void io_cb_stopped(evutil_socket_t fd, short what, void *arg)
 {
 	UNUSED(fd);
 	UNUSED(arg);
@@ -688,6 +697,14 @@ static void io_cb(evutil_socket_t fd, short what, void *arg)
 	case MD_OFF:
 		return;
 	}
+}
+
+/* The control plane's: runs with the workers parked (worker.h). */
+static void io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	world_stop();
+	io_cb_stopped(fd, what, arg);
+	world_start();
 }
 
 /* An error result's SQLSTATE and one-line message. */

@@ -88,6 +88,7 @@
 #include "log.h"
 #include "monitor.h"
 #include "pqwatch.h"
+#include "world.h"
 
 #define CHECK_SQL \
 	"SELECT pg_is_in_recovery(), " \
@@ -388,9 +389,14 @@ void monitor_stop(struct monitor *m)
 	free(m);
 }
 
+/*
+ * Worker threads take and drop references at once (atomically); m->snap
+ * itself changes only while the world is stopped (world.h), so reading it
+ * needs no lock.
+ */
 const struct cluster_snapshot *monitor_snapshot_get(struct monitor *m)
 {
-	m->snap->refcount++;
+	__atomic_add_fetch(&m->snap->refcount, 1, __ATOMIC_RELAXED);
 	return m->snap;
 }
 
@@ -400,8 +406,8 @@ void monitor_snapshot_put(const struct cluster_snapshot *snap)
 
 	if (!s)
 		return;
-	Assert(s->refcount > 0);
-	if (--s->refcount == 0)
+	Assert(__atomic_load_n(&s->refcount, __ATOMIC_RELAXED) > 0);
+	if (__atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL) == 0)
 		free(s);
 }
 
@@ -903,7 +909,7 @@ static void node_send(struct mnode *n, enum mquery kind)
 		node_fail(n, FAIL_LOST, PQerrorMessage(n->conn));
 }
 
-static void io_cb(evutil_socket_t fd, short what, void *arg)
+static void io_cb_stopped(evutil_socket_t fd, short what, void *arg)
 {
 	struct mnode *n = arg;
 
@@ -940,6 +946,14 @@ static void io_cb(evutil_socket_t fd, short what, void *arg)
 	case MS_IDLE:
 		break;
 	}
+}
+
+/* The control plane's: runs with the workers parked (worker.h). */
+static void io_cb(evutil_socket_t fd, short what, void *arg)
+{
+	world_stop();
+	io_cb_stopped(fd, what, arg);
+	world_start();
 }
 
 /* Read what arrived; once the answer is complete (PQgetResult() returned
@@ -1124,7 +1138,7 @@ static void node_fail(struct mnode *n, enum mfail kind, const char *why)
 	node_schedule(n, delay);
 }
 
-static void timer_cb(evutil_socket_t fd, short what, void *arg)
+static void timer_cb_stopped(evutil_socket_t fd, short what, void *arg)
 {
 	struct mnode *n = arg;
 
@@ -1143,7 +1157,15 @@ static void timer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+/* The control plane's: runs with the workers parked (worker.h). */
+static void timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	world_stop();
+	timer_cb_stopped(fd, what, arg);
+	world_start();
+}
+
+static void deadline_cb_stopped(evutil_socket_t fd, short what, void *arg)
 {
 	struct mnode *n = arg;
 	char why[64];
@@ -1154,6 +1176,14 @@ static void deadline_cb(evutil_socket_t fd, short what, void *arg)
 		 n->state == MS_CONNECTING ? "connection" : "check",
 		 (long long)(now_ms() - n->op_start_ms));
 	node_fail(n, FAIL_TIMEOUT, why);
+}
+
+/* The control plane's: runs with the workers parked (worker.h). */
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	world_stop();
+	deadline_cb_stopped(fd, what, arg);
+	world_start();
 }
 
 /* Log the node names for a role message: "main2 (127.0.0.1:5433)". */

@@ -54,8 +54,8 @@ struct node_status {
 /*
  * Immutable once published.  Readers take a reference with
  * monitor_snapshot_get() and drop it with monitor_snapshot_put(); the
- * monitor builds a new one for every change.  (Single-threaded today; the
- * refcount keeps the door open for workers.)
+ * monitor builds a new one for every change.  Worker threads share them:
+ * the refcount is atomic.
  */
 struct cluster_snapshot {
 	int refcount;

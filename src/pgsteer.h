@@ -40,6 +40,7 @@ struct server;
 struct setop;
 struct cancel_req;
 struct authquery_req;
+struct worker;
 
 /* A ParameterStatus name/value pair. */
 struct param {
@@ -118,6 +119,7 @@ struct client {
 	struct authquery_req *auth_lookup; /* auth_query in flight (CL_AUTH_LOOKUP only) */
 	char *auth_query_secret;	/* what auth_query found (heap, wiped on free); NULL: none */
 	void *admin_state;		/* admin.c's per-session data, freed by admin */
+	struct worker *worker;		/* whose client (worker.h) */
 
 	/* four bytes wide */
 	enum client_state state;
@@ -288,9 +290,18 @@ struct runtime {
 	struct route_config route_cfg;	/* from [routing], refreshed on reload */
 	struct sticky_table *sticky;	/* pgsteer.sticky_key positions */
 	uint64_t rng;			/* xorshift state for weighted picks */
+	struct worker *worker;		/* the worker this runtime is */
+	struct list cancels;		/* cancel.c: cancel requests in flight */
+	uint64_t prep_clock;		/* sessstate.c: orders statement uses for LRU eviction */
+	int64_t shutdown_started_ms;
 };
 
-extern struct runtime rt;
+/*
+ * The runtime of the worker this thread acts as (worker.c): with several
+ * workers each has its own, and `rt` always means the current one.
+ */
+extern _Thread_local struct runtime *rt_current;
+#define rt (*rt_current)
 
 /* server_main.c */
 int64_t now_ms(void);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "pgsteer.h"
 #include "stats.h"
+#include "worker.h"
 
 static void pool_launch_for_waiters(struct pool *pool, int64_t now);
 
@@ -46,6 +47,10 @@ static void pool_set_credentials(struct pool *pool, const struct config *cfg,
 	} else if (rt.auth && (e = auth_file_find(rt.auth, pool->server_user)) != NULL) {
 		snprintf(pool->server_password, sizeof(pool->server_password), "%s", e->secret);
 	}
+	/*
+	 * Per worker, as PgBouncer's so_reuseport processes: a worker whose
+	 * clients pin servers must not starve while another has them free.
+	 */
 	pool->pool_size = cl->pool_size > 0 ? cl->pool_size : cfg->default_pool_size;
 	pool->min_pool_size = cfg->min_pool_size < pool->pool_size ? cfg->min_pool_size : pool->pool_size;
 }
@@ -350,11 +355,13 @@ int pool_busy_servers(int cluster)
 	struct list *it;
 	int busy = 0;
 
-	list_for_each(it, &rt.pools) {
-		struct pool *pool = container_of(it, struct pool, head);
-		int ci = config_cluster_index(rt.cfg, pool->cluster_name);
-		if (cluster < 0 || ci == cluster)
-			busy += pool->n_active;
+	WORKERS_AS_EACH(w) {
+		list_for_each(it, &rt.pools) {
+			struct pool *pool = container_of(it, struct pool, head);
+			int ci = config_cluster_index(rt.cfg, pool->cluster_name);
+			if (cluster < 0 || ci == cluster)
+				busy += pool->n_active;
+		}
 	}
 	return busy;
 }
@@ -367,25 +374,27 @@ int pool_pause(int cluster, bool pause)
 {
 	struct list *it;
 
-	list_for_each(it, &rt.pools) {
-		struct pool *pool = container_of(it, struct pool, head);
-		int ci = config_cluster_index(rt.cfg, pool->cluster_name);
-		if (cluster >= 0 && ci != cluster)
-			continue;
-		pool->paused = pause;
-		if (pause)
-			continue;
-		/* hand idle servers to the clients that queued while paused */
-		while (!list_empty(&pool->waiting) && !list_empty(&pool->idle)) {
-			struct server *s = container_of(list_first(&pool->idle), struct server, head);
-			list_del(&s->head);
-			pool->n_idle--;
-			s->state = SV_ACTIVE;
-			list_push_tail(&pool->active, &s->head);
-			pool->n_active++;
-			pool_release(s);
+	WORKERS_AS_EACH(w) {
+		list_for_each(it, &rt.pools) {
+			struct pool *pool = container_of(it, struct pool, head);
+			int ci = config_cluster_index(rt.cfg, pool->cluster_name);
+			if (cluster >= 0 && ci != cluster)
+				continue;
+			pool->paused = pause;
+			if (pause)
+				continue;
+			/* hand idle servers to the clients that queued while paused */
+			while (!list_empty(&pool->waiting) && !list_empty(&pool->idle)) {
+				struct server *s = container_of(list_first(&pool->idle), struct server, head);
+				list_del(&s->head);
+				pool->n_idle--;
+				s->state = SV_ACTIVE;
+				list_push_tail(&pool->active, &s->head);
+				pool->n_active++;
+				pool_release(s);
+			}
+			pool_launch_for_waiters(pool, now_ms());
 		}
-		pool_launch_for_waiters(pool, now_ms());
 	}
 	return pool_busy_servers(cluster);
 }

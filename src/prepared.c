@@ -11,8 +11,9 @@
  * drivers keep tens to a few hundred statements, and a scan of a
  * contiguous array beats a hash table's pointer chasing at that size.
  *
- * Pure bookkeeping: no sockets, no clock.  Single-threaded (one event
- * loop owns it).
+ * Pure bookkeeping: no sockets, no clock.  The registry is shared by the
+ * workers (worker.h): interning and references take shared_lock(); a
+ * client's map and a server's set belong to one worker and take none.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "prepared.h"
+#include "world.h"
 
 #define REGISTRY_BUCKETS 1024
 
@@ -46,15 +48,19 @@ struct pstmt *prepared_intern(const char *body, size_t len, const struct classif
 	struct pstmt **bucket = &registry[h % REGISTRY_BUCKETS];
 	struct pstmt *st;
 
+	shared_lock();
 	for (st = *bucket; st; st = st->next) {
 		if (st->hash == h && st->body_len == len && memcmp(st->body, body, len) == 0) {
 			st->refs++;
+			shared_unlock();
 			return st;
 		}
 	}
 	st = malloc(sizeof(*st) + len);
-	if (!st)
+	if (!st) {
+		shared_unlock();
 		return NULL;
+	}
 	st->hash = h;
 	st->id = next_id++;
 	st->refs = 1;
@@ -65,20 +71,26 @@ struct pstmt *prepared_intern(const char *body, size_t len, const struct classif
 	st->next = *bucket;
 	*bucket = st;
 	registry_count++;
+	shared_unlock();
 	return st;
 }
 
 void prepared_ref(struct pstmt *st)
 {
+	shared_lock();
 	st->refs++;
+	shared_unlock();
 }
 
 void prepared_unref(struct pstmt *st)
 {
 	struct pstmt **pp;
 
-	if (--st->refs > 0)
+	shared_lock();
+	if (--st->refs > 0) {
+		shared_unlock();
 		return;
+	}
 	for (pp = &registry[st->hash % REGISTRY_BUCKETS]; *pp; pp = &(*pp)->next) {
 		if (*pp == st) {
 			*pp = st->next;
@@ -86,12 +98,18 @@ void prepared_unref(struct pstmt *st)
 		}
 	}
 	registry_count--;
+	shared_unlock();
 	free(st);
 }
 
 size_t prepared_count(void)
 {
-	return registry_count;
+	size_t n;
+
+	shared_lock();
+	n = registry_count;
+	shared_unlock();
+	return n;
 }
 
 static uint32_t hash_name(const char *name)

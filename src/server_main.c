@@ -29,16 +29,18 @@
 #include "metadata.h"
 #include "tenant.h"
 #include "tls.h"
+#include "worker.h"
 
 #define JANITOR_INTERVAL_MS 100
-
-struct runtime rt;
 
 static void janitor_cb(evutil_socket_t fd, short what, void *arg);
 static void reaper_cb(evutil_socket_t fd, short what, void *arg);
 static void signal_cb(evutil_socket_t sig, short what, void *arg);
-static int open_listeners(const struct config *cfg);
+static int open_listeners(const struct config *cfg, bool unix_socket);
 static void close_listeners(void);
+static int worker_runtime_init(struct worker *w);
+static void worker_runtime_close(void);
+static void worker_runtime_free(void);
 
 /* [stats] tls: the endpoint serves HTTPS with the client-side certificate. */
 static int set_stats_tls(const struct config *cfg)
@@ -75,8 +77,8 @@ static void set_route_config(const struct config *cfg)
  * clock_thaw()), time stands still at its start: the relay stamps a
  * statement's states several times per read, and one clock read serves them.
  */
-static int clock_frozen;		/* freeze depth */
-static int64_t clock_frozen_us;
+static _Thread_local int clock_frozen;	/* freeze depth */
+static _Thread_local int64_t clock_frozen_us;
 
 static int64_t clock_read_us(void)
 {
@@ -247,18 +249,22 @@ int server_main(const char *config_path, struct config *cfg)
 {
 	int rc = 0;
 
+	log_min_level = (enum log_level)cfg->log_level;
+	if (log_open(cfg->log_file) < 0) {
+		fprintf(stderr, "cannot open log_file %s: %s\n", cfg->log_file, strerror(errno));
+		return 1;
+	}
+	if (workers_init(cfg->workers) < 0)
+		return 1;
 	memset(&rt, 0, sizeof(rt));
+	rt.worker = worker_self();
 	rt.config_path = config_path;
 	rt.cfg = cfg;
 	list_init(&rt.clients);
 	list_init(&rt.pools);
 	list_init(&rt.graveyard_clients);
 	list_init(&rt.graveyard_servers);
-	log_min_level = (enum log_level)cfg->log_level;
-	if (log_open(cfg->log_file) < 0) {
-		fprintf(stderr, "cannot open log_file %s: %s\n", cfg->log_file, strerror(errno));
-		return 1;
-	}
+	list_init(&rt.cancels);
 	if (load_side_files(cfg, &rt.auth, &rt.client_tls, &rt.server_tls, &rt.knowledge) < 0)
 		return 1;
 
@@ -271,6 +277,7 @@ int server_main(const char *config_path, struct config *cfg)
 	rt.janitor = event_new(rt.base, -1, EV_PERSIST, janitor_cb, NULL);
 	struct timeval tv = { 0, JANITOR_INTERVAL_MS * 1000 };
 	event_add(rt.janitor, &tv);
+	rt.worker->mailbox = event_new(rt.base, -1, 0, worker_mailbox_cb, NULL);
 	rt.sig_hup = evsignal_new(rt.base, SIGHUP, signal_cb, NULL);
 	rt.sig_term = evsignal_new(rt.base, SIGTERM, signal_cb, NULL);
 	rt.sig_int = evsignal_new(rt.base, SIGINT, signal_cb, NULL);
@@ -306,7 +313,7 @@ int server_main(const char *config_path, struct config *cfg)
 	 * Client listeners last: once the port takes connections everything
 	 * else is up.  They accept only after the monitor's first round.
 	 */
-	if (open_listeners(cfg) < 0) {
+	if (open_listeners(cfg, true) < 0) {
 		rc = 1;
 		goto out;
 	}
@@ -327,6 +334,17 @@ int server_main(const char *config_path, struct config *cfg)
 		rc = 1;
 		goto out;
 	}
+	/* the other workers: a runtime each, sharing what worker 0 loaded */
+	for (int i = 1; i < workers_max; i++) {
+		if (worker_runtime_init(&workers_all[i]) < 0) {
+			rc = 1;
+			goto out;
+		}
+	}
+	if (!workers_start()) {
+		rc = 1;
+		goto out;
+	}
 	for (int i = 0; i < rt.n_listeners; i++)
 		evconnlistener_enable(rt.listeners[i].lev);
 
@@ -339,8 +357,8 @@ int server_main(const char *config_path, struct config *cfg)
 			log_warning("cannot write pidfile %s: %s", cfg->pidfile, strerror(errno));
 		}
 	}
-	log_info("pgsteer %s started, pool_mode %s, %d node(s)", PGSTEER_VERSION_STR,
-		 config_pool_mode_name(cfg->pool_mode), cfg->n_nodes);
+	log_info("pgsteer %s started, pool_mode %s, %d node(s), %d worker(s)", PGSTEER_VERSION_STR,
+		 config_pool_mode_name(cfg->pool_mode), cfg->n_nodes, workers_n);
 
 	event_base_dispatch(rt.base);
 	if (metadata_failed()) {
@@ -350,42 +368,36 @@ int server_main(const char *config_path, struct config *cfg)
 
 	log_info("shutting down");
 out:
-	close_listeners();
-	/* close everything and free it */
-	{
-		struct list *it, *tmp, *it2, *tmp2;
-		list_for_each_safe(it, tmp, &rt.clients)
-			client_close(container_of(it, struct client, head), "shutdown");
-		list_for_each_safe(it, tmp, &rt.pools) {
-			struct pool *pool = container_of(it, struct pool, head);
-			struct list *lists[] = { &pool->idle, &pool->active, &pool->login };
-			for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
-				list_for_each_safe(it2, tmp2, lists[i])
-					server_close(container_of(it2, struct server, head), "shutdown");
-		}
-		reaper_cb(-1, 0, NULL);
-		cancel_free_all();
-		authquery_stop();
-		tenant_stop();
-		if (rt.monitor)
-			monitor_stop(rt.monitor);
-		stats_http_stop();
-		list_for_each_safe(it, tmp, &rt.pools) {
-			list_del(it);
-			free(container_of(it, struct pool, head));
-		}
+	/* the other workers end their loops (at once if they still run), then everything is closed */
+	worker_leave();
+	for (int i = 1; i < workers_n; i++)
+		if (workers_all[i].runtime.base)
+			event_base_loopbreak(workers_all[i].runtime.base);
+	workers_join();
+	WORKERS_FOREACH(w) {
+		worker_enter(w);
+		if (rt.base)
+			worker_runtime_close();
 	}
-	if (rt.reaper)
-		event_free(rt.reaper);
-	if (rt.janitor)
-		event_free(rt.janitor);
+	worker_enter(&workers_all[0]);
+	authquery_stop();
+	tenant_stop();
+	if (rt.monitor)
+		monitor_stop(rt.monitor);
+	stats_http_stop();
+	for (int i = workers_n - 1; i >= 0; i--) {
+		worker_enter(&workers_all[i]);
+		if (rt.base)
+			worker_runtime_free();
+	}
 	if (rt.sig_hup)
 		event_free(rt.sig_hup);
 	if (rt.sig_term)
 		event_free(rt.sig_term);
 	if (rt.sig_int)
 		event_free(rt.sig_int);
-	event_base_free(rt.base);
+	if (rt.base)
+		event_base_free(rt.base);
 	if (rt.auth)
 		auth_file_free(rt.auth);
 	if (rt.client_tls)
@@ -398,11 +410,103 @@ out:
 	if (rt.cfg->pidfile && *rt.cfg->pidfile)
 		unlink(rt.cfg->pidfile);
 	config_free(rt.cfg);
+	classify_thread_end();
 	log_close();
 	return rc;
 }
 
 /* ---------------- Internal functions ---------------- */
+
+/*
+ * Worker W's runtime (W > 0): its own base, reaper, janitor, mailbox and
+ * listeners; the config, side files, monitor and sticky table are worker
+ * 0's.  Called before the worker's thread starts.
+ */
+static int worker_runtime_init(struct worker *w)
+{
+	struct runtime *r0 = &workers_all[0].runtime;
+	struct timeval tv = { 0, JANITOR_INTERVAL_MS * 1000 };
+
+	worker_enter(w);
+	memset(&rt, 0, sizeof(rt));
+	rt.worker = w;
+	rt.config_path = r0->config_path;
+	rt.cfg = r0->cfg;
+	rt.auth = r0->auth;
+	rt.knowledge = r0->knowledge;
+	rt.client_tls = r0->client_tls;
+	rt.server_tls = r0->server_tls;
+	rt.monitor = r0->monitor;
+	rt.sticky = r0->sticky;
+	rt.route_cfg = r0->route_cfg;
+	list_init(&rt.clients);
+	list_init(&rt.pools);
+	list_init(&rt.graveyard_clients);
+	list_init(&rt.graveyard_servers);
+	list_init(&rt.cancels);
+	w->counters.started_unix = workers_all[0].counters.started_unix;
+	RAND_bytes((unsigned char *)&rt.rng, sizeof(rt.rng));
+	rt.rng |= 1;
+	rt.base = event_base_new();
+	if (!rt.base) {
+		log_error("cannot create the event base of worker %d", w->index);
+		worker_enter(&workers_all[0]);
+		return -1;
+	}
+	rt.reaper = event_new(rt.base, -1, 0, reaper_cb, NULL);
+	rt.janitor = event_new(rt.base, -1, EV_PERSIST, janitor_cb, NULL);
+	event_add(rt.janitor, &tv);
+	w->mailbox = event_new(rt.base, -1, 0, worker_mailbox_cb, NULL);
+	if (open_listeners(rt.cfg, false) < 0) {
+		worker_runtime_free();
+		worker_enter(&workers_all[0]);
+		return -1;
+	}
+	worker_ready(w);
+	worker_enter(&workers_all[0]);
+	return 0;
+}
+
+/* Close the current worker's listeners, clients and servers, and free what they left. */
+static void worker_runtime_close(void)
+{
+	struct list *it, *tmp, *it2, *tmp2;
+
+	close_listeners();
+	list_for_each_safe(it, tmp, &rt.clients)
+		client_close(container_of(it, struct client, head), "shutdown");
+	list_for_each_safe(it, tmp, &rt.pools) {
+		struct pool *pool = container_of(it, struct pool, head);
+		struct list *lists[] = { &pool->idle, &pool->active, &pool->login };
+		for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+			list_for_each_safe(it2, tmp2, lists[i])
+				server_close(container_of(it2, struct server, head), "shutdown");
+	}
+	reaper_cb(-1, 0, NULL);
+	cancel_free_all();
+}
+
+/* Free the current worker's pools and events (its base: worker 0's is freed last, by server_main). */
+static void worker_runtime_free(void)
+{
+	struct list *it, *tmp;
+
+	list_for_each_safe(it, tmp, &rt.pools) {
+		list_del(it);
+		free(container_of(it, struct pool, head));
+	}
+	if (rt.reaper)
+		event_free(rt.reaper);
+	if (rt.janitor)
+		event_free(rt.janitor);
+	if (rt.worker->mailbox)
+		event_free(rt.worker->mailbox);
+	rt.reaper = rt.janitor = rt.worker->mailbox = NULL;
+	if (rt.worker->index > 0) {
+		event_base_free(rt.base);
+		rt.base = NULL;
+	}
+}
 
 static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct sockaddr *sa,
 		      int socklen, void *arg)
@@ -425,6 +529,9 @@ static int add_listener(struct sockaddr *sa, int sl, const char *desc)
 	struct listener *l;
 	unsigned flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
 
+	if (workers_max > 1 && sa->sa_family != AF_UNIX)
+		flags |= LEV_OPT_REUSEABLE_PORT;	/* every worker listens; the kernel spreads connections */
+
 	if (rt.n_listeners >= (int)ARRAY_SIZE(rt.listeners)) {
 		log_error("too many listen addresses");
 		return -1;
@@ -440,11 +547,13 @@ static int add_listener(struct sockaddr *sa, int sl, const char *desc)
 	evconnlistener_set_error_cb(l->lev, accept_error_cb);
 	snprintf(l->desc, sizeof(l->desc), "%s", desc);
 	rt.n_listeners++;
-	log_info("listening on %s", desc);
+	if (rt.worker->index == 0)
+		log_info("listening on %s", desc);
 	return 0;
 }
 
-static int open_listeners(const struct config *cfg)
+/* CFG's listen addresses; the Unix socket too when UNIX_SOCKET (worker 0 only: it cannot be shared). */
+static int open_listeners(const struct config *cfg, bool unix_socket)
 {
 	char desc[300];
 
@@ -477,7 +586,7 @@ static int open_listeners(const struct config *cfg)
 		if (add_listener((struct sockaddr *)&ss, sl, desc) < 0)
 			return -1;
 	}
-	if (cfg->unix_socket_dir && *cfg->unix_socket_dir) {
+	if (unix_socket && cfg->unix_socket_dir && *cfg->unix_socket_dir) {
 		struct sockaddr_un sun;
 		memset(&sun, 0, sizeof(sun));
 		sun.sun_family = AF_UNIX;
@@ -488,7 +597,7 @@ static int open_listeners(const struct config *cfg)
 			return -1;
 		chmod(sun.sun_path, (mode_t)cfg->unix_socket_mode);
 	}
-	if (rt.n_listeners == 0) {
+	if (rt.n_listeners == 0 && unix_socket) {
 		log_error("%s: nothing to listen on", cfg->path);
 		return -1;
 	}
@@ -506,12 +615,11 @@ static void close_listeners(void)
 }
 
 /*
- * Graceful shutdown, each janitor tick: clients outside a transaction are
- * told and closed; the process exits when none is left or when
- * shutdown_timeout has passed.
+ * Graceful shutdown, each janitor tick of each worker: clients outside a
+ * transaction are told and closed; a worker ends its loop when none of its
+ * own is left or when shutdown_timeout has passed, and worker 0 (the
+ * process) once the others have ended theirs.
  */
-static int64_t shutdown_started_ms;
-
 static void shutdown_progress(int64_t now)
 {
 	struct list *it, *tmp;
@@ -530,9 +638,11 @@ static void shutdown_progress(int64_t now)
 		if (c->state == CL_FLUSHING)
 			flushing++;
 	}
-	if (left + flushing == 0 || now - shutdown_started_ms >= rt.cfg->shutdown_timeout_ms) {
+	if (now - rt.shutdown_started_ms >= rt.cfg->shutdown_timeout_ms) {
 		if (left)
 			log_warning("shutdown_timeout reached with %d client(s) in a transaction", left);
+		event_base_loopexit(rt.base, NULL);
+	} else if (left + flushing == 0 && (rt.worker->index > 0 || workers_others_done())) {
 		event_base_loopexit(rt.base, NULL);
 	}
 }
@@ -546,32 +656,38 @@ static void stats_summary(int64_t now)
 	static int64_t last_ms;
 	static uint64_t last_primary, last_replica, last_refused, last_fallback;
 	uint64_t primary = 0, replica = 0, refused = 0, fallback = 0;
-	int clients_active = 0, servers = 0;
+	int clients = 0, clients_active = 0, servers = 0;
 	struct list *it;
 
-	if (rt.cfg->stats_period_ms <= 0)
+	if (rt.cfg->stats_period_ms <= 0 || rt.worker->index > 0)
 		return;
 	if (last_ms == 0)
 		last_ms = now;
 	if (now - last_ms < rt.cfg->stats_period_ms)
 		return;
+	world_stop();
+	const struct stats_registry *st = stats_total();
 	for (int c = 0; c < STATS_CLASSES; c++) {
-		primary += stats.queries[c][STATS_PRIMARY];
-		replica += stats.queries[c][STATS_REPLICA];
-		refused += stats.queries[c][STATS_REFUSED];
+		primary += st->queries[c][STATS_PRIMARY];
+		replica += st->queries[c][STATS_REPLICA];
+		refused += st->queries[c][STATS_REFUSED];
 	}
 	for (int f = 0; f < STATS_FALLBACKS; f++)
-		fallback += stats.read_fallback[f];
-	list_for_each(it, &rt.clients)
-		if (container_of(it, struct client, head)->state == CL_ACTIVE)
-			clients_active++;
-	list_for_each(it, &rt.pools)
-		servers += pool_total(container_of(it, struct pool, head));
+		fallback += st->read_fallback[f];
+	WORKERS_AS_EACH(w) {
+		clients += rt.n_clients;
+		list_for_each(it, &rt.clients)
+			if (container_of(it, struct client, head)->state == CL_ACTIVE)
+				clients_active++;
+		list_for_each(it, &rt.pools)
+			servers += pool_total(container_of(it, struct pool, head));
+	}
+	world_start();
 	log_info("stats: %lld s: %llu to primary, %llu to replicas, %llu refused, %llu read fallbacks; "
 		 "%d clients (%d active), %d server connections",
 		 (long long)((now - last_ms) / 1000), (unsigned long long)(primary - last_primary),
 		 (unsigned long long)(replica - last_replica), (unsigned long long)(refused - last_refused),
-		 (unsigned long long)(fallback - last_fallback), rt.n_clients, clients_active, servers);
+		 (unsigned long long)(fallback - last_fallback), clients, clients_active, servers);
 	last_ms = now;
 	last_primary = primary;
 	last_replica = replica;
@@ -589,8 +705,11 @@ static void janitor_cb(evutil_socket_t fd, short what, void *arg)
 	session_janitor(now);
 	pool_janitor(now);
 	stats_summary(now);
-	if (rt.sticky && now / 1000 != (now - JANITOR_INTERVAL_MS) / 1000)
+	if (rt.sticky && rt.worker->index == 0 && now / 1000 != (now - JANITOR_INTERVAL_MS) / 1000) {
+		shared_lock();
 		sticky_expire(rt.sticky, now, rt.cfg->sticky_ttl_ms);
+		shared_unlock();
+	}
 	if (rt.shutting_down)
 		shutdown_progress(now);
 }
@@ -617,6 +736,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	UNUSED(what);
 	UNUSED(arg);
+	world_stop();
 	switch (sig) {
 	case SIGHUP:
 		log_info("SIGHUP: reloading %s", rt.config_path);
@@ -634,22 +754,29 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	default:
 		break;
 	}
+	world_start();
 }
 
-/* Stop accepting; then finish now, or once transactions are done. */
+/* Stop accepting on every worker; then finish now, or once transactions are done. */
 void server_shutdown(bool graceful)
 {
-	if (!graceful) {
+	int64_t now = now_ms();
+
+	world_stop();
+	WORKERS_AS_EACH(w) {
+		if (!graceful) {
+			rt.shutting_down = true;
+			event_base_loopbreak(rt.base);
+			continue;
+		}
+		if (rt.shutting_down)
+			continue;
 		rt.shutting_down = true;
-		event_base_loopbreak(rt.base);
-		return;
+		rt.shutdown_started_ms = now;
+		close_listeners();
+		shutdown_progress(now);
 	}
-	if (rt.shutting_down)
-		return;
-	rt.shutting_down = true;
-	shutdown_started_ms = now_ms();
-	close_listeners();
-	shutdown_progress(shutdown_started_ms);
+	world_start();
 }
 
 /* Re-read the config file; a bad file leaves the running config in place. */
@@ -670,8 +797,11 @@ bool server_reload(void)
 		config_free(ncfg);
 		return false;
 	}
+	world_stop();
 	if (ncfg->listen_port != rt.cfg->listen_port)
 		log_warning("listen_port changed: takes effect after a restart");
+	if (ncfg->workers != rt.cfg->workers)
+		log_warning("workers changed: takes effect after a restart");
 	if (rt.auth)
 		auth_file_free(rt.auth);
 	if (rt.client_tls)
@@ -680,21 +810,24 @@ bool server_reload(void)
 		SSL_CTX_free(rt.server_tls);
 	if (rt.knowledge)
 		classify_knowledge_free(rt.knowledge);
-	rt.auth = auth;
-	rt.client_tls = ctls;
-	rt.server_tls = stls;
-	rt.knowledge = know;
 	/* listeners keep the old port; keep the old path for messages */
 	config_free(rt.cfg);
-	rt.cfg = ncfg;
+	WORKERS_AS_EACH(w) {
+		rt.auth = auth;
+		rt.client_tls = ctls;
+		rt.server_tls = stls;
+		rt.knowledge = know;
+		rt.cfg = ncfg;
+		set_route_config(ncfg);
+		pool_apply_config(ncfg);
+	}
 	log_min_level = (enum log_level)ncfg->log_level;
-	set_route_config(ncfg);
-	pool_apply_config(ncfg);
 	monitor_reconfigure(rt.monitor, ncfg);
 	tenant_reconfigure(ncfg);
 	authquery_reconfigure(ncfg);
 	if (set_stats_tls(ncfg) == 0)
 		stats_http_reconfigure(ncfg);
+	world_start();
 	log_info("configuration reloaded from %s", rt.config_path);
 	return true;
 }

@@ -30,6 +30,7 @@
 #include "stats.h"
 #include "sticky.h"
 #include "tenant.h"
+#include "worker.h"
 
 #define RELAY_HIGH_WATER (1024 * 1024)
 #define RELAY_LOW_WATER (256 * 1024)
@@ -588,9 +589,9 @@ static void classify_message(struct client *c, struct evbuffer *in, size_t off, 
 /*
  * The classification statement_begin() made of the message at the head
  * of a client's input, kept for the relay's look at the same message (one
- * event loop: a single slot is enough; any mismatch classifies again).
+ * slot per thread is enough; any mismatch classifies again).
  */
-static struct {
+static _Thread_local struct {
 	const struct client *client;
 	uint64_t client_id;
 	uint32_t len;
@@ -747,7 +748,9 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 	struct route_session rs = c->route;
 	if (c->sticky_key && rt.cfg->read_your_writes == RYW_LSN) {
 		/* sessions sharing the key share the highest position any of them wrote */
+		shared_lock();
 		uint64_t lsn = sticky_lookup(rt.sticky, c->sticky_key, now_ms(), rt.cfg->sticky_ttl_ms);
+		shared_unlock();
 		if (lsn > rs.required_lsn)
 			rs.required_lsn = lsn;
 	}
@@ -932,8 +935,11 @@ static void start_lsn_probe(struct client *c, struct server *s)
 	c->lsn_probe = s;
 	s->probe_client = c;
 	snprintf(s->probe_key, sizeof(s->probe_key), "%s", c->sticky_key ? c->sticky_key : "");
-	if (s->probe_key[0])
+	if (s->probe_key[0]) {
+		shared_lock();
 		sticky_pending(rt.sticky, s->probe_key, now_ms());
+		shared_unlock();
+	}
 	s->state = SV_LSN_PROBE;
 	s->state_since_ms = now_ms();
 	proto_add_query(bufferevent_get_output(s->bev), "SELECT pg_catalog.pg_current_wal_insert_lsn()");
@@ -1819,7 +1825,9 @@ static void idle_server_input(struct server *s)
 					if (monitor_parse_lsn(lsn, &v)) {
 						s->probe_client->route.required_lsn = v;
 						if (s->probe_key[0]) {
+							shared_lock();
 							sticky_done(rt.sticky, s->probe_key, v, now_ms());
+							shared_unlock();
 							s->probe_key[0] = '\0';
 						}
 						log_debug("C-%llu: read-your-writes: replicas must replay %s",
@@ -1849,7 +1857,9 @@ static void idle_server_input(struct server *s)
 		if (s->state == SV_LSN_PROBE && s->expect_rfq == 0) {
 			struct client *pc = s->probe_client;
 			if (s->probe_key[0]) {
+				shared_lock();
 				sticky_done(rt.sticky, s->probe_key, 0, now_ms());	/* no answer */
+				shared_unlock();
 				s->probe_key[0] = '\0';
 			}
 			if (pc) {

@@ -42,7 +42,6 @@
 #include "sessstate.h"
 #include "stats.h"
 
-static uint64_t prep_clock;	/* orders statement uses for LRU eviction */
 
 /* NAME in lower case into DST (SESSVAR_NAME_LEN); false when too long. */
 static bool lower_name(char *dst, const char *name)
@@ -347,11 +346,11 @@ static void evict_if_full(struct server *s)
 /* S must hold ST before a Bind/Describe of it: prepare it there, hiding the ParseComplete. */
 static void ensure_prepared(struct client *c, struct server *s, struct pstmt *st)
 {
-	if (prep_server_has(&s->prep, st, ++prep_clock))
+	if (prep_server_has(&s->prep, st, ++rt.prep_clock))
 		return;
 	evict_if_full(s);
 	send_parse(s, st);
-	if (!prep_server_add(&s->prep, st, prep_clock)) {
+	if (!prep_server_add(&s->prep, st, rt.prep_clock)) {
 		log_error("C-%llu S-%llu: out of memory tracking prepared statements",
 			  (unsigned long long)c->id, (unsigned long long)s->id);
 		abort();
@@ -413,13 +412,13 @@ static enum named_result relay_parse(struct client *c, struct server *s, struct 
 		log_error("C-%llu: out of memory for prepared statements", (unsigned long long)c->id);
 		abort();
 	}
-	if (prep_server_has(&s->prep, st, ++prep_clock)) {
+	if (prep_server_has(&s->prep, st, ++rt.prep_clock)) {
 		reply_push(s, 'P', REPLY_FAKE, NULL, cname, NULL);	/* already there: fake it */
 		stats.prepared_reused++;
 	} else {
 		evict_if_full(s);
 		send_parse(s, st);
-		prep_server_add(&s->prep, st, prep_clock);
+		prep_server_add(&s->prep, st, rt.prep_clock);
 		reply_push(s, 'P', REPLY_FORWARD, st, cname, NULL);
 		stats.prepared_parses++;
 	}
@@ -861,7 +860,7 @@ void state_param_status(struct client *c, struct server *s, const char *name, co
 
 void state_link(struct client *c, struct server *s)
 {
-	s->prep_batch_start = prep_clock + 1;
+	s->prep_batch_start = rt.prep_clock + 1;
 	state_sync_settings(c, s, false);
 }
 

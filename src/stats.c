@@ -46,8 +46,9 @@
 #include "stats.h"
 #include "tenant.h"
 #include "tls.h"
+#include "worker.h"
 
-struct stats_registry stats;
+static void stats_add(struct stats_registry *to, const struct stats_registry *from);
 
 const double stats_duration_bounds_s[STATS_DURATION_BUCKETS] = {
 	0.00005, 0.0001, 0.00025, 0.0005, 0.00075,
@@ -114,6 +115,57 @@ static struct evhttp_bound_socket *http_bind(const char *listen, bool quiet);
 static void set_token(const char *token);
 
 /* ---------------- Public functions: the registry ---------------- */
+
+const struct stats_registry *stats_total(void)
+{
+	static _Thread_local struct stats_registry sum;
+
+	if (workers_n == 1)
+		return &workers_all[0].counters;
+	memset(&sum, 0, sizeof(sum));
+	sum.started_unix = workers_all[0].counters.started_unix;
+	WORKERS_FOREACH(w)
+		stats_add(&sum, &w->counters);
+	return &sum;
+}
+
+/* TO += FROM, counter by counter. */
+static void stats_add(struct stats_registry *to, const struct stats_registry *from)
+{
+	for (int c = 0; c < STATS_CLASSES; c++)
+		for (int t = 0; t < STATS_TARGETS; t++)
+			to->queries[c][t] += from->queries[c][t];
+	for (int f = 0; f < STATS_FALLBACKS; f++)
+		to->read_fallback[f] += from->read_fallback[f];
+	for (int b = 0; b < STATS_DURATION_BUCKETS; b++)
+		to->duration_bucket[b] += from->duration_bucket[b];
+	to->duration_count += from->duration_count;
+	to->duration_sum_s += from->duration_sum_s;
+	to->clients_accepted += from->clients_accepted;
+	to->clients_refused += from->clients_refused;
+	to->auth_failures += from->auth_failures;
+	to->protocol_errors += from->protocol_errors;
+	to->bytes_from_clients += from->bytes_from_clients;
+	to->bytes_to_clients += from->bytes_to_clients;
+	to->prepared_parses += from->prepared_parses;
+	to->prepared_reused += from->prepared_reused;
+	to->prepared_deferred += from->prepared_deferred;
+	to->prepared_evictions += from->prepared_evictions;
+	to->settings_syncs += from->settings_syncs;
+	to->pins += from->pins;
+	for (int n = 0; n < STATS_MAX_NODES; n++) {
+		struct stats_node *t = &to->nodes[n];
+		const struct stats_node *f = &from->nodes[n];
+		t->queries += f->queries;
+		t->reads += f->reads;
+		t->bytes_to_server += f->bytes_to_server;
+		t->bytes_from_server += f->bytes_from_server;
+		t->query_time_us += f->query_time_us;
+		t->queries_completed += f->queries_completed;
+		t->server_logins += f->server_logins;
+		t->server_login_failures += f->server_login_failures;
+	}
+}
 
 void stats_init(void)
 {
@@ -979,7 +1031,7 @@ static void http_reply(struct evhttp_request *req, int code, const char *phrase,
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 
-static void http_request_cb(struct evhttp_request *req, void *arg)
+static void http_request_stopped(struct evhttp_request *req, void *arg)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
@@ -1024,11 +1076,11 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
 		http_reply(req, 500, "Internal Server Error", TEXT_PLAIN, out);
 	} else {
 		if (strcmp(path, "/metrics") == 0) {
-			stats_render_metrics(out, &stats, &vs.v);
+			stats_render_metrics(out, stats_total(), &vs.v);
 			render_tenancy_metrics(out);
 			http_reply(req, 200, "OK", "text/plain; version=0.0.4; charset=utf-8", out);
 		} else if (strcmp(path, "/status") == 0) {
-			stats_render_status(out, &stats, &vs.v);
+			stats_render_status(out, stats_total(), &vs.v);
 			http_reply(req, 200, "OK", "application/json", out);
 		} else if (stats_view_ready(&vs.v, reason, sizeof(reason))) {
 			evbuffer_add(out, "ready\n", 6);
@@ -1040,6 +1092,14 @@ static void http_request_cb(struct evhttp_request *req, void *arg)
 		view_release(&vs);
 	}
 	evbuffer_free(out);
+}
+
+/* A scrape reads every worker's counters and objects: with the workers parked (worker.h). */
+static void http_request_cb(struct evhttp_request *req, void *arg)
+{
+	world_stop();
+	http_request_stopped(req, arg);
+	world_start();
 }
 
 /* Map a client's state to its gauge; -1 for closing ones (not counted). */
@@ -1070,6 +1130,27 @@ static const char *cluster_name(int i)
 	return rt.cfg && i >= 0 && i < rt.cfg->n_clusters ? rt.cfg->clusters[i].name : "?";
 }
 
+/*
+ * The view's row for POOL's node, user and database: every worker has a
+ * pool of its own for them, and a scrape shows one series each.
+ */
+static struct stats_view_pool *view_pool(struct view_storage *vs, int *n, const struct pool *pool)
+{
+	struct stats_view_pool *vp;
+
+	for (int i = 0; i < *n; i++) {
+		vp = &vs->pools[i];
+		if (strcmp(vp->node, pool->node_name) == 0 && strcmp(vp->user, pool->user) == 0 &&
+		    strcmp(vp->database, pool->database) == 0)
+			return vp;
+	}
+	vp = &vs->pools[(*n)++];
+	vp->node = pool->node_name;
+	vp->user = pool->user;
+	vp->database = pool->database;
+	return vp;
+}
+
 /* Gather the live state from rt and the monitor snapshot (one pass each). */
 static int view_fill(struct view_storage *vs)
 {
@@ -1082,8 +1163,10 @@ static int view_fill(struct view_storage *vs)
 	vs->snap = snap;
 	n_nodes = snap ? snap->n_nodes : 0;
 	n_clusters = rt.cfg ? rt.cfg->n_clusters : 0;
-	list_for_each(it, &rt.pools)
-		n_pools++;
+	WORKERS_AS_EACH(w) {
+		list_for_each(it, &rt.pools)
+			n_pools++;
+	}
 
 	vs->nodes = calloc((size_t)n_nodes + 1, sizeof(*vs->nodes));
 	vs->pools = calloc((size_t)n_pools + 1, sizeof(*vs->pools));
@@ -1137,36 +1220,34 @@ static int view_fill(struct view_storage *vs)
 	}
 
 	n_pools = 0;
-	list_for_each(it, &rt.pools) {
-		const struct pool *pool = container_of(it, struct pool, head);
-		struct stats_view_pool *vp = &vs->pools[n_pools++];
-		vp->node = pool->node_name;
-		vp->user = pool->user;
-		vp->database = pool->database;
-		vp->idle = pool->n_idle;
-		vp->active = pool->n_active;
-		vp->login = pool->n_login;
-		vp->waiting = pool->n_waiting;
-		for (int i = 0; i < n_nodes; i++) {
-			struct stats_view_node *n = &vs->nodes[i];
-			if (strcmp(n->name, pool->node_name) == 0) {
-				n->srv_idle += pool->n_idle;
-				n->srv_active += pool->n_active;
-				n->srv_login += pool->n_login;
-				break;
+	WORKERS_AS_EACH(w) {
+		list_for_each(it, &rt.pools) {
+			const struct pool *pool = container_of(it, struct pool, head);
+			struct stats_view_pool *vp = view_pool(vs, &n_pools, pool);
+			vp->idle += pool->n_idle;
+			vp->active += pool->n_active;
+			vp->login += pool->n_login;
+			vp->waiting += pool->n_waiting;
+			for (int i = 0; i < n_nodes; i++) {
+				struct stats_view_node *n = &vs->nodes[i];
+				if (strcmp(n->name, pool->node_name) == 0) {
+					n->srv_idle += pool->n_idle;
+					n->srv_active += pool->n_active;
+					n->srv_login += pool->n_login;
+					break;
+				}
 			}
 		}
-	}
-
-	list_for_each(it, &rt.clients) {
-		const struct client *c = container_of(it, struct client, head);
-		int g = client_gauge(c->state);
-		if (g >= 0)
-			vs->v.clients[g]++;
-		if (c->pinned)
-			vs->v.clients_pinned++;
-		if (!c->bev)	/* resting (frontend.c client_rest()) */
-			vs->v.clients_resting++;
+		list_for_each(it, &rt.clients) {
+			const struct client *c = container_of(it, struct client, head);
+			int g = client_gauge(c->state);
+			if (g >= 0)
+				vs->v.clients[g]++;
+			if (c->pinned)
+				vs->v.clients_pinned++;
+			if (!c->bev)	/* resting (frontend.c client_rest()) */
+				vs->v.clients_resting++;
+		}
 	}
 	vs->v.prepared_statements = prepared_count();
 

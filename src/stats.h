@@ -74,7 +74,15 @@ struct stats_registry {
 	struct stats_node nodes[STATS_MAX_NODES];
 };
 
-extern struct stats_registry stats;
+/*
+ * The counters of the worker this thread acts as (worker.c): each worker
+ * bumps its own, with no lock; readers sum them with stats_total().
+ */
+extern _Thread_local struct stats_registry *stats_current;
+#define stats (*stats_current)
+
+/* Every worker's counters summed (one worker: its own, no copy).  Read with the world stopped. */
+const struct stats_registry *stats_total(void);
 
 /* Upper bounds of the duration buckets, in seconds (for rendering and admin). */
 extern const double stats_duration_bounds_s[STATS_DURATION_BUCKETS];

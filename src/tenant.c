@@ -40,6 +40,7 @@
 #include "monitor.h"
 #include "pgsteer.h"
 #include "tenant.h"
+#include "worker.h"
 
 #define OID_INT8 20
 #define OID_TEXT 25
@@ -494,11 +495,16 @@ bool tenant_loaded(void)
 static bool pattern_tenant(pcre2_code *re, const char *subject, char *out, size_t len)
 {
 	PCRE2_SIZE n = len;
+	bool found;
 
-	if (!re || pcre2_match(re, (PCRE2_SPTR)subject, PCRE2_ZERO_TERMINATED, 0, 0, T.md, NULL) < 0)
+	if (!re)
 		return false;
-	return pcre2_substring_copy_byname(T.md, (PCRE2_SPTR)"tenant", (PCRE2_UCHAR *)out, &n) == 0 &&
-	       n > 0;
+	shared_lock();		/* T.md: one match at a time */
+	found = pcre2_match(re, (PCRE2_SPTR)subject, PCRE2_ZERO_TERMINATED, 0, 0, T.md, NULL) >= 0 &&
+		pcre2_substring_copy_byname(T.md, (PCRE2_SPTR)"tenant", (PCRE2_UCHAR *)out, &n) == 0 &&
+		n > 0;
+	shared_unlock();
+	return found;
 }
 
 
@@ -608,7 +614,9 @@ bool tenant_statement_gate(struct client *c)
 		return false;
 	}
 	if (e->state == TENANT_MOVING) {
+		shared_lock();
 		T.counters.statements_held++;
+		shared_unlock();
 		log_debug("C-%llu %s: tenant \"%s\" is moving to %s: transaction held",
 			  (unsigned long long)c->id, c->addr, e->id, e->moving_to);
 		return false;	/* resume_clients() runs it when the move ends */
@@ -869,11 +877,13 @@ static int inflight(const char *id)
 	struct list *it;
 	int n = 0;
 
-	list_for_each(it, &rt.clients) {
-		struct client *c = container_of(it, struct client, head);
-		if (client_of(c, id) && (c->state == CL_ACTIVE || c->state == CL_WAITING ||
-					 c->tx_status != 'I'))
-			n++;
+	WORKERS_AS_EACH(w) {
+		list_for_each(it, &rt.clients) {
+			struct client *c = container_of(it, struct client, head);
+			if (client_of(c, id) && (c->state == CL_ACTIVE || c->state == CL_WAITING ||
+						 c->tx_status != 'I'))
+				n++;
+		}
 	}
 	return n;
 }
@@ -893,16 +903,18 @@ static void resume_clients(const char *id)
 	struct list *it, *tmp;
 
 	recount_moving();
-	list_for_each_safe(it, tmp, &rt.clients) {
-		struct client *c = container_of(it, struct client, head);
-		const struct tenant_entry *e;
-		if (!client_of(c, id) || c->state != CL_IDLE || !c->bev ||
-		    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
-			continue;
-		e = tenant_map_get(T.map, c->tenant);
-		if (e && e->state == TENANT_MOVING)
-			continue;
-		session_client_input(c);
+	WORKERS_AS_EACH(w) {
+		list_for_each_safe(it, tmp, &rt.clients) {
+			struct client *c = container_of(it, struct client, head);
+			const struct tenant_entry *e;
+			if (!client_of(c, id) || c->state != CL_IDLE || !c->bev ||
+			    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+				continue;
+			e = tenant_map_get(T.map, c->tenant);
+			if (e && e->state == TENANT_MOVING)
+				continue;
+			session_client_input(c);
+		}
 	}
 }
 
@@ -952,7 +964,7 @@ static void ack_drained_moves(void)
 	}
 }
 
-static void tick_cb(evutil_socket_t fd, short what, void *arg)
+static void tick_cb_stopped(evutil_socket_t fd, short what, void *arg)
 {
 	UNUSED(fd);
 	UNUSED(what);
@@ -967,6 +979,14 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (T.n_moving > 0)
 		ack_drained_moves();
 	check_moves();
+}
+
+/* The control plane's: runs with the workers parked (worker.h). */
+static void tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	world_stop();
+	tick_cb_stopped(fd, what, arg);
+	world_start();
 }
 
 /* ---------------- Admin commands ---------------- */

@@ -14,7 +14,7 @@
 
 const char *tls_last_error(void)
 {
-	static char buf[256];
+	static _Thread_local char buf[256];	/* one per worker thread */
 	unsigned long e = ERR_get_error();
 	if (!e)
 		return "unknown TLS error";

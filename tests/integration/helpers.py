@@ -95,6 +95,13 @@ def render_ini(sections):
     return "\n".join(out) + "\n"
 
 
+def suite_workers():
+    """The worker threads of every pgsteer the suite starts unless a test
+    says otherwise (PGSTEER_TEST_WORKERS, set by contrib/check.sh's second
+    run; 1 when unset). Each worker has pools of its own."""
+    return int(os.environ.get("PGSTEER_TEST_WORKERS") or 1)
+
+
 def pgsteer_sections(cluster, listen_port, nodes=None, extra=None, **opts):
     """The standard config: primary first (until the monitor lands pgsteer
     sends everything to the first node), then the two replicas."""
@@ -108,6 +115,8 @@ def pgsteer_sections(cluster, listen_port, nodes=None, extra=None, **opts):
         "admin_users": "admin",
         "shutdown_timeout": "3s",
     }
+    if suite_workers() > 1:
+        main["workers"] = suite_workers()
     main.update(opts)
     sections = {"pgsteer": main, "stats": {"listen": ""}, "cluster.main": {}}
     if nodes is None:

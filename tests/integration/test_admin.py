@@ -32,12 +32,12 @@ COLUMNS = {
               "lag_s", "lag_bytes", "wal_lsn", "weight", "server_active", "server_idle",
               "queries", "reads", "last_check_ms", "last_error"],
     "POOLS": ["database", "user", "cluster", "node", "cl_active", "cl_waiting", "sv_active",
-              "sv_idle", "sv_login", "pool_size", "paused", "last_login_error"],
+              "sv_idle", "sv_login", "pool_size", "paused", "last_login_error", "worker"],
     "CLIENTS": ["id", "user", "database", "state", "addr", "tls", "application_name",
                 "tx_status", "server", "node", "last_route", "state_s", "admin", "pinned",
-                "prepared"],
+                "prepared", "worker"],
     "SERVERS": ["id", "node", "cluster", "user", "database", "state", "backend_pid", "tls",
-                "client", "tx_status", "age_s", "state_s"],
+                "client", "tx_status", "age_s", "state_s", "worker"],
     "STATS": ["scope", "name", "target", "queries", "reads", "bytes_to_server",
               "bytes_from_server", "completed", "query_time_us", "avg_query_us"],
     "CONFIG": ["section", "key", "value"],
@@ -222,7 +222,7 @@ def test_stats_user_reads_but_cannot_change(pgsteer):
 
 
 def test_reload_applies_a_new_file_and_refuses_a_broken_one(pgsteer):
-    p = pgsteer()
+    p = pgsteer(workers=1)  # SHOW POOLS' pool_size is per worker (test_workers.py has its own)
     with admin(p) as a:
         text = open(p.config_path).read()
         assert "default_pool_size = 10" in text

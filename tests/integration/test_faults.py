@@ -517,7 +517,8 @@ def test_cancel_never_hits_another_client(fcluster, pgsteer):
     cancelled query's ReadyForQuery arrives (PgBouncer keeps a server with
     a cancel in flight out of the pool): B must never see 57014."""
     c = fcluster
-    p = pgsteer(nodes=[c.port], default_pool_size=1, query_wait_timeout="20s")
+    # one worker: A and B must share the one server connection
+    p = pgsteer(nodes=[c.port], default_pool_size=1, query_wait_timeout="20s", workers=1)
     stop = threading.Event()
     b_errors, b_done = [], [0]
 

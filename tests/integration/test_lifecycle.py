@@ -129,7 +129,8 @@ def test_server_idle_timeout_closes_unused_servers(pgsteer, primary):
 
 
 def test_session_mode_resets_server_state_between_clients(pgsteer, cluster):
-    p = pgsteer(pool_mode="session", default_pool_size=1, nodes=[cluster.port])
+    # one worker: the second client must get the same (only) server connection
+    p = pgsteer(pool_mode="session", default_pool_size=1, nodes=[cluster.port], workers=1)
     with p.connect() as c:
         pid = scalar(c, "SELECT pg_backend_pid()")
         c.execute("SET work_mem = '7MB'")

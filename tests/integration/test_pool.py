@@ -10,6 +10,7 @@ import uuid
 import psycopg
 import pytest
 
+import helpers
 import pgwire
 from helpers import SUPERUSER, primary_only, scalar, wait_for
 
@@ -29,7 +30,8 @@ def _active_pid(primary, marker):
 
 @pytest.mark.proxy_only
 def test_pool_exhaustion_waits_then_times_out(cluster, pgsteer):
-    p = pgsteer(pool_mode="transaction", default_pool_size=2, query_wait_timeout="1s")
+    # one worker: with several, each has a pool of its own (doc/workers.md)
+    p = pgsteer(pool_mode="transaction", default_pool_size=2, query_wait_timeout="1s", workers=1)
     a, b, c = p.connect(), p.connect(), p.connect()
     raw, _ = pgwire.login(p.port, SUPERUSER)  # logged in while servers are free
     try:
@@ -99,7 +101,7 @@ def test_500_clients_on_pool_of_10(cluster, pgsteer):
     assert len(results) == n
     assert sorted(r[2] for r in results) == list(range(n))
     assert {r[1] for r in results} == {cluster.port}
-    assert len({r[0] for r in results}) <= 10
+    assert len({r[0] for r in results}) <= 10 * helpers.suite_workers()  # a pool per worker
 
 
 def test_terminated_server_fails_only_its_client(cluster, pgsteer, primary):
@@ -156,7 +158,8 @@ def test_session_mode_keeps_backend(cluster, pgsteer):
 
 
 def test_transaction_mode_pool_of_one_serves_two_clients(cluster, pgsteer, primary):
-    p = pgsteer(pool_mode="transaction", default_pool_size=1, query_wait_timeout="10s")
+    # one worker: with several, each has a pool of its own (doc/workers.md)
+    p = pgsteer(pool_mode="transaction", default_pool_size=1, query_wait_timeout="10s", workers=1)
     with p.connect() as a, p.connect() as b:
         pids = set()
         for i in range(10):

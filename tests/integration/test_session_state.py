@@ -396,7 +396,7 @@ def test_temp_table_pins_the_session(pgsteer, cluster):
 
 
 def test_pinned_server_is_reset_before_reuse(pgsteer, cluster):
-    p = pgsteer(nodes=[cluster.port], default_pool_size=1)
+    p = pgsteer(nodes=[cluster.port], default_pool_size=1, workers=1)  # the one server, reused
     with p.connect() as c:
         c.execute("CREATE TEMP TABLE tt2 (n int)")
         c.execute("SET work_mem = '7MB'")
@@ -450,7 +450,8 @@ def test_parse_answered_while_every_server_is_busy(pgsteer, cluster):
     connections: a Parse that waited for a server held by a transaction of
     the same thread would never be answered. With no server free, pgsteer
     answers a Parse+Sync itself and prepares the statement at its Bind."""
-    p = pgsteer(nodes=[cluster.port], default_pool_size=1)
+    # one worker: the holder must hold the only server the parser could get
+    p = pgsteer(nodes=[cluster.port], default_pool_size=1, workers=1)
     with p.connect(autocommit=False) as holder:
         holder.execute("SELECT 1")  # holds the only server connection
         sock, _ = pgwire.login(p.port, SUPERUSER)
