@@ -334,8 +334,8 @@ int server_main(const char *config_path, struct config *cfg)
 		rc = 1;
 		goto out;
 	}
-	/* the other workers: a runtime each, sharing what worker 0 loaded */
-	for (int i = 1; i < workers_max; i++) {
+	/* the other workers: a runtime each, sharing what worker 0 loaded (none once shutting down) */
+	for (int i = 1; i < workers_max && !rt.shutting_down; i++) {
 		if (worker_runtime_init(&workers_all[i]) < 0) {
 			rc = 1;
 			goto out;
@@ -411,6 +411,7 @@ out:
 		unlink(rt.cfg->pidfile);
 	config_free(rt.cfg);
 	classify_thread_end();
+	workers_free();
 	log_close();
 	return rc;
 }

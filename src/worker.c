@@ -136,6 +136,18 @@ void workers_join(void)
 	}
 }
 
+void workers_free(void)
+{
+	if (workers_all == &boot)
+		return;
+	free(workers_all);
+	workers_all = &boot;
+	workers_n = workers_max = 1;
+	self_w = &boot;
+	worker_enter(&boot);
+	libevent_global_shutdown();	/* the locks evthread_use_pthreads() made */
+}
+
 bool workers_others_done(void)
 {
 	bool done;

@@ -64,6 +64,8 @@ void worker_ready(struct worker *w);
 bool workers_start(void);
 /* After every worker left its loop: join the threads. */
 void workers_join(void);
+/* At exit, threads joined and runtimes closed: free the workers (worker 0 is the boot one again). */
+void workers_free(void);
 /* Has every worker but the main thread's left its loop? */
 bool workers_others_done(void);
 /* The calling worker left its event loop: stops no longer wait for it. */

@@ -160,6 +160,8 @@ static int teardown(void **state)
 		event_free(workers_all[i].mailbox);
 		event_base_free(workers_all[i].runtime.base);
 	}
+	workers_free();
+	assert_int_equal(workers_n, 1);
 	return 0;
 }
 
