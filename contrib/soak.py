@@ -173,13 +173,14 @@ def run_load(port, seconds, workers, t, seed, clients=0, max_seconds=None):
 
 # ------------------------------------------------------------ pgsteer
 
-def write_config(workdir, cluster_port, listen_port):
+def write_config(workdir, cluster_port, listen_port, workers=1):
     sections = {
         "pgsteer": {"listen_addr": "127.0.0.1", "listen_port": listen_port,
                     "auth_type": "trust", "pool_mode": "transaction",
                     "default_pool_size": 20, "max_client_conn": 5000,
                     "admin_users": "admin", "shutdown_timeout": "3s",
-                    "server_idle_timeout": "2s", "query_wait_timeout": "30s"},
+                    "server_idle_timeout": "2s", "query_wait_timeout": "30s",
+                    "workers": workers},
         "stats": {"listen": ""},
         "routing": {"check_interval": "100ms"},
         "cluster.main": {},
@@ -277,7 +278,7 @@ def report_unexpected(t, problems):
 
 def phase_valgrind(args, workdir, cluster_port, problems):
     port = helpers.free_port()
-    cfg = write_config(workdir, cluster_port, port)
+    cfg = write_config(workdir, cluster_port, port, workers=args.valgrind_pgsteer_workers)
     log = os.path.join(workdir, "pgsteer-valgrind.log")
     vg = os.path.join(workdir, "valgrind.txt")
     valgrind = ["valgrind", "--leak-check=full", "--show-leak-kinds=definite,indirect",
@@ -297,8 +298,8 @@ def phase_valgrind(args, workdir, cluster_port, problems):
     summary = re.search(r"ERROR SUMMARY: (\d+) errors", report)
     lost = re.findall(r"(definitely|indirectly|possibly) lost: ([\d,]+) bytes", report)
     in_use = re.search(r"in use at exit: [\d,]+ bytes in [\d,]+ blocks", report)
-    print("soak valgrind: %.0fs, %d connections (%s); exit %s; %s; %s; %s" % (
-        args.valgrind_seconds, t.counts.get("connections", 0),
+    print("soak valgrind: %.0fs, workers = %d, %d connections (%s); exit %s; %s; %s; %s" % (
+        args.valgrind_seconds, args.valgrind_pgsteer_workers, t.counts.get("connections", 0),
         ", ".join("%s %d" % kv for kv in sorted(t.counts.items()) if kv[0] != "connections"),
         rc, summary.group(0) if summary else "no ERROR SUMMARY",
         in_use.group(0) if in_use else "no heap summary (did pgsteer exit normally?)",
@@ -315,6 +316,8 @@ def main():
     ap.add_argument("--seconds", type=float, default=1800)
     ap.add_argument("--workers", type=int, default=32)
     ap.add_argument("--valgrind-seconds", type=float, default=120)
+    ap.add_argument("--valgrind-pgsteer-workers", type=int, default=1,
+                    help="pgsteer's workers (threads) in the valgrind phase")
     ap.add_argument("--clients", type=int, default=2000,
                     help="connections to aim at: the load goes on past --seconds until "
                     "this many were made, up to --max-seconds (a slow machine: fewer)")

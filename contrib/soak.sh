@@ -19,7 +19,9 @@ args=()
 for a in "$@"; do
 	if [ "$a" = --ci ]; then
 		# 2,000 connections (at least 15 s, at most 30 s), then 8 s under valgrind
-		args+=(--seconds 15 --max-seconds 30 --clients 2000 --workers 16 --valgrind-seconds 8)
+		# with two worker threads (the load phase runs one)
+		args+=(--seconds 15 --max-seconds 30 --clients 2000 --workers 16 --valgrind-seconds 8
+			--valgrind-pgsteer-workers 2)
 	else
 		args+=("$a")
 	fi

@@ -226,7 +226,8 @@ class Pgsteer:
         sanitizer or valgrind report in its log."""
         log = self.log()
         bad = [m for m in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-                           "Invalid read of", "Invalid write of") if m in log]
+                           "WARNING: ThreadSanitizer", "Invalid read of", "Invalid write of")
+               if m in log]
         if rc not in (0, None) or bad:
             raise AssertionError("pgsteer did not exit cleanly (exit %s%s):\n%s" % (
                 rc, ", found " + ", ".join(bad) if bad else "", log[-6000:]))
