@@ -283,8 +283,6 @@ struct runtime {
 
 	struct listener listeners[16];
 	int n_listeners;
-	uint64_t next_client_id;
-	uint64_t next_server_id;
 	bool shutting_down;
 	struct monitor *monitor;
 	struct route_config route_cfg;	/* from [routing], refreshed on reload */
