@@ -400,13 +400,7 @@ static void timer_cb_stopped(evutil_socket_t fd, short what, void *arg)
 	admin_input(c);		/* whatever arrived while we waited */
 }
 
-/* The control plane's: runs with the workers parked (worker.h). */
-static void timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	world_stop();
-	timer_cb_stopped(fd, what, arg);
-	world_start();
-}
+WORLD_STOPPED_CB(timer_cb)
 
 /* ------------------------------------------------------------------ */
 /* Internal functions: result sets                                     */

@@ -521,13 +521,7 @@ static void kick_cb_stopped(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The control plane's: runs with the workers parked (worker.h). */
-static void kick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	world_stop();
-	kick_cb_stopped(fd, what, arg);
-	world_start();
-}
+WORLD_STOPPED_CB(kick_cb)
 
 /* The primary of AC's cluster now, -1 if unknown. */
 static int cluster_primary(const struct aq_conn *ac)
@@ -591,13 +585,7 @@ static void tick_cb_stopped(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The control plane's: runs with the workers parked (worker.h). */
-static void tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	world_stop();
-	tick_cb_stopped(fd, what, arg);
-	world_start();
-}
+WORLD_STOPPED_CB(tick_cb)
 
 static void connect_poll(struct aq_conn *ac)
 {
@@ -681,13 +669,7 @@ static void io_cb_stopped(evutil_socket_t fd, short what, void *arg)
 		on_readable(ac);
 }
 
-/* The control plane's: runs with the workers parked (worker.h). */
-static void io_cb(evutil_socket_t fd, short what, void *arg)
-{
-	world_stop();
-	io_cb_stopped(fd, what, arg);
-	world_start();
-}
+WORLD_STOPPED_CB(io_cb)
 
 /* The query in flight is answered: tell its caller, remember the secret, send the next. */
 static void conn_answer(struct aq_conn *ac)

@@ -12,6 +12,7 @@
  * waits) until PostgreSQL closes the cancel connection, or
  * CANCEL_TIMEOUT_MS passes (a stalled node).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
@@ -70,18 +71,18 @@ static void cancel_client(struct client *c)
 	struct worker *was = worker_current();
 	struct server *s;
 
+	char workers[48] = "";
+
 	worker_enter(c->worker);
 	s = c->server;
 	if (!s || s->expect_rfq == 0) {
 		log_debug("C-%llu: cancel request while nothing runs: ignored", (unsigned long long)c->id);
-	} else if (workers_n > 1) {
-		log_info("C-%llu (worker %d): cancel request taken by worker %d, forwarded to S-%llu "
-			 "node %s pid %d", (unsigned long long)c->id, c->worker->index, was->index,
-			 (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
-		cancel_server(s);
 	} else {
-		log_info("C-%llu: cancel forwarded to S-%llu node %s pid %d", (unsigned long long)c->id,
-			 (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
+		if (workers_n > 1)
+			snprintf(workers, sizeof(workers), " (worker %d; request taken by worker %d)",
+				 c->worker->index, was->index);
+		log_info("C-%llu%s: cancel forwarded to S-%llu node %s pid %d", (unsigned long long)c->id,
+			 workers, (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
 		cancel_server(s);
 	}
 	worker_enter(was);

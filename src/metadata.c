@@ -440,13 +440,7 @@ static void tick_cb_stopped(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The control plane's: runs with the workers parked (worker.h). */
-static void tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	world_stop();
-	tick_cb_stopped(fd, what, arg);
-	world_start();
-}
+WORLD_STOPPED_CB(tick_cb)
 
 /* Watch the connection's socket for WHAT. */
 static bool want_io(short what)
@@ -699,13 +693,7 @@ static void io_cb_stopped(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The control plane's: runs with the workers parked (worker.h). */
-static void io_cb(evutil_socket_t fd, short what, void *arg)
-{
-	world_stop();
-	io_cb_stopped(fd, what, arg);
-	world_start();
-}
+WORLD_STOPPED_CB(io_cb)
 
 /* An error result's SQLSTATE and one-line message. */
 static void result_error(const PGresult *res, const char **sqlstate, char *msg, size_t len)

@@ -948,13 +948,7 @@ static void io_cb_stopped(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The control plane's: runs with the workers parked (worker.h). */
-static void io_cb(evutil_socket_t fd, short what, void *arg)
-{
-	world_stop();
-	io_cb_stopped(fd, what, arg);
-	world_start();
-}
+WORLD_STOPPED_CB(io_cb)
 
 /* Read what arrived; once the answer is complete (PQgetResult() returned
  * NULL) hand its last result on.  Never blocks: PQgetResult() is only
@@ -1157,13 +1151,7 @@ static void timer_cb_stopped(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* The control plane's: runs with the workers parked (worker.h). */
-static void timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	world_stop();
-	timer_cb_stopped(fd, what, arg);
-	world_start();
-}
+WORLD_STOPPED_CB(timer_cb)
 
 static void deadline_cb_stopped(evutil_socket_t fd, short what, void *arg)
 {
@@ -1178,13 +1166,7 @@ static void deadline_cb_stopped(evutil_socket_t fd, short what, void *arg)
 	node_fail(n, FAIL_TIMEOUT, why);
 }
 
-/* The control plane's: runs with the workers parked (worker.h). */
-static void deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-	world_stop();
-	deadline_cb_stopped(fd, what, arg);
-	world_start();
-}
+WORLD_STOPPED_CB(deadline_cb)
 
 /* Log the node names for a role message: "main2 (127.0.0.1:5433)". */
 static const char *node_label(const struct mnode *n, char *buf, size_t len)

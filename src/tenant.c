@@ -981,13 +981,7 @@ static void tick_cb_stopped(evutil_socket_t fd, short what, void *arg)
 	check_moves();
 }
 
-/* The control plane's: runs with the workers parked (worker.h). */
-static void tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	world_stop();
-	tick_cb_stopped(fd, what, arg);
-	world_start();
-}
+WORLD_STOPPED_CB(tick_cb)
 
 /* ---------------- Admin commands ---------------- */
 

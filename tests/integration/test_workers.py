@@ -93,7 +93,7 @@ def test_cancel_reaches_a_client_on_the_other_worker(pgsteer, cluster):
         assert all(isinstance(e, psycopg.errors.QueryCanceled) for e in errors), errors
         for c in conns:
             assert scalar(c, "SELECT 1") == 1
-        moves = re.findall(r"\(worker (\d)\): cancel request taken by worker (\d)", p.log())
+        moves = re.findall(r"\(worker (\d); request taken by worker (\d)\): cancel forwarded", p.log())
         assert len(moves) == len(conns), moves
         assert any(a != b for a, b in moves), "no cancel crossed workers: %r" % moves
     finally:
