@@ -73,6 +73,19 @@ static void client_cancel_lookup(struct client *c);
 static void auth_lookup_finish(struct client *c, enum authquery_outcome outcome, const char *secret,
 			       const char *message);
 
+/* What a client's user and database are before its StartupMessage. */
+static const char client_no_name[1] = "";
+
+/* Free what keep_startup_params() kept (one block that c->user heads). */
+static void client_forget_startup(struct client *c)
+{
+	if (c->user != client_no_name)
+		free((char *)c->user);
+	c->user = c->database = client_no_name;
+	c->startup_params = NULL;
+	c->startup_params_len = 0;
+}
+
 /* ---------------- Public functions ---------------- */
 
 /* A new socket from a listener. */
@@ -96,6 +109,7 @@ void frontend_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen)
 		return;
 	}
 	c->fd = fd;
+	c->user = c->database = client_no_name;
 	c->id = workers_next_id();
 	c->worker = rt.worker;
 	conn_format_addr(sa, c->addr, sizeof(c->addr));
@@ -272,7 +286,8 @@ void client_free(struct client *c)
 	else if (c->fd >= 0)
 		evutil_closesocket(c->fd);	/* resting: no bufferevent owns it */
 	session_client_free(c);
-	free(c->startup_params);
+	client_forget_startup(c);
+	free(c->pin_reason);
 	free(c->replay);
 	free(c->sticky_key);
 	free(c->tenant);
@@ -375,54 +390,49 @@ static void client_event_cb(struct bufferevent *bev, short what, void *arg)
 	client_close(c, (what & BEV_EVENT_EOF) ? "client closed connection" : "client socket error");
 }
 
-/* Copy a startup parameter into a fixed buffer; false if too long. */
-static bool copy_name(char *dst, size_t dstlen, const char *src)
-{
-	size_t n = strlen(src);
-	if (n >= dstlen)
-		return false;
-	memcpy(dst, src, n + 1);
-	return true;
-}
-
-/*
- * Keep what the client asked for, compactly, as "name\0value\0...": all
- * but user and database, which c->user and c->database hold already (every
- * idle client carries this copy).  False: out of memory, the client failed.
- */
-/* user and database live in c->user and c->database; everything else is kept. */
+/* user and database head the kept block; everything else follows them. */
 static bool kept_startup_param(const char *name)
 {
 	return strcmp(name, "user") != 0 && strcmp(name, "database") != 0;
 }
 
-static bool keep_startup_params(struct client *c, const struct startup_packet *sp)
+/*
+ * Keep what the client asked for, compactly, in one allocation (every idle
+ * client carries it): "USER\0DATABASE\0" then every other parameter as
+ * "name\0value\0...".  c->user and c->database point into it.  False: out of
+ * memory, the client failed.
+ */
+static bool keep_startup_params(struct client *c, const struct startup_packet *sp,
+				const char *user, const char *database)
 {
-	size_t blen = 0, o = 0;
+	size_t ul = strlen(user) + 1, dl = strlen(database) + 1, blen = 0, o;
+	char *block;
 
-	free(c->startup_params);
-	c->startup_params = NULL;
-	c->startup_params_len = 0;
 	for (int i = 0; i < sp->n_params; i++)
 		if (kept_startup_param(sp->names[i]))
 			blen += strlen(sp->names[i]) + strlen(sp->values[i]) + 2;
-	if (blen == 0)
-		return true;
-	c->startup_params = malloc(blen);
-	if (!c->startup_params) {
+	block = malloc(ul + dl + blen);
+	if (!block) {
 		client_fail(c, "FATAL", "53200", "out of memory");
 		return false;
 	}
+	client_forget_startup(c);
+	memcpy(block, user, ul);
+	memcpy(block + ul, database, dl);
+	o = ul + dl;
 	for (int i = 0; i < sp->n_params; i++) {
 		size_t nl = strlen(sp->names[i]) + 1, vl = strlen(sp->values[i]) + 1;
 
 		if (!kept_startup_param(sp->names[i]))
 			continue;
-		memcpy(c->startup_params + o, sp->names[i], nl);
-		memcpy(c->startup_params + o + nl, sp->values[i], vl);
+		memcpy(block + o, sp->names[i], nl);
+		memcpy(block + o + nl, sp->values[i], vl);
 		o += nl + vl;
 	}
-	Assert(o == blen);
+	Assert(o == ul + dl + blen);
+	c->user = block;
+	c->database = block + ul;
+	c->startup_params = blen ? block + ul + dl : NULL;
 	c->startup_params_len = (uint32_t)blen;
 	return true;
 }
@@ -538,26 +548,28 @@ static void handle_startup(struct client *c)
 		/* A StartupMessage. */
 		if ((sp.code & 0xFFFF) != 0)
 			negotiate_version(c, &sp);
+		const char *user = "", *database = "";
 		for (int i = 0; i < sp.n_params; i++) {
 			const char *n = sp.names[i], *v = sp.values[i];
-			bool ok = true;
-			if (strcmp(n, "user") == 0)
-				ok = copy_name(c->user, sizeof(c->user), v);
-			else if (strcmp(n, "database") == 0)
-				ok = copy_name(c->database, sizeof(c->database), v);
-			if (!ok) {
+			bool is_user = strcmp(n, "user") == 0;
+
+			if (!is_user && strcmp(n, "database") != 0)
+				continue;
+			if (strlen(v) >= NAME_LEN) {
 				client_fail(c, "FATAL", "08P01", "startup parameter \"%s\" too long", n);
 				return;
 			}
+			if (is_user)
+				user = v;
+			else
+				database = v;
 		}
-		if (!keep_startup_params(c, &sp))
-			return;
-		if (!c->user[0]) {
+		if (!user[0]) {
 			client_fail(c, "FATAL", "28000", "no PostgreSQL user name specified in startup packet");
 			return;
 		}
-		if (!c->database[0])
-			memcpy(c->database, c->user, sizeof(c->database));
+		if (!keep_startup_params(c, &sp, user, database[0] ? database : user))
+			return;
 		if (c->reject_full) {
 			if (rt.shutting_down)
 				client_fail(c, "FATAL", "57P03", "the database system is shutting down");
@@ -889,7 +901,7 @@ static void forget_auth_query_secret(struct client *c)
 /* The secret auth_query found, shaped as an auth_file entry (borrowing C's strings). */
 static const struct auth_entry *auth_query_entry(struct client *c, struct auth_entry *e)
 {
-	e->user = c->user;
+	e->user = (char *)c->user;	/* borrowed, never written */
 	e->secret = c->auth_query_secret;
 	e->kind = auth_secret_kind(c->auth_query_secret);
 	e->line = 0;

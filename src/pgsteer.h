@@ -90,7 +90,12 @@ struct client {
 	struct bufferevent *bev;	/* NULL while resting (frontend.c) */
 	struct conn_reader rd;
 	uint64_t id;			/* for logs: "C-<id>" */
-	char *startup_params;		/* "name\0value\0..." as the client sent them (heap) */
+	/* One allocation from the StartupMessage: "user\0database\0" then the
+	 * other parameters as "name\0value\0...".  user and database point into
+	 * it (client_no_name before the login), startup_params after them. */
+	const char *user;
+	const char *database;
+	char *startup_params;
 
 	struct pool *pool;		/* the cluster primary's pool (login, writes) */
 	struct pool *replica_pool;	/* cache: the replica pool used last */
@@ -102,6 +107,7 @@ struct client {
 	struct route_session route;
 	char *sticky_key;		/* SET pgsteer.sticky_key (heap), NULL when unset */
 	char *tenant;			/* SET pgsteer.tenant (heap), NULL when unset */
+	char *pin_reason;		/* why pinned (heap), for SHOW CLIENTS and the logs */
 	struct server *parked[2];	/* session mode: [0] primary, [1] replica held between statements */
 	char *replay;			/* bytes of the current autocommit statement sent to a replica */
 	struct server *lsn_probe;	/* server fetching that position */
@@ -136,11 +142,7 @@ struct client {
 	enum auth_type auth_method;	/* the method chosen at startup (auth_type or hba_file) */
 	uint8_t md5_salt[4];
 
-	/* names and text (the application_name is in startup_params: client_startup_param()) */
-	char user[NAME_LEN];
-	char database[NAME_LEN];
 	char addr[56];			/* "ip:port", "[ipv6]:port" or "unix" */
-	char pin_reason[40];		/* why, for SHOW CLIENTS and the logs */
 
 	/* flags */
 	char tx_status;			/* last ReadyForQuery status seen: I, T, E */

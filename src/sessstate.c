@@ -603,7 +603,8 @@ void state_pin(struct client *c, struct server *s, const char *reason)
 	if (c->pinned)
 		return;
 	c->pinned = true;
-	snprintf(c->pin_reason, sizeof(c->pin_reason), "%s", reason);
+	free(c->pin_reason);
+	c->pin_reason = strdup(reason);	/* NULL if out of memory: shown as no reason */
 	stats.pins++;
 	log_info("C-%llu %s %s@%s: pinned to server S-%llu node %s: %s", (unsigned long long)c->id,
 		 c->addr, c->user, c->database, s ? (unsigned long long)s->id : 0ULL,
@@ -617,7 +618,8 @@ void state_unpin(struct client *c)
 	log_info("C-%llu %s@%s: unpinned (DISCARD ALL)", (unsigned long long)c->id, c->user,
 		 c->database);
 	c->pinned = false;
-	c->pin_reason[0] = '\0';
+	free(c->pin_reason);
+	c->pin_reason = NULL;
 }
 
 /* The first word after DISCARD. */

@@ -11,10 +11,11 @@ import struct
 import threading
 import time
 
+import psycopg
 import pytest
 
 import pgwire
-from helpers import SUPERUSER, primary_only, scalar, wait_for
+from helpers import SUPERUSER, login_roles, primary_only, scalar, wait_for
 
 
 @pytest.fixture
@@ -494,3 +495,85 @@ def test_many_attacks_at_once(pgsteer):
           "latency before: %s; during: %s" % (BAD_INPUTS["count"] - start_count, len(threads),
                                                before, during))
     print("bad inputs tried in test_badinput.py's attack tests so far: %d" % BAD_INPUTS["count"])
+
+
+def raw_startup(items):
+    """A StartupMessage with exactly ITEMS, in order (pgwire's always sends a database)."""
+    body = struct.pack("!I", pgwire.PROTOCOL_3_0)
+    for k, v in items:
+        body += k.encode() + b"\0" + v.encode() + b"\0"
+    return struct.pack("!I", len(body) + 5) + body + b"\0"
+
+
+def raw_login(port, items):
+    s = pgwire.open_socket(port)
+    s.sendall(raw_startup(items))
+    while True:
+        m = pgwire.read_message(s)
+        assert m is not None, "closed during login"
+        t, p = m
+        if t == b"E":
+            s.close()
+            raise pgwire.ServerError(pgwire.parse_fields(p))
+        if t == b"Z":
+            return s
+
+
+LONG_ROLE = "r" * 63  # the longest name PostgreSQL keeps (NAMEDATALEN - 1)
+
+
+@pytest.fixture
+def long_role(cluster):
+    yield from login_roles(cluster, [LONG_ROLE])
+
+
+def test_startup_user_and_database(bad_proxy, long_role):
+    """pgsteer keeps the user, database and other startup parameters of a
+    client in one block: names up to PostgreSQL's 63 bytes are kept whole,
+    longer ones refused, a missing database is the user's name, and a
+    parameter sent before the user is kept as well."""
+    port = bad_proxy.port
+    with healthy_client(bad_proxy):
+        for name in ("user", "database"):
+            items = {"user": SUPERUSER, "database": "postgres"}
+            items[name] = "n" * 64
+            s = pgwire.open_socket(port)
+            try:
+                s.sendall(raw_startup(list(items.items())))
+                kind, fields = expect_error_or_close(s)
+                assert kind == "error"
+                assert fields["M"] == 'startup parameter "%s" too long' % name, fields
+            finally:
+                s.close()
+        s = pgwire.open_socket(port)
+        try:
+            s.sendall(raw_startup([("database", "postgres"), ("application_name", "nobody")]))
+            kind, fields = expect_error_or_close(s, sqlstate="28000")
+            assert kind == "error"
+        finally:
+            s.close()
+
+        # a 63-byte user with no database: the server is asked for the
+        # database of the user's whole name (there is none)
+        with pytest.raises(pgwire.ServerError) as e:
+            raw_login(port, [("user", LONG_ROLE)]).close()
+        assert e.value.sqlstate == "3D000", e.value.fields
+        assert e.value.fields["M"] == 'database "%s" does not exist' % LONG_ROLE, e.value.fields
+
+        s = raw_login(port, [("application_name", "before-the-user"), ("user", SUPERUSER),
+                             ("client_encoding", "UTF8")])
+        try:
+            rows, err = pgwire.simple_query(
+                s, "SELECT current_user, current_database(), current_setting('application_name')")
+            assert err is None, err
+            assert rows == [[SUPERUSER, SUPERUSER, "before-the-user"]]
+            with psycopg.connect(host="127.0.0.1", port=port, user="admin", dbname="pgsteer",
+                                 autocommit=True) as a:
+                cur = a.execute("SHOW CLIENTS")
+                names = [d.name for d in cur.description]
+                mine = [r for r in (dict(zip(names, row)) for row in cur.fetchall())
+                        if r["application_name"] == "before-the-user"]
+            assert len(mine) == 1, mine
+            assert (mine[0]["user"], mine[0]["database"]) == (SUPERUSER, SUPERUSER)
+        finally:
+            s.close()
