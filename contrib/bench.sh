@@ -2,7 +2,7 @@
 # bench.sh: pgsteer side by side with direct PostgreSQL, PgBouncer and
 # Pgpool-II, in one run (issue #8's benchmark).
 #
-#   contrib/bench.sh [--write-doc]
+#   contrib/bench.sh [--write-doc[=FILE]]
 #
 # Starts a throwaway primary + 2 streaming replicas (contrib/pgcluster.sh) on
 # free loopback ports, loads pgbench -i -s $BENCH_SCALE, then for each script,
@@ -23,24 +23,31 @@
 # the proxy process and all its descendants, reaped children included,
 # before and after the run). Then it holds $BENCH_IDLE_CLIENTS logged-in idle
 # clients on each pooler (tests/bench/idle_clients.py) and reports its RSS
-# per client, and runs the classifier microbenchmark (bench_classify,
-# ns/statement).
+# per client, runs the same measurements with TLS clients against
+# $BENCH_TLS_TARGETS (pgbench -S -M simple with sslmode=require, over
+# long-lived sessions and with -C, one handshake and login per transaction;
+# these proxies get a self-signed certificate made by openssl for the run and
+# client_tls_sslmode = prefer, every other pgbench run uses sslmode=disable,
+# proxy to PostgreSQL stays plain), and runs the classifier microbenchmark
+# (bench_classify, ns/statement).
 #
 # Prints Markdown tables (with ratios to PgBouncer and to direct, the added
 # p99 over direct and issue #8's goals next to the measured values); writes
 # raw numbers as CSV under $BENCH_OUT; with --write-doc also writes
-# doc/performance.md with the machine, versions and commands. Reports numbers
-# only: it never passes or fails on timings. A mode a target cannot do (PgBouncer
-# 1.18 under transaction pooling has no -M prepared) is run anyway and shown as
-# "unsupported" with its error, never as a measurement. Exit status is non-zero
-# when anything else could not be measured (missing binary, failed pgbench,
-# idle clients refused), so a partial run is never mistaken for a complete one.
+# doc/performance.md (or FILE) with the machine, versions and commands.
+# Reports numbers only: it never passes or fails on timings. A mode a target
+# cannot do (PgBouncer 1.18 under transaction pooling has no -M prepared) is
+# run anyway and shown as "unsupported" with its error, never as a
+# measurement. Exit status is non-zero when anything else could not be
+# measured (missing binary, failed pgbench, idle clients refused), so a
+# partial run is never mistaken for a complete one.
 #
 # The default matrix (2 scripts x 3 modes x 2 client counts x 5 targets = 60
-# runs of warm-up + DURATION) takes about 15 minutes on 2 cores, plus the
-# build of pgsteer when PGSTEER_BIN is not given. For a smoke test:
+# runs of warm-up + DURATION, and 2 loads x 3 targets = 6 TLS runs) takes
+# about 17 minutes on 2 cores, plus the build of pgsteer when PGSTEER_BIN is
+# not given. For a smoke test:
 #   DURATION=2 BENCH_WARMUP=0 BENCH_CLIENTS=4 BENCH_MODES=simple \
-#   BENCH_SCRIPTS=select-only BENCH_IDLE_CLIENTS=200 contrib/bench.sh
+#   BENCH_SCRIPTS=select-only BENCH_IDLE_CLIENTS=200 BENCH_TLS_CLIENTS=4 contrib/bench.sh
 #
 # Environment (defaults in brackets):
 #   DURATION         seconds per measured run [10]
@@ -59,6 +66,12 @@
 #                    room for every target's server connections at once [300]
 #   BENCH_IDLE_CLIENTS  idle logged-in clients per pooler; 0 = no idle test [10000]
 #   BENCH_IDLE_TARGETS  poolers given the idle test [pgbouncer pgsteer-primary pgsteer]
+#   BENCH_TLS_TARGETS   poolers given the TLS-client runs, started even when
+#                    not in BENCH_TARGETS; empty: no TLS runs
+#                    [pgbouncer pgsteer-primary pgsteer-w2]
+#   BENCH_TLS_CLIENTS   client counts of the TLS runs [16]
+#   BENCH_TLS_LOADS  steady (long-lived TLS sessions) and/or connect (-C: a
+#                    TLS handshake and login per transaction) [steady connect]
 #   BENCH_CLASSIFY_BIN  bench_classify binary [built next to pgsteer; with
 #                    PGSTEER_BIN, ../tests/bench/bench_classify beside it];
 #                    "none" skips the classifier benchmark
@@ -87,6 +100,9 @@ BENCH_PGPOOL_CHILDREN=${BENCH_PGPOOL_CHILDREN:-$(tr -s ' ' '\n' <<<"$BENCH_CLIEN
 BENCH_PG_MAX_CONNECTIONS=${BENCH_PG_MAX_CONNECTIONS:-300}
 BENCH_IDLE_CLIENTS=${BENCH_IDLE_CLIENTS:-10000}
 BENCH_IDLE_TARGETS=${BENCH_IDLE_TARGETS:-pgbouncer pgsteer-primary pgsteer}
+BENCH_TLS_TARGETS=${BENCH_TLS_TARGETS-pgbouncer pgsteer-primary pgsteer-w2}
+BENCH_TLS_CLIENTS=${BENCH_TLS_CLIENTS:-16}
+BENCH_TLS_LOADS=${BENCH_TLS_LOADS:-steady connect}
 BENCH_CLASSIFY_BIN=${BENCH_CLASSIFY_BIN:-}
 BENCH_OUT=${BENCH_OUT:-./bench-results}
 BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-$SRCDIR/build-bench}
@@ -96,20 +112,23 @@ BENCH_JOBS=$BENCH_JOBS BENCH_MODES=\"$BENCH_MODES\" BENCH_SCRIPTS=\"$BENCH_SCRIP
 BENCH_TARGETS=\"$BENCH_TARGETS\" BENCH_ROUNDS=$BENCH_ROUNDS BENCH_SCALE=$BENCH_SCALE \
 BENCH_POOL_SIZE=$BENCH_POOL_SIZE BENCH_PGPOOL_CHILDREN=$BENCH_PGPOOL_CHILDREN \
 BENCH_PG_MAX_CONNECTIONS=$BENCH_PG_MAX_CONNECTIONS BENCH_IDLE_CLIENTS=$BENCH_IDLE_CLIENTS \
-BENCH_IDLE_TARGETS=\"$BENCH_IDLE_TARGETS\" contrib/bench.sh"
+BENCH_IDLE_TARGETS=\"$BENCH_IDLE_TARGETS\" BENCH_TLS_TARGETS=\"$BENCH_TLS_TARGETS\" \
+BENCH_TLS_CLIENTS=\"$BENCH_TLS_CLIENTS\" BENCH_TLS_LOADS=\"$BENCH_TLS_LOADS\" contrib/bench.sh"
 
 WRITE_DOC=0
+DOC_FILE=$SRCDIR/doc/performance.md
 for arg in "$@"; do
     case $arg in
     --write-doc) WRITE_DOC=1 ;;
+    --write-doc=?*) WRITE_DOC=1 DOC_FILE=$(realpath -m "${arg#--write-doc=}") ;;
     -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
-    *) echo "usage: $0 [--write-doc]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--write-doc[=FILE]]" >&2; exit 2 ;;
     esac
 done
 
 PACKAGES=(build-essential autoconf automake pkg-config libevent-dev libssl-dev
           libinih-dev libpcre2-dev libpq-dev postgresql-15 postgresql-client-15
-          pgbouncer pgpool2 python3)
+          pgbouncer pgpool2 python3 openssl)
 
 CLK_TCK=$(getconf CLK_TCK)
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -123,7 +142,9 @@ LOGDIR=""
 PGSTEER_PIDS=()
 PGBOUNCER_PID=""
 PGPOOL_PID=""
-declare -A TARGET_PORT=() TARGET_PID=() TARGET_SKIP=()
+declare -A TARGET_PORT=() TARGET_PID=() TARGET_SKIP=() TLS_INFO=()
+TLS_CERT=""
+TLS_KEY=""
 PROBLEMS=()
 
 say() { printf 'bench: %s\n' "$*" >&2; }
@@ -256,6 +277,33 @@ max_client_conn() {
     echo "$n"
 }
 
+# A self-signed server certificate for the TLS runs, made for this run (RSA
+# 2048). pgbench's sslmode=require encrypts without verifying it. Without
+# it the proxies get no TLS settings and every TLS run fails, which is
+# reported.
+make_tls_cert() {
+    local dir=$WORK/tls
+    mkdir -p "$dir"
+    if ! openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+        -keyout "$dir/server.key" -out "$dir/server.crt" >"$LOGDIR/openssl.log" 2>&1; then
+        cat "$LOGDIR/openssl.log" >&2
+        PROBLEMS+=("openssl could not make the TLS certificate (log: $LOGDIR/openssl.log)")
+        return 0
+    fi
+    chmod 600 "$dir/server.key"
+    chown -R postgres: "$dir"    # PgBouncer reads them as postgres
+    TLS_CERT=$dir/server.crt TLS_KEY=$dir/server.key
+}
+
+# Client TLS settings for a proxy in BENCH_TLS_TARGETS. Offered, not
+# required: the plain runs use the same process with sslmode=disable, and a
+# TLS run's sslmode=require fails on a proxy that does not do TLS.
+tls_settings() {
+    has_tls_target "$1" && [ -n "$TLS_CERT" ] || return 0
+    printf 'client_tls_sslmode = prefer\nclient_tls_cert_file = %s\nclient_tls_key_file = %s\n' \
+        "$TLS_CERT" "$TLS_KEY"
+}
+
 start_direct() {
     TARGET_PORT[direct]=$PG_PORT
     TARGET_PID[direct]=""
@@ -263,7 +311,7 @@ start_direct() {
 
 # PgBouncer refuses to run as root: its files belong to postgres.
 start_pgbouncer() {
-    local dir=$WORK/pgbouncer port
+    local dir=$WORK/pgbouncer port tls
     if ! command -v pgbouncer >/dev/null; then
         TARGET_SKIP[pgbouncer]="pgbouncer is not installed"
         return 0
@@ -271,6 +319,7 @@ start_pgbouncer() {
     port=$(free_ports 1)
     mkdir -p "$dir"
     echo '"postgres" ""' >"$dir/userlist.txt"
+    tls=$(tls_settings pgbouncer)
     cat >"$dir/pgbouncer.ini" <<EOF
 [databases]
 * = host=127.0.0.1 port=$PG_PORT
@@ -285,7 +334,8 @@ pool_mode = transaction
 default_pool_size = $BENCH_POOL_SIZE
 max_client_conn = $(max_client_conn)
 logfile = $dir/pgbouncer.log
-pidfile = $dir/pgbouncer.pid
+pidfile = $dir/pgbouncer.pid${tls:+
+$tls}
 EOF
     chown -R postgres: "$dir"
     # runuser's PAM session puts the soft open-file limit back to 1024:
@@ -407,13 +457,14 @@ EOF
 
 # start_pgsteer NAME NODES: NODES is "primary" (main1 only) or "all".
 start_pgsteer() {
-    local name=$1 nodes=$2 workers=${3:-1} dir=$WORK/$1 port out pid
+    local name=$1 nodes=$2 workers=${3:-1} dir=$WORK/$1 port out pid tls
     if [ -z "${PGSTEER_BIN:-}" ] || [ ! -x "$PGSTEER_BIN" ]; then
         TARGET_SKIP[$name]="no pgsteer binary (${PGSTEER_BIN:-build failed, see $LOGDIR/build.log})"
         return 0
     fi
     port=$(free_ports 1)
     mkdir -p "$dir"
+    tls=$(tls_settings "$name")
     cat >"$dir/pgsteer.ini" <<EOF
 ; written by contrib/bench.sh: same pooling as the PgBouncer target
 [pgsteer]
@@ -424,7 +475,8 @@ pool_mode = transaction
 default_pool_size = $BENCH_POOL_SIZE
 max_client_conn = $(max_client_conn)
 workers = $workers
-
+${tls:+$tls
+}
 [stats]
 listen =                     ; off: PgBouncer has no HTTP endpoint either
 
@@ -499,6 +551,7 @@ cleanup() {
             "$WORK/pgpool/pgpool.log" "$WORK/pgpool/pgpool.conf" "$LOGDIR/" 2>/dev/null
         cp "$WORK/pgsteer/pgsteer.ini" "$LOGDIR/pgsteer.ini" 2>/dev/null
         cp "$WORK/pgsteer-primary/pgsteer.ini" "$LOGDIR/pgsteer-primary.ini" 2>/dev/null
+        cp "$WORK/pgsteer-w2/pgsteer.ini" "$LOGDIR/pgsteer-w2.ini" 2>/dev/null
         [ -d "$WORK/cluster" ] && "$PGCLUSTER" destroy "$WORK/cluster"
         if [ "${BENCH_KEEP:-0}" = 1 ]; then
             say "kept $WORK"
@@ -572,11 +625,16 @@ is_unsupported() {
 }
 
 # One measured pgbench run; appends a CSV row and prints a status line.
+# run_one TARGET SCRIPT MODE CLIENTS ROUND [LOAD]: with LOAD (steady or
+# connect) a TLS run, sslmode=require and -C for connect, its row in the TLS
+# CSV with LOAD where the script would be; without, sslmode=disable.
 run_one() {
-    local target=$1 script=$2 mode=$3 clients=$4 round=$5
+    local target=$1 script=$2 mode=$3 clients=$4 round=$5 load=${6:-}
+    local what=$script csv=$CSV sslmode=disable
+    if [ -n "$load" ]; then what=tls-$load csv=$TLS_CSV sslmode=require; fi
     local port=${TARGET_PORT[$target]} pid=${TARGET_PID[$target]}
-    local log=$LOGDIR/pgbench-$target-$script-$mode-c$clients-r$round.log
-    local txdir=$WORK/txlog/$target-$script-$mode-c$clients-r$round
+    local log=$LOGDIR/pgbench-$target-$what-$mode-c$clients-r$round.log
+    local txdir=$WORK/txlog/$target-$what-$mode-c$clients-r$round
     local args=(-n -M "$mode" -c "$clients" -j "$BENCH_JOBS" -h 127.0.0.1 -p "$port" -U postgres)
     local t0=0 t1=0 status=ok tps="" lat="" p99="" txs="" failed="" cpu_us="" error="" stats
     case $script in
@@ -584,20 +642,23 @@ run_one() {
     tpcb-like) args+=(-b tpcb-like) ;;
     *) die "unknown script $script (BENCH_SCRIPTS: select-only tpcb-like)" ;;
     esac
+    [ "$load" != connect ] || args+=(-C)
 
     if [ "$BENCH_WARMUP" -gt 0 ]; then
-        "$PG_BIN/pgbench" "${args[@]}" -T "$BENCH_WARMUP" postgres >"$log.warmup" 2>&1 || true
+        PGSSLMODE=$sslmode "$PG_BIN/pgbench" "${args[@]}" -T "$BENCH_WARMUP" postgres >"$log.warmup" 2>&1 || true
     fi
     mkdir -p "$txdir"
     [ -n "$pid" ] && t0=$(tree_cpu_ticks "$pid")
-    if ! "$PG_BIN/pgbench" "${args[@]}" -T "$DURATION" --log --log-prefix="$txdir/tx" postgres >"$log" 2>&1; then
+    if ! PGSSLMODE=$sslmode "$PG_BIN/pgbench" "${args[@]}" -T "$DURATION" --log --log-prefix="$txdir/tx" postgres \
+        >"$log" 2>&1; then
         status=failed
     fi
     if [ -n "$pid" ]; then
         t1=$(tree_cpu_ticks "$pid")
         [ "$t1" != gone ] || status=proxy-died
     fi
-    tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$log")
+    # (with -C, pgbench's TPS includes the time spent connecting)
+    tps=$(sed -n 's/^tps = \([0-9.]*\) (\(without initial connection time\|including reconnection times\))$/\1/p' "$log")
     txs=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$log")
     failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$log")
     [ -n "$tps" ] && [ -n "$txs" ] || [ "$status" != ok ] || status=failed
@@ -621,13 +682,13 @@ run_one() {
         if [ "$status" = failed ] && is_unsupported "$target" "$mode" "$error"; then
             status=unsupported
         else
-            PROBLEMS+=("$target $script -M $mode -c $clients round $round: $status: $error (log: $log)")
+            PROBLEMS+=("$target ${load:+TLS $load }$script -M $mode -c $clients round $round: $status: $error (log: $log)")
             tail -n 5 "$log" >&2 || true
         fi
     fi
-    echo "$STAMP,$target,$script,$mode,$clients,$BENCH_JOBS,$DURATION,$BENCH_POOL_SIZE,$tps,$lat,$p99,$txs,${failed:-0},$cpu_us,$status,$round,$error" >>"$CSV"
+    echo "$STAMP,$target,${load:-$script},$mode,$clients,$BENCH_JOBS,$DURATION,$BENCH_POOL_SIZE,$tps,$lat,$p99,$txs,${failed:-0},$cpu_us,$status,$round,$error" >>"$csv"
     say "$(printf 'r%s %-15s %-11s %-8s c=%-3s tps=%-9s avg=%-6s p99=%-6s ms cpu=%-5s us/tx %s' \
-        "$round" "$target" "$script" "$mode" "$clients" "${tps:--}" "${lat:--}" "${p99:--}" "${cpu_us:--}" \
+        "$round" "$target" "$what" "$mode" "$clients" "${tps:--}" "${lat:--}" "${p99:--}" "${cpu_us:--}" \
         "$status${error:+ ($error)}")"
 }
 
@@ -663,6 +724,20 @@ idle_one() {
     fi
     echo "$STAMP,$target,$n,$before,$idle,$per,$secs,$status,$error" >>"$IDLE_CSV"
     say "idle $target: $n clients, RSS ${before:--} -> ${idle:--} KiB, ${per:--} KiB/client, opened in ${secs:--} s $status${error:+ ($error)}"
+}
+
+# What a TLS client of TARGET negotiates, "PROTOCOL CIPHER" (psql's
+# \conninfo with sslmode=require), for the doc.
+tls_probe() {
+    local target=$1 out
+    out=$(PGSSLMODE=require "$PG_BIN/psql" -X -h 127.0.0.1 -p "${TARGET_PORT[$target]}" -U postgres -d postgres \
+        -c '\conninfo' 2>&1) || true
+    TLS_INFO[$target]=$(sed -n 's/^SSL connection (protocol: \([^,]*\), cipher: \([^,)]*\).*/\1 \2/p' <<<"$out")
+    if [ -n "${TLS_INFO[$target]}" ]; then
+        say "TLS to $target: ${TLS_INFO[$target]}"
+    else
+        PROBLEMS+=("psql with sslmode=require to $target: $(head -n 1 <<<"$out")")
+    fi
 }
 
 # The bench_classify binary: BENCH_CLASSIFY_BIN, the one built with pgsteer,
@@ -704,8 +779,9 @@ run_classifier() {
 
 # ---------------------------------------------------------------- reporting
 
-# Means over the rounds that succeeded, one line per target/script/mode/
-# clients in run order: target,script,mode,clients,tps,avg,p99,cpu,ok,runs,status,error
+# Means over the rounds that succeeded in a CSV [$CSV], one line per
+# target/script (load in the TLS CSV)/mode/clients in run order:
+# target,script,mode,clients,tps,avg,p99,cpu,ok,runs,status,error
 means() {
     awk -F, '
     NR == 1 { next }
@@ -726,7 +802,7 @@ means() {
                 mean(cpu[r], ncpu[r], "%.1f"), ok[r], runs[r],
                 (r in status ? status[r] : "ok"), error[r]
         }
-    }' "$CSV"
+    }' "${1:-$CSV}"
 }
 
 # Markdown: one table per script, a row per mode/clients/target with the
@@ -760,6 +836,45 @@ report_matrix() {
                 ratio(tps[i], TPS[k, "direct"]), ratio(tps[i], TPS[k, "pgbouncer"]),
                 f(lat[i]), f(p99[i]), (t[i] == "direct" ? "—" : added(p99[i], P99[k, "direct"])),
                 f(cpu[i]), ratio(cpu[i], CPU[k, "pgbouncer"]), note
+        }
+    }'
+}
+
+# Markdown: the TLS runs, a row per load/clients/target with the ratios to
+# PgBouncer and, for pgsteer-w2, to pgsteer-primary.
+report_tls() {
+    [ -s "$TLS_CSV" ] && [ "$(wc -l <"$TLS_CSV")" -gt 1 ] || return 0
+    echo
+    echo "### TLS clients"
+    echo
+    echo "\`pgbench -S -M simple\` with \`sslmode=require\` to the proxy; proxy to PostgreSQL is plain. **steady**: each client"
+    echo "keeps one TLS session for the whole run; **connect** (\`-C\`): a TLS handshake and a login for every transaction (its TPS"
+    echo "includes connecting, its latencies do not). Ratios compare with PgBouncer, and pgsteer-w2 with pgsteer-primary, at the same load and client count."
+    echo
+    echo "| load | clients | target | TPS | TPS ÷ PgBouncer | avg latency (ms) | p99 latency (ms) | proxy CPU (µs/tx) | CPU ÷ PgBouncer | TPS ÷ pgsteer-primary | p99 ÷ pgsteer-primary | CPU ÷ pgsteer-primary | runs ok |"
+    echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    means "$TLS_CSV" | awk -F, '
+    {
+        n++; t[n] = $1; l[n] = $2; c[n] = $4
+        tps[n] = $5; lat[n] = $6; p99[n] = $7; cpu[n] = $8; ok[n] = $9; runs[n] = $10
+        st[n] = $11; err[n] = $12
+        k = $2 SUBSEP $4
+        TPS[k, $1] = $5; P99[k, $1] = $7; CPU[k, $1] = $8
+    }
+    function f(x) { return x == "" ? "—" : x }
+    function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "—" : sprintf("%.2f", a / b) }
+    END {
+        for (i = 1; i <= n; i++) {
+            k = l[i] SUBSEP c[i]
+            w2 = t[i] == "pgsteer-w2"
+            note = ok[i] "/" runs[i]
+            if (st[i] != "ok") note = note " **" st[i] "**" (err[i] != "" ? ": " err[i] : "")
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                l[i], c[i], t[i], f(tps[i]), ratio(tps[i], TPS[k, "pgbouncer"]),
+                f(lat[i]), f(p99[i]), f(cpu[i]), ratio(cpu[i], CPU[k, "pgbouncer"]),
+                w2 ? ratio(tps[i], TPS[k, "pgsteer-primary"]) : "—",
+                w2 ? ratio(p99[i], P99[k, "pgsteer-primary"]) : "—",
+                w2 ? ratio(cpu[i], CPU[k, "pgsteer-primary"]) : "—", note
         }
     }'
 }
@@ -852,6 +967,7 @@ report_goals() {
 
 report() {
     report_matrix
+    report_tls
     report_idle
     report_classifier
     local goals
@@ -861,9 +977,13 @@ report() {
     fi
 }
 
-has_target() {
-    case " $BENCH_TARGETS " in *" $1 "*) return 0 ;; *) return 1 ;; esac
+in_list() {
+    case " $2 " in *" $1 "*) return 0 ;; *) return 1 ;; esac
 }
+has_target() { in_list "$1" "$BENCH_TARGETS"; }
+has_tls_target() { in_list "$1" "$BENCH_TLS_TARGETS"; }
+# Started: given the matrix, the TLS runs or both.
+is_started() { in_list "$1" "$START_TARGETS"; }
 
 # A generated configuration file, for the doc.
 config_block() {
@@ -874,12 +994,19 @@ config_block() {
 }
 
 write_doc() {
-    local doc=$SRCDIR/doc/performance.md tmp script_args="" s
+    local doc=$DOC_FILE tmp script_args="" s tls_args="" tls_info="" target
     for s in $BENCH_SCRIPTS; do
         case $s in select-only) s=-S ;; *) s="-b $s" ;; esac
         script_args+=${script_args:+,}$s
     done
-    tmp=$(mktemp "$SRCDIR/doc/.performance.md.XXXXXX")
+    tls_args=-S
+    if in_list connect "$BENCH_TLS_LOADS"; then
+        if in_list steady "$BENCH_TLS_LOADS"; then tls_args="-S {,-C}"; else tls_args="-S -C"; fi
+    fi
+    for target in $BENCH_TLS_TARGETS; do
+        tls_info+="${tls_info:+, }$target ${TLS_INFO[$target]:-(not measured)}"
+    done
+    tmp=$(mktemp "$(dirname "$doc")/.performance.md.XXXXXX")
     {
         echo "# pgsteer performance"
         echo
@@ -892,7 +1019,7 @@ write_doc() {
         echo "- Load average when the run started: $LOADAVG_START (other work on the machine skews results)"
         echo "- OS: Debian $(cat /etc/debian_version), Linux $(uname -r)"
         echo "- PostgreSQL: $("$PG_BIN/postgres" --version), primary + 2 streaming replicas (contrib/pgcluster.sh: fsync off, shared_buffers 16MB; max_connections $BENCH_PG_MAX_CONNECTIONS), all on loopback"
-        if has_target pgbouncer; then
+        if is_started pgbouncer; then
             echo "- PgBouncer: $(pgbouncer --version 2>/dev/null | head -n 1), pool_mode=transaction, default_pool_size=$BENCH_POOL_SIZE"
         fi
         if has_target pgpool; then
@@ -903,12 +1030,15 @@ write_doc() {
         fi
         echo "- Scheduling: every server in a session of its own (PostgreSQL and PgBouncer daemonize, Pgpool-II and pgsteer start under setsid), pgbench in the script's; kernel autogroup scheduling is $( [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ] && echo on || echo off), under which each session is one CPU group"
         echo "- Targets: **direct** = the primary; **pgbouncer** and **pgsteer-primary** = the primary only (like for like); **pgpool** and **pgsteer** = primary + 2 replicas, reads balanced/routed to the replicas"
-        if has_target pgsteer-w2; then
+        if is_started pgsteer-w2; then
             echo "- **pgsteer-w2** = pgsteer-primary with \`workers = 2\` (two event-loop threads, each with pools of the full size: [workers.md](workers.md))"
         fi
         echo "- Load: pgbench -i -s $BENCH_SCALE; each run after a ${BENCH_WARMUP} s unmeasured warm-up, pgbench on the same host; rounds: $BENCH_ROUNDS (targets interleaved; the tables show means)"
         echo "- TPS: pgbench's, without connection time. Latency: average and 99th percentile of every transaction in pgbench's per-transaction log (\`--log\`, written for every target alike)"
         echo "- Proxy CPU: utime+stime (from /proc) of the proxy process and all its descendants (for Pgpool-II: the parent, all children, reaped ones included) during the run, divided by the transactions processed; direct has no proxy"
+        if [ -n "$BENCH_TLS_TARGETS" ]; then
+            echo "- TLS clients ($BENCH_TLS_TARGETS): a self-signed RSA 2048 certificate made for the run; these proxies have client_tls_sslmode = prefer with it, pgbench uses sslmode=require in the TLS runs and sslmode=disable in all others (so a proxy without TLS fails the TLS runs); proxy to PostgreSQL is plain (PostgreSQL ssl = ${PG_SSL:-unknown}). Negotiated (psql \\conninfo): $tls_info. With -C, pgbench's TPS includes connecting and its per-transaction latencies do not"
+        fi
         echo "- Idle clients: tests/bench/idle_clients.py logs $BENCH_IDLE_CLIENTS clients in (trust auth, raw protocol), holds them idle, and reads the proxy's VmRSS before and with them; per client = difference ÷ clients"
         echo "- Where the CPU goes (perf, strace, callgrind) and why some of issue #8's goals are out of reach on this design: [profiling.md](profiling.md), written by hand"
         echo
@@ -919,9 +1049,15 @@ write_doc() {
         echo "${PGSTEER_BIN_GIVEN:+PGSTEER_BIN=$PGSTEER_BIN_GIVEN }$BENCH_COMMAND --write-doc"
         echo "# what it runs, PORT being each target's:"
         echo "pgbench -i -q -s $BENCH_SCALE -h 127.0.0.1 -p PORT -U postgres postgres"
-        echo "pgbench -n -M {${BENCH_MODES// /,}} -c {${BENCH_CLIENTS// /,}} -j $BENCH_JOBS -h 127.0.0.1 -p PORT -U postgres {$script_args} -T $BENCH_WARMUP postgres   # warm-up"
-        echo "pgbench -n -M {${BENCH_MODES// /,}} -c {${BENCH_CLIENTS// /,}} -j $BENCH_JOBS -h 127.0.0.1 -p PORT -U postgres {$script_args} -T $DURATION --log --log-prefix=DIR/tx postgres"
+        echo "PGSSLMODE=disable pgbench -n -M {${BENCH_MODES// /,}} -c {${BENCH_CLIENTS// /,}} -j $BENCH_JOBS -h 127.0.0.1 -p PORT -U postgres {$script_args} -T $BENCH_WARMUP postgres   # warm-up"
+        echo "PGSSLMODE=disable pgbench -n -M {${BENCH_MODES// /,}} -c {${BENCH_CLIENTS// /,}} -j $BENCH_JOBS -h 127.0.0.1 -p PORT -U postgres {$script_args} -T $DURATION --log --log-prefix=DIR/tx postgres"
         echo "tests/bench/idle_clients.py --port PORT --pid PROXY_PID --count $BENCH_IDLE_CLIENTS"
+        if [ -n "$BENCH_TLS_TARGETS" ]; then
+            echo "# TLS clients (-C: the connect load):"
+            echo "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -keyout server.key -out server.crt"
+            echo "PGSSLMODE=require pgbench -n -M simple -c {${BENCH_TLS_CLIENTS// /,}} -j $BENCH_JOBS -h 127.0.0.1 -p PORT -U postgres $tls_args -T $BENCH_WARMUP postgres   # warm-up"
+            echo "PGSSLMODE=require pgbench -n -M simple -c {${BENCH_TLS_CLIENTS// /,}} -j $BENCH_JOBS -h 127.0.0.1 -p PORT -U postgres $tls_args -T $DURATION --log --log-prefix=DIR/tx postgres"
+        fi
         [ -z "${CLASSIFY_CMD:-}" ] || echo "${CLASSIFY_CMD//$SRCDIR\//}"
         echo '```'
         echo
@@ -955,6 +1091,16 @@ write_doc() {
 [ "$DURATION" -gt 0 ] 2>/dev/null || die "DURATION must be a positive number of seconds"
 [ "$BENCH_IDLE_CLIENTS" -ge 0 ] 2>/dev/null || die "BENCH_IDLE_CLIENTS must be a number of clients (0: no idle test)"
 [ "$BENCH_PGPOOL_CHILDREN" -gt 0 ] 2>/dev/null || die "BENCH_PGPOOL_CHILDREN must be a positive number"
+for target in $BENCH_TLS_TARGETS; do
+    case $target in pgbouncer | pgsteer | pgsteer-primary | pgsteer-w2) ;;
+    *) die "BENCH_TLS_TARGETS: $target is not a proxy given TLS clients (pgbouncer pgsteer-primary pgsteer pgsteer-w2)" ;;
+    esac
+done
+for load in $BENCH_TLS_LOADS; do
+    case $load in steady | connect) ;; *) die "BENCH_TLS_LOADS: unknown load $load (steady connect)" ;; esac
+done
+START_TARGETS=$BENCH_TARGETS
+for target in $BENCH_TLS_TARGETS; do has_target "$target" || START_TARGETS+=" $target"; done
 install_missing_packages
 [ -x "$PGCLUSTER" ] || die "$PGCLUSTER not found"
 say "load average $LOADAVG_START on $(nproc) CPUs (anything else running skews the numbers)"
@@ -978,13 +1124,19 @@ chmod 755 "$WORK"    # the postgres user keeps the cluster and PgBouncer below i
 CSV=$BENCH_OUT/bench-$STAMP.csv
 IDLE_CSV=$BENCH_OUT/idle-$STAMP.csv
 CLASSIFY_CSV=$BENCH_OUT/classify-$STAMP.csv
+TLS_CSV=$BENCH_OUT/tls-$STAMP.csv
 echo "stamp,target,script,mode,clients,jobs,duration_s,pool_size,tps,latency_avg_ms,latency_p99_ms,transactions,failed_transactions,proxy_cpu_us_per_tx,status,round,error" >"$CSV"
+echo "stamp,target,load,mode,clients,jobs,duration_s,pool_size,tps,latency_avg_ms,latency_p99_ms,transactions,failed_transactions,proxy_cpu_us_per_tx,status,round,error" >"$TLS_CSV"
 echo "stamp,target,clients,rss_before_kib,rss_idle_kib,rss_per_client_kib,open_seconds,status,error" >"$IDLE_CSV"
 echo "stamp,short_statements,short_median_ns,short_p99_ns,all_statements,all_median_ns,all_p99_ns,million_statements_per_s,steady_state_mallocs" >"$CLASSIFY_CSV"
 
-if has_target pgsteer || has_target pgsteer-primary || has_target pgsteer-w2; then build_pgsteer; fi
+if is_started pgsteer || is_started pgsteer-primary || is_started pgsteer-w2; then build_pgsteer; fi
 start_cluster
-for target in $BENCH_TARGETS; do
+if [ -n "$BENCH_TLS_TARGETS" ]; then
+    make_tls_cert
+    PG_SSL=$(psql_at "$PG_PORT" "SHOW ssl")
+fi
+for target in $START_TARGETS; do
     case $target in
     direct) start_direct ;;
     pgbouncer) start_pgbouncer ;;
@@ -1023,16 +1175,34 @@ if [ "$BENCH_IDLE_CLIENTS" -gt 0 ]; then
         idle_one "$target"
     done
 fi
+
+# TLS clients, after the idle test: its RSS is measured before any TLS
+# session has come and gone.
+if [ -n "$BENCH_TLS_TARGETS" ]; then
+    for target in $BENCH_TLS_TARGETS; do
+        [ -n "${TARGET_SKIP[$target]:-}" ] || tls_probe "$target"
+    done
+    for ((round = 1; round <= BENCH_ROUNDS; round++)); do
+        for load in $BENCH_TLS_LOADS; do
+            for clients in $BENCH_TLS_CLIENTS; do
+                for target in $BENCH_TLS_TARGETS; do
+                    if [ -n "${TARGET_SKIP[$target]:-}" ]; then continue; fi
+                    run_one "$target" select-only simple "$clients" "$round" "$load"
+                done
+            done
+        done
+    done
+fi
 if [ "$BENCH_CLASSIFY_BIN" != none ]; then run_classifier; fi
 
 TABLE=$BENCH_OUT/bench-$STAMP.md
 report | tee "$TABLE"
-say "raw numbers: $CSV $IDLE_CSV $CLASSIFY_CSV; tables: $TABLE; logs: $LOGDIR"
+say "raw numbers: $CSV $TLS_CSV $IDLE_CSV $CLASSIFY_CSV; tables: $TABLE; logs: $LOGDIR"
 say "finished in $((SECONDS / 60)) min $((SECONDS % 60)) s"
 
 if [ ${#PROBLEMS[@]} -gt 0 ]; then
     loud "INCOMPLETE RUN: not everything was measured" "${PROBLEMS[@]}"
-    if [ "$WRITE_DOC" = 1 ]; then say "not writing doc/performance.md from an incomplete run"; fi
+    if [ "$WRITE_DOC" = 1 ]; then say "not writing $DOC_FILE from an incomplete run"; fi
     exit 3
 fi
 if [ "$WRITE_DOC" = 1 ]; then write_doc; fi
