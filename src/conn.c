@@ -15,6 +15,7 @@
 
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <openssl/err.h>
 
 #include "conn.h"
 #include "pgsteer.h"
@@ -190,6 +191,49 @@ struct bufferevent *conn_upgrade_tls(struct event_base *base, struct bufferevent
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	tune(bev);
 	return bev;
+}
+
+/*
+ * libevent's TLS writer registers the write event when bytes are added to
+ * an empty output buffer, writes them at once, and removes the event
+ * again: two epoll_ctl() per reply.  Writing here skips both.
+ *
+ * A refused SSL_write() (SSL_ERROR_WANT_WRITE) holds the record it made and
+ * must be retried with at least the same bytes.  The caller then queues
+ * IN's first bytes, whose first chain starts with the same bytes and is at
+ * least as long as the one tried, and libevent's writer (the SSL is in
+ * SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER) retries from there.  Any other
+ * failure is left to that writer too, which reports it as an event.
+ */
+size_t conn_tls_write_now(struct bufferevent *bev, struct evbuffer *in, size_t n)
+{
+	SSL *ssl = bufferevent_openssl_get_ssl(bev);
+	size_t done = 0;
+
+	if (!ssl || !SSL_is_init_finished(ssl))
+		return 0;
+	while (done < n) {
+		struct evbuffer_iovec v;
+		size_t want;
+		int r;
+
+		if (evbuffer_peek(in, (ev_ssize_t)(n - done), NULL, &v, 1) < 1 || v.iov_len == 0)
+			break;
+		want = v.iov_len < n - done ? v.iov_len : n - done;
+		if (want > INT_MAX)
+			want = INT_MAX;
+		r = SSL_write(ssl, v.iov_base, (int)want);
+		if (r <= 0) {
+			/* libevent's writer asks SSL_get_error() after its own try */
+			ERR_clear_error();
+			break;
+		}
+		evbuffer_drain(in, (size_t)r);
+		done += (size_t)r;
+		if ((size_t)r < want)
+			break;
+	}
+	return done;
 }
 
 void conn_release(struct bufferevent *bev)

@@ -54,6 +54,14 @@ struct bufferevent *conn_upgrade_tls(struct event_base *base, struct bufferevent
 				     evutil_socket_t fd, SSL_CTX *ctx,
 				     enum bufferevent_ssl_state state, const char *sni,
 				     bool verify_host);
+/*
+ * Encrypt up to N bytes of IN and write them to TLS bufferevent BEV's
+ * socket now, as relay_move() does with send() on a plain socket.  Only
+ * when BEV's output buffer is empty.  Returns the bytes written (drained
+ * from IN); the caller queues the rest on BEV's output, whose writer
+ * retries what the socket refused and reports errors.
+ */
+size_t conn_tls_write_now(struct bufferevent *bev, struct evbuffer *in, size_t n);
 /* Free BEV, closing its descriptor. */
 void conn_release(struct bufferevent *bev);
 /*

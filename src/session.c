@@ -1002,14 +1002,17 @@ static void server_reset_or_release(struct server *s)
  * straight to its socket DST_FD (the connection's own copy of the fd: no
  * libevent call to ask for it): the common request/reply case then needs
  * no write-event registration and no extra loop iteration.  Whatever the
- * socket does not take (or TLS) goes through DST's output buffer.
+ * socket does not take goes through DST's output buffer.  A TLS DST is
+ * written the same way, through conn_tls_write_now().
  */
 static void relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_socket_t dst_fd,
 		       bool dst_tls, size_t n)
 {
 	struct evbuffer *out = bufferevent_get_output(dst);
 
-	if (!dst_tls && evbuffer_get_length(out) == 0) {
+	if (dst_tls && evbuffer_get_length(out) == 0) {
+		n -= conn_tls_write_now(dst, in, n);
+	} else if (evbuffer_get_length(out) == 0) {
 		struct evbuffer_iovec v;
 		ssize_t w;
 

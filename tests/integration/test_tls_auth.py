@@ -12,8 +12,11 @@
 The other direction, pgsteer binding its SCRAM login to PostgreSQL's
 certificate, is in test_server_tls.py (it needs ssl = on on the server).
 """
+import hashlib
 import os
+import socket
 import ssl
+import struct
 import subprocess
 
 import psycopg
@@ -270,3 +273,68 @@ def test_raw_channel_binding(scram_tls, pki):
         pgwire.login(port, "it_nobody", password=pw, tls=True,
                      scram=dict(plus, cbind=pgwire.tls_server_end_point))
     assert ei.value.sqlstate == "28P01"
+
+
+# ---------------------------------------------------------------- relaying over TLS
+
+
+def tls_login_tiny_window(port):
+    """A raw TLS login whose socket has a 4 KiB receive buffer, so that
+    pgsteer's writes to it are refused as soon as the client stops reading."""
+    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.settimeout(60)
+    raw.connect(("127.0.0.1", port))
+    s = pgwire.start_tls(raw)
+    s.sendall(pgwire.startup_packet("postgres"))
+    while True:
+        m = pgwire.read_message(s)
+        assert m is not None and m[0] != b"E", m
+        if m[0] == b"Z":
+            return s
+
+
+def test_tls_client_sizes_and_a_stalled_reader(pgsteer, pki):
+    """pgsteer writes a reply to a TLS client with SSL_write() straight from
+    the relay when nothing is queued for it, else through the output
+    buffer. Statements and results from one byte to megabytes arrive whole
+    over TLS; a client that stops reading a 20 MB result makes the socket
+    refuse records (SSL_ERROR_WANT_WRITE), which pgsteer must retry in
+    order, while another TLS client is served."""
+    p = pgsteer(**tls_opts(pki))
+    with p.connect(sslmode="require") as conn:
+        assert conn.pgconn.ssl_in_use
+        for size in (1, 959, 5000, 16383, 16384, 16385, 70_000, 2_000_000, 3):
+            text = "".join(chr(97 + (i * 7 + size) % 26) for i in range(size))
+            row = conn.execute("SELECT md5(%s::text), %s::text", (text, text),
+                               prepare=False).fetchone()
+            assert row == (hashlib.md5(text.encode()).hexdigest(), text)
+        rows = conn.execute("SELECT i, repeat(chr(97 + i % 26), 100) FROM generate_series(1, 20000) i"
+                            ).fetchall()
+        assert rows == [(i, chr(97 + i % 26) * 100) for i in range(1, 20001)]
+
+    s = tls_login_tiny_window(p.port)
+    try:
+        s.sendall(pgwire.message(b"Q", b"SELECT i, repeat(md5(i::text), 64) "
+                                       b"FROM generate_series(1, 10000) i\0"))
+        with p.connect(sslmode="require") as other:   # while that reply waits
+            assert scalar(other, "SELECT 2") == 2
+        n = 0
+        while True:
+            m = pgwire.read_message(s)
+            assert m is not None, "closed after %d rows" % n
+            t, body = m
+            assert t != b"E", pgwire.parse_fields(body)
+            if t == b"D":
+                n += 1
+                (l1,) = struct.unpack("!i", body[2:6])
+                i = int(body[6:6 + l1])
+                value = body[10 + l1:]
+                assert (i, value) == (n, hashlib.md5(str(n).encode()).hexdigest().encode() * 64)
+            elif t == b"Z":
+                break
+        assert n == 10000
+        rows, err = pgwire.simple_query(s, "SELECT 'after'")
+        assert (rows, err) == ([["after"]], None)
+    finally:
+        s.close()
