@@ -222,6 +222,7 @@ static void server_event_cb(struct bufferevent *bev, short what, void *arg)
 	UNUSED(bev);
 	if (what & BEV_EVENT_CONNECTED) {
 		if (s->state == SV_TLS_HANDSHAKE) {
+			conn_reader_tls_ready(&s->rd, rt.base);
 			send_startup(s);
 			return;
 		}
@@ -242,7 +243,7 @@ static void server_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (s->state == SV_TLS_HANDSHAKE) {
 		/* say why: "certificate verify failed" is worth more than "connection closed" */
-		unsigned long e = bufferevent_get_openssl_error(s->bev);
+		unsigned long e = conn_reader_tls_error(&s->rd);
 		char why[256] = "connection closed";
 		if (e)
 			ERR_error_string_n(e, why, sizeof(why));

@@ -87,6 +87,132 @@ static void reader_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Why SSL_read() returned N <= 0: 0 (wait for the socket), or the event to report. */
+static short tls_read_failure(struct conn_reader *r, int n)
+{
+	BIO *rbio = SSL_get_rbio(r->ssl);
+	int err;
+
+	/*
+	 * The common case first, as SSL_get_error() decides it but without
+	 * the error queue: stale entries there would make it say SSL_ERROR_SSL.
+	 */
+	if (SSL_want_read(r->ssl) && BIO_should_retry(rbio) && BIO_should_read(rbio))
+		return 0;
+	err = SSL_get_error(r->ssl, n);
+	r->tls_error = ERR_peek_error();
+	ERR_clear_error();
+	switch (err) {
+	case SSL_ERROR_WANT_READ:
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		/* a TLS 1.3 KeyUpdate answered on a full socket: read again once it takes bytes */
+		event_add(r->tls_wait, NULL);
+		return 0;
+	case SSL_ERROR_ZERO_RETURN:
+		return BEV_EVENT_READING | BEV_EVENT_EOF;	/* close_notify */
+	case SSL_ERROR_SYSCALL:
+		/* closed or reset without close_notify, as libevent's allow_dirty_shutdown reports it */
+		return BEV_EVENT_READING | (r->tls_error ? BEV_EVENT_ERROR : BEV_EVENT_EOF);
+	default:
+		if (ERR_GET_REASON(r->tls_error) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
+			return BEV_EVENT_READING | BEV_EVENT_EOF;
+		return BEV_EVENT_READING | BEV_EVENT_ERROR;
+	}
+}
+
+/*
+ * A TLS connection is readable: decrypt every record OpenSSL can give
+ * (read-ahead may hold several from one read()) into the input buffer,
+ * then hand the bytes over, as reader_cb() does for plain sockets.
+ */
+static void tls_reader_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn_reader *r = arg;
+	struct evbuffer *in = bufferevent_get_input(r->bev);
+	short failed = 0;
+	bool got = false;
+
+	(void)fd;
+	(void)what;
+	for (;;) {
+		struct evbuffer_iovec v;
+		int n;
+
+		if (evbuffer_reserve_space(in, r->wide ? CONN_READ_CHUNK : CONN_READ_SMALL, &v, 1) < 1) {
+			failed = BEV_EVENT_READING | BEV_EVENT_ERROR;
+			break;
+		}
+		n = SSL_read(r->ssl, v.iov_base, (int)v.iov_len);
+		if (n <= 0) {
+			failed = tls_read_failure(r, n);
+			break;
+		}
+		r->wide = (size_t)n == v.iov_len || n > CONN_READ_SMALL;
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(in, &v, 1);
+		got = true;
+		if (SSL_pending(r->ssl) == 0 && !SSL_has_pending(r->ssl))
+			break;
+	}
+	if (!got) {
+		if (failed)
+			r->eventcb(r->bev, failed, r->arg);
+		return;
+	}
+	/* the bytes first; the failure again on the next turn (R may be gone by then) */
+	if (failed)
+		event_active(r->ev, EV_READ, 1);
+	clock_freeze();
+	r->readcb(r->bev, r->arg);
+	clock_thaw();
+}
+
+static void tls_wait_cb(evutil_socket_t fd, short what, void *arg)
+{
+	tls_reader_cb(fd, what, arg);
+}
+
+void conn_reader_tls_ready(struct conn_reader *r, struct event_base *base)
+{
+	SSL *ssl = r->bev ? bufferevent_openssl_get_ssl(r->bev) : NULL;
+	evutil_socket_t fd = r->bev ? bufferevent_getfd(r->bev) : -1;
+	bufferevent_data_cb writecb;
+	bufferevent_event_cb eventcb;
+	void *arg;
+
+	if (!ssl || fd < 0 || r->ev)
+		return;
+	r->ev = event_new(base, fd, EV_READ | EV_PERSIST, tls_reader_cb, r);
+	r->tls_wait = event_new(base, fd, EV_WRITE, tls_wait_cb, r);
+	if (!r->ev || !r->tls_wait) {
+		if (r->ev)
+			event_free(r->ev);
+		if (r->tls_wait)
+			event_free(r->tls_wait);
+		r->ev = r->tls_wait = NULL;
+		return;		/* libevent keeps reading */
+	}
+	r->ssl = ssl;
+	r->tls_error = 0;
+	SSL_set_read_ahead(ssl, 1);
+	bufferevent_disable(r->bev, EV_READ);
+	bufferevent_getcb(r->bev, NULL, &writecb, &eventcb, &arg);
+	bufferevent_setcb(r->bev, NULL, writecb, eventcb, arg);
+	if (r->enabled) {
+		event_add(r->ev, NULL);
+		if (SSL_has_pending(ssl))
+			event_active(r->ev, EV_READ, 1);
+	}
+}
+
+unsigned long conn_reader_tls_error(const struct conn_reader *r)
+{
+	if (r->tls_error)
+		return r->tls_error;
+	return r->bev ? bufferevent_get_openssl_error(r->bev) : 0;
+}
+
 void conn_reader_init(struct conn_reader *r, struct event_base *base, struct bufferevent *bev,
 		      bool tls, bufferevent_data_cb readcb, bufferevent_data_cb writecb,
 		      bufferevent_event_cb eventcb, void *arg)
@@ -114,9 +240,12 @@ void conn_read_enable(struct conn_reader *r)
 	if (r->enabled)
 		return;
 	r->enabled = true;
-	if (r->ev)
+	if (r->ev) {
 		event_add(r->ev, NULL);
-	else if (r->bev)
+		/* records OpenSSL read ahead make the socket look idle */
+		if (r->ssl && SSL_has_pending(r->ssl))
+			event_active(r->ev, EV_READ, 1);
+	} else if (r->bev)
 		bufferevent_enable(r->bev, EV_READ);
 }
 
@@ -125,6 +254,8 @@ void conn_read_disable(struct conn_reader *r)
 	if (!r->enabled)
 		return;
 	r->enabled = false;
+	if (r->tls_wait)
+		event_del(r->tls_wait);
 	if (r->ev)
 		event_del(r->ev);
 	else if (r->bev)
@@ -137,6 +268,11 @@ void conn_reader_release(struct conn_reader *r)
 		event_free(r->ev);
 		r->ev = NULL;
 	}
+	if (r->tls_wait) {
+		event_free(r->tls_wait);
+		r->tls_wait = NULL;
+	}
+	r->ssl = NULL;
 	r->enabled = false;
 }
 

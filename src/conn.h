@@ -15,11 +15,14 @@
  * The read side of a connection.  For plain sockets pgsteer owns the read
  * event and recv()s straight into the bufferevent's input buffer: one
  * syscall per read, where evbuffer_read also asks FIONREAD every time (on
- * a VM every syscall is the main cost of a proxy).  For TLS the
- * bufferevent reads as usual.  Writes always go through the bufferevent.
+ * a VM every syscall is the main cost of a proxy).  A TLS connection's
+ * bufferevent does the handshake; then conn_reader_tls_ready() has pgsteer
+ * SSL_read() into the input buffer the same way, with read-ahead (one
+ * read() per record instead of two).  Writes go through the bufferevent,
+ * or straight to the socket when nothing is queued (session.c).
  */
 struct conn_reader {
-	struct event *ev;		/* NULL: the bufferevent reads (TLS) */
+	struct event *ev;		/* NULL: the bufferevent reads (TLS until its handshake is done) */
 	bool enabled;
 	bool wide;			/* the last read filled its room: read CONN_READ_CHUNK */
 	struct bufferevent *bev;	/* NULL while the owner rests its buffers (plain sockets) */
@@ -28,6 +31,10 @@ struct conn_reader {
 	void *arg;
 	/* bev is NULL and input arrived: give the reader a bufferevent again (false: gone) */
 	bool (*revive)(void *arg);
+	/* TLS once conn_reader_tls_ready() took over the reading (else NULL) */
+	SSL *ssl;
+	struct event *tls_wait;		/* SSL_read() must write first: wait for room */
+	unsigned long tls_error;	/* the OpenSSL error that failed the connection */
 };
 
 /* Set BEV's callbacks and, for a plain socket with a descriptor, our read event. */
@@ -35,6 +42,13 @@ void conn_reader_init(struct conn_reader *r, struct event_base *base, struct buf
 		      bool tls, bufferevent_data_cb readcb, bufferevent_data_cb writecb,
 		      bufferevent_event_cb eventcb, void *arg);
 void conn_read_enable(struct conn_reader *r);
+/*
+ * A TLS connection's handshake is done (BEV_EVENT_CONNECTED): read it
+ * ourselves from now on.  If that cannot be set up, libevent keeps reading.
+ */
+void conn_reader_tls_ready(struct conn_reader *r, struct event_base *base);
+/* The OpenSSL error behind a TLS connection's BEV_EVENT_ERROR (0: none known). */
+unsigned long conn_reader_tls_error(const struct conn_reader *r);
 void conn_read_disable(struct conn_reader *r);
 /* Drop our read event (before a TLS upgrade or when the connection goes). */
 void conn_reader_release(struct conn_reader *r);

@@ -379,10 +379,12 @@ static void client_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct client *c = arg;
 
 	UNUSED(bev);
-	if (what & BEV_EVENT_CONNECTED)
-		return;		/* TLS handshake done */
+	if (what & BEV_EVENT_CONNECTED) {
+		conn_reader_tls_ready(&c->rd, rt.base);	/* TLS handshake done */
+		return;
+	}
 	if (what & BEV_EVENT_ERROR) {
-		unsigned long e = bufferevent_get_openssl_error(c->bev);
+		unsigned long e = conn_reader_tls_error(&c->rd);
 		if (e)
 			log_info("C-%llu %s: TLS error: %s", (unsigned long long)c->id, c->addr,
 				 ERR_reason_error_string(e) ? ERR_reason_error_string(e) : "?");

@@ -23,7 +23,7 @@ import psycopg
 import pytest
 
 import pgwire
-from helpers import login_roles, primary_only, scalar
+from helpers import login_roles, primary_only, scalar, wait_for
 
 pytestmark = pytest.mark.proxy_only
 
@@ -336,5 +336,94 @@ def test_tls_client_sizes_and_a_stalled_reader(pgsteer, pki):
         assert n == 10000
         rows, err = pgwire.simple_query(s, "SELECT 'after'")
         assert (rows, err) == ([["after"]], None)
+    finally:
+        s.close()
+
+
+def read_until_ready(sock):
+    """The rows (first column) of replies up to the next ReadyForQuery."""
+    rows = []
+    while True:
+        m = pgwire.read_message(sock)
+        assert m is not None, "closed"
+        t, body = m
+        assert t != b"E", pgwire.parse_fields(body)
+        if t == b"D":
+            (ln,) = struct.unpack("!i", body[2:6])
+            rows.append(body[6:6 + ln].decode())
+        elif t == b"Z":
+            return rows
+
+
+def test_tls_client_records_split_and_pipelined(pgsteer, pki):
+    """pgsteer reads TLS clients itself with read-ahead, so one read() can
+    bring several records, and a message can be spread over records. 100
+    pipelined Queries cut into records of 1 to 97 bytes (coalesced by the
+    client's Nagle) come back in order, first while the client has the
+    server, then while it must wait for the only server of its pool (its
+    reading stops and starts again, with records already read ahead)."""
+    p = pgsteer(**tls_opts(pki), default_pool_size=1, workers=1)
+    queries = b"".join(pgwire.message(b"Q", b"SELECT %d\0" % i) for i in range(100))
+    sizes = [1, 7, 3, 50, 97, 2, 13]
+
+    def send_in_records(sock):
+        off, k = 0, 0
+        while off < len(queries):
+            n = sizes[k % len(sizes)]
+            sock.sendall(queries[off:off + n])   # one TLS record each
+            off, k = off + n, k + 1
+
+    def expect_all(sock):
+        for i in range(100):
+            assert read_until_ready(sock) == [str(i)]
+
+    s, _ = pgwire.login(p.port, "postgres", tls=client_context(pki))
+    try:
+        send_in_records(s)
+        expect_all(s)
+        with p.connect(sslmode="require", autocommit=False) as holder:
+            holder.execute("SELECT 1")          # holds the pool's only server
+            send_in_records(s)
+
+            def waiting():
+                with psycopg.connect(host="127.0.0.1", port=p.port, user="admin",
+                                     dbname="pgsteer", autocommit=True) as a:
+                    cur = a.execute("SHOW CLIENTS")
+                    col = [d.name for d in cur.description].index("state")
+                    return "waiting" in [r[col] for r in cur.fetchall()]
+            wait_for(waiting, 10, "the pipelining client waiting for the server")
+            holder.commit()
+        expect_all(s)
+        assert pgwire.simple_query(s, "SELECT 'after'") == ([["after"]], None)
+    finally:
+        s.close()
+
+
+@pytest.mark.parametrize("how", ["close_notify_only", "close_notify_and_fin", "fin_only", "reset"])
+def test_tls_client_goes_away_mid_transaction(pgsteer, pki, how):
+    """A TLS client that leaves inside a transaction, by a TLS close_notify
+    alone (its TCP connection still open), close_notify and FIN, a FIN
+    without close_notify, or a reset: pgsteer sees it go, rolls the
+    transaction back and hands the pool's only server to the next client."""
+    p = pgsteer(**tls_opts(pki), default_pool_size=1, workers=1, query_wait_timeout="30s")
+    s, _ = pgwire.login(p.port, "postgres", tls=client_context(pki))
+    try:
+        assert pgwire.simple_query(s, "BEGIN")[1] is None
+        assert pgwire.simple_query(s, "CREATE TEMP TABLE gone_tx (n int)")[1] is None
+        if how.startswith("close_notify"):
+            try:
+                s.unwrap()    # sends close_notify, then waits for pgsteer's answer or close
+            except (ssl.SSLError, OSError):
+                pass
+            if how == "close_notify_and_fin":
+                s.close()
+        elif how == "fin_only":
+            s.shutdown(socket.SHUT_RDWR)    # an SSLSocket's shutdown sends no close_notify
+            s.close()
+        else:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+        with p.connect(sslmode="require") as next_client:   # waits for the one server
+            assert scalar(next_client, "SELECT to_regclass('pg_temp.gone_tx') IS NULL") is True
     finally:
         s.close()
