@@ -91,6 +91,7 @@ static void reader_cb(evutil_socket_t fd, short what, void *arg)
 static short tls_read_failure(struct conn_reader *r, int n)
 {
 	BIO *rbio = SSL_get_rbio(r->ssl);
+	unsigned long e;
 	int err;
 
 	/*
@@ -100,7 +101,7 @@ static short tls_read_failure(struct conn_reader *r, int n)
 	if (SSL_want_read(r->ssl) && BIO_should_retry(rbio) && BIO_should_read(rbio))
 		return 0;
 	err = SSL_get_error(r->ssl, n);
-	r->tls_error = ERR_peek_error();
+	e = ERR_peek_error();
 	ERR_clear_error();
 	switch (err) {
 	case SSL_ERROR_WANT_READ:
@@ -109,6 +110,11 @@ static short tls_read_failure(struct conn_reader *r, int n)
 		/* a TLS 1.3 KeyUpdate answered on a full socket: read again once it takes bytes */
 		event_add(r->tls_wait, NULL);
 		return 0;
+	default:
+		break;
+	}
+	r->tls_error = e;
+	switch (err) {
 	case SSL_ERROR_ZERO_RETURN:
 		return BEV_EVENT_READING | BEV_EVENT_EOF;	/* close_notify */
 	case SSL_ERROR_SYSCALL:
@@ -160,17 +166,18 @@ static void tls_reader_cb(evutil_socket_t fd, short what, void *arg)
 			r->eventcb(r->bev, failed, r->arg);
 		return;
 	}
-	/* the bytes first; the failure again on the next turn (R may be gone by then) */
-	if (failed)
+	/*
+	 * The bytes first, the failure on the next turn (R may be gone by
+	 * then): SSL_read() fails again at once.  If the bytes stop the
+	 * reading, conn_read_enable() makes that turn.
+	 */
+	if (failed) {
+		r->tls_failed = true;
 		event_active(r->ev, EV_READ, 1);
+	}
 	clock_freeze();
 	r->readcb(r->bev, r->arg);
 	clock_thaw();
-}
-
-static void tls_wait_cb(evutil_socket_t fd, short what, void *arg)
-{
-	tls_reader_cb(fd, what, arg);
 }
 
 void conn_reader_tls_ready(struct conn_reader *r, struct event_base *base)
@@ -184,7 +191,7 @@ void conn_reader_tls_ready(struct conn_reader *r, struct event_base *base)
 	if (!ssl || fd < 0 || r->ev)
 		return;
 	r->ev = event_new(base, fd, EV_READ | EV_PERSIST, tls_reader_cb, r);
-	r->tls_wait = event_new(base, fd, EV_WRITE, tls_wait_cb, r);
+	r->tls_wait = event_new(base, fd, EV_WRITE, tls_reader_cb, r);
 	if (!r->ev || !r->tls_wait) {
 		if (r->ev)
 			event_free(r->ev);
@@ -195,6 +202,7 @@ void conn_reader_tls_ready(struct conn_reader *r, struct event_base *base)
 	}
 	r->ssl = ssl;
 	r->tls_error = 0;
+	r->tls_failed = false;
 	SSL_set_read_ahead(ssl, 1);
 	bufferevent_disable(r->bev, EV_READ);
 	bufferevent_getcb(r->bev, NULL, &writecb, &eventcb, &arg);
@@ -243,7 +251,7 @@ void conn_read_enable(struct conn_reader *r)
 	if (r->ev) {
 		event_add(r->ev, NULL);
 		/* records OpenSSL read ahead make the socket look idle */
-		if (r->ssl && SSL_has_pending(r->ssl))
+		if (r->ssl && (r->tls_failed || SSL_has_pending(r->ssl)))
 			event_active(r->ev, EV_READ, 1);
 	} else if (r->bev)
 		bufferevent_enable(r->bev, EV_READ);
@@ -273,6 +281,7 @@ void conn_reader_release(struct conn_reader *r)
 		r->tls_wait = NULL;
 	}
 	r->ssl = NULL;
+	r->tls_failed = false;
 	r->enabled = false;
 }
 

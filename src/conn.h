@@ -35,6 +35,7 @@ struct conn_reader {
 	SSL *ssl;
 	struct event *tls_wait;		/* SSL_read() must write first: wait for room */
 	unsigned long tls_error;	/* the OpenSSL error that failed the connection */
+	bool tls_failed;		/* SSL_read() failed after bytes not yet handed over */
 };
 
 /* Set BEV's callbacks and, for a plain socket with a descriptor, our read event. */

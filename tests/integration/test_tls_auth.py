@@ -427,3 +427,95 @@ def test_tls_client_goes_away_mid_transaction(pgsteer, pki, how):
             assert scalar(next_client, "SELECT to_regclass('pg_temp.gone_tx') IS NULL") is True
     finally:
         s.close()
+
+
+class TlsBytes:
+    """A TLS client whose records are made in memory (ssl.MemoryBIO) and
+    sent when the test says: several records in one send() reach pgsteer
+    in one read()."""
+
+    def __init__(self, port, ctx):
+        self.raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.raw.sendall(struct.pack("!II", 8, pgwire.SSL_REQUEST))
+        assert self.raw.recv(1) == b"S"
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.obj = ctx.wrap_bio(self.inc, self.out, server_hostname="localhost")
+        while True:
+            try:
+                self.obj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.flush()
+                self.feed()
+        self.flush()
+        self.write(pgwire.startup_packet("postgres"))
+        self.flush()
+        while self.message()[0] != b"Z":
+            pass
+
+    def write(self, data):
+        """Make records of DATA; they go out with the next flush()."""
+        self.obj.write(data)
+
+    def close_notify(self):
+        try:
+            self.obj.unwrap()
+        except ssl.SSLWantReadError:
+            pass          # it waits for pgsteer's close_notify; ours is made
+
+    def flush(self):
+        data = self.out.read()
+        if data:
+            self.raw.sendall(data)
+
+    def feed(self):
+        data = self.raw.recv(65536)
+        if not data:
+            raise EOFError
+        self.inc.write(data)
+
+    def read_exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            try:
+                buf += self.obj.read(n - len(buf))
+            except ssl.SSLWantReadError:
+                self.feed()
+        return buf
+
+    def message(self):
+        head = self.read_exact(5)
+        (ln,) = struct.unpack("!I", head[1:])
+        return head[:1], self.read_exact(ln - 4)
+
+
+def test_tls_client_query_then_close_notify_while_waiting(pgsteer, pki):
+    """A TLS client sends a Query and a close_notify in one send() while the
+    pool's only server is taken, and keeps its TCP connection open. pgsteer
+    reads both records at once: the Query waits with the client's reading
+    stopped, and once it has run, pgsteer acts on the close_notify it has
+    already read (nothing more will make the socket readable) and lets the
+    client go."""
+    p = pgsteer(**tls_opts(pki), default_pool_size=1, workers=1, query_wait_timeout="30s")
+
+    def clients():
+        with psycopg.connect(host="127.0.0.1", port=p.port, user="admin", dbname="pgsteer",
+                             autocommit=True) as a:
+            cur = a.execute("SHOW CLIENTS")
+            names = [d.name for d in cur.description]
+            rows = [dict(zip(names, r)) for r in cur.fetchall()]
+            return [r for r in rows if not r["admin"]]
+
+    with p.connect(sslmode="require", autocommit=False) as holder:
+        holder.execute("SELECT 1")              # holds the pool's only server
+        c = TlsBytes(p.port, client_context(pki))
+        try:
+            c.write(pgwire.message(b"Q", b"SELECT 1\0"))
+            c.close_notify()
+            c.flush()                           # both records in one send()
+            wait_for(lambda: "waiting" in [r["state"] for r in clients()], 10,
+                     "the Query waiting for the server")
+            holder.commit()
+            wait_for(lambda: len(clients()) == 1, 10, "the client that sent close_notify to go")
+        finally:
+            c.raw.close()
