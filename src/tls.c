@@ -102,7 +102,14 @@ SSL_CTX *tls_server_ctx(const struct config *cfg, char *errbuf, size_t errlen)
 		return NULL;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+	/*
+	 * No session resumption, as PostgreSQL (be-secure-openssl.c): no
+	 * tickets and no session cache.  libpq never resumes a session, and
+	 * TLS 1.3 would otherwise make and send two tickets per handshake.
+	 */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_TICKET);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	if (cfg->client_tls_ciphers && *cfg->client_tls_ciphers &&
 	    SSL_CTX_set_cipher_list(ctx, cfg->client_tls_ciphers) != 1) {

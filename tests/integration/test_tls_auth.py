@@ -519,3 +519,22 @@ def test_tls_client_query_then_close_notify_while_waiting(pgsteer, pki):
             wait_for(lambda: len(clients()) == 1, 10, "the client that sent close_notify to go")
         finally:
             c.raw.close()
+
+
+def test_tls_no_session_tickets(pgsteer, pki):
+    """As PostgreSQL, pgsteer offers no TLS session resumption: no TLS 1.3
+    tickets after the handshake (libpq never resumes, and each ticket costs
+    the proxy work per connection), and a TLS 1.2 client gets none either."""
+    p = pgsteer(**tls_opts(pki))
+    for version in (ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.TLSv1_2):
+        ctx = client_context(pki)
+        ctx.minimum_version = ctx.maximum_version = version
+        s, _ = pgwire.login(p.port, "postgres", tls=ctx)
+        try:
+            assert s.version() == {ssl.TLSVersion.TLSv1_3: "TLSv1.3",
+                                   ssl.TLSVersion.TLSv1_2: "TLSv1.2"}[version]
+            # the welcome came after any ticket, and so does this answer
+            assert pgwire.simple_query(s, "SELECT 1") == ([["1"]], None)
+            assert not s.session.has_ticket, version
+        finally:
+            s.close()
