@@ -8,6 +8,10 @@
 # free loopback ports, loads pgbench -i -s $BENCH_SCALE, then for each script,
 # protocol mode and client count runs pgbench against every target:
 #   direct     the primary itself
+#   null-relay tests/bench/null_relay.c in front of the primary: a server
+#              connection per client and one recv() and one send() per
+#              readiness event, nothing else; not a proxy anyone would run,
+#              but the CPU floor under any proxy relaying over these sockets
 #   pgbouncer  Debian's PgBouncer, transaction pooling, pool size $BENCH_POOL_SIZE
 #   pgpool     Debian's Pgpool-II, streaming-replication mode, load balancing
 #              over primary + 2 replicas, connection cache on, one process
@@ -56,7 +60,8 @@
 #   BENCH_JOBS       pgbench threads (-j) [2]
 #   BENCH_MODES      pgbench -M modes [simple extended prepared]
 #   BENCH_SCRIPTS    select-only (-S) and/or tpcb-like [select-only tpcb-like]
-#   BENCH_TARGETS    [direct pgbouncer pgpool pgsteer-primary pgsteer]; pgsteer-w2 on request
+#   BENCH_TARGETS    [direct null-relay pgbouncer pgpool pgsteer-primary pgsteer];
+#                    pgsteer-w2 on request
 #   BENCH_ROUNDS     repeat the whole matrix, targets interleaved; the
 #                    table shows means (a shared machine is noisy) [1]
 #   BENCH_SCALE      pgbench -i scale [10]
@@ -72,6 +77,9 @@
 #   BENCH_TLS_CLIENTS   client counts of the TLS runs [16]
 #   BENCH_TLS_LOADS  steady (long-lived TLS sessions) and/or connect (-C: a
 #                    TLS handshake and login per transaction) [steady connect]
+#   BENCH_NULL_RELAY_BIN  tests/bench/null_relay binary for the null-relay
+#                    target [built next to pgsteer; with PGSTEER_BIN,
+#                    ../tests/bench/null_relay beside it]
 #   BENCH_CLASSIFY_BIN  bench_classify binary [built next to pgsteer; with
 #                    PGSTEER_BIN, ../tests/bench/bench_classify beside it];
 #                    "none" skips the classifier benchmark
@@ -92,7 +100,7 @@ BENCH_CLIENTS=${BENCH_CLIENTS:-16 64}
 BENCH_JOBS=${BENCH_JOBS:-2}
 BENCH_MODES=${BENCH_MODES:-simple extended prepared}
 BENCH_SCRIPTS=${BENCH_SCRIPTS:-select-only tpcb-like}
-BENCH_TARGETS=${BENCH_TARGETS:-direct pgbouncer pgpool pgsteer-primary pgsteer}
+BENCH_TARGETS=${BENCH_TARGETS:-direct null-relay pgbouncer pgpool pgsteer-primary pgsteer}
 BENCH_ROUNDS=${BENCH_ROUNDS:-1}
 BENCH_SCALE=${BENCH_SCALE:-10}
 BENCH_POOL_SIZE=${BENCH_POOL_SIZE:-20}
@@ -104,6 +112,7 @@ BENCH_TLS_TARGETS=${BENCH_TLS_TARGETS-pgbouncer pgsteer-primary pgsteer-w2}
 BENCH_TLS_CLIENTS=${BENCH_TLS_CLIENTS:-16}
 BENCH_TLS_LOADS=${BENCH_TLS_LOADS:-steady connect}
 BENCH_CLASSIFY_BIN=${BENCH_CLASSIFY_BIN:-}
+BENCH_NULL_RELAY_BIN=${BENCH_NULL_RELAY_BIN:-}
 BENCH_OUT=${BENCH_OUT:-./bench-results}
 BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-$SRCDIR/build-bench}
 # Every setting, as a command line that reruns this benchmark (the doc prints it).
@@ -307,6 +316,39 @@ tls_settings() {
 start_direct() {
     TARGET_PORT[direct]=$PG_PORT
     TARGET_PID[direct]=""
+}
+
+# bench_bin NAME GIVEN: a tests/bench program, GIVEN (its BENCH_*_BIN) if
+# set, else the one built beside PGSTEER_BIN in its build tree.
+bench_bin() {
+    if [ -n "$2" ]; then
+        echo "$2"
+    elif [ -n "${PGSTEER_BIN:-}" ]; then
+        echo "$(dirname "$PGSTEER_BIN")/../tests/bench/$1"
+    fi
+}
+
+# null-relay: a connection to the primary per client, bytes moved with one
+# recv() and one send(), nothing else (tests/bench/null_relay.c): the CPU
+# any proxy pays for relaying over these sockets.
+start_null_relay() {
+    local bin port pid
+    bin=$(bench_bin null_relay "$BENCH_NULL_RELAY_BIN")
+    if [ -z "$bin" ] || [ ! -x "$bin" ]; then
+        TARGET_SKIP[null-relay]="no null_relay binary (${bin:-none}; set BENCH_NULL_RELAY_BIN)"
+        return 0
+    fi
+    port=$(free_ports 1)
+    setsid "$bin" "$port" "$PG_PORT" >"$WORK/null-relay.log" 2>&1 </dev/null &
+    pid=$!
+    PGSTEER_PIDS+=("$pid")
+    if ! wait_port "$port" "$pid" null-relay; then
+        TARGET_SKIP[null-relay]="null_relay did not come up (log: $WORK/null-relay.log)"
+        return 0
+    fi
+    TARGET_PORT[null-relay]=$port
+    TARGET_PID[null-relay]=$pid
+    say "null-relay on port $port (pid $pid)"
 }
 
 # PgBouncer refuses to run as root: its files belong to postgres.
@@ -740,21 +782,11 @@ tls_probe() {
     fi
 }
 
-# The bench_classify binary: BENCH_CLASSIFY_BIN, the one built with pgsteer,
-# or the one beside PGSTEER_BIN in its build tree.
-classify_bin() {
-    if [ -n "$BENCH_CLASSIFY_BIN" ]; then
-        echo "$BENCH_CLASSIFY_BIN"
-    elif [ -n "${PGSTEER_BIN:-}" ]; then
-        echo "$(dirname "$PGSTEER_BIN")/../tests/bench/bench_classify"
-    fi
-}
-
 # Classifier microbenchmark over the unit-test corpus (one thread, nothing
 # else running): ns/statement median and p99; output kept for the doc.
 run_classifier() {
     local bin rc=0 out
-    bin=$(classify_bin)
+    bin=$(bench_bin bench_classify "$BENCH_CLASSIFY_BIN")
     if [ -z "$bin" ] || [ ! -x "$bin" ]; then
         PROBLEMS+=("classifier not measured: no bench_classify binary (${bin:-none}; set BENCH_CLASSIFY_BIN)")
         return 0
@@ -942,6 +974,12 @@ report_goals() {
                 row("TPS pgsteer-primary ÷ PgBouncer, -S -M " m ", " c " clients", "≥ 1.10", show(x, "%.3f"), ge(x, 1.10))
                 x = r(CPU[k, "pgsteer-primary"], CPU[k, "pgbouncer"])
                 row("CPU/tx pgsteer-primary ÷ PgBouncer, -S -M " m ", " c " clients", "≤ 0.75", show(x, "%.3f"), le(x, 0.75))
+                if ((k, "null-relay") in CPU) {
+                    x = r(CPU[k, "null-relay"], CPU[k, "pgbouncer"])
+                    y = r(TPS[k, "null-relay"], TPS[k, "pgbouncer"])
+                    row("the floor: null-relay ÷ PgBouncer (recv and send only), -S -M " m ", " c " clients",
+                        "reference", "CPU/tx " show(x, "%.3f") ", TPS " show(y, "%.3f"), "—")
+                }
                 if ((k, "direct") in P99) {
                     a = P99[k, "pgsteer-primary"]; b = P99[k, "pgbouncer"]; d = P99[k, "direct"]
                     ap = (a == "" || d == "") ? "" : a - d; bp = (b == "" || d == "") ? "" : b - d
@@ -1030,6 +1068,9 @@ write_doc() {
         fi
         echo "- Scheduling: every server in a session of its own (PostgreSQL and PgBouncer daemonize, Pgpool-II and pgsteer start under setsid), pgbench in the script's; kernel autogroup scheduling is $( [ "$(cat /proc/sys/kernel/sched_autogroup_enabled 2>/dev/null)" = 1 ] && echo on || echo off), under which each session is one CPU group"
         echo "- Targets: **direct** = the primary; **pgbouncer** and **pgsteer-primary** = the primary only (like for like); **pgpool** and **pgsteer** = primary + 2 replicas, reads balanced/routed to the replicas"
+        if is_started null-relay; then
+            echo "- **null-relay** = tests/bench/null_relay.c in front of the primary: a server connection per client, bytes moved with one \`recv()\` and one \`send()\` per readiness event and nothing else (no parsing, pooling or routing). Not a product: its CPU per transaction is the floor under any proxy relaying over the same loopback TCP sockets"
+        fi
         if is_started pgsteer-w2; then
             echo "- **pgsteer-w2** = pgsteer-primary with \`workers = 2\` (two event-loop threads, each with pools of the full size: [workers.md](workers.md))"
         fi
@@ -1130,7 +1171,9 @@ echo "stamp,target,load,mode,clients,jobs,duration_s,pool_size,tps,latency_avg_m
 echo "stamp,target,clients,rss_before_kib,rss_idle_kib,rss_per_client_kib,open_seconds,status,error" >"$IDLE_CSV"
 echo "stamp,short_statements,short_median_ns,short_p99_ns,all_statements,all_median_ns,all_p99_ns,million_statements_per_s,steady_state_mallocs" >"$CLASSIFY_CSV"
 
-if is_started pgsteer || is_started pgsteer-primary || is_started pgsteer-w2; then build_pgsteer; fi
+if is_started pgsteer || is_started pgsteer-primary || is_started pgsteer-w2 || is_started null-relay; then
+    build_pgsteer
+fi
 start_cluster
 if [ -n "$BENCH_TLS_TARGETS" ]; then
     make_tls_cert
@@ -1139,12 +1182,13 @@ fi
 for target in $START_TARGETS; do
     case $target in
     direct) start_direct ;;
+    null-relay) start_null_relay ;;
     pgbouncer) start_pgbouncer ;;
     pgpool) start_pgpool ;;
     pgsteer) start_pgsteer pgsteer all ;;
     pgsteer-primary) start_pgsteer pgsteer-primary primary ;;
     pgsteer-w2) start_pgsteer pgsteer-w2 primary 2 ;;
-    *) die "unknown target $target (BENCH_TARGETS: direct pgbouncer pgpool pgsteer-primary pgsteer pgsteer-w2)" ;;
+    *) die "unknown target $target (BENCH_TARGETS: direct null-relay pgbouncer pgpool pgsteer-primary pgsteer pgsteer-w2)" ;;
     esac
     if [ -n "${TARGET_SKIP[$target]:-}" ]; then
         loud "SKIPPING $target: ${TARGET_SKIP[$target]}" "its rows are missing from the results"
