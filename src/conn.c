@@ -103,28 +103,22 @@ static short tls_read_failure(struct conn_reader *r, int n)
 	err = SSL_get_error(r->ssl, n);
 	e = ERR_peek_error();
 	ERR_clear_error();
-	switch (err) {
-	case SSL_ERROR_WANT_READ:
+	if (err == SSL_ERROR_WANT_READ)
 		return 0;
-	case SSL_ERROR_WANT_WRITE:
+	if (err == SSL_ERROR_WANT_WRITE) {
 		/* a TLS 1.3 KeyUpdate answered on a full socket: read again once it takes bytes */
 		event_add(r->tls_wait, NULL);
 		return 0;
-	default:
-		break;
 	}
 	r->tls_error = e;
-	switch (err) {
-	case SSL_ERROR_ZERO_RETURN:
-		return BEV_EVENT_READING | BEV_EVENT_EOF;	/* close_notify */
-	case SSL_ERROR_SYSCALL:
-		/* closed or reset without close_notify, as libevent's allow_dirty_shutdown reports it */
-		return BEV_EVENT_READING | (r->tls_error ? BEV_EVENT_ERROR : BEV_EVENT_EOF);
-	default:
-		if (ERR_GET_REASON(r->tls_error) == SSL_R_UNEXPECTED_EOF_WHILE_READING)
-			return BEV_EVENT_READING | BEV_EVENT_EOF;
-		return BEV_EVENT_READING | BEV_EVENT_ERROR;
-	}
+	/*
+	 * EOF: a close_notify, or (as libevent's allow_dirty_shutdown reports
+	 * it) a close or reset without one; anything else is an error.
+	 */
+	if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_SYSCALL && e == 0) ||
+	    (err != SSL_ERROR_SYSCALL && ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING))
+		return BEV_EVENT_READING | BEV_EVENT_EOF;
+	return BEV_EVENT_READING | BEV_EVENT_ERROR;
 }
 
 /*

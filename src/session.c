@@ -1010,9 +1010,11 @@ static void relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_sock
 {
 	struct evbuffer *out = bufferevent_get_output(dst);
 
-	if (dst_tls && evbuffer_get_length(out) == 0) {
+	if (evbuffer_get_length(out) != 0) {
+		/* behind what is queued */
+	} else if (dst_tls) {
 		n -= conn_tls_write_now(dst, in, n);
-	} else if (evbuffer_get_length(out) == 0) {
+	} else {
 		struct evbuffer_iovec v;
 		ssize_t w;
 
