@@ -2382,6 +2382,42 @@ static bool classify_shape(const char *sql, size_t len, const struct classify_kn
 	return rank(out->cls) >= 0;
 }
 
+int classify_split(const char *sql, size_t len, struct classify_span *spans, int max)
+{
+	struct cursor c;
+	struct classify_result part;
+	int n = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.lx.s = sql;
+	c.lx.end = sql + len;
+	adv(&c);
+	for (;;) {
+		size_t start;
+
+		while (c.cur.type == T_SEMI)
+			adv(&c);
+		if (c.cur.type == T_EOF || c.cur.type == T_ERROR)
+			break;
+		start = (size_t)(c.cur.p - sql);
+		c.depth = 0;
+		c.pdepth = 0;
+		c.prev.type = T_EOF;
+		c.prev2.type = T_EOF;
+		result_init(&part);
+		classify_statement(&c, &part);	/* as classify_shape() walks it: BEGIN ATOMIC bodies */
+		skip_to_end(&c);
+		if (c.lx.err || c.pdepth != 0)
+			return -1;
+		if (n < max) {
+			spans[n].start = start;
+			spans[n].end = c.cur.type == T_SEMI ? (size_t)(c.cur.p - sql) : len;
+		}
+		n++;
+	}
+	return c.lx.err ? -1 : n;
+}
+
 /* primary_patterns and replica_patterns, matched against the whole text. */
 static void apply_patterns(const struct classify_knowledge *k, const char *sql, size_t len,
 			   struct classify_result *out)

@@ -202,6 +202,18 @@ struct classify_cache_stats classify_cache_stats(void);
 void classify_sql_ctx(const char *sql, size_t len, const struct classify_knowledge *k,
 		      const struct classify_context *ctx, struct classify_result *out);
 
+/* One statement of a multi-statement string: bytes [start, end) of it, without the ";". */
+struct classify_span {
+	size_t start, end;
+};
+
+/*
+ * The non-empty statements of SQL as classify_sql() sees them: up to MAX
+ * spans into SPANS.  Returns how many there are (more than MAX when they
+ * did not all fit), or -1 when the text cannot be lexed.
+ */
+int classify_split(const char *sql, size_t len, struct classify_span *spans, int max);
+
 const char *classify_class_name(enum classify_class c);
 
 /*

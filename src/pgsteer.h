@@ -111,11 +111,21 @@ struct client {
 	struct server *parked[2];	/* session mode: [0] primary, [1] replica held between statements */
 	char *replay;			/* bytes of the current autocommit statement sent to a replica */
 	struct server *lsn_probe;	/* server fetching that position */
+	/* notifications/notices from its parked or probing server, held while a reply is half relayed */
+	struct evbuffer *async_held;
 	int64_t state_since_ms;		/* when the current state was entered */
 	int64_t last_activity_ms;
 
 	/* session state that follows the client across server connections */
 	struct prep_client_map prep;	/* its named prepared statements */
+	/*
+	 * Its unnamed statement, which lives until its next unnamed Parse or
+	 * Query (sessstate.c): the Parse body, to prepare it again where a
+	 * later Bind lands; or the statement a DEALLOCATE answered here names.
+	 */
+	char *unnamed_body;		/* heap: query\0 int16 n int32 oids[n] (UNNAMED_KEPT) */
+	char *unnamed_dealloc;		/* heap: the name its DEALLOCATE names (UNNAMED_FAKED) */
+	char *portal_dealloc;		/* heap: the same for a DEALLOCATE bound to the unnamed portal */
 	struct sessvars *vars;		/* settings that differ from the pool's (NULL: none) */
 	uint64_t vars_sig;		/* signature of the settings it wants; 0 = recompute */
 	struct setop *pending_ops;	/* SET/RESET/DISCARD since the last Sync: applied if it succeeds */
@@ -135,6 +145,8 @@ struct client {
 	uint32_t replay_len;
 	uint32_t replay_cap;		/* grows once, then reused: no allocation per statement */
 	uint32_t pkt_remain;		/* bytes of the current message still to relay */
+	uint32_t unnamed_len, unnamed_cap;
+	uint32_t unnamed_gen;		/* counts its unnamed Parses (struct server's unnamed_gen) */
 	enum discard_mode discard;
 	int32_t cancel_pid;		/* what the client sees as its backend (cancel key) */
 	int32_t cancel_key;
@@ -158,6 +170,8 @@ struct client {
 	bool admin;			/* logged in to the admin console (database "pgsteer") */
 	bool read_paused;		/* backpressure: the server's output is full */
 	bool rest_when_written;		/* the welcome is queued: rest once it is written */
+	uint8_t unnamed;		/* enum unnamed_state (sessstate.h) */
+	bool unnamed_portal_faked;	/* the unnamed portal is a DEALLOCATE answered here */
 };
 
 enum server_state {
@@ -211,6 +225,9 @@ struct server {
 	bool group_error;		/* an ErrorResponse since the last ReadyForQuery */
 	bool dirty;			/* holds state pgsteer cannot carry: reset before reuse */
 	struct prep_server_set prep;	/* statements prepared on it, shared by name */
+	struct pstmt *bound_stmt;	/* the shared statement of the last Bind (for its Execute's errors) */
+	uint64_t unnamed_client;	/* whose unnamed statement it holds (client id; 0: not known) */
+	uint32_t unnamed_gen;		/* and which of that client's unnamed Parses */
 	uint64_t prep_batch_start;	/* statements used since then may not be evicted */
 	struct sessvars *vars;		/* settings made on it besides the reported ones */
 	uint64_t vars_sig;		/* signature of its settings; 0 = recompute */

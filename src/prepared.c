@@ -64,6 +64,7 @@ struct pstmt *prepared_intern(const char *body, size_t len, const struct classif
 	st->hash = h;
 	st->id = next_id++;
 	st->refs = 1;
+	st->epoch = 0;
 	snprintf(st->server_name, sizeof(st->server_name), "pgsteer_%" PRIu64, st->id);
 	st->cls = *cls;
 	st->body_len = (uint32_t)len;
@@ -178,15 +179,30 @@ void prep_client_clear(struct prep_client_map *m)
 	m->n = m->cap = 0;
 }
 
-bool prep_server_has(struct prep_server_set *set, const struct pstmt *st, uint64_t use)
+enum prep_held_state prep_server_lookup(struct prep_server_set *set, const struct pstmt *st,
+					uint64_t use)
 {
 	for (uint32_t i = 0; i < set->n; i++) {
 		if (set->e[i].st == st) {
 			set->e[i].last_use = use;
-			return true;
+			return set->e[i].epoch == __atomic_load_n(&st->epoch, __ATOMIC_RELAXED)
+				       ? PREP_HELD : PREP_STALE;
 		}
 	}
+	return PREP_ABSENT;
+}
+
+bool prep_server_holds(const struct prep_server_set *set, const struct pstmt *st)
+{
+	for (uint32_t i = 0; i < set->n; i++)
+		if (set->e[i].st == st)
+			return true;
 	return false;
+}
+
+void prepared_invalidate(struct pstmt *st)
+{
+	__atomic_add_fetch(&st->epoch, 1, __ATOMIC_RELAXED);
 }
 
 bool prep_server_add(struct prep_server_set *set, struct pstmt *st, uint64_t use)
@@ -202,6 +218,7 @@ bool prep_server_add(struct prep_server_set *set, struct pstmt *st, uint64_t use
 	prepared_ref(st);
 	set->e[set->n].st = st;
 	set->e[set->n].last_use = use;
+	set->e[set->n].epoch = __atomic_load_n(&st->epoch, __ATOMIC_RELAXED);
 	set->n++;
 	return true;
 }

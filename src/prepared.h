@@ -24,6 +24,7 @@ struct pstmt {
 	uint64_t hash;
 	uint64_t id;
 	int refs;			/* client names + server connections holding it */
+	uint32_t epoch;			/* bumped when servers must prepare it afresh (atomic) */
 	char server_name[PREPARED_SERVER_NAME_LEN];
 	struct classify_result cls;	/* how its text classifies (routes its Binds) */
 	uint32_t body_len;		/* Parse body after the name: query\0 int16 n int32 oids[n] */
@@ -46,6 +47,7 @@ struct prep_server_set {
 	struct prep_held {
 		struct pstmt *st;
 		uint64_t last_use;
+		uint32_t epoch;		/* the statement's epoch when it was prepared here */
 	} *e;
 };
 
@@ -62,8 +64,27 @@ bool prep_client_add(struct prep_client_map *m, const char *name, struct pstmt *
 bool prep_client_remove(struct prep_client_map *m, const char *name);
 void prep_client_clear(struct prep_client_map *m);
 
+/*
+ * ST's plan may be stale on every server that prepared it (an invalidation
+ * error, or a client's DEALLOCATE ALL / DISCARD ALL): each server closes
+ * and prepares it again at its next use.  Any worker may call it.
+ */
+void prepared_invalidate(struct pstmt *st);
+
+enum prep_held_state {
+	PREP_ABSENT,		/* not prepared on the server */
+	PREP_HELD,		/* prepared, and current */
+	PREP_STALE,		/* prepared before prepared_invalidate(): close it, prepare again */
+};
 /* Server sets: does it hold ST (and mark it used at USE)? add (takes a reference), remove, clear. */
-bool prep_server_has(struct prep_server_set *set, const struct pstmt *st, uint64_t use);
+enum prep_held_state prep_server_lookup(struct prep_server_set *set, const struct pstmt *st,
+					uint64_t use);
+static inline bool prep_server_has(struct prep_server_set *set, const struct pstmt *st, uint64_t use)
+{
+	return prep_server_lookup(set, st, use) == PREP_HELD;
+}
+/* Does the set hold ST at all (no dereference of ST: it may be any pointer)? */
+bool prep_server_holds(const struct prep_server_set *set, const struct pstmt *st);
 bool prep_server_add(struct prep_server_set *set, struct pstmt *st, uint64_t use);
 bool prep_server_remove(struct prep_server_set *set, const struct pstmt *st);
 void prep_server_clear(struct prep_server_set *set);

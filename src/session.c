@@ -43,6 +43,9 @@ static void relay_move_after(struct evbuffer *in, struct server *s, struct bind_
 static void relay_client_to_server(struct client *c, struct server *s);
 static void relay_server_to_client(struct server *s, struct client *c);
 static void idle_server_input(struct server *s);
+static void server_input_left(struct server *s);
+static void deliver_async(struct client *c, const uint8_t *msg, size_t n);
+static void deliver_held(struct client *c);
 static void unlink_pair(struct client *c, struct server *s);
 static bool server_is_clean(const struct server *s);
 static bool discard_input(struct client *c);
@@ -443,6 +446,8 @@ static void unlink_pair(struct client *c, struct server *s)
 {
 	c->server = NULL;
 	s->client = NULL;
+	if (c->async_held)
+		deliver_held(c);
 	if (s->read_paused) {
 		s->read_paused = false;
 		if (s->bev)
@@ -576,6 +581,8 @@ static void classify_message(struct client *c, struct evbuffer *in, size_t off, 
 	}
 	if (type == 'B' && state_bind_class(c, in, off, len, res))
 		return;		/* a named statement: the class of its text */
+	if (type == 'B' && off == 0 && state_unnamed_class(c, in, len, res))
+		return;		/* the unnamed statement parsed in an earlier batch */
 	memset(res, 0, sizeof(*res));
 	if (type == 'F') {
 		res->cls = CLASS_WRITE;	/* fastpath function call: lo_* and friends write */
@@ -942,6 +949,7 @@ static void start_lsn_probe(struct client *c, struct server *s)
 	}
 	s->state = SV_LSN_PROBE;
 	s->state_since_ms = now_ms();
+	s->unnamed_client = 0;	/* a Query drops the unnamed statement */
 	proto_add_query(bufferevent_get_output(s->bev), "SELECT pg_catalog.pg_current_wal_insert_lsn()");
 	s->expect_rfq = 1;
 }
@@ -970,6 +978,7 @@ static void server_reset_or_release(struct server *s)
 
 	if (s->rq_len)
 		reply_abort(s);	/* nothing can be owed on a clean server */
+	s->unnamed_client = 0;	/* its next client's Binds do not trust what it holds */
 	if (s->dirty && !(reset && *reset)) {
 		server_close(s, "holds session state and server_reset_query is empty");
 		return;
@@ -1145,12 +1154,19 @@ static void send_refusal(struct client *c, struct server *s, struct evbuffer *in
 	log_info("C-%llu %s@%s: write refused on replica %s: %s", (unsigned long long)c->id, c->user,
 		 c->database, s->pool->node_name, res->reason);
 	if (type == 'Q') {
+		s->unnamed_client = 0;
 		proto_add_query(out, sql);
 		s->expect_rfq++;
 		reply_push(s, 'Q', REPLY_FORWARD, NULL, NULL, NULL);
 		return;
 	}
 	reply_push(s, 'P', REPLY_FORWARD, NULL, NULL, NULL);
+	if (!name[0]) {
+		/* the client's unnamed statement is now the refusal, on S only */
+		c->unnamed = UNNAMED_LOST;
+		s->unnamed_client = c->id;
+		s->unnamed_gen = ++c->unnamed_gen;
+	}
 	/* the same statement name, the refusal as its text, no parameter types */
 	size_t sl = strlen(sql) + 1;
 	memset(sql + sl, 0, 2);
@@ -1403,6 +1419,32 @@ static bool head_waits_through(const uint8_t *first, bool first7)
 	}
 }
 
+/*
+ * Does a Bind/Describe/Execute/Close not about a named statement, whose
+ * first bytes are FIRST7 (NULL: fewer than 7 here), need no look at the
+ * unnamed statement?  Yes unless a DEALLOCATE was answered here, or it
+ * names the unnamed statement and S may not hold C's (the common Parse,
+ * Bind, Execute, Sync on one server needs none).
+ */
+static inline bool unnamed_quiet(const struct client *c, const struct server *s, uint8_t type,
+				 const uint8_t *first7)
+{
+	bool held = s->unnamed_client == c->id && s->unnamed_gen == c->unnamed_gen;
+
+	if (c->unnamed == UNNAMED_FAKED || c->unnamed_portal_faked)
+		return false;
+	switch (type) {
+	case 'E':
+		return true;
+	case 'B':	/* the unnamed portal: of a named statement, or of the unnamed one */
+		return first7 && first7[5] == 0 && (first7[6] != 0 || held);
+	case 'D':	/* a portal, a named statement, or the unnamed statement S holds */
+		return first7 && (first7[5] != 'S' || first7[6] != 0 || held);
+	default:	/* Close: of the unnamed statement, it is gone */
+		return first7 && (first7[5] != 'S' || first7[6] != 0);
+	}
+}
+
 /* Forward complete and partial client messages to the linked server. */
 static void relay_client_to_server(struct client *c, struct server *s)
 {
@@ -1487,6 +1529,20 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				off = 0;
 				continue;
 			}
+			if (type == 'P' && !named &&
+			    state_unnamed_parse(c, s, in, off, len, &res,
+						evbuffer_get_length(in) < off + 1 + (size_t)len)) {
+				/* DEALLOCATE of one of its names: answered here, up to its Execute */
+				if (off || bh.len)
+					forward_client_bytes(c, s, in, off, &bh);
+				forget_replay(c);
+				evbuffer_drain(in, 1 + (size_t)len);
+				reply_push(s, 'P', REPLY_FAKE, NULL, NULL, NULL);
+				s->batch_open = true;
+				avail = proto_window_load(&w, in);
+				off = 0;
+				continue;
+			}
 			if (type != 'B' && evbuffer_get_length(in) >= off + 1 + (size_t)len) {
 				const char *sql;
 				size_t sqllen;
@@ -1495,6 +1551,22 @@ static void relay_client_to_server(struct client *c, struct server *s)
 					state_note_statement(c, s, &res, sql, sqllen);
 			}
 			avail = proto_window_load(&w, in);	/* a look at its text may have moved it */
+		}
+		if (!named && (type == 'B' || type == 'D' || type == 'E' || type == 'C') &&
+		    !unnamed_quiet(c, s, type, first7)) {
+			/* the unnamed statement or portal, which S may not hold for C */
+			enum unnamed_verdict uv;
+			if (off || bh.len)
+				forward_client_bytes(c, s, in, off, &bh);
+			off = 0;
+			uv = state_unnamed_use(c, s, in, 0, type, len);
+			avail = proto_window_load(&w, in);
+			if (uv == UNNAMED_MORE)
+				break;
+			if (uv == UNNAMED_ANSWERED) {
+				forget_replay(c);
+				continue;
+			}
 		}
 		if (named) {
 			/* a named prepared statement: sent under its shared server-side name */
@@ -1525,6 +1597,8 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				c->want_lsn = true;
 			/* fall through */
 		case 'Q':
+			if (type == 'Q')
+				state_unnamed_query(c, s);
 			if (s->expect_rfq++ == 0) {
 				s->query_start_us = now_us();
 				s->timeout_cancel_ms = 0;
@@ -1541,12 +1615,19 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			reply_push(s, 'S', REPLY_FORWARD, NULL, NULL, c->pending_ops);
 			c->pending_ops = NULL;
 			break;
-		case 'P':
 		case 'B':
-		case 'E':
+			s->bound_stmt = NULL;	/* an unnamed or unknown statement's */
+			/* fall through */
+		case 'P':
 		case 'D':
 		case 'C':
 			reply_push(s, type, REPLY_FORWARD, NULL, NULL, NULL);
+			s->batch_open = true;
+			break;
+		case 'E':
+			reply_push(s, type, REPLY_FORWARD, NULL, NULL, NULL);
+			if (s->bound_stmt && reply_last(s))
+				reply_last(s)->stmt = s->bound_stmt;
 			/* fall through */
 		case 'H':
 			s->batch_open = true;
@@ -1597,6 +1678,10 @@ static bool end_link_if_done(struct client *c, struct server *s, size_t off)
 		forward_server_bytes(s, c, in, off, false);
 	c->state = CL_IDLE;
 	c->state_since_ms = c->last_activity_ms = now_ms();
+	if (c->want_lsn && c->pinned && !c->sticky_key) {
+		/* its reads stay on this primary connection: no position needed (unpinning asks again) */
+		c->want_lsn = false;
+	}
 	if (c->want_lsn && !c->on_replica) {
 		c->want_lsn = false;
 		start_lsn_probe(c, s);
@@ -1605,10 +1690,61 @@ static bool end_link_if_done(struct client *c, struct server *s, size_t off)
 	} else {
 		unlink_pair(c, s);
 		pool_release(s);
+		s = NULL;	/* someone else's now */
 	}
 	/* the client may already have sent its next statement */
 	session_client_input(c);
+	/* a notification behind the ReadyForQuery is the session's: deliver it now */
+	if (s)
+		server_input_left(s);
 	return true;
+}
+
+/*
+ * Bytes left in S's input after its link ended or its probe answered
+ * (a NotificationResponse in the same read as the ReadyForQuery): handle
+ * them now, not at the server's next read.
+ */
+static void server_input_left(struct server *s)
+{
+	if (s->state != SV_CLOSED && s->bev && !s->read_paused &&
+	    evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
+		session_server_input(s);
+}
+
+/*
+ * An asynchronous message (NotificationResponse, NoticeResponse,
+ * ParameterStatus) from a server that belongs to C but is not linked to
+ * it (parked between statements, or fetching its write position).  It
+ * goes out at once unless another server is half-way through a message
+ * to C: then it waits in c->async_held for the end of that message.
+ */
+static void deliver_async(struct client *c, const uint8_t *msg, size_t n)
+{
+	if (c->state == CL_FLUSHING || c->state == CL_CLOSED)
+		return;
+	if (!c->bev) {
+		log_warning("C-%llu %s@%s: asynchronous message for a resting client dropped",
+			    (unsigned long long)c->id, c->user, c->database);
+		return;
+	}
+	if (c->state == CL_ACTIVE && c->server && c->server->pkt_remain) {
+		if (!c->async_held && !(c->async_held = evbuffer_new())) {
+			log_error("C-%llu: out of memory: asynchronous message dropped",
+				  (unsigned long long)c->id);
+			return;
+		}
+		evbuffer_add(c->async_held, msg, n);
+		return;
+	}
+	evbuffer_add(bufferevent_get_output(c->bev), msg, n);
+}
+
+/* Messages deliver_async() held for C: out now that no message is half relayed to it. */
+static void deliver_held(struct client *c)
+{
+	if (c->async_held && evbuffer_get_length(c->async_held) > 0 && c->bev)
+		evbuffer_add_buffer(bufferevent_get_output(c->bev), c->async_held);
 }
 
 /*
@@ -1663,6 +1799,19 @@ static bool hidden_reply(struct client *c, struct server *s, struct reply *r, ui
 	}
 	evbuffer_drain(in, 1 + (size_t)len);
 	return true;
+}
+
+/* The ErrorResponse at OFF (whole in IN) answered R, which used a shared statement. */
+static void error_on_statement(struct client *c, struct server *s, const struct reply *r,
+			       struct evbuffer *in, size_t off, uint32_t len)
+{
+	uint8_t body[1024];
+	size_t n = len - 4 < sizeof(body) ? len - 4 : sizeof(body);
+	struct evbuffer_ptr p;
+
+	evbuffer_ptr_set(in, &p, off + PROTO_HEADER_LEN, EVBUFFER_PTR_SET);
+	if (evbuffer_copyout_from(in, &p, body, n) == (ev_ssize_t)n)
+		state_error_on_statement(c, s, r, body, n);
 }
 
 /* Forward server messages to the client; release the server when clean. */
@@ -1761,6 +1910,8 @@ static void relay_server_to_client(struct server *s, struct client *c)
 			if (r && r->kind != 'Q' && r->kind != 'S') {
 				if (avail - off < 1 + (size_t)len)
 					break;
+				if (r->stmt)
+					error_on_statement(c, s, r, in, off, len);
 				reply_error(s);	/* the server now skips to Sync */
 				off += 1 + (size_t)len;
 				continue;
@@ -1777,6 +1928,8 @@ static void relay_server_to_client(struct server *s, struct client *c)
 	}
 	if (off)
 		forward_server_bytes(s, c, in, off, answered);
+	if (c->async_held && s->pkt_remain == 0)
+		deliver_held(c);
 	apply_backpressure(c->bev, &s->rd, &s->read_paused);
 }
 
@@ -1791,6 +1944,10 @@ static void idle_server_input(struct server *s)
 	uint32_t len;
 
 	while (proto_peek_header(in, 0, &type, &len)) {
+		/* whose server it is while unlinked: parked for a session, or probing for it */
+		struct client *owner = s->parked_for ? s->parked_for
+				       : s->state == SV_LSN_PROBE ? s->probe_client : NULL;
+
 		if (len < 4 || len > MAX_PARAM_STATUS * 8) {
 			server_close(s, "unexpected large message on an unlinked server");
 			return;
@@ -1845,15 +2002,21 @@ static void idle_server_input(struct server *s)
 			const char *name = (const char *)msg + PROTO_HEADER_LEN;
 			size_t blen = len - 4;
 			size_t nl = strnlen(name, blen);
-			if (nl + 1 < blen && msg[len] == '\0')
-				state_param_status(NULL, s, name, name + nl + 1, false);
+			if (nl + 1 < blen && msg[len] == '\0') {
+				state_param_status(owner, s, name, name + nl + 1, owner != NULL);
+				if (owner)
+					deliver_async(owner, msg, 1 + (size_t)len);
+			}
 			break;
 		}
 		case 'A':
 		case 'N':
-			/* session mode: LISTEN/NOTICE output of an idle session reaches it */
-			if (s->parked_for && s->parked_for->state == CL_IDLE && s->parked_for->bev)
-				evbuffer_add(bufferevent_get_output(s->parked_for->bev), msg, 1 + (size_t)len);
+			/* LISTEN/NOTICE output of a server that belongs to a client reaches it now */
+			if (owner)
+				deliver_async(owner, msg, 1 + (size_t)len);
+			else if (type == 'A')
+				log_warning("S-%llu node %s pid %d: notification on a server that belongs to no client dropped",
+					    (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
 			break;
 		default:
 			break;	/* command results of the reset or probe */
@@ -1881,6 +2044,8 @@ static void idle_server_input(struct server *s)
 					conn_read_enable(&pc->rd);
 					session_client_input(pc);
 				}
+				/* what came behind the probe's answer (a notification) goes on now */
+				server_input_left(s);
 				return;
 			}
 			pool_release(s);

@@ -55,6 +55,9 @@ static bool lower_name(char *dst, const char *name)
 
 static void ensure_prepared(struct client *c, struct server *s, struct pstmt *st);
 static void push(struct server *s, struct reply r);
+static void portal_fake(struct client *c, const char *name);
+static void unnamed_fake(struct client *c, struct server *s, struct evbuffer *in, uint8_t kind,
+			 uint32_t len, uint8_t flags);
 static void server_vars_changed(struct server *s);
 static void client_vars_changed(struct client *c);
 
@@ -90,7 +93,7 @@ static void reply_clear(struct reply *r)
 void reply_push(struct server *s, uint8_t kind, enum reply_action action, struct pstmt *server_reg,
 		char *client_name, struct setop *ops)
 {
-	struct reply r = { kind, (uint8_t)action, 0, server_reg, client_name, NULL, ops };
+	struct reply r = { kind, (uint8_t)action, 0, server_reg, client_name, NULL, ops, NULL };
 	push(s, r);
 }
 
@@ -192,6 +195,25 @@ void reply_abort(struct server *s)
 	s->group_error = false;
 }
 
+void state_error_on_statement(struct client *c, struct server *s, const struct reply *r,
+			      const uint8_t *body, size_t len)
+{
+	struct error_fields ef;
+	struct pstmt *st = r->stmt;
+
+	if (!st || !prep_server_holds(&s->prep, st))
+		return;		/* not a shared statement (any more): nothing to refresh */
+	proto_parse_error(body, len, &ef);
+	if (strcmp(ef.sqlstate, "0A000") != 0 && strcmp(ef.sqlstate, "XX000") != 0 &&
+	    !(strncmp(ef.sqlstate, "42", 2) == 0 && strstr(ef.message, " OID ")))
+		return;
+	prepared_invalidate(st);
+	stats.prepared_invalidations++;
+	log_info("C-%llu S-%llu node %s: prepared statement %s may have a stale plan (%s: %s): "
+		 "every server connection prepares it afresh", c ? (unsigned long long)c->id : 0ULL,
+		 (unsigned long long)s->id, s->pool->node_name, st->server_name, ef.sqlstate, ef.message);
+}
+
 void reply_emit_fakes(struct server *s, struct evbuffer *out)
 {
 	struct reply *r;
@@ -201,6 +223,17 @@ void reply_emit_fakes(struct server *s, struct evbuffer *out)
 		case 'P':
 		case 'C':
 			proto_add_bodyless(out, r->kind == 'P' ? '1' : '3');
+			break;
+		case 'B':
+			proto_add_bodyless(out, '2');
+			break;
+		case 'D':	/* of the faked unnamed DEALLOCATE: no parameters, no rows */
+			if (r->flags & REPLY_DESCRIBE_STMT)
+				evbuffer_add(out, "t\0\0\0\6\0\0", 7);
+			proto_add_bodyless(out, 'n');
+			break;
+		case 'E':
+			proto_add_command_complete(out, "DEALLOCATE");
 			break;
 		default:	/* a DEALLOCATE answered here */
 			proto_add_command_complete(out, "DEALLOCATE");
@@ -343,10 +376,31 @@ static void evict_if_full(struct server *s)
 	prep_server_remove(&s->prep, victim);
 }
 
+/*
+ * Does S hold ST, current (its use stamped)?  One prepared before
+ * prepared_invalidate() is closed on S first (hidden): false, prepare it.
+ */
+static bool server_holds(struct server *s, struct pstmt *st)
+{
+	switch (prep_server_lookup(&s->prep, st, ++rt.prep_clock)) {
+	case PREP_HELD:
+		return true;
+	case PREP_STALE:
+		proto_add_close_describe(bufferevent_get_output(s->bev), 'C', 'S', st->server_name);
+		s->batch_open = true;
+		reply_push(s, 'C', REPLY_HIDE, NULL, NULL, NULL);
+		prep_server_remove(&s->prep, st);
+		return false;
+	case PREP_ABSENT:
+	default:
+		return false;
+	}
+}
+
 /* S must hold ST before a Bind/Describe of it: prepare it there, hiding the ParseComplete. */
 static void ensure_prepared(struct client *c, struct server *s, struct pstmt *st)
 {
-	if (prep_server_has(&s->prep, st, ++rt.prep_clock))
+	if (server_holds(s, st))
 		return;
 	evict_if_full(s);
 	send_parse(s, st);
@@ -412,7 +466,7 @@ static enum named_result relay_parse(struct client *c, struct server *s, struct 
 		log_error("C-%llu: out of memory for prepared statements", (unsigned long long)c->id);
 		abort();
 	}
-	if (prep_server_has(&s->prep, st, ++rt.prep_clock)) {
+	if (server_holds(s, st)) {
 		reply_push(s, 'P', REPLY_FAKE, NULL, cname, NULL);	/* already there: fake it */
 		stats.prepared_reused++;
 	} else {
@@ -445,7 +499,7 @@ enum named_result state_relay_named(struct client *c, struct server *s, struct e
 		char *cname = st ? strdup(stmt) : NULL;
 		if (st && cname) {
 			/* skipped after an error, the Close never happened: keep how to undo it */
-			struct reply r = { 'C', REPLY_FAKE, 0, NULL, cname, st, NULL };
+			struct reply r = { 'C', REPLY_FAKE, 0, NULL, cname, st, NULL, NULL };
 			prepared_ref(st);
 			prep_client_remove(&c->prep, stmt);
 			push(s, r);
@@ -457,6 +511,16 @@ enum named_result state_relay_named(struct client *c, struct server *s, struct e
 		return NAMED_DONE;
 	}
 	Assert(st);
+	if (type == 'B' && !portal[0] && st->cls.session_op == SESSION_OP_DEALLOCATE &&
+	    st->cls.statement_count == 1 && rt.cfg->max_prepared_statements > 0 &&
+	    prep_client_get(&c->prep, st->cls.object_name)) {
+		/* a prepared DEALLOCATE of one of its names: answered here, at its Execute */
+		if (evbuffer_get_length(in) < 1 + (size_t)len)
+			return NAMED_WAIT;
+		portal_fake(c, st->cls.object_name);
+		unnamed_fake(c, s, in, 'B', len, 0);
+		return NAMED_DONE;
+	}
 	ensure_prepared(c, s, st);
 	if (type == 'D') {
 		if (evbuffer_get_length(in) < 1 + (size_t)len)
@@ -464,13 +528,19 @@ enum named_result state_relay_named(struct client *c, struct server *s, struct e
 		proto_add_close_describe(bufferevent_get_output(s->bev), 'D', 'S', st->server_name);
 		s->batch_open = true;
 		reply_push(s, 'D', REPLY_FORWARD, NULL, NULL, NULL);
+		reply_last(s)->stmt = st;
 		evbuffer_drain(in, 1 + (size_t)len);
 		return NAMED_DONE;
 	}
 	/* Bind: new names up front, the parameters stream after them untouched */
+	if (!portal[0])
+		c->unnamed_portal_faked = false;
 	consumed = 5 + strlen(portal) + 1 + strlen(stmt) + 1;
 	bind_head_set(s, bh, portal, st->server_name, 1 + len - consumed);
 	reply_push(s, 'B', REPLY_FORWARD, NULL, NULL, NULL);
+	if (reply_last(s))
+		reply_last(s)->stmt = st;
+	s->bound_stmt = st;
 	evbuffer_drain(in, consumed);
 	c->pkt_remain = (uint32_t)(1 + len - consumed);
 	return NAMED_DONE;
@@ -569,6 +639,204 @@ bool state_deallocate_local(struct client *c, struct server *s, const struct cla
 	return true;
 }
 
+/* ---------------- The unnamed statement ---------------- */
+
+/* Is RES (an unnamed Parse's text) a DEALLOCATE of one of C's protocol-level names? */
+static bool dealloc_here(const struct client *c, const struct classify_result *res)
+{
+	return rt.cfg->max_prepared_statements > 0 && res->session_op == SESSION_OP_DEALLOCATE &&
+	       res->statement_count == 1 && prep_client_get(&c->prep, res->object_name) != NULL;
+}
+
+bool state_unnamed_parse(struct client *c, struct server *s, struct evbuffer *in, size_t off,
+			 uint32_t len, const struct classify_result *res, bool streamed)
+{
+	size_t blen = len - 5;	/* the body after the empty name */
+	uint8_t name0;
+	struct evbuffer_ptr p;
+
+	evbuffer_ptr_set(in, &p, off + PROTO_HEADER_LEN, EVBUFFER_PTR_SET);
+	if (len < 5 || evbuffer_copyout_from(in, &p, &name0, 1) != 1 || name0 != 0)
+		return false;	/* a named Parse pgsteer does not rewrite: the server's business */
+	c->unnamed_gen++;
+	if (!streamed && res && dealloc_here(c, res)) {
+		char *name = strdup(res->object_name);
+		if (name) {
+			free(c->unnamed_dealloc);
+			c->unnamed_dealloc = name;
+			c->unnamed = UNNAMED_FAKED;
+			return true;
+		}
+	}
+	s->unnamed_client = c->id;
+	s->unnamed_gen = c->unnamed_gen;
+	if (streamed || blen > UNNAMED_KEEP_MAX) {
+		c->unnamed = UNNAMED_LOST;
+		return false;
+	}
+	if (blen > c->unnamed_cap) {
+		uint32_t cap = c->unnamed_cap ? c->unnamed_cap : 128;
+		char *b;
+		while (cap < blen)
+			cap *= 2;
+		b = realloc(c->unnamed_body, cap);
+		if (!b) {
+			c->unnamed = UNNAMED_LOST;
+			return false;
+		}
+		c->unnamed_body = b;
+		c->unnamed_cap = cap;
+	}
+	evbuffer_ptr_set(in, &p, off + PROTO_HEADER_LEN + 1, EVBUFFER_PTR_SET);
+	if (evbuffer_copyout_from(in, &p, c->unnamed_body, blen) != (ev_ssize_t)blen) {
+		c->unnamed = UNNAMED_LOST;
+		return false;
+	}
+	c->unnamed_len = (uint32_t)blen;
+	c->unnamed = UNNAMED_KEPT;
+	return false;
+}
+
+bool state_unnamed_class(struct client *c, struct evbuffer *in, uint32_t len,
+			 struct classify_result *res)
+{
+	char buf[NAMED_PEEK];
+	size_t n;
+	const char *portal, *stmt;
+
+	if (c->unnamed != UNNAMED_KEPT || !peek_names(in, 0, 'B', len, buf, &n, &portal, &stmt) ||
+	    stmt[0])
+		return false;
+	classify_sql_cached(c->unnamed_body, strnlen(c->unnamed_body, c->unnamed_len), rt.knowledge, res);
+	return true;
+}
+
+/* S is to hold C's unnamed statement (or none, if C has none) before C uses it. */
+static void unnamed_ensure(struct client *c, struct server *s)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+
+	if (s->unnamed_client == c->id && s->unnamed_gen == c->unnamed_gen)
+		return;
+	if (c->unnamed == UNNAMED_KEPT) {
+		proto_add_parse(out, "", c->unnamed_body, c->unnamed_len);
+		reply_push(s, 'P', REPLY_HIDE, NULL, NULL, NULL);
+		stats.prepared_parses++;
+	} else {
+		/* none, or one only its first server holds: PostgreSQL's "does not exist" */
+		proto_add_close_describe(out, 'C', 'S', "");
+		reply_push(s, 'C', REPLY_HIDE, NULL, NULL, NULL);
+	}
+	s->batch_open = true;
+	s->unnamed_client = c->id;
+	s->unnamed_gen = c->unnamed_gen;
+}
+
+/* The unnamed portal is a DEALLOCATE of NAME, answered here at its Execute. */
+static void portal_fake(struct client *c, const char *name)
+{
+	free(c->portal_dealloc);
+	c->portal_dealloc = name ? strdup(name) : NULL;
+	c->unnamed_portal_faked = true;
+}
+
+/* Answer a Bind/Describe/Execute/Close of the faked unnamed DEALLOCATE: KIND's fake reply. */
+static void unnamed_fake(struct client *c, struct server *s, struct evbuffer *in, uint8_t kind,
+			 uint32_t len, uint8_t flags)
+{
+	struct reply r = { kind, REPLY_FAKE, flags, NULL, NULL, NULL, NULL, NULL };
+
+	if (kind == 'E' && c->portal_dealloc) {
+		/* DEALLOCATE runs now: only the client's name goes, undone if skipped after an error */
+		struct pstmt *st = prep_client_get(&c->prep, c->portal_dealloc);
+		if (st && (r.client_name = strdup(c->portal_dealloc))) {
+			prepared_ref(st);
+			r.client_stmt = st;
+			prep_client_remove(&c->prep, c->portal_dealloc);
+		}
+	}
+	push(s, r);
+	evbuffer_drain(in, 1 + (size_t)len);
+	s->batch_open = true;
+}
+
+enum unnamed_verdict state_unnamed_use(struct client *c, struct server *s, struct evbuffer *in,
+				      size_t off, uint8_t type, uint32_t len)
+{
+	char buf[NAMED_PEEK];
+	size_t n, want = 1 + (size_t)len < NAMED_PEEK ? 1 + (size_t)len : NAMED_PEEK;
+	const char *portal = NULL, *stmt = NULL;
+	uint8_t tmp[7];
+	const uint8_t *head;
+	bool whole = evbuffer_get_length(in) >= off + 1 + (size_t)len;
+	bool faked = c->unnamed == UNNAMED_FAKED;
+
+	if (len < 5)
+		return UNNAMED_PASS;	/* malformed: the server says so */
+	if (evbuffer_get_length(in) - off < want)
+		return UNNAMED_MORE;	/* its names are not all here yet */
+	head = proto_peek_bytes(in, off, len >= 6 ? 7 : 6, tmp);
+	if (!head)
+		return UNNAMED_MORE;
+	switch (type) {
+	case 'B':
+		if (!peek_names(in, off, 'B', len, buf, &n, &portal, &stmt) || stmt[0])
+			return UNNAMED_PASS;	/* a named statement (or names too long): not this */
+		if (faked) {
+			if (!whole)
+				return UNNAMED_MORE;
+			if (!portal[0])
+				portal_fake(c, c->unnamed_dealloc);
+			unnamed_fake(c, s, in, 'B', len, 0);
+			return UNNAMED_ANSWERED;
+		}
+		if (!portal[0])
+			c->unnamed_portal_faked = false;
+		unnamed_ensure(c, s);
+		return UNNAMED_PASS;
+	case 'D':
+	case 'C':
+		if (len < 6 || head[6] != 0)
+			return UNNAMED_PASS;	/* a named object */
+		if (head[5] == 'S') {
+			if (faked) {
+				if (!whole)
+					return UNNAMED_MORE;
+				if (type == 'C')
+					c->unnamed = UNNAMED_NONE;
+				unnamed_fake(c, s, in, type, len, type == 'D' ? REPLY_DESCRIBE_STMT : 0);
+				return UNNAMED_ANSWERED;
+			}
+			if (type == 'C') {
+				c->unnamed = UNNAMED_NONE;
+				s->unnamed_client = 0;
+				return UNNAMED_PASS;
+			}
+			unnamed_ensure(c, s);
+			return UNNAMED_PASS;
+		}
+		if (head[5] == 'P' && c->unnamed_portal_faked) {
+			if (!whole)
+				return UNNAMED_MORE;
+			if (type == 'C')
+				c->unnamed_portal_faked = false;
+			unnamed_fake(c, s, in, type, len, 0);
+			return UNNAMED_ANSWERED;
+		}
+		return UNNAMED_PASS;
+	case 'E':
+		if (c->unnamed_portal_faked && head[5] == 0) {
+			if (!whole)
+				return UNNAMED_MORE;
+			unnamed_fake(c, s, in, 'E', len, 0);
+			return UNNAMED_ANSWERED;
+		}
+		return UNNAMED_PASS;
+	default:
+		return UNNAMED_PASS;
+	}
+}
+
 /* ---------------- Settings and pins ---------------- */
 
 void setops_free(struct setop *ops)
@@ -620,6 +888,9 @@ void state_unpin(struct client *c)
 	c->pinned = false;
 	free(c->pin_reason);
 	c->pin_reason = NULL;
+	/* writes made while pinned were not located (session.c): learn the position now */
+	if (rt.cfg->read_your_writes == RYW_LSN && c->route.has_written)
+		c->want_lsn = true;
 }
 
 /* The first word after DISCARD. */
@@ -636,11 +907,48 @@ static bool is_discard_all(const char *sql, size_t len)
 	return len - i >= 3 && strncasecmp(sql + i, "all", 3) == 0;
 }
 
+static void note_one(struct client *c, struct server *s, const struct classify_result *res,
+		     const char *sql, size_t sqllen);
+
+/*
+ * The statements of a multi-statement Query, each on its own: asyncpg's
+ * `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;`
+ * changes nothing pgsteer must carry but RESET ALL.  The string runs as
+ * one implicit transaction, so its changes are applied together when it
+ * succeeds; a session change followed by COMMIT or ROLLBACK in the same
+ * string could outlive a later failure, and pins instead.
+ */
+#define NOTE_MAX_PARTS 16
+static void note_statements(struct client *c, struct server *s, const char *sql, size_t sqllen)
+{
+	struct classify_span spans[NOTE_MAX_PARTS];
+	int n = classify_split(sql, sqllen, spans, NOTE_MAX_PARTS);
+	bool changed = false;
+
+	if (n < 0 || n > NOTE_MAX_PARTS) {
+		state_pin(c, s, "session change among several statements");
+		return;
+	}
+	for (int i = 0; i < n && !c->pinned; i++) {
+		const char *p = sql + spans[i].start;
+		size_t plen = spans[i].end - spans[i].start;
+		struct classify_result part;
+
+		classify_sql(p, plen, rt.knowledge, &part);
+		if (part.cls == CLASS_TRANSACTION && changed) {
+			state_pin(c, s, "session change before COMMIT/ROLLBACK in one string");
+			return;
+		}
+		if (part.pins_session || part.changes_session) {
+			note_one(c, s, &part, p, plen);
+			changed = true;
+		}
+	}
+}
+
 void state_note_statement(struct client *c, struct server *s, const struct classify_result *res,
 			  const char *sql, size_t sqllen)
 {
-	struct setstmt st;
-
 	if (res->pins_session) {
 		state_pin(c, s, res->reason);
 		return;
@@ -648,7 +956,20 @@ void state_note_statement(struct client *c, struct server *s, const struct class
 	if (!res->changes_session)
 		return;
 	if (res->statement_count > 1) {
-		state_pin(c, s, "session change among several statements");
+		note_statements(c, s, sql, sqllen);
+		return;
+	}
+	note_one(c, s, res, sql, sqllen);
+}
+
+/* The session effect of one statement (RES is its class). */
+static void note_one(struct client *c, struct server *s, const struct classify_result *res,
+		     const char *sql, size_t sqllen)
+{
+	struct setstmt st;
+
+	if (res->pins_session) {
+		state_pin(c, s, res->reason);
 		return;
 	}
 	switch (res->session_op) {
@@ -695,6 +1016,19 @@ void state_note_statement(struct client *c, struct server *s, const struct class
 	}
 }
 
+/*
+ * C dropped all its statements (DEALLOCATE ALL, DISCARD ALL), as a driver
+ * does when a plan went stale: what it prepares again must be planned
+ * afresh, not found on other server connections as it was.
+ */
+static void invalidate_client_statements(struct client *c)
+{
+	for (uint32_t i = 0; i < c->prep.n; i++) {
+		prepared_invalidate(c->prep.e[i].st);
+		stats.prepared_invalidations++;
+	}
+}
+
 void state_apply_ops(struct client *c, struct server *s, struct setop *ops, bool ok)
 {
 	for (struct setop *op = ops; ok && op; op = op->next) {
@@ -712,6 +1046,7 @@ void state_apply_ops(struct client *c, struct server *s, struct setop *ops, bool
 			break;
 		case SETOP_DISCARD_ALL:
 			if (c) {
+				invalidate_client_statements(c);
 				prep_client_clear(&c->prep);
 				state_unpin(c);
 			}
@@ -724,8 +1059,10 @@ void state_apply_ops(struct client *c, struct server *s, struct setop *ops, bool
 			sessvars_free(&s->vars);
 			break;
 		case SETOP_DEALLOCATE_ALL:
-			if (c)
+			if (c) {
+				invalidate_client_statements(c);
 				prep_client_clear(&c->prep);
+			}
 			prep_server_clear(&s->prep);
 			break;
 		}
@@ -808,6 +1145,7 @@ void state_sync_settings(struct client *c, struct server *s, bool login)
 		log_debug("C-%llu S-%llu node %s: settings: %s", (unsigned long long)c->id,
 			  (unsigned long long)s->id, s->pool->node_name, sql);
 		proto_add_query(bufferevent_get_output(s->bev), sql);
+		s->unnamed_client = 0;	/* a Query drops the server's unnamed statement */
 		if (s->expect_rfq++ == 0)
 			s->query_start_us = now_us();
 		reply_push(s, 'Q', REPLY_HIDE, NULL, NULL, NULL);
@@ -978,10 +1316,16 @@ int session_startup_settings(struct client *c)
 
 void session_client_free(struct client *c)
 {
+	free(c->unnamed_body);
+	free(c->unnamed_dealloc);
+	free(c->portal_dealloc);
 	prep_client_clear(&c->prep);
 	sessvars_free(&c->vars);
 	setops_free(c->pending_ops);
 	c->pending_ops = NULL;
+	if (c->async_held)
+		evbuffer_free(c->async_held);
+	c->async_held = NULL;
 }
 
 void session_server_free(struct server *s)

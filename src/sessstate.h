@@ -21,6 +21,7 @@ enum reply_action {
 };
 
 #define REPLY_LOGIN 0x01	/* the hidden settings statement of a login */
+#define REPLY_DESCRIBE_STMT 0x02	/* a faked Describe of a statement (not a portal) */
 
 /*
  * One request whose replies are still owed.  KIND is the request's
@@ -37,6 +38,8 @@ struct reply {
 	char *client_name;		/* a client Parse/Close: its name is undone if it never runs */
 	struct pstmt *client_stmt;	/* Close: what the name meant (a reference), put back on undo */
 	struct setop *ops;		/* Sync/Query: settings applied if the group succeeds */
+	struct pstmt *stmt;		/* Bind/Describe/Execute: the shared statement it uses
+					 * (no reference: checked against the server's set) */
 };
 
 /* A session change seen in a statement, applied when its Sync/Query succeeds. */
@@ -74,6 +77,14 @@ struct setop *reply_pop_group(struct server *s);
 void reply_error(struct server *s);
 /* The server is gone or reset: forget every owed reply, undoing registrations. */
 void reply_abort(struct server *s);
+/*
+ * An ErrorResponse (BODY, LEN bytes) answered request R on S: an error
+ * that says the plan of R's shared statement is stale (0A000 "cached plan
+ * must not change result type", XX000 "cache lookup failed", an object
+ * "with OID" gone) makes every server prepare that statement afresh.
+ */
+void state_error_on_statement(struct client *c, struct server *s, const struct reply *r,
+			      const uint8_t *body, size_t len);
 /* Send the faked replies now at the head to OUT (the client's output). */
 void reply_emit_fakes(struct server *s, struct evbuffer *out);
 
@@ -133,6 +144,51 @@ void state_remember_parse(struct client *c, const char *body, size_t len,
 void state_forget_name(struct client *c, const char *name, size_t len);
 /* A Query "DEALLOCATE name" of one of C's protocol-level statements: answer it here. */
 bool state_deallocate_local(struct client *c, struct server *s, const struct classify_result *res);
+
+/* ---- the unnamed statement ---- */
+enum unnamed_state {
+	UNNAMED_NONE = 0,	/* none (never parsed, or dropped by a Query or Close) */
+	UNNAMED_KEPT,		/* its Parse body is kept: any server can be given it */
+	UNNAMED_LOST,		/* too large to keep: only the server it was parsed on has it */
+	UNNAMED_FAKED,		/* a DEALLOCATE of one of the client's names: answered here */
+};
+#define UNNAMED_KEEP_MAX (64 * 1024)
+
+/*
+ * The Parse at OFF (complete in IN unless STREAMED) is of the unnamed
+ * statement: answer it here (true: consumed, a fake reply queued) when it
+ * is a DEALLOCATE of one of C's protocol-level names, else remember it
+ * as C's unnamed statement, held by S.
+ */
+bool state_unnamed_parse(struct client *c, struct server *s, struct evbuffer *in, size_t off,
+			 uint32_t len, const struct classify_result *res, bool streamed);
+/*
+ * A Bind, Describe, Execute or Close of the unnamed statement or portal
+ * at OFF, before it goes to S: answered here (a faked DEALLOCATE), or
+ * relayed.  Otherwise S is made to hold C's
+ * unnamed statement first (a hidden Parse), or none at all (a hidden
+ * Close, so that PostgreSQL reports it missing, as it would to C).
+ */
+enum unnamed_verdict {
+	UNNAMED_PASS,		/* relay it (after what was queued for S before it) */
+	UNNAMED_ANSWERED,	/* consumed, its fake reply queued */
+	UNNAMED_MORE,		/* its names are not all here yet: wait */
+};
+enum unnamed_verdict state_unnamed_use(struct client *c, struct server *s, struct evbuffer *in,
+				      size_t off, uint8_t type, uint32_t len);
+/* C sent a simple Query: its unnamed statement is gone (PostgreSQL drops it). */
+static inline void state_unnamed_query(struct client *c, struct server *s)
+{
+	c->unnamed = UNNAMED_NONE;
+	c->unnamed_portal_faked = false;
+	s->unnamed_client = 0;
+}
+/*
+ * The class of C's unnamed statement, for a Bind of it at the head of IN
+ * (a batch with no Parse before it); false if not such a Bind, or unknown.
+ */
+bool state_unnamed_class(struct client *c, struct evbuffer *in, uint32_t len,
+			 struct classify_result *res);
 
 /* ---- settings and pins ---- */
 /* A statement C sends to S (S may be NULL before linking): record its session effects. */

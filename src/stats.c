@@ -151,6 +151,7 @@ static void stats_add(struct stats_registry *to, const struct stats_registry *fr
 	to->prepared_reused += from->prepared_reused;
 	to->prepared_deferred += from->prepared_deferred;
 	to->prepared_evictions += from->prepared_evictions;
+	to->prepared_invalidations += from->prepared_invalidations;
 	to->settings_syncs += from->settings_syncs;
 	to->pins += from->pins;
 	for (int n = 0; n < STATS_MAX_NODES; n++) {
@@ -483,6 +484,10 @@ void stats_render_metrics(struct evbuffer *out, const struct stats_registry *r,
 	family(out, "pgsteer_prepared_statements_evicted_total", "counter",
 	       "Prepared statements closed on a server connection at max_prepared_statements.");
 	sample_u64(out, "pgsteer_prepared_statements_evicted_total", NULL, 0, r->prepared_evictions);
+	family(out, "pgsteer_prepared_statements_invalidated_total", "counter",
+	       "Prepared statements whose plans may be stale (an invalidation error, a client's DEALLOCATE ALL "
+	       "or DISCARD ALL): each server connection prepares them afresh at their next use.");
+	sample_u64(out, "pgsteer_prepared_statements_invalidated_total", NULL, 0, r->prepared_invalidations);
 	family(out, "pgsteer_prepared_statements", "gauge",
 	       "Distinct prepared statements (text and parameter types) known to pgsteer.");
 	sample_u64(out, "pgsteer_prepared_statements", NULL, 0, v->prepared_statements);

@@ -69,6 +69,7 @@ struct stats_registry {
 	uint64_t prepared_reused;	/* client Parse answered because the server already held it */
 	uint64_t prepared_deferred;	/* client Parse answered with no server free: prepared at its first Bind */
 	uint64_t prepared_evictions;	/* statements closed on a server at max_prepared_statements */
+	uint64_t prepared_invalidations; /* statements every server must prepare afresh (stale plans) */
 	uint64_t settings_syncs;	/* hidden statements bringing a server to a client's settings */
 	uint64_t pins;			/* clients pinned to their server connection */
 	struct stats_node nodes[STATS_MAX_NODES];

@@ -1281,9 +1281,51 @@ static void test_shape_cache_patterns(void **state)
 	classify_knowledge_free(k);
 }
 
+/* classify_split(): the statements of a string, as the classifier walks them. */
+static void expect_split(const char *sql, int n, const char *const *parts)
+{
+	struct classify_span spans[8];
+	int got = classify_split(sql, strlen(sql), spans, 8);
+
+	assert_int_equal(got, n);
+	for (int i = 0; i < n && i < 8; i++) {
+		char buf[256];
+		size_t len = spans[i].end - spans[i].start;
+		assert_true(len < sizeof(buf));
+		memcpy(buf, sql + spans[i].start, len);
+		buf[len] = '\0';
+		assert_string_equal(buf, parts[i]);
+	}
+}
+
+static void test_split(void **state)
+{
+	(void)state;
+	expect_split("SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;", 4,
+		     (const char *const[]){ "SELECT pg_advisory_unlock_all()", "CLOSE ALL", "UNLISTEN *",
+					    "RESET ALL" });
+	expect_split("  ;; SELECT 1 ;", 1, (const char *const[]){ "SELECT 1 " });
+	expect_split("", 0, NULL);
+	expect_split("SELECT ';' AS a; SELECT $x$ ; $x$ -- ;\n", 2,
+		     (const char *const[]){ "SELECT ';' AS a", "SELECT $x$ ; $x$ -- ;\n" });
+	expect_split("CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END; SELECT 2", 2,
+		     (const char *const[]){ "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END",
+					    "SELECT 2" });
+	expect_split("SELECT (1; SELECT 2", -1, NULL);
+	expect_split("SELECT 'unterminated", -1, NULL);
+	/* more statements than room: the count, and the first MAX spans */
+	{
+		struct classify_span one[1];
+		assert_int_equal(classify_split("SELECT 1; SELECT 2; SELECT 3", 28, one, 1), 3);
+		assert_int_equal(one[0].start, 0);
+		assert_int_equal(one[0].end, 8);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_split),
 		cmocka_unit_test(test_comments),
 		cmocka_unit_test(test_literals),
 		cmocka_unit_test(test_identifiers),

@@ -1,0 +1,395 @@
+"""Protocol-level session state that drivers rely on, through transaction
+and session pooling (doc/session-state.md):
+
+- a multi-statement Query is judged statement by statement: asyncpg's
+  reset query on every pool release must not pin (it locked the pool up);
+- notifications from a server that belongs to a client are never dropped,
+  whatever pgsteer does on that connection (its read-your-writes probe),
+  and reach an idle listener at once;
+- DEALLOCATE of a protocol-level name over the extended protocol (psycopg
+  evicting past prepared_max, or with binary=True) is answered by pgsteer;
+- the unnamed statement lives until the client's next unnamed Parse or
+  Query, wherever its Bind lands, and never leaks to another client;
+- a shared server-side statement whose plan went stale (DDL) is prepared
+  afresh on every server connection after the first error says so.
+
+Each test fails on the main branch before these fixes.
+"""
+import threading
+import time
+
+import psycopg
+import pytest
+from psycopg import pq
+
+import helpers
+from helpers import scalar, wait_for
+
+ASYNCPG_RESET = "SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;"
+
+
+def admin_rows(p, sql):
+    with helpers.connect(p.port, user="admin", dbname="pgsteer") as a:
+        cur = a.execute(sql)
+        cols = [d.name for d in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def pinned_clients(p):
+    """SHOW CLIENTS rows of pinned clients (the column holds the reason)."""
+    return [r for r in admin_rows(p, "SHOW CLIENTS") if r["pinned"]]
+
+
+def run_with_deadline(fn, seconds):
+    """Run FN in a thread; its result, or an AssertionError if it did not
+    finish in time (a client queued behind pinned servers waits forever)."""
+    box = {}
+
+    def target():
+        try:
+            box["value"] = fn()
+        except Exception as e:  # reported below
+            box["error"] = e
+    t = threading.Thread(target=target, daemon=True)
+    t.start()
+    t.join(seconds)
+    assert not t.is_alive(), "still waiting after %ss (a server held by idle clients?)" % seconds
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+# ---------------------------------------------------------------- multi-statement
+
+
+def test_asyncpg_reset_query_leaves_no_pin(pgsteer, cluster):
+    """Eight clients send asyncpg's release query and stay idle on a pool of
+    8: none is pinned, and a ninth client's INSERT runs at once."""
+    p = pgsteer(default_pool_size=8, nodes=[cluster.port])
+    with p.connect() as c:
+        c.execute("CREATE TABLE IF NOT EXISTS ps_reset (id int)")
+    idle = [p.connect() for _ in range(8)]
+    try:
+        for c in idle:
+            c.execute(ASYNCPG_RESET)
+        assert pinned_clients(p) == []
+
+        def insert():
+            with p.connect() as c:
+                c.execute("INSERT INTO ps_reset VALUES (1)")
+                return True
+        assert run_with_deadline(insert, 10)
+    finally:
+        for c in idle:
+            c.close()
+
+
+def test_multi_statement_settings_are_carried_not_pinned(pgsteer, cluster):
+    """SET and RESET ALL inside a multi-statement Query are tracked one by
+    one: the client keeps its setting on other server connections, and a
+    later RESET ALL in a string takes it away, with no pin either time."""
+    p = pgsteer(default_pool_size=4, nodes=[cluster.port])
+    with p.connect() as c, p.connect() as other:
+        c.execute("SELECT 1; SET application_name = 'ps_multi'; SET search_path = pg_catalog, public")
+        assert pinned_clients(p) == []
+        # another client takes the server c used; c's next statement gets another one
+        other.execute("BEGIN")
+        other.execute("SELECT 1")
+        assert scalar(c, "SHOW search_path") == "pg_catalog, public"
+        assert scalar(c, "SHOW application_name") == "ps_multi"
+        other.execute("COMMIT")
+        c.execute(ASYNCPG_RESET)
+        assert scalar(c, "SHOW search_path") == '"$user", public'
+        assert pinned_clients(p) == []
+
+
+def test_session_change_before_commit_in_one_string_pins(pgsteer, cluster):
+    """A SET followed by COMMIT in the same string could outlive a later
+    failure of that string: pgsteer pins instead of guessing."""
+    p = pgsteer(nodes=[cluster.port])
+    with p.connect() as c:
+        c.execute("BEGIN")
+        c.execute("SET search_path = public; COMMIT; SELECT 1")
+        assert len(pinned_clients(p)) == 1
+
+
+# ---------------------------------------------------------------- notifications
+
+
+def _listen_while_writing(p, cluster, count=1000, timeout=30):
+    """A listener through P LISTENs and INSERTs in a loop while a direct
+    connection sends COUNT notifications; returns the payloads received."""
+    got = []
+    listener = p.connect()
+    listener.add_notify_handler(lambda n: got.append(n.payload))
+    listener.execute("CREATE TABLE IF NOT EXISTS ps_notify_load (id int)")
+    listener.execute("LISTEN ps_channel")
+    done = threading.Event()
+
+    def send():
+        with cluster.connect() as d:
+            for i in range(count):
+                d.execute("SELECT pg_notify('ps_channel', %s)", [str(i)])
+        done.set()
+    t = threading.Thread(target=send, daemon=True)
+    t.start()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not (done.is_set() and len(set(got)) >= count):
+        listener.execute("INSERT INTO ps_notify_load VALUES (1)")
+    t.join(5)
+    return listener, got
+
+
+def _read_idle(listener, got):
+    """Take the notifications that arrived on LISTENER's socket, sending
+    nothing (as an idle application waiting on its socket does)."""
+    import select
+    select.select([listener.fileno()], [], [], 0.05)
+    listener.pgconn.consume_input()
+    while True:
+        n = listener.pgconn.notifies()
+        if n is None:
+            return got
+        got.append(n.extra.decode())
+
+
+@pytest.mark.parametrize("pool_mode", ["transaction", "session"])
+def test_notifications_under_writes_all_arrive(pgsteer, cluster, pool_mode):
+    """1000 notifications sent while the listener keeps writing (each write
+    followed by pgsteer's hidden WAL-position probe): every one arrives,
+    and one sent while the listener is idle arrives without a statement."""
+    p = pgsteer(pool_mode=pool_mode)
+    listener, got = _listen_while_writing(p, cluster)
+    try:
+        missing = sorted(set(str(i) for i in range(1000)) - set(got), key=int)
+        assert not missing, "%d of 1000 notifications lost (first: %s)" % (len(missing), missing[:10])
+        assert len(got) == 1000, "duplicates: %d received" % len(got)
+        with cluster.connect() as d:
+            d.execute("SELECT pg_notify('ps_channel', 'idle')")
+        wait_for(lambda: "idle" in _read_idle(listener, got), 5,
+                 "the notification to the idle listener")
+    finally:
+        listener.close()
+
+
+def test_notification_behind_probe_reply_reaches_idle_listener(pgsteer, cluster):
+    """Notifications sent right as the listener's write commits (they come in
+    the same reads as the probe's answer) reach it while it is idle."""
+    p = pgsteer()
+    got = []
+    with p.connect() as listener, cluster.connect() as d:
+        listener.add_notify_handler(lambda n: got.append(n.payload))
+        listener.execute("CREATE TABLE IF NOT EXISTS ps_notify_burst (id int)")
+        listener.execute("LISTEN ps_burst")
+        sent = 0
+        for round_ in range(20):
+            # a burst in flight while the listener's INSERT and probe run
+            t = threading.Thread(target=lambda r=round_: [d.execute(
+                "SELECT pg_notify('ps_burst', %s)", ["%d-%d" % (r, i)]) for i in range(20)])
+            t.start()
+            listener.execute("INSERT INTO ps_notify_burst VALUES (1)")
+            t.join()
+            sent += 20
+        expected = {"%d-%d" % (r, i) for r in range(20) for i in range(20)}
+        wait_for(lambda: expected <= set(_read_idle(listener, got)), 10,
+                 "all %d notifications, the listener idle" % sent)
+
+
+# ---------------------------------------------------------------- DEALLOCATE
+
+
+def _conn_no_auto_prepare(p):
+    c = p.connect()
+    c.prepare_threshold = None
+    return c
+
+
+@pytest.mark.parametrize("pool_mode", ["transaction", "session"])
+def test_deallocate_over_extended_protocol(pgsteer, cluster, pool_mode):
+    """DEALLOCATE of a protocol-level name sent with Parse/Bind/Execute
+    (unnamed, and itself prepared) is answered by pgsteer: the name is gone
+    as in PostgreSQL (26000 afterwards), others stay."""
+    p = pgsteer(pool_mode=pool_mode, nodes=[cluster.port])
+    with _conn_no_auto_prepare(p) as c:
+        pg = c.pgconn
+        for name in (b"s1", b"s2", b"s3"):
+            assert pg.prepare(name, b"SELECT $1::int + 1").status == pq.ExecStatus.COMMAND_OK
+        # unnamed statement, binary results (psycopg binary=True)
+        c.execute("DEALLOCATE s1", binary=True)
+        # the DEALLOCATE itself prepared (psycopg prepare=True)
+        c.execute("DEALLOCATE s2", prepare=True)
+        for name in (b"s1", b"s2"):
+            r = pg.exec_prepared(name, [b"1"])
+            assert r.status == pq.ExecStatus.FATAL_ERROR
+            assert r.error_field(pq.DiagnosticField.SQLSTATE) == b"26000"
+        r = pg.exec_prepared(b"s3", [b"1"])
+        assert r.status == pq.ExecStatus.TUPLES_OK and r.get_value(0, 0) == b"2"
+        # the same name can be prepared again
+        assert pg.prepare(b"s1", b"SELECT 10").status == pq.ExecStatus.COMMAND_OK
+        assert pg.exec_prepared(b"s1", []).get_value(0, 0) == b"10"
+
+
+def test_deallocate_skipped_after_error_in_pipeline(pgsteer, cluster):
+    """After an error in a pipeline everything up to Sync is skipped,
+    including a DEALLOCATE pgsteer answers: the name stays."""
+    p = pgsteer(nodes=[cluster.port])
+    with _conn_no_auto_prepare(p) as c:
+        pg = c.pgconn
+        assert pg.prepare(b"keep", b"SELECT 7").status == pq.ExecStatus.COMMAND_OK
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            with c.pipeline():
+                c.execute("SELECT 1/0", prepare=False)
+                c.execute("DEALLOCATE keep", prepare=False)
+        assert pg.exec_prepared(b"keep", []).get_value(0, 0) == b"7"
+
+
+@pytest.mark.parametrize("pool_mode", ["transaction", "session"])
+def test_psycopg_prepared_max_eviction(pgsteer, cluster, pool_mode):
+    """psycopg past prepared_max deallocates its oldest statements with
+    DEALLOCATE over the extended protocol: every statement keeps working."""
+    p = pgsteer(pool_mode=pool_mode)
+    with p.connect() as c:
+        c.prepare_threshold = 0
+        c.prepared_max = 2
+        for round_ in range(3):
+            for i in range(8):
+                assert c.execute("SELECT %s::int + " + str(i), [round_]).fetchone()[0] == round_ + i
+            for i in range(8):
+                assert c.execute("SELECT %s::int * " + str(i), [round_], binary=True).fetchone()[0] == round_ * i
+
+
+def test_deallocate_all_and_discard_all_extended(pgsteer, cluster):
+    """DEALLOCATE ALL and DISCARD ALL over the extended protocol drop every
+    name of the client (26000 afterwards), and preparing again works."""
+    p = pgsteer(nodes=[cluster.port])
+    with _conn_no_auto_prepare(p) as c:
+        pg = c.pgconn
+        for stmt in ("DEALLOCATE ALL", "DISCARD ALL"):
+            assert pg.prepare(b"x", b"SELECT 1").status == pq.ExecStatus.COMMAND_OK
+            c.execute(stmt, binary=True)
+            r = pg.exec_prepared(b"x", [])
+            assert r.error_field(pq.DiagnosticField.SQLSTATE) == b"26000", stmt
+            assert pg.prepare(b"x", b"SELECT 2").status == pq.ExecStatus.COMMAND_OK
+            assert pg.exec_prepared(b"x", []).get_value(0, 0) == b"2"
+            pg.exec_(b"DEALLOCATE x")
+
+
+# ---------------------------------------------------------------- the unnamed statement
+
+
+@pytest.mark.parametrize("pool_mode", ["transaction", "session"])
+def test_unnamed_statement_survives_to_a_later_sync(pgsteer, cluster, pool_mode):
+    """PQprepare(conn, "") then PQexecPrepared(conn, "") in a later Sync: the
+    statement is there wherever the Bind lands (replicas too), until the
+    next unnamed Parse; Describe of it works."""
+    p = pgsteer(pool_mode=pool_mode, default_pool_size=2)
+    if pool_mode == "transaction":
+        helpers.wait_reads_on_both_replicas(p, cluster)
+    else:   # a session keeps its replica: a new one until reads leave the primary
+        def on_replica():
+            with p.connect() as c:
+                return scalar(c, "SELECT inet_server_port()") in cluster.replica_ports
+        wait_for(on_replica, 15, "reads routed to a replica")
+    with p.connect() as a, p.connect() as other:
+        pa = a.pgconn
+        assert pa.prepare(b"", b"SELECT 'A:' || $1::text").status == pq.ExecStatus.COMMAND_OK
+        for i in range(20):
+            # keep the other connections busy in between, so servers change hands
+            other.execute("SELECT %s::int", [i], prepare=False)
+            r = pa.exec_prepared(b"", [str(i).encode()])
+            assert r.status == pq.ExecStatus.TUPLES_OK, r.error_message
+            assert r.get_value(0, 0) == ("A:%d" % i).encode()
+        d = pa.describe_prepared(b"")
+        assert d.status == pq.ExecStatus.COMMAND_OK and d.nparams == 1
+        assert pa.prepare(b"", b"SELECT 'B:' || $1::text").status == pq.ExecStatus.COMMAND_OK
+        assert pa.exec_prepared(b"", [b"x"]).get_value(0, 0) == b"B:x"
+
+
+def test_unnamed_statement_never_leaks_between_clients(pgsteer, cluster):
+    """Client A prepares the unnamed statement; client B, which never
+    parsed one, binds "": B gets 26000, never A's row."""
+    p = pgsteer(default_pool_size=1, nodes=[cluster.port])
+    with p.connect() as a, p.connect() as b:
+        assert a.pgconn.prepare(b"", b"SELECT 'secret of A'").status == pq.ExecStatus.COMMAND_OK
+        assert a.pgconn.exec_prepared(b"", []).get_value(0, 0) == b"secret of A"
+        r = b.pgconn.exec_prepared(b"", [])
+        assert r.status == pq.ExecStatus.FATAL_ERROR, "B ran: %r" % (r.get_value(0, 0),)
+        assert r.error_field(pq.DiagnosticField.SQLSTATE) == b"26000"
+        # A's statement is still A's
+        assert a.pgconn.exec_prepared(b"", []).get_value(0, 0) == b"secret of A"
+
+
+def test_query_drops_the_unnamed_statement(pgsteer, cluster):
+    """A simple Query drops the unnamed statement, as PostgreSQL does."""
+    p = pgsteer(nodes=[cluster.port])
+    with p.connect() as a:
+        pg = a.pgconn
+        assert pg.prepare(b"", b"SELECT 1").status == pq.ExecStatus.COMMAND_OK
+        pg.exec_(b"SELECT 2")
+        r = pg.exec_prepared(b"", [])
+        assert r.error_field(pq.DiagnosticField.SQLSTATE) == b"26000"
+
+
+# ---------------------------------------------------------------- stale plans
+
+
+def test_stale_shared_statement_is_prepared_afresh(pgsteer, cluster):
+    """Client 1 prepares SELECT $1::e; the type is dropped and made again.
+    The first use after that may fail (the server says the plan is stale),
+    and from then on every client, the first one included, gets a freshly
+    prepared statement (one server connection: all share it)."""
+    p = pgsteer(default_pool_size=1, nodes=[cluster.port])
+    with cluster.connect() as d:
+        d.execute("DROP TYPE IF EXISTS ps_e CASCADE")
+        d.execute("CREATE TYPE ps_e AS ENUM ('a', 'b')")
+    clients = []
+    try:
+        for _ in range(3):
+            c = p.connect()
+            c.prepare_threshold = 0
+            clients.append(c)
+        assert clients[0].execute("SELECT %s::ps_e::text", ["a"]).fetchone()[0] == "a"
+        with cluster.connect() as d:
+            d.execute("DROP TYPE ps_e")
+            d.execute("CREATE TYPE ps_e AS ENUM ('a', 'b', 'c')")
+        errors = 0
+        for c in clients[1:] + clients[:1]:
+            for _ in range(2):
+                try:
+                    assert c.execute("SELECT %s::ps_e::text", ["c"]).fetchone()[0] == "c"
+                except psycopg.errors.InternalError_:
+                    errors += 1
+        assert errors <= 1, "%d stale-plan errors: the statement was not prepared afresh" % errors
+        assert "stale plan" in p.log()
+    finally:
+        for c in clients:
+            c.close()
+        with cluster.connect() as d:
+            d.execute("DROP TYPE IF EXISTS ps_e CASCADE")
+
+
+def test_deallocate_all_prepares_afresh(pgsteer, cluster):
+    """psycopg's answer to 'cached plan must not change result type' is
+    DEALLOCATE ALL and prepare again: the new statement gets a new plan
+    even where other server connections held the old one."""
+    p = pgsteer(default_pool_size=1, nodes=[cluster.port])
+    with cluster.connect() as d:
+        d.execute("DROP TABLE IF EXISTS ps_shape")
+        d.execute("CREATE TABLE ps_shape (a int)")
+        d.execute("INSERT INTO ps_shape VALUES (1)")
+    with p.connect() as c1, p.connect() as c2:
+        c1.prepare_threshold = c2.prepare_threshold = 0
+        assert c1.execute("SELECT * FROM ps_shape WHERE a = %s", [1]).fetchone() == (1,)
+        with cluster.connect() as d:
+            d.execute("ALTER TABLE ps_shape ADD COLUMN b text DEFAULT 'x'")
+        # c2 shares the old statement: its first run fails, psycopg deallocates all
+        for _ in range(2):
+            try:
+                row = c2.execute("SELECT * FROM ps_shape WHERE a = %s", [1]).fetchone()
+            except psycopg.errors.FeatureNotSupported:
+                continue
+            assert row == (1, "x")
+        assert c2.execute("SELECT * FROM ps_shape WHERE a = %s", [1]).fetchone() == (1, "x")
+        assert c1.execute("SELECT * FROM ps_shape WHERE a = %s", [1]).fetchone() == (1, "x")
+    with cluster.connect() as d:
+        d.execute("DROP TABLE ps_shape")
