@@ -681,6 +681,23 @@ static void node_servers(const char *name, int *active, int *idle)
 	}
 }
 
+/*
+ * SHOW NODES' role: the monitor's, with its "unknown" named when the node
+ * is up and not in recovery but not the cluster's primary: a second
+ * primary (split brain), or a promotion not yet confirmed.
+ */
+static const char *node_role_label(const struct cluster_snapshot *snap, const struct node_status *ns)
+{
+	if (!ns)
+		return monitor_role_name(ROLE_UNKNOWN);
+	if (ns->role == ROLE_UNKNOWN && ns->up && !ns->in_recovery) {
+		bool sb = snap && ns->cluster_index >= 0 && ns->cluster_index < snap->n_clusters &&
+			  snap->split_brain[ns->cluster_index];
+		return sb ? "split brain: not in recovery, not used" : "promoting: not in recovery yet unconfirmed";
+	}
+	return monitor_role_name(ns->role);
+}
+
 static void show_nodes(struct client *c)
 {
 	static const struct column cols[] = {
@@ -693,9 +710,9 @@ static void show_nodes(struct client *c)
 		{ "last_error", OID_TEXT },
 	};
 	const struct cluster_snapshot *snap = rt.monitor ? monitor_snapshot_get(rt.monitor) : NULL;
-	int64_t now = now_ms();
 	struct row r;
 	char lsn[32];
+	int64_t age;
 
 	rs_header(c, cols, (int)ARRAY_SIZE(cols));
 	for (int i = 0; i < rt.cfg->n_nodes; i++) {
@@ -710,7 +727,7 @@ static void show_nodes(struct client *c)
 		row_str(&r, cluster);
 		row_str(&r, n->host);
 		row_i64(&r, n->port);
-		row_str(&r, monitor_role_name(ns ? ns->role : ROLE_UNKNOWN));
+		row_str(&r, node_role_label(snap, ns));
 		row_bool(&r, ns && ns->up);
 		row_str(&r, ns && ns->availability == AVAIL_OFFLINE ? "offline" : "active");
 		row_str(&r, name_set_has(&drained_nodes, n->name) ? "draining" :
@@ -741,8 +758,9 @@ static void show_nodes(struct client *c)
 			row_str(&r, NULL);
 			row_str(&r, NULL);
 		}
-		if (ns && ns->last_check_ms > 0)
-			row_i64(&r, now - ns->last_check_ms);
+		age = rt.monitor ? monitor_check_age_ms(rt.monitor, n->name) : -1;
+		if (age >= 0)
+			row_i64(&r, age);
 		else
 			row_str(&r, NULL);
 		row_str(&r, ns && ns->last_error[0] ? ns->last_error : NULL);
@@ -1061,6 +1079,41 @@ static void show_config(struct client *c)
 	rs_done(c, "SHOW");
 }
 
+/*
+ * A read routed to a replica is a weighted pick among the eligible ones:
+ * name them all (NODES) and say so in D's reason, rather than the one a
+ * fixed pick would give.
+ */
+static void explain_replicas(const struct cluster_snapshot *snap, int cluster, struct route_decision *d,
+			     char *nodes, size_t len)
+{
+	char why[96], list[sizeof(d->reason)];
+	const char *cut = strstr(d->reason, ": replica ");
+	size_t n = 0, l = 0;
+	long total = 0;
+	int eligible = 0;
+
+	for (int i = 0; i < snap->n_nodes; i++)
+		if (route_replica_eligible(snap, i, cluster, &rt.route_cfg, 0, why, sizeof(why))) {
+			total += snap->nodes[i].weight;
+			eligible++;
+		}
+	nodes[0] = list[0] = '\0';
+	for (int i = 0; i < snap->n_nodes && total > 0; i++) {
+		if (!route_replica_eligible(snap, i, cluster, &rt.route_cfg, 0, why, sizeof(why)))
+			continue;
+		n += (size_t)snprintf(nodes + n, n < len ? len - n : 0, "%s%s", n ? ", " : "",
+				      snap->nodes[i].name);
+		l += (size_t)snprintf(list + l, l < sizeof(list) ? sizeof(list) - l : 0,
+				      "%s%s (lag %.3gs, weight %d: %.0f%%)", l ? ", " : "",
+				      snap->nodes[i].name, snap->nodes[i].lag_s, snap->nodes[i].weight,
+				      100.0 * snap->nodes[i].weight / (double)total);
+	}
+	if (eligible > 1 && cut)
+		snprintf(d->reason + (cut - d->reason), sizeof(d->reason) - (size_t)(cut - d->reason),
+			 ": one of the replicas by weight: %s", list);
+}
+
 static enum exec_result explain_route(struct client *c, const struct admin_command *cmd)
 {
 	static const struct column cols[] = {
@@ -1074,6 +1127,7 @@ static enum exec_result explain_route(struct client *c, const struct admin_comma
 	const struct cluster_snapshot *snap;
 	int cluster = find_cluster(c, cmd);
 	struct row r;
+	char nodes[256];
 
 	if (cluster == -2)
 		return EXEC_FAILED;
@@ -1097,13 +1151,19 @@ static enum exec_result explain_route(struct client *c, const struct admin_comma
 	memset(&d, 0, sizeof(d));
 	route_decide(&res, &sess, snap, cluster, &rt.route_cfg, 0.5, &d);
 
+	if (d.target == ROUTE_REPLICA)
+		explain_replicas(snap, cluster, &d, nodes, sizeof(nodes));
+	else
+		snprintf(nodes, sizeof(nodes), "%s",
+			 d.node >= 0 && d.node < snap->n_nodes ? snap->nodes[d.node].name : "");
+
 	rs_header(c, cols, (int)ARRAY_SIZE(cols));
 	row_reset(&r);
 	row_str(&r, rt.cfg->clusters[cluster].name);
 	row_str(&r, classify_class_name(res.cls));
 	row_str(&r, res.reason);
 	row_str(&r, route_target_name(d.target));
-	row_str(&r, d.node >= 0 && d.node < snap->n_nodes ? snap->nodes[d.node].name : NULL);
+	row_str(&r, nodes[0] ? nodes : NULL);
 	row_str(&r, d.reason);
 	row_bool(&r, d.read_fallback);
 	rs_row(c, &r);

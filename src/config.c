@@ -160,6 +160,10 @@ static const struct key_def keys[] = {
 	P("idle_transaction_timeout", T_DURATION, idle_transaction_timeout_ms, 0, DUR_MAX),
 	P("shutdown_timeout", T_DURATION, shutdown_timeout_ms, 0, DUR_MAX),
 	P("max_packet_size", T_SIZE, max_packet_size, 1024, 1024LL * 1024 * 1024),
+	P("client_message_timeout", T_DURATION, client_message_timeout_ms, 0, DUR_MAX),
+	P("auth_failure_limit", T_INT, auth_failure_limit, 0, INT_MAX),
+	P("auth_failure_window", T_DURATION, auth_failure_window_ms, 1, DUR_MAX),
+	P("client_buffer_limit", T_SIZE, client_buffer_limit, 0, INT64_MAX),
 	G(SECT_PGSTEER, "client_tls_sslmode", T_ENUM, client_tls_sslmode, 0, 0, tls_mode_names),
 	P("client_tls_cert_file", T_STR, client_tls_cert_file, 0, 0),
 	P("client_tls_key_file", T_STR, client_tls_key_file, 0, 0),
@@ -915,6 +919,10 @@ static void config_defaults(struct parse_state *st)
 	cfg->idle_transaction_timeout_ms = 0;
 	cfg->shutdown_timeout_ms = 30 * MS_S;
 	cfg->max_packet_size = 64ULL << 20;
+	cfg->client_message_timeout_ms = 30 * MS_S;
+	cfg->auth_failure_limit = 10;
+	cfg->auth_failure_window_ms = 60 * MS_S;
+	cfg->client_buffer_limit = 256ULL << 20;
 	cfg->client_tls_sslmode = TLS_DISABLE;	/* resolved in finish() */
 	cfg->client_tls_ciphers = st_strdup(st, "HIGH:!aNULL");
 	cfg->server_tls_sslmode = TLS_PREFER;

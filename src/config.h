@@ -135,6 +135,10 @@ struct config {
 	int64_t idle_transaction_timeout_ms; /* default 0 (off) */
 	int64_t shutdown_timeout_ms;	/* default 30s */
 	uint64_t max_packet_size;	/* default 64MB; at most 1GB */
+	int64_t client_message_timeout_ms; /* default 30s: finish a started message; 0 = forever */
+	int auth_failure_limit;		/* default 10 failed logins per address per window; 0 = off */
+	int64_t auth_failure_window_ms;	/* default 60s */
+	uint64_t client_buffer_limit;	/* default 256MB: incomplete messages held, per worker; 0 = off */
 	enum tls_mode client_tls_sslmode; /* default prefer if cert+key set, else disable */
 	char *client_tls_cert_file;
 	char *client_tls_key_file;

@@ -35,6 +35,7 @@
 #include "conn.h"
 #include "hba.h"
 #include "log.h"
+#include "loginguard.h"
 #include "monitor.h"
 #include "pgsteer.h"
 #include "proto.h"
@@ -66,6 +67,7 @@ static bool scram_channel_binding_data(struct client *c, uint8_t *data, size_t *
 static void begin_auth(struct client *c, enum auth_type method);
 static void start_auth(struct client *c, enum auth_type method);
 static void auth_succeeded(struct client *c);
+static void auth_failure_noted(struct client *c);
 static bool attach_pool(struct client *c);
 static bool client_revive(void *arg);
 static void forget_auth_query_secret(struct client *c);
@@ -740,7 +742,7 @@ static bool check_client_cert(struct client *c, enum auth_type method,
 	if (level == HBA_CLIENTCERT_NONE)
 		return true;
 	if (!ssl || !SSL_get0_peer_certificate(ssl) || SSL_get_verify_result(ssl) != X509_V_OK) {
-		stats.auth_failures++;
+		auth_failure_noted(c);
 		client_fail(c, "FATAL", "28000", "connection requires a valid client certificate");
 		return false;
 	}
@@ -748,7 +750,7 @@ static bool check_client_cert(struct client *c, enum auth_type method,
 		return true;
 	if (!tls_peer_name(ssl, need->name == HBA_CLIENTNAME_DN ? TLS_CERT_NAME_DN : TLS_CERT_NAME_CN,
 			   name, sizeof(name))) {
-		stats.auth_failures++;
+		auth_failure_noted(c);
 		log_info("C-%llu %s: certificate has no usable %s for user \"%s\"",
 			 (unsigned long long)c->id, c->addr,
 			 need->name == HBA_CLIENTNAME_DN ? "distinguished name" : "common name", c->user);
@@ -757,7 +759,7 @@ static bool check_client_cert(struct client *c, enum auth_type method,
 		return false;
 	}
 	if (strcmp(name, c->user) != 0) {
-		stats.auth_failures++;
+		auth_failure_noted(c);
 		log_info("C-%llu %s: certificate %s \"%s\" does not match user \"%s\"",
 			 (unsigned long long)c->id, c->addr,
 			 need->name == HBA_CLIENTNAME_DN ? "DN" : "CN", name, c->user);
@@ -815,12 +817,55 @@ static void auth_lookup_finish(struct client *c, enum authquery_outcome outcome,
  * auth_user, ask the primary of the client's cluster first (auth_file
  * wins, as in PgBouncer; the admin console uses auth_file only).
  */
+/*
+ * A failed login from C's address: counted, and remembered so that past
+ * auth_failure_limit in auth_failure_window its address is refused at
+ * once (loginguard.h).
+ */
+static void auth_failure_noted(struct client *c)
+{
+	char addr[LOGINGUARD_ADDR_LEN];
+
+	stats.auth_failures++;
+	if (rt.cfg->auth_failure_limit <= 0 || !loginguard_addr(c->addr, addr, sizeof(addr)))
+		return;
+	shared_lock();
+	loginguard_failed(rt.loginguard, addr, now_ms(), rt.cfg->auth_failure_window_ms);
+	shared_unlock();
+}
+
+/* May C's address try a password now?  If not, C is refused (FATAL 28000). */
+static bool auth_allowed(struct client *c)
+{
+	char addr[LOGINGUARD_ADDR_LEN];
+	int64_t retry = 0;
+	bool ok;
+
+	if (rt.cfg->auth_failure_limit <= 0 || !loginguard_addr(c->addr, addr, sizeof(addr)))
+		return true;
+	shared_lock();
+	ok = loginguard_allows(rt.loginguard, addr, now_ms(), rt.cfg->auth_failure_limit,
+			       rt.cfg->auth_failure_window_ms, &retry);
+	shared_unlock();
+	if (ok)
+		return true;
+	stats.auth_throttled++;
+	log_warning("C-%llu %s: login of \"%s\" refused: %d failed logins from %s within %lld ms",
+		    (unsigned long long)c->id, c->addr, c->user, rt.cfg->auth_failure_limit, addr,
+		    (long long)rt.cfg->auth_failure_window_ms);
+	client_fail(c, "FATAL", "28000", "too many failed logins from %s: try again in %lld s", addr,
+		    (long long)(retry + 999) / 1000);
+	return false;
+}
+
 static void begin_auth(struct client *c, enum auth_type method)
 {
 	const char *db;
 	bool needs_password = method == AUTH_MD5 || method == AUTH_SCRAM;
 
 	c->auth_method = method;
+	if (method != AUTH_TRUST && !auth_allowed(c))
+		return;
 	if (!needs_password || c->admin || !rt.cfg->auth_user[0] || !c->pool ||
 	    (rt.auth && auth_file_find(rt.auth, c->user))) {
 		start_auth(c, method);
@@ -873,7 +918,7 @@ static void start_auth(struct client *c, enum auth_type method)
 
 static void auth_failed(struct client *c, const char *why)
 {
-	stats.auth_failures++;
+	auth_failure_noted(c);
 	log_info("C-%llu %s: password authentication failed for user \"%s\": %s",
 		 (unsigned long long)c->id, c->addr, c->user, why);
 	client_fail(c, "FATAL", "28P01", "password authentication failed for user \"%s\"", c->user);
@@ -1017,7 +1062,7 @@ static void handle_password(struct client *c)
 		n = scram_server_final(c->scram, msg, len, reply, sizeof(reply), &err);
 		if (n < 0 && err == scram_err_channel_binding) {
 			/* as PostgreSQL: a protocol violation, not a wrong password */
-			stats.auth_failures++;
+			auth_failure_noted(c);
 			client_fail(c, "FATAL", "08P01", "%s", err);
 			break;
 		}
@@ -1040,6 +1085,14 @@ static void handle_password(struct client *c)
 /* Authentication passed: AuthenticationOk, then wait for pool parameters. */
 static void auth_succeeded(struct client *c)
 {
+	char addr[LOGINGUARD_ADDR_LEN];
+
+	if (c->auth_method != AUTH_TRUST && rt.cfg->auth_failure_limit > 0 &&
+	    loginguard_addr(c->addr, addr, sizeof(addr))) {
+		shared_lock();
+		loginguard_succeeded(rt.loginguard, addr);
+		shared_unlock();
+	}
 	if (c->auth_query_secret) {
 		/* SCRAM against a fetched secret: the proof's keys let servers log in (passthrough) */
 		if (c->scram && auth_secret_kind(c->auth_query_secret) == SECRET_SCRAM) {

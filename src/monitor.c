@@ -161,6 +161,8 @@ struct mnode {
 	struct pq_watch io;
 	struct event *timer;		/* next connect attempt / next check */
 	struct event *deadline;		/* connect/query timeout */
+	struct event *stale_timer;	/* replicas: when the last good check stops vouching for the lag */
+	bool stale;			/* no check answered in time: lag unknown, no new reads */
 	enum mquery q_kind;
 	PGresult *result;		/* of the query in flight, until its NULL arrives */
 	int64_t op_start_ms;
@@ -178,6 +180,7 @@ struct mnode {
 	double xact_age_s;
 	int consecutive_failures;
 	int64_t last_check_ms;		/* of the last good check */
+	int64_t good_check_start_ms;	/* when that check was sent */
 	char last_error[160];
 	uint32_t timeline;		/* 0 = unknown */
 	int promote_streak;
@@ -200,6 +203,7 @@ struct monitor {
 
 	int64_t check_interval_ms;
 	int64_t timeout_ms;
+	int64_t max_lag_ms;		/* [routing] max_lag: how long a lag measurement vouches */
 	int64_t catalog_refresh_ms;
 	int failures_before_down;
 
@@ -232,6 +236,8 @@ static void node_arm_deadline(struct mnode *n, int64_t ms);
 static void io_cb(evutil_socket_t fd, short what, void *arg);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 static void deadline_cb(evutil_socket_t fd, short what, void *arg);
+static void stale_cb(evutil_socket_t fd, short what, void *arg);
+static void node_arm_stale(struct mnode *n);
 static void decide_roles(struct monitor *m, struct mnode *n);
 static void publish_if_changed(struct monitor *m, bool force);
 static struct cluster_snapshot *snapshot_build(struct monitor *m);
@@ -460,6 +466,14 @@ void monitor_format_lsn(uint64_t lsn, char *buf, size_t len)
 	snprintf(buf, len, "%X/%X", (unsigned)(lsn >> 32), (unsigned)(lsn & 0xffffffffu));
 }
 
+int64_t monitor_check_age_ms(struct monitor *m, const char *node)
+{
+	for (int i = 0; m && i < m->n_nodes; i++)
+		if (strcmp(m->nodes[i]->name, node) == 0)
+			return m->nodes[i]->last_check_ms > 0 ? now_ms() - m->nodes[i]->last_check_ms : -1;
+	return -1;
+}
+
 const char *monitor_role_name(enum node_role r)
 {
 	switch (r) {
@@ -627,6 +641,7 @@ static void set_params(struct monitor *m, const struct config *cfg)
 	m->timeout_ms = cfg->health_check_timeout_ms > 0 ? cfg->health_check_timeout_ms : 2000;
 	m->catalog_refresh_ms = cfg->catalog_refresh_ms;
 	m->failures_before_down = cfg->health_check_failures > 0 ? cfg->health_check_failures : 3;
+	m->max_lag_ms = (int64_t)(cfg->max_lag_s * 1000.0);
 }
 
 static void set_clusters(struct monitor *m, const struct config *cfg)
@@ -718,8 +733,10 @@ static struct mnode *node_new(struct monitor *m, const struct config *cfg, int i
 	n->ssl_key = t.key ? strdup(t.key) : NULL;
 	n->timer = evtimer_new(m->base, timer_cb, n);
 	n->deadline = evtimer_new(m->base, deadline_cb, n);
+	n->stale_timer = evtimer_new(m->base, stale_cb, n);
 	if (!n->name || !n->host || !n->cluster_name || !n->user || !n->dbname ||
 	    (cl->server_password && !n->password) || !n->conn_key || !n->timer || !n->deadline ||
+	    !n->stale_timer ||
 	    (t.ca && !n->ssl_ca) || (t.cert && !n->ssl_cert) || (t.key && !n->ssl_key)) {
 		node_free(n);
 		goto oom;
@@ -739,6 +756,8 @@ static void node_free(struct mnode *n)
 		event_free(n->timer);
 	if (n->deadline)
 		event_free(n->deadline);
+	if (n->stale_timer)
+		event_free(n->stale_timer);
 	free(n->name);
 	free(n->host);
 	free(n->cluster_name);
@@ -1050,6 +1069,11 @@ static void node_check_ok(struct mnode *n, const PGresult *res)
 	n->last_error[0] = '\0';
 	n->last_check_ms = now_ms();
 	n->health = H_UP;
+	if (n->stale)
+		log_info("node %s (%s:%d): answering again after %lld ms: lag known", n->name, n->host,
+			 n->port, (long long)(n->last_check_ms - n->good_check_start_ms));
+	n->stale = false;
+	n->good_check_start_ms = n->op_start_ms;
 	if (!was_up) {
 		monitor_format_lsn(n->wal_lsn, lsnbuf, sizeof(lsnbuf));
 		log_info("node %s (%s:%d): up (%s, %s %s)", n->name, n->host, n->port,
@@ -1058,8 +1082,58 @@ static void node_check_ok(struct mnode *n, const PGresult *res)
 	}
 	decide_roles(n->m, n);
 	publish_if_changed(n->m, false);
+	node_arm_stale(n);
 	node_after_check(n);
 }
+
+/*
+ * A replica's lag, measured by a check that started at T, can only have
+ * grown since: it is known to be within max_lag until T + (max_lag - lag).
+ * If no check has answered by then (a frozen or unreachable server whose
+ * checks have not timed out yet), the lag is unknown and the replica gets
+ * no new reads.  Never sooner than two check intervals after T, so that a
+ * max_lag shorter than the check period does not leave every replica
+ * unknown between its checks.
+ */
+static void node_arm_stale(struct mnode *n)
+{
+	struct monitor *m = n->m;
+	double lag_s = 0;
+	int64_t fresh, delay;
+	struct timeval tv;
+
+	if (!n->in_recovery || m->max_lag_ms <= 0) {
+		evtimer_del(n->stale_timer);
+		return;
+	}
+	if (m->snap && n->index < m->snap->n_nodes && m->snap->nodes[n->index].lag_known)
+		lag_s = m->snap->nodes[n->index].lag_s;
+	fresh = m->max_lag_ms - (int64_t)(lag_s * 1000.0);
+	if (fresh < 2 * m->check_interval_ms)
+		fresh = 2 * m->check_interval_ms;
+	delay = n->good_check_start_ms + fresh - now_ms();
+	if (delay < 0)
+		delay = 0;
+	tv.tv_sec = (time_t)(delay / 1000);
+	tv.tv_usec = (suseconds_t)(delay % 1000) * 1000;
+	evtimer_add(n->stale_timer, &tv);
+}
+
+static void stale_cb_stopped(evutil_socket_t fd, short what, void *arg)
+{
+	struct mnode *n = arg;
+
+	(void)fd;
+	(void)what;
+	if (n->stale || !n->in_recovery)
+		return;
+	n->stale = true;
+	log_warning("node %s (%s:%d): no check answered for %lld ms: lag unknown, no new reads",
+		    n->name, n->host, n->port, (long long)(now_ms() - n->good_check_start_ms));
+	publish_if_changed(n->m, false);
+}
+
+WORLD_STOPPED_CB(stale_cb)
 
 /* Next step after a check on a live connection: catalog read or next check. */
 static void node_after_check(struct mnode *n)
@@ -1299,7 +1373,7 @@ static void fill_status(struct monitor *m, int i, struct node_status *st)
 		struct monitor_lag lag;
 
 		monitor_compute_lag(&in, &n->lag_state, &lag);
-		st->lag_known = lag.known;
+		st->lag_known = lag.known && !n->stale;
 		st->lag_bytes = lag.lag_bytes;
 		st->lag_s = lag.lag_s;
 	}

@@ -94,6 +94,14 @@ void monitor_format_lsn(uint64_t lsn, char *buf, size_t len);
  */
 #define MONITOR_FAILOVER_CHECKS 3
 
+/*
+ * Milliseconds since NODE's last completed good check, -1 if none (the
+ * monitor's own clock: snapshots are published on change only, so their
+ * last_check_ms can be old on a quiet, healthy cluster).  Control plane
+ * only (with the world stopped).
+ */
+int64_t monitor_check_age_ms(struct monitor *m, const char *node);
+
 /* "primary" / "replica" / "unknown". */
 const char *monitor_role_name(enum node_role r);
 

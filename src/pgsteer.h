@@ -115,6 +115,7 @@ struct client {
 	struct evbuffer *async_held;
 	int64_t state_since_ms;		/* when the current state was entered */
 	int64_t last_activity_ms;
+	int64_t held_since_ms;		/* since when its input holds an incomplete message (0: not) */
 
 	/* session state that follows the client across server connections */
 	struct prep_client_map prep;	/* its named prepared statements */
@@ -306,6 +307,7 @@ struct runtime {
 	struct monitor *monitor;
 	struct route_config route_cfg;	/* from [routing], refreshed on reload */
 	struct sticky_table *sticky;	/* pgsteer.sticky_key positions */
+	struct loginguard *loginguard;	/* failed logins per address (shared, shared_lock()) */
 	uint64_t rng;			/* xorshift state for weighted picks */
 	struct worker *worker;		/* the worker this runtime is */
 	struct list cancels;		/* cancel.c: cancel requests in flight */

@@ -222,6 +222,9 @@ void pool_server_login_failed(struct pool *pool, const char *sqlstate, const cha
 		pool->n_waiting--;
 		if (c->state == CL_WAITING && c->on_replica && c->target_pool == pool)
 			session_reroute(c);	/* a read: another node can answer it */
+		else if (c->state == CL_WAITING)
+			/* logged in, no transaction open: the statement fails, the session stays */
+			session_refuse(c, "57P03", "node %s unavailable: %s", pool->node_name, msg);
 		else
 			client_fail(c, "FATAL", sqlstate, "%s", msg);
 	}

@@ -29,6 +29,22 @@ static struct pstmt *registry[REGISTRY_BUCKETS];
 static size_t registry_count;
 static uint64_t next_id = 1;
 
+/* Take ST out of the registry's hash (shared_lock() held); it lives on for its holders. */
+static void unlink_locked(struct pstmt *st)
+{
+	struct pstmt **pp;
+
+	if (!st->linked)
+		return;
+	for (pp = &registry[st->hash % REGISTRY_BUCKETS]; *pp; pp = &(*pp)->next) {
+		if (*pp == st) {
+			*pp = st->next;
+			break;
+		}
+	}
+	st->linked = false;
+}
+
 /* ---------------- Public functions ---------------- */
 
 /* FNV-1a, 64 bits: statement bodies are short and this is not an adversarial table. */
@@ -65,6 +81,10 @@ struct pstmt *prepared_intern(const char *body, size_t len, const struct classif
 	st->id = next_id++;
 	st->refs = 1;
 	st->epoch = 0;
+	st->linked = true;
+	st->retired = 0;
+	st->stale_error = NULL;
+	st->stale_error_len = 0;
 	snprintf(st->server_name, sizeof(st->server_name), "pgsteer_%" PRIu64, st->id);
 	st->cls = *cls;
 	st->body_len = (uint32_t)len;
@@ -85,22 +105,35 @@ void prepared_ref(struct pstmt *st)
 
 void prepared_unref(struct pstmt *st)
 {
-	struct pstmt **pp;
-
 	shared_lock();
 	if (--st->refs > 0) {
 		shared_unlock();
 		return;
 	}
-	for (pp = &registry[st->hash % REGISTRY_BUCKETS]; *pp; pp = &(*pp)->next) {
-		if (*pp == st) {
-			*pp = st->next;
-			break;
-		}
-	}
+	unlink_locked(st);
 	registry_count--;
 	shared_unlock();
+	free(st->stale_error);
 	free(st);
+}
+
+bool prepared_retire(struct pstmt *st, bool hard, const void *error, size_t len)
+{
+	bool was;
+
+	shared_lock();
+	was = st->linked;
+	unlink_locked(st);
+	if (hard && !st->retired) {
+		st->stale_error = len ? malloc(len) : NULL;
+		if (st->stale_error) {
+			memcpy(st->stale_error, error, len);
+			st->stale_error_len = (uint32_t)len;
+		}
+		__atomic_store_n(&st->retired, 1, __ATOMIC_RELEASE);	/* after the error */
+	}
+	shared_unlock();
+	return was;
 }
 
 size_t prepared_count(void)

@@ -25,6 +25,10 @@ struct pstmt {
 	uint64_t id;
 	int refs;			/* client names + server connections holding it */
 	uint32_t epoch;			/* bumped when servers must prepare it afresh (atomic) */
+	bool linked;			/* in the registry: a Parse of its text finds it */
+	int retired;			/* its result shape changed: its Binds fail with 0A000 (atomic) */
+	char *stale_error;		/* that ErrorResponse's body as the server sent it (set once) */
+	uint32_t stale_error_len;
 	char server_name[PREPARED_SERVER_NAME_LEN];
 	struct classify_result cls;	/* how its text classifies (routes its Binds) */
 	uint32_t body_len;		/* Parse body after the name: query\0 int16 n int32 oids[n] */
@@ -70,6 +74,27 @@ void prep_client_clear(struct prep_client_map *m);
  * and prepares it again at its next use.  Any worker may call it.
  */
 void prepared_invalidate(struct pstmt *st);
+
+/*
+ * New Parses of ST's text get a new statement from now on (a client's
+ * DEALLOCATE ALL / DISCARD ALL asked for fresh plans).  HARD: its result
+ * shape changed under it (0A000 "cached plan must not change result
+ * type"): every later Bind of it fails with that error, as it would on
+ * each backend that prepared it, so that each client's driver prepares
+ * it again (a fresh Parse of the old text would answer with columns the
+ * client's Bind did not expect).  Any worker may call it.
+ */
+/*
+ * True when it was still in the registry.  A hard retirement keeps ERROR
+ * (LEN bytes: the server's ErrorResponse body), which every later Bind's
+ * error repeats word for word: drivers recognise it by its fields (pgJDBC
+ * prepares again only when the routine is RevalidateCachedQuery).
+ */
+bool prepared_retire(struct pstmt *st, bool hard, const void *error, size_t len);
+static inline bool prepared_retired(const struct pstmt *st)
+{
+	return __atomic_load_n(&st->retired, __ATOMIC_ACQUIRE) != 0;
+}
 
 enum prep_held_state {
 	PREP_ABSENT,		/* not prepared on the server */

@@ -416,6 +416,13 @@ static void to_primary_detail(struct route_ctx *c, const char *why, const char *
 		       c->label, why ? " (" : "", why ? why : "", why ? ")" : "");
 		return;
 	}
+	if (!c->snap->nodes[c->primary].up) {
+		/* known, but down (a failover under way): an ERROR now, not a failed connect later */
+		refuse(c, ROUTE_SQLSTATE_UNAVAILABLE, "%s refused: primary %s is down%s%s%s%s%s",
+		       c->label, node_name(c->snap, c->primary), detail ? "; " : "",
+		       detail ? detail : "", why ? " (" : "", why ? why : "", why ? ")" : "");
+		return;
+	}
 	out->target = ROUTE_PRIMARY;
 	out->node = c->primary;
 	out->marks_written = cls == CLASS_WRITE;

@@ -25,6 +25,7 @@
 #include "monitor.h"
 #include "pgsteer.h"
 #include "stats.h"
+#include "loginguard.h"
 #include "sticky.h"
 #include "metadata.h"
 #include "tenant.h"
@@ -287,7 +288,8 @@ int server_main(const char *config_path, struct config *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	set_route_config(cfg);
 	rt.sticky = sticky_new();
-	if (!rt.sticky) {
+	rt.loginguard = loginguard_new();
+	if (!rt.sticky || !rt.loginguard) {
 		log_error("out of memory");
 		rc = 1;
 		goto out;
@@ -407,6 +409,7 @@ out:
 	if (rt.knowledge)
 		classify_knowledge_free(rt.knowledge);
 	sticky_free(rt.sticky);
+	loginguard_free(rt.loginguard);
 	if (rt.cfg->pidfile && *rt.cfg->pidfile)
 		unlink(rt.cfg->pidfile);
 	config_free(rt.cfg);
@@ -439,6 +442,7 @@ static int worker_runtime_init(struct worker *w)
 	rt.server_tls = r0->server_tls;
 	rt.monitor = r0->monitor;
 	rt.sticky = r0->sticky;
+	rt.loginguard = r0->loginguard;
 	rt.route_cfg = r0->route_cfg;
 	list_init(&rt.clients);
 	list_init(&rt.pools);

@@ -395,10 +395,113 @@ static bool query_timed_out(struct client *c, struct server *s, int64_t now)
 	return true;
 }
 
+/*
+ * Has the monitor stopped vouching for the replica POOL points at (down,
+ * or no check answered in time: lag unknown)?  *SNAP is taken on first use.
+ */
+static bool replica_unresponsive(const struct pool *pool, const struct cluster_snapshot **snap)
+{
+	const struct node_status *n;
+
+	if (!*snap)
+		*snap = monitor_snapshot_get(rt.monitor);
+	if (pool->node_index < 0 || pool->node_index >= (*snap)->n_nodes)
+		return false;
+	n = &(*snap)->nodes[pool->node_index];
+	return n->role == ROLE_REPLICA && (!n->up || !n->lag_known);
+}
+
+/*
+ * A read on a replica the monitor no longer vouches for, with nothing come
+ * back yet and no transaction: it goes elsewhere (the relay sends the kept
+ * bytes again when the server is gone), instead of waiting for a frozen
+ * server.  True when C's server was closed.
+ */
+static bool retry_stalled_read(struct client *c, const struct cluster_snapshot **snap)
+{
+	struct server *s = c->server;
+
+	if (!c->on_replica || !c->replay_ok || c->replay_len == 0 || c->route.in_transaction ||
+	    !s || s->expect_rfq == 0 || rt.cfg->pool_mode != POOL_MODE_TRANSACTION ||
+	    !replica_unresponsive(s->pool, snap))
+		return false;
+	log_info("C-%llu %s@%s: replica %s stopped answering (S-%llu): the read goes elsewhere",
+		 (unsigned long long)c->id, c->user, c->database, s->pool->node_name,
+		 (unsigned long long)s->id);
+	server_close(s, "replica stopped answering: its read is retried elsewhere");
+	return true;
+}
+
+/*
+ * Bytes a client has sent of a message pgsteer must see whole before it
+ * acts (a statement to classify), waiting for the rest: input left over
+ * after the relay took what it could.  Below HELD_MIN nothing is tracked.
+ */
+#define HELD_MIN (64 * 1024)
+static size_t held_input(const struct client *c)
+{
+	struct evbuffer *in;
+	size_t n;
+	uint8_t type;
+	uint32_t len;
+
+	if (!c->bev || (c->state != CL_IDLE && c->state != CL_ACTIVE) || c->read_paused ||
+	    c->pkt_remain)
+		return 0;
+	in = bufferevent_get_input(c->bev);
+	n = evbuffer_get_length(in);
+	if (n < HELD_MIN || !proto_peek_header(in, 0, &type, &len) || n >= 1 + (size_t)len)
+		return 0;	/* nothing much, or whole messages waiting their turn */
+	return n;
+}
+
+/*
+ * Clients cannot hold memory with messages they never finish:
+ * client_message_timeout ends one whose message stays incomplete that
+ * long, and past client_buffer_limit (all of this worker's clients) the
+ * client holding the most is closed.
+ */
+static void bound_held_input(int64_t now)
+{
+	const struct config *cfg = rt.cfg;
+	struct client *largest = NULL;
+	size_t total = 0, most = 0;
+	struct list *it, *tmp;
+
+	list_for_each_safe(it, tmp, &rt.clients) {
+		struct client *c = container_of(it, struct client, head);
+		size_t held = held_input(c);
+		if (held < HELD_MIN) {
+			c->held_since_ms = 0;
+			continue;
+		}
+		if (!c->held_since_ms)
+			c->held_since_ms = now;
+		if (cfg->client_message_timeout_ms > 0 && now - c->held_since_ms > cfg->client_message_timeout_ms) {
+			stats.clients_buffer_closed++;
+			client_fail(c, "FATAL", "08P01", "client_message_timeout: %zu bytes of a message, "
+				    "the rest not sent within %lld ms", held, (long long)cfg->client_message_timeout_ms);
+			continue;
+		}
+		total += held;
+		if (held > most) {
+			most = held;
+			largest = c;
+		}
+	}
+	if (largest && cfg->client_buffer_limit > 0 && total > cfg->client_buffer_limit) {
+		stats.clients_buffer_closed++;
+		client_fail(largest, "FATAL", "53200", "client_buffer_limit: incomplete messages of all "
+			    "clients hold %zu bytes (limit %llu); this one holds %zu", total,
+			    (unsigned long long)cfg->client_buffer_limit, most);
+	}
+}
+
 /* Client-side timeouts (pool.c handles the server side). */
 void session_janitor(int64_t now)
 {
 	const struct config *cfg = rt.cfg;
+	const struct cluster_snapshot *snap = NULL;
 	struct list *it, *tmp;
 
 	list_for_each_safe(it, tmp, &rt.clients) {
@@ -412,7 +515,17 @@ void session_janitor(int64_t now)
 				client_fail(c, "FATAL", "08P01", "client_login_timeout: login not completed within %lld ms",
 					    (long long)cfg->client_login_timeout_ms);
 			break;
+		case CL_WAITING:
+			/* queued for a replica that stopped answering: another node can serve it */
+			if (c->on_replica && c->target_pool && !c->route.in_transaction &&
+			    replica_unresponsive(c->target_pool, &snap)) {
+				pool_client_gone(c);
+				session_reroute(c);
+			}
+			break;
 		case CL_ACTIVE:
+			if (c->on_replica && retry_stalled_read(c, &snap))
+				break;
 			if (cfg->query_timeout_ms > 0 && c->server && c->server->expect_rfq > 0 &&
 			    query_timed_out(c, c->server, now))
 				break;
@@ -438,6 +551,9 @@ void session_janitor(int64_t now)
 			break;
 		}
 	}
+	if (snap)
+		monitor_snapshot_put(snap);
+	bound_held_input(now);
 }
 
 /* ---------------- Internal functions ---------------- */
@@ -1912,6 +2028,23 @@ static void relay_server_to_client(struct server *s, struct client *c)
 					break;
 				if (r->stmt)
 					error_on_statement(c, s, r, in, off, len);
+				if ((r->flags & REPLY_STALE_ERROR) && r->client_stmt &&
+				    r->client_stmt->stale_error) {
+					/* the statement's first error, word for word, for its driver */
+					const struct pstmt *st = r->client_stmt;
+					uint8_t head[PROTO_HEADER_LEN] = { 'E' };
+					if (off)
+						forward_server_bytes(s, c, in, off, answered);
+					off = 0;
+					evbuffer_drain(in, 1 + (size_t)len);
+					proto_put_u32(head + 1, 4 + st->stale_error_len);
+					evbuffer_add(bufferevent_get_output(c->bev), head, sizeof(head));
+					evbuffer_add(bufferevent_get_output(c->bev), st->stale_error,
+						     st->stale_error_len);
+					reply_error(s);
+					avail = proto_window_load(&w, in);
+					continue;
+				}
 				reply_error(s);	/* the server now skips to Sync */
 				off += 1 + (size_t)len;
 				continue;

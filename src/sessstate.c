@@ -204,7 +204,19 @@ void state_error_on_statement(struct client *c, struct server *s, const struct r
 	if (!st || !prep_server_holds(&s->prep, st))
 		return;		/* not a shared statement (any more): nothing to refresh */
 	proto_parse_error(body, len, &ef);
-	if (strcmp(ef.sqlstate, "0A000") != 0 && strcmp(ef.sqlstate, "XX000") != 0 &&
+	if (strcmp(ef.sqlstate, "0A000") == 0 && strstr(ef.message, "must not change result type")) {
+		/* the statement the clients described is gone: each must prepare it again */
+		if (prepared_retired(st))
+			return;
+		prepared_retire(st, true, body, len);
+		stats.prepared_invalidations++;
+		log_info("C-%llu S-%llu node %s: prepared statement %s changed its result type: "
+			 "its Binds fail with 0A000 until each client prepares it again",
+			 c ? (unsigned long long)c->id : 0ULL, (unsigned long long)s->id,
+			 s->pool->node_name, st->server_name);
+		return;
+	}
+	if (strcmp(ef.sqlstate, "XX000") != 0 &&
 	    !(strncmp(ef.sqlstate, "42", 2) == 0 && strstr(ef.message, " OID ")))
 		return;
 	prepared_invalidate(st);
@@ -212,6 +224,39 @@ void state_error_on_statement(struct client *c, struct server *s, const struct r
 	log_info("C-%llu S-%llu node %s: prepared statement %s may have a stale plan (%s: %s): "
 		 "every server connection prepares it afresh", c ? (unsigned long long)c->id : 0ULL,
 		 (unsigned long long)s->id, s->pool->node_name, st->server_name, ef.sqlstate, ef.message);
+}
+
+/*
+ * A Bind of a statement whose result type changed: instead of it, S gets
+ * a statement that fails with PostgreSQL's 0A000 at that point, so the
+ * client sees the error in order, the server skips to Sync and aborts the
+ * transaction as PostgreSQL would have, and the driver prepares again.
+ */
+static void bind_fails_stale(struct server *s, struct pstmt *st, struct evbuffer *in, uint32_t len)
+{
+	static const char sql[] = "DO $pgsteer$BEGIN RAISE EXCEPTION USING ERRCODE = '0A000', "
+				  "MESSAGE = 'cached plan must not change result type'; END$pgsteer$";
+	static const uint8_t bind_exec[] = {
+		'B', 0, 0, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0,	/* portal "", statement "", no values */
+		'E', 0, 0, 0, 9, 0, 0, 0, 0, 0,			/* portal "", all rows */
+	};
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	char body[sizeof(sql) + 2] = { 0 };
+
+	memcpy(body, sql, sizeof(sql));		/* query\0, then int16 0 parameter types */
+	proto_add_parse(out, "", body, sizeof(body));
+	reply_push(s, 'P', REPLY_HIDE, NULL, NULL, NULL);
+	evbuffer_add(out, bind_exec, sizeof(bind_exec));
+	reply_push(s, 'B', REPLY_HIDE, NULL, NULL, NULL);
+	{
+		/* its ErrorResponse goes to the client, as the server first said it */
+		struct reply r = { 'E', REPLY_HIDE, REPLY_STALE_ERROR, NULL, NULL, st, NULL, NULL };
+		prepared_ref(st);
+		push(s, r);
+	}
+	s->batch_open = true;
+	s->unnamed_client = 0;
+	evbuffer_drain(in, 1 + (size_t)len);
 }
 
 void reply_emit_fakes(struct server *s, struct evbuffer *out)
@@ -519,6 +564,12 @@ enum named_result state_relay_named(struct client *c, struct server *s, struct e
 			return NAMED_WAIT;
 		portal_fake(c, st->cls.object_name);
 		unnamed_fake(c, s, in, 'B', len, 0);
+		return NAMED_DONE;
+	}
+	if (type == 'B' && prepared_retired(st)) {
+		if (evbuffer_get_length(in) < 1 + (size_t)len)
+			return NAMED_WAIT;
+		bind_fails_stale(s, st, in, len);
 		return NAMED_DONE;
 	}
 	ensure_prepared(c, s, st);
@@ -994,6 +1045,12 @@ static void note_one(struct client *c, struct server *s, const struct classify_r
 				state_pin(c, s, why);
 				return;
 			}
+			if (st.kind == SETSTMT_SET && strcmp(st.name, "search_path") == 0 &&
+			    strcasestr(st.value, "pg_temp")) {
+				/* current_schema() then creates the temporary schema: not on a standby */
+				state_pin(c, s, "search_path names pg_temp");
+				return;
+			}
 			add_op(c, st.kind == SETSTMT_SET ? SETOP_SET : SETOP_RESET, st.name, st.value);
 			return;
 		}
@@ -1018,14 +1075,15 @@ static void note_one(struct client *c, struct server *s, const struct classify_r
 
 /*
  * C dropped all its statements (DEALLOCATE ALL, DISCARD ALL), as a driver
- * does when a plan went stale: what it prepares again must be planned
- * afresh, not found on other server connections as it was.
+ * does when a plan went stale: what it prepares again gets statements of
+ * its own, planned afresh, not those other server connections hold (the
+ * other clients keep theirs).
  */
 static void invalidate_client_statements(struct client *c)
 {
 	for (uint32_t i = 0; i < c->prep.n; i++) {
-		prepared_invalidate(c->prep.e[i].st);
-		stats.prepared_invalidations++;
+		if (prepared_retire(c->prep.e[i].st, false, NULL, 0))
+			stats.prepared_invalidations++;
 	}
 }
 

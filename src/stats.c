@@ -145,6 +145,8 @@ static void stats_add(struct stats_registry *to, const struct stats_registry *fr
 	to->clients_refused += from->clients_refused;
 	to->auth_failures += from->auth_failures;
 	to->protocol_errors += from->protocol_errors;
+	to->clients_buffer_closed += from->clients_buffer_closed;
+	to->auth_throttled += from->auth_throttled;
 	to->bytes_from_clients += from->bytes_from_clients;
 	to->bytes_to_clients += from->bytes_to_clients;
 	to->prepared_parses += from->prepared_parses;
@@ -469,9 +471,15 @@ void stats_render_metrics(struct evbuffer *out, const struct stats_registry *r,
 	sample_u64(out, "pgsteer_clients_refused_total", NULL, 0, r->clients_refused);
 	family(out, "pgsteer_auth_failures_total", "counter", "Failed client authentications.");
 	sample_u64(out, "pgsteer_auth_failures_total", NULL, 0, r->auth_failures);
+	family(out, "pgsteer_auth_throttled_total", "counter",
+	       "Logins refused at once: auth_failure_limit failed logins from the address within auth_failure_window.");
+	sample_u64(out, "pgsteer_auth_throttled_total", NULL, 0, r->auth_throttled);
 	family(out, "pgsteer_protocol_errors_total", "counter",
 	       "Client connections closed for a protocol violation.");
 	sample_u64(out, "pgsteer_protocol_errors_total", NULL, 0, r->protocol_errors);
+	family(out, "pgsteer_clients_incomplete_closed_total", "counter",
+	       "Clients closed for an incomplete message (client_message_timeout, client_buffer_limit).");
+	sample_u64(out, "pgsteer_clients_incomplete_closed_total", NULL, 0, r->clients_buffer_closed);
 	family(out, "pgsteer_prepared_statements_parsed_total", "counter",
 	       "Named prepared statements parsed on a server connection (by the client or by pgsteer before a Bind).");
 	sample_u64(out, "pgsteer_prepared_statements_parsed_total", NULL, 0, r->prepared_parses);
@@ -485,8 +493,8 @@ void stats_render_metrics(struct evbuffer *out, const struct stats_registry *r,
 	       "Prepared statements closed on a server connection at max_prepared_statements.");
 	sample_u64(out, "pgsteer_prepared_statements_evicted_total", NULL, 0, r->prepared_evictions);
 	family(out, "pgsteer_prepared_statements_invalidated_total", "counter",
-	       "Prepared statements whose plans may be stale (an invalidation error, a client's DEALLOCATE ALL "
-	       "or DISCARD ALL): each server connection prepares them afresh at their next use.");
+	       "Prepared statements found stale (0A000 result type changed, XX000 cache lookup failed, a client's DEALLOCATE ALL "
+	       "or DISCARD ALL).");
 	sample_u64(out, "pgsteer_prepared_statements_invalidated_total", NULL, 0, r->prepared_invalidations);
 	family(out, "pgsteer_prepared_statements", "gauge",
 	       "Distinct prepared statements (text and parameter types) known to pgsteer.");

@@ -63,6 +63,8 @@ struct stats_registry {
 	uint64_t clients_refused;	/* max_client_conn, shutdown */
 	uint64_t auth_failures;
 	uint64_t protocol_errors;
+	uint64_t clients_buffer_closed;	/* client_message_timeout / client_buffer_limit */
+	uint64_t auth_throttled;	/* logins refused: too many failures from the address */
 	uint64_t bytes_from_clients;
 	uint64_t bytes_to_clients;
 	uint64_t prepared_parses;	/* Parse of a named statement sent to a server (the client's or hidden) */

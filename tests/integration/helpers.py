@@ -150,6 +150,14 @@ def connect(port, user=SUPERUSER, dbname="postgres", host="127.0.0.1", autocommi
                            autocommit=autocommit, **kw)
 
 
+def admin_rows(p, sql):
+    """Rows of an admin console command on pgsteer P, as dicts by column."""
+    with connect(p.port, user="admin", dbname="pgsteer") as a:
+        cur = a.execute(sql)
+        cols = [d.name for d in cur.description]
+        return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
 def login_roles(cluster, names):
     """Generator for a fixture: LOGIN roles NAMES (quoted, so any name works)
     exist while it is suspended, and are dropped after."""

@@ -15,6 +15,7 @@ and session pooling (doc/session-state.md):
 
 Each test fails on the main branch before these fixes.
 """
+import struct
 import threading
 import time
 
@@ -23,16 +24,10 @@ import pytest
 from psycopg import pq
 
 import helpers
-from helpers import scalar, wait_for
+import pgwire
+from helpers import admin_rows, scalar, wait_for
 
 ASYNCPG_RESET = "SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;"
-
-
-def admin_rows(p, sql):
-    with helpers.connect(p.port, user="admin", dbname="pgsteer") as a:
-        cur = a.execute(sql)
-        cols = [d.name for d in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
 def pinned_clients(p):
@@ -368,28 +363,145 @@ def test_stale_shared_statement_is_prepared_afresh(pgsteer, cluster):
             d.execute("DROP TYPE IF EXISTS ps_e CASCADE")
 
 
-def test_deallocate_all_prepares_afresh(pgsteer, cluster):
-    """psycopg's answer to 'cached plan must not change result type' is
-    DEALLOCATE ALL and prepare again: the new statement gets a new plan
-    even where other server connections held the old one."""
-    p = pgsteer(default_pool_size=1, nodes=[cluster.port])
+@pytest.mark.parametrize("pool_mode", ["transaction", "session"])
+def test_result_type_change_each_client_prepares_again(pgsteer, cluster, pool_mode):
+    """A table gains a column under statements four clients prepared (one
+    server connection in transaction mode: all share one statement). As on
+    PostgreSQL, each of them gets 0A000 'cached plan must not change result
+    type' at most once, its driver prepares again and gets the new columns,
+    never a Bind that no longer fits (08P01) nor the error forever; a client
+    that prepares after the first error gets none."""
+    p = pgsteer(pool_mode=pool_mode, default_pool_size=1 if pool_mode == "transaction" else 6,
+                nodes=[cluster.port])
     with cluster.connect() as d:
         d.execute("DROP TABLE IF EXISTS ps_shape")
         d.execute("CREATE TABLE ps_shape (a int)")
         d.execute("INSERT INTO ps_shape VALUES (1)")
-    with p.connect() as c1, p.connect() as c2:
-        c1.prepare_threshold = c2.prepare_threshold = 0
-        assert c1.execute("SELECT * FROM ps_shape WHERE a = %s", [1]).fetchone() == (1,)
+    sql = "SELECT * FROM ps_shape WHERE a = %s"
+    clients = []
+    try:
+        for _ in range(4):
+            c = p.connect()
+            c.prepare_threshold = 0
+            assert c.execute(sql, [1], binary=True).fetchone() == (1,)
+            clients.append(c)
         with cluster.connect() as d:
-            d.execute("ALTER TABLE ps_shape ADD COLUMN b text DEFAULT 'x'")
-        # c2 shares the old statement: its first run fails, psycopg deallocates all
-        for _ in range(2):
-            try:
-                row = c2.execute("SELECT * FROM ps_shape WHERE a = %s", [1]).fetchone()
-            except psycopg.errors.FeatureNotSupported:
-                continue
-            assert row == (1, "x")
-        assert c2.execute("SELECT * FROM ps_shape WHERE a = %s", [1]).fetchone() == (1, "x")
-        assert c1.execute("SELECT * FROM ps_shape WHERE a = %s", [1]).fetchone() == (1, "x")
+            d.execute("ALTER TABLE ps_shape ADD COLUMN b int DEFAULT 7")
+        for c in clients:
+            errors = 0
+            for _ in range(3):
+                try:
+                    with c.transaction():
+                        row = c.execute(sql, [1], binary=True).fetchone()
+                except psycopg.errors.FeatureNotSupported:
+                    errors += 1
+                    continue
+                assert row == (1, 7)
+            assert errors <= 1, "0A000 %d times: the client could not prepare again" % errors
+        with p.connect() as late:
+            late.prepare_threshold = 0
+            assert late.execute(sql, [1], binary=True).fetchone() == (1, 7)
+    finally:
+        for c in clients:
+            c.close()
+        with cluster.connect() as d:
+            d.execute("DROP TABLE IF EXISTS ps_shape")
+
+
+class JdbcLike:
+    """A raw protocol client that prepares as pgJDBC and pgx do: a named
+    statement, described once, then Binds that give one result format per
+    column it was told of; on 0A000 it closes the name and prepares again."""
+
+    def __init__(self, port, sql):
+        self.sock, _ = pgwire.login(port, "postgres")
+        self.sql = sql.encode()
+        self.columns = None
+
+    def _until_ready(self):
+        msgs = []
+        while True:
+            m = pgwire.read_message(self.sock)
+            assert m is not None, "connection closed"
+            msgs.append(m)
+            if m[0] == b"Z":
+                return msgs
+
+    def prepare(self):
+        m = pgwire.message
+        self.sock.sendall(m(b"P", b"s1\0" + self.sql + b"\0" + struct.pack("!H", 0)) +
+                          m(b"D", b"Ss1\0") + m(b"S"))
+        for t, p in self._until_ready():
+            assert t != b"E", pgwire.parse_fields(p)
+            if t == b"T":
+                self.columns = struct.unpack("!H", p[:2])[0]
+
+    def close(self):
+        m = pgwire.message
+        self.sock.sendall(m(b"C", b"Ss1\0") + m(b"S"))
+        self._until_ready()
+
+    def run(self, value):
+        """('row', n columns) or ('error', sqlstate)."""
+        m = pgwire.message
+        v = str(value).encode()
+        bind = (b"\0s1\0" + struct.pack("!H", 0) + struct.pack("!H", 1) +
+                struct.pack("!i", len(v)) + v + struct.pack("!H", self.columns) +
+                struct.pack("!%dH" % self.columns, *([0] * self.columns)))
+        self.sock.sendall(m(b"B", bind) + m(b"E", b"\0" + struct.pack("!i", 0)) + m(b"S"))
+        out = None
+        for t, p in self._until_ready():
+            if t == b"E":
+                out = ("error", pgwire.parse_fields(p).get("C"))
+            elif t == b"D" and out is None:
+                out = ("row", struct.unpack("!H", p[:2])[0])
+        return out
+
+
+@pytest.mark.parametrize("pool_mode", ["transaction", "session"])
+def test_result_type_change_with_per_column_formats(pgsteer, cluster, pool_mode):
+    """Clients that bind with one result format per described column (pgJDBC,
+    pgx): after ALTER TABLE ... ADD COLUMN each gets 0A000 once, as from
+    PostgreSQL, and after closing and preparing again gets the new columns:
+    never 08P01 (a silently re-prepared statement with more columns than
+    its Bind names), never 0A000 again from a shared stale statement."""
+    p = pgsteer(pool_mode=pool_mode, default_pool_size=2 if pool_mode == "transaction" else 6,
+                nodes=[cluster.port])
     with cluster.connect() as d:
-        d.execute("DROP TABLE ps_shape")
+        d.execute("DROP TABLE IF EXISTS ps_cols")
+        d.execute("CREATE TABLE ps_cols (a int)")
+        d.execute("INSERT INTO ps_cols VALUES (1)")
+    clients = [JdbcLike(p.port, "SELECT * FROM ps_cols WHERE a = $1") for _ in range(4)]
+    try:
+        for c in clients:
+            c.prepare()
+            assert c.run(1) == ("row", 1)
+        with cluster.connect() as d:
+            d.execute("ALTER TABLE ps_cols ADD COLUMN b int DEFAULT 7")
+        for i, c in enumerate(clients):
+            got = c.run(1)
+            assert got in (("error", "0A000"), ("row", 2)), "client %d: %r" % (i, got)
+            if got[0] == "error":
+                c.close()
+                c.prepare()
+            assert c.run(1) == ("row", 2), "client %d after preparing again" % i
+            assert c.run(1) == ("row", 2)
+    finally:
+        for c in clients:
+            c.sock.close()
+        with cluster.connect() as d:
+            d.execute("DROP TABLE IF EXISTS ps_cols")
+
+
+def test_search_path_with_pg_temp_keeps_reads_on_the_primary(pgsteer, cluster):
+    """After SET search_path TO pg_temp, current_schema() must create the
+    temporary schema, which a standby refuses (25006): the session is pinned
+    to its primary connection, as with a temporary table."""
+    p = pgsteer()
+    helpers.wait_reads_on_both_replicas(p, cluster)
+    with p.connect() as c:
+        c.execute("SET search_path TO pg_temp")
+        for _ in range(10):
+            assert scalar(c, "SELECT current_schema()").startswith("pg_temp")
+            assert scalar(c, "SELECT inet_server_port()") == cluster.port
+        assert any("pg_temp" in r["pinned"] for r in pinned_clients(p))

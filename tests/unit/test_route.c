@@ -43,12 +43,13 @@ enum shape {
 	SPLIT_BRAIN,	/* main3 also reports not in recovery; writes stay with main1 */
 	LAG_UNKNOWN,	/* neither replica has a lag yet */
 	UNUSABLE,	/* main2 offline (admin), main3 weight 0 */
+	PRIMARY_DOWN,	/* main1 still the known primary but down; main2 lag 7.2s; main3 down */
 	N_SHAPES
 };
 
 static const char *const shape_names[N_SHAPES] = {
 	"HEALTHY", "LAGGING", "BYTES_BEHIND", "REPLICAS_DOWN", "NO_REPLICAS",
-	"NO_PRIMARY", "NOTHING_UP", "SPLIT_BRAIN", "LAG_UNKNOWN", "UNUSABLE",
+	"NO_PRIMARY", "NOTHING_UP", "SPLIT_BRAIN", "LAG_UNKNOWN", "UNUSABLE", "PRIMARY_DOWN",
 };
 
 struct fixture {
@@ -130,6 +131,11 @@ static const struct cluster_snapshot *build(struct fixture *f, enum shape s)
 	case UNUSABLE:
 		f->nodes[MAIN2].availability = AVAIL_OFFLINE;
 		f->nodes[MAIN3].weight = 0;
+		break;
+	case PRIMARY_DOWN:
+		f->nodes[MAIN1].up = false;
+		f->nodes[MAIN2].lag_s = 7.2;
+		f->nodes[MAIN3].up = false;
 		break;
 	}
 	f->snap.refcount = 1;
@@ -547,6 +553,12 @@ static void test_rule4_read(void **state)
 	{ "3+4+7: sticky with no primary known and replicas behind: refused",
 	  READ, HINT_NONE, STICKY(LSN_NEW), NO_PRIMARY, CFG_DEFAULT, 0,
 	  ROUTE_REFUSE, NULL, "sticky", "57P03", false, "0/3000100" },
+	{ "4+7: no eligible replica and the known primary down: 57P03, not a failed connect",
+	  READ, HINT_NONE, FRESH, PRIMARY_DOWN, CFG_DEFAULT, 0,
+	  ROUTE_REFUSE, NULL, "lag", "57P03", false, "primary main1 is down; no eligible replica" },
+	{ "3+7: a write with the known primary down: 57P03",
+	  WRITE, HINT_NONE, FRESH, PRIMARY_DOWN, CFG_DEFAULT, 0,
+	  ROUTE_REFUSE, NULL, NO_FALLBACK, "57P03", false, "write refused: primary main1 is down" },
 	{ "4+7: split brain: the not-in-recovery main3 gets no reads",
 	  READ, HINT_NONE, FRESH, SPLIT_BRAIN, CFG_DEFAULT, 0.9,
 	  ROUTE_REPLICA, "main2", NO_FALLBACK, NO_ERROR, false, NULL },
