@@ -182,6 +182,7 @@ static const struct key_def keys[] = {
 
 	R("max_lag", T_SECONDS, max_lag_s, 0, 0),
 	R("max_lag_bytes", T_SIZE, max_lag_bytes, 0, INT64_MAX),
+	R("causal_read_timeout", T_DURATION, causal_read_timeout_ms, 0, DUR_MAX),
 	R("check_interval", T_DURATION, check_interval_ms, 10, DUR_MAX),
 	R("health_check_timeout", T_DURATION, health_check_timeout_ms, 1, DUR_MAX),
 	R("health_check_failures", T_INT, health_check_failures, 1, INT_MAX),
@@ -933,6 +934,7 @@ static void config_defaults(struct parse_state *st)
 
 	cfg->max_lag_s = 5.0;
 	cfg->max_lag_bytes = 0;
+	cfg->causal_read_timeout_ms = 5;
 	cfg->check_interval_ms = 100;
 	cfg->health_check_timeout_ms = 2 * MS_S;
 	cfg->health_check_failures = 3;

@@ -158,6 +158,7 @@ struct config {
 	/* [routing] */
 	double max_lag_s;		/* default 5 (seconds; fractions allowed) */
 	uint64_t max_lag_bytes;		/* default 0 = off */
+	int64_t causal_read_timeout_ms;	/* default 5ms: a replica may wait for a session's LSN; 0 = off */
 	int64_t check_interval_ms;	/* default 100ms; at least 10ms */
 	int64_t health_check_timeout_ms; /* default 2s */
 	int health_check_failures;	/* default 3 */

@@ -224,7 +224,10 @@ void client_rest(struct client *c)
 /* Formatted when asked, not per statement. */
 void client_last_route(const struct client *c, char *buf, size_t len)
 {
-	if (c->last_pool)
+	if (c->last_pool && c->last_on_replica && c->last_causal_us >= 0)
+		snprintf(buf, len, "replica:%s (causal: waited %lld us for replay)",
+			 c->last_pool->node_name, (long long)c->last_causal_us);
+	else if (c->last_pool)
 		snprintf(buf, len, "%s:%s", c->last_on_replica ? "replica" : "primary",
 			 c->last_pool->node_name);
 	else if (len > 0)

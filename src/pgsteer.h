@@ -173,6 +173,9 @@ struct client {
 	bool rest_when_written;		/* the welcome is queued: rest once it is written */
 	uint8_t unnamed;		/* enum unnamed_state (sessstate.h) */
 	bool unnamed_portal_faked;	/* the unnamed portal is a DEALLOCATE answered here */
+	bool causal_fallback;		/* its statement's causal wait timed out: route without one */
+	uint64_t causal_lsn;		/* the replica it is sent to must first show this replayed */
+	int64_t last_causal_us;		/* how long its last read waited for replay (-1: none) */
 };
 
 enum server_state {
@@ -228,6 +231,9 @@ struct server {
 	struct prep_server_set prep;	/* statements prepared on it, shared by name */
 	struct pstmt *bound_stmt;	/* the shared statement of the last Bind (for its Execute's errors) */
 	uint64_t unnamed_client;	/* whose unnamed statement it holds (client id; 0: not known) */
+	uint64_t causal_seen;		/* the replay position its causal check answered */
+	int64_t causal_start_us;	/* when the check was sent */
+	uint8_t causal_phase;		/* 0 none, 1 position asked, 2 waiting on the server */
 	uint32_t unnamed_gen;		/* and which of that client's unnamed Parses */
 	uint64_t prep_batch_start;	/* statements used since then may not be evicted */
 	struct sessvars *vars;		/* settings made on it besides the reported ones */
@@ -398,6 +404,13 @@ int session_startup_settings(struct client *c);
 const char *session_client_param(const struct client *c, const struct param_set *base, const char *name);
 void session_client_free(struct client *c);
 void session_server_free(struct server *s);
+
+/*
+ * Causal reads (session.c): the replay positions causal checks saw, by
+ * node index (N entries, atomic), for the router; forgotten on reload.
+ */
+const uint64_t *session_causal_seen(int *n);
+void session_causal_forget(void);
 
 /* control.c: SET/RESET/SHOW pgsteer.* */
 void control_answer(struct client *c, const struct classify_result *res, uint8_t first_type);

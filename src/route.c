@@ -57,6 +57,8 @@ struct rbuf {
 	size_t len;
 };
 
+static bool causal_replica(struct route_ctx *c, uint64_t required_lsn, const char *mode,
+			   const char *suffix);
 static enum replica_verdict replica_check(const struct cluster_snapshot *snap, int i,
 					  int cluster, const struct route_config *rc,
 					  uint64_t required_lsn, char *why, size_t whylen);
@@ -204,6 +206,15 @@ static void decide(const struct classify_result *stmt, const struct route_sessio
 	}
 }
 
+/* What node I (status N) is known to have replayed: the snapshot's, or fresher. */
+static uint64_t replayed(const struct route_config *rc, int i, const struct node_status *n)
+{
+	uint64_t seen = rc->seen_lsn && i < rc->n_seen ?
+			__atomic_load_n(&rc->seen_lsn[i], __ATOMIC_RELAXED) : 0;
+
+	return seen > n->wal_lsn ? seen : n->wal_lsn;
+}
+
 /* Rule 6 for node I; WHY gets the node's state or the first failed condition. */
 static enum replica_verdict replica_check(const struct cluster_snapshot *snap, int i,
 					  int cluster, const struct route_config *rc,
@@ -261,8 +272,8 @@ static enum replica_verdict replica_check(const struct cluster_snapshot *snap, i
 		rb_add(&w, "%s lag %s > max_lag_bytes %s", name, a, b);
 		return RV_LAG;
 	}
-	if (rc->read_your_writes && required_lsn != 0 && n->wal_lsn < required_lsn) {
-		format_lsn(n->wal_lsn, a, sizeof(a));
+	if (rc->read_your_writes && required_lsn != 0 && replayed(rc, i, n) < required_lsn) {
+		format_lsn(replayed(rc, i, n), a, sizeof(a));
 		format_lsn(required_lsn, b, sizeof(b));
 		rb_add(&w, "%s replayed %s < %s", name, a, b);
 		return RV_BEHIND;
@@ -509,6 +520,11 @@ static void to_replica(struct route_ctx *c, uint64_t required_lsn, const char *m
 		return;
 	}
 
+	/* None seen at the session's LSN, but some are otherwise fit: one waits for it. */
+	if (any_behind && c->rc->causal_read_timeout_ms > 0 && required_lsn != 0 &&
+	    required_lsn != UINT64_MAX && causal_replica(c, required_lsn, mode, suffix))
+		return;
+
 	/* None eligible.  Only waiting for the session's LSN is stickiness, not a failure. */
 	out->read_fallback = true;
 	out->fallback_reason = any_behind ? "sticky" : any_lag ? "lag" : "no_replica";
@@ -537,6 +553,54 @@ static void to_replica(struct route_ctx *c, uint64_t required_lsn, const char *m
 			snprintf(detail, sizeof(detail), "no eligible replica (%s)", skipped);
 		to_primary_detail(c, NULL, c->quiet ? NULL : detail);
 	}
+}
+
+/*
+ * Causal read: a weighted pick among the replicas that are eligible but
+ * for the session's LSN; the data plane makes it prove it replayed
+ * REQUIRED_LSN (within causal_read_timeout) before the statement runs.
+ */
+static bool causal_replica(struct route_ctx *c, uint64_t required_lsn, const char *mode,
+			   const char *suffix)
+{
+	const struct cluster_snapshot *snap = c->snap;
+	struct route_decision *out = c->out;
+	long long total = 0, target, cum = 0;
+	char why[8], lsn[32];
+	struct rbuf b;
+	int i, chosen = -1;
+
+	for (i = 0; i < snap->n_nodes; i++)
+		if (replica_check(snap, i, c->cluster, c->rc, required_lsn, why, sizeof(why)) == RV_BEHIND)
+			total += snap->nodes[i].weight;
+	if (total <= 0)
+		return false;
+	target = c->random01 >= 0.0 && c->random01 < 1.0 ? (long long)(c->random01 * (double)total) : 0;
+	if (target >= total)
+		target = total - 1;
+	for (i = 0; i < snap->n_nodes; i++) {
+		if (replica_check(snap, i, c->cluster, c->rc, required_lsn, why, sizeof(why)) != RV_BEHIND)
+			continue;
+		cum += snap->nodes[i].weight;
+		if (target < cum) {
+			chosen = i;
+			break;
+		}
+	}
+	if (chosen < 0)
+		return false;
+	out->target = ROUTE_REPLICA;
+	out->node = chosen;
+	out->causal_lsn = required_lsn;
+	rb_init(&b, out->reason, REASON_CAP(c, sizeof(out->reason)));
+	rb_add(&b, "%s", c->label);
+	if (mode)
+		rb_add(&b, " (%s)", mode);
+	format_lsn(required_lsn, lsn, sizeof(lsn));
+	rb_add(&b, ": replica %s (causal: waits up to %lldms for replay of %s)%s",
+	       node_name(snap, chosen), (long long)c->rc->causal_read_timeout_ms, lsn,
+	       suffix ? suffix : "");
+	return true;
 }
 
 /* ROUTE_REFUSE with SQLSTATE and a formatted reason (the client's error message). */

@@ -70,6 +70,18 @@ struct route_config {
 	uint64_t max_lag_bytes;		/* 0 = off */
 	bool read_your_writes;		/* read_your_writes = lsn */
 	bool on_no_replica_error;	/* on_no_replica = error */
+	/*
+	 * causal_read_timeout: a read whose session needs an LSN no replica
+	 * has been seen at may go to an otherwise eligible replica that first
+	 * waits for it (route_decision.causal_lsn); 0 = off.
+	 */
+	int64_t causal_read_timeout_ms;
+	/*
+	 * Replay positions fresher than the snapshot's, by node index (what
+	 * causal checks saw; read atomically), or NULL.  N_SEEN entries.
+	 */
+	const uint64_t *seen_lsn;
+	int n_seen;
 };
 
 struct route_decision {
@@ -83,6 +95,12 @@ struct route_decision {
 	/* additions (router owner) */
 	bool marks_written;		/* the statement is a write: set has_written (and
 					 * txn_wrote inside a transaction) */
+	/*
+	 * ROUTE_REPLICA chosen although no replica was seen at the session's
+	 * LSN: the replica must be shown to have replayed CAUSAL_LSN before
+	 * the statement runs there (else it goes to the primary).  0: none.
+	 */
+	uint64_t causal_lsn;
 };
 
 /*

@@ -69,6 +69,10 @@ static void set_route_config(const struct config *cfg)
 	rt.route_cfg.max_lag_bytes = cfg->max_lag_bytes;
 	rt.route_cfg.read_your_writes = cfg->read_your_writes == RYW_LSN;
 	rt.route_cfg.on_no_replica_error = cfg->on_no_replica == NO_REPLICA_ERROR;
+	rt.route_cfg.causal_read_timeout_ms =
+		cfg->read_your_writes == RYW_LSN ? cfg->causal_read_timeout_ms : 0;
+	rt.route_cfg.seen_lsn = session_causal_seen(&rt.route_cfg.n_seen);
+	session_causal_forget();	/* node indices may have changed */
 }
 
 /* ---------------- Public functions ---------------- */

@@ -44,6 +44,9 @@ static void relay_client_to_server(struct client *c, struct server *s);
 static void relay_server_to_client(struct server *s, struct client *c);
 static void idle_server_input(struct server *s);
 static void server_input_left(struct server *s);
+static void causal_check(struct client *c, struct server *s);
+static bool causal_reply(struct client *c, struct server *s, uint8_t type, const uint8_t *msg,
+			 uint32_t len);
 static void deliver_async(struct client *c, const uint8_t *msg, size_t n);
 static void deliver_held(struct client *c);
 static void unlink_pair(struct client *c, struct server *s);
@@ -200,8 +203,126 @@ void session_server_assigned(struct client *c, struct server *s)
 	forget_replay(c);
 	c->replay_ok = c->on_replica && !c->route.in_transaction;
 	state_link(c, s);
+	if (c->causal_lsn && c->on_replica)
+		causal_check(c, s);	/* the statement waits until the replica shows the LSN */
 	conn_read_enable(&c->rd);
 	relay_client_to_server(c, s);
+}
+
+/* ---------------- Causal reads ---------------- */
+
+#define CAUSAL_SEEN_NODES 256
+static uint64_t causal_seen_lsn[CAUSAL_SEEN_NODES];
+
+const uint64_t *session_causal_seen(int *n)
+{
+	*n = CAUSAL_SEEN_NODES;
+	return causal_seen_lsn;
+}
+
+void session_causal_forget(void)
+{
+	for (int i = 0; i < CAUSAL_SEEN_NODES; i++)
+		__atomic_store_n(&causal_seen_lsn[i], 0, __ATOMIC_RELAXED);
+}
+
+/* Node I was seen to have replayed LSN: a fresher position for every session's routing. */
+static void causal_saw(int i, uint64_t lsn)
+{
+	uint64_t old;
+
+	if (i < 0 || i >= CAUSAL_SEEN_NODES)
+		return;
+	old = __atomic_load_n(&causal_seen_lsn[i], __ATOMIC_RELAXED);
+	while (old < lsn && !__atomic_compare_exchange_n(&causal_seen_lsn[i], &old, lsn, true,
+							 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+/*
+ * Ask S (a replica) how far it has replayed, before C's statement: one
+ * round trip, and C's bytes stay in its input until the answer
+ * (relay_client_to_server() holds them while causal_phase is set).
+ */
+static void causal_check(struct client *c, struct server *s)
+{
+	UNUSED(c);
+	s->causal_phase = 1;
+	s->causal_seen = 0;
+	s->causal_start_us = now_us();
+	s->unnamed_client = 0;	/* a Query drops the unnamed statement */
+	proto_add_query(bufferevent_get_output(s->bev), "SELECT pg_catalog.pg_last_wal_replay_lsn()");
+	if (s->expect_rfq++ == 0)
+		s->query_start_us = now_us();
+	reply_push(s, 'Q', REPLY_HIDE, NULL, NULL, NULL);
+	reply_last(s)->flags |= REPLY_CAUSAL;
+}
+
+/* Not there yet: wait on the replica itself, polling each millisecond, up to the rest of the timeout. */
+static void causal_wait_on_server(struct client *c, struct server *s, int64_t left_us)
+{
+	char sql[512], lsn[32];
+
+	monitor_format_lsn(c->causal_lsn, lsn, sizeof(lsn));
+	snprintf(sql, sizeof(sql),
+		 "DO $pgsteer$DECLARE d timestamptz := clock_timestamp() + interval '%lld microseconds'; "
+		 "BEGIN WHILE pg_catalog.pg_last_wal_replay_lsn() < '%s'::pg_lsn LOOP "
+		 "IF clock_timestamp() >= d THEN RAISE EXCEPTION USING ERRCODE = 'P0001', "
+		 "MESSAGE = 'pgsteer: replay not there yet'; END IF; "
+		 "PERFORM pg_catalog.pg_sleep(0.001); END LOOP; END$pgsteer$",
+		 (long long)left_us, lsn);
+	s->causal_phase = 2;
+	proto_add_query(bufferevent_get_output(s->bev), sql);
+	if (s->expect_rfq++ == 0)
+		s->query_start_us = now_us();
+	reply_push(s, 'Q', REPLY_HIDE, NULL, NULL, NULL);
+	reply_last(s)->flags |= REPLY_CAUSAL;
+}
+
+/*
+ * A causal check's answer is in (S's ReadyForQuery).  Replayed: C's
+ * statement goes to S now.  Not yet: wait on the server for the rest of
+ * causal_read_timeout, once.  Still not: S goes back, and C's statement
+ * is routed again without a causal wait (to the primary).
+ */
+static void causal_answered(struct client *c, struct server *s)
+{
+	int64_t waited = now_us() - s->causal_start_us;
+	int64_t limit = rt.route_cfg.causal_read_timeout_ms * 1000;
+
+	if (s->causal_seen >= c->causal_lsn) {
+		causal_saw(s->pool->node_index, s->causal_seen);
+		stats_observe_causal((uint64_t)waited, true);
+		c->last_causal_us = waited;
+		log_debug("C-%llu S-%llu node %s: causal read: replay there after %lld us",
+			  (unsigned long long)c->id, (unsigned long long)s->id, s->pool->node_name,
+			  (long long)waited);
+		s->causal_phase = 0;
+		c->causal_lsn = 0;
+		relay_client_to_server(c, s);
+		return;
+	}
+	if (s->causal_phase == 1 && waited < limit) {
+		causal_wait_on_server(c, s, limit - waited);
+		return;
+	}
+	stats_observe_causal((uint64_t)waited, false);
+	log_info("C-%llu S-%llu node %s: causal read: replay not there after %lld us: the primary",
+		 (unsigned long long)c->id, (unsigned long long)s->id, s->pool->node_name,
+		 (long long)waited);
+	s->causal_phase = 0;
+	c->causal_lsn = 0;
+	c->causal_fallback = true;
+	c->last_causal_us = -1;
+	if (rt.cfg->pool_mode == POOL_MODE_SESSION || c->pinned) {
+		park(c, s, true);
+	} else {
+		unlink_pair(c, s);
+		pool_release(s);
+	}
+	c->state = CL_IDLE;
+	c->state_since_ms = now_ms();
+	session_client_input(c);
 }
 
 /* The login's server answered: the client learns the parameters and goes idle. */
@@ -278,6 +399,18 @@ void session_server_gone(struct server *s, const char *reason)
 	setops_free(c->pending_ops);
 	c->pending_ops = NULL;
 	unlink_pair(c, s);
+	if (s->causal_phase) {
+		/* only our check ran there: the statement, untouched, goes elsewhere */
+		s->causal_phase = 0;
+		c->causal_lsn = 0;
+		c->causal_fallback = true;
+		s->pool->suspect_until_ms = now_ms() + 1000;
+		c->state = CL_IDLE;
+		c->state_since_ms = now_ms();
+		conn_read_enable(&c->rd);
+		session_client_input(c);
+		return;
+	}
 	if (c->state == CL_LOGIN_WAIT) {
 		client_fail(c, "FATAL", "08006", "server connection to node %s closed during login: %s",
 			    s->pool->node_name, reason);
@@ -421,8 +554,9 @@ static bool retry_stalled_read(struct client *c, const struct cluster_snapshot *
 {
 	struct server *s = c->server;
 
-	if (!c->on_replica || !c->replay_ok || c->replay_len == 0 || c->route.in_transaction ||
-	    !s || s->expect_rfq == 0 || rt.cfg->pool_mode != POOL_MODE_TRANSACTION ||
+	if (!c->on_replica || !s || s->expect_rfq == 0 ||
+	    (!s->causal_phase && (!c->replay_ok || c->replay_len == 0 || c->route.in_transaction ||
+				  rt.cfg->pool_mode != POOL_MODE_TRANSACTION)) ||
 	    !replica_unresponsive(s->pool, snap))
 		return false;
 	log_info("C-%llu %s@%s: replica %s stopped answering (S-%llu): the read goes elsewhere",
@@ -517,7 +651,7 @@ void session_janitor(int64_t now)
 			break;
 		case CL_WAITING:
 			/* queued for a replica that stopped answering: another node can serve it */
-			if (c->on_replica && c->target_pool && !c->route.in_transaction &&
+			if (c->on_replica && c->target_pool && !c->route.in_transaction && !c->wait_probe &&
 			    replica_unresponsive(c->target_pool, &snap)) {
 				pool_client_gone(c);
 				session_reroute(c);
@@ -886,10 +1020,34 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 	/* the reason text only when the debug log will print it (a refusal always has it) */
 	double pick = random01();
 	bool verbose = log_enabled(LOG_LVL_DEBUG);
+	const struct route_config *rc = &rt.route_cfg;
+	struct route_config no_causal;
+	if (c->causal_fallback) {
+		/* its replica did not replay in time: the primary, this once */
+		no_causal = rt.route_cfg;
+		no_causal.causal_read_timeout_ms = 0;
+		rc = &no_causal;
+		c->causal_fallback = false;
+	}
 	if (verbose)
-		route_decide(&res, &rs, snap, c->cluster, &rt.route_cfg, pick, &d);
+		route_decide(&res, &rs, snap, c->cluster, rc, pick, &d);
 	else
-		route_decide_quiet(&res, &rs, snap, c->cluster, &rt.route_cfg, pick, &d);
+		route_decide_quiet(&res, &rs, snap, c->cluster, rc, pick, &d);
+	c->causal_lsn = d.target == ROUTE_REPLICA ? d.causal_lsn : 0;
+	if (d.read_fallback && rs.required_lsn == UINT64_MAX && c->lsn_probe && rc->causal_read_timeout_ms > 0 &&
+	    !c->pinned && rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
+		/*
+		 * A read right behind its session's write, whose position is
+		 * still being fetched: wait for it (one round trip), then a
+		 * replica may serve the read with a causal wait.
+		 */
+		monitor_snapshot_put(snap);
+		c->wait_probe = true;
+		c->state = CL_WAITING;
+		c->state_since_ms = now_ms();
+		conn_read_disable(&c->rd);
+		return false;
+	}
 
 	if (d.read_fallback)
 		stats.read_fallback[stats_fallback_from_reason(d.fallback_reason)]++;
@@ -917,7 +1075,7 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 	pool = pool_for_node(c, d.node);
 	if (!pool) {
 		if (!verbose)	/* the client's error names the reason */
-			route_decide(&res, &rs, snap, c->cluster, &rt.route_cfg, pick, &d);
+			route_decide(&res, &rs, snap, c->cluster, rc, pick, &d);
 		monitor_snapshot_put(snap);
 		stats.queries[res.cls][STATS_REFUSED]++;
 		session_refuse(c, "57P03", "no server available for cluster %s: %s",
@@ -960,6 +1118,7 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 	}
 	c->last_pool = pool;
 	c->last_on_replica = c->on_replica;
+	c->last_causal_us = -1;		/* causal_answered() says how long it waited */
 	if (res.cls == CLASS_TRANSACTION && res.txn == TXN_BEGIN) {
 		c->route.in_transaction = true;
 		c->route.txn_on_replica = c->on_replica;
@@ -1577,7 +1736,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 	struct proto_window w;
 	struct bind_head bh;
 
-	if (avail == 0 || c->read_paused)
+	if (avail == 0 || c->read_paused || s->causal_phase)
 		return;
 	if (c->discard != DISCARD_NONE) {
 		if (!discard_input(c))
@@ -1875,6 +2034,8 @@ static bool hidden_reply(struct client *c, struct server *s, struct reply *r, ui
 	const char *body = (const char *)msg + PROTO_HEADER_LEN;
 	uint8_t flags = r->flags;
 
+	if (flags & REPLY_CAUSAL)
+		return causal_reply(c, s, type, msg, len);
 	switch (type) {
 	case 'S': {
 		size_t nl = strnlen(body, len - 4);
@@ -1928,6 +2089,47 @@ static void error_on_statement(struct client *c, struct server *s, const struct 
 	evbuffer_ptr_set(in, &p, off + PROTO_HEADER_LEN, EVBUFFER_PTR_SET);
 	if (evbuffer_copyout_from(in, &p, body, n) == (ev_ssize_t)n)
 		state_error_on_statement(c, s, r, body, n);
+}
+
+/*
+ * One message of a causal check's reply (whole at the head of S's input):
+ * the replay position, the wait's success or error, its ReadyForQuery.
+ * Returns false when the link may have changed (the check is over).
+ */
+static bool causal_reply(struct client *c, struct server *s, uint8_t type, const uint8_t *msg,
+			 uint32_t len)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+
+	switch (type) {
+	case 'D':
+		if (len > 10) {	/* int16 ncols, int32 len, text */
+			uint32_t vlen = proto_get_u32(msg + 7);
+			char lsn[32];
+			if (vlen < sizeof(lsn) && 11 + vlen <= 1 + len) {
+				memcpy(lsn, msg + 11, vlen);
+				lsn[vlen] = '\0';
+				monitor_parse_lsn(lsn, &s->causal_seen);
+			}
+		}
+		break;
+	case 'C':
+		if (s->causal_phase == 2)
+			s->causal_seen = c->causal_lsn;	/* the wait ended without an error: replayed */
+		break;
+	case 'Z':
+		s->tx_status = (char)msg[5];
+		if (s->expect_rfq > 0)
+			s->expect_rfq--;
+		reply_pop(s, false);
+		evbuffer_drain(in, 1 + (size_t)len);
+		causal_answered(c, s);
+		return false;
+	default:
+		break;	/* RowDescription; an ErrorResponse: not replayed (s->causal_seen stays) */
+	}
+	evbuffer_drain(in, 1 + (size_t)len);
+	return true;
 }
 
 /* Forward server messages to the client; release the server when clean. */
@@ -2182,6 +2384,14 @@ static void idle_server_input(struct server *s)
 				return;
 			}
 			pool_release(s);
+			if (pc && pc->wait_probe) {
+				/* its read waited for this position: route it now */
+				pc->wait_probe = false;
+				pc->state = CL_IDLE;
+				pc->state_since_ms = now_ms();
+				conn_read_enable(&pc->rd);
+				session_client_input(pc);
+			}
 			return;
 		}
 		if (s->state == SV_RESETTING && s->expect_rfq == 0) {

@@ -23,6 +23,7 @@ enum reply_action {
 #define REPLY_LOGIN 0x01	/* the hidden settings statement of a login */
 #define REPLY_DESCRIBE_STMT 0x02	/* a faked Describe of a statement (not a portal) */
 #define REPLY_STALE_ERROR 0x04	/* its ErrorResponse is replaced by client_stmt's stale_error */
+#define REPLY_CAUSAL 0x08	/* a causal read's check of the replica's replay position */
 
 /*
  * One request whose replies are still owed.  KIND is the request's

@@ -147,6 +147,12 @@ static void stats_add(struct stats_registry *to, const struct stats_registry *fr
 	to->protocol_errors += from->protocol_errors;
 	to->clients_buffer_closed += from->clients_buffer_closed;
 	to->auth_throttled += from->auth_throttled;
+	for (int i = 0; i < 2; i++)
+		to->causal_waits[i] += from->causal_waits[i];
+	for (int b = 0; b < STATS_DURATION_BUCKETS; b++)
+		to->causal_bucket[b] += from->causal_bucket[b];
+	to->causal_count += from->causal_count;
+	to->causal_sum_s += from->causal_sum_s;
 	to->bytes_from_clients += from->bytes_from_clients;
 	to->bytes_to_clients += from->bytes_to_clients;
 	to->prepared_parses += from->prepared_parses;
@@ -189,6 +195,17 @@ int stats_duration_bucket(uint64_t us)
 			lo = mid + 1;
 	}
 	return lo;
+}
+
+void stats_observe_causal(uint64_t us, bool caught_up)
+{
+	int b = stats_duration_bucket(us);
+
+	stats.causal_waits[caught_up ? 0 : 1]++;
+	if (b < STATS_DURATION_BUCKETS)
+		stats.causal_bucket[b]++;
+	stats.causal_count++;
+	stats.causal_sum_s += (double)us / 1e6;
 }
 
 void stats_observe_query(int node, uint64_t us)
@@ -439,6 +456,34 @@ void stats_render_metrics(struct evbuffer *out, const struct stats_registry *r,
 		const char *kv[] = { "reason", fallback_labels[f] };
 		sample_u64(out, "pgsteer_read_fallback_total", kv, 1, r->read_fallback[f]);
 	}
+	family(out, "pgsteer_causal_waits_total", "counter",
+	       "Causal reads: a replica not yet seen at the session's LSN waited for it (caught_up) "
+	       "or not within causal_read_timeout (timeout: the read went to the primary).");
+	{
+		const char *kv[] = { "result", "caught_up" };
+		sample_u64(out, "pgsteer_causal_waits_total", kv, 1, r->causal_waits[0]);
+		kv[1] = "timeout";
+		sample_u64(out, "pgsteer_causal_waits_total", kv, 1, r->causal_waits[1]);
+	}
+	family(out, "pgsteer_causal_wait_seconds", "histogram",
+	       "How long causal reads waited for their replica to replay the session's LSN.");
+	cum = 0;
+	for (int b = 0; b < STATS_DURATION_BUCKETS; b++) {
+		char le[32];
+		const char *kv[] = { "le", le };
+		cum += r->causal_bucket[b];
+		snprintf(le, sizeof(le), "%g", stats_duration_bounds_s[b]);
+		sample_u64(out, "pgsteer_causal_wait_seconds_bucket", kv, 1, cum);
+	}
+	{
+		const char *kv[] = { "le", "+Inf" };
+		sample_u64(out, "pgsteer_causal_wait_seconds_bucket", kv, 1,
+			   r->causal_count > cum ? r->causal_count : cum);
+	}
+	sample_f64(out, "pgsteer_causal_wait_seconds_sum", NULL, 0, r->causal_sum_s);
+	sample_u64(out, "pgsteer_causal_wait_seconds_count", NULL, 0,
+		   r->causal_count > cum ? r->causal_count : cum);
+	cum = 0;
 	family(out, "pgsteer_query_duration_seconds", "histogram",
 	       "Time from a Query or Sync to its ReadyForQuery, as seen by pgsteer.");
 	for (int b = 0; b < STATS_DURATION_BUCKETS; b++) {

@@ -65,6 +65,11 @@ struct stats_registry {
 	uint64_t protocol_errors;
 	uint64_t clients_buffer_closed;	/* client_message_timeout / client_buffer_limit */
 	uint64_t auth_throttled;	/* logins refused: too many failures from the address */
+	/* causal reads: [0] caught up on the replica, [1] timed out (went to the primary) */
+	uint64_t causal_waits[2];
+	uint64_t causal_bucket[STATS_DURATION_BUCKETS];
+	uint64_t causal_count;
+	double causal_sum_s;
 	uint64_t bytes_from_clients;
 	uint64_t bytes_to_clients;
 	uint64_t prepared_parses;	/* Parse of a named statement sent to a server (the client's or hidden) */
@@ -92,6 +97,8 @@ extern const double stats_duration_bounds_s[STATS_DURATION_BUCKETS];
 
 /* A completed query on NODE (config index) that took US microseconds. */
 void stats_observe_query(int node, uint64_t us);
+/* A causal read's wait on its replica: US long, CAUGHT_UP or not (timed out). */
+void stats_observe_causal(uint64_t us, bool caught_up);
 /* Map a router fallback reason string ("no_replica", "lag", "sticky", ...). */
 enum stats_fallback stats_fallback_from_reason(const char *reason);
 

@@ -1107,9 +1107,64 @@ static void test_never_write_to_replica(void **state)
 	assert_true(to_replicas > 0);
 }
 
+/* Causal reads: a replica not seen at the session's LSN, but otherwise fit, waits for it. */
+static void test_causal_reads(void **state)
+{
+	struct fixture f;
+	const struct cluster_snapshot *snap;
+	struct route_config rc = { .max_lag_s = 5, .read_your_writes = true, .causal_read_timeout_ms = 5 };
+	struct route_session sess = STICKY(LSN_NEW);
+	struct classify_result st = stmt(READ, HINT_NONE);
+	struct route_decision d;
+	uint64_t seen[N_NODES] = { 0 };
+
+	(void)state;
+	snap = build(&f, HEALTHY);
+	/* no replica seen at 0/3000100: one of them, told to wait for it */
+	route_decide(&st, &sess, snap, C_MAIN, &rc, 0.1, &d);
+	assert_int_equal(d.target, ROUTE_REPLICA);
+	assert_true(d.causal_lsn == LSN_NEW);
+	assert_false(d.read_fallback);
+	assert_non_null(strstr(d.reason, "causal: waits up to 5ms for replay of 0/3000100"));
+	/* main3 (weight 1) with a high pick: the weights hold among the waiting replicas too */
+	route_decide(&st, &sess, snap, C_MAIN, &rc, 0.9, &d);
+	assert_string_equal(snap->nodes[d.node].name, "main3");
+	/* a check saw main2 past it: main2 without a wait */
+	seen[MAIN2] = LSN_NEW;
+	rc.seen_lsn = seen;
+	rc.n_seen = N_NODES;
+	route_decide(&st, &sess, snap, C_MAIN, &rc, 0.9, &d);
+	assert_int_equal(d.target, ROUTE_REPLICA);
+	assert_string_equal(snap->nodes[d.node].name, "main2");
+	assert_true(d.causal_lsn == 0);
+	rc.seen_lsn = NULL;
+	/* the position still being fetched (UINT64_MAX): no wait can succeed, the primary */
+	sess.required_lsn = UINT64_MAX;
+	route_decide(&st, &sess, snap, C_MAIN, &rc, 0.1, &d);
+	assert_int_equal(d.target, ROUTE_PRIMARY);
+	sess.required_lsn = LSN_NEW;
+	/* off: the primary, as before */
+	rc.causal_read_timeout_ms = 0;
+	route_decide(&st, &sess, snap, C_MAIN, &rc, 0.1, &d);
+	assert_int_equal(d.target, ROUTE_PRIMARY);
+	assert_true(d.causal_lsn == 0);
+	/* lagging past max_lag or down: never a causal candidate */
+	rc.causal_read_timeout_ms = 5;
+	snap = build(&f, LAGGING);
+	route_decide(&st, &sess, snap, C_MAIN, &rc, 0.1, &d);
+	assert_int_equal(d.target, ROUTE_PRIMARY);
+	/* a write is never causal */
+	snap = build(&f, HEALTHY);
+	st = stmt(WRITE, HINT_NONE);
+	route_decide(&st, &sess, snap, C_MAIN, &rc, 0.1, &d);
+	assert_int_equal(d.target, ROUTE_PRIMARY);
+	assert_true(d.causal_lsn == 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_causal_reads),
 		cmocka_unit_test(test_rule1_transaction),
 		cmocka_unit_test(test_rule2_begin),
 		cmocka_unit_test(test_rule3_write),

@@ -1,0 +1,125 @@
+"""Causal reads (doc/routing.md, "Causal reads"): a session that wrote may
+read from a replica that has not yet been seen at its write's position,
+once that replica has shown, on the same server connection, that it
+replayed it (within causal_read_timeout); otherwise the read goes to the
+primary. Never a stale read.
+
+The sessions here SET synchronous_commit = on (the test cluster runs with
+it off, which leaves WAL unflushed, and so unreplicated, for up to
+wal_writer_delay): with it, a streaming replica on this machine replays a
+commit within about a millisecond.
+"""
+import threading
+
+import psycopg
+import pytest
+
+import helpers
+from helpers import scalar, wait_for
+
+TABLE = "causal_rows"
+
+
+@pytest.fixture
+def causal_table(cluster):
+    with cluster.connect() as c:
+        c.execute("DROP TABLE IF EXISTS %s" % TABLE)
+        c.execute("CREATE TABLE %s (id bigint PRIMARY KEY, v text)" % TABLE)
+    for port in cluster.replica_ports:
+        with cluster.connect(port) as r:
+            wait_for(lambda: scalar(r, "SELECT to_regclass(%s) IS NOT NULL", (TABLE,)), 15,
+                     "the table on the replica")
+    yield TABLE
+    with cluster.connect() as c:
+        c.execute("DROP TABLE IF EXISTS %s" % TABLE)
+
+
+def session(p, **kw):
+    c = p.connect(**kw)
+    c.execute("SET synchronous_commit = on")
+    return c
+
+
+def write_then_read(c, ident):
+    """Insert IDENT, read it back: (rows seen, the port that answered the read)."""
+    c.execute("INSERT INTO %s VALUES (%%s, 'x')" % TABLE, [ident])
+    return c.execute("SELECT count(*), inet_server_port() FROM %s WHERE id = %%s" % TABLE,
+                     [ident]).fetchone()
+
+
+@pytest.mark.parametrize("prepare", [False, True], ids=["simple", "prepared"])
+def test_reads_after_writes_go_to_replicas_never_stale(pgsteer, cluster, causal_table, prepare):
+    p = pgsteer(extra={"routing": {"causal_read_timeout": "50ms"}})
+    helpers.wait_reads_on_both_replicas(p, cluster)
+    results, errors = [], []
+
+    def worker(base):
+        try:
+            with session(p) as c:
+                c.prepare_threshold = 0 if prepare else None
+                for i in range(150):
+                    results.append(write_then_read(c, base + i))
+        except Exception as e:
+            errors.append(e)
+    threads = [threading.Thread(target=worker, args=(k * 100000,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[:3]
+    stale = [r for r in results if r[0] != 1]
+    on_replicas = sum(1 for r in results if r[1] in cluster.replica_ports)
+    share = on_replicas / len(results)
+    print("\ncausal (%s): %d reads right after their writes, %.0f%% on replicas, %d stale"
+          % ("prepared" if prepare else "simple", len(results), 100 * share, len(stale)))
+    assert not stale, "stale reads: %s" % stale[:5]
+    assert share >= 0.5, "only %.0f%% of the reads on replicas" % (100 * share)
+
+
+def test_paused_replay_sends_the_read_to_the_primary(pgsteer, cluster, causal_table):
+    """Both replicas stop replaying: a read right after a write waits at most
+    causal_read_timeout on a replica, then runs on the primary and sees the
+    row (a test that fails if the wait is skipped: the replica would answer
+    0 rows)."""
+    p = pgsteer(extra={"routing": {"causal_read_timeout": "20ms", "max_lag": "60s"}})
+    helpers.wait_reads_on_both_replicas(p, cluster)
+    replicas = [cluster.connect(port) for port in cluster.replica_ports]
+    try:
+        for r in replicas:
+            r.execute("SELECT pg_wal_replay_pause()")
+        with session(p) as c:
+            for i in range(20):
+                seen, port = write_then_read(c, 900000 + i)
+                assert seen == 1, "a stale read from %d" % port
+                assert port == cluster.port, "read from %d while replay is paused" % port
+            assert "primary" in scalar(c, "SHOW pgsteer.last_route")
+    finally:
+        for r in replicas:
+            r.execute("SELECT pg_wal_replay_resume()")
+            r.close()
+    assert "causal read: replay not there" in p.log()
+
+
+def test_last_route_shows_the_wait(pgsteer, cluster, causal_table):
+    p = pgsteer(extra={"routing": {"causal_read_timeout": "200ms"}})
+    helpers.wait_reads_on_both_replicas(p, cluster)
+    route = None
+    with session(p) as c:
+        for i in range(30):
+            seen, port = write_then_read(c, 800000 + i)
+            assert seen == 1
+            route = scalar(c, "SHOW pgsteer.last_route")
+            if port in cluster.replica_ports and "causal" in route:
+                assert route.startswith("replica:main") and "waited" in route, route
+                return
+    pytest.fail("no read after a write waited on a replica in 30 tries (last route %r)" % route)
+
+
+def test_causal_off_keeps_reads_after_writes_on_the_primary(pgsteer, cluster, causal_table):
+    """causal_read_timeout = 0 is the old behaviour: until the monitor sees a
+    replica past the session's write, its reads go to the primary."""
+    p = pgsteer(extra={"routing": {"causal_read_timeout": "0", "check_interval": "2s"}})
+    helpers.wait_reads_on_both_replicas(p, cluster, timeout=30)
+    with session(p) as c:
+        ports = [write_then_read(c, 600000 + i)[1] for i in range(20)]
+    assert ports.count(cluster.port) >= 15, ports
