@@ -1,7 +1,7 @@
 /*
  * Router: where one statement goes, and why, in words.  Implements the
- * ordered rules of DESIGN.md "Routing rules" (doc/routing.md has them with
- * examples) as a pure function of the classified statement, the session's
+ * ordered rules of doc/routing.md (the normative text, with examples) as
+ * a pure function of the classified statement, the session's
  * routing state, the monitor's cluster snapshot and [routing].
  *
  * It must not do I/O, read the clock, draw random numbers (the caller

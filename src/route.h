@@ -5,7 +5,7 @@
  * caller passes a uniform random number for the weighted pick).  What
  * EXPLAIN ROUTE and the logs print is the reason returned here.
  *
- * It implements the ordered rules of DESIGN.md "Routing rules".
+ * It implements the ordered rules of doc/routing.md.
  * (Contract used by session.c; the router's owner may add fields, not
  * rename or remove these.)
  */

@@ -1,6 +1,6 @@
 /*
  * Unit tests of the statement classifier (src/classify.c): one table per
- * rule of DESIGN.md "Classification", then the corpus of real-world
+ * rule of doc/classification.md, then the corpus of real-world
  * statements (tests/unit/classify_corpus.txt) which must agree 100%.
  */
 #include <setjmp.h>

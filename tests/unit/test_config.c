@@ -18,7 +18,7 @@
 #include "config.h"
 #include "log.h"
 
-/* The minimal file from DESIGN.md, verbatim. */
+/* The minimal file of doc/pgsteer.ini.5's example, verbatim. */
 static const char design_ini[] =
 	"[pgsteer]\n"
 	"listen_addr = 127.0.0.1\n"

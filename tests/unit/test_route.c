@@ -1,6 +1,6 @@
 /*
- * Unit tests for route.c, written as tables in the shape of DESIGN.md
- * "Routing rules": (statement, session state, cluster snapshot, random01)
+ * Unit tests for route.c, written as tables in the shape of doc/routing.md's
+ * rules: (statement, session state, cluster snapshot, random01)
  * → (target, node, fallback, SQLSTATE, sticky).  Snapshots are built by
  * hand (the monitor is not involved).  Beyond the tables: the invariant
  * that a write never reaches a replica, checked over every combination of
