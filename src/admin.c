@@ -1174,9 +1174,11 @@ static enum exec_result explain_route(struct client *c, const struct admin_comma
 
 static enum exec_result do_reload(struct client *c)
 {
-	if (!server_reload()) {
+	char why[1024];
+
+	if (!server_reload(why, sizeof(why))) {
 		send_error(c, "F0000", "fix the file and RELOAD again; the running configuration is unchanged",
-			   "reload failed: configuration file rejected, see the log");
+			   "reload failed: %s", why);
 		return EXEC_FAILED;
 	}
 	log_info("C-%llu %s: RELOAD done", (unsigned long long)c->id, c->user);

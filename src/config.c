@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -1511,7 +1512,47 @@ static void set_value(struct parse_state *st, const struct key_def *k, const cha
 	}
 }
 
-/* "unknown key" with a hint when the key lives in another section. */
+/* Edit distance of A and B (letters, case-insensitive), up to 64 characters each; else a large number. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[65], cur[65];
+
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+	}
+	return prev[lb];
+}
+
+/* The key of SECT closest to NAME when it is a near miss (a typo: at most 2 edits, or 1 for short names). */
+static const char *nearest_key(enum sect_kind sect, const char *name)
+{
+	const char *best = NULL;
+	size_t best_d = SIZE_MAX, limit = strlen(name) <= 5 ? 1 : 2;
+
+	for (size_t i = 0; i < N_KEYS; i++) {
+		size_t d;
+		if (keys[i].sect != sect)
+			continue;
+		d = edit_distance(name, keys[i].name);
+		if (d < best_d) {
+			best_d = d;
+			best = keys[i].name;
+		}
+	}
+	return best_d <= limit ? best : NULL;
+}
+
+/* "unknown key" with a hint when the key lives in another section, or is a near miss of one. */
 static void unknown_key(struct parse_state *st, const char *name)
 {
 	char where[300];
@@ -1525,6 +1566,14 @@ static void unknown_key(struct parse_state *st, const char *name)
 		if (strcasecmp(keys[i].name, name) == 0) {
 			set_error(st, st->lineno, "unknown key \"%s\" in section %s (it belongs in %s)",
 				  name, where, sect_label(keys[i].sect));
+			return;
+		}
+	}
+	{
+		const char *near = nearest_key(st->sect, name);
+		if (near) {
+			set_error(st, st->lineno, "unknown key \"%s\" in section %s (did you mean %s?)",
+				  name, where, near);
 			return;
 		}
 	}

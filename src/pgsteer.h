@@ -334,8 +334,8 @@ int64_t now_us(void);
 /* Hold now_ms()/now_us() at this moment until the matching clock_thaw() (one read callback). */
 void clock_freeze(void);
 void clock_thaw(void);
-/* Re-read the config file (SIGHUP, admin RELOAD); false with the reason logged if refused. */
-bool server_reload(void);
+/* Re-read the config file (SIGHUP, admin RELOAD); false if refused, the reason logged and in WHY. */
+bool server_reload(char *why, size_t whylen);
 /* Stop accepting; GRACEFUL: let transactions finish up to shutdown_timeout, then exit. */
 void server_shutdown(bool graceful);
 int server_main(const char *config_path, struct config *cfg);

@@ -125,46 +125,49 @@ void reaper_schedule(void)
  * fresh objects; on success they replace the running ones.
  */
 static int load_side_files(const struct config *cfg, struct auth_file **auth, SSL_CTX **ctls,
-			   SSL_CTX **stls, struct classify_knowledge **know)
+			   SSL_CTX **stls, struct classify_knowledge **know, char *why, size_t whylen)
 {
 	char err[512];
 
 	*auth = NULL;
 	*ctls = *stls = NULL;
 	*know = NULL;
+	why[0] = '\0';
 	if (cfg->auth_file && *cfg->auth_file) {
 		*auth = auth_file_load(cfg->auth_file, err, sizeof(err));
 		if (!*auth) {
-			log_error("%s", err);
+			snprintf(why, whylen, "%s", err);
 			goto fail;
 		}
 	} else if (cfg->auth_type != AUTH_TRUST && cfg->auth_type != AUTH_CERT && !cfg->auth_user[0]) {
-		log_error("%s: auth_type %s needs auth_file", cfg->path, config_auth_type_name(cfg->auth_type));
+		snprintf(why, whylen, "%s: auth_type %s needs auth_file", cfg->path,
+			 config_auth_type_name(cfg->auth_type));
 		goto fail;
 	}
 	*ctls = tls_client_side_ctx(cfg, err, sizeof(err));
 	if (!*ctls && err[0]) {
-		log_error("%s", err);
+		snprintf(why, whylen, "%s", err);
 		goto fail;
 	}
 	*stls = tls_server_side_ctx(cfg, err, sizeof(err));
 	if (!*stls && err[0]) {
-		log_error("%s", err);
+		snprintf(why, whylen, "%s", err);
 		goto fail;
 	}
 	*know = classify_knowledge_new();
 	if (!*know) {
-		log_error("out of memory");
+		snprintf(why, whylen, "out of memory");
 		goto fail;
 	}
 	if (classify_knowledge_set_patterns(*know, cfg->read_functions, cfg->write_functions,
 					    cfg->primary_patterns, cfg->replica_patterns,
 					    err, sizeof(err)) < 0) {
-		log_error("%s: %s", cfg->path, err);
+		snprintf(why, whylen, "%s: %s", cfg->path, err);
 		goto fail;
 	}
 	return 0;
 fail:
+	log_error("%s", why);
 	if (*auth)
 		auth_file_free(*auth);
 	if (*ctls)
@@ -253,6 +256,7 @@ static void catalog_cb(void *arg, int nrows, const char *const *schema, const ch
 int server_main(const char *config_path, struct config *cfg)
 {
 	int rc = 0;
+	char why[1024];
 
 	log_min_level = (enum log_level)cfg->log_level;
 	if (log_open(cfg->log_file) < 0) {
@@ -270,7 +274,8 @@ int server_main(const char *config_path, struct config *cfg)
 	list_init(&rt.graveyard_clients);
 	list_init(&rt.graveyard_servers);
 	list_init(&rt.cancels);
-	if (load_side_files(cfg, &rt.auth, &rt.client_tls, &rt.server_tls, &rt.knowledge) < 0)
+	if (load_side_files(cfg, &rt.auth, &rt.client_tls, &rt.server_tls, &rt.knowledge, why,
+			    sizeof(why)) < 0)
 		return 1;
 
 	rt.base = event_base_new();
@@ -743,6 +748,8 @@ static void reaper_cb(evutil_socket_t fd, short what, void *arg)
 
 static void signal_cb(evutil_socket_t sig, short what, void *arg)
 {
+	char why[1024];
+
 	UNUSED(what);
 	UNUSED(arg);
 	world_stop();
@@ -750,7 +757,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGHUP:
 		log_info("SIGHUP: reloading %s", rt.config_path);
 		log_reopen();
-		server_reload();
+		server_reload(why, sizeof(why));	/* the reason is logged */
 		break;
 	case SIGTERM:
 		log_info("SIGTERM: graceful shutdown (up to shutdown_timeout)");
@@ -789,7 +796,7 @@ void server_shutdown(bool graceful)
 }
 
 /* Re-read the config file; a bad file leaves the running config in place. */
-bool server_reload(void)
+bool server_reload(char *why, size_t whylen)
 {
 	char err[1024];
 	struct config *ncfg = config_load(rt.config_path, err, sizeof(err));
@@ -799,10 +806,12 @@ bool server_reload(void)
 
 	if (!ncfg) {
 		log_error("reload failed, keeping the running configuration: %s", err);
+		snprintf(why, whylen, "%s", err);
 		return false;
 	}
-	if (load_side_files(ncfg, &auth, &ctls, &stls, &know) < 0) {
+	if (load_side_files(ncfg, &auth, &ctls, &stls, &know, err, sizeof(err)) < 0) {
 		log_error("reload failed, keeping the running configuration");
+		snprintf(why, whylen, "%s", err);
 		config_free(ncfg);
 		return false;
 	}

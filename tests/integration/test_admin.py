@@ -241,7 +241,9 @@ def test_reload_applies_a_new_file_and_refuses_a_broken_one(pgsteer):
         with pytest.raises(psycopg.Error) as e:
             a.execute("RELOAD")
         assert e.value.sqlstate == "F0000"
-        assert "reload failed" in str(e.value)
+        # the error itself says what is wrong, FILE:LINE: message
+        assert "reload failed: %s:" % p.config_path in str(e.value)
+        assert "default_pool_size" in str(e.value), str(e.value)
         cfg = {(r["section"], r["key"]): r["value"] for r in show(a, "CONFIG")[1]}
         assert cfg[("pgsteer", "default_pool_size")] == "7"
     with p.connect() as c:

@@ -580,7 +580,9 @@ static const struct error_case error_cases[] = {
 	/* unknown section and key */
 	{ "[pgsteer]\n[bogus]\n" TAIL, "t.ini:2: ", "unknown section [bogus]" },
 	{ "[Pgsteer]\n" TAIL, "t.ini:1: ", "unknown section [Pgsteer]" },
-	{ "[pgsteer]\nlisten_prot = 1\n" TAIL, "t.ini:2: ", "unknown key \"listen_prot\" in section [pgsteer]" },
+	{ "[pgsteer]\nlisten_prot = 1\n" TAIL, "t.ini:2: ", "unknown key \"listen_prot\" in section [pgsteer] (did you mean listen_port?)" },
+	{ "[routing]\nmax_lagg = 1\n" TAIL, "t.ini:2: ", "(did you mean max_lag?)" },
+	{ "[pgsteer]\nwhatever = 1\n" TAIL, "t.ini:2: ", "unknown key \"whatever\" in section [pgsteer]\0" },
 	{ "[pgsteer]\nmax_lag = 1\n" TAIL, "t.ini:2: ", "(it belongs in [routing])" },
 	{ TAIL "port = 1\nweight = 1\nfoo = 2\n", "t.ini:7: ", "unknown key \"foo\" in section [node.n]" },
 	{ "[cluster.c]\nhost = x\n[node.n]\ncluster = c\nhost = h\n", "t.ini:2: ",
