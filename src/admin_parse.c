@@ -174,6 +174,12 @@ int admin_parse(const char *sql, struct admin_command *out)
 	}
 	if (is_word(&lx, "tenant"))
 		return parse_tenant(&lx, out);
+	if (is_word(&lx, "select") || is_word(&lx, "with"))
+		/* psql's \d, \l, \dt ... and tools probing the catalog */
+		return fail(out, "0A000", "the console takes SHOW NODES, SHOW POOLS, SHOW CLIENTS, "
+			    "SHOW SERVERS, SHOW STATS, SHOW CONFIG ...; SHOW HELP lists every command",
+			    "the pgsteer admin console answers its own commands, not SQL "
+			    "(psql's backslash commands such as \\d do not apply here)");
 	return fail(out, "42601", HELP_HINT, "unrecognized admin command \"%.*s\"",
 		    (int)(lx.tok_len > 40 ? 40 : lx.tok_len), lx.tok);
 }

@@ -183,6 +183,11 @@ def test_unknown_command_and_syntax_errors(steer):
             a.execute("SHOW NOTHING")
         with pytest.raises(psycopg.errors.SyntaxError):
             a.execute("SET NODE main2 AVAILABILITY sometimes")
+        # what psql's \d sends: told that the console is not SQL, and what it takes
+        with pytest.raises(psycopg.errors.FeatureNotSupported) as e:
+            a.execute("SELECT n.nspname, c.relname FROM pg_catalog.pg_class c "
+                      "LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace")
+        assert "not SQL" in str(e.value) and "SHOW HELP" in e.value.diag.message_hint
         # the session is still fine; several commands in one Query answer in order
         with a.cursor() as cur:
             cur.execute("SHOW VERSION; SHOW TENANTS")

@@ -92,7 +92,8 @@ struct err_case {
 
 static const struct err_case err_cases[] = {
 	{ "FOO", "42601", "unrecognized admin command \"FOO\"", true },
-	{ "SELECT 1", "42601", "unrecognized admin command \"SELECT\"", true },
+	{ "SELECT 1", "0A000", "answers its own commands, not SQL", false },
+	{ "SELECT n.nspname FROM pg_catalog.pg_class c", "0A000", "backslash commands such as \\d", false },
 	{ "SHOW", "42601", "SHOW needs an item", true },
 	{ "SHOW NOPE", "42601", "unrecognized SHOW item \"NOPE\"", true },
 	{ "SHOW \"nodes\"", "42601", "SHOW needs an item", true },
