@@ -190,8 +190,18 @@ Admin console:
 Metrics:
   curl http://127.0.0.1:$STATS_PORT/metrics
 Stop everything and remove $DEMO_DIR:
-  $SRCDIR/contrib/demo.sh stop
+  $(stop_command)
 EOF
+}
+
+# The stop command for this demo: with its PGSTEER_DEMO_DIR when not the default,
+# so that running it as printed stops this demo and no other.
+stop_command() {
+    if [ -n "${PGSTEER_DEMO_DIR:-}" ]; then
+        printf 'PGSTEER_DEMO_DIR=%q %s/contrib/demo.sh stop' "$DEMO_DIR" "$SRCDIR"
+    else
+        printf '%s/contrib/demo.sh stop' "$SRCDIR"
+    fi
 }
 
 stop_pgsteer() {
