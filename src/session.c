@@ -1569,6 +1569,19 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 			    "replica %s (%.100s)", s->pool->node_name, res.reason);
 		return INSPECT_ANSWERED;
 	}
+	if (s->batch_open && off == 0 && s->pkt_remain == 0) {
+		/*
+		 * A write Query behind an extended batch that ended with Flush,
+		 * not Sync (asyncpg's prepare(): Parse, Describe, Flush): nothing
+		 * would ever end the link.  A hidden Sync closes the batch (it
+		 * ran nothing), the link ends, and the write is routed afresh.
+		 */
+		proto_add_bodyless(bufferevent_get_output(s->bev), 'S');
+		if (s->expect_rfq++ == 0)
+			s->query_start_us = now_us();
+		s->batch_open = false;
+		reply_push(s, 'S', REPLY_HIDE, NULL, NULL, NULL);
+	}
 	return INSPECT_HOLD;
 }
 
@@ -1818,12 +1831,22 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				off = 0;
 				continue;
 			}
-			if (type != 'B' && evbuffer_get_length(in) >= off + 1 + (size_t)len) {
+			/*
+			 * A session statement takes effect when it runs: a Query, or
+			 * the unnamed Parse its Execute follows in the batch; a named
+			 * statement at each Bind (its Parse runs nothing: a prepared
+			 * DEALLOCATE ALL must not drop the names before it is bound).
+			 */
+			if ((type == 'Q' || (type == 'P' && !named)) &&
+			    evbuffer_get_length(in) >= off + 1 + (size_t)len) {
 				const char *sql;
 				size_t sqllen;
 				if ((res.changes_session || res.pins_session) &&
 				    message_text(in, off, type, len, &sql, &sqllen))
 					state_note_statement(c, s, &res, sql, sqllen);
+			} else if (type == 'B' && named && (res.changes_session || res.pins_session)) {
+				state_note_statement(c, s, &res, nm.st->body,
+						     strnlen(nm.st->body, nm.st->body_len));
 			}
 			avail = proto_window_load(&w, in);	/* a look at its text may have moved it */
 		}
@@ -2189,6 +2212,8 @@ static void relay_server_to_client(struct server *s, struct client *c)
 			off = 0;
 			if (!hidden_reply(c, s, r, type, len))
 				return;
+			if (type == 'Z' && end_link_if_done(c, s, 0))
+				return;	/* a hidden Sync closed a batch a held statement waited behind */
 			avail = proto_window_load(&w, in);
 			continue;
 		}
