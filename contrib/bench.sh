@@ -2,7 +2,7 @@
 # bench.sh: pgsteer side by side with direct PostgreSQL, PgBouncer and
 # Pgpool-II, in one run (issue #8's benchmark).
 #
-#   contrib/bench.sh [--write-doc[=FILE]]
+#   contrib/bench.sh [--write-doc[=FILE]] [--causal-only]
 #
 # Starts a throwaway primary + 2 streaming replicas (contrib/pgcluster.sh) on
 # free loopback ports, loads pgbench -i -s $BENCH_SCALE, then for each script,
@@ -34,6 +34,30 @@
 # client_tls_sslmode = prefer, every other pgbench run uses sslmode=disable,
 # proxy to PostgreSQL stays plain), and runs the classifier microbenchmark
 # (bench_classify, ns/statement).
+#
+# Causal reads (issue #22), with BENCH_CAUSAL=1 after everything else, or
+# alone with --causal-only (nothing else is run, no pgbench -i; about 3
+# minutes): a pgbench script whose every transaction (autocommit, no BEGIN)
+# inserts a row with a random id, reads it back with
+# SELECT 1/count(*) ... WHERE id = :id (a stale read divides by zero: the
+# client aborts and the run fails) and reads a preloaded row, over
+# $BENCH_CAUSAL_MODES x $BENCH_CAUSAL_CLIENTS against
+#   direct              the primary
+#   pgsteer-causal-off  primary + 2 replicas, causal_read_timeout = 0: reads
+#                       after a write go to the primary until the monitor
+#                       sees a replica past it
+#   pgsteer-causal      the same with causal_read_timeout = $BENCH_CAUSAL_TIMEOUT
+# These two have the admin console (admin_users = admin) and /metrics on.
+# Per run: TPS, average and p99 latency, the share of reads served by the
+# replicas (SHOW NODES reads per node before and after the run), stale reads
+# (clients aborted by the division by zero; each client stops at its first),
+# causal waits caught up / timed out and their mean wait (/metrics), and the
+# p99 added over direct and over pgsteer-causal-off. The primary runs with
+# synchronous_commit = on for these runs only (pgcluster.sh's off holds
+# commits back from the replicas for up to wal_writer_delay). CSV in
+# $BENCH_OUT/causal-STAMP.csv; --causal-only --write-doc replaces just the
+# section "Causal reads (issue #22)" of the doc, and a full --write-doc run
+# without BENCH_CAUSAL=1 carries that section over unchanged.
 #
 # Prints Markdown tables (with ratios to PgBouncer and to direct, the added
 # p99 over direct and issue #8's goals next to the measured values); writes
@@ -88,6 +112,11 @@
 #   BENCH_BUILD_DIR  where to build pgsteer [build-bench in the source tree]
 #   PG_BIN           PostgreSQL binaries [/usr/lib/postgresql/15/bin]
 #   BENCH_KEEP=1     keep the temporary directory (cluster data, generated configs)
+#   BENCH_CAUSAL=1   also run the causal-read workload (--causal-only: only it) [0]
+#   BENCH_CAUSAL_CLIENTS  client counts of the causal runs [8 32]
+#   BENCH_CAUSAL_MODES    pgbench -M modes of the causal runs [simple extended]
+#   BENCH_CAUSAL_TIMEOUT  causal_read_timeout of pgsteer-causal [5ms]
+#   BENCH_CAUSAL_ROWS     rows preloaded for the second read [100000]
 set -euo pipefail
 
 SRCDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -115,6 +144,12 @@ BENCH_CLASSIFY_BIN=${BENCH_CLASSIFY_BIN:-}
 BENCH_NULL_RELAY_BIN=${BENCH_NULL_RELAY_BIN:-}
 BENCH_OUT=${BENCH_OUT:-./bench-results}
 BENCH_BUILD_DIR=${BENCH_BUILD_DIR:-$SRCDIR/build-bench}
+BENCH_CAUSAL=${BENCH_CAUSAL:-0}
+BENCH_CAUSAL_CLIENTS=${BENCH_CAUSAL_CLIENTS:-8 32}
+BENCH_CAUSAL_MODES=${BENCH_CAUSAL_MODES:-simple extended}
+BENCH_CAUSAL_TIMEOUT=${BENCH_CAUSAL_TIMEOUT:-5ms}
+BENCH_CAUSAL_ROWS=${BENCH_CAUSAL_ROWS:-100000}
+CAUSAL_TARGETS="direct pgsteer-causal-off pgsteer-causal"
 # Every setting, as a command line that reruns this benchmark (the doc prints it).
 BENCH_COMMAND="DURATION=$DURATION BENCH_WARMUP=$BENCH_WARMUP BENCH_CLIENTS=\"$BENCH_CLIENTS\" \
 BENCH_JOBS=$BENCH_JOBS BENCH_MODES=\"$BENCH_MODES\" BENCH_SCRIPTS=\"$BENCH_SCRIPTS\" \
@@ -124,20 +159,45 @@ BENCH_PG_MAX_CONNECTIONS=$BENCH_PG_MAX_CONNECTIONS BENCH_IDLE_CLIENTS=$BENCH_IDL
 BENCH_IDLE_TARGETS=\"$BENCH_IDLE_TARGETS\" BENCH_TLS_TARGETS=\"$BENCH_TLS_TARGETS\" \
 BENCH_TLS_CLIENTS=\"$BENCH_TLS_CLIENTS\" BENCH_TLS_LOADS=\"$BENCH_TLS_LOADS\" contrib/bench.sh"
 
+# The causal runs, as a command line (their section of the doc prints it).
+CAUSAL_COMMAND="DURATION=$DURATION BENCH_WARMUP=$BENCH_WARMUP BENCH_JOBS=$BENCH_JOBS \
+BENCH_ROUNDS=$BENCH_ROUNDS BENCH_POOL_SIZE=$BENCH_POOL_SIZE BENCH_PG_MAX_CONNECTIONS=$BENCH_PG_MAX_CONNECTIONS \
+BENCH_CAUSAL_CLIENTS=\"$BENCH_CAUSAL_CLIENTS\" BENCH_CAUSAL_MODES=\"$BENCH_CAUSAL_MODES\" \
+BENCH_CAUSAL_TIMEOUT=$BENCH_CAUSAL_TIMEOUT BENCH_CAUSAL_ROWS=$BENCH_CAUSAL_ROWS contrib/bench.sh --causal-only"
+
 WRITE_DOC=0
+CAUSAL_ONLY=0
 DOC_FILE=$SRCDIR/doc/performance.md
 for arg in "$@"; do
     case $arg in
     --write-doc) WRITE_DOC=1 ;;
     --write-doc=?*) WRITE_DOC=1 DOC_FILE=$(realpath -m "${arg#--write-doc=}") ;;
+    --causal-only) CAUSAL_ONLY=1 BENCH_CAUSAL=1 ;;
     -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
-    *) echo "usage: $0 [--write-doc[=FILE]]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--write-doc[=FILE]] [--causal-only]" >&2; exit 2 ;;
     esac
 done
+if [ "$BENCH_CAUSAL" = 1 ] && [ "$CAUSAL_ONLY" = 0 ]; then
+    BENCH_COMMAND="BENCH_CAUSAL=1 BENCH_CAUSAL_CLIENTS=\"$BENCH_CAUSAL_CLIENTS\" \
+BENCH_CAUSAL_MODES=\"$BENCH_CAUSAL_MODES\" BENCH_CAUSAL_TIMEOUT=$BENCH_CAUSAL_TIMEOUT \
+BENCH_CAUSAL_ROWS=$BENCH_CAUSAL_ROWS $BENCH_COMMAND"
+fi
+if [ "$CAUSAL_ONLY" = 1 ]; then
+    # nothing but the causal workload
+    BENCH_TARGETS="" BENCH_TLS_TARGETS="" BENCH_IDLE_CLIENTS=0 BENCH_CLASSIFY_BIN=none
+fi
 
 PACKAGES=(build-essential autoconf automake pkg-config libevent-dev libssl-dev
           libinih-dev libpcre2-dev libpq-dev postgresql-15 postgresql-client-15
           pgbouncer pgpool2 python3 openssl)
+if [ "$BENCH_CAUSAL" = 1 ]; then PACKAGES+=(curl); fi    # reads /metrics
+if [ "$CAUSAL_ONLY" = 1 ]; then    # no PgBouncer, Pgpool-II or TLS runs
+    CAUSAL_PACKAGES=()
+    for pkg in "${PACKAGES[@]}"; do
+        case $pkg in pgbouncer | pgpool2 | openssl) ;; *) CAUSAL_PACKAGES+=("$pkg") ;; esac
+    done
+    PACKAGES=("${CAUSAL_PACKAGES[@]}")
+fi
 
 CLK_TCK=$(getconf CLK_TCK)
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -151,7 +211,7 @@ LOGDIR=""
 PGSTEER_PIDS=()
 PGBOUNCER_PID=""
 PGPOOL_PID=""
-declare -A TARGET_PORT=() TARGET_PID=() TARGET_SKIP=() TLS_INFO=()
+declare -A TARGET_PORT=() TARGET_PID=() TARGET_SKIP=() TLS_INFO=() TARGET_STATS_PORT=()
 TLS_CERT=""
 TLS_KEY=""
 PROBLEMS=()
@@ -246,10 +306,16 @@ start_cluster() {
     say "starting primary + 2 replicas on ports $PG_PORT-$((PG_PORT + 2))"
     "$PGCLUSTER" start "$WORK/cluster" "$PG_PORT"
     raise_max_connections
-    say "pgbench -i -s $BENCH_SCALE on the primary"
-    "$PG_BIN/pgbench" -i -q -s "$BENCH_SCALE" -h 127.0.0.1 -p "$PG_PORT" -U postgres postgres \
-        >"$LOGDIR/pgbench-init.log" 2>&1 || { cat "$LOGDIR/pgbench-init.log" >&2; die "pgbench -i failed"; }
+    if [ "$CAUSAL_ONLY" = 0 ]; then    # the causal workload has a table of its own
+        say "pgbench -i -s $BENCH_SCALE on the primary"
+        "$PG_BIN/pgbench" -i -q -s "$BENCH_SCALE" -h 127.0.0.1 -p "$PG_PORT" -U postgres postgres \
+            >"$LOGDIR/pgbench-init.log" 2>&1 || { cat "$LOGDIR/pgbench-init.log" >&2; die "pgbench -i failed"; }
+    fi
     # The replicas should hold the data too before anything is measured.
+    wait_replicas
+}
+
+wait_replicas() {
     local lsn i
     lsn=$(psql_at "$PG_PORT" "SELECT pg_current_wal_insert_lsn()")
     for ((i = 0; i < 300; i++)); do
@@ -497,16 +563,28 @@ EOF
     say "pgpool $(pgpool --version 2>&1 | awk '{print $3}') on port $port (pid $pid, $BENCH_PGPOOL_CHILDREN children, 3 nodes up)"
 }
 
-# start_pgsteer NAME NODES: NODES is "primary" (main1 only) or "all".
+# start_pgsteer NAME NODES [WORKERS [CAUSAL]]: NODES is "primary" (main1
+# only) or "all"; with CAUSAL (a causal_read_timeout), the admin console
+# (user admin) and /metrics on the next port, for the causal runs.
 start_pgsteer() {
-    local name=$1 nodes=$2 workers=${3:-1} dir=$WORK/$1 port out pid tls
+    local name=$1 nodes=$2 workers=${3:-1} causal=${4:-} dir=$WORK/$1 port out pid extra
+    local stats_listen="                     ; off: PgBouncer has no HTTP endpoint either" routing=""
     if [ -z "${PGSTEER_BIN:-}" ] || [ ! -x "$PGSTEER_BIN" ]; then
         TARGET_SKIP[$name]="no pgsteer binary (${PGSTEER_BIN:-build failed, see $LOGDIR/build.log})"
         return 0
     fi
-    port=$(free_ports 1)
+    if [ -n "$causal" ]; then
+        port=$(free_ports 2)
+        extra="admin_users = admin              ; SHOW NODES: reads per node"
+        stats_listen=" 127.0.0.1:$((port + 1))      ; /metrics: causal waits"
+        routing="[routing]
+causal_read_timeout = $causal
+"
+    else
+        port=$(free_ports 1)
+        extra=$(tls_settings "$name")
+    fi
     mkdir -p "$dir"
-    tls=$(tls_settings "$name")
     cat >"$dir/pgsteer.ini" <<EOF
 ; written by contrib/bench.sh: same pooling as the PgBouncer target
 [pgsteer]
@@ -517,10 +595,11 @@ pool_mode = transaction
 default_pool_size = $BENCH_POOL_SIZE
 max_client_conn = $(max_client_conn)
 workers = $workers
-${tls:+$tls
-}
+${extra:+$extra
+}${routing:+
+$routing}
 [stats]
-listen =                     ; off: PgBouncer has no HTTP endpoint either
+listen =$stats_listen
 
 [cluster.main]
 
@@ -562,7 +641,8 @@ EOF
     fi
     TARGET_PORT[$name]=$port
     TARGET_PID[$name]=$pid
-    say "$name: $("$PGSTEER_BIN" -V 2>&1 | head -n 1) on port $port (pid $pid, nodes: $nodes)"
+    [ -z "$causal" ] || TARGET_STATS_PORT[$name]=$((port + 1))
+    say "$name: $("$PGSTEER_BIN" -V 2>&1 | head -n 1) on port $port (pid $pid, nodes: $nodes${causal:+, causal_read_timeout = $causal, /metrics on $((port + 1))})"
 }
 
 # Fast shutdown (SIGINT), then whatever is left of its process group.
@@ -589,11 +669,14 @@ cleanup() {
     if [ -n "$WORK" ]; then
         cp "$WORK/pgsteer/pgsteer.log" "$WORK/pgsteer-primary/pgsteer-primary.log" \
             "$WORK/pgsteer-w2/pgsteer-w2.log" \
+            "$WORK/pgsteer-causal-off/pgsteer-causal-off.log" "$WORK/pgsteer-causal/pgsteer-causal.log" \
             "$WORK/pgbouncer/pgbouncer.log" "$WORK/pgbouncer/pgbouncer.ini" \
             "$WORK/pgpool/pgpool.log" "$WORK/pgpool/pgpool.conf" "$LOGDIR/" 2>/dev/null
         cp "$WORK/pgsteer/pgsteer.ini" "$LOGDIR/pgsteer.ini" 2>/dev/null
         cp "$WORK/pgsteer-primary/pgsteer.ini" "$LOGDIR/pgsteer-primary.ini" 2>/dev/null
         cp "$WORK/pgsteer-w2/pgsteer.ini" "$LOGDIR/pgsteer-w2.ini" 2>/dev/null
+        cp "$WORK/pgsteer-causal-off/pgsteer.ini" "$LOGDIR/pgsteer-causal-off.ini" 2>/dev/null
+        cp "$WORK/pgsteer-causal/pgsteer.ini" "$LOGDIR/pgsteer-causal.ini" 2>/dev/null
         [ -d "$WORK/cluster" ] && "$PGCLUSTER" destroy "$WORK/cluster"
         if [ "${BENCH_KEEP:-0}" = 1 ]; then
             say "kept $WORK"
@@ -766,6 +849,152 @@ idle_one() {
     fi
     echo "$STAMP,$target,$n,$before,$idle,$per,$secs,$status,$error" >>"$IDLE_CSV"
     say "idle $target: $n clients, RSS ${before:--} -> ${idle:--} KiB, ${per:--} KiB/client, opened in ${secs:--} s $status${error:+ ($error)}"
+}
+
+# ---------------------------------------------------------------- causal reads
+
+# The causal workload's table, its pgbench script, and synchronous_commit = on
+# on the primary: with pgcluster.sh's off a commit reaches the replicas only
+# when the WAL writer flushes it (wal_writer_delay, 200 ms), far beyond any
+# causal wait. ALTER SYSTEM + reload reaches pooled sessions too.
+causal_setup() {
+    local sql i
+    for sql in "CREATE TABLE bench_causal (id bigint PRIMARY KEY, v int NOT NULL)" \
+        "INSERT INTO bench_causal SELECT g, 0 FROM generate_series(1, $BENCH_CAUSAL_ROWS) g" \
+        "VACUUM ANALYZE bench_causal" "ALTER SYSTEM SET synchronous_commit = on" "SELECT pg_reload_conf()"; do
+        psql_at "$PG_PORT" "$sql" >/dev/null
+    done
+    wait_replicas
+    for ((i = 0; i < 50; i++)); do
+        [ "$(psql_at "$PG_PORT" "SHOW synchronous_commit")" = on ] && break
+        sleep 0.1
+    done
+    [ "$(psql_at "$PG_PORT" "SHOW synchronous_commit")" = on ] ||
+        die "synchronous_commit = on did not take effect on the primary"
+    # A random id out of 2^63: a repeat (which would end the run with a
+    # unique violation, not a stale read) is a 1 in 10^7 event for the
+    # inserts of a whole run.
+    cat >"$WORK/causal.sql" <<EOF
+\set id random(1000000000, 9000000000000000000)
+\set other random(1, $BENCH_CAUSAL_ROWS)
+INSERT INTO bench_causal (id, v) VALUES (:id, :client_id);
+SELECT 1/count(*) FROM bench_causal WHERE id = :id;
+SELECT v FROM bench_causal WHERE id = :other;
+EOF
+    cp "$WORK/causal.sql" "$LOGDIR/causal.sql"
+    say "causal workload: bench_causal with $BENCH_CAUSAL_ROWS rows, synchronous_commit = on on the primary"
+}
+
+# Back to pgcluster.sh's synchronous_commit = off, for whatever runs later.
+causal_teardown() {
+    psql_at "$PG_PORT" "ALTER SYSTEM RESET synchronous_commit" >/dev/null || true
+    psql_at "$PG_PORT" "SELECT pg_reload_conf()" >/dev/null || true
+}
+
+# "READS REPLICA_READS" summed over the nodes of a pgsteer target's SHOW NODES
+# (replica: role replica), or nothing when the console does not answer.
+causal_node_reads() {
+    "$PG_BIN/psql" -X -q -A -F '|' -P footer=off -h 127.0.0.1 -p "$1" -U admin -d pgsteer \
+        -c 'SHOW NODES' 2>/dev/null | awk -F'|' '
+        NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+        ("reads" in col) { all += $col["reads"]; if ($col["role"] == "replica") rep += $col["reads"]; ok = 1 }
+        END { if (ok) print all + 0, rep + 0 }' || true
+}
+
+# "CAUGHT_UP TIMEOUT WAIT_SUM_S WAIT_COUNT" from a pgsteer target's /metrics.
+causal_metrics() {
+    curl -sf --max-time 5 "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '
+        /^pgsteer_causal_waits_total\{.*result="caught_up"/ { cu += $NF; ok = 1 }
+        /^pgsteer_causal_waits_total\{.*result="timeout"/ { to += $NF }
+        /^pgsteer_causal_wait_seconds_sum/ { sum += $NF }
+        /^pgsteer_causal_wait_seconds_count/ { n += $NF }
+        END { if (ok) printf "%d %d %.9f %d\n", cu, to, sum, n }' || true
+}
+
+# One measured run of the causal workload; appends a row to the causal CSV.
+# run_causal TARGET MODE CLIENTS ROUND
+run_causal() {
+    local target=$1 mode=$2 clients=$3 round=$4
+    local port=${TARGET_PORT[$target]} pid=${TARGET_PID[$target]} sport=${TARGET_STATS_PORT[$target]:-}
+    local log=$LOGDIR/pgbench-$target-causal-$mode-c$clients-r$round.log
+    local txdir=$WORK/txlog/$target-causal-$mode-c$clients-r$round
+    local args=(-n -M "$mode" -c "$clients" -j "$BENCH_JOBS" -h 127.0.0.1 -p "$port" -U postgres -f "$WORK/causal.sql")
+    local t0=0 t1=0 status=ok tps="" lat="" p99="" txs="" failed="" stale=0 cpu_us="" error="" stats
+    local crt="" n0="" n1="" m0="" m1="" reads="" rreads="" share="" cu="" to="" wait_us=""
+    case $target in
+    pgsteer-causal-off) crt=0 ;;
+    pgsteer-causal) crt=$BENCH_CAUSAL_TIMEOUT ;;
+    esac
+    if [ "$BENCH_WARMUP" -gt 0 ]; then
+        PGSSLMODE=disable "$PG_BIN/pgbench" "${args[@]}" -T "$BENCH_WARMUP" postgres >"$log.warmup" 2>&1 || true
+    fi
+    mkdir -p "$txdir"
+    if [ -n "$sport" ]; then
+        n0=$(causal_node_reads "$port")
+        m0=$(causal_metrics "$sport")
+    fi
+    [ -n "$pid" ] && t0=$(tree_cpu_ticks "$pid")
+    if ! PGSSLMODE=disable "$PG_BIN/pgbench" "${args[@]}" -T "$DURATION" --log --log-prefix="$txdir/tx" postgres \
+        >"$log" 2>&1; then
+        status=failed
+    fi
+    if [ -n "$pid" ]; then
+        t1=$(tree_cpu_ticks "$pid")
+        [ "$t1" != gone ] || status=proxy-died
+    fi
+    if [ -n "$sport" ] && [ "$status" != proxy-died ]; then
+        n1=$(causal_node_reads "$port")
+        m1=$(causal_metrics "$sport")
+    fi
+    tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)$/\1/p' "$log")
+    txs=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$log")
+    failed=$(sed -n 's/^number of failed transactions: \([0-9]*\).*/\1/p' "$log")
+    # A stale read aborts its client, and pgbench prints the server's error.
+    stale=$(grep -c 'division by zero' "$log" || true)
+    if [ "$stale" -gt 0 ]; then
+        status=stale error="$stale client(s) aborted by a stale read (division by zero)"
+    fi
+    [ -n "$tps" ] && [ -n "$txs" ] || [ "$status" != ok ] || status=failed
+    if [ "$status" = ok ]; then
+        stats=$(latency_stats "$txdir")
+        if [ -n "$stats" ]; then
+            read -r lat p99 _ <<<"$stats"
+        else
+            status=failed error="no per-transaction log"
+        fi
+    fi
+    if [ "$status" = ok ] && [ -n "$pid" ] && [ "$txs" -gt 0 ]; then
+        cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$txs" 'BEGIN { printf "%.1f", d / hz * 1e6 / n }')
+    fi
+    if [ "$status" = ok ] && [ -n "$sport" ]; then
+        if [ -n "$n0" ] && [ -n "$n1" ] && [ -n "$m0" ] && [ -n "$m1" ]; then
+            # shellcheck disable=SC2034  # rreads: read, written to the CSV
+            read -r reads rreads share cu to wait_us <<<"$(awk -v n0="$n0" -v n1="$n1" -v m0="$m0" -v m1="$m1" 'BEGIN {
+                split(n0, a, " "); split(n1, b, " "); split(m0, c, " "); split(m1, d, " ")
+                r = b[1] - a[1]; rr = b[2] - a[2]; w = d[4] - c[4]
+                printf "%d %d %s %d %d %s\n", r, rr, (r > 0 ? sprintf("%.1f", 100 * rr / r) : "-"),
+                    d[1] - c[1], d[2] - c[2], (w > 0 ? sprintf("%.0f", (d[3] - c[3]) / w * 1e6) : "-")
+            }')"
+            [ "$share" != - ] || share=""
+            [ "$wait_us" != - ] || wait_us=""
+            [ -n "$to" ] || status=failed error="could not compute the reads and waits of the run"
+        else
+            status=failed error="SHOW NODES or /metrics did not answer (ports $port and $sport)"
+        fi
+    fi
+    rm -rf "$txdir"
+    if [ "$status" != ok ]; then
+        # Partial numbers of a failed run are never reported as a measurement.
+        tps="" lat="" p99="" cpu_us="" reads="" rreads="" share="" cu="" to="" wait_us=""
+        [ -n "$error" ] || error=$(first_error "$log")
+        [ -n "$error" ] || error="pgbench failed without an error message"
+        PROBLEMS+=("$target causal -M $mode -c $clients round $round: $status: $error (log: $log)")
+        tail -n 5 "$log" >&2 || true
+    fi
+    echo "$STAMP,$target,$mode,$clients,$BENCH_JOBS,$DURATION,$BENCH_POOL_SIZE,$crt,$tps,$lat,$p99,$txs,$stale,${failed:-0},$reads,$rreads,$share,$cu,$to,$wait_us,$cpu_us,$status,$round,$error" >>"$CAUSAL_CSV"
+    say "$(printf 'r%s %-18s causal %-8s c=%-3s tps=%-8s avg=%-6s p99=%-6s ms replica reads=%-5s%% stale=%s waits=%s/%s mean=%sus %s' \
+        "$round" "$target" "$mode" "$clients" "${tps:--}" "${lat:--}" "${p99:--}" "${share:--}" "$stale" \
+        "${cu:--}" "${to:--}" "${wait_us:--}" "$status${error:+ ($error)}")"
 }
 
 # What a TLS client of TARGET negotiates, "PROTOCOL CIPHER" (psql's
@@ -1003,11 +1232,108 @@ report_goals() {
     }'
 }
 
+# The causal runs, one line per target/mode/clients in run order: means over
+# the rounds that succeeded, stale reads summed over all rounds:
+# target,mode,clients,timeout,tps,avg,p99,share,stale,caught_up,timeouts,wait_us,cpu,ok,runs,status,error
+causal_means() {
+    awk -F, '
+    NR == 1 { next }
+    {
+        row = $2 "," $3 "," $4
+        if (!(row in seen)) { seen[row] = 1; rows[++nr] = row; crt[row] = $8 }
+        runs[row]++; stale[row] += $13
+        if ($22 != "ok") { status[row] = $22; error[row] = $24; next }
+        ok[row]++; tps[row] += $9; lat[row] += $10; p99[row] += $11
+        if ($17 != "") { share[row] += $17; nshare[row]++ }
+        if ($18 != "") { cu[row] += $18; to[row] += $19; nw[row]++ }
+        if ($20 != "") { wt[row] += $20; nwt[row]++ }
+        if ($21 != "") { cpu[row] += $21; ncpu[row]++ }
+    }
+    function mean(sum, n, fmt) { return n ? sprintf(fmt, sum / n) : "" }
+    END {
+        for (i = 1; i <= nr; i++) {
+            r = rows[i]
+            printf "%s,%s,%s,%s,%s,%s,%d,%s,%s,%s,%s,%d,%d,%s,%s\n", r, crt[r],
+                mean(tps[r], ok[r], "%.0f"), mean(lat[r], ok[r], "%.3f"), mean(p99[r], ok[r], "%.3f"),
+                mean(share[r], nshare[r], "%.1f"), stale[r], mean(cu[r], nw[r], "%.0f"),
+                mean(to[r], nw[r], "%.0f"), mean(wt[r], nwt[r], "%.0f"), mean(cpu[r], ncpu[r], "%.1f"),
+                ok[r], runs[r], (r in status ? status[r] : "ok"), error[r]
+        }
+    }' "$CAUSAL_CSV"
+}
+
+# Markdown: the causal runs, then issue #22's goals next to what was measured.
+report_causal() {
+    [ -n "${CAUSAL_CSV:-}" ] && [ -s "$CAUSAL_CSV" ] && [ "$(wc -l <"$CAUSAL_CSV")" -gt 1 ] || return 0
+    echo
+    echo "### Causal reads (issue #22)"
+    echo
+    echo "Each transaction (autocommit): \`INSERT\` a row with a random id, read it back with \`SELECT 1/count(*) … WHERE id = :id\`"
+    echo "(a stale read divides by zero and aborts its client), read a preloaded row. **reads on replicas**: share of the"
+    echo "read statements routed to a replica (SHOW NODES \`reads\` per node, before and after the run); **stale reads**:"
+    echo "clients aborted by the division by zero (each stops at its first); **causal waits**: pgsteer's checks on a replica"
+    echo "not yet seen at the session's write (\`pgsteer_causal_waits_total\`, per run), the mean from \`pgsteer_causal_wait_seconds\`."
+    echo "**p99 added** is this target's p99 minus direct's, and minus pgsteer-causal-off's, at the same mode and client count."
+    echo
+    echo "| mode | clients | target | causal_read_timeout | TPS | avg latency (ms) | p99 latency (ms) | p99 added over direct (ms) | p99 added over causal off (ms) | reads on replicas | stale reads | causal waits caught up | causal waits timed out | mean causal wait (µs) | proxy CPU (µs/tx) | runs ok |"
+    echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    causal_means | awk -F, '
+    {
+        n++; t[n] = $1; m[n] = $2; c[n] = $3; crt[n] = $4; tps[n] = $5; lat[n] = $6; p99[n] = $7
+        share[n] = $8; stale[n] = $9; cu[n] = $10; to[n] = $11; wt[n] = $12; cpu[n] = $13
+        ok[n] = $14; runs[n] = $15; st[n] = $16; err[n] = $17
+        P99[$2, $3, $1] = $7
+    }
+    function f(x) { return x == "" ? "—" : x }
+    function added(a, b) { return (a == "" || b == "") ? "—" : sprintf("%+.3f", a - b) }
+    END {
+        for (i = 1; i <= n; i++) {
+            note = ok[i] "/" runs[i]
+            if (st[i] != "ok") note = note " **" st[i] "**" (err[i] != "" ? ": " err[i] : "")
+            printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                m[i], c[i], t[i], f(crt[i]), f(tps[i]), f(lat[i]), f(p99[i]),
+                (t[i] == "direct" ? "—" : added(p99[i], P99[m[i], c[i], "direct"])),
+                (t[i] == "pgsteer-causal" ? added(p99[i], P99[m[i], c[i], "pgsteer-causal-off"]) : "—"),
+                (share[i] == "" ? "—" : share[i] " %"), stale[i], f(cu[i]), f(to[i]), f(wt[i]), f(cpu[i]), note
+        }
+    }'
+    echo
+    echo "| goal (issue #22) | target | measured | met |"
+    echo "|---|---|---:|---|"
+    causal_means | awk -F, '
+    {
+        k = $2 ", " $3 " clients"
+        if (!(k in seen)) { seen[k] = 1; keys[++nk] = k }
+        P99[k, $1] = $7; SHARE[k, $1] = $8; STALE[k] += $9; RUNS[k, $1] = $15
+    }
+    function show(x, fmt) { return x == "" ? "—" : sprintf(fmt, x) }
+    END {
+        for (i = 1; i <= nk; i++) {
+            k = keys[i]
+            if (!((k, "pgsteer-causal") in RUNS)) continue
+            x = SHARE[k, "pgsteer-causal"]
+            printf "| reads on replicas, pgsteer-causal, -M %s | ≥ 90 %% | %s | %s |\n", k, show(x, "%.1f %%"),
+                x == "" ? "not measured" : (x >= 90 ? "yes" : "no, " sprintf("%.1f", 90 - x) " points short")
+            printf "| stale reads, all targets, -M %s | 0 | %d | %s |\n", k, STALE[k], STALE[k] == 0 ? "yes" : "**no**"
+            a = P99[k, "pgsteer-causal"]; b = P99[k, "pgsteer-causal-off"]
+            x = (a == "" || b == "") ? "" : a - b
+            printf "| p99 added over pgsteer-causal-off, -M %s | ≤ 1 ms | %s | %s |\n", k, show(x, "%+.3f ms"),
+                x == "" ? "not measured" : (x <= 1 ? "yes" : "no, " sprintf("%.3f", x - 1) " ms over")
+        }
+    }'
+}
+
 report() {
+    if [ "$CAUSAL_ONLY" = 1 ]; then
+        report_causal | sed '1{/^$/d}'
+        return 0
+    fi
     report_matrix
     report_tls
     report_idle
     report_classifier
+    # (the doc gives the causal runs a section of their own)
+    [ "${REPORT_CAUSAL:-1}" = 0 ] || report_causal
     local goals
     goals=$(report_goals)
     if [ -n "$goals" ]; then
@@ -1110,7 +1436,7 @@ write_doc() {
         echo "A mode a proxy cannot do is shown as **unsupported** with its error, never as a number. TPC-B at scale"
         echo "$BENCH_SCALE has $BENCH_SCALE branch rows: with more clients than that, its transactions mostly wait on each other's row locks."
         echo
-        report
+        REPORT_CAUSAL=0 report
         echo
         echo "## Generated configurations"
         echo
@@ -1121,9 +1447,78 @@ write_doc() {
         config_block "pgsteer.ini (pgsteer-primary)" "$WORK/pgsteer-primary/pgsteer.ini"
         config_block "pgsteer.ini (pgsteer, with replicas)" "$WORK/pgsteer/pgsteer.ini"
         config_block "pgsteer.ini (pgsteer-w2)" "$WORK/pgsteer-w2/pgsteer.ini"
+        # The causal runs of this run, or the section of an earlier one.
+        if [ "$BENCH_CAUSAL" = 1 ]; then
+            causal_doc_section
+        else
+            causal_doc_old "$doc"
+        fi
     } >"$tmp"
     mv "$tmp" "$doc"
     say "wrote $doc"
+}
+
+# The doc's section of the causal runs ("## Causal reads (issue #22)").
+causal_doc_section() {
+    echo "## Causal reads (issue #22)"
+    echo
+    echo "Written by \`contrib/bench.sh$([ "$CAUSAL_ONLY" = 1 ] && echo ' --causal-only') --write-doc\` on $(date -u '+%Y-%m-%d %H:%M UTC'). Rerun it to refresh."
+    echo
+    echo "### Setup"
+    echo
+    echo "- Machine: $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) CPUs; load average when the run started: $LOADAVG_START"
+    echo "- PostgreSQL: $("$PG_BIN/postgres" --version), primary + 2 streaming replicas (contrib/pgcluster.sh: fsync off), all on loopback; the primary runs with \`synchronous_commit = on\` (ALTER SYSTEM + reload) for the causal runs only: pgcluster.sh's \`off\` lets a commit reach the replicas only when the WAL writer flushes it (up to \`wal_writer_delay\`, 200 ms later)"
+    if [ -n "${PGSTEER_BIN:-}" ]; then
+        echo "- pgsteer: $("$PGSTEER_BIN" -V 2>&1 | head -n 1), source tree at git $SRC_DESCRIBE when the run started, $PGSTEER_BUILD; pool_mode=transaction, default_pool_size=$BENCH_POOL_SIZE, read_your_writes = lsn (the default), check_interval 100ms (the default)"
+    fi
+    echo "- Targets: **direct** = the primary; **pgsteer-causal-off** = pgsteer over primary + 2 replicas with \`causal_read_timeout = 0\` (reads after a write go to the primary until the monitor sees a replica past it, as before causal reads); **pgsteer-causal** = the same with \`causal_read_timeout = $BENCH_CAUSAL_TIMEOUT\`"
+    echo "- Load: \`bench_causal (id bigint PRIMARY KEY, v int)\` with $BENCH_CAUSAL_ROWS rows; pgbench -j $BENCH_JOBS, each run after a ${BENCH_WARMUP} s unmeasured warm-up, $DURATION s measured; rounds: $BENCH_ROUNDS. The script (\`-f\`):"
+    echo
+    echo '```'
+    cat "$WORK/causal.sql"
+    echo '```'
+    echo
+    echo "### Commands"
+    echo
+    echo '```sh'
+    echo "${PGSTEER_BIN_GIVEN:+PGSTEER_BIN=$PGSTEER_BIN_GIVEN }$CAUSAL_COMMAND --write-doc"
+    echo "# what it runs, PORT being each target's:"
+    echo "psql -h 127.0.0.1 -p PRIMARY -U postgres -c 'ALTER SYSTEM SET synchronous_commit = on' -c 'SELECT pg_reload_conf()'"
+    echo "PGSSLMODE=disable pgbench -n -M {${BENCH_CAUSAL_MODES// /,}} -c {${BENCH_CAUSAL_CLIENTS// /,}} -j $BENCH_JOBS -h 127.0.0.1 -p PORT -U postgres -f causal.sql -T $BENCH_WARMUP postgres   # warm-up"
+    echo "PGSSLMODE=disable pgbench -n -M {${BENCH_CAUSAL_MODES// /,}} -c {${BENCH_CAUSAL_CLIENTS// /,}} -j $BENCH_JOBS -h 127.0.0.1 -p PORT -U postgres -f causal.sql -T $DURATION --log --log-prefix=DIR/tx postgres"
+    echo "psql -h 127.0.0.1 -p PORT -U admin pgsteer -c 'SHOW NODES'   # before and after each run: reads per node"
+    echo "curl http://127.0.0.1:STATS_PORT/metrics                       # before and after: pgsteer_causal_wait*"
+    echo '```'
+    report_causal | sed '2s/^### .*/### Results/'
+    echo
+    config_block "pgsteer.ini (pgsteer-causal)" "$WORK/pgsteer-causal/pgsteer.ini"
+}
+
+# The causal section of FILE, verbatim ("## Causal reads (issue #22)" up to
+# the next "## " heading), or nothing.
+causal_doc_old() {
+    [ -f "$1" ] || return 0
+    awk '/^## / { on = ($0 == "## Causal reads (issue #22)") } on' "$1"
+}
+
+# --causal-only --write-doc: the causal section of DOC_FILE replaced (or
+# appended), the rest of it left as it is.
+write_causal_doc() {
+    local doc=$DOC_FILE tmp section
+    section=$(mktemp "$WORK/causal-section.XXXXXX")
+    causal_doc_section >"$section"
+    tmp=$(mktemp "$(dirname "$doc")/.performance.md.XXXXXX")
+    if [ -f "$doc" ]; then
+        awk -v sect="$section" '
+            function put() { while ((getline line < sect) > 0) print line; done = 1 }
+            /^## / { on = ($0 == "## Causal reads (issue #22)"); if (on) put() }
+            !on { print; last = $0 }
+            END { if (!done) { if (last != "") print ""; put() } }' "$doc" >"$tmp"
+    else
+        cat "$section" >"$tmp"
+    fi
+    mv "$tmp" "$doc"
+    say "wrote the causal section of $doc"
 }
 
 # ---------------------------------------------------------------- main
@@ -1140,8 +1535,21 @@ done
 for load in $BENCH_TLS_LOADS; do
     case $load in steady | connect) ;; *) die "BENCH_TLS_LOADS: unknown load $load (steady connect)" ;; esac
 done
+case $BENCH_CAUSAL in 0 | 1) ;; *) die "BENCH_CAUSAL must be 0 or 1" ;; esac
+if [ "$BENCH_CAUSAL" = 1 ]; then
+    for mode in $BENCH_CAUSAL_MODES; do
+        case $mode in simple | extended | prepared) ;; *) die "BENCH_CAUSAL_MODES: unknown mode $mode (simple extended prepared)" ;; esac
+    done
+    for clients in $BENCH_CAUSAL_CLIENTS; do
+        [ "$clients" -gt 0 ] 2>/dev/null || die "BENCH_CAUSAL_CLIENTS: $clients is not a number of clients"
+    done
+    [ "$BENCH_CAUSAL_ROWS" -gt 0 ] 2>/dev/null || die "BENCH_CAUSAL_ROWS must be a positive number"
+fi
 START_TARGETS=$BENCH_TARGETS
 for target in $BENCH_TLS_TARGETS; do has_target "$target" || START_TARGETS+=" $target"; done
+if [ "$BENCH_CAUSAL" = 1 ]; then
+    for target in $CAUSAL_TARGETS; do is_started "$target" || START_TARGETS+=" $target"; done
+fi
 install_missing_packages
 [ -x "$PGCLUSTER" ] || die "$PGCLUSTER not found"
 say "load average $LOADAVG_START on $(nproc) CPUs (anything else running skews the numbers)"
@@ -1166,12 +1574,20 @@ CSV=$BENCH_OUT/bench-$STAMP.csv
 IDLE_CSV=$BENCH_OUT/idle-$STAMP.csv
 CLASSIFY_CSV=$BENCH_OUT/classify-$STAMP.csv
 TLS_CSV=$BENCH_OUT/tls-$STAMP.csv
-echo "stamp,target,script,mode,clients,jobs,duration_s,pool_size,tps,latency_avg_ms,latency_p99_ms,transactions,failed_transactions,proxy_cpu_us_per_tx,status,round,error" >"$CSV"
-echo "stamp,target,load,mode,clients,jobs,duration_s,pool_size,tps,latency_avg_ms,latency_p99_ms,transactions,failed_transactions,proxy_cpu_us_per_tx,status,round,error" >"$TLS_CSV"
-echo "stamp,target,clients,rss_before_kib,rss_idle_kib,rss_per_client_kib,open_seconds,status,error" >"$IDLE_CSV"
-echo "stamp,short_statements,short_median_ns,short_p99_ns,all_statements,all_median_ns,all_p99_ns,million_statements_per_s,steady_state_mallocs" >"$CLASSIFY_CSV"
+CAUSAL_CSV=""
+if [ "$CAUSAL_ONLY" = 0 ]; then
+    echo "stamp,target,script,mode,clients,jobs,duration_s,pool_size,tps,latency_avg_ms,latency_p99_ms,transactions,failed_transactions,proxy_cpu_us_per_tx,status,round,error" >"$CSV"
+    echo "stamp,target,load,mode,clients,jobs,duration_s,pool_size,tps,latency_avg_ms,latency_p99_ms,transactions,failed_transactions,proxy_cpu_us_per_tx,status,round,error" >"$TLS_CSV"
+    echo "stamp,target,clients,rss_before_kib,rss_idle_kib,rss_per_client_kib,open_seconds,status,error" >"$IDLE_CSV"
+    echo "stamp,short_statements,short_median_ns,short_p99_ns,all_statements,all_median_ns,all_p99_ns,million_statements_per_s,steady_state_mallocs" >"$CLASSIFY_CSV"
+fi
+if [ "$BENCH_CAUSAL" = 1 ]; then
+    CAUSAL_CSV=$BENCH_OUT/causal-$STAMP.csv
+    echo "stamp,target,mode,clients,jobs,duration_s,pool_size,causal_read_timeout,tps,latency_avg_ms,latency_p99_ms,transactions,stale_reads,failed_transactions,reads,replica_reads,replica_read_share_pct,causal_caught_up,causal_timeout,causal_wait_mean_us,proxy_cpu_us_per_tx,status,round,error" >"$CAUSAL_CSV"
+fi
 
-if is_started pgsteer || is_started pgsteer-primary || is_started pgsteer-w2 || is_started null-relay; then
+if is_started pgsteer || is_started pgsteer-primary || is_started pgsteer-w2 || is_started null-relay ||
+    is_started pgsteer-causal-off || is_started pgsteer-causal; then
     build_pgsteer
 fi
 start_cluster
@@ -1188,7 +1604,9 @@ for target in $START_TARGETS; do
     pgsteer) start_pgsteer pgsteer all ;;
     pgsteer-primary) start_pgsteer pgsteer-primary primary ;;
     pgsteer-w2) start_pgsteer pgsteer-w2 primary 2 ;;
-    *) die "unknown target $target (BENCH_TARGETS: direct null-relay pgbouncer pgpool pgsteer-primary pgsteer pgsteer-w2)" ;;
+    pgsteer-causal-off) start_pgsteer pgsteer-causal-off all 1 0 ;;
+    pgsteer-causal) start_pgsteer pgsteer-causal all 1 "$BENCH_CAUSAL_TIMEOUT" ;;
+    *) die "unknown target $target (BENCH_TARGETS: direct null-relay pgbouncer pgpool pgsteer-primary pgsteer pgsteer-w2 pgsteer-causal-off pgsteer-causal)" ;;
     esac
     if [ -n "${TARGET_SKIP[$target]:-}" ]; then
         loud "SKIPPING $target: ${TARGET_SKIP[$target]}" "its rows are missing from the results"
@@ -1237,11 +1655,30 @@ if [ -n "$BENCH_TLS_TARGETS" ]; then
         done
     done
 fi
+# Causal reads last: they turn synchronous_commit on for their runs.
+if [ "$BENCH_CAUSAL" = 1 ]; then
+    causal_setup
+    for ((round = 1; round <= BENCH_ROUNDS; round++)); do
+        for mode in $BENCH_CAUSAL_MODES; do
+            for clients in $BENCH_CAUSAL_CLIENTS; do
+                for target in $CAUSAL_TARGETS; do
+                    if [ -n "${TARGET_SKIP[$target]:-}" ]; then continue; fi
+                    run_causal "$target" "$mode" "$clients" "$round"
+                done
+            done
+        done
+    done
+    causal_teardown
+fi
 if [ "$BENCH_CLASSIFY_BIN" != none ]; then run_classifier; fi
 
 TABLE=$BENCH_OUT/bench-$STAMP.md
 report | tee "$TABLE"
-say "raw numbers: $CSV $TLS_CSV $IDLE_CSV $CLASSIFY_CSV; tables: $TABLE; logs: $LOGDIR"
+if [ "$CAUSAL_ONLY" = 1 ]; then
+    say "raw numbers: $CAUSAL_CSV; tables: $TABLE; logs: $LOGDIR"
+else
+    say "raw numbers: $CSV $TLS_CSV $IDLE_CSV $CLASSIFY_CSV${CAUSAL_CSV:+ $CAUSAL_CSV}; tables: $TABLE; logs: $LOGDIR"
+fi
 say "finished in $((SECONDS / 60)) min $((SECONDS % 60)) s"
 
 if [ ${#PROBLEMS[@]} -gt 0 ]; then
@@ -1249,5 +1686,7 @@ if [ ${#PROBLEMS[@]} -gt 0 ]; then
     if [ "$WRITE_DOC" = 1 ]; then say "not writing $DOC_FILE from an incomplete run"; fi
     exit 3
 fi
-if [ "$WRITE_DOC" = 1 ]; then write_doc; fi
+if [ "$WRITE_DOC" = 1 ]; then
+    if [ "$CAUSAL_ONLY" = 1 ]; then write_causal_doc; else write_doc; fi
+fi
 exit 0
