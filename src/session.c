@@ -258,6 +258,8 @@ static void causal_check(struct client *c, struct server *s)
 	reply_last(s)->flags |= REPLY_CAUSAL;
 }
 
+#define CAUSAL_POLL_US 1000	/* pg_sleep()'s smallest step */
+
 /* Not there yet: wait on the replica itself, polling each millisecond, up to the rest of the timeout. */
 static void causal_wait_on_server(struct client *c, struct server *s, int64_t left_us)
 {
@@ -302,7 +304,8 @@ static void causal_answered(struct client *c, struct server *s)
 		relay_client_to_server(c, s);
 		return;
 	}
-	if (s->causal_phase == 1 && waited < limit) {
+	if (s->causal_phase == 1 && limit - waited >= CAUSAL_POLL_US) {
+		/* the server polls each millisecond: a shorter rest could only overrun */
 		causal_wait_on_server(c, s, limit - waited);
 		return;
 	}
@@ -1733,6 +1736,34 @@ static inline bool unnamed_quiet(const struct client *c, const struct server *s,
 	}
 }
 
+/*
+ * The Parse at OFF (FIRST7: its first bytes, or NULL) goes to S: if it is
+ * of the unnamed statement, C's unnamed statement is now its text
+ * (state_unnamed_parse()); true when it is to be answered here instead.
+ */
+static bool unnamed_parse(struct client *c, struct server *s, struct evbuffer *in, size_t off,
+			  uint32_t len, const uint8_t *first7, const struct classify_result *res)
+{
+	struct evbuffer_ptr p;
+	struct evbuffer_iovec v;
+	const char *msg;
+
+	if (len < 6 || (first7 && first7[5] != 0))
+		return false;	/* a named Parse pgsteer does not rewrite: the server's business */
+	if (evbuffer_get_length(in) < off + 1 + (size_t)len)
+		return state_unnamed_parse(c, s, NULL, 0, NULL);	/* streamed */
+	/* inspect_statement() looked at its text: it sits in one chain, mostly */
+	if (off)
+		evbuffer_ptr_set(in, &p, off, EVBUFFER_PTR_SET);
+	if (evbuffer_peek(in, 1 + (ev_ssize_t)len, off ? &p : NULL, &v, 1) == 1 && v.iov_len >= 1 + (size_t)len)
+		msg = v.iov_base;
+	else
+		msg = (const char *)evbuffer_pullup(in, (ev_ssize_t)(off + 1 + len)) + off;
+	if (msg[5] != 0)
+		return false;
+	return state_unnamed_parse(c, s, msg + 6, len - 5, res);
+}
+
 /* Forward complete and partial client messages to the linked server. */
 static void relay_client_to_server(struct client *c, struct server *s)
 {
@@ -1817,9 +1848,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				off = 0;
 				continue;
 			}
-			if (type == 'P' && !named &&
-			    state_unnamed_parse(c, s, in, off, len, &res,
-						evbuffer_get_length(in) < off + 1 + (size_t)len)) {
+			if (type == 'P' && !named && unnamed_parse(c, s, in, off, len, first7, &res)) {
 				/* DEALLOCATE of one of its names: answered here, up to its Execute */
 				if (off || bh.len)
 					forward_client_bytes(c, s, in, off, &bh);

@@ -699,18 +699,11 @@ static bool dealloc_here(const struct client *c, const struct classify_result *r
 	       res->statement_count == 1 && prep_client_get(&c->prep, res->object_name) != NULL;
 }
 
-bool state_unnamed_parse(struct client *c, struct server *s, struct evbuffer *in, size_t off,
-			 uint32_t len, const struct classify_result *res, bool streamed)
+bool state_unnamed_parse(struct client *c, struct server *s, const char *body, size_t blen,
+			 const struct classify_result *res)
 {
-	size_t blen = len - 5;	/* the body after the empty name */
-	uint8_t name0;
-	struct evbuffer_ptr p;
-
-	evbuffer_ptr_set(in, &p, off + PROTO_HEADER_LEN, EVBUFFER_PTR_SET);
-	if (len < 5 || evbuffer_copyout_from(in, &p, &name0, 1) != 1 || name0 != 0)
-		return false;	/* a named Parse pgsteer does not rewrite: the server's business */
 	c->unnamed_gen++;
-	if (!streamed && res && dealloc_here(c, res)) {
+	if (body && res && dealloc_here(c, res)) {
 		char *name = strdup(res->object_name);
 		if (name) {
 			free(c->unnamed_dealloc);
@@ -721,7 +714,7 @@ bool state_unnamed_parse(struct client *c, struct server *s, struct evbuffer *in
 	}
 	s->unnamed_client = c->id;
 	s->unnamed_gen = c->unnamed_gen;
-	if (streamed || blen > UNNAMED_KEEP_MAX) {
+	if (!body || blen > UNNAMED_KEEP_MAX) {
 		c->unnamed = UNNAMED_LOST;
 		return false;
 	}
@@ -738,11 +731,7 @@ bool state_unnamed_parse(struct client *c, struct server *s, struct evbuffer *in
 		c->unnamed_body = b;
 		c->unnamed_cap = cap;
 	}
-	evbuffer_ptr_set(in, &p, off + PROTO_HEADER_LEN + 1, EVBUFFER_PTR_SET);
-	if (evbuffer_copyout_from(in, &p, c->unnamed_body, blen) != (ev_ssize_t)blen) {
-		c->unnamed = UNNAMED_LOST;
-		return false;
-	}
+	memcpy(c->unnamed_body, body, blen);
 	c->unnamed_len = (uint32_t)blen;
 	c->unnamed = UNNAMED_KEPT;
 	return false;

@@ -157,13 +157,14 @@ enum unnamed_state {
 #define UNNAMED_KEEP_MAX (64 * 1024)
 
 /*
- * The Parse at OFF (complete in IN unless STREAMED) is of the unnamed
- * statement: answer it here (true: consumed, a fake reply queued) when it
- * is a DEALLOCATE of one of C's protocol-level names, else remember it
- * as C's unnamed statement, held by S.
+ * C sends S a Parse of the unnamed statement; BODY (BLEN bytes: query\0
+ * int16 n int32 oids[n]) is its text, NULL when it streams past without
+ * being whole.  True: it is a DEALLOCATE of one of C's protocol-level
+ * names (RES), to be answered here; else it becomes C's unnamed statement,
+ * held by S.
  */
-bool state_unnamed_parse(struct client *c, struct server *s, struct evbuffer *in, size_t off,
-			 uint32_t len, const struct classify_result *res, bool streamed);
+bool state_unnamed_parse(struct client *c, struct server *s, const char *body, size_t blen,
+			 const struct classify_result *res);
 /*
  * A Bind, Describe, Execute or Close of the unnamed statement or portal
  * at OFF, before it goes to S: answered here (a faked DEALLOCATE), or

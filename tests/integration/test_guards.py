@@ -76,7 +76,8 @@ def test_incomplete_message_times_out(pgsteer, cluster):
 
 
 def test_incomplete_messages_over_the_budget(pgsteer, cluster):
-    p = pgsteer(nodes=[cluster.port], client_message_timeout="0", client_buffer_limit="1MB")
+    # the limit is per worker: one worker, so that the three clients share it
+    p = pgsteer(nodes=[cluster.port], client_message_timeout="0", client_buffer_limit="1MB", workers=1)
     socks = [partial_query(p.port, 8 << 20, n << 10) for n in (300, 400, 600)]
     try:
         # the 600 kB one is closed once the three hold more than 1 MB
