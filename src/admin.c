@@ -1378,7 +1378,7 @@ static void shutdown_cb(evutil_socket_t fd, short what, void *arg)
 	UNUSED(fd);
 	UNUSED(what);
 	UNUSED(arg);
-	server_shutdown(true);
+	server_shutdown(true, "SHUTDOWN from the admin console");
 }
 
 static enum exec_result do_shutdown(struct client *c)
@@ -1394,7 +1394,7 @@ static enum exec_result do_shutdown(struct client *c)
 	 * close and idle clients are told the server is going away.
 	 */
 	if (event_base_once(rt.base, -1, EV_TIMEOUT, shutdown_cb, NULL, &tv) < 0)
-		server_shutdown(true);
+		server_shutdown(true, "SHUTDOWN from the admin console");
 	st->shutdown_sent = true;
 	return EXEC_DONE;
 }

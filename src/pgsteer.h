@@ -336,8 +336,11 @@ void clock_freeze(void);
 void clock_thaw(void);
 /* Re-read the config file (SIGHUP, admin RELOAD); false if refused, the reason logged and in WHY. */
 bool server_reload(char *why, size_t whylen);
-/* Stop accepting; GRACEFUL: let transactions finish up to shutdown_timeout, then exit. */
-void server_shutdown(bool graceful);
+/*
+ * Stop accepting; GRACEFUL: let transactions finish up to shutdown_timeout,
+ * then exit.  WHY names the cause in the process's last log line.
+ */
+void server_shutdown(bool graceful, const char *why);
 int server_main(const char *config_path, struct config *cfg);
 void reaper_schedule(void);
 

@@ -37,6 +37,7 @@
 static void janitor_cb(evutil_socket_t fd, short what, void *arg);
 static void reaper_cb(evutil_socket_t fd, short what, void *arg);
 static void signal_cb(evutil_socket_t sig, short what, void *arg);
+static const char *exit_reason;	/* why the process stops, for its last log line */
 static int open_listeners(const struct config *cfg, bool unix_socket);
 static void close_listeners(void);
 static int worker_runtime_init(struct worker *w);
@@ -424,6 +425,7 @@ out:
 	config_free(rt.cfg);
 	classify_thread_end();
 	workers_free();
+	log_info("pgsteer exited (%s), exit code %d", exit_reason ? exit_reason : "startup failed", rc);
 	log_close();
 	return rc;
 }
@@ -761,11 +763,11 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 		break;
 	case SIGTERM:
 		log_info("SIGTERM: graceful shutdown (up to shutdown_timeout)");
-		server_shutdown(true);
+		server_shutdown(true, "SIGTERM");
 		break;
 	case SIGINT:
 		log_info("SIGINT: immediate shutdown");
-		server_shutdown(false);
+		server_shutdown(false, "SIGINT");
 		break;
 	default:
 		break;
@@ -774,11 +776,13 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 }
 
 /* Stop accepting on every worker; then finish now, or once transactions are done. */
-void server_shutdown(bool graceful)
+void server_shutdown(bool graceful, const char *why)
 {
 	int64_t now = now_ms();
 
 	world_stop();
+	if (!exit_reason)
+		exit_reason = why;
 	WORKERS_AS_EACH(w) {
 		if (!graceful) {
 			rt.shutting_down = true;

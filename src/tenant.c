@@ -971,7 +971,7 @@ static void tick_cb_stopped(evutil_socket_t fd, short what, void *arg)
 	UNUSED(arg);
 	if (T.enabled && metadata_failed() && !rt.shutting_down) {
 		log_error("tenancy: the metadata schema was refused: stopping");
-		server_shutdown(false);
+		server_shutdown(false, "the tenancy metadata schema was refused");
 		return;
 	}
 	if (!T.enabled || !metadata_ready() || !T.loaded)

@@ -148,3 +148,19 @@ def test_explain_route_names_every_eligible_replica(pgsteer, cluster):
     assert r["node"] == "main2, main3", r
     assert "one of the replicas by weight" in r["route_reason"], r
     assert "main2 (lag" in r["route_reason"] and "main3 (lag" in r["route_reason"], r
+
+
+def test_last_log_line_says_why_it_exited(pgsteer, cluster):
+    p = pgsteer(nodes=[cluster.port])
+    assert p.stop() == 0
+    last = p.log().strip().splitlines()[-1]
+    assert "pgsteer exited (SIGTERM), exit code 0" in last, last
+
+
+def test_admin_shutdown_is_named_in_the_last_log_line(pgsteer, cluster):
+    p = pgsteer(nodes=[cluster.port])
+    with helpers.connect(p.port, user="admin", dbname="pgsteer") as a:
+        a.execute("SHUTDOWN")
+    wait_for(lambda: not p.running(), 15, "pgsteer to exit after SHUTDOWN")
+    last = p.log().strip().splitlines()[-1]
+    assert "pgsteer exited (SHUTDOWN from the admin console), exit code 0" in last, last
