@@ -30,7 +30,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-5}
 # The ASan/UBSan run leaves out the load and fault modules (throughput and
 # fault timings under a 2-3x slower daemon); their code paths run under ASan
 # in the other modules, and under valgrind in the soak.
-ASAN_PYTEST_IGNORE=${ASAN_PYTEST_IGNORE:---ignore=tests/integration/test_pgbench.py --ignore=tests/integration/test_faults.py --ignore=tests/integration/test_failover.py}
+ASAN_PYTEST_IGNORE=${ASAN_PYTEST_IGNORE:---ignore=tests/integration/test_pgbench.py --ignore=tests/integration/test_faults.py --ignore=tests/integration/test_failover.py --ignore=tests/integration/test_demo.py}
 PYTHON=/usr/bin/python3
 JOBS=2
 

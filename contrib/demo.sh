@@ -4,7 +4,9 @@
 #
 #   contrib/demo.sh          install what is missing, build, start, print how to connect
 #   contrib/demo.sh stop     stop pgsteer and the cluster, remove the directory
-#   contrib/demo.sh status   say what is running
+#   contrib/demo.sh status   each node's role and replay position, and pgsteer's view
+#   contrib/demo.sh failover stop the primary, promote a replica, point the other
+#                            replica at it; say how long writes were refused
 #
 # Runs as root on Debian 12. Starting twice is harmless: what runs is kept.
 # Environment: PGSTEER_DEMO_DIR (default /tmp/pgsteer-demo),
@@ -247,23 +249,105 @@ cmd_stop() {
     say "demo stopped; $DEMO_DIR removed"
 }
 
+# The three nodes: pgsteer's name, data directory under $CLUSTER_DIR, port offset.
+NODES=("main1 primary 0" "main2 replica1 1" "main3 replica2 2")
+
+# Run a PostgreSQL tool as the postgres user (servers refuse root).
+as_pg() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# One value from the node on port $1 (empty when it does not answer).
+node_sql() {
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$1" -U postgres -d postgres -AtqX -c "$2" 2>/dev/null || true
+}
+
+load_ports() {
+    [ -s "$PORTS_FILE" ] || die "no demo in $DEMO_DIR (start it first: contrib/demo.sh)"
+    # shellcheck source=/dev/null
+    . "$PORTS_FILE"
+}
+
 cmd_status() {
-    local pid
+    local pid n name dir off port rec role
     pid=$(running_pid)
-    if [ -n "$pid" ]; then echo "pgsteer: running (pid $pid)"; else echo "pgsteer: not running"; fi
-    if [ -s "$PORTS_FILE" ]; then
-        # shellcheck source=/dev/null
-        . "$PORTS_FILE"
-        "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PG_PORT" || true
-    else
+    if [ ! -s "$PORTS_FILE" ]; then
+        if [ -n "$pid" ]; then echo "pgsteer: running (pid $pid)"; else echo "pgsteer: not running"; fi
         echo "cluster: not set up"
+        return 0
     fi
+    load_ports
+    if [ -n "$pid" ]; then echo "pgsteer: running (pid $pid), 127.0.0.1:$PROXY_PORT"; else echo "pgsteer: not running"; fi
+    echo "nodes (as PostgreSQL reports them):"
+    for n in "${NODES[@]}"; do
+        read -r name dir off <<<"$n"
+        port=$((PG_PORT + off))
+        rec=$(node_sql "$port" "SELECT pg_is_in_recovery()")
+        case $rec in
+        f) role="primary, wal $(node_sql "$port" "SELECT pg_current_wal_lsn()")" ;;
+        t) role="replica, replayed $(node_sql "$port" "SELECT pg_last_wal_replay_lsn()"), following port $(node_sql "$port" "SELECT sender_port FROM pg_stat_wal_receiver")" ;;
+        *) role="not answering" ;;
+        esac
+        printf '  %s  127.0.0.1:%s  data %s/%s  %s\n' "$name" "$port" "$CLUSTER_DIR" "$dir" "$role"
+    done
+    if [ -n "$pid" ]; then
+        echo "pgsteer's view (SHOW NODES):"
+        "$PG_BIN/psql" -h 127.0.0.1 -p "$PROXY_PORT" -U admin -d pgsteer -X -c \
+            'SHOW NODES' 2>&1 | cut -c 1-160 | sed 's/^/  /' || true
+    fi
+}
+
+# Stop the primary, promote a replica, point the other replica at it, and
+# show how long writes through pgsteer were refused.
+cmd_failover() {
+    local n name dir off port primary="" new="" other=() t0 t1 i tries=0 got oname odir oport
+    [ "$(id -u)" = 0 ] || die "run as root (pg_ctl runs as the postgres user)"
+    load_ports
+    [ -n "$(running_pid)" ] || die "pgsteer is not running (contrib/demo.sh starts it)"
+    for n in "${NODES[@]}"; do
+        read -r name dir off <<<"$n"
+        port=$((PG_PORT + off))
+        case $(node_sql "$port" "SELECT pg_is_in_recovery()") in
+        f) primary="$name $dir $port" ;;
+        t) if [ -z "$new" ]; then new="$name $dir $port"; else other+=("$name $dir $port"); fi ;;
+        esac
+    done
+    [ -n "$primary" ] || die "no primary answers: nothing to fail over from"
+    [ -n "$new" ] || die "no replica answers: nothing to promote"
+    read -r name dir port <<<"$primary"
+    node_sql "$PROXY_PORT" "CREATE TABLE IF NOT EXISTS demo_failover (at timestamptz DEFAULT now(), port int)" >/dev/null
+    say "stopping the primary $name (127.0.0.1:$port, data $CLUSTER_DIR/$dir)"
+    t0=$(date +%s.%N)
+    as_pg "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/$dir" -m fast -w stop >/dev/null
+    read -r name dir port <<<"$new"
+    say "promoting $name (127.0.0.1:$port)"
+    as_pg "$PG_BIN/pg_ctl" -D "$CLUSTER_DIR/$dir" -w promote >/dev/null
+    for i in "${other[@]}"; do
+        read -r oname odir oport <<<"$i"
+        say "pointing $oname (127.0.0.1:$oport) at the new primary"
+        node_sql "$oport" "ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=$port user=postgres application_name=$odir'" >/dev/null
+        node_sql "$oport" "SELECT pg_reload_conf()" >/dev/null
+    done
+    # writes through pgsteer until one lands on the new primary
+    while :; do
+        got=$(node_sql "$PROXY_PORT" "INSERT INTO demo_failover (port) VALUES (inet_server_port()) RETURNING port")
+        tries=$((tries + 1))
+        [ "$got" = "$port" ] && break
+        [ "$tries" -lt 600 ] || die "writes did not reach the new primary after $tries tries"
+        sleep 0.05
+    done
+    t1=$(date +%s.%N)
+    say "$(awk -v a="$t0" -v b="$t1" -v n="$tries" 'BEGIN { printf "writes through pgsteer land on the new primary %.2f s after the old one was stopped (%d tries)", b - a, n }')"
+    say "pgsteer's log says:"
+    grep -E "primary changed|down:|refused" "$LOGFILE" | tail -n 5 | sed 's/^/demo:   /' >&2 || true
+    cmd_status
 }
 
 case ${1:-start} in
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
+failover) cmd_failover ;;
 -h | --help | help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0" ;;
-*) die "usage: $0 [start|stop|status]" ;;
+*) die "usage: $0 [start|stop|status|failover]" ;;
 esac
