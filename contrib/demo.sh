@@ -79,17 +79,24 @@ install_missing_packages() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# Out-of-tree build in build/; a configured tree only needs make.
+# Out-of-tree build in build/; a configured tree only needs make.  Its
+# output goes to build/demo-build.log, shown only when the build fails.
 build_pgsteer() {
+    local log=$BUILD_DIR/demo-build.log
+    mkdir -p "$BUILD_DIR"
     if [ -f "$BUILD_DIR/Makefile" ]; then
-        say "build/ is configured; running make"
+        say "building pgsteer in $BUILD_DIR (log: $log)"
     else
-        say "configuring a new build in $BUILD_DIR"
-        (cd "$SRCDIR" && autoreconf -fi)
-        mkdir -p "$BUILD_DIR"
-        (cd "$BUILD_DIR" && ../configure)
+        say "configuring and building pgsteer in $BUILD_DIR (log: $log)"
     fi
-    make -C "$BUILD_DIR" -j2
+    if ! {
+        if [ ! -f "$BUILD_DIR/Makefile" ]; then
+            (cd "$SRCDIR" && autoreconf -fi) && (cd "$BUILD_DIR" && ../configure)
+        fi && make -C "$BUILD_DIR" -j2
+    } >"$log" 2>&1; then
+        tail -n 40 "$log" >&2
+        die "the build failed; the whole log is $log"
+    fi
     [ -x "$PGSTEER_BIN" ] || die "build finished but $PGSTEER_BIN is missing"
 }
 

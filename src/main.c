@@ -22,7 +22,8 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"pgsteer %s: PostgreSQL load balancer and SQL proxy\n"
+		"pgsteer %s: PostgreSQL load balancer and SQL proxy: connection pooling,\n"
+		"read/write routing to replicas, tenant placement\n"
 		"\n"
 		"Usage:\n"
 		"  pgsteer [-c FILE] [-d]         run the proxy (foreground unless -d)\n"
