@@ -78,18 +78,20 @@ def test_incomplete_message_times_out(pgsteer, cluster):
 def test_incomplete_messages_over_the_budget(pgsteer, cluster):
     # the limit is per worker: one worker, so that the three clients share it
     p = pgsteer(nodes=[cluster.port], client_message_timeout="0", client_buffer_limit="1MB", workers=1)
-    socks = [partial_query(p.port, 8 << 20, n << 10) for n in (300, 400, 600)]
+    kib = 1 << 10
+    # (whole statement, part sent): 300 + 400 + 600 kB held > 1 MB
+    plan = [(450 * kib, 300 * kib), (450 * kib, 400 * kib), (2048 * kib, 600 * kib)]
+    socks = [partial_query(p.port, total, sent) for total, sent in plan]
     try:
-        # the 600 kB one is closed once the three hold more than 1 MB
+        # the one holding the most is closed once the three hold more than 1 MB
         kind, fields = pgwire.error_or_close(socks[2], timeout=10)
         assert kind == "error" and fields["C"] == "53200", (kind, fields)
         assert "client_buffer_limit" in fields["M"]
-        # the others stay: finishing their statements works
-        for s, n in zip(socks[:2], (300, 400)):
-            total = 8 << 20
+        # the others stay: finishing their statements (under the limit together) works
+        for s, (total, sent) in zip(socks[:2], plan[:2]):
             body = b"SELECT '" + b"x" * (total - 12) + b"'\0"
             msg = b"Q" + struct.pack("!I", len(body) + 4) + body
-            s.sendall(msg[n << 10:])
+            s.sendall(msg[sent:])
             while True:
                 m = pgwire.read_message(s)
                 assert m is not None and m[0] != b"E", m
