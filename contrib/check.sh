@@ -6,10 +6,11 @@
 # pages, alert rules, dashboard, logrotate, links), `make distcheck` (the
 # tarball builds, unit-tests, installs and uninstalls cleanly), the pytest
 # integration suite against real PostgreSQL 15 servers (also under ASan/UBSan,
-# and under ThreadSanitizer with workers = 2 in every pgsteer it starts), and the bounded
-# soak (contrib/soak.sh --ci: fd leaks, RSS, valgrind).
+# and under ThreadSanitizer with workers = 2 in every pgsteer it starts), the bounded
+# soak (contrib/soak.sh --ci: fd leaks, RSS, valgrind), and the Debian
+# package (contrib/package.sh: builds, lintian, installs, serves, purges).
 # The last line printed is always `N passed, N failed` (unit + fuzz + docs +
-# distcheck + integration + soak; a stage that cannot run counts as one
+# distcheck + integration + soak + package; a stage that cannot run counts as one
 # failure), and the exit code is non-zero if anything failed.
 #
 # Environment: BUILD_DIR (default build), ASAN_BUILD_DIR (default
@@ -17,7 +18,7 @@
 # ASAN_PYTEST_IGNORE (modules the ASan and TSan integration runs leave out), CHECK_SKIP_ASAN=1,
 # TSAN_BUILD_DIR (default build-tsan), CHECK_SKIP_TSAN=1,
 # CHECK_SKIP_FUZZ=1, CHECK_SKIP_APT=1, CHECK_SKIP_DISTCHECK=1,
-# CHECK_SKIP_SOAK=1, PYTEST_ARGS (extra pytest arguments), PYTEST_TIMEOUT
+# CHECK_SKIP_SOAK=1, CHECK_SKIP_PACKAGE=1, PYTEST_ARGS (extra pytest arguments), PYTEST_TIMEOUT
 # (seconds for the whole integration run, default 900).
 set -euo pipefail
 
@@ -38,7 +39,8 @@ PACKAGES=(build-essential autoconf automake pkg-config libevent-dev libssl-dev
 	libinih-dev libpcre2-dev libcmocka-dev libpq-dev libpg-query-dev clang
 	python3-pytest python3-psycopg python3-psycopg-pool python3-asyncpg nodejs
 	postgresql-15 postgresql-contrib pgbouncer openssl
-	prometheus groff-base man-db logrotate valgrind iproute2 procps)
+	prometheus groff-base man-db logrotate valgrind iproute2 procps
+	debhelper lintian)
 # npm: tests/integration/test_drivers.py installs node-postgres with it. A
 # nodejs that bundles npm (NodeSource's) conflicts with Debian's npm package.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
@@ -50,7 +52,7 @@ say() { printf '\n==== check.sh: %s\n' "$*"; }
 
 # Print the totals as the very last line and leave with the right code.
 finish() {
-	say "summary: unit+fuzz+docs+distcheck+integration+soak"
+	say "summary: unit+fuzz+docs+distcheck+integration+soak+package"
 	echo "$PASSED passed, $FAILED failed"
 	if [ "$FAILED" -eq 0 ]; then exit 0; fi
 	exit 1
@@ -184,6 +186,21 @@ run_soak() {
 	fi
 }
 
+# contrib/package.sh: the Debian package builds in a copy of the tree, has
+# no lintian error, installs, serves through its unit's command line, and
+# purges cleanly (about 30 s; it installs and purges, so it needs root).
+run_package() {
+	local t0=$SECONDS
+	[ "${CHECK_SKIP_PACKAGE:-0}" = 1 ] && return 0
+	say "contrib/package.sh"
+	if timeout -k 30 600 bash contrib/package.sh; then
+		PASSED=$((PASSED + 1))
+	else
+		stage_failed "contrib/package.sh (CHECK_SKIP_PACKAGE=1 leaves it out)"
+	fi
+	echo "check.sh: package took $((SECONDS - t0))s"
+}
+
 # Parse pytest's junit XML into "passed failed".
 junit_counts() {
 	"$PYTHON" - "$1" <<-'PY'
@@ -279,6 +296,7 @@ main() {
 				--ignore=tests/integration/test_faults_routing.py"
 	fi
 	run_soak
+	run_package
 	# the same suite against the ASan/UBSan daemon: every instance must stop
 	# with exit 0 and no sanitizer report (tests/integration/conftest.py)
 	if [ "${CHECK_SKIP_ASAN:-0}" != 1 ]; then
