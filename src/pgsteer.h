@@ -233,7 +233,13 @@ struct server {
 	uint64_t unnamed_client;	/* whose unnamed statement it holds (client id; 0: not known) */
 	uint64_t causal_seen;		/* the replay position its causal check answered */
 	int64_t causal_start_us;	/* when the check was sent */
-	uint8_t causal_phase;		/* 0 none, 1 position asked, 2 waiting on the server */
+	/*
+	 * 0 none; 1 position asked, the statement held; 2 waiting on the
+	 * server, held; 4 position asked with the statement sent behind it
+	 * (kept for a replay); 5 the same, later input held; 6 the check
+	 * failed: the statement's replies are being dropped
+	 */
+	uint8_t causal_phase;
 	uint32_t unnamed_gen;		/* and which of that client's unnamed Parses */
 	uint64_t prep_batch_start;	/* statements used since then may not be evicted */
 	struct sessvars *vars;		/* settings made on it besides the reported ones */

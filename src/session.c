@@ -36,6 +36,7 @@
 #define RELAY_LOW_WATER (256 * 1024)
 #define MAX_PARAM_STATUS 8192
 #define MAX_SERVER_MESSAGE (1024u * 1024u * 1024u)
+#define REPLAY_LIMIT (256 * 1024)	/* bytes of a replica read kept to send it again elsewhere */
 
 static void relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_socket_t dst_fd,
 		       bool dst_tls, size_t n);
@@ -44,7 +45,10 @@ static void relay_client_to_server(struct client *c, struct server *s);
 static void relay_server_to_client(struct server *s, struct client *c);
 static void idle_server_input(struct server *s);
 static void server_input_left(struct server *s);
-static void causal_check(struct client *c, struct server *s);
+static void causal_check(struct client *c, struct server *s, uint8_t phase);
+static bool causal_can_pipeline(const struct client *c);
+static void causal_discarded(struct client *c, struct server *s);
+static void causal_lost_replay(struct client *c, struct server *s);
 static bool causal_reply(struct client *c, struct server *s, uint8_t type, const uint8_t *msg,
 			 uint32_t len);
 static void deliver_async(struct client *c, const uint8_t *msg, size_t n);
@@ -203,10 +207,86 @@ void session_server_assigned(struct client *c, struct server *s)
 	forget_replay(c);
 	c->replay_ok = c->on_replica && !c->route.in_transaction;
 	state_link(c, s);
-	if (c->causal_lsn && c->on_replica)
-		causal_check(c, s);	/* the statement waits until the replica shows the LSN */
+	if (c->causal_lsn && c->on_replica) {
+		if (causal_can_pipeline(c)) {
+			/* the check, then the statement right behind it, in one round trip */
+			causal_check(c, s, 4);
+			conn_read_enable(&c->rd);
+			relay_client_to_server(c, s);
+			if (c->server != s || c->state != CL_ACTIVE)
+				return;		/* the relay ended the link itself */
+			if (s->causal_phase == 4)
+				s->causal_phase = 5;	/* what comes next waits for the check */
+			if (s->causal_phase == 5 && (!c->replay_ok || c->replay_len == 0))
+				causal_lost_replay(c, s);
+			return;
+		}
+		causal_check(c, s, 1);	/* the statement waits until the replica shows the LSN */
+	}
 	conn_read_enable(&c->rd);
 	relay_client_to_server(c, s);
+}
+
+/*
+ * May C's statement go to its replica right behind the causal check, its
+ * replies dropped and its bytes sent elsewhere should the check fail?
+ * Only when what C has sent is whole statements that the relay keeps a
+ * copy of as they are: one Query, or an extended batch up to its Sync of
+ * Bind/Describe/Execute/Close/Flush and unnamed Parse messages (a named
+ * Parse or Close changes names the copy would register twice).
+ */
+static bool causal_can_pipeline(const struct client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	size_t avail = evbuffer_get_length(in), off = 0;
+	uint8_t type, tmp[6];
+	const uint8_t *head;
+	uint32_t len;
+
+	if (rt.cfg->pool_mode != POOL_MODE_TRANSACTION || c->route.in_transaction || !c->replay_ok ||
+	    avail == 0 || avail > REPLAY_LIMIT / 2 || c->discard != DISCARD_NONE || c->pkt_remain)
+		return false;
+	while (off < avail) {
+		if (!proto_peek_header(in, off, &type, &len) || len < 4 || off + 1 + len > avail)
+			return false;	/* a partial message */
+		switch (type) {
+		case 'Q':
+			return off == 0 && off + 1 + len == avail;
+		case 'P':
+			if (len < 6 || !(head = proto_peek_bytes(in, off, 6, tmp)) || head[5] != 0)
+				return false;
+			break;
+		case 'C':
+			if (len < 6 || !(head = proto_peek_bytes(in, off, 6, tmp)) || head[5] != 'P')
+				return false;
+			break;
+		case 'B':
+		case 'D':
+		case 'E':
+		case 'H':
+			break;
+		case 'S':
+			return off + 1 + len == avail;
+		default:
+			return false;
+		}
+		off += 1 + (size_t)len;
+	}
+	return false;
+}
+
+/*
+ * A pipelined causal read whose bytes the relay did not keep after all
+ * (cannot happen for what causal_can_pipeline() admits): never risk a
+ * stale answer; the session ends.
+ */
+static void causal_lost_replay(struct client *c, struct server *s)
+{
+	log_error("C-%llu S-%llu node %s: causal read sent ahead without a copy: closing the session",
+		  (unsigned long long)c->id, (unsigned long long)s->id, s->pool->node_name);
+	server_close(s, "causal read sent ahead without a copy");
+	if (c->state != CL_CLOSED && c->state != CL_FLUSHING)
+		client_fail(c, "FATAL", "08006", "pgsteer could not make sure of read-your-writes");
 }
 
 /* ---------------- Causal reads ---------------- */
@@ -244,10 +324,10 @@ static void causal_saw(int i, uint64_t lsn)
  * round trip, and C's bytes stay in its input until the answer
  * (relay_client_to_server() holds them while causal_phase is set).
  */
-static void causal_check(struct client *c, struct server *s)
+static void causal_check(struct client *c, struct server *s, uint8_t phase)
 {
 	UNUSED(c);
-	s->causal_phase = 1;
+	s->causal_phase = phase;
 	s->causal_seen = 0;
 	s->causal_start_us = now_us();
 	s->unnamed_client = 0;	/* a Query drops the unnamed statement */
@@ -292,6 +372,8 @@ static void causal_answered(struct client *c, struct server *s)
 	int64_t waited = now_us() - s->causal_start_us;
 	int64_t limit = rt.route_cfg.causal_read_timeout_ms * 1000;
 
+	bool ahead = s->causal_phase >= 4;	/* the statement went right behind the check */
+
 	if (s->causal_seen >= c->causal_lsn) {
 		causal_saw(s->pool->node_index, s->causal_seen);
 		stats_observe_causal((uint64_t)waited, true);
@@ -302,6 +384,35 @@ static void causal_answered(struct client *c, struct server *s)
 		s->causal_phase = 0;
 		c->causal_lsn = 0;
 		relay_client_to_server(c, s);
+		if (ahead && s->client == c)
+			server_input_left(s);	/* its replies may be here already */
+		return;
+	}
+	if (ahead) {
+		/*
+		 * The statement ran on a replica behind the session's write:
+		 * its replies are dropped unseen, then it goes to the primary
+		 * from the copy the relay kept.
+		 */
+		stats_observe_causal((uint64_t)waited, false);
+		log_info("C-%llu S-%llu node %s: causal read: replay not there after %lld us: "
+			 "the answer is dropped, the primary answers", (unsigned long long)c->id,
+			 (unsigned long long)s->id, s->pool->node_name, (long long)waited);
+		for (uint32_t i = 0; i < s->rq_len; i++) {
+			if (s->replies[(s->rq_head + i) % s->rq_cap].action == REPLY_FAKE) {
+				/* answered by pgsteer already (cannot be admitted ahead): no safe replay */
+				causal_lost_replay(c, s);
+				return;
+			}
+			s->replies[(s->rq_head + i) % s->rq_cap].action = REPLY_DISCARD;
+		}
+		s->causal_phase = 6;
+		c->causal_lsn = 0;
+		c->last_causal_us = -1;
+		if (s->rq_len == 0)
+			causal_discarded(c, s);
+		else
+			server_input_left(s);
 		return;
 	}
 	if (s->causal_phase == 1 && limit - waited >= CAUSAL_POLL_US) {
@@ -402,7 +513,11 @@ void session_server_gone(struct server *s, const char *reason)
 	setops_free(c->pending_ops);
 	c->pending_ops = NULL;
 	unlink_pair(c, s);
-	if (s->causal_phase) {
+	if (s->causal_phase >= 4) {
+		s->causal_phase = 0;	/* the statement went ahead: the replay below sends it again */
+		c->causal_lsn = 0;
+		c->causal_fallback = true;
+	} else if (s->causal_phase) {
 		/* only our check ran there: the statement, untouched, goes elsewhere */
 		s->causal_phase = 0;
 		c->causal_lsn = 0;
@@ -1593,7 +1708,6 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
  * elsewhere if that replica dies before answering: keep a copy of its
  * bytes until the first byte of the answer comes back (bounded).
  */
-#define REPLAY_LIMIT (256 * 1024)
 static char *replay_room(struct client *c, size_t n)
 {
 	size_t need = c->replay_len + n;
@@ -1780,7 +1894,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 	struct proto_window w;
 	struct bind_head bh;
 
-	if (avail == 0 || c->read_paused || s->causal_phase)
+	if (avail == 0 || c->read_paused || (s->causal_phase && s->causal_phase != 4))
 		return;
 	if (c->discard != DISCARD_NONE) {
 		if (!discard_input(c))
@@ -2144,6 +2258,71 @@ static void error_on_statement(struct client *c, struct server *s, const struct 
 }
 
 /*
+ * Every reply to what C sent ahead of a failed causal check has been
+ * dropped: S goes back, and C's statement, from the relay's copy, is
+ * routed again without a causal wait (to the primary).
+ */
+static void causal_discarded(struct client *c, struct server *s)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	s->causal_phase = 0;
+	c->causal_fallback = true;
+	if (c->replay_len > 0)
+		evbuffer_prepend(in, c->replay, c->replay_len);
+	forget_replay(c);
+	c->pkt_remain = 0;
+	unlink_pair(c, s);
+	if (s->tx_status == 'I' && server_is_clean(s))
+		pool_release(s);
+	else
+		server_close(s, "a dropped causal read left it busy");
+	c->state = CL_IDLE;
+	c->state_since_ms = now_ms();
+	conn_read_enable(&c->rd);
+	session_client_input(c);
+}
+
+/*
+ * One message of the replies to what C sent ahead of a failed causal
+ * check (whole at the head of S's input): dropped, the bookkeeping kept.
+ * False when the last one is gone and the link ended.
+ */
+static bool discard_reply(struct client *c, struct server *s, struct reply *r, uint8_t type,
+			  const uint8_t *msg, uint32_t len)
+{
+	struct evbuffer *in = bufferevent_get_input(s->bev);
+
+	switch (type) {
+	case 'Z':
+		s->tx_status = (char)msg[5];
+		if (s->expect_rfq > 0)
+			s->expect_rfq--;
+		setops_free(reply_pop_group(s));	/* its SETs happen again where it is sent */
+		s->group_error = false;
+		break;
+	case 'E':
+		if (r->kind != 'Q' && r->kind != 'S')
+			reply_error(s);	/* the server skips to Sync */
+		break;
+	case 'A':
+	case 'N':
+	case 'S':
+		break;	/* asynchronous: not a reply */
+	default:
+		if (reply_ends(r, type))
+			reply_pop(s, false);
+		break;
+	}
+	evbuffer_drain(in, 1 + (size_t)len);
+	if (s->rq_len == 0 && s->expect_rfq == 0) {
+		causal_discarded(c, s);
+		return false;
+	}
+	return true;
+}
+
+/*
  * One message of a causal check's reply (whole at the head of S's input):
  * the replay position, the wait's success or error, its ReadyForQuery.
  * Returns false when the link may have changed (the check is over).
@@ -2230,6 +2409,19 @@ static void relay_server_to_client(struct server *s, struct client *c)
 				relay_move(in, c->bev, c->fd, c->tls, off);
 			server_close(s, "invalid message length from server");
 			return;
+		}
+		if (r && r->action == REPLY_DISCARD) {
+			const uint8_t *msg;
+			if (avail - off < 1 + (size_t)len)
+				break;
+			if (off)
+				forward_server_bytes(s, c, in, off, answered);
+			off = 0;
+			msg = evbuffer_pullup(in, 1 + (ev_ssize_t)len);
+			if (!discard_reply(c, s, r, type, msg, len))
+				return;
+			avail = proto_window_load(&w, in);
+			continue;
 		}
 		if (r && r->action == REPLY_HIDE && type != 'A' &&
 		    !(type == 'E' && r->kind != 'Q')) {

@@ -18,6 +18,7 @@ enum reply_action {
 	REPLY_FORWARD,		/* the client's request: its replies go to the client */
 	REPLY_HIDE,		/* pgsteer's own request: its replies are dropped */
 	REPLY_FAKE,		/* answered by pgsteer: nothing went to the server */
+	REPLY_DISCARD,		/* the client's, sent ahead of a causal check that failed: dropped, sent again elsewhere */
 };
 
 #define REPLY_LOGIN 0x01	/* the hidden settings statement of a login */
