@@ -98,12 +98,7 @@ void server_close(struct server *s, const char *reason)
 		struct client *pc = s->probe_client;
 		pc->lsn_probe = NULL;
 		s->probe_client = NULL;
-		if (pc->wait_probe) {	/* it waited for this connection: route afresh */
-			pc->wait_probe = false;
-			pc->state = CL_IDLE;
-			conn_read_enable(&pc->rd);
-			session_client_input(pc);
-		}
+		session_probe_done(pc);	/* if it waited for this connection: route afresh */
 	}
 	if (s->parked_for) {
 		for (int i = 0; i < 2; i++)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define Assert(x) assert(x)
@@ -72,5 +73,25 @@ static inline struct list *list_first(const struct list *l)
 #define list_for_each_safe(pos, tmp, head) \
 	for ((pos) = (head)->next, (tmp) = (pos)->next; (pos) != (head); \
 	     (pos) = (tmp), (tmp) = (pos)->next)
+
+/*
+ * Make *BUF (capacity *CAP) hold at least NEED bytes, doubling from FIRST;
+ * its contents are kept.  False when out of memory (*BUF unchanged).
+ */
+static inline bool grow_buffer(char **buf, uint32_t *cap, size_t need, uint32_t first)
+{
+	size_t n = *cap ? *cap : first;
+	char *p;
+
+	if (need <= *cap)
+		return true;
+	while (n < need)
+		n *= 2;
+	if (n > UINT32_MAX || !(p = realloc(*buf, n)))
+		return false;
+	*buf = p;
+	*cap = (uint32_t)n;
+	return true;
+}
 
 #endif

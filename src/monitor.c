@@ -795,24 +795,26 @@ static void node_close(struct mnode *n)
 }
 
 /* Run the node's next step (connect or check) after DELAY_MS. */
-static void node_schedule(struct mnode *n, int64_t delay_ms)
+/* Arm timer EV to fire in MS milliseconds (now if negative). */
+static void arm_ms(struct event *ev, int64_t ms)
 {
 	struct timeval tv;
 
-	if (delay_ms < 0)
-		delay_ms = 0;
-	tv.tv_sec = (time_t)(delay_ms / 1000);
-	tv.tv_usec = (suseconds_t)(delay_ms % 1000) * 1000;
-	evtimer_add(n->timer, &tv);
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
+static void node_schedule(struct mnode *n, int64_t delay_ms)
+{
+	arm_ms(n->timer, delay_ms);
 }
 
 static void node_arm_deadline(struct mnode *n, int64_t ms)
 {
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	evtimer_add(n->deadline, &tv);
+	arm_ms(n->deadline, ms);
 }
 
 /* Make the io event watch the connection's current socket for WHAT. */
@@ -1099,8 +1101,7 @@ static void node_arm_stale(struct mnode *n)
 {
 	struct monitor *m = n->m;
 	double lag_s = 0;
-	int64_t fresh, delay;
-	struct timeval tv;
+	int64_t fresh;
 
 	if (!n->in_recovery || m->max_lag_ms <= 0) {
 		evtimer_del(n->stale_timer);
@@ -1111,12 +1112,7 @@ static void node_arm_stale(struct mnode *n)
 	fresh = m->max_lag_ms - (int64_t)(lag_s * 1000.0);
 	if (fresh < 2 * m->check_interval_ms)
 		fresh = 2 * m->check_interval_ms;
-	delay = n->good_check_start_ms + fresh - now_ms();
-	if (delay < 0)
-		delay = 0;
-	tv.tv_sec = (time_t)(delay / 1000);
-	tv.tv_usec = (suseconds_t)(delay % 1000) * 1000;
-	evtimer_add(n->stale_timer, &tv);
+	arm_ms(n->stale_timer, n->good_check_start_ms + fresh - now_ms());
 }
 
 static void stale_cb_stopped(evutil_socket_t fd, short what, void *arg)

@@ -397,6 +397,8 @@ void session_client_input(struct client *c);
 void session_server_input(struct server *s);
 void session_server_assigned(struct client *c, struct server *s);
 void session_client_gone(struct client *c);
+/* C's LSN probe ended (answered or its server gone): what waited for it is routed. */
+void session_probe_done(struct client *c);
 /* C's queued statement lost its server before reaching it: route it again. */
 void session_reroute(struct client *c);
 /* Did POOL fail to log in just now, with nothing else to serve from? */

@@ -59,6 +59,8 @@ struct rbuf {
 
 static bool causal_replica(struct route_ctx *c, uint64_t required_lsn, const char *mode,
 			   const char *suffix);
+static int weighted_pick(struct route_ctx *c, uint64_t required_lsn, enum replica_verdict verdict,
+			 long long total);
 static enum replica_verdict replica_check(const struct cluster_snapshot *snap, int i,
 					  int cluster, const struct route_config *rc,
 					  uint64_t required_lsn, char *why, size_t whylen);
@@ -461,7 +463,7 @@ static void to_replica(struct route_ctx *c, uint64_t required_lsn, const char *m
 {
 	const struct cluster_snapshot *snap = c->snap;
 	struct route_decision *out = c->out;
-	long long total = 0, target, cum = 0;
+	long long total = 0;
 	bool any_lag = false, any_behind = false;
 	char why[96], lsn[32], skipped[160], detail[192];
 	struct rbuf b, sk;
@@ -488,21 +490,7 @@ static void to_replica(struct route_ctx *c, uint64_t required_lsn, const char *m
 	}
 
 	if (total > 0) {
-		double r = c->random01 >= 0.0 ? c->random01 : 0.0;	/* NaN too */
-
-		target = r < 1.0 ? (long long)(r * (double)total) : total - 1;
-		if (target >= total)
-			target = total - 1;
-		for (i = 0; i < snap->n_nodes; i++) {
-			if (replica_check(snap, i, c->cluster, c->rc, required_lsn,
-					  why, REASON_CAP(c, sizeof(why))) != RV_ELIGIBLE)
-				continue;
-			cum += snap->nodes[i].weight;
-			if (target < cum) {
-				chosen = i;
-				break;
-			}
-		}
+		chosen = weighted_pick(c, required_lsn, RV_ELIGIBLE, total);
 		assert(chosen >= 0);
 		out->target = ROUTE_REPLICA;
 		out->node = chosen;
@@ -556,6 +544,30 @@ static void to_replica(struct route_ctx *c, uint64_t required_lsn, const char *m
 }
 
 /*
+ * The node that random01 picks, in proportion to weight, among those whose
+ * replica_check() is VERDICT (TOTAL: their summed weights, > 0); -1 if none.
+ */
+static int weighted_pick(struct route_ctx *c, uint64_t required_lsn, enum replica_verdict verdict,
+			 long long total)
+{
+	const struct cluster_snapshot *snap = c->snap;
+	double r = c->random01 >= 0.0 ? c->random01 : 0.0;	/* NaN too */
+	long long target = r < 1.0 ? (long long)(r * (double)total) : total - 1, cum = 0;
+	char why[8];
+
+	if (target >= total)
+		target = total - 1;
+	for (int i = 0; i < snap->n_nodes; i++) {
+		if (replica_check(snap, i, c->cluster, c->rc, required_lsn, why, sizeof(why)) != verdict)
+			continue;
+		cum += snap->nodes[i].weight;
+		if (target < cum)
+			return i;
+	}
+	return -1;
+}
+
+/*
  * Causal read: a weighted pick among the replicas that are eligible but
  * for the session's LSN; the data plane makes it prove it replayed
  * REQUIRED_LSN (within causal_read_timeout) before the statement runs.
@@ -565,29 +577,15 @@ static bool causal_replica(struct route_ctx *c, uint64_t required_lsn, const cha
 {
 	const struct cluster_snapshot *snap = c->snap;
 	struct route_decision *out = c->out;
-	long long total = 0, target, cum = 0;
+	long long total = 0;
 	char why[8], lsn[32];
 	struct rbuf b;
-	int i, chosen = -1;
+	int chosen;
 
-	for (i = 0; i < snap->n_nodes; i++)
+	for (int i = 0; i < snap->n_nodes; i++)
 		if (replica_check(snap, i, c->cluster, c->rc, required_lsn, why, sizeof(why)) == RV_BEHIND)
 			total += snap->nodes[i].weight;
-	if (total <= 0)
-		return false;
-	target = c->random01 >= 0.0 && c->random01 < 1.0 ? (long long)(c->random01 * (double)total) : 0;
-	if (target >= total)
-		target = total - 1;
-	for (i = 0; i < snap->n_nodes; i++) {
-		if (replica_check(snap, i, c->cluster, c->rc, required_lsn, why, sizeof(why)) != RV_BEHIND)
-			continue;
-		cum += snap->nodes[i].weight;
-		if (target < cum) {
-			chosen = i;
-			break;
-		}
-	}
-	if (chosen < 0)
+	if (total <= 0 || (chosen = weighted_pick(c, required_lsn, RV_BEHIND, total)) < 0)
 		return false;
 	out->target = ROUTE_REPLICA;
 	out->node = chosen;

@@ -45,6 +45,7 @@ static void relay_client_to_server(struct client *c, struct server *s);
 static void relay_server_to_client(struct server *s, struct client *c);
 static void idle_server_input(struct server *s);
 static void server_input_left(struct server *s);
+static void wait_for_probe(struct client *c);
 static void causal_check(struct client *c, struct server *s, uint8_t phase);
 static bool causal_can_pipeline(const struct client *c);
 static void causal_discarded(struct client *c, struct server *s);
@@ -185,6 +186,26 @@ void session_reroute(struct client *c)
 	c->state_since_ms = now_ms();
 	conn_read_enable(&c->rd);
 	session_client_input(c);
+}
+
+/* C's next statement waits for its write's position (the LSN probe under way). */
+static void wait_for_probe(struct client *c)
+{
+	c->wait_probe = true;
+	c->state = CL_WAITING;
+	c->state_since_ms = now_ms();
+	conn_read_disable(&c->rd);
+}
+
+void session_probe_done(struct client *c)
+{
+	if (!c->wait_probe)
+		return;
+	c->wait_probe = false;
+	c->state = CL_IDLE;
+	c->state_since_ms = now_ms();
+	conn_read_enable(&c->rd);
+	session_client_input(c);	/* route what waited, with the position known (or not) */
 }
 
 /* POOL gave C the server S. */
@@ -1160,10 +1181,7 @@ static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
 		 * replica may serve the read with a causal wait.
 		 */
 		monitor_snapshot_put(snap);
-		c->wait_probe = true;
-		c->state = CL_WAITING;
-		c->state_since_ms = now_ms();
-		conn_read_disable(&c->rd);
+		wait_for_probe(c);
 		return false;
 	}
 
@@ -1297,10 +1315,7 @@ static bool reuse_parked(struct client *c, struct pool **pool, const struct clus
 
 	if (!p && slot == 0 && c->lsn_probe && c->lsn_probe->pool == *pool) {
 		/* our primary connection is fetching the last write's position: wait for it */
-		c->wait_probe = true;
-		c->state = CL_WAITING;
-		c->state_since_ms = now_ms();
-		conn_read_disable(&c->rd);
+		wait_for_probe(c);
 		return true;
 	}
 	if (!p)
@@ -1716,18 +1731,9 @@ static char *replay_room(struct client *c, size_t n)
 		forget_replay(c);
 		return NULL;
 	}
-	if (need > c->replay_cap) {
-		size_t cap = c->replay_cap ? c->replay_cap : 512;
-		char *p;
-		while (cap < need)
-			cap *= 2;
-		p = realloc(c->replay, cap);
-		if (!p) {
-			forget_replay(c);
-			return NULL;
-		}
-		c->replay = p;
-		c->replay_cap = (uint32_t)cap;
+	if (!grow_buffer(&c->replay, &c->replay_cap, need, 512)) {
+		forget_replay(c);
+		return NULL;
 	}
 	return c->replay + c->replay_len;
 }
@@ -2188,6 +2194,30 @@ static void deliver_held(struct client *c)
 		evbuffer_add_buffer(bufferevent_get_output(c->bev), c->async_held);
 }
 
+/* A ReadyForQuery MSG (whole, 6 bytes) from S: its transaction status, one fewer owed. */
+static void server_ready(struct server *s, const uint8_t *msg)
+{
+	s->tx_status = (char)msg[5];
+	if (s->expect_rfq > 0)
+		s->expect_rfq--;
+}
+
+/* The WAL position in a one-column text DataRow MSG (LEN as in its header); false if none. */
+static bool datarow_lsn(const uint8_t *msg, uint32_t len, uint64_t *lsn)
+{
+	uint32_t vlen;
+	char text[32];
+
+	if (len <= 10)	/* int16 ncols, int32 len, text */
+		return false;
+	vlen = proto_get_u32(msg + 7);
+	if (vlen >= sizeof(text) || 11 + vlen > 1 + len)
+		return false;
+	memcpy(text, msg + 11, vlen);
+	text[vlen] = '\0';
+	return monitor_parse_lsn(text, lsn);
+}
+
 /*
  * A whole reply (at the head of S's input) to a request of pgsteer's own:
  * consumed here, never seen by the client.  Returns false when the link
@@ -2224,9 +2254,7 @@ static bool hidden_reply(struct client *c, struct server *s, struct reply *r, ui
 		break;
 	}
 	case 'Z':
-		s->tx_status = (char)msg[5];
-		if (s->expect_rfq > 0)
-			s->expect_rfq--;
+		server_ready(s, msg);
 		reply_pop(s, false);
 		evbuffer_drain(in, 1 + (size_t)len);
 		if (flags & REPLY_LOGIN) {
@@ -2295,9 +2323,7 @@ static bool discard_reply(struct client *c, struct server *s, struct reply *r, u
 
 	switch (type) {
 	case 'Z':
-		s->tx_status = (char)msg[5];
-		if (s->expect_rfq > 0)
-			s->expect_rfq--;
+		server_ready(s, msg);
 		setops_free(reply_pop_group(s));	/* its SETs happen again where it is sent */
 		s->group_error = false;
 		break;
@@ -2334,24 +2360,14 @@ static bool causal_reply(struct client *c, struct server *s, uint8_t type, const
 
 	switch (type) {
 	case 'D':
-		if (len > 10) {	/* int16 ncols, int32 len, text */
-			uint32_t vlen = proto_get_u32(msg + 7);
-			char lsn[32];
-			if (vlen < sizeof(lsn) && 11 + vlen <= 1 + len) {
-				memcpy(lsn, msg + 11, vlen);
-				lsn[vlen] = '\0';
-				monitor_parse_lsn(lsn, &s->causal_seen);
-			}
-		}
+		datarow_lsn(msg, len, &s->causal_seen);
 		break;
 	case 'C':
 		if (s->causal_phase == 2)
 			s->causal_seen = c->causal_lsn;	/* the wait ended without an error: replayed */
 		break;
 	case 'Z':
-		s->tx_status = (char)msg[5];
-		if (s->expect_rfq > 0)
-			s->expect_rfq--;
+		server_ready(s, msg);
 		reply_pop(s, false);
 		evbuffer_drain(in, 1 + (size_t)len);
 		causal_answered(c, s);
@@ -2538,9 +2554,7 @@ static void idle_server_input(struct server *s)
 		uint8_t *msg = evbuffer_pullup(in, 1 + (ev_ssize_t)len);
 		switch (type) {
 		case 'Z':
-			s->tx_status = (char)msg[5];
-			if (s->expect_rfq > 0)
-				s->expect_rfq--;
+			server_ready(s, msg);
 			break;
 		case 'E': {
 			struct error_fields ef;
@@ -2557,25 +2571,19 @@ static void idle_server_input(struct server *s)
 			break;
 		}
 		case 'D':
-			if (s->state == SV_LSN_PROBE && s->probe_client && len > 10) {
-				/* int16 ncols, int32 len, text */
-				uint32_t vlen = proto_get_u32(msg + 7);
-				char lsn[32];
+			if (s->state == SV_LSN_PROBE && s->probe_client) {
 				uint64_t v;
-				if (vlen < sizeof(lsn) && 11 + vlen <= 1 + len) {
-					memcpy(lsn, msg + 11, vlen);
-					lsn[vlen] = '\0';
-					if (monitor_parse_lsn(lsn, &v)) {
-						s->probe_client->route.required_lsn = v;
-						if (s->probe_key[0]) {
-							shared_lock();
-							sticky_done(rt.sticky, s->probe_key, v, now_ms());
-							shared_unlock();
-							s->probe_key[0] = '\0';
-						}
-						log_debug("C-%llu: read-your-writes: replicas must replay %s",
-							  (unsigned long long)s->probe_client->id, lsn);
+				if (datarow_lsn(msg, len, &v)) {
+					s->probe_client->route.required_lsn = v;
+					if (s->probe_key[0]) {
+						shared_lock();
+						sticky_done(rt.sticky, s->probe_key, v, now_ms());
+						shared_unlock();
+						s->probe_key[0] = '\0';
 					}
+					log_debug("C-%llu: read-your-writes: replicas must replay %X/%X",
+						  (unsigned long long)s->probe_client->id, (unsigned)(v >> 32),
+						  (unsigned)v);
 				}
 			}
 			break;
@@ -2619,25 +2627,14 @@ static void idle_server_input(struct server *s)
 				s->state = SV_ACTIVE;
 				pc->parked[0] = s;	/* back to its session */
 				s->parked_for = pc;
-				if (pc->wait_probe) {
-					pc->wait_probe = false;
-					pc->state = CL_IDLE;
-					conn_read_enable(&pc->rd);
-					session_client_input(pc);
-				}
+				session_probe_done(pc);
 				/* what came behind the probe's answer (a notification) goes on now */
 				server_input_left(s);
 				return;
 			}
 			pool_release(s);
-			if (pc && pc->wait_probe) {
-				/* its read waited for this position: route it now */
-				pc->wait_probe = false;
-				pc->state = CL_IDLE;
-				pc->state_since_ms = now_ms();
-				conn_read_enable(&pc->rd);
-				session_client_input(pc);
-			}
+			if (pc)
+				session_probe_done(pc);
 			return;
 		}
 		if (s->state == SV_RESETTING && s->expect_rfq == 0) {

@@ -718,18 +718,9 @@ bool state_unnamed_parse(struct client *c, struct server *s, const char *body, s
 		c->unnamed = UNNAMED_LOST;
 		return false;
 	}
-	if (blen > c->unnamed_cap) {
-		uint32_t cap = c->unnamed_cap ? c->unnamed_cap : 128;
-		char *b;
-		while (cap < blen)
-			cap *= 2;
-		b = realloc(c->unnamed_body, cap);
-		if (!b) {
-			c->unnamed = UNNAMED_LOST;
-			return false;
-		}
-		c->unnamed_body = b;
-		c->unnamed_cap = cap;
+	if (!grow_buffer(&c->unnamed_body, &c->unnamed_cap, blen, 128)) {
+		c->unnamed = UNNAMED_LOST;
+		return false;
 	}
 	memcpy(c->unnamed_body, body, blen);
 	c->unnamed_len = (uint32_t)blen;

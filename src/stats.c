@@ -422,11 +422,42 @@ static void node_counter(struct evbuffer *out, const struct stats_registry *r,
 	}
 }
 
+/*
+ * A histogram family NAME over the duration buckets: counts per bucket in
+ * BUCKET (not cumulative), COUNT observations, SUM seconds.
+ */
+static void histogram(struct evbuffer *out, const char *name, const char *help,
+		      const uint64_t bucket[STATS_DURATION_BUCKETS], uint64_t count, double sum)
+{
+	char sample[128];
+	uint64_t cum = 0;
+
+	family(out, name, "histogram", help);
+	snprintf(sample, sizeof(sample), "%s_bucket", name);
+	for (int b = 0; b < STATS_DURATION_BUCKETS; b++) {
+		char le[32];
+		const char *kv[] = { "le", le };
+		cum += bucket[b];
+		snprintf(le, sizeof(le), "%g", stats_duration_bounds_s[b]);
+		sample_u64(out, sample, kv, 1, cum);
+	}
+	/* every observation is in +Inf; never below the last finite bucket */
+	if (count < cum)
+		count = cum;
+	{
+		const char *kv[] = { "le", "+Inf" };
+		sample_u64(out, sample, kv, 1, count);
+	}
+	snprintf(sample, sizeof(sample), "%s_sum", name);
+	sample_f64(out, sample, NULL, 0, sum);
+	snprintf(sample, sizeof(sample), "%s_count", name);
+	sample_u64(out, sample, NULL, 0, count);
+}
+
 void stats_render_metrics(struct evbuffer *out, const struct stats_registry *r,
 			  const struct stats_view *v)
 {
 	char reason[256];
-	uint64_t cum = 0;
 
 	family(out, "pgsteer_up", "gauge", "1 while pgsteer runs.");
 	sample_u64(out, "pgsteer_up", NULL, 0, 1);
@@ -465,43 +496,12 @@ void stats_render_metrics(struct evbuffer *out, const struct stats_registry *r,
 		kv[1] = "timeout";
 		sample_u64(out, "pgsteer_causal_waits_total", kv, 1, r->causal_waits[1]);
 	}
-	family(out, "pgsteer_causal_wait_seconds", "histogram",
-	       "How long causal reads waited for their replica to replay the session's LSN.");
-	cum = 0;
-	for (int b = 0; b < STATS_DURATION_BUCKETS; b++) {
-		char le[32];
-		const char *kv[] = { "le", le };
-		cum += r->causal_bucket[b];
-		snprintf(le, sizeof(le), "%g", stats_duration_bounds_s[b]);
-		sample_u64(out, "pgsteer_causal_wait_seconds_bucket", kv, 1, cum);
-	}
-	{
-		const char *kv[] = { "le", "+Inf" };
-		sample_u64(out, "pgsteer_causal_wait_seconds_bucket", kv, 1,
-			   r->causal_count > cum ? r->causal_count : cum);
-	}
-	sample_f64(out, "pgsteer_causal_wait_seconds_sum", NULL, 0, r->causal_sum_s);
-	sample_u64(out, "pgsteer_causal_wait_seconds_count", NULL, 0,
-		   r->causal_count > cum ? r->causal_count : cum);
-	cum = 0;
-	family(out, "pgsteer_query_duration_seconds", "histogram",
-	       "Time from a Query or Sync to its ReadyForQuery, as seen by pgsteer.");
-	for (int b = 0; b < STATS_DURATION_BUCKETS; b++) {
-		char le[32];
-		const char *kv[] = { "le", le };
-		cum += r->duration_bucket[b];
-		snprintf(le, sizeof(le), "%g", stats_duration_bounds_s[b]);
-		sample_u64(out, "pgsteer_query_duration_seconds_bucket", kv, 1, cum);
-	}
-	{
-		const char *kv[] = { "le", "+Inf" };
-		/* every observation is in +Inf; never below the last finite bucket */
-		sample_u64(out, "pgsteer_query_duration_seconds_bucket", kv, 1,
-			   r->duration_count > cum ? r->duration_count : cum);
-	}
-	sample_f64(out, "pgsteer_query_duration_seconds_sum", NULL, 0, r->duration_sum_s);
-	sample_u64(out, "pgsteer_query_duration_seconds_count", NULL, 0,
-		   r->duration_count > cum ? r->duration_count : cum);
+	histogram(out, "pgsteer_causal_wait_seconds",
+		  "How long causal reads waited for their replica to replay the session's LSN.",
+		  r->causal_bucket, r->causal_count, r->causal_sum_s);
+	histogram(out, "pgsteer_query_duration_seconds",
+		  "Time from a Query or Sync to its ReadyForQuery, as seen by pgsteer.",
+		  r->duration_bucket, r->duration_count, r->duration_sum_s);
 
 	/* clients */
 	family(out, "pgsteer_client_connections", "gauge", "Client connections by state.");
