@@ -15,7 +15,9 @@
 #     is documented in doc/metrics.md;
 #   - contrib/pgsteer.logrotate parses (logrotate -d, when installed);
 #   - every relative link in README.md and doc/*.md points to a file, and
-#     every #anchor into a .md file to one of its headings.
+#     every #anchor into a .md file to one of its headings;
+#   - every file of the tree those pages name (src/route.c, contrib/...)
+#     exists.
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
@@ -144,6 +146,27 @@ links_resolve() {
 	PY
 }
 
+# Every file of the tree that README.md and doc/*.md name in passing
+# (`src/route.c`, tests/unit/test_route.c, contrib/bench.sh ...) must
+# exist, so that a rename cannot leave the docs pointing at nothing; paths
+# that are build products (no extension under src/ and tests/) are skipped.
+named_files_exist() {
+	"$PYTHON" - README.md doc/*.md <<-'PY'
+		import os, re, sys
+		bad = []
+		pat = re.compile(r"(?<![\w./-])((?:src|tests|contrib|conf|debian|doc|tools)/[A-Za-z0-9_./-]*[A-Za-z0-9_])")
+		for path in sys.argv[1:]:
+		    for name in sorted(set(pat.findall(open(path).read()))):
+		        if os.path.exists(name) or "/build" in name:
+		            continue
+		        if name.startswith(("src/", "tests/")) and "." not in os.path.basename(name):
+		            continue        # a built program: src/pgsteer, tests/unit/test_route
+		        bad.append("%s: names %s: no such file in the tree" % (path, name))
+		if bad:
+		    sys.exit("\n".join(bad))
+	PY
+}
+
 main() {
 	check_man
 	check_alerts
@@ -157,6 +180,7 @@ main() {
 		FAILED=$((FAILED + 1))
 	fi
 	run "relative links in README.md and doc/*.md resolve" links_resolve
+	run "every file of the tree README.md and doc/*.md name exists" named_files_exist
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
 }

@@ -41,7 +41,6 @@
 #define ROW_MAX 20		/* columns in the widest result set */
 #define PAUSE_POLL_MS 50
 #define SHUTDOWN_DELAY_MS 20
-#define NAME_SET_MAX 64
 
 enum admin_wait {
 	WAIT_NONE,
@@ -71,12 +70,6 @@ struct admin_session {
 	struct tenant_op *op;	/* WAIT_TENANT: the operation that will answer */
 };
 
-/* A set of names (drained nodes, paused clusters), process-wide. */
-struct name_set {
-	int n;
-	char name[NAME_SET_MAX][NAME_LEN];
-};
-
 /* One DataRow under construction. */
 struct row {
 	int n;
@@ -90,9 +83,6 @@ struct column {
 	uint32_t oid;
 };
 
-static struct name_set drained_nodes;
-static struct name_set paused_clusters;
-static bool paused_all;
 
 static struct admin_session *session_of(struct client *c);
 static void run_query(struct client *c);
@@ -100,7 +90,6 @@ static enum exec_result execute(struct client *c, const struct admin_command *cm
 static enum exec_result do_tenant(struct client *c, const struct admin_command *cmd);
 static void timer_cb(evutil_socket_t fd, short what, void *arg);
 static void tenant_answered(struct client *c, struct admin_session *st, const struct tenant_reply *r);
-static bool cluster_paused(const char *cluster);
 static void send_error(struct client *c, const char *sqlstate, const char *hint,
 		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
@@ -131,8 +120,7 @@ void admin_start(struct client *c)
 	param_set_update(&ps, "is_superuser", "off");
 	param_set_update(&ps, "session_authorization", c->user);
 	client_welcome(c, &ps);
-	c->state = CL_IDLE;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_IDLE);
 	c->tx_status = 'I';
 	log_info("C-%llu %s: admin console session for %s%s", (unsigned long long)c->id, c->addr,
 		 c->user, strlist_contains(rt.cfg->admin_users, c->user) ? "" : " (stats only)");
@@ -229,11 +217,6 @@ void admin_input(struct client *c)
 			return;
 		}
 	}
-}
-
-bool admin_cluster_paused(const char *cluster)
-{
-	return cluster_paused(cluster);
 }
 
 void admin_free_state(struct client *c)
@@ -382,7 +365,7 @@ static void timer_cb_stopped(evutil_socket_t fd, short what, void *arg)
 		send_error(c, "57014", NULL, "PAUSE canceled: cluster \"%s\" was removed by a reload",
 			   st->pause_cluster);
 		st->query_pos = st->query_len;
-	} else if (st->pause_cluster[0] ? !cluster_paused(st->pause_cluster) : !paused_all) {
+	} else if (st->pause_cluster[0] ? !pool_cluster_paused(st->pause_cluster) : !pool_cluster_paused(NULL)) {
 		send_error(c, "57014", NULL, "PAUSE canceled by RESUME");
 		st->query_pos = st->query_len;
 	} else if (pool_busy_servers(cluster) > 0) {
@@ -472,32 +455,6 @@ static void row_bool(struct row *r, bool v)
 /* Internal functions: names                                           */
 /* ------------------------------------------------------------------ */
 
-static bool name_set_has(const struct name_set *s, const char *name)
-{
-	for (int i = 0; i < s->n; i++)
-		if (strcmp(s->name[i], name) == 0)
-			return true;
-	return false;
-}
-
-static void name_set_add(struct name_set *s, const char *name)
-{
-	if (name_set_has(s, name) || s->n >= NAME_SET_MAX)
-		return;
-	snprintf(s->name[s->n++], NAME_LEN, "%s", name);
-}
-
-static void name_set_del(struct name_set *s, const char *name)
-{
-	for (int i = 0; i < s->n; i++) {
-		if (strcmp(s->name[i], name) == 0) {
-			s->name[i][0] = '\0';
-			memmove(s->name[i], s->name[i + 1], (size_t)(s->n - i - 1) * NAME_LEN);
-			s->n--;
-			return;
-		}
-	}
-}
 
 /* Does the config name NAME match what the admin typed? */
 static bool name_matches(const char *name, const struct admin_command *cmd)
@@ -539,10 +496,6 @@ static const struct node_status *snap_node(const struct cluster_snapshot *snap, 
 	return NULL;
 }
 
-static bool cluster_paused(const char *cluster)
-{
-	return paused_all || name_set_has(&paused_clusters, cluster);
-}
 
 static const char *client_state_name(enum client_state s)
 {
@@ -730,8 +683,8 @@ static void show_nodes(struct client *c)
 		row_str(&r, node_role_label(snap, ns));
 		row_bool(&r, ns && ns->up);
 		row_str(&r, ns && ns->availability == AVAIL_OFFLINE ? "offline" : "active");
-		row_str(&r, name_set_has(&drained_nodes, n->name) ? "draining" :
-			    cluster_paused(cluster) ? "pause" : "active");
+		row_str(&r, monitor_node_drained(n->name) ? "draining" :
+			    pool_cluster_paused(cluster) ? "pause" : "active");
 		if (ns && ns->role == ROLE_REPLICA && ns->lag_known) {
 			row_f8(&r, ns->lag_s);
 			row_u64(&r, ns->lag_bytes);
@@ -809,7 +762,7 @@ static void show_clusters(struct client *c)
 					eligible++;
 		row_i64(&r, eligible);
 		row_bool(&r, snap_ok && snap->split_brain[ci]);
-		row_bool(&r, cluster_paused(cl->name));
+		row_bool(&r, pool_cluster_paused(cl->name));
 		rs_row(c, &r);
 	}
 	if (snap)
@@ -1194,10 +1147,6 @@ static enum exec_result do_pause(struct client *c, const struct admin_command *c
 
 	if (cluster == -2)
 		return EXEC_FAILED;
-	if (cluster < 0)
-		paused_all = true;
-	else
-		name_set_add(&paused_clusters, rt.cfg->clusters[cluster].name);
 	busy = pool_pause(cluster, true);
 	log_info("C-%llu %s: PAUSE %s: %d busy server(s) to wait for", (unsigned long long)c->id,
 		 c->user, cluster < 0 ? "(all clusters)" : rt.cfg->clusters[cluster].name, busy);
@@ -1222,41 +1171,11 @@ static enum exec_result do_resume(struct client *c, const struct admin_command *
 
 	if (cluster == -2)
 		return EXEC_FAILED;
-	if (cluster < 0) {
-		paused_all = false;
-		paused_clusters.n = 0;
-	} else {
-		name_set_del(&paused_clusters, rt.cfg->clusters[cluster].name);
-		if (paused_all) {
-			/* the others stay paused */
-			paused_all = false;
-			for (int i = 0; i < rt.cfg->n_clusters; i++)
-				if (i != cluster)
-					name_set_add(&paused_clusters, rt.cfg->clusters[i].name);
-		}
-	}
 	pool_pause(cluster, false);
 	log_info("C-%llu %s: RESUME %s", (unsigned long long)c->id, c->user,
 		 cluster < 0 ? "(all clusters)" : rt.cfg->clusters[cluster].name);
 	rs_done(c, "RESUME");
 	return EXEC_DONE;
-}
-
-bool admin_node_drained(const char *node)
-{
-	return name_set_has(&drained_nodes, node);
-}
-
-bool admin_apply_node_state(const char *node, bool offline, bool drained)
-{
-	if (!rt.monitor || !monitor_set_availability(rt.monitor, node,
-						     offline || drained ? AVAIL_OFFLINE : AVAIL_ACTIVE))
-		return false;
-	if (drained)
-		name_set_add(&drained_nodes, node);
-	else
-		name_set_del(&drained_nodes, node);
-	return true;
 }
 
 static enum exec_result do_set_node(struct client *c, const struct admin_command *cmd, bool drain)
@@ -1285,7 +1204,8 @@ static enum exec_result do_set_node(struct client *c, const struct admin_command
 		return r;
 	}
 	/* offline keeps a drain; active ends it */
-	if (!admin_apply_node_state(name, cmd->offline, drain || (cmd->offline && admin_node_drained(name)))) {
+	if (!monitor_set_node_state(rt.monitor, name, cmd->offline,
+				    drain || (cmd->offline && monitor_node_drained(name)))) {
 		send_error(c, "55000", NULL, "node \"%s\" is not monitored yet", name);
 		return EXEC_FAILED;
 	}

@@ -93,20 +93,4 @@ bool admin_cmd_read_only(enum admin_cmd cmd);
 /* "SHOW NODES", "PAUSE", ... for logs and command tags. */
 const char *admin_cmd_name(enum admin_cmd cmd);
 
-/*
- * Is CLUSTER (by name) paused by PAUSE (and not yet RESUMEd)?  pool.c
- * asks when it creates a pool, so that a pool born during a PAUSE (a
- * replica or user/database not used before) holds its clients too.
- */
-bool admin_cluster_paused(const char *cluster);
-
-/*
- * Apply a node's availability/scheduling (from SET NODE, DRAIN NODE, or
- * the metadata nodes table when another instance changed it): offline or
- * drained nodes get no new work.  False if NODE is not configured.
- */
-bool admin_apply_node_state(const char *node, bool offline, bool drained);
-/* Was NODE drained (DRAIN NODE, not ended by SET NODE ... AVAILABILITY active)? */
-bool admin_node_drained(const char *node);
-
 #endif

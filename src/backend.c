@@ -56,11 +56,10 @@ struct server *server_launch(struct pool *pool)
 	s->id = workers_next_id();
 	s->pool = pool;
 	s->state = SV_CONNECTING;
-	s->created_ms = s->state_since_ms = s->last_used_ms = now_ms();
+	s->created_ms = s->last_used_ms = now_ms();
 	s->tx_status = 'I';
 	s->fd = -1;
-	list_push_tail(&pool->login, &s->head);
-	pool->n_login++;
+	pool_add_server(s);
 
 	s->bev = conn_plain(rt.base, -1);
 	if (!s->bev) {
@@ -106,14 +105,13 @@ void server_close(struct server *s, const char *reason)
 				s->parked_for->parked[i] = NULL;
 		s->parked_for = NULL;
 	}
-	pool_server_gone(s);
 	if (s->bev && s->state != SV_CONNECTING && s->state != SV_TLS_REQUEST &&
 	    s->state != SV_TLS_HANDSHAKE) {
 		/* polite goodbye; best effort */
 		proto_add_terminate(bufferevent_get_output(s->bev));
 		bufferevent_write_buffer(s->bev, bufferevent_get_output(s->bev));
 	}
-	s->state = SV_CLOSED;
+	server_set_state(s, SV_CLOSED);	/* off its pool's lists */
 	conn_read_disable(&s->rd);
 	if (s->bev)
 		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
@@ -169,7 +167,7 @@ static void server_read_cb(struct bufferevent *bev, void *arg)
 				return;
 			}
 			s->tls = true;
-			s->state = SV_TLS_HANDSHAKE;
+			server_set_state(s, SV_TLS_HANDSHAKE);
 			conn_reader_init(&s->rd, rt.base, s->bev, true, server_read_cb, server_write_cb,
 					 server_event_cb, s);
 			conn_read_enable(&s->rd);
@@ -228,8 +226,7 @@ static void server_event_cb(struct bufferevent *bev, short what, void *arg)
 		conn_read_enable(&s->rd);
 		if (rt.server_tls && s->pool->host[0] != '/') {
 			proto_add_ssl_request(bufferevent_get_output(s->bev));
-			s->state = SV_TLS_REQUEST;
-			s->state_since_ms = now_ms();
+			server_set_state(s, SV_TLS_REQUEST);
 			bufferevent_enable(s->bev, EV_WRITE);
 		} else {
 			send_startup(s);
@@ -262,8 +259,7 @@ static void send_startup(struct server *s)
 	const char *values[4] = { s->pool->server_user, s->pool->server_database, NULL, NULL };
 
 	proto_add_startup(bufferevent_get_output(s->bev), names, values);
-	s->state = SV_LOGIN;
-	s->state_since_ms = now_ms();
+	server_set_state(s, SV_LOGIN);
 	conn_read_enable(&s->rd);
 	bufferevent_enable(s->bev, EV_WRITE);
 }
@@ -550,7 +546,7 @@ static void login_input(struct server *s)
 				free(s->scram);
 				s->scram = NULL;
 			}
-			s->state_since_ms = s->last_used_ms = now_ms();
+			s->last_used_ms = now_ms();
 			log_debug("S-%llu node %s pid %d: logged in as %s@%s", (unsigned long long)s->id,
 				  s->pool->node_name, s->backend_pid, s->pool->server_user,
 				  s->pool->server_database);

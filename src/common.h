@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define Assert(x) assert(x)
@@ -92,6 +94,43 @@ static inline bool grow_buffer(char **buf, uint32_t *cap, size_t need, uint32_t 
 	*buf = p;
 	*cap = (uint32_t)n;
 	return true;
+}
+
+/*
+ * A small fixed set of names (paused clusters, drained nodes): a linear
+ * scan over at most NAME_SET_MAX entries, names cut at NAME_SET_LEN - 1.
+ */
+#define NAME_SET_MAX 64
+#define NAME_SET_LEN 64		/* PostgreSQL's NAMEDATALEN */
+struct name_set {
+	int n;
+	char name[NAME_SET_MAX][NAME_SET_LEN];
+};
+
+static inline bool name_set_has(const struct name_set *s, const char *name)
+{
+	for (int i = 0; i < s->n; i++)
+		if (strcmp(s->name[i], name) == 0)
+			return true;
+	return false;
+}
+
+static inline void name_set_add(struct name_set *s, const char *name)
+{
+	if (name_set_has(s, name) || s->n >= NAME_SET_MAX)
+		return;
+	snprintf(s->name[s->n++], NAME_SET_LEN, "%s", name);
+}
+
+static inline void name_set_del(struct name_set *s, const char *name)
+{
+	for (int i = 0; i < s->n; i++) {
+		if (strcmp(s->name[i], name) == 0) {
+			memmove(s->name[i], s->name[i + 1], (size_t)(s->n - i - 1) * NAME_SET_LEN);
+			s->n--;
+			return;
+		}
+	}
 }
 
 #endif

@@ -90,6 +90,41 @@ static void client_forget_startup(struct client *c)
 
 /* ---------------- Public functions ---------------- */
 
+/*
+ * The states a client may enter each state from.  Logged-in states loop
+ * among themselves (a refused statement leaves IDLE as it found it, a
+ * statement whose replica vanished is queued again); login only moves
+ * forward; FLUSHING and CLOSED are the two ways out.
+ */
+#define CL_BIT(st) (1u << (st))
+#define CL_LOGGED_IN (CL_BIT(CL_IDLE) | CL_BIT(CL_WAITING) | CL_BIT(CL_ACTIVE))
+#define CL_LOGGING_IN (CL_BIT(CL_STARTUP) | CL_BIT(CL_AUTH_LOOKUP) | CL_BIT(CL_AUTH))
+static const unsigned client_entered_from[] = {
+	[CL_STARTUP] = 0,	/* only at birth (client_accept) */
+	[CL_AUTH_LOOKUP] = CL_BIT(CL_STARTUP),
+	[CL_AUTH] = CL_BIT(CL_STARTUP) | CL_BIT(CL_AUTH_LOOKUP),
+	[CL_LOGIN_WAIT] = CL_LOGGING_IN,
+	[CL_IDLE] = CL_LOGGING_IN | CL_BIT(CL_LOGIN_WAIT) | CL_LOGGED_IN,
+	[CL_WAITING] = CL_BIT(CL_IDLE) | CL_BIT(CL_WAITING),
+	[CL_ACTIVE] = CL_BIT(CL_IDLE) | CL_BIT(CL_WAITING),
+	[CL_FLUSHING] = CL_LOGGING_IN | CL_BIT(CL_LOGIN_WAIT) | CL_LOGGED_IN,
+	[CL_CLOSED] = CL_LOGGING_IN | CL_BIT(CL_LOGIN_WAIT) | CL_LOGGED_IN | CL_BIT(CL_FLUSHING),
+};
+
+/*
+ * Every change of a client's state goes through here: the transition is
+ * checked and the time it was entered recorded (query_wait_timeout, SHOW
+ * CLIENTS and the janitor read it).
+ */
+void client_set_state(struct client *c, enum client_state st)
+{
+	Assert(st < ARRAY_SIZE(client_entered_from));
+	Assert(client_entered_from[st] & CL_BIT(c->state));
+	c->state = st;
+	c->state_since_ms = now_ms();
+}
+
+
 /* A new socket from a listener. */
 void frontend_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen)
 {
@@ -119,7 +154,7 @@ void frontend_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen)
 	list_push_tail(&rt.clients, &c->head);
 	rt.n_clients++;
 	int clients = workers_clients_add(1);
-	c->state = CL_STARTUP;
+	c->state = CL_STARTUP;	/* born: the one state entered outside client_set_state() */
 	c->state_since_ms = c->last_activity_ms = now_ms();
 	stats.clients_accepted++;
 	c->tx_status = 'I';
@@ -189,8 +224,7 @@ void client_fail(struct client *c, const char *severity, const char *sqlstate,
 	}
 	client_cancel_lookup(c);
 	proto_add_error(bufferevent_get_output(c->bev), severity, sqlstate, msg, NULL);
-	c->state = CL_FLUSHING;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_FLUSHING);
 	conn_read_disable(&c->rd);
 	/* client_write_cb closes when the output is drained */
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
@@ -270,7 +304,7 @@ void client_close(struct client *c, const char *reason)
 	session_client_gone(c);
 	pool_client_gone(c);
 	client_cancel_lookup(c);	/* its answer must not find a freed client */
-	c->state = CL_CLOSED;
+	client_set_state(c, CL_CLOSED);
 	conn_read_disable(&c->rd);
 	if (c->bev)
 		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
@@ -882,8 +916,7 @@ static void begin_auth(struct client *c, enum auth_type method)
 		client_fail(c, "FATAL", "53200", "out of memory");
 		return;
 	}
-	c->state = CL_AUTH_LOOKUP;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_AUTH_LOOKUP);
 }
 
 static void start_auth(struct client *c, enum auth_type method)
@@ -915,8 +948,7 @@ static void start_auth(struct client *c, enum auth_type method)
 		break;
 	}
 	}
-	c->state = CL_AUTH;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_AUTH);
 }
 
 static void auth_failed(struct client *c, const char *why)
@@ -1125,12 +1157,10 @@ static void auth_succeeded(struct client *c)
 		return;		/* refused */
 	if (check == 0 && c->pool->params_valid && rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
 		client_welcome(c, &c->pool->params);
-		c->state = CL_IDLE;
-		c->state_since_ms = now_ms();
+		client_set_state(c, CL_IDLE);
 		return;
 	}
 	/* Learn the server's parameters (and in session mode, get our server). */
-	c->state = CL_LOGIN_WAIT;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_LOGIN_WAIT);
 	pool_acquire(c->pool, c);
 }

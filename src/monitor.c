@@ -84,6 +84,7 @@
 #include <event2/event.h>
 #include <libpq-fe.h>
 
+#include "clock.h"
 #include "common.h"
 #include "log.h"
 #include "monitor.h"
@@ -218,7 +219,6 @@ struct monitor {
 
 /* ---- internal declarations ---- */
 
-static int64_t now_ms(void);
 static struct mnode *node_new(struct monitor *m, const struct config *cfg, int i);
 static void node_free(struct mnode *n);
 static void node_close(struct mnode *n);
@@ -415,6 +415,25 @@ void monitor_snapshot_put(const struct cluster_snapshot *snap)
 	Assert(__atomic_load_n(&s->refcount, __ATOMIC_RELAXED) > 0);
 	if (__atomic_sub_fetch(&s->refcount, 1, __ATOMIC_ACQ_REL) == 0)
 		free(s);
+}
+
+/* Nodes drained by DRAIN NODE (or the metadata nodes table), process-wide, by name. */
+static struct name_set drained_nodes;
+
+bool monitor_set_node_state(struct monitor *m, const char *node, bool offline, bool drained)
+{
+	if (!m || !monitor_set_availability(m, node, offline || drained ? AVAIL_OFFLINE : AVAIL_ACTIVE))
+		return false;
+	if (drained)
+		name_set_add(&drained_nodes, node);
+	else
+		name_set_del(&drained_nodes, node);
+	return true;
+}
+
+bool monitor_node_drained(const char *node)
+{
+	return name_set_has(&drained_nodes, node);
 }
 
 bool monitor_set_availability(struct monitor *m, const char *node, enum node_availability a)
@@ -626,14 +645,6 @@ void monitor_compute_lag(const struct monitor_lag_input *in, struct monitor_lag_
 /* =====================================================================
  * Internal functions
  * ===================================================================== */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void set_params(struct monitor *m, const struct config *cfg)
 {

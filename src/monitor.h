@@ -81,6 +81,14 @@ void monitor_snapshot_put(const struct cluster_snapshot *snap);
 
 /* Admin: availability override for a node (by name); false if unknown. */
 bool monitor_set_availability(struct monitor *m, const char *node, enum node_availability a);
+/*
+ * A node's scheduling (SET NODE, DRAIN NODE, or the metadata nodes table
+ * when another instance changed it): offline or drained nodes get no new
+ * work.  False if NODE is not configured (or M is NULL).
+ */
+bool monitor_set_node_state(struct monitor *m, const char *node, bool offline, bool drained);
+/* Was NODE drained (DRAIN NODE, not ended by SET NODE ... AVAILABILITY active)? */
+bool monitor_node_drained(const char *node);
 
 /* "0/16B3740" <-> uint64; false on a malformed string. */
 bool monitor_parse_lsn(const char *s, uint64_t *out);

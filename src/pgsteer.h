@@ -20,6 +20,7 @@
 #include <event2/buffer.h>
 #include <openssl/ssl.h>
 
+#include "clock.h"
 #include "common.h"
 #include "config.h"
 #include "conn.h"
@@ -335,11 +336,6 @@ extern _Thread_local struct runtime *rt_current;
 #define rt (*rt_current)
 
 /* server_main.c */
-int64_t now_ms(void);
-int64_t now_us(void);
-/* Hold now_ms()/now_us() at this moment until the matching clock_thaw() (one read callback). */
-void clock_freeze(void);
-void clock_thaw(void);
 /* Re-read the config file (SIGHUP, admin RELOAD); false if refused, the reason logged and in WHY. */
 bool server_reload(char *why, size_t whylen);
 /*
@@ -355,6 +351,8 @@ void frontend_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen);
 void frontend_on_read(struct client *c);
 void client_welcome(struct client *c, const struct param_set *params);
 void client_close(struct client *c, const char *reason);
+/* The one way a client changes state (after its birth in CL_STARTUP): checked, timestamped. */
+void client_set_state(struct client *c, enum client_state st);
 /* SHOW pgsteer.last_route: "primary:main1", "replica:main2", "" before any statement. */
 void client_last_route(const struct client *c, char *buf, size_t len);
 /* Walk the kept startup parameters (all but user and database): *POS starts NULL. */
@@ -382,13 +380,18 @@ void pool_acquire(struct pool *pool, struct client *c);
 void pool_release(struct server *s);
 void pool_server_login_done(struct server *s);
 void pool_server_login_failed(struct pool *pool, const char *sqlstate, const char *msg);
-void pool_server_gone(struct server *s);
+/* A new connection (SV_CONNECTING) joins its pool's login list. */
+void pool_add_server(struct server *s);
+/* The one way a server connection changes state: checked, moved between its pool's lists, timestamped. */
+void server_set_state(struct server *s, enum server_state st);
 void pool_client_gone(struct client *c);
 void pool_janitor(int64_t now);
 void pool_apply_config(const struct config *cfg);
-/* PAUSE/RESUME every pool of CLUSTER (-1: all).  Returns the servers still busy. */
+/* PAUSE/RESUME every pool of CLUSTER (-1: all), now and as pools are created.  Returns the servers still busy. */
 int pool_pause(int cluster, bool pause);
 int pool_busy_servers(int cluster);
+/* Is CLUSTER (by name; NULL: every cluster at once) paused by PAUSE and not yet RESUMEd? */
+bool pool_cluster_paused(const char *cluster);
 void admin_free_state(struct client *c);
 int pool_total(const struct pool *pool);
 
@@ -422,6 +425,18 @@ void session_server_free(struct server *s);
  */
 const uint64_t *session_causal_seen(int *n);
 void session_causal_forget(void);
+
+/*
+ * Tenancy's interface to the data plane (session.c): tenant.c moves a
+ * client between clusters, counts a tenant's transactions in flight and
+ * resumes the statements its clients hold, through these alone.
+ */
+/* C (between transactions) now belongs to CLUSTER: its primary's pool, no replica, no LSN. */
+void session_switch_cluster(struct client *c, int cluster);
+/* Transactions of tenant ID (NULL: any) in flight on every worker, or queued for a server. */
+int session_tenant_inflight(const char *id);
+/* Run the statements held by clients of tenant ID (NULL: any) unless HELD(their tenant) still says so. */
+void session_tenant_resume(const char *id, bool (*held)(const char *tenant));
 
 /* control.c: SET/RESET/SHOW pgsteer.* */
 void control_answer(struct client *c, const struct classify_result *res, uint8_t first_type);

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
 #include "auth.h"
 #include "log.h"
 #include "pgsteer.h"
@@ -25,6 +24,89 @@
 static void pool_launch_for_waiters(struct pool *pool, int64_t now);
 
 /* ---------------- Public functions ---------------- */
+
+/*
+ * The states a server connection may enter each state from.  Login moves
+ * forward only; a logged-in connection goes between the idle and active
+ * lists (RESETTING and LSN_PROBE are active: no client may take them);
+ * any state may close.
+ */
+#define SV_BIT(st) (1u << (st))
+#define SV_BUSY (SV_BIT(SV_ACTIVE) | SV_BIT(SV_RESETTING) | SV_BIT(SV_LSN_PROBE))
+static const unsigned server_entered_from[] = {
+	[SV_CONNECTING] = 0,	/* only at birth (pool_add_server) */
+	[SV_TLS_REQUEST] = SV_BIT(SV_CONNECTING),
+	[SV_TLS_HANDSHAKE] = SV_BIT(SV_TLS_REQUEST),
+	[SV_LOGIN] = SV_BIT(SV_CONNECTING) | SV_BIT(SV_TLS_REQUEST) | SV_BIT(SV_TLS_HANDSHAKE),
+	[SV_IDLE] = SV_BIT(SV_LOGIN) | SV_BIT(SV_IDLE) | SV_BUSY,
+	[SV_ACTIVE] = SV_BIT(SV_LOGIN) | SV_BIT(SV_IDLE) | SV_BUSY,
+	[SV_RESETTING] = SV_BIT(SV_ACTIVE),
+	[SV_LSN_PROBE] = SV_BIT(SV_ACTIVE),
+	[SV_CLOSED] = ~SV_BIT(SV_CLOSED),
+};
+
+/* The list of POOL holding servers in state ST and its counter; NULL once closed. */
+static struct list *state_list(struct pool *pool, enum server_state st, int **count)
+{
+	switch (st) {
+	case SV_CONNECTING:
+	case SV_TLS_REQUEST:
+	case SV_TLS_HANDSHAKE:
+	case SV_LOGIN:
+		*count = &pool->n_login;
+		return &pool->login;
+	case SV_IDLE:
+		*count = &pool->n_idle;
+		return &pool->idle;
+	case SV_ACTIVE:
+	case SV_RESETTING:
+	case SV_LSN_PROBE:
+		*count = &pool->n_active;
+		return &pool->active;
+	case SV_CLOSED:
+		break;
+	}
+	*count = NULL;
+	return NULL;
+}
+
+/* A new connection (SV_CONNECTING) joins its pool's login list. */
+void pool_add_server(struct server *s)
+{
+	Assert(s->state == SV_CONNECTING);
+	list_push_tail(&s->pool->login, &s->head);
+	s->pool->n_login++;
+	s->state_since_ms = now_ms();
+}
+
+/*
+ * Every change of a server connection's state goes through here: the
+ * transition is checked, the connection moves to the list of its new state
+ * (idle ones at the head: reused LIFO) with the counters kept in step, and
+ * the time is recorded.  Closing takes it off its pool's lists.
+ */
+void server_set_state(struct server *s, enum server_state st)
+{
+	int *from_n, *to_n;
+	struct list *from = state_list(s->pool, s->state, &from_n);
+	struct list *to = state_list(s->pool, st, &to_n);
+
+	Assert(st < ARRAY_SIZE(server_entered_from));
+	Assert(server_entered_from[st] & SV_BIT(s->state));
+	if (from) {
+		list_del(&s->head);
+		(*from_n)--;
+	}
+	if (to == &s->pool->idle)
+		list_push_head(to, &s->head);
+	else if (to)
+		list_push_tail(to, &s->head);
+	if (to)
+		(*to_n)++;
+	s->state = st;
+	s->state_since_ms = now_ms();
+}
+
 
 int pool_total(const struct pool *pool)
 {
@@ -75,7 +157,7 @@ struct pool *pool_find_or_create(const struct config *cfg, int node_index,
 	snprintf(pool->node_name, sizeof(pool->node_name), "%s", node->name);
 	pool->node_index = node_index;
 	snprintf(pool->cluster_name, sizeof(pool->cluster_name), "%s", cl->name);
-	pool->paused = admin_cluster_paused(pool->cluster_name);	/* created during PAUSE */
+	pool->paused = pool_cluster_paused(pool->cluster_name);	/* created during PAUSE */
 	snprintf(pool->host, sizeof(pool->host), "%s", node->host);
 	pool->port = node->port;
 	snprintf(pool->user, sizeof(pool->user), "%s", user);
@@ -122,12 +204,7 @@ void pool_acquire(struct pool *pool, struct client *c)
 
 	if (first && list_empty(&pool->waiting) && !pool->paused) {
 		struct server *s = container_of(first, struct server, head);
-		list_del(&s->head);
-		pool->n_idle--;
-		list_push_tail(&pool->active, &s->head);
-		pool->n_active++;
-		s->state = SV_ACTIVE;
-		s->state_since_ms = now_ms();
+		server_set_state(s, SV_ACTIVE);
 		session_server_assigned(c, s);
 		return;
 	}
@@ -161,30 +238,16 @@ void pool_release(struct server *s)
 		pool_launch_for_waiters(pool, now);
 		return;
 	}
-	list_del(&s->head);
-	if (s->state == SV_ACTIVE || s->state == SV_RESETTING || s->state == SV_LSN_PROBE)
-		pool->n_active--;
-	else if (s->state == SV_LOGIN)
-		pool->n_login--;
-	else if (s->state == SV_IDLE)
-		pool->n_idle--;
-
 	first = pool->paused ? NULL : list_first(&pool->waiting);
 	if (first) {
 		struct client *c = container_of(first, struct client, wait_link);
 		list_del(&c->wait_link);
 		pool->n_waiting--;
-		list_push_tail(&pool->active, &s->head);
-		pool->n_active++;
-		s->state = SV_ACTIVE;
-		s->state_since_ms = now;
+		server_set_state(s, SV_ACTIVE);
 		session_server_assigned(c, s);
 		return;
 	}
-	list_push_head(&pool->idle, &s->head);	/* LIFO */
-	pool->n_idle++;
-	s->state = SV_IDLE;
-	s->state_since_ms = now;
+	server_set_state(s, SV_IDLE);
 }
 
 /* First ReadyForQuery from a new connection. */
@@ -238,32 +301,6 @@ bool pool_recently_failed(const struct pool *pool, int64_t now)
 		return true;
 	return pool->last_login_fail_ms && now - pool->last_login_fail_ms < window &&
 	       pool->n_idle + pool->n_active == 0;
-}
-
-/* Unlink a closing server from the pool's lists. */
-void pool_server_gone(struct server *s)
-{
-	struct pool *pool = s->pool;
-
-	switch (s->state) {
-	case SV_CONNECTING:
-	case SV_TLS_REQUEST:
-	case SV_TLS_HANDSHAKE:
-	case SV_LOGIN:
-		pool->n_login--;
-		break;
-	case SV_IDLE:
-		pool->n_idle--;
-		break;
-	case SV_ACTIVE:
-	case SV_RESETTING:
-	case SV_LSN_PROBE:
-		pool->n_active--;
-		break;
-	case SV_CLOSED:
-		return;
-	}
-	list_del(&s->head);
 }
 
 /* A client leaves: drop it from the wait queue. */
@@ -369,6 +406,37 @@ int pool_busy_servers(int cluster)
 	return busy;
 }
 
+/* Clusters paused by PAUSE (process-wide, by name), or all of them. */
+static struct name_set paused_clusters;
+static bool paused_all;
+
+bool pool_cluster_paused(const char *cluster)
+{
+	return paused_all || (cluster && name_set_has(&paused_clusters, cluster));
+}
+
+/* Record PAUSE/RESUME of CLUSTER (-1: all) for pools that exist now and later. */
+static void note_pause(int cluster, bool pause)
+{
+	if (pause && cluster < 0) {
+		paused_all = true;
+	} else if (pause) {
+		name_set_add(&paused_clusters, rt.cfg->clusters[cluster].name);
+	} else if (cluster < 0) {
+		paused_all = false;
+		paused_clusters.n = 0;
+	} else {
+		name_set_del(&paused_clusters, rt.cfg->clusters[cluster].name);
+		if (paused_all) {
+			/* the others stay paused */
+			paused_all = false;
+			for (int i = 0; i < rt.cfg->n_clusters; i++)
+				if (i != cluster)
+					name_set_add(&paused_clusters, rt.cfg->clusters[i].name);
+		}
+	}
+}
+
 /*
  * PAUSE: waiting clients stay queued (without query_wait_timeout) and
  * released servers go idle.  RESUME hands idle servers to the waiters.
@@ -377,6 +445,7 @@ int pool_pause(int cluster, bool pause)
 {
 	struct list *it;
 
+	note_pause(cluster, pause);
 	WORKERS_AS_EACH(w) {
 		list_for_each(it, &rt.pools) {
 			struct pool *pool = container_of(it, struct pool, head);
@@ -389,11 +458,7 @@ int pool_pause(int cluster, bool pause)
 			/* hand idle servers to the clients that queued while paused */
 			while (!list_empty(&pool->waiting) && !list_empty(&pool->idle)) {
 				struct server *s = container_of(list_first(&pool->idle), struct server, head);
-				list_del(&s->head);
-				pool->n_idle--;
-				s->state = SV_ACTIVE;
-				list_push_tail(&pool->active, &s->head);
-				pool->n_active++;
+				server_set_state(s, SV_ACTIVE);
 				pool_release(s);
 			}
 			pool_launch_for_waiters(pool, now_ms());

@@ -78,43 +78,6 @@ static void set_route_config(const struct config *cfg)
 
 /* ---------------- Public functions ---------------- */
 
-/*
- * The monotonic clock.  While a read callback runs (clock_freeze() ..
- * clock_thaw()), time stands still at its start: the relay stamps a
- * statement's states several times per read, and one clock read serves them.
- */
-static _Thread_local int clock_frozen;	/* freeze depth */
-static _Thread_local int64_t clock_frozen_us;
-
-static int64_t clock_read_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t now_us(void)
-{
-	return clock_frozen ? clock_frozen_us : clock_read_us();
-}
-
-int64_t now_ms(void)
-{
-	return now_us() / 1000;
-}
-
-void clock_freeze(void)
-{
-	if (clock_frozen++ == 0)
-		clock_frozen_us = clock_read_us();
-}
-
-void clock_thaw(void)
-{
-	Assert(clock_frozen > 0);
-	clock_frozen--;
-}
-
 void reaper_schedule(void)
 {
 	if (rt.reaper)

@@ -145,8 +145,7 @@ void session_client_input(struct client *c)
 	/* The start of a transaction (or of a statement on its own): route it. */
 	if (!statement_begin(c, type, len))
 		return;
-	c->state = CL_WAITING;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_WAITING);
 	pool_acquire(c->target_pool, c);
 	/* Queued: stop reading until a server frees up (a handover already relayed). */
 	if (c->state == CL_WAITING)
@@ -171,8 +170,7 @@ void session_refuse(struct client *c, const char *sqlstate, const char *fmt, ...
 	pool_client_gone(c);
 	proto_add_error(bufferevent_get_output(c->bev), "ERROR", sqlstate, msg, NULL);
 	c->discard = DISCARD_STATEMENT;
-	c->state = CL_IDLE;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_IDLE);
 	conn_read_enable(&c->rd);
 	session_client_input(c);
 }
@@ -182,8 +180,7 @@ void session_reroute(struct client *c)
 	log_info("C-%llu %s@%s: replica %s unreachable: routing the statement again",
 		 (unsigned long long)c->id, c->user, c->database,
 		 c->target_pool ? c->target_pool->node_name : "?");
-	c->state = CL_IDLE;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_IDLE);
 	conn_read_enable(&c->rd);
 	session_client_input(c);
 }
@@ -192,8 +189,7 @@ void session_reroute(struct client *c)
 static void wait_for_probe(struct client *c)
 {
 	c->wait_probe = true;
-	c->state = CL_WAITING;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_WAITING);
 	conn_read_disable(&c->rd);
 }
 
@@ -202,8 +198,7 @@ void session_probe_done(struct client *c)
 	if (!c->wait_probe)
 		return;
 	c->wait_probe = false;
-	c->state = CL_IDLE;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_IDLE);
 	conn_read_enable(&c->rd);
 	session_client_input(c);	/* route what waited, with the position known (or not) */
 }
@@ -223,8 +218,7 @@ void session_server_assigned(struct client *c, struct server *s)
 	}
 	log_debug("C-%llu %s@%s: linked to S-%llu node %s pid %d", (unsigned long long)c->id, c->user,
 		  c->database, (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
-	c->state = CL_ACTIVE;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_ACTIVE);
 	forget_replay(c);
 	c->replay_ok = c->on_replica && !c->route.in_transaction;
 	state_link(c, s);
@@ -455,8 +449,7 @@ static void causal_answered(struct client *c, struct server *s)
 		unlink_pair(c, s);
 		pool_release(s);
 	}
-	c->state = CL_IDLE;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_IDLE);
 	session_client_input(c);
 }
 
@@ -472,8 +465,7 @@ static void login_finish(struct client *c, struct server *s)
 	}
 	state_login_synced(c, s);
 	client_welcome(c, &s->params);
-	c->state = CL_IDLE;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_IDLE);
 	if (rt.cfg->pool_mode == POOL_MODE_SESSION) {
 		park(c, s, false);	/* the session keeps its primary connection */
 	} else {
@@ -544,8 +536,7 @@ void session_server_gone(struct server *s, const char *reason)
 		c->causal_lsn = 0;
 		c->causal_fallback = true;
 		s->pool->suspect_until_ms = now_ms() + 1000;
-		c->state = CL_IDLE;
-		c->state_since_ms = now_ms();
+		client_set_state(c, CL_IDLE);
 		conn_read_enable(&c->rd);
 		session_client_input(c);
 		return;
@@ -571,8 +562,7 @@ void session_server_gone(struct server *s, const char *reason)
 		evbuffer_prepend(in, c->replay, c->replay_len);
 		forget_replay(c);
 		c->pkt_remain = 0;
-		c->state = CL_IDLE;
-		c->state_since_ms = now_ms();
+		client_set_state(c, CL_IDLE);
 		conn_read_enable(&c->rd);
 		session_client_input(c);
 		return;
@@ -596,8 +586,7 @@ void session_server_gone(struct server *s, const char *reason)
 	for (int i = 0; i < owed; i++)
 		proto_add_ready(out, 'I');
 	c->want_lsn = false;
-	c->state = CL_IDLE;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_IDLE);
 	c->route.txn_on_replica = false;
 	/* what the client has not finished sending belongs to the failed statement */
 	if (open) {
@@ -1355,8 +1344,7 @@ static void start_lsn_probe(struct client *c, struct server *s)
 		sticky_pending(rt.sticky, s->probe_key, now_ms());
 		shared_unlock();
 	}
-	s->state = SV_LSN_PROBE;
-	s->state_since_ms = now_ms();
+	server_set_state(s, SV_LSN_PROBE);
 	s->unnamed_client = 0;	/* a Query drops the unnamed statement */
 	proto_add_query(bufferevent_get_output(s->bev), "SELECT pg_catalog.pg_current_wal_insert_lsn()");
 	s->expect_rfq = 1;
@@ -1407,8 +1395,7 @@ static void server_reset_or_release(struct server *s)
 		s->dirty = false;
 	}
 	if (s->expect_rfq > 0) {
-		s->state = SV_RESETTING;
-		s->state_since_ms = now_ms();
+		server_set_state(s, SV_RESETTING);
 		return;
 	}
 	pool_release(s);
@@ -2123,8 +2110,8 @@ static bool end_link_if_done(struct client *c, struct server *s, size_t off)
 	forget_replay(c);
 	if (off)
 		forward_server_bytes(s, c, in, off, false);
-	c->state = CL_IDLE;
-	c->state_since_ms = c->last_activity_ms = now_ms();
+	client_set_state(c, CL_IDLE);
+	c->last_activity_ms = c->state_since_ms;
 	if (c->want_lsn && c->pinned && !c->sticky_key) {
 		/* its reads stay on this primary connection: no position needed (unpinning asks again) */
 		c->want_lsn = false;
@@ -2305,8 +2292,7 @@ static void causal_discarded(struct client *c, struct server *s)
 		pool_release(s);
 	else
 		server_close(s, "a dropped causal read left it busy");
-	c->state = CL_IDLE;
-	c->state_since_ms = now_ms();
+	client_set_state(c, CL_IDLE);
 	conn_read_enable(&c->rd);
 	session_client_input(c);
 }
@@ -2624,7 +2610,7 @@ static void idle_server_input(struct server *s)
 				s->probe_client = NULL;
 			}
 			if (pc && (rt.cfg->pool_mode == POOL_MODE_SESSION || pc->pinned) && !pc->parked[0]) {
-				s->state = SV_ACTIVE;
+				server_set_state(s, SV_ACTIVE);
 				pc->parked[0] = s;	/* back to its session */
 				s->parked_for = pc;
 				session_probe_done(pc);
@@ -2644,6 +2630,68 @@ static void idle_server_input(struct server *s)
 			}
 			pool_release(s);
 			return;
+		}
+	}
+}
+
+/* ---------------- Tenancy's interface to the data plane ---------------- */
+
+/* C (between transactions) now belongs to CLUSTER: its primary's pool for logins, no cached replica. */
+void session_switch_cluster(struct client *c, int cluster)
+{
+	const struct cluster_snapshot *snap = monitor_snapshot_get(rt.monitor);
+	int primary = cluster < snap->n_clusters ? snap->primary[cluster] : -1;
+	struct pool *p = NULL;
+
+	monitor_snapshot_put(snap);
+	for (int i = 0; i < rt.cfg->n_nodes && !p; i++)
+		if (rt.cfg->nodes[i].cluster_index == cluster && (primary < 0 || i == primary))
+			p = pool_find_or_create(rt.cfg, i, c->user, c->database);
+	c->cluster = cluster;
+	if (p)
+		c->pool = p;
+	c->replica_pool = NULL;
+	/* positions of the old cluster mean nothing on the new one */
+	c->route.required_lsn = 0;
+	if (c->lsn_probe && !c->wait_probe) {
+		c->lsn_probe->probe_client = NULL;	/* its answer is stale, as for an older probe */
+		c->lsn_probe = NULL;
+	}
+}
+
+/* Is C a (non-admin) client of tenant ID (NULL: of any tenant)? */
+static bool tenant_client(const struct client *c, const char *id)
+{
+	return !c->admin && c->tenant && (!id || strcmp(c->tenant, id) == 0);
+}
+
+int session_tenant_inflight(const char *id)
+{
+	struct list *it;
+	int n = 0;
+
+	WORKERS_AS_EACH(w) {
+		list_for_each(it, &rt.clients) {
+			struct client *c = container_of(it, struct client, head);
+			if (tenant_client(c, id) && (c->state == CL_ACTIVE || c->state == CL_WAITING ||
+						     c->tx_status != 'I'))
+				n++;
+		}
+	}
+	return n;
+}
+
+void session_tenant_resume(const char *id, bool (*held)(const char *tenant))
+{
+	struct list *it, *tmp;
+
+	WORKERS_AS_EACH(w) {
+		list_for_each_safe(it, tmp, &rt.clients) {
+			struct client *c = container_of(it, struct client, head);
+			if (!tenant_client(c, id) || c->state != CL_IDLE || !c->bev ||
+			    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 || held(c->tenant))
+				continue;
+			session_client_input(c);
 		}
 	}
 }

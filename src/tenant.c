@@ -574,30 +574,13 @@ fail:
 	return -1;
 }
 
-/* C (between transactions) goes to CLUSTER: its primary pool for logins, no cached replica. */
+/* C (between transactions) goes to E's cluster (session_switch_cluster does the data plane's part). */
 static void switch_cluster(struct client *c, const struct tenant_entry *e)
 {
-	const struct cluster_snapshot *snap = monitor_snapshot_get(rt.monitor);
-	int primary = e->cluster_index < snap->n_clusters ? snap->primary[e->cluster_index] : -1;
-	struct pool *p = NULL;
-
-	monitor_snapshot_put(snap);
-	for (int i = 0; i < rt.cfg->n_nodes && !p; i++)
-		if (rt.cfg->nodes[i].cluster_index == e->cluster_index && (primary < 0 || i == primary))
-			p = pool_find_or_create(rt.cfg, i, c->user, c->database);
 	log_info("C-%llu %s %s@%s: tenant \"%s\" now on cluster %s (generation %" PRId64 "), was %s",
 		 (unsigned long long)c->id, c->addr, c->user, c->database, e->id, e->cluster,
 		 e->generation, rt.cfg->clusters[c->cluster].name);
-	c->cluster = e->cluster_index;
-	if (p)
-		c->pool = p;
-	c->replica_pool = NULL;
-	/* positions of the old cluster mean nothing on the new one */
-	c->route.required_lsn = 0;
-	if (c->lsn_probe && !c->wait_probe) {
-		c->lsn_probe->probe_client = NULL;	/* its answer is stale, as for an older probe */
-		c->lsn_probe = NULL;
-	}
+	session_switch_cluster(c, e->cluster_index);
 }
 
 bool tenant_statement_gate(struct client *c)
@@ -742,7 +725,7 @@ static void apply_node_row(const PGresult *res, int i)
 	bool offline = strcmp(PQgetvalue(res, i, 1), "offline") == 0;
 	const char *sched = PQgetvalue(res, i, 2);
 
-	if (!admin_apply_node_state(node, offline || strcmp(sched, "pause") == 0,
+	if (!monitor_set_node_state(rt.monitor, node, offline || strcmp(sched, "pause") == 0,
 				    strcmp(sched, "draining") == 0))
 		log_debug("tenancy: node %s in pgsteer.nodes is not configured here", node);
 }
@@ -866,28 +849,6 @@ static void on_notify(void *arg, const char *payload)
 
 /* ---------------- Holding and resuming a moving tenant's clients ---------------- */
 
-static bool client_of(const struct client *c, const char *id)
-{
-	return !c->admin && c->tenant && (!id || strcmp(c->tenant, id) == 0);
-}
-
-/* Transactions of tenant ID this instance has in flight (or queued on a pool of the old cluster). */
-static int inflight(const char *id)
-{
-	struct list *it;
-	int n = 0;
-
-	WORKERS_AS_EACH(w) {
-		list_for_each(it, &rt.clients) {
-			struct client *c = container_of(it, struct client, head);
-			if (client_of(c, id) && (c->state == CL_ACTIVE || c->state == CL_WAITING ||
-						 c->tx_status != 'I'))
-				n++;
-		}
-	}
-	return n;
-}
-
 /* After a map change: how many tenants are moving (the tick skips its scans at 0). */
 static void recount_moving(void)
 {
@@ -897,25 +858,19 @@ static void recount_moving(void)
 			T.n_moving += e->state == TENANT_MOVING;
 }
 
+/* Is a client of tenant ID still held (its tenant moving)? */
+static bool tenant_held(const char *id)
+{
+	const struct tenant_entry *e = tenant_map_get(T.map, id);
+
+	return e && e->state == TENANT_MOVING;
+}
+
 /* The move of ID (or of any tenant) ended: run the statements its clients hold. */
 static void resume_clients(const char *id)
 {
-	struct list *it, *tmp;
-
 	recount_moving();
-	WORKERS_AS_EACH(w) {
-		list_for_each_safe(it, tmp, &rt.clients) {
-			struct client *c = container_of(it, struct client, head);
-			const struct tenant_entry *e;
-			if (!client_of(c, id) || c->state != CL_IDLE || !c->bev ||
-			    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
-				continue;
-			e = tenant_map_get(T.map, c->tenant);
-			if (e && e->state == TENANT_MOVING)
-				continue;
-			session_client_input(c);
-		}
-	}
+	session_tenant_resume(id, tenant_held);
 }
 
 static void ack_sent(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
@@ -936,7 +891,7 @@ static void ack_drained_moves(void)
 			const char *params[1] = { payload };
 			if (e->state != TENANT_MOVING)
 				continue;
-			if (e->acked_generation != e->generation && inflight(e->id) == 0) {
+			if (e->acked_generation != e->generation && session_tenant_inflight(e->id) == 0) {
 				snprintf(payload, sizeof(payload), "ack %s %" PRId64 " %s", e->id,
 					 e->generation, metadata_instance());
 				if (metadata_query("SELECT pg_notify('" METADATA_CHANNEL "', $1)", 1, params,
@@ -1160,7 +1115,7 @@ static void node_saved(void *arg, const PGresult *res, const char *sqlstate, con
 		reply_error(&r, sqlstate, "node %s: saving availability in the metadata failed: %s",
 			    op->tenant, msg);
 	} else {
-		admin_apply_node_state(op->tenant, op->node_offline || op->node_drained, op->node_drained);
+		monitor_set_node_state(rt.monitor, op->tenant, op->node_offline || op->node_drained, op->node_drained);
 		r.tag = op->node_drain_cmd ? "DRAIN" : "SET";
 	}
 	op_reply(op, &r);
@@ -1361,7 +1316,7 @@ static void check_moves(void)
 			continue;
 		if (now >= mv->deadline_ms) {
 			char reason[512];
-			int here = inflight(mv->tenant);
+			int here = session_tenant_inflight(mv->tenant);
 			snprintf(reason, sizeof(reason), "its transactions did not finish within "
 				 "move_timeout (%lld ms); instance(s) that did not confirm: %s%s",
 				 (long long)T.cfg->move_timeout_ms, mv->missing[0] ? mv->missing : "unknown",
@@ -1498,7 +1453,7 @@ struct tenant_op *tenant_admin(const struct admin_command *cmd, const char *admi
 		op->kind = OP_NODE;
 		/* SET NODE ... offline keeps a drain; active ends it */
 		op->node_drained = cmd->cmd == ADMIN_DRAIN_NODE ||
-				   (cmd->offline && admin_node_drained(cmd->name));
+				   (cmd->offline && monitor_node_drained(cmd->name));
 		op->node_drain_cmd = cmd->cmd == ADMIN_DRAIN_NODE;
 		op->node_offline = cmd->offline;
 		snprintf(op->tenant, sizeof(op->tenant), "%s", cmd->name);
