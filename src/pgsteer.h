@@ -25,6 +25,7 @@
 #include "config.h"
 #include "conn.h"
 #include "prepared.h"
+#include "reply.h"
 #include "route.h"
 #include "scram.h"
 #include "sessvar.h"
@@ -223,9 +224,7 @@ struct server {
 	struct client *parked_for;	/* session mode: held for this client between statements */
 	char probe_key[CLASSIFY_VALUE_LEN]; /* the prober's pgsteer.sticky_key, if any */
 
-	/* replies owed by this server, in request order (session.c) */
-	struct reply *replies;		/* ring buffer */
-	uint32_t rq_head, rq_len, rq_cap;
+	struct reply_ring replies;	/* replies owed by this server, in request order (sessstate.c) */
 	bool skip_to_sync;		/* it reported an error: it ignores messages until Sync */
 	bool group_error;		/* an ErrorResponse since the last ReadyForQuery */
 	bool dirty;			/* holds state pgsteer cannot carry: reset before reuse */

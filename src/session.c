@@ -212,7 +212,7 @@ void session_server_assigned(struct client *c, struct server *s)
 	if (c->state == CL_LOGIN_WAIT) {
 		/* settings from the startup packet: checked (and spelt) by the server first */
 		state_sync_settings(c, s, true);
-		if (s->rq_len == 0)
+		if (reply_ring_len(&s->replies) == 0)
 			login_finish(c, s);
 		return;
 	}
@@ -413,18 +413,19 @@ static void causal_answered(struct client *c, struct server *s)
 		log_info("C-%llu S-%llu node %s: causal read: replay not there after %lld us: "
 			 "the answer is dropped, the primary answers", (unsigned long long)c->id,
 			 (unsigned long long)s->id, s->pool->node_name, (long long)waited);
-		for (uint32_t i = 0; i < s->rq_len; i++) {
-			if (s->replies[(s->rq_head + i) % s->rq_cap].action == REPLY_FAKE) {
+		for (uint32_t i = 0; i < reply_ring_len(&s->replies); i++) {
+			struct reply *r = reply_ring_at(&s->replies, i);
+			if (r->action == REPLY_FAKE) {
 				/* answered by pgsteer already (cannot be admitted ahead): no safe replay */
 				causal_lost_replay(c, s);
 				return;
 			}
-			s->replies[(s->rq_head + i) % s->rq_cap].action = REPLY_DISCARD;
+			r->action = REPLY_DISCARD;
 		}
 		s->causal_phase = 6;
 		c->causal_lsn = 0;
 		c->last_causal_us = -1;
-		if (s->rq_len == 0)
+		if (reply_ring_len(&s->replies) == 0)
 			causal_discarded(c, s);
 		else
 			server_input_left(s);
@@ -1372,7 +1373,7 @@ static void server_reset_or_release(struct server *s)
 	bool session_mode = rt.cfg->pool_mode == POOL_MODE_SESSION;
 	const char *reset = rt.cfg->server_reset_query;
 
-	if (s->rq_len)
+	if (reply_ring_len(&s->replies))
 		reply_abort(s);	/* nothing can be owed on a clean server */
 	s->unnamed_client = 0;	/* its next client's Binds do not trust what it holds */
 	if (s->dirty && !(reset && *reset)) {
@@ -1603,7 +1604,8 @@ static enum inspect_verdict inspect_statement(struct client *c, struct server *s
 		inspect_classify(c, in, off, type, len, &res);
 	}
 	*resp = res;
-	if (res.cls == CLASS_CONTROL && s->expect_rfq == 0 && !s->batch_open && s->rq_len == 0) {
+	if (res.cls == CLASS_CONTROL && s->expect_rfq == 0 && !s->batch_open &&
+	    reply_ring_len(&s->replies) == 0) {
 		/* nothing owed before it: pgsteer answers (an extended batch once its Sync is here) */
 		if (type != 'Q' && !batch_complete_at(in, off, NULL))
 			return INSPECT_WAIT;
@@ -2105,7 +2107,8 @@ static bool end_link_if_done(struct client *c, struct server *s, size_t off)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
 
-	if (s->tx_status != 'I' || !server_is_clean(s) || c->pkt_remain != 0 || s->rq_len != 0)
+	if (s->tx_status != 'I' || !server_is_clean(s) || c->pkt_remain != 0 ||
+	    reply_ring_len(&s->replies) != 0)
 		return false;
 	forget_replay(c);
 	if (off)
@@ -2327,7 +2330,7 @@ static bool discard_reply(struct client *c, struct server *s, struct reply *r, u
 		break;
 	}
 	evbuffer_drain(in, 1 + (size_t)len);
-	if (s->rq_len == 0 && s->expect_rfq == 0) {
+	if (reply_ring_len(&s->replies) == 0 && s->expect_rfq == 0) {
 		causal_discarded(c, s);
 		return false;
 	}

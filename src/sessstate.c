@@ -12,7 +12,9 @@
  * belongs to; a faked reply is emitted when its request reaches the head.
  * After an ErrorResponse on an extended-protocol request the server
  * ignores everything up to Sync: those requests are dropped from the ring
- * and whatever they registered is undone.
+ * and whatever they registered is undone.  The ring itself is reply.c's;
+ * this file owns what its entries hold (names, statement references,
+ * settings changes) and the server-aware rules above.
  *
  * Named prepared statements.  A named Parse is interned by content
  * (prepared.c) and sent as "pgsteer_<id>"; Bind/Describe of the client's
@@ -110,39 +112,16 @@ static void push(struct server *s, struct reply r)
 		reply_clear(&r);
 		return;
 	}
-	if (s->rq_len == s->rq_cap) {
-		uint32_t cap = s->rq_cap ? s->rq_cap * 2 : 16;
-		struct reply *nr = malloc(cap * sizeof(*nr));
-		if (!nr) {
-			log_error("S-%llu: out of memory for the reply queue", (unsigned long long)s->id);
-			abort();
-		}
-		for (uint32_t i = 0; i < s->rq_len; i++)
-			nr[i] = s->replies[(s->rq_head + i) % s->rq_cap];
-		free(s->replies);
-		s->replies = nr;
-		s->rq_head = 0;
-		s->rq_cap = cap;
+	if (!reply_ring_push(&s->replies, r)) {
+		log_error("S-%llu: out of memory for the reply queue", (unsigned long long)s->id);
+		abort();
 	}
-	s->replies[(s->rq_head + s->rq_len) % s->rq_cap] = r;
-	s->rq_len++;
 }
 
+/* The request just pushed (to add what it must undo). */
 struct reply *reply_last(struct server *s)
 {
-	return s->rq_len ? &s->replies[(s->rq_head + s->rq_len - 1) % s->rq_cap] : NULL;
-}
-
-bool reply_ends(const struct reply *r, uint8_t type)
-{
-	switch (r->kind) {
-	case 'P': return type == '1';
-	case 'B': return type == '2';
-	case 'C': return type == '3';
-	case 'D': return type == 'T' || type == 'n';
-	case 'E': return type == 'C' || type == 'I' || type == 's';
-	default: return type == 'Z';	/* Sync, Query, FunctionCall */
-	}
+	return reply_ring_last(&s->replies);
 }
 
 void reply_pop(struct server *s, bool failed)
@@ -154,8 +133,7 @@ void reply_pop(struct server *s, bool failed)
 	if (failed)
 		reply_undo(s, r);
 	reply_clear(r);
-	s->rq_head = (s->rq_head + 1) % s->rq_cap;
-	s->rq_len--;
+	reply_ring_drop_head(&s->replies);
 }
 
 struct setop *reply_pop_group(struct server *s)
@@ -189,7 +167,7 @@ void reply_error(struct server *s)
 
 void reply_abort(struct server *s)
 {
-	while (s->rq_len)
+	while (reply_ring_len(&s->replies))
 		reply_pop(s, true);
 	s->skip_to_sync = false;
 	s->group_error = false;
@@ -1373,9 +1351,7 @@ void session_server_free(struct server *s)
 	s->client = NULL;	/* nothing to undo on a client any more */
 	reply_abort(s);
 	s->client = c;
-	free(s->replies);
-	s->replies = NULL;
-	s->rq_cap = s->rq_len = s->rq_head = 0;
+	reply_ring_free(&s->replies);
 	prep_server_clear(&s->prep);
 	sessvars_free(&s->vars);
 }

@@ -1,8 +1,10 @@
 /*
  * Session state under pooling (internal to the relay): the replies a
- * server owes in request order, named prepared statements rewritten to
- * shared server-side names, session settings kept in step, and pinning.
- * session.c calls these at the points where it moves messages.
+ * server owes in request order (kept in its reply ring, reply.h; here
+ * what pushing, popping and failing them does to the server and client),
+ * named prepared statements rewritten to shared server-side names,
+ * session settings kept in step, and pinning.  session.c calls these at
+ * the points where it moves messages.
  */
 #ifndef PGSTEER_SESSSTATE_H
 #define PGSTEER_SESSSTATE_H
@@ -12,38 +14,6 @@
 
 #include "classify.h"
 #include "pgsteer.h"
-
-/* What the relay does with the replies to one request. */
-enum reply_action {
-	REPLY_FORWARD,		/* the client's request: its replies go to the client */
-	REPLY_HIDE,		/* pgsteer's own request: its replies are dropped */
-	REPLY_FAKE,		/* answered by pgsteer: nothing went to the server */
-	REPLY_DISCARD,		/* the client's, sent ahead of a causal check that failed: dropped, sent again elsewhere */
-};
-
-#define REPLY_LOGIN 0x01	/* the hidden settings statement of a login */
-#define REPLY_DESCRIBE_STMT 0x02	/* a faked Describe of a statement (not a portal) */
-#define REPLY_STALE_ERROR 0x04	/* its ErrorResponse is replaced by client_stmt's stale_error */
-#define REPLY_CAUSAL 0x08	/* a causal read's check of the replica's replay position */
-
-/*
- * One request whose replies are still owed.  KIND is the request's
- * message type ('P','B','C','D','E','S'; 'Q' also for FunctionCall and for
- * a faked DEALLOCATE).  Replies end at: '1' Parse, '2' Bind, '3' Close,
- * 'T'/'n' Describe, 'C'/'I'/'s' Execute, 'Z' Sync/Query; an ErrorResponse
- * ends every extended request up to the next Sync.
- */
-struct reply {
-	uint8_t kind;
-	uint8_t action;
-	uint8_t flags;
-	struct pstmt *server_reg;	/* a Parse sent: undone on the server if it fails */
-	char *client_name;		/* a client Parse/Close: its name is undone if it never runs */
-	struct pstmt *client_stmt;	/* Close: what the name meant (a reference), put back on undo */
-	struct setop *ops;		/* Sync/Query: settings applied if the group succeeds */
-	struct pstmt *stmt;		/* Bind/Describe/Execute: the shared statement it uses
-					 * (no reference: checked against the server's set) */
-};
 
 /* A session change seen in a statement, applied when its Sync/Query succeeds. */
 enum setop_kind {
@@ -66,12 +36,11 @@ void reply_push(struct server *s, uint8_t kind, enum reply_action action, struct
 		char *client_name, struct setop *ops);
 /* The request just pushed (to add what it must undo). */
 struct reply *reply_last(struct server *s);
+/* The request the next reply from S belongs to, or NULL. */
 static inline struct reply *reply_head(struct server *s)
 {
-	return s->rq_len ? &s->replies[s->rq_head] : NULL;
+	return reply_ring_head(&s->replies);
 }
-/* Does reply TYPE end the request at the head? */
-bool reply_ends(const struct reply *r, uint8_t type);
 /* The head request is done (FAILED: it or an earlier one errored, undo what it registered). */
 void reply_pop(struct server *s, bool failed);
 /* ReadyForQuery: the Sync/Query group at the head is done; returns its settings changes. */
