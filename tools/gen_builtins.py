@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Generate src/classify_builtins.inc, the classifier's built-in function table.
 
-The table gives every function name the classifier knows without asking the
-server a kind:
+The table gives each function name the classifier knows without asking the
+server one of four kinds:
 
     r  reads: immutable or stable, or volatile but harmless
     w  writes, or must run on the primary
