@@ -425,17 +425,16 @@ void session_server_free(struct server *s);
 const uint64_t *session_causal_seen(int *n);
 void session_causal_forget(void);
 
-/*
- * Tenancy's interface to the data plane (session.c): tenant.c moves a
- * client between clusters, counts a tenant's transactions in flight and
- * resumes the statements its clients hold, through these alone.
- */
-/* C (between transactions) now belongs to CLUSTER: its primary's pool, no replica, no LSN. */
-void session_switch_cluster(struct client *c, int cluster);
-/* Transactions of tenant ID (NULL: any) in flight on every worker, or queued for a server. */
-int session_tenant_inflight(const char *id);
-/* Run the statements held by clients of tenant ID (NULL: any) unless HELD(their tenant) still says so. */
-void session_tenant_resume(const char *id, bool (*held)(const char *tenant));
+/* The relay's services to steering (steer.c). */
+void session_relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_socket_t dst_fd,
+			bool dst_tls, size_t n);
+/* C's next statement waits for its write's position (the LSN probe under way). */
+void session_wait_for_probe(struct client *c);
+/* C's kept copy of its statement (for a replay elsewhere) no longer matches what was sent. */
+void session_forget_replay(struct client *c);
+/* Session mode or pinned: link C to the server it holds for *POOL if that may serve; true when linked. */
+bool session_reuse_parked(struct client *c, struct pool **pool, const struct cluster_snapshot *snap,
+			  uint64_t required_lsn);
 
 /* control.c: SET/RESET/SHOW pgsteer.* */
 void control_answer(struct client *c, const struct classify_result *res, uint8_t first_type);

@@ -27,6 +27,7 @@
 #include "proto.h"
 #include "route.h"
 #include "sessstate.h"
+#include "steer.h"
 #include "stats.h"
 #include "sticky.h"
 #include "tenant.h"
@@ -38,14 +39,11 @@
 #define MAX_SERVER_MESSAGE (1024u * 1024u * 1024u)
 #define REPLAY_LIMIT (256 * 1024)	/* bytes of a replica read kept to send it again elsewhere */
 
-static void relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_socket_t dst_fd,
-		       bool dst_tls, size_t n);
 static void relay_move_after(struct evbuffer *in, struct server *s, struct bind_head *pre, size_t n);
 static void relay_client_to_server(struct client *c, struct server *s);
 static void relay_server_to_client(struct server *s, struct client *c);
 static void idle_server_input(struct server *s);
 static void server_input_left(struct server *s);
-static void wait_for_probe(struct client *c);
 static void causal_check(struct client *c, struct server *s, uint8_t phase);
 static bool causal_can_pipeline(const struct client *c);
 static void causal_discarded(struct client *c, struct server *s);
@@ -57,44 +55,12 @@ static void deliver_held(struct client *c);
 static void unlink_pair(struct client *c, struct server *s);
 static bool server_is_clean(const struct server *s);
 static bool discard_input(struct client *c);
-static bool statement_begin(struct client *c, uint8_t type, uint32_t len);
-static bool message_text(struct evbuffer *in, size_t off, uint8_t type, uint32_t len,
-			 const char **sql, size_t *sqllen);
 static void start_lsn_probe(struct client *c, struct server *s);
 static void keep_for_replay(struct client *c, struct evbuffer *in, size_t n);
 static void keep_bytes_for_replay(struct client *c, const char *bytes, size_t n);
-static void forget_replay(struct client *c);
 static void park(struct client *c, struct server *s, bool replica);
 static struct server *unpark(struct client *c, int slot);
-static bool reuse_parked(struct client *c, struct pool **pool, const struct cluster_snapshot *snap,
-			 uint64_t required_lsn);
 
-/* What the relay does with a Query/Parse it had to look at. */
-enum inspect_verdict {
-	INSPECT_FORWARD,	/* relay it */
-	INSPECT_WAIT,		/* not complete yet: stop here until more arrives */
-	INSPECT_HOLD,		/* must not go to this server: keep it until release */
-	INSPECT_ANSWERED,	/* a control, answered by pgsteer */
-	INSPECT_REWRITTEN,	/* a write on a replica, replaced by a refusal */
-};
-static bool must_inspect(struct client *c, uint8_t type, const struct pstmt *bound);
-/* Where a batch's Parse and Bind messages are, from batch_complete_at()'s walk. */
-#define BATCH_MAP_MAX 8
-struct batch_map {
-	int n;			/* -1: not all of them recorded (walk again) */
-	struct {
-		size_t off;
-		uint32_t len;
-		uint8_t type;
-	} msg[BATCH_MAP_MAX];
-};
-static bool batch_complete_at(struct evbuffer *in, size_t off, struct batch_map *map);
-static void batch_class_add(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
-			    uint32_t len, struct classify_result *res);
-static enum inspect_verdict inspect_statement(struct client *c, struct server *s,
-					      struct evbuffer *in, size_t off, uint8_t type,
-					      uint32_t len, const struct pstmt *bound,
-					      struct classify_result *res);
 static bool end_link_if_done(struct client *c, struct server *s, size_t off);
 static void login_finish(struct client *c, struct server *s);
 static void server_reset_or_release(struct server *s);
@@ -143,7 +109,7 @@ void session_client_input(struct client *c)
 		return;
 	}
 	/* The start of a transaction (or of a statement on its own): route it. */
-	if (!statement_begin(c, type, len))
+	if (!steer_statement(c, type, len))
 		return;
 	client_set_state(c, CL_WAITING);
 	pool_acquire(c->target_pool, c);
@@ -186,7 +152,7 @@ void session_reroute(struct client *c)
 }
 
 /* C's next statement waits for its write's position (the LSN probe under way). */
-static void wait_for_probe(struct client *c)
+void session_wait_for_probe(struct client *c)
 {
 	c->wait_probe = true;
 	client_set_state(c, CL_WAITING);
@@ -219,7 +185,7 @@ void session_server_assigned(struct client *c, struct server *s)
 	log_debug("C-%llu %s@%s: linked to S-%llu node %s pid %d", (unsigned long long)c->id, c->user,
 		  c->database, (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
 	client_set_state(c, CL_ACTIVE);
-	forget_replay(c);
+	session_forget_replay(c);
 	c->replay_ok = c->on_replica && !c->route.in_transaction;
 	state_link(c, s);
 	if (c->causal_lsn && c->on_replica) {
@@ -561,14 +527,14 @@ void session_server_gone(struct server *s, const char *reason)
 		log_info("C-%llu %s@%s: replica %s lost before answering: routing the statement again",
 			 (unsigned long long)c->id, c->user, c->database, s->pool->node_name);
 		evbuffer_prepend(in, c->replay, c->replay_len);
-		forget_replay(c);
+		session_forget_replay(c);
 		c->pkt_remain = 0;
 		client_set_state(c, CL_IDLE);
 		conn_read_enable(&c->rd);
 		session_client_input(c);
 		return;
 	}
-	forget_replay(c);
+	session_forget_replay(c);
 	if (c->route.in_transaction || c->tx_status != 'I' || rt.cfg->pool_mode == POOL_MODE_SESSION) {
 		client_fail(c, "FATAL", "08006", "server connection to node %s closed: %s",
 			    s->pool->node_name, reason);
@@ -890,385 +856,6 @@ static bool discard_input(struct client *c)
 	}
 }
 
-/* Uniform double in [0,1) from the runtime's xorshift generator. */
-static double random01(void)
-{
-	uint64_t x = rt.rng;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	rt.rng = x;
-	return (double)(x >> 11) * (1.0 / 9007199254740992.0);
-}
-
-/*
- * The SQL text of a complete Query or Parse message at OFF in IN.  Pulls
- * the message up into one chain (a no-op for the usual small message).
- */
-static bool message_text(struct evbuffer *in, size_t off, uint8_t type, uint32_t len,
-			 const char **sql, size_t *sqllen)
-{
-	size_t blen = len - 4;
-	const char *body;
-
-	if (evbuffer_get_length(in) < off + 1 + len)
-		return false;
-	if (off == 0) {
-		body = (const char *)evbuffer_pullup(in, 1 + (ev_ssize_t)len);
-	} else {
-		struct evbuffer_ptr p;
-		struct evbuffer_iovec v;
-		evbuffer_ptr_set(in, &p, off, EVBUFFER_PTR_SET);
-		/* only when the whole message sits in one chain; else pull everything up */
-		if (evbuffer_peek(in, 1 + (ev_ssize_t)len, &p, &v, 1) == 1 && v.iov_len >= 1 + (size_t)len)
-			body = v.iov_base;
-		else
-			body = (const char *)evbuffer_pullup(in, (ev_ssize_t)(off + 1 + len)) + off;
-	}
-	if (!body)
-		return false;
-	body += PROTO_HEADER_LEN;
-	if (type == 'P') {
-		size_t nl = strnlen(body, blen);
-		if (nl >= blen)
-			return false;
-		body += nl + 1;
-		blen -= nl + 1;
-	}
-	*sql = body;
-	*sqllen = strnlen(body, blen);
-	return true;
-}
-
-static void classify_message(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
-			     uint32_t len, struct classify_result *res)
-{
-	const char *sql;
-	size_t sqllen;
-
-	if ((type == 'Q' || type == 'P') && message_text(in, off, type, len, &sql, &sqllen)) {
-		/*
-		 * A Parse's text comes again and again (its values travel in
-		 * Bind); a simple Query's holds its values, so it is cached by
-		 * its shape, the text without them.
-		 */
-		if (type == 'P')
-			classify_sql_cached(sql, sqllen, rt.knowledge, res);
-		else
-			classify_query_cached(sql, sqllen, rt.knowledge, res);
-		return;
-	}
-	if (type == 'B' && state_bind_class(c, in, off, len, res))
-		return;		/* a named statement: the class of its text */
-	if (type == 'B' && off == 0 && state_unnamed_class(c, in, len, res))
-		return;		/* the unnamed statement parsed in an earlier batch */
-	memset(res, 0, sizeof(*res));
-	if (type == 'F') {
-		res->cls = CLASS_WRITE;	/* fastpath function call: lo_* and friends write */
-		snprintf(res->reason, sizeof(res->reason), "fastpath function call");
-		return;
-	}
-	res->cls = CLASS_AMBIGUOUS;
-	snprintf(res->reason, sizeof(res->reason), "protocol message '%c' without statement text", type);
-}
-
-/*
- * The classification statement_begin() made of the message at the head
- * of a client's input, kept for the relay's look at the same message (one
- * slot per thread is enough; any mismatch classifies again).
- */
-static _Thread_local struct {
-	const struct client *client;
-	uint64_t client_id;
-	uint32_t len;
-	uint8_t type;
-	bool valid;
-	struct classify_result res;
-} begin_cache;
-
-/*
- * An extended-protocol batch is routed as a whole: the strongest class of
- * the Parse messages (and Binds of named statements) up to Sync decides.
- */
-static void classify_batch_rest(struct client *c, struct evbuffer *in, uint32_t first_len,
-				const struct batch_map *map, struct classify_result *res)
-{
-	size_t off = 1 + (size_t)first_len;
-	uint8_t type;
-	uint32_t len;
-
-	if (map->n >= 0) {
-		/* the walk that found the Sync recorded them, all complete; the first is classified */
-		for (int i = 0; i < map->n; i++)
-			if (map->msg[i].off != 0)
-				batch_class_add(c, in, map->msg[i].off, map->msg[i].type, map->msg[i].len, res);
-		return;
-	}
-	while (proto_peek_header(in, off, &type, &len) && type != 'S' && type != 'H' && len >= 4) {
-		if (type == 'P' || type == 'B') {
-			if (evbuffer_get_length(in) < off + 1 + len)
-				break;
-			batch_class_add(c, in, off, type, len, res);
-		}
-		off += 1 + (size_t)len;
-	}
-}
-
-/* Raise the batch's class RES by the Parse or Bind at OFF. */
-static void batch_class_add(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
-			    uint32_t len, struct classify_result *res)
-{
-	struct classify_result next;
-
-	if (type == 'P')
-		classify_message(c, in, off, type, len, &next);
-	else if (!state_bind_class(c, in, off, len, &next))
-		return;		/* unnamed: its Parse was looked at */
-	if (next.cls == CLASS_WRITE && res->cls != CLASS_WRITE) {
-		*res = next;
-	} else if (next.cls != CLASS_READ && res->cls == CLASS_READ) {
-		res->cls = CLASS_AMBIGUOUS;
-		snprintf(res->reason, sizeof(res->reason), "batch also holds: %.100s", next.reason);
-	}
-}
-
-/*
- * Has the extended-protocol batch at the head of IN reached its Sync or
- * Flush?  PostgreSQL sends no results before one of them, so a client
- * cannot be waiting for us before it arrives; routing the whole batch at
- * once keeps a write behind a read off the replica.  Past
- * BATCH_ROUTE_LIMIT bytes we route with what we have.
- */
-#define BATCH_ROUTE_LIMIT (1024 * 1024)
-static bool batch_complete(struct evbuffer *in, struct batch_map *map)
-{
-	return batch_complete_at(in, 0, map);
-}
-
-/* The same, for the batch starting at OFF; MAP (may be NULL) learns its Parse and Bind messages. */
-static bool batch_complete_at(struct evbuffer *in, size_t off, struct batch_map *map)
-{
-	struct proto_window w;
-	size_t start = off, avail = proto_window_load(&w, in);
-	uint8_t type, tmp[PROTO_HEADER_LEN];
-	uint32_t len;
-	const uint8_t *hdr;
-
-	if (map)
-		map->n = 0;
-	while ((hdr = proto_window_bytes(&w, in, off, PROTO_HEADER_LEN, tmp)) &&
-	       (len = proto_get_u32(hdr + 1)) >= 4) {
-		type = hdr[0];
-		if (type == 'S' || type == 'H')
-			return off + 1 + len <= avail;
-		if (map && (type == 'P' || type == 'B') && map->n >= 0) {
-			if (map->n == BATCH_MAP_MAX) {
-				map->n = -1;
-			} else {
-				map->msg[map->n].off = off;
-				map->msg[map->n].len = len;
-				map->msg[map->n++].type = type;
-			}
-		}
-		off += 1 + (size_t)len;
-	}
-	if (map)
-		map->n = -1;	/* routed without its Sync: what follows is not known */
-	return avail - start >= BATCH_ROUTE_LIMIT;
-}
-
-/* Does the cluster have a node that could ever serve reads besides the primary? */
-static bool cluster_has_replicas(int cluster)
-{
-	return cluster >= 0 && cluster < rt.cfg->n_clusters && rt.cfg->clusters[cluster].n_nodes > 1;
-}
-
-/*
- * Route the statement at the head of C's input.  Returns true when
- * c->target_pool is set and a server should be acquired; false when the
- * statement was answered here, refused, or is not complete yet.
- */
-static bool statement_begin(struct client *c, uint8_t type, uint32_t len)
-{
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	const struct cluster_snapshot *snap;
-	struct batch_map map;
-	struct classify_result res;
-	struct route_decision d;
-	struct pool *pool;
-
-	begin_cache.valid = false;
-	/*
-	 * Tenancy hook (tenant.c): a tenant being moved holds its new
-	 * transactions here until the move ends; between transactions the
-	 * session follows its tenant's placement (c->cluster may change).
-	 */
-	if (c->tenant && !tenant_statement_gate(c))
-		return false;
-	if ((type == 'Q' || type == 'P') && evbuffer_get_length(in) < 1 + (size_t)len)
-		return false;	/* classify whole statements only */
-	if (type != 'Q' && type != 'F' && !batch_complete(in, &map))
-		return false;	/* route an extended batch once its Sync/Flush is here */
-	classify_message(c, in, 0, type, len, &res);
-	begin_cache.client = c;
-	begin_cache.client_id = c->id;
-	begin_cache.len = len;
-	begin_cache.type = type;
-	begin_cache.res = res;
-	if (type == 'P' || type == 'B')
-		classify_batch_rest(c, in, len, &map, &res);
-	/* unlinked under transaction pooling: no transaction can be open */
-	c->route.in_transaction = false;
-	c->route.txn_on_replica = false;
-	c->route.txn_node = -1;
-	/*
-	 * State that lives in one backend pins the session to its connection
-	 * (on the primary).  In session mode, a client that changes session
-	 * state stays with its primary connection: its replica connection
-	 * would not have it.
-	 */
-	if (res.pins_session)
-		state_pin(c, NULL, res.reason);
-	else if (rt.cfg->pool_mode == POOL_MODE_SESSION && (res.changes_session || res.cls == CLASS_SESSION))
-		state_pin(c, NULL, "session state in session mode");
-	struct route_session rs = c->route;
-	if (c->sticky_key && rt.cfg->read_your_writes == RYW_LSN) {
-		/* sessions sharing the key share the highest position any of them wrote */
-		shared_lock();
-		uint64_t lsn = sticky_lookup(rt.sticky, c->sticky_key, now_ms(), rt.cfg->sticky_ttl_ms);
-		shared_unlock();
-		if (lsn > rs.required_lsn)
-			rs.required_lsn = lsn;
-	}
-	if (c->pinned) {
-		/* state that lives in one backend (LISTEN, temp tables): its primary connection */
-		rs.use_primary = true;
-		rs.use_replicas_for_reads = false;
-	}
-	snap = monitor_snapshot_get(rt.monitor);
-	/* the reason text only when the debug log will print it (a refusal always has it) */
-	double pick = random01();
-	bool verbose = log_enabled(LOG_LVL_DEBUG);
-	const struct route_config *rc = &rt.route_cfg;
-	struct route_config no_causal;
-	if (c->causal_fallback) {
-		/* its replica did not replay in time: the primary, this once */
-		no_causal = rt.route_cfg;
-		no_causal.causal_read_timeout_ms = 0;
-		rc = &no_causal;
-		c->causal_fallback = false;
-	}
-	if (verbose)
-		route_decide(&res, &rs, snap, c->cluster, rc, pick, &d);
-	else
-		route_decide_quiet(&res, &rs, snap, c->cluster, rc, pick, &d);
-	c->causal_lsn = d.target == ROUTE_REPLICA ? d.causal_lsn : 0;
-	if (d.read_fallback && rs.required_lsn == UINT64_MAX && c->lsn_probe && rc->causal_read_timeout_ms > 0 &&
-	    !c->pinned && rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
-		/*
-		 * A read right behind its session's write, whose position is
-		 * still being fetched: wait for it (one round trip), then a
-		 * replica may serve the read with a causal wait.
-		 */
-		monitor_snapshot_put(snap);
-		wait_for_probe(c);
-		return false;
-	}
-
-	if (d.read_fallback)
-		stats.read_fallback[stats_fallback_from_reason(d.fallback_reason)]++;
-	switch (d.target) {
-	case ROUTE_LOCAL: {
-		size_t before = evbuffer_get_length(in);
-		monitor_snapshot_put(snap);
-		stats.queries[res.cls][STATS_LOCAL]++;
-		control_answer(c, &res, type);
-		/* answered: go on with whatever the client sent next */
-		if (evbuffer_get_length(in) != before && evbuffer_get_length(in) > 0 && c->state == CL_IDLE)
-			session_client_input(c);
-		return false;
-	}
-	case ROUTE_REFUSE:
-		monitor_snapshot_put(snap);
-		stats.queries[res.cls][STATS_REFUSED]++;
-		session_refuse(c, d.sqlstate ? d.sqlstate : "08006", "%s", d.reason);
-		return false;
-	case ROUTE_STAY:	/* cannot happen unlinked (in_transaction is false above) */
-	case ROUTE_PRIMARY:
-	case ROUTE_REPLICA:
-		break;
-	}
-	pool = pool_for_node(c, d.node);
-	if (!pool) {
-		if (!verbose)	/* the client's error names the reason */
-			route_decide(&res, &rs, snap, c->cluster, rc, pick, &d);
-		monitor_snapshot_put(snap);
-		stats.queries[res.cls][STATS_REFUSED]++;
-		session_refuse(c, "57P03", "no server available for cluster %s: %s",
-			       rt.cfg->clusters[c->cluster].name, d.reason);
-		return false;
-	}
-	if (d.target == ROUTE_REPLICA && pool_recently_failed(pool, now_ms())) {
-		/* the monitor has not caught up yet: do not queue reads on a dead replica */
-		int primary = snap->primary[c->cluster];
-		struct pool *pp = primary >= 0 ? pool_for_node(c, primary) : NULL;
-		if (!pp) {
-			monitor_snapshot_put(snap);
-			stats.queries[res.cls][STATS_REFUSED]++;
-			session_refuse(c, "57P03", "replica %s unreachable (%s) and no primary known",
-				       pool->node_name, pool->last_login_error);
-			return false;
-		}
-		if (verbose)
-			snprintf(d.reason, sizeof(d.reason), "replica %s unreachable: primary %s",
-				 pool->node_name, pp->node_name);
-		stats.read_fallback[FALLBACK_NO_REPLICA]++;
-		d.target = ROUTE_PRIMARY;
-		d.node = primary;
-		pool = pp;
-	}
-	if (type == 'P' && rt.cfg->pool_mode == POOL_MODE_TRANSACTION && !c->pinned && pool->n_idle == 0 &&
-	    pool_total(pool) >= pool->pool_size && state_parse_locally(c, in)) {
-		monitor_snapshot_put(snap);
-		if (evbuffer_get_length(in) > 0)
-			session_client_input(c);
-		return false;	/* answered: prepared later, where it is bound */
-	}
-	c->target_pool = pool;
-	c->on_replica = d.target == ROUTE_REPLICA;
-	stats.queries[res.cls][c->on_replica ? STATS_REPLICA : STATS_PRIMARY]++;
-	if (pool->node_index < STATS_MAX_NODES) {
-		stats.nodes[pool->node_index].queries++;
-		if (res.cls == CLASS_READ)
-			stats.nodes[pool->node_index].reads++;
-	}
-	c->last_pool = pool;
-	c->last_on_replica = c->on_replica;
-	c->last_causal_us = -1;		/* causal_answered() says how long it waited */
-	if (res.cls == CLASS_TRANSACTION && res.txn == TXN_BEGIN) {
-		c->route.in_transaction = true;
-		c->route.txn_on_replica = c->on_replica;
-		c->route.txn_node = d.node;
-	}
-	if (!c->on_replica && (d.makes_sticky || res.cls == CLASS_WRITE || res.multi_statement) &&
-	    rt.cfg->read_your_writes == RYW_LSN && cluster_has_replicas(c->cluster))
-		c->want_lsn = true;
-	if (d.marks_written)
-		c->route.has_written = true;
-	if (verbose)
-		log_debug("C-%llu %s %s@%s: %s -> %s:%s (%s: %s)", (unsigned long long)c->id, c->addr,
-			  c->user, c->database, classify_class_name(res.cls),
-			  c->on_replica ? "replica" : "primary", pool->node_name, d.reason, res.reason);
-	if ((rt.cfg->pool_mode == POOL_MODE_SESSION || c->pinned) &&
-	    reuse_parked(c, &pool, snap, rs.required_lsn)) {
-		monitor_snapshot_put(snap);
-		return false;	/* linked to the connection the session holds */
-	}
-	monitor_snapshot_put(snap);
-	begin_cache.valid = true;
-	return true;
-}
-
 /* Session mode: keep S for C between statements instead of returning it. */
 static void park(struct client *c, struct server *s, bool replica)
 {
@@ -1296,7 +883,7 @@ static struct server *unpark(struct client *c, int slot)
  * weighted pick chose another; a held connection to another node (the
  * primary moved) goes back to its pool.  Returns true when C was linked.
  */
-static bool reuse_parked(struct client *c, struct pool **pool, const struct cluster_snapshot *snap,
+bool session_reuse_parked(struct client *c, struct pool **pool, const struct cluster_snapshot *snap,
 			 uint64_t required_lsn)
 {
 	int slot = c->on_replica ? 1 : 0;
@@ -1305,7 +892,7 @@ static bool reuse_parked(struct client *c, struct pool **pool, const struct clus
 
 	if (!p && slot == 0 && c->lsn_probe && c->lsn_probe->pool == *pool) {
 		/* our primary connection is fetching the last write's position: wait for it */
-		wait_for_probe(c);
+		session_wait_for_probe(c);
 		return true;
 	}
 	if (!p)
@@ -1410,7 +997,7 @@ static void server_reset_or_release(struct server *s)
  * socket does not take goes through DST's output buffer.  A TLS DST is
  * written the same way, through conn_tls_write_now().
  */
-static void relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_socket_t dst_fd,
+void session_relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_socket_t dst_fd,
 		       bool dst_tls, size_t n)
 {
 	struct evbuffer *out = bufferevent_get_output(dst);
@@ -1443,7 +1030,7 @@ static void relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_sock
 }
 
 /*
- * relay_move() of IN's first N bytes to S behind the rewritten Bind head
+ * session_relay_move() of IN's first N bytes to S behind the rewritten Bind head
  * PRE: both in one sendmsg() when nothing is queued (an evbuffer_add()
  * would schedule S's write event: two epoll_ctl() and a loop turn per
  * Bind), else queued in order.  PRE is empty afterwards.
@@ -1497,217 +1084,6 @@ static bool apply_backpressure(struct bufferevent *dst, struct conn_reader *src,
 }
 
 /*
- * Which messages the relay classifies before forwarding: every statement
- * (session effects, writes on the primary, controls), and a Bind of a
- * named statement (BOUND) as well.
- */
-static bool must_inspect(struct client *c, uint8_t type, const struct pstmt *bound)
-{
-	UNUSED(c);
-	return type == 'Q' || type == 'P' || (type == 'B' && bound);
-}
-
-/* Escape TEXT for a single-quoted literal inside a $pgsteer$ body. */
-static void sql_escape(char *dst, size_t dstlen, const char *text)
-{
-	size_t j = 0;
-	for (size_t i = 0; text[i] && j + 3 < dstlen; i++) {
-		if (text[i] == '$')
-			continue;
-		if (text[i] == '\'')
-			dst[j++] = '\'';
-		dst[j++] = text[i];
-	}
-	dst[j] = '\0';
-}
-
-/*
- * Replace a write on a replica by a statement that fails with 25006 on the
- * server itself: the server's transaction aborts exactly as PostgreSQL
- * would abort it, and the write's text never leaves pgsteer.
- */
-static void send_refusal(struct client *c, struct server *s, struct evbuffer *in, size_t off,
-			 uint8_t type, uint32_t len, const struct classify_result *res)
-{
-	struct evbuffer *out = bufferevent_get_output(s->bev);
-	char msg[400], esc[820], sql[1000 + 2], name[NAME_LEN] = "";	/* +2: no parameter types */
-
-	forget_replay(c);
-	if (off)
-		relay_move(in, s->bev, s->fd, s->tls, off);
-	if (type == 'P') {
-		char buf[NAME_LEN + 5 + 1] = { 0 };
-		size_t n = len - 4 < NAME_LEN ? len - 4 : NAME_LEN;
-		evbuffer_copyout(in, buf, PROTO_HEADER_LEN + n);
-		snprintf(name, sizeof(name), "%.*s", (int)strnlen(buf + 5, n), buf + 5);
-	}
-	evbuffer_drain(in, 1 + (size_t)len);
-	snprintf(msg, sizeof(msg), "cannot execute a write in a read-only transaction routed to replica %s (%s)",
-		 s->pool->node_name, res->reason);
-	sql_escape(esc, sizeof(esc), msg);
-	snprintf(sql, sizeof(sql) - 2, "DO $pgsteer$BEGIN RAISE EXCEPTION USING ERRCODE = '25006', "
-		 "MESSAGE = '%s'; END$pgsteer$", esc);
-	log_info("C-%llu %s@%s: write refused on replica %s: %s", (unsigned long long)c->id, c->user,
-		 c->database, s->pool->node_name, res->reason);
-	if (type == 'Q') {
-		s->unnamed_client = 0;
-		proto_add_query(out, sql);
-		s->expect_rfq++;
-		reply_push(s, 'Q', REPLY_FORWARD, NULL, NULL, NULL);
-		return;
-	}
-	reply_push(s, 'P', REPLY_FORWARD, NULL, NULL, NULL);
-	if (!name[0]) {
-		/* the client's unnamed statement is now the refusal, on S only */
-		c->unnamed = UNNAMED_LOST;
-		s->unnamed_client = c->id;
-		s->unnamed_gen = ++c->unnamed_gen;
-	}
-	/* the same statement name, the refusal as its text, no parameter types */
-	size_t sl = strlen(sql) + 1;
-	memset(sql + sl, 0, 2);
-	proto_add_parse(out, name, sql, sl + 2);
-	s->batch_open = true;
-}
-
-/* The class of the message at OFF; reuses statement_begin()'s look at the same message. */
-static void inspect_classify(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
-			     uint32_t len, struct classify_result *res)
-{
-	if (off == 0 && begin_cache.valid && begin_cache.client == c && begin_cache.client_id == c->id &&
-	    begin_cache.type == type && begin_cache.len == len) {
-		begin_cache.valid = false;
-		*res = begin_cache.res;
-		return;
-	}
-	classify_message(c, in, off, type, len, res);
-}
-
-static enum inspect_verdict inspect_statement(struct client *c, struct server *s,
-					      struct evbuffer *in, size_t off, uint8_t type,
-					      uint32_t len, const struct pstmt *bound,
-					      struct classify_result *resp)
-{
-	struct classify_result res;
-	bool readish;
-
-	if (type == 'B') {
-		/* a Bind of a named statement: its text says what it does */
-		res = bound->cls;
-	} else if (evbuffer_get_length(in) < off + 1 + (size_t)len) {
-		if (c->on_replica || len < 64 * 1024)
-			return INSPECT_WAIT;
-		/* a huge statement on the primary: stream it, assume it writes */
-		c->want_lsn = rt.cfg->read_your_writes == RYW_LSN;
-		return INSPECT_FORWARD;
-	} else {
-		inspect_classify(c, in, off, type, len, &res);
-	}
-	*resp = res;
-	if (res.cls == CLASS_CONTROL && s->expect_rfq == 0 && !s->batch_open &&
-	    reply_ring_len(&s->replies) == 0) {
-		/* nothing owed before it: pgsteer answers (an extended batch once its Sync is here) */
-		if (type != 'Q' && !batch_complete_at(in, off, NULL))
-			return INSPECT_WAIT;
-		forget_replay(c);	/* its bytes no longer match what the server got */
-		if (off)
-			relay_move(in, s->bev, s->fd, s->tls, off);
-		control_answer(c, &res, type);
-		return INSPECT_ANSWERED;
-	}
-	if (type == 'Q' && state_deallocate_local(c, s, &res)) {
-		/* DEALLOCATE of a protocol-level name: only the client's name goes */
-		forget_replay(c);
-		if (off)
-			relay_move(in, s->bev, s->fd, s->tls, off);
-		evbuffer_drain(in, 1 + (size_t)len);
-		return INSPECT_ANSWERED;
-	}
-	if (res.cls == CLASS_TRANSACTION && res.txn == TXN_BEGIN) {
-		c->route.in_transaction = true;
-		c->route.txn_on_replica = c->on_replica;
-	}
-	if (rt.cfg->pool_mode == POOL_MODE_SESSION && !res.pins_session &&
-	    (res.changes_session || res.cls == CLASS_SESSION))
-		state_pin(c, s, "session state in session mode");
-	if (!c->on_replica) {
-		if (res.cls == CLASS_WRITE)
-			c->route.has_written = c->route.txn_wrote = true;
-		if ((res.cls == CLASS_WRITE || res.cls == CLASS_AMBIGUOUS || res.multi_statement) &&
-		    rt.cfg->read_your_writes == RYW_LSN && cluster_has_replicas(c->cluster))
-			c->want_lsn = true;
-		return INSPECT_FORWARD;
-	}
-	/* on a replica */
-	if (c->route.in_transaction) {
-		if (res.cls != CLASS_WRITE)
-			return INSPECT_FORWARD;
-		if (s->expect_rfq == 0 && !s->batch_open) {
-			/*
-			 * Nothing pending on the server: refuse here.  The write never
-			 * leaves pgsteer and the transaction stays open for more reads.
-			 */
-			char msg[300];
-			forget_replay(c);
-			if (off)
-				relay_move(in, s->bev, s->fd, s->tls, off);
-			snprintf(msg, sizeof(msg), "cannot execute a write in a read-only transaction "
-				 "routed to replica %s (%.100s)", s->pool->node_name, res.reason);
-			log_info("C-%llu %s@%s: write refused on replica %s: %s", (unsigned long long)c->id,
-				 c->user, c->database, s->pool->node_name, res.reason);
-			stats.queries[res.cls][STATS_REFUSED]++;
-			proto_add_error(bufferevent_get_output(c->bev), "ERROR", "25006", msg,
-					"The transaction is still open: go on reading, or ROLLBACK and "
-					"run the write outside it.");
-			c->discard = type == 'Q' ? DISCARD_ONE : DISCARD_TO_SYNC;
-			return INSPECT_ANSWERED;
-		}
-		/* behind pipelined statements: let the server refuse it in order */
-		if (type == 'B') {
-			if (off)
-				relay_move(in, s->bev, s->fd, s->tls, off);
-			client_fail(c, "FATAL", "25006", "a write prepared statement bound in a read-only "
-				    "transaction routed to replica %s (%.100s)", s->pool->node_name, res.reason);
-			return INSPECT_ANSWERED;
-		}
-		send_refusal(c, s, in, off, type, len, &res);
-		return INSPECT_REWRITTEN;
-	}
-	readish = res.hint != HINT_PRIMARY &&
-		  (res.cls == CLASS_READ ||
-		   (res.cls == CLASS_AMBIGUOUS &&
-		    (res.hint == HINT_REPLICA ||
-		     (c->route.fallback_ambiguous && !c->route.has_written && !c->route.use_primary))));
-	if (readish)
-		return INSPECT_FORWARD;
-	if (s->batch_open && type == 'P') {
-		send_refusal(c, s, in, off, type, len, &res);
-		return INSPECT_REWRITTEN;
-	}
-	if (s->batch_open && type == 'B') {
-		if (off)
-			relay_move(in, s->bev, s->fd, s->tls, off);
-		client_fail(c, "FATAL", "25006", "a write prepared statement bound in a batch routed to "
-			    "replica %s (%.100s)", s->pool->node_name, res.reason);
-		return INSPECT_ANSWERED;
-	}
-	if (s->batch_open && off == 0 && s->pkt_remain == 0) {
-		/*
-		 * A write Query behind an extended batch that ended with Flush,
-		 * not Sync (asyncpg's prepare(): Parse, Describe, Flush): nothing
-		 * would ever end the link.  A hidden Sync closes the batch (it
-		 * ran nothing), the link ends, and the write is routed afresh.
-		 */
-		proto_add_bodyless(bufferevent_get_output(s->bev), 'S');
-		if (s->expect_rfq++ == 0)
-			s->query_start_us = now_us();
-		s->batch_open = false;
-		reply_push(s, 'S', REPLY_HIDE, NULL, NULL, NULL);
-	}
-	return INSPECT_HOLD;
-}
-
-/*
  * A read sent to a replica outside a transaction can be sent again
  * elsewhere if that replica dies before answering: keep a copy of its
  * bytes until the first byte of the answer comes back (bounded).
@@ -1717,11 +1093,11 @@ static char *replay_room(struct client *c, size_t n)
 	size_t need = c->replay_len + n;
 
 	if (need > REPLAY_LIMIT) {
-		forget_replay(c);
+		session_forget_replay(c);
 		return NULL;
 	}
 	if (!grow_buffer(&c->replay, &c->replay_cap, need, 512)) {
-		forget_replay(c);
+		session_forget_replay(c);
 		return NULL;
 	}
 	return c->replay + c->replay_len;
@@ -1748,7 +1124,7 @@ static void keep_bytes_for_replay(struct client *c, const char *bytes, size_t n)
 	c->replay_len += (uint32_t)n;
 }
 
-static void forget_replay(struct client *c)
+void session_forget_replay(struct client *c)
 {
 	c->replay_ok = false;
 	c->replay_len = 0;
@@ -1766,7 +1142,7 @@ static bool relay_named(struct client *c, struct server *s, struct evbuffer *in,
 	size_t before = evbuffer_get_length(in), used;
 
 	if (type == 'P' || type == 'C')
-		forget_replay(c);	/* a replay would register the name twice */
+		session_forget_replay(c);	/* a replay would register the name twice */
 	if (state_relay_named(c, s, in, type, len, nm, bh) == NAMED_WAIT)
 		return false;
 	used = before - evbuffer_get_length(in);
@@ -1775,7 +1151,7 @@ static bool relay_named(struct client *c, struct server *s, struct evbuffer *in,
 		if (used <= nm->head_len)
 			keep_bytes_for_replay(c, nm->head, used);
 		else
-			forget_replay(c);
+			session_forget_replay(c);
 	}
 	stats.bytes_from_clients += used;
 	return true;
@@ -1796,7 +1172,7 @@ static void forward_client_bytes(struct client *c, struct server *s, struct evbu
 	if (bh->len)
 		relay_move_after(in, s, bh, n);
 	else
-		relay_move(in, s->bev, s->fd, s->tls, n);
+		session_relay_move(in, s->bev, s->fd, s->tls, n);
 }
 
 /*
@@ -1861,7 +1237,7 @@ static bool unnamed_parse(struct client *c, struct server *s, struct evbuffer *i
 		return false;	/* a named Parse pgsteer does not rewrite: the server's business */
 	if (evbuffer_get_length(in) < off + 1 + (size_t)len)
 		return state_unnamed_parse(c, s, NULL, 0, NULL);	/* streamed */
-	/* inspect_statement() looked at its text: it sits in one chain, mostly */
+	/* steer_inspect() looked at its text: it sits in one chain, mostly */
 	if (off)
 		evbuffer_ptr_set(in, &p, off, EVBUFFER_PTR_SET);
 	if (evbuffer_peek(in, 1 + (ev_ssize_t)len, off ? &p : NULL, &v, 1) == 1 && v.iov_len >= 1 + (size_t)len)
@@ -1926,7 +1302,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			if (bh.len)
 				relay_move_after(in, s, &bh, off);
 			else if (off)
-				relay_move(in, s->bev, s->fd, s->tls, off);
+				session_relay_move(in, s->bev, s->fd, s->tls, off);
 			if (!proto_is_frontend_type(type))
 				client_fail(c, "FATAL", "08P01", "invalid frontend message type %d", type);
 			else
@@ -1941,9 +1317,9 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				break;	/* a split message: its names decide how it is sent */
 			named = k == NAMED_YES;
 		}
-		if (must_inspect(c, type, named ? nm.st : NULL)) {
+		if (steer_must_inspect(c, type, named ? nm.st : NULL)) {
 			struct classify_result res;
-			enum inspect_verdict v = inspect_statement(c, s, in, off, type, len,
+			enum inspect_verdict v = steer_inspect(c, s, in, off, type, len,
 								   named ? nm.st : NULL, &res);
 			if (v == INSPECT_WAIT || v == INSPECT_HOLD)
 				break;
@@ -1961,7 +1337,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				/* DEALLOCATE of one of its names: answered here, up to its Execute */
 				if (off || bh.len)
 					forward_client_bytes(c, s, in, off, &bh);
-				forget_replay(c);
+				session_forget_replay(c);
 				evbuffer_drain(in, 1 + (size_t)len);
 				reply_push(s, 'P', REPLY_FAKE, NULL, NULL, NULL);
 				s->batch_open = true;
@@ -1980,7 +1356,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				const char *sql;
 				size_t sqllen;
 				if ((res.changes_session || res.pins_session) &&
-				    message_text(in, off, type, len, &sql, &sqllen))
+				    steer_message_text(in, off, type, len, &sql, &sqllen))
 					state_note_statement(c, s, &res, sql, sqllen);
 			} else if (type == 'B' && named && (res.changes_session || res.pins_session)) {
 				state_note_statement(c, s, &res, nm.st->body,
@@ -2000,7 +1376,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			if (uv == UNNAMED_MORE)
 				break;
 			if (uv == UNNAMED_ANSWERED) {
-				forget_replay(c);
+				session_forget_replay(c);
 				continue;
 			}
 		}
@@ -2017,7 +1393,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 		switch (type) {
 		case 'X':
 			if (off)
-				relay_move(in, s->bev, s->fd, s->tls, off);
+				session_relay_move(in, s->bev, s->fd, s->tls, off);
 			evbuffer_drain(in, PROTO_HEADER_LEN);
 			client_close(c, "client sent Terminate");
 			return;
@@ -2025,11 +1401,11 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			/* fastpath calls (lo_*) may write; never to a replica */
 			if (c->on_replica) {
 				if (off)
-					relay_move(in, s->bev, s->fd, s->tls, off);
+					session_relay_move(in, s->bev, s->fd, s->tls, off);
 				client_fail(c, "FATAL", "25006", "function calls are not allowed on a replica connection");
 				return;
 			}
-			if (rt.cfg->read_your_writes == RYW_LSN && cluster_has_replicas(c->cluster))
+			if (rt.cfg->read_your_writes == RYW_LSN && steer_cluster_has_replicas(c->cluster))
 				c->want_lsn = true;
 			/* fall through */
 		case 'Q':
@@ -2075,7 +1451,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 	}
 	if (off || bh.len)
 		forward_client_bytes(c, s, in, off, &bh);
-	begin_cache.valid = false;	/* whatever statement_begin() saw has been relayed */
+	steer_forget();	/* whatever steer_statement() saw has been relayed */
 	head = reply_head(s);
 	if (head && head->action == REPLY_FAKE && s->pkt_remain == 0) {
 		/* answered by pgsteer with nothing owed before it: answer now */
@@ -2094,8 +1470,8 @@ static void forward_server_bytes(struct server *s, struct client *c, struct evbu
 	if (s->pool->node_index < STATS_MAX_NODES)
 		stats.nodes[s->pool->node_index].bytes_from_server += n;
 	if (answered)
-		forget_replay(c);
-	relay_move(in, c->bev, c->fd, c->tls, n);
+		session_forget_replay(c);
+	session_relay_move(in, c->bev, c->fd, c->tls, n);
 }
 
 /*
@@ -2110,7 +1486,7 @@ static bool end_link_if_done(struct client *c, struct server *s, size_t off)
 	if (s->tx_status != 'I' || !server_is_clean(s) || c->pkt_remain != 0 ||
 	    reply_ring_len(&s->replies) != 0)
 		return false;
-	forget_replay(c);
+	session_forget_replay(c);
 	if (off)
 		forward_server_bytes(s, c, in, off, false);
 	client_set_state(c, CL_IDLE);
@@ -2288,7 +1664,7 @@ static void causal_discarded(struct client *c, struct server *s)
 	c->causal_fallback = true;
 	if (c->replay_len > 0)
 		evbuffer_prepend(in, c->replay, c->replay_len);
-	forget_replay(c);
+	session_forget_replay(c);
 	c->pkt_remain = 0;
 	unlink_pair(c, s);
 	if (s->tx_status == 'I' && server_is_clean(s))
@@ -2411,7 +1787,7 @@ static void relay_server_to_client(struct server *s, struct client *c)
 		len = proto_get_u32(hdr + 1);
 		if (len < 4 || len > MAX_SERVER_MESSAGE) {
 			if (off)
-				relay_move(in, c->bev, c->fd, c->tls, off);
+				session_relay_move(in, c->bev, c->fd, c->tls, off);
 			server_close(s, "invalid message length from server");
 			return;
 		}
@@ -2638,63 +2014,3 @@ static void idle_server_input(struct server *s)
 }
 
 /* ---------------- Tenancy's interface to the data plane ---------------- */
-
-/* C (between transactions) now belongs to CLUSTER: its primary's pool for logins, no cached replica. */
-void session_switch_cluster(struct client *c, int cluster)
-{
-	const struct cluster_snapshot *snap = monitor_snapshot_get(rt.monitor);
-	int primary = cluster < snap->n_clusters ? snap->primary[cluster] : -1;
-	struct pool *p = NULL;
-
-	monitor_snapshot_put(snap);
-	for (int i = 0; i < rt.cfg->n_nodes && !p; i++)
-		if (rt.cfg->nodes[i].cluster_index == cluster && (primary < 0 || i == primary))
-			p = pool_find_or_create(rt.cfg, i, c->user, c->database);
-	c->cluster = cluster;
-	if (p)
-		c->pool = p;
-	c->replica_pool = NULL;
-	/* positions of the old cluster mean nothing on the new one */
-	c->route.required_lsn = 0;
-	if (c->lsn_probe && !c->wait_probe) {
-		c->lsn_probe->probe_client = NULL;	/* its answer is stale, as for an older probe */
-		c->lsn_probe = NULL;
-	}
-}
-
-/* Is C a (non-admin) client of tenant ID (NULL: of any tenant)? */
-static bool tenant_client(const struct client *c, const char *id)
-{
-	return !c->admin && c->tenant && (!id || strcmp(c->tenant, id) == 0);
-}
-
-int session_tenant_inflight(const char *id)
-{
-	struct list *it;
-	int n = 0;
-
-	WORKERS_AS_EACH(w) {
-		list_for_each(it, &rt.clients) {
-			struct client *c = container_of(it, struct client, head);
-			if (tenant_client(c, id) && (c->state == CL_ACTIVE || c->state == CL_WAITING ||
-						     c->tx_status != 'I'))
-				n++;
-		}
-	}
-	return n;
-}
-
-void session_tenant_resume(const char *id, bool (*held)(const char *tenant))
-{
-	struct list *it, *tmp;
-
-	WORKERS_AS_EACH(w) {
-		list_for_each_safe(it, tmp, &rt.clients) {
-			struct client *c = container_of(it, struct client, head);
-			if (!tenant_client(c, id) || c->state != CL_IDLE || !c->bev ||
-			    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 || held(c->tenant))
-				continue;
-			session_client_input(c);
-		}
-	}
-}

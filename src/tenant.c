@@ -39,6 +39,7 @@
 #include "metadata.h"
 #include "monitor.h"
 #include "pgsteer.h"
+#include "steer.h"
 #include "tenant.h"
 #include "worker.h"
 
@@ -580,7 +581,7 @@ static void switch_cluster(struct client *c, const struct tenant_entry *e)
 	log_info("C-%llu %s %s@%s: tenant \"%s\" now on cluster %s (generation %" PRId64 "), was %s",
 		 (unsigned long long)c->id, c->addr, c->user, c->database, e->id, e->cluster,
 		 e->generation, rt.cfg->clusters[c->cluster].name);
-	session_switch_cluster(c, e->cluster_index);
+	steer_switch_cluster(c, e->cluster_index);
 }
 
 bool tenant_statement_gate(struct client *c)
@@ -870,7 +871,7 @@ static bool tenant_held(const char *id)
 static void resume_clients(const char *id)
 {
 	recount_moving();
-	session_tenant_resume(id, tenant_held);
+	steer_tenant_resume(id, tenant_held);
 }
 
 static void ack_sent(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
@@ -891,7 +892,7 @@ static void ack_drained_moves(void)
 			const char *params[1] = { payload };
 			if (e->state != TENANT_MOVING)
 				continue;
-			if (e->acked_generation != e->generation && session_tenant_inflight(e->id) == 0) {
+			if (e->acked_generation != e->generation && steer_tenant_inflight(e->id) == 0) {
 				snprintf(payload, sizeof(payload), "ack %s %" PRId64 " %s", e->id,
 					 e->generation, metadata_instance());
 				if (metadata_query("SELECT pg_notify('" METADATA_CHANNEL "', $1)", 1, params,
@@ -1316,7 +1317,7 @@ static void check_moves(void)
 			continue;
 		if (now >= mv->deadline_ms) {
 			char reason[512];
-			int here = session_tenant_inflight(mv->tenant);
+			int here = steer_tenant_inflight(mv->tenant);
 			snprintf(reason, sizeof(reason), "its transactions did not finish within "
 				 "move_timeout (%lld ms); instance(s) that did not confirm: %s%s",
 				 (long long)T.cfg->move_timeout_ms, mv->missing[0] ? mv->missing : "unknown",
