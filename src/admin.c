@@ -23,11 +23,15 @@
 
 #include "admin.h"
 #include "classify.h"
+#include "client.h"
+#include "daemon.h"
 #include "log.h"
 #include "monitor.h"
 #include "pgsteer.h"
+#include "pool.h"
 #include "proto.h"
 #include "route.h"
+#include "server.h"
 #include "tenant.h"
 #include "stats.h"
 #include "worker.h"
@@ -1129,7 +1133,7 @@ static enum exec_result do_reload(struct client *c)
 {
 	char why[1024];
 
-	if (!server_reload(why, sizeof(why))) {
+	if (!daemon_reload(why, sizeof(why))) {
 		send_error(c, "F0000", "fix the file and RELOAD again; the running configuration is unchanged",
 			   "reload failed: %s", why);
 		return EXEC_FAILED;
@@ -1298,7 +1302,7 @@ static void shutdown_cb(evutil_socket_t fd, short what, void *arg)
 	UNUSED(fd);
 	UNUSED(what);
 	UNUSED(arg);
-	server_shutdown(true, "SHUTDOWN from the admin console");
+	daemon_shutdown(true, "SHUTDOWN from the admin console");
 }
 
 static enum exec_result do_shutdown(struct client *c)
@@ -1314,7 +1318,7 @@ static enum exec_result do_shutdown(struct client *c)
 	 * close and idle clients are told the server is going away.
 	 */
 	if (event_base_once(rt.base, -1, EV_TIMEOUT, shutdown_cb, NULL, &tv) < 0)
-		server_shutdown(true, "SHUTDOWN from the admin console");
+		daemon_shutdown(true, "SHUTDOWN from the admin console");
 	st->shutdown_sent = true;
 	return EXEC_DONE;
 }

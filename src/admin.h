@@ -5,7 +5,7 @@
  * RESUME, SHUTDOWN, SET NODE ... AVAILABILITY, DRAIN NODE.  Results are
  * ordinary result sets over the simple query protocol.
  *
- * (Contract used by frontend.c and session.c.)
+ * (Contract used by client.c and relay.c.)
  */
 #ifndef PGSTEER_ADMIN_H
 #define PGSTEER_ADMIN_H
@@ -24,6 +24,8 @@ bool admin_user_allowed(const char *user);
 void admin_start(struct client *c);
 /* Input on an admin session: handle complete Query messages. */
 void admin_input(struct client *c);
+/* C leaves: free its admin session state. */
+void admin_free_state(struct client *c);
 
 /* ---- additions by the admin console's owner ---- */
 

@@ -2,7 +2,7 @@
  * auth_query lookups.  Owns the libpq connections that run auth_query as
  * auth_user, the FIFO of lookups on each, and the table of what the
  * lookups found (secrets, SCRAM passthrough keys).  It knows nothing
- * about clients: frontend.c asks and gets a callback.  It must never block
+ * about clients: client.c asks and gets a callback.  It must never block
  * the event loop: libpq is driven with PQconnectStartParams/PQconnectPoll,
  * PQsendQueryParams and PQconsumeInput on socket events, as metadata.c
  * and monitor.c do.

@@ -9,7 +9,7 @@
  * ServerKey that let pgsteer log in to PostgreSQL on that user's behalf
  * (SCRAM passthrough).  Everything held is wiped when it is dropped.
  *
- * (Contract used by frontend.c, backend.c and server_main.c.)
+ * (Contract used by client.c, server.c and daemon.c.)
  */
 #ifndef PGSTEER_AUTHQUERY_H
 #define PGSTEER_AUTHQUERY_H

@@ -17,9 +17,11 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "cancel.h"
 #include "conn.h"
 #include "log.h"
 #include "pgsteer.h"
+#include "pool.h"
 #include "proto.h"
 #include "worker.h"
 

@@ -3,7 +3,7 @@
  * control, with a reason, from statement text alone plus function knowledge.
  * Pure: no I/O, no globals, no allocation on the classify path.
  *
- * (Contract used by session.c/route.c.  The classifier's owner may add
+ * (Contract used by relay.c/route.c.  The classifier's owner may add
  * fields and functions, but not rename or remove these.)
  */
 #ifndef PGSTEER_CLASSIFY_H

@@ -19,7 +19,7 @@
  * bufferevent does the handshake; then conn_reader_tls_ready() has pgsteer
  * SSL_read() into the input buffer the same way, with read-ahead (one
  * read() per record instead of two).  Writes go through the bufferevent,
- * or straight to the socket when nothing is queued (session.c).
+ * or straight to the socket when nothing is queued (relay.c).
  */
 struct conn_reader {
 	struct event *ev;		/* NULL: the bufferevent reads (TLS until its handshake is done) */

@@ -12,9 +12,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "client.h"
+#include "control.h"
 #include "log.h"
 #include "pgsteer.h"
-#include "sessstate.h"
+#include "carry.h"
 #include "proto.h"
 #include "tenant.h"
 
@@ -238,9 +240,9 @@ void control_answer(struct client *c, const struct classify_result *res, uint8_t
 			/* a named control statement: the client may bind it again later */
 			const char *msg = (const char *)evbuffer_pullup(in, 1 + (ev_ssize_t)len);
 			if (type == 'P')
-				state_remember_parse(c, msg + 5, len - 4, res);
+				carry_remember_parse(c, msg + 5, len - 4, res);
 			else if (head[5] == 'S')
-				state_forget_name(c, msg + 6, len - 5);
+				carry_forget_name(c, msg + 6, len - 5);
 		}
 		evbuffer_drain(in, 1 + (size_t)len);
 		if (type == 'S') {

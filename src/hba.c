@@ -1,7 +1,7 @@
 /*
  * hba_file parser and matcher (see hba.h for the syntax).  Owns the rule
  * list and its messages; must not touch sockets, the event loop or the
- * running configuration: frontend.c asks, this module answers.
+ * running configuration: client.c asks, this module answers.
  *
  * Design.  A line is read in two passes, as PostgreSQL's hba.c does:
  * first into fields (separated by whitespace) of tokens (separated by

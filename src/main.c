@@ -1,6 +1,6 @@
 /*
  * pgsteer command line: option parsing, --check-config, --classify,
- * daemonizing, then hand over to server_main().  Nothing else lives here.
+ * daemonizing, then hand over to daemon_main().  Nothing else lives here.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +11,7 @@
 
 #include "classify.h"
 #include "config.h"
+#include "daemon.h"
 #include "log.h"
 #include "pgsteer.h"
 
@@ -124,5 +125,5 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	return server_main(config_path, cfg);
+	return daemon_main(config_path, cfg);
 }

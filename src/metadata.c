@@ -15,7 +15,7 @@
  * the lock and then finds the schema current.  A schema newer than this
  * build is refused before anything is written; a step that fails rolls
  * the whole transaction back.  At startup either refusal is fatal
- * (server_main exits non-zero); after the first successful open it is
+ * (daemon_main exits non-zero); after the first successful open it is
  * logged and retried, so a running instance keeps its cached placement.
  *
  * The connection follows the primary: a timer compares the node it is on
@@ -805,7 +805,7 @@ static void open_step_done(const PGresult *res, const PGresult *err)
 	case OPEN_ROLLBACK:
 		log_error("metadata: %s", md.error);
 		if (!md.ever_ready)
-			md.failed = true;	/* server_main refuses to start */
+			md.failed = true;	/* daemon_main refuses to start */
 		md_lost("schema refused");
 		md.retry_ms = RETRY_MAX_MS;
 		return;

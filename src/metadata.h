@@ -9,7 +9,7 @@
  * nothing touched.  Then LISTEN pgsteer_placement, and the owner (tenant.c)
  * is told to load everything.  Queries are queued and run one at a time.
  *
- * (Contract used by tenant.c and server_main.c.)
+ * (Contract used by tenant.c and daemon.c.)
  */
 #ifndef PGSTEER_METADATA_H
 #define PGSTEER_METADATA_H

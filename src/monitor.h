@@ -7,7 +7,7 @@
  * aware, no flapping), lag in bytes and seconds, and publishes an
  * immutable struct cluster_snapshot that the data plane reads.
  *
- * Contract used by route.c (pure) and session.c.  The monitor's owner may
+ * Contract used by route.c (pure) and relay.c.  The monitor's owner may
  * add fields and functions but not rename or remove these.
  */
 #ifndef PGSTEER_MONITOR_H

@@ -86,10 +86,10 @@ enum discard_mode {
 
 struct client {
 	/* Ordered by size, widest first, so that no padding sits between fields:
-	 * 10,000 idle clients cost mostly this struct (frontend.c rests their buffers). */
+	 * 10,000 idle clients cost mostly this struct (client.c rests their buffers). */
 	struct list head;		/* rt.clients */
 	struct list wait_link;		/* pool->waiting, FIFO */
-	struct bufferevent *bev;	/* NULL while resting (frontend.c) */
+	struct bufferevent *bev;	/* NULL while resting (client.c) */
 	struct conn_reader rd;
 	uint64_t id;			/* for logs: "C-<id>" */
 	/* One allocation from the StartupMessage: "user\0database\0" then the
@@ -123,7 +123,7 @@ struct client {
 	struct prep_client_map prep;	/* its named prepared statements */
 	/*
 	 * Its unnamed statement, which lives until its next unnamed Parse or
-	 * Query (sessstate.c): the Parse body, to prepare it again where a
+	 * Query (carry.c): the Parse body, to prepare it again where a
 	 * later Bind lands; or the statement a DEALLOCATE answered here names.
 	 */
 	char *unnamed_body;		/* heap: query\0 int16 n int32 oids[n] (UNNAMED_KEPT) */
@@ -173,7 +173,7 @@ struct client {
 	bool admin;			/* logged in to the admin console (database "pgsteer") */
 	bool read_paused;		/* backpressure: the server's output is full */
 	bool rest_when_written;		/* the welcome is queued: rest once it is written */
-	uint8_t unnamed;		/* enum unnamed_state (sessstate.h) */
+	uint8_t unnamed;		/* enum unnamed_state (carry.h) */
 	bool unnamed_portal_faked;	/* the unnamed portal is a DEALLOCATE answered here */
 	bool causal_fallback;		/* its statement's causal wait timed out: route without one */
 	uint64_t causal_lsn;		/* the replica it is sent to must first show this replayed */
@@ -224,7 +224,7 @@ struct server {
 	struct client *parked_for;	/* session mode: held for this client between statements */
 	char probe_key[CLASSIFY_VALUE_LEN]; /* the prober's pgsteer.sticky_key, if any */
 
-	struct reply_ring replies;	/* replies owed by this server, in request order (sessstate.c) */
+	struct reply_ring replies;	/* replies owed by this server, in request order (carry.c) */
 	bool skip_to_sync;		/* it reported an error: it ignores messages until Sync */
 	bool group_error;		/* an ErrorResponse since the last ReadyForQuery */
 	bool dirty;			/* holds state pgsteer cannot carry: reset before reuse */
@@ -323,7 +323,7 @@ struct runtime {
 	uint64_t rng;			/* xorshift state for weighted picks */
 	struct worker *worker;		/* the worker this runtime is */
 	struct list cancels;		/* cancel.c: cancel requests in flight */
-	uint64_t prep_clock;		/* sessstate.c: orders statement uses for LRU eviction */
+	uint64_t prep_clock;		/* carry.c: orders statement uses for LRU eviction */
 	int64_t shutdown_started_ms;
 };
 
@@ -334,119 +334,11 @@ struct runtime {
 extern _Thread_local struct runtime *rt_current;
 #define rt (*rt_current)
 
-/* server_main.c */
-/* Re-read the config file (SIGHUP, admin RELOAD); false if refused, the reason logged and in WHY. */
-bool server_reload(char *why, size_t whylen);
-/*
- * Stop accepting; GRACEFUL: let transactions finish up to shutdown_timeout,
- * then exit.  WHY names the cause in the process's last log line.
- */
-void server_shutdown(bool graceful, const char *why);
-int server_main(const char *config_path, struct config *cfg);
-void reaper_schedule(void);
-
-/* frontend.c: client login */
-void frontend_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen);
-void frontend_on_read(struct client *c);
-void client_welcome(struct client *c, const struct param_set *params);
-void client_close(struct client *c, const char *reason);
-/* The one way a client changes state (after its birth in CL_STARTUP): checked, timestamped. */
-void client_set_state(struct client *c, enum client_state st);
-/* SHOW pgsteer.last_route: "primary:main1", "replica:main2", "" before any statement. */
-void client_last_route(const struct client *c, char *buf, size_t len);
-/* Walk the kept startup parameters (all but user and database): *POS starts NULL. */
-bool client_startup_next(const struct client *c, const char **pos, const char **name,
-			 const char **value);
-/* The value of startup parameter NAME as the client sent it, or "" (frontend.c). */
-const char *client_startup_param(const struct client *c, const char *name);
-/* Rest an idle client's buffers if nothing can need them (frontend.c). */
-void client_rest(struct client *c);
-void client_fail(struct client *c, const char *severity, const char *sqlstate,
-		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void client_free(struct client *c);
-
-/* backend.c: server connections */
-void param_set_update(struct param_set *ps, const char *name, const char *value);
-struct server *server_launch(struct pool *pool);
-void server_close(struct server *s, const char *reason);
-void server_free(struct server *s);
-
-/* pool.c */
-struct pool *pool_find_or_create(const struct config *cfg, int node_index,
-				 const char *user, const char *database);
-struct pool *pool_for_node(struct client *c, int node_index);
-void pool_acquire(struct pool *pool, struct client *c);
-void pool_release(struct server *s);
-void pool_server_login_done(struct server *s);
-void pool_server_login_failed(struct pool *pool, const char *sqlstate, const char *msg);
-/* A new connection (SV_CONNECTING) joins its pool's login list. */
-void pool_add_server(struct server *s);
-/* The one way a server connection changes state: checked, moved between its pool's lists, timestamped. */
-void server_set_state(struct server *s, enum server_state st);
-void pool_client_gone(struct client *c);
-void pool_janitor(int64_t now);
-void pool_apply_config(const struct config *cfg);
-/* PAUSE/RESUME every pool of CLUSTER (-1: all), now and as pools are created.  Returns the servers still busy. */
-int pool_pause(int cluster, bool pause);
-int pool_busy_servers(int cluster);
-/* Is CLUSTER (by name; NULL: every cluster at once) paused by PAUSE and not yet RESUMEd? */
-bool pool_cluster_paused(const char *cluster);
-void admin_free_state(struct client *c);
-int pool_total(const struct pool *pool);
-
-/* session.c: the relay */
-void session_client_input(struct client *c);
-void session_server_input(struct server *s);
-void session_server_assigned(struct client *c, struct server *s);
-void session_client_gone(struct client *c);
-/* C's LSN probe ended (answered or its server gone): what waited for it is routed. */
-void session_probe_done(struct client *c);
-/* C's queued statement lost its server before reaching it: route it again. */
-void session_reroute(struct client *c);
-/* Did POOL fail to log in just now, with nothing else to serve from? */
-bool pool_recently_failed(const struct pool *pool, int64_t now);
-void session_refuse(struct client *c, const char *sqlstate, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-void session_client_drained(struct client *c);
-void session_server_drained(struct server *s);
-void session_server_gone(struct server *s, const char *reason);
-void session_janitor(int64_t now);
-/* Record C's startup settings: 1 when a server must check them before the welcome, 0 when not, -1 refused. */
-int session_startup_settings(struct client *c);
-/* The ParameterStatus value C has been told for NAME (its own setting, else the pool's). */
-const char *session_client_param(const struct client *c, const struct param_set *base, const char *name);
-void session_client_free(struct client *c);
-void session_server_free(struct server *s);
-
-/*
- * Causal reads (session.c): the replay positions causal checks saw, by
- * node index (N entries, atomic), for the router; forgotten on reload.
- */
-const uint64_t *session_causal_seen(int *n);
-void session_causal_forget(void);
-
-/* The relay's services to steering (steer.c). */
-void session_relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_socket_t dst_fd,
-			bool dst_tls, size_t n);
-/* C's next statement waits for its write's position (the LSN probe under way). */
-void session_wait_for_probe(struct client *c);
-/* C's kept copy of its statement (for a replay elsewhere) no longer matches what was sent. */
-void session_forget_replay(struct client *c);
-/* Session mode or pinned: link C to the server it holds for *POOL if that may serve; true when linked. */
-bool session_reuse_parked(struct client *c, struct pool **pool, const struct cluster_snapshot *snap,
-			  uint64_t required_lsn);
-
-/* control.c: SET/RESET/SHOW pgsteer.* */
-void control_answer(struct client *c, const struct classify_result *res, uint8_t first_type);
-void control_reset_all(struct client *c);
-
-/* cancel.c */
-void cancel_forward(int32_t pid, int32_t key);
-/* Cancel what S runs now (a new connection to its node); S stays out of the pool meanwhile. */
-void cancel_server(struct server *s);
-/* S is going away: its cancels in flight forget it. */
-void cancel_server_gone(struct server *s);
-/* Exit: drop the cancels still in flight. */
-void cancel_free_all(void);
+/* A client or server went to the graveyard: the reaper frees it at the end of this loop iteration. */
+static inline void rt_reap_later(void)
+{
+	if (rt.reaper)
+		event_active(rt.reaper, EV_TIMEOUT, 0);
+}
 
 #endif

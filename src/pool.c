@@ -9,15 +9,19 @@
  * server_lifetime, server_connect_timeout, and keeps min_pool_size.
  *
  * This module decides which server a client gets; it never reads or
- * writes protocol bytes (session.c and backend.c do).
+ * writes protocol bytes (relay.c and server.c do).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
+#include "client.h"
 #include "log.h"
 #include "pgsteer.h"
+#include "pool.h"
+#include "relay.h"
+#include "server.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -196,7 +200,7 @@ struct pool *pool_for_node(struct client *c, int node_index)
 
 /*
  * Give C a server: an idle one now, or queue C and open a connection if the
- * pool has room.  May call session_server_assigned() before returning.
+ * pool has room.  May call relay_server_assigned() before returning.
  */
 void pool_acquire(struct pool *pool, struct client *c)
 {
@@ -205,7 +209,7 @@ void pool_acquire(struct pool *pool, struct client *c)
 	if (first && list_empty(&pool->waiting) && !pool->paused) {
 		struct server *s = container_of(first, struct server, head);
 		server_set_state(s, SV_ACTIVE);
-		session_server_assigned(c, s);
+		relay_server_assigned(c, s);
 		return;
 	}
 	list_push_tail(&pool->waiting, &c->wait_link);
@@ -244,7 +248,7 @@ void pool_release(struct server *s)
 		list_del(&c->wait_link);
 		pool->n_waiting--;
 		server_set_state(s, SV_ACTIVE);
-		session_server_assigned(c, s);
+		relay_server_assigned(c, s);
 		return;
 	}
 	server_set_state(s, SV_IDLE);
@@ -284,10 +288,10 @@ void pool_server_login_failed(struct pool *pool, const char *sqlstate, const cha
 		list_del(&c->wait_link);
 		pool->n_waiting--;
 		if (c->state == CL_WAITING && c->on_replica && c->target_pool == pool)
-			session_reroute(c);	/* a read: another node can answer it */
+			relay_reroute(c);	/* a read: another node can answer it */
 		else if (c->state == CL_WAITING)
 			/* logged in, no transaction open: the statement fails, the session stays */
-			session_refuse(c, "57P03", "node %s unavailable: %s", pool->node_name, msg);
+			relay_refuse(c, "57P03", "node %s unavailable: %s", pool->node_name, msg);
 		else
 			client_fail(c, "FATAL", sqlstate, "%s", msg);
 	}
@@ -337,7 +341,7 @@ void pool_janitor(int64_t now)
 						    pool->last_login_error[0] ? "; last error: " : "",
 						    pool->last_login_error);
 				else
-					session_refuse(c, "57014",
+					relay_refuse(c, "57014",
 						       "query_wait_timeout: no server connection available in pool "
 						       "%s/%s@%s within %lld ms", pool->node_name, pool->user,
 						       pool->database, (long long)cfg->query_wait_timeout_ms);

@@ -5,7 +5,7 @@
  * into a process-wide registry; the client keeps a name -> statement map
  * and each server connection a bounded set of statements it has prepared
  * under their shared server-side name ("pgsteer_<id>").  No I/O here: the
- * relay (session.c) decides what to send.
+ * relay (relay.c) decides what to send.
  */
 #ifndef PGSTEER_PREPARED_H
 #define PGSTEER_PREPARED_H

@@ -2,7 +2,7 @@
  * The ring of replies a server connection owes (reply.h): a growable
  * circular array, so that pushing at the tail and popping at the head
  * cost nothing in the steady state of a pipelined client.  What each
- * reply owns and undoes is sessstate.c's business, not this file's.
+ * reply owns and undoes is carry.c's business, not this file's.
  */
 #include <stdlib.h>
 

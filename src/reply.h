@@ -5,7 +5,7 @@
  * relay does with its replies; struct reply_ring holds them in request
  * order (PostgreSQL answers in that order, so the head always says what
  * the next reply belongs to).  Storage only: what a reply owns, and the
- * undoing of what it registered, is sessstate.c's.  No server, no event
+ * undoing of what it registered, is carry.c's.  No server, no event
  * loop, no logging, so that a unit test links this file alone.
  */
 #ifndef PGSTEER_REPLY_H

@@ -6,7 +6,7 @@
  * EXPLAIN ROUTE and the logs print is the reason returned here.
  *
  * It implements the ordered rules of doc/routing.md.
- * (Contract used by session.c; the router's owner may add fields, not
+ * (Contract used by relay.c; the router's owner may add fields, not
  * rename or remove these.)
  */
 #ifndef PGSTEER_ROUTE_H
@@ -45,7 +45,7 @@ enum route_target {
  */
 #define ROUTE_LSN_PENDING		UINT64_MAX
 
-/* Per-session routing state, owned by the session, updated by session.c. */
+/* Per-session routing state, owned by the session, updated by relay.c. */
 struct route_session {
 	/* SQL controls (SET pgsteer.*) */
 	bool use_primary;

@@ -4,7 +4,7 @@
  * that renders them with the live state (clients, pools, servers, monitor
  * snapshot) as Prometheus text, JSON and health/readiness answers.
  *
- * (Contract used by session.c, frontend.c, backend.c and admin.c; the
+ * (Contract used by relay.c, client.c, server.c and admin.c; the
  * stats module's owner may add fields and functions, not rename or remove.)
  */
 #ifndef PGSTEER_STATS_H
@@ -102,18 +102,9 @@ void stats_observe_causal(uint64_t us, bool caught_up);
 /* Map a router fallback reason string ("no_replica", "lag", "sticky", ...). */
 enum stats_fallback stats_fallback_from_reason(const char *reason);
 
-/*
- * The HTTP endpoint on [stats] listen (off when empty): /metrics, /health,
- * /ready, /status.  -1 (logged) if the address cannot be bound.
- */
-int stats_http_start(struct event_base *base, const struct config *cfg);
-/* Reload: rebind if [stats] listen changed; pick up a new token. */
-int stats_http_reconfigure(const struct config *cfg);
-void stats_http_stop(void);
-
 /* ---- additions by the stats module's owner ---- */
 
-/* Set started_unix if not set yet (stats_http_start calls it too). */
+/* Set started_unix if not set yet (metrics_http_start calls it too). */
 void stats_init(void);
 
 /*
@@ -127,93 +118,5 @@ int stats_duration_bucket(uint64_t us);
 const char *stats_class_label(int cls);			/* "read", "ambiguous", ... */
 const char *stats_target_label(enum stats_target t);	/* "primary", "replica", ... */
 const char *stats_fallback_label(enum stats_fallback f);	/* "no_replica", "lag", ... */
-
-/*
- * TLS for the endpoint: with a context, every connection speaks HTTPS
- * (the same certificate as the client side, rt.client_tls).  NULL = plain
- * HTTP.  Takes its own reference (SSL_CTX_up_ref), so the caller may free
- * or replace its context on reload.  Applies to connections accepted
- * afterwards; call it before stats_http_start() and again on reload.
- */
-void stats_http_set_tls(SSL_CTX *ctx);
-
-/*
- * The live state a scrape shows, gathered from rt and the monitor snapshot
- * by the HTTP handler, or filled by hand in unit tests.  Rendering reads
- * only a registry and a view: no globals, no clock, no I/O.
- */
-enum stats_client_state {
-	STATS_CL_LOGIN = 0,		/* CL_STARTUP, CL_AUTH, CL_LOGIN_WAIT */
-	STATS_CL_IDLE,
-	STATS_CL_WAITING,
-	STATS_CL_ACTIVE,
-	STATS_CLIENT_STATES,
-};
-
-struct stats_view_node {
-	const char *name;
-	const char *cluster;
-	int index;			/* config node index: the registry's nodes[]; -1 = none */
-	const char *role;		/* "primary", "replica", "unknown" */
-	bool up;
-	bool is_primary;		/* pgsteer sends this cluster's writes here */
-	bool available;			/* availability active (not set offline by an admin) */
-	bool lag_known;
-	double lag_s;
-	uint64_t lag_bytes;
-	uint64_t wal_lsn;
-	int weight;
-	const char *last_error;		/* why it is down; "" when fine */
-	int srv_idle, srv_active, srv_login;	/* server connections, all pools of the node */
-};
-
-struct stats_view_pool {
-	const char *node;
-	const char *user;
-	const char *database;
-	int idle, active, login, waiting;
-};
-
-struct stats_view_cluster {
-	const char *name;
-	const char *primary;		/* the known primary's node name; NULL if none */
-	bool primary_writable;		/* monitor_primary_writable() */
-	bool primary_up;
-	bool split_brain;
-	const char *split_a, *split_b;	/* two nodes reporting not-in-recovery (split brain) */
-};
-
-struct stats_view {
-	const char *version;
-	int64_t now_unix;
-	bool shutting_down;
-	int n_nodes;
-	const struct stats_view_node *nodes;
-	int n_pools;
-	const struct stats_view_pool *pools;
-	int n_clusters;
-	const struct stats_view_cluster *clusters;
-	int clients[STATS_CLIENT_STATES];
-	int clients_pinned;
-	int clients_resting;
-	uint64_t prepared_statements;	/* distinct statements in the registry */
-};
-
-/* Label value / JSON string escaping (invalid UTF-8 becomes U+FFFD). */
-void stats_escape_label(struct evbuffer *out, const char *s);
-void stats_escape_json(struct evbuffer *out, const char *s);
-
-/* Prometheus text format 0.0.4 of R and V (the whole /metrics body). */
-void stats_render_metrics(struct evbuffer *out, const struct stats_registry *r,
-			  const struct stats_view *v);
-/* The /status JSON document. */
-void stats_render_status(struct evbuffer *out, const struct stats_registry *r,
-			 const struct stats_view *v);
-/*
- * /ready: true if every cluster has a writable primary and no split brain;
- * otherwise false with a one-line reason ("cluster main: no primary"; several
- * clusters joined by "; ").
- */
-bool stats_view_ready(const struct stats_view *v, char *reason, size_t len);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * Steering: where a statement goes.  The relay (session.c) moves bytes;
+ * Steering: where a statement goes.  The relay (relay.c) moves bytes;
  * this file decides, for the statement at the head of a client's input,
  * which server gets it (steer_statement(): classify, route, pick the
  * pool), and looks again at statements met while a link is open
@@ -19,12 +19,16 @@
 #include <strings.h>
 
 #include "classify.h"
+#include "client.h"
+#include "control.h"
 #include "log.h"
 #include "monitor.h"
 #include "pgsteer.h"
+#include "pool.h"
 #include "proto.h"
+#include "relay.h"
 #include "route.h"
-#include "sessstate.h"
+#include "carry.h"
 #include "stats.h"
 #include "steer.h"
 #include "sticky.h"
@@ -134,9 +138,9 @@ static void classify_message(struct client *c, struct evbuffer *in, size_t off, 
 			classify_query_cached(sql, sqllen, rt.knowledge, res);
 		return;
 	}
-	if (type == 'B' && state_bind_class(c, in, off, len, res))
+	if (type == 'B' && carry_bind_class(c, in, off, len, res))
 		return;		/* a named statement: the class of its text */
-	if (type == 'B' && off == 0 && state_unnamed_class(c, in, len, res))
+	if (type == 'B' && off == 0 && carry_unnamed_class(c, in, len, res))
 		return;		/* the unnamed statement parsed in an earlier batch */
 	memset(res, 0, sizeof(*res));
 	if (type == 'F') {
@@ -184,7 +188,7 @@ static void batch_class_add(struct client *c, struct evbuffer *in, size_t off, u
 
 	if (type == 'P')
 		classify_message(c, in, off, type, len, &next);
-	else if (!state_bind_class(c, in, off, len, &next))
+	else if (!carry_bind_class(c, in, off, len, &next))
 		return;		/* unnamed: its Parse was looked at */
 	if (next.cls == CLASS_WRITE && res->cls != CLASS_WRITE) {
 		*res = next;
@@ -290,9 +294,9 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 	 * would not have it.
 	 */
 	if (res.pins_session)
-		state_pin(c, NULL, res.reason);
+		carry_pin(c, NULL, res.reason);
 	else if (rt.cfg->pool_mode == POOL_MODE_SESSION && (res.changes_session || res.cls == CLASS_SESSION))
-		state_pin(c, NULL, "session state in session mode");
+		carry_pin(c, NULL, "session state in session mode");
 	struct route_session rs = c->route;
 	if (c->sticky_key && rt.cfg->read_your_writes == RYW_LSN) {
 		/* sessions sharing the key share the highest position any of them wrote */
@@ -333,7 +337,7 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 		 * replica may serve the read with a causal wait.
 		 */
 		monitor_snapshot_put(snap);
-		session_wait_for_probe(c);
+		relay_wait_for_probe(c);
 		return false;
 	}
 
@@ -347,13 +351,13 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 		control_answer(c, &res, type);
 		/* answered: go on with whatever the client sent next */
 		if (evbuffer_get_length(in) != before && evbuffer_get_length(in) > 0 && c->state == CL_IDLE)
-			session_client_input(c);
+			relay_client_input(c);
 		return false;
 	}
 	case ROUTE_REFUSE:
 		monitor_snapshot_put(snap);
 		stats.queries[res.cls][STATS_REFUSED]++;
-		session_refuse(c, d.sqlstate ? d.sqlstate : "08006", "%s", d.reason);
+		relay_refuse(c, d.sqlstate ? d.sqlstate : "08006", "%s", d.reason);
 		return false;
 	case ROUTE_STAY:	/* cannot happen unlinked (in_transaction is false above) */
 	case ROUTE_PRIMARY:
@@ -366,7 +370,7 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 			route_decide(&res, &rs, snap, c->cluster, rc, pick, &d);
 		monitor_snapshot_put(snap);
 		stats.queries[res.cls][STATS_REFUSED]++;
-		session_refuse(c, "57P03", "no server available for cluster %s: %s",
+		relay_refuse(c, "57P03", "no server available for cluster %s: %s",
 			       rt.cfg->clusters[c->cluster].name, d.reason);
 		return false;
 	}
@@ -377,7 +381,7 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 		if (!pp) {
 			monitor_snapshot_put(snap);
 			stats.queries[res.cls][STATS_REFUSED]++;
-			session_refuse(c, "57P03", "replica %s unreachable (%s) and no primary known",
+			relay_refuse(c, "57P03", "replica %s unreachable (%s) and no primary known",
 				       pool->node_name, pool->last_login_error);
 			return false;
 		}
@@ -390,10 +394,10 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 		pool = pp;
 	}
 	if (type == 'P' && rt.cfg->pool_mode == POOL_MODE_TRANSACTION && !c->pinned && pool->n_idle == 0 &&
-	    pool_total(pool) >= pool->pool_size && state_parse_locally(c, in)) {
+	    pool_total(pool) >= pool->pool_size && carry_parse_locally(c, in)) {
 		monitor_snapshot_put(snap);
 		if (evbuffer_get_length(in) > 0)
-			session_client_input(c);
+			relay_client_input(c);
 		return false;	/* answered: prepared later, where it is bound */
 	}
 	c->target_pool = pool;
@@ -422,7 +426,7 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 			  c->user, c->database, classify_class_name(res.cls),
 			  c->on_replica ? "replica" : "primary", pool->node_name, d.reason, res.reason);
 	if ((rt.cfg->pool_mode == POOL_MODE_SESSION || c->pinned) &&
-	    session_reuse_parked(c, &pool, snap, rs.required_lsn)) {
+	    relay_reuse_parked(c, &pool, snap, rs.required_lsn)) {
 		monitor_snapshot_put(snap);
 		return false;	/* linked to the connection the session holds */
 	}
@@ -467,9 +471,9 @@ static void send_refusal(struct client *c, struct server *s, struct evbuffer *in
 	struct evbuffer *out = bufferevent_get_output(s->bev);
 	char msg[400], esc[820], sql[1000 + 2], name[NAME_LEN] = "";	/* +2: no parameter types */
 
-	session_forget_replay(c);
+	relay_forget_replay(c);
 	if (off)
-		session_relay_move(in, s->bev, s->fd, s->tls, off);
+		relay_move(in, s->bev, s->fd, s->tls, off);
 	if (type == 'P') {
 		char buf[NAME_LEN + 5 + 1] = { 0 };
 		size_t n = len - 4 < NAME_LEN ? len - 4 : NAME_LEN;
@@ -544,17 +548,17 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 		/* nothing owed before it: pgsteer answers (an extended batch once its Sync is here) */
 		if (type != 'Q' && !batch_complete_at(in, off, NULL))
 			return INSPECT_WAIT;
-		session_forget_replay(c);	/* its bytes no longer match what the server got */
+		relay_forget_replay(c);	/* its bytes no longer match what the server got */
 		if (off)
-			session_relay_move(in, s->bev, s->fd, s->tls, off);
+			relay_move(in, s->bev, s->fd, s->tls, off);
 		control_answer(c, &res, type);
 		return INSPECT_ANSWERED;
 	}
-	if (type == 'Q' && state_deallocate_local(c, s, &res)) {
+	if (type == 'Q' && carry_deallocate_local(c, s, &res)) {
 		/* DEALLOCATE of a protocol-level name: only the client's name goes */
-		session_forget_replay(c);
+		relay_forget_replay(c);
 		if (off)
-			session_relay_move(in, s->bev, s->fd, s->tls, off);
+			relay_move(in, s->bev, s->fd, s->tls, off);
 		evbuffer_drain(in, 1 + (size_t)len);
 		return INSPECT_ANSWERED;
 	}
@@ -564,7 +568,7 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 	}
 	if (rt.cfg->pool_mode == POOL_MODE_SESSION && !res.pins_session &&
 	    (res.changes_session || res.cls == CLASS_SESSION))
-		state_pin(c, s, "session state in session mode");
+		carry_pin(c, s, "session state in session mode");
 	if (!c->on_replica) {
 		if (res.cls == CLASS_WRITE)
 			c->route.has_written = c->route.txn_wrote = true;
@@ -583,9 +587,9 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 			 * leaves pgsteer and the transaction stays open for more reads.
 			 */
 			char msg[300];
-			session_forget_replay(c);
+			relay_forget_replay(c);
 			if (off)
-				session_relay_move(in, s->bev, s->fd, s->tls, off);
+				relay_move(in, s->bev, s->fd, s->tls, off);
 			snprintf(msg, sizeof(msg), "cannot execute a write in a read-only transaction "
 				 "routed to replica %s (%.100s)", s->pool->node_name, res.reason);
 			log_info("C-%llu %s@%s: write refused on replica %s: %s", (unsigned long long)c->id,
@@ -600,7 +604,7 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 		/* behind pipelined statements: let the server refuse it in order */
 		if (type == 'B') {
 			if (off)
-				session_relay_move(in, s->bev, s->fd, s->tls, off);
+				relay_move(in, s->bev, s->fd, s->tls, off);
 			client_fail(c, "FATAL", "25006", "a write prepared statement bound in a read-only "
 				    "transaction routed to replica %s (%.100s)", s->pool->node_name, res.reason);
 			return INSPECT_ANSWERED;
@@ -621,7 +625,7 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 	}
 	if (s->batch_open && type == 'B') {
 		if (off)
-			session_relay_move(in, s->bev, s->fd, s->tls, off);
+			relay_move(in, s->bev, s->fd, s->tls, off);
 		client_fail(c, "FATAL", "25006", "a write prepared statement bound in a batch routed to "
 			    "replica %s (%.100s)", s->pool->node_name, res.reason);
 		return INSPECT_ANSWERED;
@@ -697,7 +701,7 @@ void steer_tenant_resume(const char *id, bool (*held)(const char *tenant))
 			if (!tenant_client(c, id) || c->state != CL_IDLE || !c->bev ||
 			    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0 || held(c->tenant))
 				continue;
-			session_client_input(c);
+			relay_client_input(c);
 		}
 	}
 }

@@ -1,6 +1,6 @@
 /*
  * Steering (steer.c): which server a statement goes to.  Used by the
- * relay (session.c) at the start of each statement and for statements met
+ * relay (relay.c) at the start of each statement and for statements met
  * on an open link; tenancy's only way into the data plane is the last
  * three functions.
  */

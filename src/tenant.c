@@ -35,10 +35,13 @@
 #include <pcre2.h>
 
 #include "admin.h"
+#include "client.h"
+#include "daemon.h"
 #include "log.h"
 #include "metadata.h"
 #include "monitor.h"
 #include "pgsteer.h"
+#include "relay.h"
 #include "steer.h"
 #include "tenant.h"
 #include "worker.h"
@@ -594,7 +597,7 @@ bool tenant_statement_gate(struct client *c)
 	if (!e) {
 		if (T.cfg->unknown_tenant == UNKNOWN_TENANT_DEFAULT || !T.loaded)
 			return true;
-		session_refuse(c, "3D000", "unknown tenant \"%s\" (dropped?)", c->tenant);
+		relay_refuse(c, "3D000", "unknown tenant \"%s\" (dropped?)", c->tenant);
 		return false;
 	}
 	if (e->state == TENANT_MOVING) {
@@ -606,7 +609,7 @@ bool tenant_statement_gate(struct client *c)
 		return false;	/* resume_clients() runs it when the move ends */
 	}
 	if (e->cluster_index < 0) {
-		session_refuse(c, "08006", "tenant \"%s\" is placed on cluster \"%s\", which is not "
+		relay_refuse(c, "08006", "tenant \"%s\" is placed on cluster \"%s\", which is not "
 			       "configured in this pgsteer", e->id, e->cluster);
 		return false;
 	}
@@ -927,7 +930,7 @@ static void tick_cb_stopped(evutil_socket_t fd, short what, void *arg)
 	UNUSED(arg);
 	if (T.enabled && metadata_failed() && !rt.shutting_down) {
 		log_error("tenancy: the metadata schema was refused: stopping");
-		server_shutdown(false, "the tenancy metadata schema was refused");
+		daemon_shutdown(false, "the tenancy metadata schema was refused");
 		return;
 	}
 	if (!T.enabled || !metadata_ready() || !T.loaded)

@@ -5,8 +5,8 @@
  * transactions; and the TENANT admin commands, including the move
  * protocol shared by every pgsteer instance.
  *
- * (Contract used by frontend.c, session.c, control.c, admin.c,
- * server_main.c and stats.c.)
+ * (Contract used by client.c, relay.c, control.c, admin.c,
+ * daemon.c and stats.c.)
  */
 #ifndef PGSTEER_TENANT_H
 #define PGSTEER_TENANT_H

@@ -70,7 +70,7 @@ void workers_free(void);
 bool workers_others_done(void);
 /* The calling worker left its event loop: stops no longer wait for it. */
 void worker_leave(void);
-/* The mailbox callback (server_main.c makes the event). */
+/* The mailbox callback (daemon.c makes the event). */
 void worker_mailbox_cb(evutil_socket_t fd, short what, void *arg);
 
 /* Process-wide, whatever the worker: client and server ids, and the client count. */

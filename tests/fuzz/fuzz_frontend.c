@@ -7,7 +7,7 @@
  * chain boundaries the way socket reads leave them); the rest is the
  * stream.  It is walked message by message with
  * proto_peek_header() at growing offsets and proto_frame_frontend(), the
- * way session.c walks a client's input, and the bodies pgsteer looks into
+ * way relay.c walks a client's input, and the bodies pgsteer looks into
  * are parsed: PasswordMessage as a SASLInitialResponse
  * (proto_parse_sasl_initial()), and any body as ErrorResponse fields
  * (proto_parse_error(), which reads server input of the same layout).

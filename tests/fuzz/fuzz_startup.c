@@ -3,13 +3,13 @@
 /*
  * libFuzzer target for the startup phase of a client connection: the
  * input is everything a client sends before it is logged in, framed the
- * way frontend.c handle_startup() frames it (proto_frame_startup(), then
+ * way client.c handle_startup() frames it (proto_frame_startup(), then
  * proto_parse_startup() on an exactly-sized heap copy of the body, so
  * AddressSanitizer flags any read past the packet).  SSLRequest and
  * GSSENCRequest let the loop go on, like the proxy answering 'N'; any
  * other packet or error ends it.  Checked on the side: every parameter
  * name and value lies inside the body and is NUL-terminated there, they
- * tile the body in order (frontend.c copies names[0] .. end of the last
+ * tile the body in order (client.c copies names[0] .. end of the last
  * value as one block), and the CancelRequest/encryption codes come with
  * their exact lengths.  Owns nothing.
  */

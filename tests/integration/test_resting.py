@@ -1,4 +1,4 @@
-"""Idle clients rest their buffers (frontend.c): a logged-in plain-socket
+"""Idle clients rest their buffers (client.c): a logged-in plain-socket
 client with nothing in flight gives its bufferevent back right after its
 login is written, and again after a second without a statement; its next
 bytes get it new ones. Observed through pgsteer_clients_resting, and by

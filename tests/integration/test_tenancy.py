@@ -303,6 +303,8 @@ def test_node_availability_is_kept_across_restarts(two_clusters, pgsteer):
     assert node(again, "other1")["scheduling"] == "draining"
     again.assert_clean_exit(again.stop())
     last = two_clusters("last")
+    wait_for(lambda: node(last, "other1")["scheduling"] == "draining", 10,
+             "drained state read back from the metadata")
     n = node(last, "other1")
     assert (n["availability"], n["scheduling"]) == ("offline", "draining")
     with admin(last) as a:

@@ -18,6 +18,7 @@
 
 #include <event2/buffer.h>
 
+#include "metrics.h"
 #include "stats.h"
 
 /* ---------------- helpers ---------------- */
@@ -38,14 +39,14 @@ static char *drain(struct evbuffer *out)
 static char *label(const char *in)
 {
 	struct evbuffer *b = evbuffer_new();
-	stats_escape_label(b, in);
+	metrics_escape_label(b, in);
 	return drain(b);
 }
 
 static char *json(const char *in)
 {
 	struct evbuffer *b = evbuffer_new();
-	stats_escape_json(b, in);
+	metrics_escape_json(b, in);
 	return drain(b);
 }
 
@@ -321,14 +322,14 @@ static int setup_view(void **state)
 static char *metrics(void)
 {
 	struct evbuffer *b = evbuffer_new();
-	stats_render_metrics(b, &reg, &view);
+	metrics_render(b, &reg, &view);
 	return drain(b);
 }
 
 static char *status(void)
 {
 	struct evbuffer *b = evbuffer_new();
-	stats_render_status(b, &reg, &view);
+	metrics_render_status(b, &reg, &view);
 	return drain(b);
 }
 
@@ -578,7 +579,7 @@ static void test_metrics_from_observations(void **state)
 	for (int i = 0; i < 10; i++)
 		stats_observe_query(1, 200);	/* 0.2ms: bucket le=0.00025 */
 	stats_observe_query(1, 3000000);	/* 3s: le=5 */
-	stats_render_metrics(b, &stats, &view);
+	metrics_render(b, &stats, &view);
 	m = drain(b);
 	assert_true(has_line(m, "pgsteer_query_duration_seconds_bucket{le=\"0.0001\"} 0"));
 	assert_true(has_line(m, "pgsteer_query_duration_seconds_bucket{le=\"0.00025\"} 10"));
@@ -601,7 +602,7 @@ static void test_metrics_empty_view(void **state)
 	(void)state;
 	memset(&r, 0, sizeof(r));
 	memset(&v, 0, sizeof(v));
-	stats_render_metrics(b, &r, &v);	/* before the monitor knows anything */
+	metrics_render(b, &r, &v);	/* before the monitor knows anything */
 	m = drain(b);
 	check_exposition(m);
 	assert_true(has_line(m, "pgsteer_info{version=\"\"} 1"));
@@ -656,7 +657,7 @@ static void test_status_not_ready_and_empty(void **state)
 
 	memset(&r, 0, sizeof(r));
 	memset(&v, 0, sizeof(v));
-	stats_render_status(b, &r, &v);
+	metrics_render_status(b, &r, &v);
 	s = drain(b);
 	assert_true(json_ok(s));
 	assert_non_null(strstr(s, "\"nodes\":[],\"pools\":[]"));
@@ -671,27 +672,27 @@ static void test_ready(void **state)
 	char reason[256];
 
 	(void)state;
-	assert_true(stats_view_ready(&view, reason, sizeof(reason)));
+	assert_true(metrics_view_ready(&view, reason, sizeof(reason)));
 	assert_string_equal(reason, "");
 
 	clusters[0].primary_up = false;
 	clusters[0].primary_writable = false;
-	assert_false(stats_view_ready(&view, reason, sizeof(reason)));
+	assert_false(metrics_view_ready(&view, reason, sizeof(reason)));
 	assert_string_equal(reason, "cluster main: primary main1 is down");
 
 	clusters[0].primary_up = true;
-	assert_false(stats_view_ready(&view, reason, sizeof(reason)));
+	assert_false(metrics_view_ready(&view, reason, sizeof(reason)));
 	assert_string_equal(reason, "cluster main: primary main1 is in recovery");
 
 	clusters[0].primary = NULL;
-	assert_false(stats_view_ready(&view, reason, sizeof(reason)));
+	assert_false(metrics_view_ready(&view, reason, sizeof(reason)));
 	assert_string_equal(reason, "cluster main: no primary");
 
 	/* split brain is not ready even though writes still have a primary */
 	clusters[0] = (struct stats_view_cluster){ .name = "main", .primary = "main1",
 		.primary_writable = true, .primary_up = true, .split_brain = true,
 		.split_a = "main1", .split_b = "main2" };
-	assert_false(stats_view_ready(&view, reason, sizeof(reason)));
+	assert_false(metrics_view_ready(&view, reason, sizeof(reason)));
 	assert_string_equal(reason, "cluster main: split brain between main1 and main2");
 
 	/* several clusters: every failing one, in order */
@@ -699,20 +700,20 @@ static void test_ready(void **state)
 	two[1] = (struct stats_view_cluster){ .name = "b", .primary = "b1", .primary_up = false };
 	view.clusters = two;
 	view.n_clusters = 2;
-	assert_false(stats_view_ready(&view, reason, sizeof(reason)));
+	assert_false(metrics_view_ready(&view, reason, sizeof(reason)));
 	assert_string_equal(reason, "cluster a: no primary; cluster b: primary b1 is down");
 	/* a short buffer truncates, never overflows */
-	assert_false(stats_view_ready(&view, reason, 12));
+	assert_false(metrics_view_ready(&view, reason, 12));
 	assert_string_equal(reason, "cluster a: ");
 
 	view.n_clusters = 0;
-	assert_false(stats_view_ready(&view, reason, sizeof(reason)));
+	assert_false(metrics_view_ready(&view, reason, sizeof(reason)));
 	view.n_clusters = 1;
 	view.clusters = clusters;
 	clusters[0] = (struct stats_view_cluster){ .name = "main", .primary = "main1",
 		.primary_writable = true, .primary_up = true };
 	view.shutting_down = true;
-	assert_false(stats_view_ready(&view, reason, sizeof(reason)));
+	assert_false(metrics_view_ready(&view, reason, sizeof(reason)));
 	assert_string_equal(reason, "shutting down");
 }
 

@@ -4,7 +4,7 @@
  * version), TLS, authentication against auth_file or, for users missing
  * from it, the secret auth_query finds (trust, md5, SCRAM-SHA-256), and
  * the welcome (ParameterStatus, BackendKeyData,
- * ReadyForQuery).  After the welcome, session.c owns the byte stream.
+ * ReadyForQuery).  After the welcome, relay.c owns the byte stream.
  *
  * Also owns client teardown: client_close() is the only way a client goes
  * away, client_fail() sends one ErrorResponse first.
@@ -32,13 +32,19 @@
 #include "admin.h"
 #include "auth.h"
 #include "authquery.h"
+#include "cancel.h"
+#include "carry.h"
+#include "client.h"
 #include "conn.h"
+#include "control.h"
 #include "hba.h"
 #include "log.h"
 #include "loginguard.h"
 #include "monitor.h"
 #include "pgsteer.h"
+#include "pool.h"
 #include "proto.h"
+#include "relay.h"
 #include "scram.h"
 #include "stats.h"
 #include "tenant.h"
@@ -126,7 +132,7 @@ void client_set_state(struct client *c, enum client_state st)
 
 
 /* A new socket from a listener. */
-void frontend_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen)
+void client_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen)
 {
 	struct client *c;
 
@@ -169,7 +175,7 @@ void frontend_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen)
 }
 
 /* Dispatch input for the login phase. */
-void frontend_on_read(struct client *c)
+void client_on_read(struct client *c)
 {
 	if (c->state == CL_STARTUP)
 		handle_startup(c);
@@ -185,7 +191,7 @@ void client_welcome(struct client *c, const struct param_set *params)
 	/* the pool's parameters, with the client's own settings (application_name ...) */
 	for (int i = 0; i < params->n; i++)
 		proto_add_param_status(out, params->p[i].name,
-				       session_client_param(c, params, params->p[i].name));
+				       carry_client_param(c, params, params->p[i].name));
 	proto_add_backend_key(out, c->cancel_pid, c->cancel_key);
 	proto_add_ready(out, 'I');
 	c->rest_when_written = true;	/* client_write_cb, once the welcome is out */
@@ -219,7 +225,7 @@ void client_fail(struct client *c, const char *severity, const char *sqlstate,
 		 c->addr, c->user[0] ? c->user : "-", c->database[0] ? c->database : "-",
 		 msg, sqlstate);
 	if (c->server || c->state == CL_WAITING || c->state == CL_LOGIN_WAIT) {
-		session_client_gone(c);
+		relay_client_gone(c);
 		pool_client_gone(c);
 	}
 	client_cancel_lookup(c);
@@ -301,7 +307,7 @@ void client_close(struct client *c, const char *reason)
 	if (c->state == CL_CLOSED)
 		return;
 	log_debug("C-%llu %s: closed: %s", (unsigned long long)c->id, c->addr, reason);
-	session_client_gone(c);
+	relay_client_gone(c);
 	pool_client_gone(c);
 	client_cancel_lookup(c);	/* its answer must not find a freed client */
 	client_set_state(c, CL_CLOSED);
@@ -312,7 +318,7 @@ void client_close(struct client *c, const char *reason)
 	rt.n_clients--;
 	workers_clients_add(-1);
 	list_push_tail(&rt.graveyard_clients, &c->head);
-	reaper_schedule();
+	rt_reap_later();
 }
 
 void client_free(struct client *c)
@@ -324,7 +330,7 @@ void client_free(struct client *c)
 		conn_release(c->bev);	/* closes the socket */
 	else if (c->fd >= 0)
 		evutil_closesocket(c->fd);	/* resting: no bufferevent owns it */
-	session_client_free(c);
+	carry_client_free(c);
 	client_forget_startup(c);
 	free(c->pin_reason);
 	free(c->replay);
@@ -372,7 +378,7 @@ static void client_read_cb(struct bufferevent *bev, void *arg)
 	switch (c->state) {
 	case CL_STARTUP:
 	case CL_AUTH:
-		frontend_on_read(c);
+		client_on_read(c);
 		break;
 	case CL_IDLE:
 	case CL_WAITING:
@@ -380,7 +386,7 @@ static void client_read_cb(struct bufferevent *bev, void *arg)
 		if (c->admin)
 			admin_input(c);
 		else
-			session_client_input(c);
+			relay_client_input(c);
 		break;
 	case CL_AUTH_LOOKUP:
 	case CL_LOGIN_WAIT:
@@ -410,7 +416,7 @@ static void client_write_cb(struct bufferevent *bev, void *arg)
 	}
 	/* Output drained below the low watermark: resume reading from the server. */
 	if (c->state == CL_ACTIVE && c->server)
-		session_client_drained(c);
+		relay_client_drained(c);
 }
 
 static void client_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -1152,7 +1158,7 @@ static void auth_succeeded(struct client *c)
 		admin_start(c);
 		return;
 	}
-	int check = session_startup_settings(c);
+	int check = carry_startup_settings(c);
 	if (check < 0)
 		return;		/* refused */
 	if (check == 0 && c->pool->params_valid && rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {

@@ -3,7 +3,7 @@
  * TLS (SSLRequest), StartupMessage, authentication as a client (cleartext,
  * MD5, SCRAM-SHA-256), ParameterStatus and BackendKeyData capture.  Once
  * the first ReadyForQuery arrives the connection belongs to its pool;
- * session.c relays on it.  server_close() is the only way a server goes.
+ * relay.c relays on it.  server_close() is the only way a server goes.
  *
  * Our own protocol implementation, not libpq: data connections must move
  * bytes without a copy through a client library.
@@ -24,11 +24,16 @@
 
 #include "auth.h"
 #include "authquery.h"
+#include "cancel.h"
+#include "carry.h"
 #include "conn.h"
 #include "log.h"
 #include "pgsteer.h"
+#include "pool.h"
 #include "proto.h"
+#include "relay.h"
 #include "scram.h"
+#include "server.h"
 #include "sticky.h"
 #include "tls.h"
 #include "worker.h"
@@ -85,7 +90,7 @@ void server_close(struct server *s, const char *reason)
 	log_debug("S-%llu node %s pid %d: closed: %s", (unsigned long long)s->id,
 		  s->pool->node_name, s->backend_pid, reason);
 	if (s->client)
-		session_server_gone(s, reason);
+		relay_server_gone(s, reason);
 	cancel_server_gone(s);
 	if (s->probe_key[0]) {
 		shared_lock();
@@ -97,7 +102,7 @@ void server_close(struct server *s, const char *reason)
 		struct client *pc = s->probe_client;
 		pc->lsn_probe = NULL;
 		s->probe_client = NULL;
-		session_probe_done(pc);	/* if it waited for this connection: route afresh */
+		relay_probe_done(pc);	/* if it waited for this connection: route afresh */
 	}
 	if (s->parked_for) {
 		for (int i = 0; i < 2; i++)
@@ -116,7 +121,7 @@ void server_close(struct server *s, const char *reason)
 	if (s->bev)
 		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	list_push_tail(&rt.graveyard_servers, &s->head);
-	reaper_schedule();
+	rt_reap_later();
 }
 
 void server_free(struct server *s)
@@ -128,7 +133,7 @@ void server_free(struct server *s)
 		if (fd >= 0 && !s->tls && evbuffer_get_length(out) > 0)
 			evbuffer_write(out, fd);
 	}
-	session_server_free(s);
+	carry_server_free(s);
 	conn_reader_release(&s->rd);
 	conn_release(s->bev);
 	if (s->scram) {
@@ -190,7 +195,7 @@ static void server_read_cb(struct bufferevent *bev, void *arg)
 	case SV_ACTIVE:
 	case SV_RESETTING:
 	case SV_LSN_PROBE:
-		session_server_input(s);
+		relay_server_input(s);
 		return;
 	case SV_CONNECTING:
 	case SV_TLS_HANDSHAKE:
@@ -205,7 +210,7 @@ static void server_write_cb(struct bufferevent *bev, void *arg)
 
 	UNUSED(bev);
 	if (s->state == SV_ACTIVE)
-		session_server_drained(s);
+		relay_server_drained(s);
 }
 
 static void server_event_cb(struct bufferevent *bev, short what, void *arg)

@@ -39,9 +39,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "client.h"
 #include "log.h"
 #include "proto.h"
-#include "sessstate.h"
+#include "carry.h"
+#include "server.h"
 #include "stats.h"
 
 
@@ -173,7 +175,7 @@ void reply_abort(struct server *s)
 	s->group_error = false;
 }
 
-void state_error_on_statement(struct client *c, struct server *s, const struct reply *r,
+void carry_error_on_statement(struct client *c, struct server *s, const struct reply *r,
 			      const uint8_t *body, size_t len)
 {
 	struct error_fields ef;
@@ -325,7 +327,7 @@ static bool names_no_statement(const uint8_t *first, uint8_t type, uint32_t len)
 	}
 }
 
-enum named_kind state_is_named(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
+enum named_kind carry_is_named(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
 			       uint32_t len, const uint8_t *first, struct named_msg *nm)
 {
 	uint8_t tmp[7];
@@ -354,7 +356,7 @@ enum named_kind state_is_named(struct client *c, struct evbuffer *in, size_t off
 	return nm->st ? NAMED_YES : NAMED_NOT;
 }
 
-bool state_bind_class(struct client *c, struct evbuffer *in, size_t off, uint32_t len,
+bool carry_bind_class(struct client *c, struct evbuffer *in, size_t off, uint32_t len,
 		      struct classify_result *res)
 {
 	char buf[NAMED_PEEK];
@@ -504,7 +506,7 @@ static enum named_result relay_parse(struct client *c, struct server *s, struct 
 	return NAMED_DONE;
 }
 
-enum named_result state_relay_named(struct client *c, struct server *s, struct evbuffer *in,
+enum named_result carry_relay_named(struct client *c, struct server *s, struct evbuffer *in,
 				    uint8_t type, uint32_t len, const struct named_msg *nm,
 				    struct bind_head *bh)
 {
@@ -584,7 +586,7 @@ enum named_result state_relay_named(struct client *c, struct server *s, struct e
  * short of one per client avoids.  The statements are prepared on the
  * server that runs their first Bind; a Parse error is reported there.
  */
-bool state_parse_locally(struct client *c, struct evbuffer *in)
+bool carry_parse_locally(struct client *c, struct evbuffer *in)
 {
 	size_t off = 0, avail = evbuffer_get_length(in);
 	uint8_t type;
@@ -597,7 +599,7 @@ bool state_parse_locally(struct client *c, struct evbuffer *in)
 		if (type == 'S')
 			break;
 		struct named_msg nm;
-		if (type != 'P' || state_is_named(c, in, off, type, len, NULL, &nm) != NAMED_YES)
+		if (type != 'P' || carry_is_named(c, in, off, type, len, NULL, &nm) != NAMED_YES)
 			return false;
 		off += 1 + (size_t)len;
 		n++;
@@ -637,7 +639,7 @@ bool state_parse_locally(struct client *c, struct evbuffer *in)
 	return true;
 }
 
-void state_remember_parse(struct client *c, const char *body, size_t len,
+void carry_remember_parse(struct client *c, const char *body, size_t len,
 			  const struct classify_result *res)
 {
 	size_t nl = strnlen(body, len);
@@ -653,13 +655,13 @@ void state_remember_parse(struct client *c, const char *body, size_t len,
 	prepared_unref(st);
 }
 
-void state_forget_name(struct client *c, const char *name, size_t len)
+void carry_forget_name(struct client *c, const char *name, size_t len)
 {
 	if (strnlen(name, len) < len)
 		prep_client_remove(&c->prep, name);
 }
 
-bool state_deallocate_local(struct client *c, struct server *s, const struct classify_result *res)
+bool carry_deallocate_local(struct client *c, struct server *s, const struct classify_result *res)
 {
 	if (res->session_op != SESSION_OP_DEALLOCATE || res->statement_count != 1 ||
 	    rt.cfg->max_prepared_statements <= 0 || !prep_client_remove(&c->prep, res->object_name))
@@ -677,7 +679,7 @@ static bool dealloc_here(const struct client *c, const struct classify_result *r
 	       res->statement_count == 1 && prep_client_get(&c->prep, res->object_name) != NULL;
 }
 
-bool state_unnamed_parse(struct client *c, struct server *s, const char *body, size_t blen,
+bool carry_unnamed_parse(struct client *c, struct server *s, const char *body, size_t blen,
 			 const struct classify_result *res)
 {
 	c->unnamed_gen++;
@@ -706,7 +708,7 @@ bool state_unnamed_parse(struct client *c, struct server *s, const char *body, s
 	return false;
 }
 
-bool state_unnamed_class(struct client *c, struct evbuffer *in, uint32_t len,
+bool carry_unnamed_class(struct client *c, struct evbuffer *in, uint32_t len,
 			 struct classify_result *res)
 {
 	char buf[NAMED_PEEK];
@@ -769,7 +771,7 @@ static void unnamed_fake(struct client *c, struct server *s, struct evbuffer *in
 	s->batch_open = true;
 }
 
-enum unnamed_verdict state_unnamed_use(struct client *c, struct server *s, struct evbuffer *in,
+enum unnamed_verdict carry_unnamed_use(struct client *c, struct server *s, struct evbuffer *in,
 				      size_t off, uint8_t type, uint32_t len)
 {
 	char buf[NAMED_PEEK];
@@ -862,7 +864,7 @@ static void add_op(struct client *c, enum setop_kind kind, const char *name, con
 	struct setop *op = calloc(1, sizeof(*op)), **tail = &c->pending_ops;
 
 	if (!op) {
-		state_pin(c, c->server, "out of memory");
+		carry_pin(c, c->server, "out of memory");
 		return;
 	}
 	op->kind = kind;
@@ -873,7 +875,7 @@ static void add_op(struct client *c, enum setop_kind kind, const char *name, con
 	*tail = op;
 }
 
-void state_pin(struct client *c, struct server *s, const char *reason)
+void carry_pin(struct client *c, struct server *s, const char *reason)
 {
 	if (s)
 		s->dirty = true;
@@ -888,7 +890,7 @@ void state_pin(struct client *c, struct server *s, const char *reason)
 		 s ? s->pool->node_name : "-", reason);
 }
 
-void state_unpin(struct client *c)
+void carry_unpin(struct client *c)
 {
 	if (!c->pinned)
 		return;
@@ -897,7 +899,7 @@ void state_unpin(struct client *c)
 	c->pinned = false;
 	free(c->pin_reason);
 	c->pin_reason = NULL;
-	/* writes made while pinned were not located (session.c): learn the position now */
+	/* writes made while pinned were not located (relay.c): learn the position now */
 	if (rt.cfg->read_your_writes == RYW_LSN && c->route.has_written)
 		c->want_lsn = true;
 }
@@ -935,7 +937,7 @@ static void note_statements(struct client *c, struct server *s, const char *sql,
 	bool changed = false;
 
 	if (n < 0 || n > NOTE_MAX_PARTS) {
-		state_pin(c, s, "session change among several statements");
+		carry_pin(c, s, "session change among several statements");
 		return;
 	}
 	for (int i = 0; i < n && !c->pinned; i++) {
@@ -945,7 +947,7 @@ static void note_statements(struct client *c, struct server *s, const char *sql,
 
 		classify_sql(p, plen, rt.knowledge, &part);
 		if (part.cls == CLASS_TRANSACTION && changed) {
-			state_pin(c, s, "session change before COMMIT/ROLLBACK in one string");
+			carry_pin(c, s, "session change before COMMIT/ROLLBACK in one string");
 			return;
 		}
 		if (part.pins_session || part.changes_session) {
@@ -955,11 +957,11 @@ static void note_statements(struct client *c, struct server *s, const char *sql,
 	}
 }
 
-void state_note_statement(struct client *c, struct server *s, const struct classify_result *res,
+void carry_note_statement(struct client *c, struct server *s, const struct classify_result *res,
 			  const char *sql, size_t sqllen)
 {
 	if (res->pins_session) {
-		state_pin(c, s, res->reason);
+		carry_pin(c, s, res->reason);
 		return;
 	}
 	if (!res->changes_session)
@@ -978,7 +980,7 @@ static void note_one(struct client *c, struct server *s, const struct classify_r
 	struct setstmt st;
 
 	if (res->pins_session) {
-		state_pin(c, s, res->reason);
+		carry_pin(c, s, res->reason);
 		return;
 	}
 	switch (res->session_op) {
@@ -990,7 +992,7 @@ static void note_one(struct client *c, struct server *s, const struct classify_r
 		case SETSTMT_REPORTED:
 			return;
 		case SETSTMT_UNTRACKED:
-			state_pin(c, s, st.why);
+			carry_pin(c, s, st.why);
 			return;
 		case SETSTMT_RESET_ALL:
 			add_op(c, SETOP_RESET_ALL, NULL, NULL);
@@ -1000,13 +1002,13 @@ static void note_one(struct client *c, struct server *s, const struct classify_r
 			if (!sessvar_tracked(st.name, rt.cfg->track_extra_parameters)) {
 				char why[SESSVAR_NAME_LEN + 16];
 				snprintf(why, sizeof(why), "SET %.24s (not tracked)", st.name);
-				state_pin(c, s, why);
+				carry_pin(c, s, why);
 				return;
 			}
 			if (st.kind == SETSTMT_SET && strcmp(st.name, "search_path") == 0 &&
 			    strcasestr(st.value, "pg_temp")) {
 				/* current_schema() then creates the temporary schema: not on a standby */
-				state_pin(c, s, "search_path names pg_temp");
+				carry_pin(c, s, "search_path names pg_temp");
 				return;
 			}
 			add_op(c, st.kind == SETSTMT_SET ? SETOP_SET : SETOP_RESET, st.name, st.value);
@@ -1021,10 +1023,10 @@ static void note_one(struct client *c, struct server *s, const struct classify_r
 		add_op(c, SETOP_DEALLOCATE_ALL, NULL, NULL);
 		return;
 	case SESSION_OP_PREPARE:
-		state_pin(c, s, "SQL PREPARE");
+		carry_pin(c, s, "SQL PREPARE");
 		return;
 	case SESSION_OP_LOAD:
-		state_pin(c, s, "LOAD");
+		carry_pin(c, s, "LOAD");
 		return;
 	default:
 		return;
@@ -1045,13 +1047,13 @@ static void invalidate_client_statements(struct client *c)
 	}
 }
 
-void state_apply_ops(struct client *c, struct server *s, struct setop *ops, bool ok)
+void carry_apply_ops(struct client *c, struct server *s, struct setop *ops, bool ok)
 {
 	for (struct setop *op = ops; ok && op; op = op->next) {
 		switch (op->kind) {
 		case SETOP_SET:
 			if (c && !sessvars_set(&c->vars, op->name, op->value, true))
-				state_pin(c, s, "too many settings");
+				carry_pin(c, s, "too many settings");
 			if (!sessvars_set(&s->vars, op->name, op->value, true))
 				s->dirty = true;
 			break;
@@ -1064,7 +1066,7 @@ void state_apply_ops(struct client *c, struct server *s, struct setop *ops, bool
 			if (c) {
 				invalidate_client_statements(c);
 				prep_client_clear(&c->prep);
-				state_unpin(c);
+				carry_unpin(c);
 			}
 			prep_server_clear(&s->prep);
 			s->dirty = false;
@@ -1109,7 +1111,7 @@ static const char *param_get(const struct param_set *ps, const char *name)
 	return NULL;
 }
 
-const char *session_client_param(const struct client *c, const struct param_set *base, const char *name)
+const char *carry_client_param(const struct client *c, const struct param_set *base, const char *name)
 {
 	const struct sessvar *v = NULL;
 	char lower[SESSVAR_NAME_LEN];
@@ -1123,7 +1125,7 @@ const char *session_client_param(const struct client *c, const struct param_set 
 static void client_reported(const struct client *c, const char *out[SESSVAR_N_REPORTED])
 {
 	for (int r = 0; r < SESSVAR_N_REPORTED; r++)
-		out[r] = session_client_param(c, &c->pool->params, sessvar_reported[r]);
+		out[r] = carry_client_param(c, &c->pool->params, sessvar_reported[r]);
 }
 
 static void server_reported(const struct server *s, const char *out[SESSVAR_N_REPORTED])
@@ -1132,7 +1134,7 @@ static void server_reported(const struct server *s, const char *out[SESSVAR_N_RE
 		out[r] = param_get(&s->params, sessvar_reported[r]);
 }
 
-void state_sync_settings(struct client *c, struct server *s, bool login)
+void carry_sync_settings(struct client *c, struct server *s, bool login)
 {
 	const char *want[SESSVAR_N_REPORTED], *have[SESSVAR_N_REPORTED];
 	char sql[8192];
@@ -1154,7 +1156,7 @@ void state_sync_settings(struct client *c, struct server *s, bool login)
 	server_reported(s, have);
 	n = sessvar_sync_sql(sql, sizeof(sql), want, c->vars, have, s->vars);
 	if (n < 0) {
-		state_pin(c, s, "settings too long to carry");
+		carry_pin(c, s, "settings too long to carry");
 		return;
 	}
 	if (n > 0) {
@@ -1177,7 +1179,7 @@ void state_sync_settings(struct client *c, struct server *s, bool login)
 	s->vars_sig = c->vars_sig;
 }
 
-void state_login_synced(struct client *c, struct server *s)
+void carry_login_synced(struct client *c, struct server *s)
 {
 	/* the client learns the server's spelling of what it asked for ("ISO, MDY") */
 	for (int r = 0; r < SESSVAR_N_REPORTED; r++) {
@@ -1191,7 +1193,7 @@ void state_login_synced(struct client *c, struct server *s)
 	server_vars_changed(s);
 }
 
-void state_param_status(struct client *c, struct server *s, const char *name, const char *value,
+void carry_param_status(struct client *c, struct server *s, const char *name, const char *value,
 			bool forwarded)
 {
 	int r = sessvar_reported_index(name);
@@ -1210,14 +1212,14 @@ void state_param_status(struct client *c, struct server *s, const char *name, co
 	if (base && strcmp(base, value) == 0)
 		sessvars_unset(&c->vars, lower);
 	else if (!sessvars_set(&c->vars, lower, value, false))
-		state_pin(c, s, "too many settings");
+		carry_pin(c, s, "too many settings");
 	client_vars_changed(c);
 }
 
-void state_link(struct client *c, struct server *s)
+void carry_link(struct client *c, struct server *s)
 {
 	s->prep_batch_start = rt.prep_clock + 1;
-	state_sync_settings(c, s, false);
+	carry_sync_settings(c, s, false);
 }
 
 /* ---------------- Startup settings ---------------- */
@@ -1308,7 +1310,7 @@ static bool startup_options(struct client *c, const char *opts, bool *needs_serv
 	}
 }
 
-int session_startup_settings(struct client *c)
+int carry_startup_settings(struct client *c)
 {
 	const char *pos = NULL, *name, *value;
 	bool needs_server = false;
@@ -1330,7 +1332,7 @@ int session_startup_settings(struct client *c)
 
 /* ---------------- Lifecycle ---------------- */
 
-void session_client_free(struct client *c)
+void carry_client_free(struct client *c)
 {
 	free(c->unnamed_body);
 	free(c->unnamed_dealloc);
@@ -1344,7 +1346,7 @@ void session_client_free(struct client *c)
 	c->async_held = NULL;
 }
 
-void session_server_free(struct server *s)
+void carry_server_free(struct server *s)
 {
 	struct client *c = s->client;
 

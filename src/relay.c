@@ -20,13 +20,18 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "cancel.h"
 #include "classify.h"
+#include "client.h"
 #include "log.h"
 #include "monitor.h"
 #include "pgsteer.h"
+#include "pool.h"
 #include "proto.h"
+#include "relay.h"
 #include "route.h"
-#include "sessstate.h"
+#include "carry.h"
+#include "server.h"
 #include "steer.h"
 #include "stats.h"
 #include "sticky.h"
@@ -68,14 +73,14 @@ static void server_reset_or_release(struct server *s);
 /* ---------------- Public functions ---------------- */
 
 /* Client bytes arrived (or a server became available for them). */
-void session_client_input(struct client *c)
+void relay_client_input(struct client *c)
 {
 	struct evbuffer *in;
 	uint8_t type;
 	uint32_t len;
 
 	if (!c->bev)
-		return;		/* resting (frontend.c): nothing was sent */
+		return;		/* resting (client.c): nothing was sent */
 	in = bufferevent_get_input(c->bev);
 
 	switch (c->state) {
@@ -123,7 +128,7 @@ void session_client_input(struct client *c)
  * PostgreSQL would: a Query is consumed whole, an extended-protocol batch
  * up to its Sync; then ReadyForQuery.  The client stays connected.
  */
-void session_refuse(struct client *c, const char *sqlstate, const char *fmt, ...)
+void relay_refuse(struct client *c, const char *sqlstate, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -138,46 +143,46 @@ void session_refuse(struct client *c, const char *sqlstate, const char *fmt, ...
 	c->discard = DISCARD_STATEMENT;
 	client_set_state(c, CL_IDLE);
 	conn_read_enable(&c->rd);
-	session_client_input(c);
+	relay_client_input(c);
 }
 
-void session_reroute(struct client *c)
+void relay_reroute(struct client *c)
 {
 	log_info("C-%llu %s@%s: replica %s unreachable: routing the statement again",
 		 (unsigned long long)c->id, c->user, c->database,
 		 c->target_pool ? c->target_pool->node_name : "?");
 	client_set_state(c, CL_IDLE);
 	conn_read_enable(&c->rd);
-	session_client_input(c);
+	relay_client_input(c);
 }
 
 /* C's next statement waits for its write's position (the LSN probe under way). */
-void session_wait_for_probe(struct client *c)
+void relay_wait_for_probe(struct client *c)
 {
 	c->wait_probe = true;
 	client_set_state(c, CL_WAITING);
 	conn_read_disable(&c->rd);
 }
 
-void session_probe_done(struct client *c)
+void relay_probe_done(struct client *c)
 {
 	if (!c->wait_probe)
 		return;
 	c->wait_probe = false;
 	client_set_state(c, CL_IDLE);
 	conn_read_enable(&c->rd);
-	session_client_input(c);	/* route what waited, with the position known (or not) */
+	relay_client_input(c);	/* route what waited, with the position known (or not) */
 }
 
 /* POOL gave C the server S. */
-void session_server_assigned(struct client *c, struct server *s)
+void relay_server_assigned(struct client *c, struct server *s)
 {
 	c->server = s;
 	s->client = c;
 	s->last_used_ms = now_ms();
 	if (c->state == CL_LOGIN_WAIT) {
 		/* settings from the startup packet: checked (and spelt) by the server first */
-		state_sync_settings(c, s, true);
+		carry_sync_settings(c, s, true);
 		if (reply_ring_len(&s->replies) == 0)
 			login_finish(c, s);
 		return;
@@ -185,9 +190,9 @@ void session_server_assigned(struct client *c, struct server *s)
 	log_debug("C-%llu %s@%s: linked to S-%llu node %s pid %d", (unsigned long long)c->id, c->user,
 		  c->database, (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
 	client_set_state(c, CL_ACTIVE);
-	session_forget_replay(c);
+	relay_forget_replay(c);
 	c->replay_ok = c->on_replica && !c->route.in_transaction;
-	state_link(c, s);
+	carry_link(c, s);
 	if (c->causal_lsn && c->on_replica) {
 		if (causal_can_pipeline(c)) {
 			/* the check, then the statement right behind it, in one round trip */
@@ -275,13 +280,13 @@ static void causal_lost_replay(struct client *c, struct server *s)
 #define CAUSAL_SEEN_NODES 256
 static uint64_t causal_seen_lsn[CAUSAL_SEEN_NODES];
 
-const uint64_t *session_causal_seen(int *n)
+const uint64_t *relay_causal_seen(int *n)
 {
 	*n = CAUSAL_SEEN_NODES;
 	return causal_seen_lsn;
 }
 
-void session_causal_forget(void)
+void relay_causal_forget(void)
 {
 	for (int i = 0; i < CAUSAL_SEEN_NODES; i++)
 		__atomic_store_n(&causal_seen_lsn[i], 0, __ATOMIC_RELAXED);
@@ -417,7 +422,7 @@ static void causal_answered(struct client *c, struct server *s)
 		pool_release(s);
 	}
 	client_set_state(c, CL_IDLE);
-	session_client_input(c);
+	relay_client_input(c);
 }
 
 /* The login's server answered: the client learns the parameters and goes idle. */
@@ -430,7 +435,7 @@ static void login_finish(struct client *c, struct server *s)
 			    s->sync_error);
 		return;
 	}
-	state_login_synced(c, s);
+	carry_login_synced(c, s);
 	client_welcome(c, &s->params);
 	client_set_state(c, CL_IDLE);
 	if (rt.cfg->pool_mode == POOL_MODE_SESSION) {
@@ -440,11 +445,11 @@ static void login_finish(struct client *c, struct server *s)
 		pool_release(s);
 	}
 	conn_read_enable(&c->rd);
-	session_client_input(c);
+	relay_client_input(c);
 }
 
 /* Server bytes arrived. */
-void session_server_input(struct server *s)
+void relay_server_input(struct server *s)
 {
 	if (s->state == SV_ACTIVE && s->client)
 		relay_server_to_client(s, s->client);
@@ -453,7 +458,7 @@ void session_server_input(struct server *s)
 }
 
 /* The client is going away: decide the fate of its server. */
-void session_client_gone(struct client *c)
+void relay_client_gone(struct client *c)
 {
 	struct server *s = c->server;
 
@@ -480,7 +485,7 @@ void session_client_gone(struct client *c)
  * (its next statement gets another server); inside one, the transaction
  * is gone and so is the session, as when PostgreSQL itself goes away.
  */
-void session_server_gone(struct server *s, const char *reason)
+void relay_server_gone(struct server *s, const char *reason)
 {
 	struct client *c = s->client;
 	struct evbuffer *out;
@@ -505,7 +510,7 @@ void session_server_gone(struct server *s, const char *reason)
 		s->pool->suspect_until_ms = now_ms() + 1000;
 		client_set_state(c, CL_IDLE);
 		conn_read_enable(&c->rd);
-		session_client_input(c);
+		relay_client_input(c);
 		return;
 	}
 	if (c->state == CL_LOGIN_WAIT) {
@@ -527,14 +532,14 @@ void session_server_gone(struct server *s, const char *reason)
 		log_info("C-%llu %s@%s: replica %s lost before answering: routing the statement again",
 			 (unsigned long long)c->id, c->user, c->database, s->pool->node_name);
 		evbuffer_prepend(in, c->replay, c->replay_len);
-		session_forget_replay(c);
+		relay_forget_replay(c);
 		c->pkt_remain = 0;
 		client_set_state(c, CL_IDLE);
 		conn_read_enable(&c->rd);
-		session_client_input(c);
+		relay_client_input(c);
 		return;
 	}
-	session_forget_replay(c);
+	relay_forget_replay(c);
 	if (c->route.in_transaction || c->tx_status != 'I' || rt.cfg->pool_mode == POOL_MODE_SESSION) {
 		client_fail(c, "FATAL", "08006", "server connection to node %s closed: %s",
 			    s->pool->node_name, reason);
@@ -563,11 +568,11 @@ void session_server_gone(struct server *s, const char *reason)
 		c->discard = DISCARD_REST;
 	}
 	conn_read_enable(&c->rd);
-	session_client_input(c);
+	relay_client_input(c);
 }
 
 /* C's output drained: resume reading its server. */
-void session_client_drained(struct client *c)
+void relay_client_drained(struct client *c)
 {
 	struct server *s = c->server;
 
@@ -581,7 +586,7 @@ void session_client_drained(struct client *c)
 }
 
 /* S's output drained: resume reading its client. */
-void session_server_drained(struct server *s)
+void relay_server_drained(struct server *s)
 {
 	struct client *c = s->client;
 
@@ -727,7 +732,7 @@ static void bound_held_input(int64_t now)
 }
 
 /* Client-side timeouts (pool.c handles the server side). */
-void session_janitor(int64_t now)
+void relay_janitor(int64_t now)
 {
 	const struct config *cfg = rt.cfg;
 	const struct cluster_snapshot *snap = NULL;
@@ -749,7 +754,7 @@ void session_janitor(int64_t now)
 			if (c->on_replica && c->target_pool && !c->route.in_transaction && !c->wait_probe &&
 			    replica_unresponsive(c->target_pool, &snap)) {
 				pool_client_gone(c);
-				session_reroute(c);
+				relay_reroute(c);
 			}
 			break;
 		case CL_ACTIVE:
@@ -883,7 +888,7 @@ static struct server *unpark(struct client *c, int slot)
  * weighted pick chose another; a held connection to another node (the
  * primary moved) goes back to its pool.  Returns true when C was linked.
  */
-bool session_reuse_parked(struct client *c, struct pool **pool, const struct cluster_snapshot *snap,
+bool relay_reuse_parked(struct client *c, struct pool **pool, const struct cluster_snapshot *snap,
 			 uint64_t required_lsn)
 {
 	int slot = c->on_replica ? 1 : 0;
@@ -892,7 +897,7 @@ bool session_reuse_parked(struct client *c, struct pool **pool, const struct clu
 
 	if (!p && slot == 0 && c->lsn_probe && c->lsn_probe->pool == *pool) {
 		/* our primary connection is fetching the last write's position: wait for it */
-		session_wait_for_probe(c);
+		relay_wait_for_probe(c);
 		return true;
 	}
 	if (!p)
@@ -909,7 +914,7 @@ bool session_reuse_parked(struct client *c, struct pool **pool, const struct clu
 	c->last_pool = *pool;
 	c->last_on_replica = slot;
 	c->target_pool = *pool;
-	session_server_assigned(c, unpark(c, slot));
+	relay_server_assigned(c, unpark(c, slot));
 	return true;
 }
 
@@ -997,7 +1002,7 @@ static void server_reset_or_release(struct server *s)
  * socket does not take goes through DST's output buffer.  A TLS DST is
  * written the same way, through conn_tls_write_now().
  */
-void session_relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_socket_t dst_fd,
+void relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_socket_t dst_fd,
 		       bool dst_tls, size_t n)
 {
 	struct evbuffer *out = bufferevent_get_output(dst);
@@ -1030,7 +1035,7 @@ void session_relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_soc
 }
 
 /*
- * session_relay_move() of IN's first N bytes to S behind the rewritten Bind head
+ * relay_move() of IN's first N bytes to S behind the rewritten Bind head
  * PRE: both in one sendmsg() when nothing is queued (an evbuffer_add()
  * would schedule S's write event: two epoll_ctl() and a loop turn per
  * Bind), else queued in order.  PRE is empty afterwards.
@@ -1093,11 +1098,11 @@ static char *replay_room(struct client *c, size_t n)
 	size_t need = c->replay_len + n;
 
 	if (need > REPLAY_LIMIT) {
-		session_forget_replay(c);
+		relay_forget_replay(c);
 		return NULL;
 	}
 	if (!grow_buffer(&c->replay, &c->replay_cap, need, 512)) {
-		session_forget_replay(c);
+		relay_forget_replay(c);
 		return NULL;
 	}
 	return c->replay + c->replay_len;
@@ -1124,7 +1129,7 @@ static void keep_bytes_for_replay(struct client *c, const char *bytes, size_t n)
 	c->replay_len += (uint32_t)n;
 }
 
-void session_forget_replay(struct client *c)
+void relay_forget_replay(struct client *c)
 {
 	c->replay_ok = false;
 	c->replay_len = 0;
@@ -1142,8 +1147,8 @@ static bool relay_named(struct client *c, struct server *s, struct evbuffer *in,
 	size_t before = evbuffer_get_length(in), used;
 
 	if (type == 'P' || type == 'C')
-		session_forget_replay(c);	/* a replay would register the name twice */
-	if (state_relay_named(c, s, in, type, len, nm, bh) == NAMED_WAIT)
+		relay_forget_replay(c);	/* a replay would register the name twice */
+	if (carry_relay_named(c, s, in, type, len, nm, bh) == NAMED_WAIT)
 		return false;
 	used = before - evbuffer_get_length(in);
 	if (c->replay_ok) {
@@ -1151,7 +1156,7 @@ static bool relay_named(struct client *c, struct server *s, struct evbuffer *in,
 		if (used <= nm->head_len)
 			keep_bytes_for_replay(c, nm->head, used);
 		else
-			session_forget_replay(c);
+			relay_forget_replay(c);
 	}
 	stats.bytes_from_clients += used;
 	return true;
@@ -1172,7 +1177,7 @@ static void forward_client_bytes(struct client *c, struct server *s, struct evbu
 	if (bh->len)
 		relay_move_after(in, s, bh, n);
 	else
-		session_relay_move(in, s->bev, s->fd, s->tls, n);
+		relay_move(in, s->bev, s->fd, s->tls, n);
 }
 
 /*
@@ -1224,7 +1229,7 @@ static inline bool unnamed_quiet(const struct client *c, const struct server *s,
 /*
  * The Parse at OFF (FIRST7: its first bytes, or NULL) goes to S: if it is
  * of the unnamed statement, C's unnamed statement is now its text
- * (state_unnamed_parse()); true when it is to be answered here instead.
+ * (carry_unnamed_parse()); true when it is to be answered here instead.
  */
 static bool unnamed_parse(struct client *c, struct server *s, struct evbuffer *in, size_t off,
 			  uint32_t len, const uint8_t *first7, const struct classify_result *res)
@@ -1236,7 +1241,7 @@ static bool unnamed_parse(struct client *c, struct server *s, struct evbuffer *i
 	if (len < 6 || (first7 && first7[5] != 0))
 		return false;	/* a named Parse pgsteer does not rewrite: the server's business */
 	if (evbuffer_get_length(in) < off + 1 + (size_t)len)
-		return state_unnamed_parse(c, s, NULL, 0, NULL);	/* streamed */
+		return carry_unnamed_parse(c, s, NULL, 0, NULL);	/* streamed */
 	/* steer_inspect() looked at its text: it sits in one chain, mostly */
 	if (off)
 		evbuffer_ptr_set(in, &p, off, EVBUFFER_PTR_SET);
@@ -1246,7 +1251,7 @@ static bool unnamed_parse(struct client *c, struct server *s, struct evbuffer *i
 		msg = (const char *)evbuffer_pullup(in, (ev_ssize_t)(off + 1 + len)) + off;
 	if (msg[5] != 0)
 		return false;
-	return state_unnamed_parse(c, s, msg + 6, len - 5, res);
+	return carry_unnamed_parse(c, s, msg + 6, len - 5, res);
 }
 
 /* Forward complete and partial client messages to the linked server. */
@@ -1302,7 +1307,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			if (bh.len)
 				relay_move_after(in, s, &bh, off);
 			else if (off)
-				session_relay_move(in, s->bev, s->fd, s->tls, off);
+				relay_move(in, s->bev, s->fd, s->tls, off);
 			if (!proto_is_frontend_type(type))
 				client_fail(c, "FATAL", "08P01", "invalid frontend message type %d", type);
 			else
@@ -1312,7 +1317,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 		}
 		named = false;
 		if (type == 'P' || type == 'B' || type == 'D' || type == 'C') {
-			enum named_kind k = state_is_named(c, in, off, type, len, first7, &nm);
+			enum named_kind k = carry_is_named(c, in, off, type, len, first7, &nm);
 			if (k == NAMED_NEED_MORE)
 				break;	/* a split message: its names decide how it is sent */
 			named = k == NAMED_YES;
@@ -1337,7 +1342,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				/* DEALLOCATE of one of its names: answered here, up to its Execute */
 				if (off || bh.len)
 					forward_client_bytes(c, s, in, off, &bh);
-				session_forget_replay(c);
+				relay_forget_replay(c);
 				evbuffer_drain(in, 1 + (size_t)len);
 				reply_push(s, 'P', REPLY_FAKE, NULL, NULL, NULL);
 				s->batch_open = true;
@@ -1357,9 +1362,9 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				size_t sqllen;
 				if ((res.changes_session || res.pins_session) &&
 				    steer_message_text(in, off, type, len, &sql, &sqllen))
-					state_note_statement(c, s, &res, sql, sqllen);
+					carry_note_statement(c, s, &res, sql, sqllen);
 			} else if (type == 'B' && named && (res.changes_session || res.pins_session)) {
-				state_note_statement(c, s, &res, nm.st->body,
+				carry_note_statement(c, s, &res, nm.st->body,
 						     strnlen(nm.st->body, nm.st->body_len));
 			}
 			avail = proto_window_load(&w, in);	/* a look at its text may have moved it */
@@ -1371,12 +1376,12 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			if (off || bh.len)
 				forward_client_bytes(c, s, in, off, &bh);
 			off = 0;
-			uv = state_unnamed_use(c, s, in, 0, type, len);
+			uv = carry_unnamed_use(c, s, in, 0, type, len);
 			avail = proto_window_load(&w, in);
 			if (uv == UNNAMED_MORE)
 				break;
 			if (uv == UNNAMED_ANSWERED) {
-				session_forget_replay(c);
+				relay_forget_replay(c);
 				continue;
 			}
 		}
@@ -1393,7 +1398,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 		switch (type) {
 		case 'X':
 			if (off)
-				session_relay_move(in, s->bev, s->fd, s->tls, off);
+				relay_move(in, s->bev, s->fd, s->tls, off);
 			evbuffer_drain(in, PROTO_HEADER_LEN);
 			client_close(c, "client sent Terminate");
 			return;
@@ -1401,7 +1406,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			/* fastpath calls (lo_*) may write; never to a replica */
 			if (c->on_replica) {
 				if (off)
-					session_relay_move(in, s->bev, s->fd, s->tls, off);
+					relay_move(in, s->bev, s->fd, s->tls, off);
 				client_fail(c, "FATAL", "25006", "function calls are not allowed on a replica connection");
 				return;
 			}
@@ -1410,7 +1415,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			/* fall through */
 		case 'Q':
 			if (type == 'Q')
-				state_unnamed_query(c, s);
+				carry_unnamed_query(c, s);
 			if (s->expect_rfq++ == 0) {
 				s->query_start_us = now_us();
 				s->timeout_cancel_ms = 0;
@@ -1470,8 +1475,8 @@ static void forward_server_bytes(struct server *s, struct client *c, struct evbu
 	if (s->pool->node_index < STATS_MAX_NODES)
 		stats.nodes[s->pool->node_index].bytes_from_server += n;
 	if (answered)
-		session_forget_replay(c);
-	session_relay_move(in, c->bev, c->fd, c->tls, n);
+		relay_forget_replay(c);
+	relay_move(in, c->bev, c->fd, c->tls, n);
 }
 
 /*
@@ -1486,7 +1491,7 @@ static bool end_link_if_done(struct client *c, struct server *s, size_t off)
 	if (s->tx_status != 'I' || !server_is_clean(s) || c->pkt_remain != 0 ||
 	    reply_ring_len(&s->replies) != 0)
 		return false;
-	session_forget_replay(c);
+	relay_forget_replay(c);
 	if (off)
 		forward_server_bytes(s, c, in, off, false);
 	client_set_state(c, CL_IDLE);
@@ -1506,7 +1511,7 @@ static bool end_link_if_done(struct client *c, struct server *s, size_t off)
 		s = NULL;	/* someone else's now */
 	}
 	/* the client may already have sent its next statement */
-	session_client_input(c);
+	relay_client_input(c);
 	/* a notification behind the ReadyForQuery is the session's: deliver it now */
 	if (s)
 		server_input_left(s);
@@ -1522,7 +1527,7 @@ static void server_input_left(struct server *s)
 {
 	if (s->state != SV_CLOSED && s->bev && !s->read_paused &&
 	    evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
-		session_server_input(s);
+		relay_server_input(s);
 }
 
 /*
@@ -1602,7 +1607,7 @@ static bool hidden_reply(struct client *c, struct server *s, struct reply *r, ui
 	case 'S': {
 		size_t nl = strnlen(body, len - 4);
 		if (nl + 1 < len - 4 && msg[len] == '\0')
-			state_param_status(c, s, body, body + nl + 1, false);
+			carry_param_status(c, s, body, body + nl + 1, false);
 		break;
 	}
 	case 'E': {
@@ -1648,7 +1653,7 @@ static void error_on_statement(struct client *c, struct server *s, const struct 
 
 	evbuffer_ptr_set(in, &p, off + PROTO_HEADER_LEN, EVBUFFER_PTR_SET);
 	if (evbuffer_copyout_from(in, &p, body, n) == (ev_ssize_t)n)
-		state_error_on_statement(c, s, r, body, n);
+		carry_error_on_statement(c, s, r, body, n);
 }
 
 /*
@@ -1664,7 +1669,7 @@ static void causal_discarded(struct client *c, struct server *s)
 	c->causal_fallback = true;
 	if (c->replay_len > 0)
 		evbuffer_prepend(in, c->replay, c->replay_len);
-	session_forget_replay(c);
+	relay_forget_replay(c);
 	c->pkt_remain = 0;
 	unlink_pair(c, s);
 	if (s->tx_status == 'I' && server_is_clean(s))
@@ -1673,7 +1678,7 @@ static void causal_discarded(struct client *c, struct server *s)
 		server_close(s, "a dropped causal read left it busy");
 	client_set_state(c, CL_IDLE);
 	conn_read_enable(&c->rd);
-	session_client_input(c);
+	relay_client_input(c);
 }
 
 /*
@@ -1787,7 +1792,7 @@ static void relay_server_to_client(struct server *s, struct client *c)
 		len = proto_get_u32(hdr + 1);
 		if (len < 4 || len > MAX_SERVER_MESSAGE) {
 			if (off)
-				session_relay_move(in, c->bev, c->fd, c->tls, off);
+				relay_move(in, c->bev, c->fd, c->tls, off);
 			server_close(s, "invalid message length from server");
 			return;
 		}
@@ -1831,7 +1836,7 @@ static void relay_server_to_client(struct server *s, struct client *c)
 				s->expect_rfq--;
 			if (s->expect_rfq == 0)
 				stats_observe_query(s->pool->node_index, (uint64_t)(now_us() - s->query_start_us));
-			state_apply_ops(c, s, reply_pop_group(s), !s->group_error);
+			carry_apply_ops(c, s, reply_pop_group(s), !s->group_error);
 			s->group_error = false;
 			c->route.in_transaction = s->tx_status != 'I';
 			if (s->tx_status == 'I')
@@ -1849,7 +1854,7 @@ static void relay_server_to_client(struct server *s, struct client *c)
 			evbuffer_copyout_from(in, &p, buf, len - 4);
 			size_t nl = strnlen(buf, len - 4);
 			if (nl + 1 < len - 4 && buf[len - 5] == '\0')
-				state_param_status(c, s, buf, buf + nl + 1, true);
+				carry_param_status(c, s, buf, buf + nl + 1, true);
 		} else if (type == 'E') {
 			s->group_error = true;
 			if (r && r->kind != 'Q' && r->kind != 'S') {
@@ -1957,7 +1962,7 @@ static void idle_server_input(struct server *s)
 			size_t blen = len - 4;
 			size_t nl = strnlen(name, blen);
 			if (nl + 1 < blen && msg[len] == '\0') {
-				state_param_status(owner, s, name, name + nl + 1, owner != NULL);
+				carry_param_status(owner, s, name, name + nl + 1, owner != NULL);
 				if (owner)
 					deliver_async(owner, msg, 1 + (size_t)len);
 			}
@@ -1992,14 +1997,14 @@ static void idle_server_input(struct server *s)
 				server_set_state(s, SV_ACTIVE);
 				pc->parked[0] = s;	/* back to its session */
 				s->parked_for = pc;
-				session_probe_done(pc);
+				relay_probe_done(pc);
 				/* what came behind the probe's answer (a notification) goes on now */
 				server_input_left(s);
 				return;
 			}
 			pool_release(s);
 			if (pc)
-				session_probe_done(pc);
+				relay_probe_done(pc);
 			return;
 		}
 		if (s->state == SV_RESETTING && s->expect_rfq == 0) {

@@ -20,10 +20,17 @@
 
 #include "auth.h"
 #include "authquery.h"
+#include "cancel.h"
 #include "classify.h"
+#include "client.h"
+#include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "pgsteer.h"
+#include "pool.h"
+#include "relay.h"
+#include "server.h"
 #include "stats.h"
 #include "loginguard.h"
 #include "sticky.h"
@@ -57,7 +64,7 @@ static int set_stats_tls(const struct config *cfg)
 			return -1;
 		}
 	}
-	stats_http_set_tls(ctx);	/* takes its own reference */
+	metrics_http_set_tls(ctx);	/* takes its own reference */
 	if (ctx)
 		SSL_CTX_free(ctx);
 	return 0;
@@ -72,17 +79,11 @@ static void set_route_config(const struct config *cfg)
 	rt.route_cfg.on_no_replica_error = cfg->on_no_replica == NO_REPLICA_ERROR;
 	rt.route_cfg.causal_read_timeout_ms =
 		cfg->read_your_writes == RYW_LSN ? cfg->causal_read_timeout_ms : 0;
-	rt.route_cfg.seen_lsn = session_causal_seen(&rt.route_cfg.n_seen);
-	session_causal_forget();	/* node indices may have changed */
+	rt.route_cfg.seen_lsn = relay_causal_seen(&rt.route_cfg.n_seen);
+	relay_causal_forget();	/* node indices may have changed */
 }
 
 /* ---------------- Public functions ---------------- */
-
-void reaper_schedule(void)
-{
-	if (rt.reaper)
-		event_active(rt.reaper, EV_TIMEOUT, 0);
-}
 
 /*
  * Load the side files of CFG (auth_file, TLS, classifier knowledge) into
@@ -217,7 +218,7 @@ static void catalog_cb(void *arg, int nrows, const char *const *schema, const ch
 }
 
 /* Run the proxy until shutdown.  Takes ownership of CFG. */
-int server_main(const char *config_path, struct config *cfg)
+int daemon_main(const char *config_path, struct config *cfg)
 {
 	int rc = 0;
 	char why[1024];
@@ -280,7 +281,7 @@ int server_main(const char *config_path, struct config *cfg)
 		rc = 1;
 		goto out;
 	}
-	if (stats_http_start(rt.base, cfg) < 0) {
+	if (metrics_http_start(rt.base, cfg) < 0) {
 		rc = 1;
 		goto out;
 	}
@@ -359,7 +360,7 @@ out:
 	tenant_stop();
 	if (rt.monitor)
 		monitor_stop(rt.monitor);
-	stats_http_stop();
+	metrics_http_stop();
 	for (int i = workers_n - 1; i >= 0; i--) {
 		worker_enter(&workers_all[i]);
 		if (rt.base)
@@ -465,7 +466,7 @@ static void worker_runtime_close(void)
 	cancel_free_all();
 }
 
-/* Free the current worker's pools and events (its base: worker 0's is freed last, by server_main). */
+/* Free the current worker's pools and events (its base: worker 0's is freed last, by daemon_main). */
 static void worker_runtime_free(void)
 {
 	struct list *it, *tmp;
@@ -492,7 +493,7 @@ static void accept_cb(struct evconnlistener *lev, evutil_socket_t fd, struct soc
 {
 	UNUSED(lev);
 	UNUSED(arg);
-	frontend_accept(fd, sa, socklen);
+	client_accept(fd, sa, socklen);
 }
 
 static void accept_error_cb(struct evconnlistener *lev, void *arg)
@@ -681,7 +682,7 @@ static void janitor_cb(evutil_socket_t fd, short what, void *arg)
 	UNUSED(fd);
 	UNUSED(what);
 	UNUSED(arg);
-	session_janitor(now);
+	relay_janitor(now);
 	pool_janitor(now);
 	stats_summary(now);
 	if (rt.sticky && rt.worker->index == 0 && now / 1000 != (now - JANITOR_INTERVAL_MS) / 1000) {
@@ -722,15 +723,15 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 	case SIGHUP:
 		log_info("SIGHUP: reloading %s", rt.config_path);
 		log_reopen();
-		server_reload(why, sizeof(why));	/* the reason is logged */
+		daemon_reload(why, sizeof(why));	/* the reason is logged */
 		break;
 	case SIGTERM:
 		log_info("SIGTERM: graceful shutdown (up to shutdown_timeout)");
-		server_shutdown(true, "SIGTERM");
+		daemon_shutdown(true, "SIGTERM");
 		break;
 	case SIGINT:
 		log_info("SIGINT: immediate shutdown");
-		server_shutdown(false, "SIGINT");
+		daemon_shutdown(false, "SIGINT");
 		break;
 	default:
 		break;
@@ -739,7 +740,7 @@ static void signal_cb(evutil_socket_t sig, short what, void *arg)
 }
 
 /* Stop accepting on every worker; then finish now, or once transactions are done. */
-void server_shutdown(bool graceful, const char *why)
+void daemon_shutdown(bool graceful, const char *why)
 {
 	int64_t now = now_ms();
 
@@ -763,7 +764,7 @@ void server_shutdown(bool graceful, const char *why)
 }
 
 /* Re-read the config file; a bad file leaves the running config in place. */
-bool server_reload(char *why, size_t whylen)
+bool daemon_reload(char *why, size_t whylen)
 {
 	char err[1024];
 	struct config *ncfg = config_load(rt.config_path, err, sizeof(err));
@@ -811,7 +812,7 @@ bool server_reload(char *why, size_t whylen)
 	tenant_reconfigure(ncfg);
 	authquery_reconfigure(ncfg);
 	if (set_stats_tls(ncfg) == 0)
-		stats_http_reconfigure(ncfg);
+		metrics_http_reconfigure(ncfg);
 	world_start();
 	log_info("configuration reloaded from %s", rt.config_path);
 	return true;

@@ -3,11 +3,11 @@
  * server owes in request order (kept in its reply ring, reply.h; here
  * what pushing, popping and failing them does to the server and client),
  * named prepared statements rewritten to shared server-side names,
- * session settings kept in step, and pinning.  session.c calls these at
+ * session settings kept in step, and pinning.  relay.c calls these at
  * the points where it moves messages.
  */
-#ifndef PGSTEER_SESSSTATE_H
-#define PGSTEER_SESSSTATE_H
+#ifndef PGSTEER_CARRY_H
+#define PGSTEER_CARRY_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -55,7 +55,7 @@ void reply_abort(struct server *s);
  * must not change result type", XX000 "cache lookup failed", an object
  * "with OID" gone) makes every server prepare that statement afresh.
  */
-void state_error_on_statement(struct client *c, struct server *s, const struct reply *r,
+void carry_error_on_statement(struct client *c, struct server *s, const struct reply *r,
 			      const uint8_t *body, size_t len);
 /* Send the faked replies now at the head to OUT (the client's output). */
 void reply_emit_fakes(struct server *s, struct evbuffer *out);
@@ -82,7 +82,7 @@ enum named_kind {
  * rewrites?  Fills NM (one copy of the names per message).  FIRST, when
  * not NULL, holds the message's first 7 bytes (the caller's look at them).
  */
-enum named_kind state_is_named(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
+enum named_kind carry_is_named(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
 			       uint32_t len, const uint8_t *first, struct named_msg *nm);
 enum named_result {
 	NAMED_DONE,		/* consumed; c->pkt_remain covers the rest of a Bind */
@@ -102,20 +102,20 @@ struct bind_head {
  * are already sent.  A Bind's new head goes to BH (empty before) for the
  * caller to send; a Parse the server lacks is already in S's output.
  */
-enum named_result state_relay_named(struct client *c, struct server *s, struct evbuffer *in,
+enum named_result carry_relay_named(struct client *c, struct server *s, struct evbuffer *in,
 				    uint8_t type, uint32_t len, const struct named_msg *nm,
 				    struct bind_head *bh);
 /* The class of the statement a named Bind at OFF executes; false if not a known name. */
-bool state_bind_class(struct client *c, struct evbuffer *in, size_t off, uint32_t len,
+bool carry_bind_class(struct client *c, struct evbuffer *in, size_t off, uint32_t len,
 		      struct classify_result *res);
 /* Named Parse messages + Sync with no server free: registered and answered here (true). */
-bool state_parse_locally(struct client *c, struct evbuffer *in);
+bool carry_parse_locally(struct client *c, struct evbuffer *in);
 /* A named Parse pgsteer answered itself (a control): remember BODY's name; forget a Close's NAME. */
-void state_remember_parse(struct client *c, const char *body, size_t len,
+void carry_remember_parse(struct client *c, const char *body, size_t len,
 			  const struct classify_result *res);
-void state_forget_name(struct client *c, const char *name, size_t len);
+void carry_forget_name(struct client *c, const char *name, size_t len);
 /* A Query "DEALLOCATE name" of one of C's protocol-level statements: answer it here. */
-bool state_deallocate_local(struct client *c, struct server *s, const struct classify_result *res);
+bool carry_deallocate_local(struct client *c, struct server *s, const struct classify_result *res);
 
 /* ---- the unnamed statement ---- */
 enum unnamed_state {
@@ -133,7 +133,7 @@ enum unnamed_state {
  * names (RES), to be answered here; else it becomes C's unnamed statement,
  * held by S.
  */
-bool state_unnamed_parse(struct client *c, struct server *s, const char *body, size_t blen,
+bool carry_unnamed_parse(struct client *c, struct server *s, const char *body, size_t blen,
 			 const struct classify_result *res);
 /*
  * A Bind, Describe, Execute or Close of the unnamed statement or portal
@@ -147,10 +147,10 @@ enum unnamed_verdict {
 	UNNAMED_ANSWERED,	/* consumed, its fake reply queued */
 	UNNAMED_MORE,		/* its names are not all here yet: wait */
 };
-enum unnamed_verdict state_unnamed_use(struct client *c, struct server *s, struct evbuffer *in,
+enum unnamed_verdict carry_unnamed_use(struct client *c, struct server *s, struct evbuffer *in,
 				      size_t off, uint8_t type, uint32_t len);
 /* C sent a simple Query: its unnamed statement is gone (PostgreSQL drops it). */
-static inline void state_unnamed_query(struct client *c, struct server *s)
+static inline void carry_unnamed_query(struct client *c, struct server *s)
 {
 	c->unnamed = UNNAMED_NONE;
 	c->unnamed_portal_faked = false;
@@ -160,27 +160,35 @@ static inline void state_unnamed_query(struct client *c, struct server *s)
  * The class of C's unnamed statement, for a Bind of it at the head of IN
  * (a batch with no Parse before it); false if not such a Bind, or unknown.
  */
-bool state_unnamed_class(struct client *c, struct evbuffer *in, uint32_t len,
+bool carry_unnamed_class(struct client *c, struct evbuffer *in, uint32_t len,
 			 struct classify_result *res);
 
 /* ---- settings and pins ---- */
 /* A statement C sends to S (S may be NULL before linking): record its session effects. */
-void state_note_statement(struct client *c, struct server *s, const struct classify_result *res,
+void carry_note_statement(struct client *c, struct server *s, const struct classify_result *res,
 			  const char *sql, size_t sqllen);
 /* A Sync/Query group ended on S: apply OPS if it succeeded; frees OPS. */
-void state_apply_ops(struct client *c, struct server *s, struct setop *ops, bool ok);
+void carry_apply_ops(struct client *c, struct server *s, struct setop *ops, bool ok);
 /* Before C's statements run on S: bring S's settings to C's (hidden, one round trip at most). */
-void state_sync_settings(struct client *c, struct server *s, bool login);
+void carry_sync_settings(struct client *c, struct server *s, bool login);
 /* The login's settings statement ended: take the canonical values. */
-void state_login_synced(struct client *c, struct server *s);
+void carry_login_synced(struct client *c, struct server *s);
 /* ParameterStatus from S; FORWARDED: the client sees it too. */
-void state_param_status(struct client *c, struct server *s, const char *name, const char *value,
+void carry_param_status(struct client *c, struct server *s, const char *name, const char *value,
 			bool forwarded);
 /* C was linked to S for its next statements. */
-void state_link(struct client *c, struct server *s);
+void carry_link(struct client *c, struct server *s);
 /* Pin C to its server S for REASON. */
-void state_pin(struct client *c, struct server *s, const char *reason);
-void state_unpin(struct client *c);
+void carry_pin(struct client *c, struct server *s, const char *reason);
+void carry_unpin(struct client *c);
 void setops_free(struct setop *ops);
+
+/* Session state at login and at the end (carry.c). */
+/* Record C's startup settings: 1 when a server must check them before the welcome, 0 when not, -1 refused. */
+int carry_startup_settings(struct client *c);
+/* The ParameterStatus value C has been told for NAME (its own setting, else the pool's). */
+const char *carry_client_param(const struct client *c, const struct param_set *base, const char *name);
+void carry_client_free(struct client *c);
+void carry_server_free(struct server *s);
 
 #endif

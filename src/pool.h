@@ -1,0 +1,38 @@
+/*
+ * Pools of server connections (pool.c), one per (node, user, database):
+ * which server a client gets, the server state machine with the lists and
+ * counters that follow it, PAUSE/RESUME, and the pool janitor.
+ */
+#ifndef PGSTEER_POOL_H
+#define PGSTEER_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pgsteer.h"
+
+struct pool *pool_find_or_create(const struct config *cfg, int node_index,
+				 const char *user, const char *database);
+struct pool *pool_for_node(struct client *c, int node_index);
+void pool_acquire(struct pool *pool, struct client *c);
+void pool_release(struct server *s);
+void pool_server_login_done(struct server *s);
+void pool_server_login_failed(struct pool *pool, const char *sqlstate, const char *msg);
+/* A new connection (SV_CONNECTING) joins its pool's login list. */
+void pool_add_server(struct server *s);
+/* The one way a server connection changes state: checked, moved between its pool's lists, timestamped. */
+void server_set_state(struct server *s, enum server_state st);
+void pool_client_gone(struct client *c);
+void pool_janitor(int64_t now);
+void pool_apply_config(const struct config *cfg);
+/* PAUSE/RESUME every pool of CLUSTER (-1: all), now and as pools are created.  Returns the servers still busy. */
+int pool_pause(int cluster, bool pause);
+int pool_busy_servers(int cluster);
+/* Is CLUSTER (by name; NULL: every cluster at once) paused by PAUSE and not yet RESUMEd? */
+bool pool_cluster_paused(const char *cluster);
+int pool_total(const struct pool *pool);
+
+/* Did POOL fail to log in just now, with nothing else to serve from? */
+bool pool_recently_failed(const struct pool *pool, int64_t now);
+
+#endif
