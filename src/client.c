@@ -29,7 +29,6 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
-#include "admin.h"
 #include "auth.h"
 #include "authquery.h"
 #include "cancel.h"
@@ -47,7 +46,6 @@
 #include "relay.h"
 #include "scram.h"
 #include "stats.h"
-#include "tenant.h"
 #include "tls.h"
 #include "worker.h"
 
@@ -94,6 +92,8 @@ static void client_forget_startup(struct client *c)
 	c->startup_params_len = 0;
 }
 
+struct dataplane_hooks dataplane;
+
 /* ---------------- Public functions ---------------- */
 
 /*
@@ -126,6 +126,7 @@ void client_set_state(struct client *c, enum client_state st)
 {
 	Assert(st < ARRAY_SIZE(client_entered_from));
 	Assert(client_entered_from[st] & CL_BIT(c->state));
+	Assert(st != CL_WAITING || c->server == NULL);	/* queued for a server: has none */
 	c->state = st;
 	c->state_since_ms = now_ms();
 }
@@ -324,7 +325,7 @@ void client_close(struct client *c, const char *reason)
 void client_free(struct client *c)
 {
 	if (c->admin_state)
-		admin_free_state(c);
+		dataplane.console_free(c);
 	conn_reader_release(&c->rd);
 	if (c->bev)
 		conn_release(c->bev);	/* closes the socket */
@@ -384,7 +385,7 @@ static void client_read_cb(struct bufferevent *bev, void *arg)
 	case CL_WAITING:
 	case CL_ACTIVE:
 		if (c->admin)
-			admin_input(c);
+			dataplane.console_input(c);
 		else
 			relay_client_input(c);
 		break;
@@ -639,7 +640,7 @@ static void handle_startup(struct client *c)
 		if (!check_hba(c, &method, &need) || !check_client_cert(c, method, &need))
 			return;
 		if (strcmp(c->database, ADMIN_DATABASE) == 0) {
-			if (!admin_user_allowed(c->user)) {
+			if (!dataplane.console_user_allowed(c->user)) {
 				client_fail(c, "FATAL", "42501",
 					    "user \"%s\" is not allowed on the pgsteer admin console "
 					    "(admin_users, stats_users)", c->user);
@@ -671,7 +672,7 @@ static bool attach_pool(struct client *c)
 			cluster = i;
 	}
 	control_reset_all(c);
-	cluster = tenant_login_cluster(c, cluster, &failed);
+	cluster = dataplane.tenant_login_cluster(c, cluster, &failed);
 	if (failed)
 		return false;
 	if (cluster < 0) {
@@ -1155,7 +1156,7 @@ static void auth_succeeded(struct client *c)
 	proto_add_auth(bufferevent_get_output(c->bev), AUTH_REQ_OK, NULL, 0);
 	c->auth_step = AUTH_STEP_NONE;
 	if (c->admin) {
-		admin_start(c);
+		dataplane.console_start(c);
 		return;
 	}
 	int check = carry_startup_settings(c);

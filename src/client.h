@@ -32,4 +32,24 @@ void client_fail(struct client *c, const char *severity, const char *sqlstate,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void client_free(struct client *c);
 
+/*
+ * What the data plane asks of the control plane, plugged in by daemon.c at
+ * start-up so that no data-plane file calls a control-plane one: the admin
+ * console (clients of the virtual database "pgsteer", admin.c) and tenant
+ * placement (tenant.c).  Every member is set before the first client.
+ */
+struct dataplane_hooks {
+	/* the admin console: may USER log in, welcome C, run its input, free its state */
+	bool (*console_user_allowed)(const char *user);
+	void (*console_start)(struct client *c);
+	void (*console_input)(struct client *c);
+	void (*console_free)(struct client *c);
+	/* tenancy: the cluster of C's login, whether its statement may start, SET pgsteer.tenant */
+	int (*tenant_login_cluster)(struct client *c, int db_cluster, bool *failed);
+	bool (*tenant_statement_gate)(struct client *c);
+	bool (*tenant_control_check)(struct client *c, const char *value, const char **sqlstate,
+				     char *msg, size_t len);
+};
+extern struct dataplane_hooks dataplane;
+
 #endif

@@ -18,7 +18,6 @@
 #include "pgsteer.h"
 #include "carry.h"
 #include "proto.h"
-#include "tenant.h"
 
 #define OID_TEXT 25
 
@@ -125,7 +124,7 @@ static void control_apply(struct client *c, const struct classify_result *res,
 	}
 	if (strcmp(v->name, "tenant") == 0 &&
 	    (res->control == CONTROL_SET || res->control == CONTROL_RESET) &&
-	    !tenant_control_check(c, res->control == CONTROL_SET ? res->control_value : "",
+	    !dataplane.tenant_control_check(c, res->control == CONTROL_SET ? res->control_value : "",
 				  &out->sqlstate, out->message, sizeof(out->message)))
 		return;		/* a session's tenant is fixed once it ran a statement */
 	switch (res->control) {

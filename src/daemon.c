@@ -18,6 +18,7 @@
 #include <event2/listener.h>
 #include <openssl/rand.h>
 
+#include "admin.h"
 #include "auth.h"
 #include "authquery.h"
 #include "cancel.h"
@@ -234,6 +235,16 @@ int daemon_main(const char *config_path, struct config *cfg)
 	rt.worker = worker_self();
 	rt.config_path = config_path;
 	rt.cfg = cfg;
+	/* the control plane's services to the data plane (client.h) */
+	dataplane = (struct dataplane_hooks){
+		.console_user_allowed = admin_user_allowed,
+		.console_start = admin_start,
+		.console_input = admin_input,
+		.console_free = admin_free_state,
+		.tenant_login_cluster = tenant_login_cluster,
+		.tenant_statement_gate = tenant_statement_gate,
+		.tenant_control_check = tenant_control_check,
+	};
 	list_init(&rt.clients);
 	list_init(&rt.pools);
 	list_init(&rt.graveyard_clients);

@@ -97,6 +97,7 @@ void server_set_state(struct server *s, enum server_state st)
 
 	Assert(st < ARRAY_SIZE(server_entered_from));
 	Assert(server_entered_from[st] & SV_BIT(s->state));
+	Assert(st != SV_IDLE || s->client == NULL);	/* an idle server serves nobody */
 	if (from) {
 		list_del(&s->head);
 		(*from_n)--;
@@ -206,6 +207,7 @@ void pool_acquire(struct pool *pool, struct client *c)
 {
 	struct list *first = list_first(&pool->idle);
 
+	Assert(list_empty(&c->wait_link));	/* one queue at a time */
 	if (first && list_empty(&pool->waiting) && !pool->paused) {
 		struct server *s = container_of(first, struct server, head);
 		server_set_state(s, SV_ACTIVE);

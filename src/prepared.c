@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common.h"
 #include "prepared.h"
 #include "world.h"
 
@@ -106,6 +107,7 @@ void prepared_ref(struct pstmt *st)
 void prepared_unref(struct pstmt *st)
 {
 	shared_lock();
+	Assert(st->refs > 0);
 	if (--st->refs > 0) {
 		shared_unlock();
 		return;

@@ -177,6 +177,7 @@ void relay_probe_done(struct client *c)
 /* POOL gave C the server S. */
 void relay_server_assigned(struct client *c, struct server *s)
 {
+	Assert(c->server == NULL && s->client == NULL && s->state == SV_ACTIVE);
 	c->server = s;
 	s->client = c;
 	s->last_used_ms = now_ms();
@@ -794,6 +795,7 @@ void relay_janitor(int64_t now)
 
 static void unlink_pair(struct client *c, struct server *s)
 {
+	Assert(c->server == s && s->client == c);
 	c->server = NULL;
 	s->client = NULL;
 	if (c->async_held)
@@ -865,6 +867,7 @@ static bool discard_input(struct client *c)
 static void park(struct client *c, struct server *s, bool replica)
 {
 	unlink_pair(c, s);
+	Assert(s->parked_for == NULL);
 	if (c->parked[replica]) {
 		/* already holding one of this kind (e.g. after an LSN probe): keep one */
 		server_reset_or_release(s);
@@ -877,6 +880,8 @@ static void park(struct client *c, struct server *s, bool replica)
 static struct server *unpark(struct client *c, int slot)
 {
 	struct server *s = c->parked[slot];
+
+	Assert(s && s->parked_for == c);
 	c->parked[slot] = NULL;
 	s->parked_for = NULL;
 	return s;

@@ -32,7 +32,6 @@
 #include "stats.h"
 #include "steer.h"
 #include "sticky.h"
-#include "tenant.h"
 #include "worker.h"
 
 /* Where a batch's Parse and Bind messages are, from batch_complete_at()'s walk. */
@@ -269,7 +268,7 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 	 * transactions here until the move ends; between transactions the
 	 * session follows its tenant's placement (c->cluster may change).
 	 */
-	if (c->tenant && !tenant_statement_gate(c))
+	if (c->tenant && !dataplane.tenant_statement_gate(c))
 		return false;
 	if ((type == 'Q' || type == 'P') && evbuffer_get_length(in) < 1 + (size_t)len)
 		return false;	/* classify whole statements only */
