@@ -114,7 +114,7 @@ static void push(struct server *s, struct reply r)
 		reply_clear(&r);
 		return;
 	}
-	if (!reply_ring_push(&s->replies, r)) {
+	if (!reply_ring_push(&s->replies, &r)) {
 		log_error("S-%llu: out of memory for the reply queue", (unsigned long long)s->id);
 		abort();
 	}

@@ -96,16 +96,8 @@ struct dataplane_hooks dataplane;
 
 /* ---------------- Public functions ---------------- */
 
-/*
- * The states a client may enter each state from.  Logged-in states loop
- * among themselves (a refused statement leaves IDLE as it found it, a
- * statement whose replica vanished is queued again); login only moves
- * forward; FLUSHING and CLOSED are the two ways out.
- */
-#define CL_BIT(st) (1u << (st))
-#define CL_LOGGED_IN (CL_BIT(CL_IDLE) | CL_BIT(CL_WAITING) | CL_BIT(CL_ACTIVE))
-#define CL_LOGGING_IN (CL_BIT(CL_STARTUP) | CL_BIT(CL_AUTH_LOOKUP) | CL_BIT(CL_AUTH))
-static const unsigned client_entered_from[] = {
+/* client_set_state()'s table (client.h): the states each state may be entered from. */
+const unsigned client_entered_from[CL_CLOSED + 1] = {
 	[CL_STARTUP] = 0,	/* only at birth (client_accept) */
 	[CL_AUTH_LOOKUP] = CL_BIT(CL_STARTUP),
 	[CL_AUTH] = CL_BIT(CL_STARTUP) | CL_BIT(CL_AUTH_LOOKUP),
@@ -116,21 +108,6 @@ static const unsigned client_entered_from[] = {
 	[CL_FLUSHING] = CL_LOGGING_IN | CL_BIT(CL_LOGIN_WAIT) | CL_LOGGED_IN,
 	[CL_CLOSED] = CL_LOGGING_IN | CL_BIT(CL_LOGIN_WAIT) | CL_LOGGED_IN | CL_BIT(CL_FLUSHING),
 };
-
-/*
- * Every change of a client's state goes through here: the transition is
- * checked and the time it was entered recorded (query_wait_timeout, SHOW
- * CLIENTS and the janitor read it).
- */
-void client_set_state(struct client *c, enum client_state st)
-{
-	Assert(st < ARRAY_SIZE(client_entered_from));
-	Assert(client_entered_from[st] & CL_BIT(c->state));
-	Assert(st != CL_WAITING || c->server == NULL);	/* queued for a server: has none */
-	c->state = st;
-	c->state_since_ms = now_ms();
-}
-
 
 /* A new socket from a listener. */
 void client_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen)

@@ -17,8 +17,31 @@ void client_accept(evutil_socket_t fd, struct sockaddr *sa, int socklen);
 void client_on_read(struct client *c);
 void client_welcome(struct client *c, const struct param_set *params);
 void client_close(struct client *c, const char *reason);
-/* The one way a client changes state (after its birth in CL_STARTUP): checked, timestamped. */
-void client_set_state(struct client *c, enum client_state st);
+/*
+ * The states a client may enter each state from.  Logged-in states loop
+ * among themselves (a refused statement leaves IDLE as it found it, a
+ * statement whose replica vanished is queued again); login only moves
+ * forward; FLUSHING and CLOSED are the two ways out.
+ */
+#define CL_BIT(st) (1u << (st))
+#define CL_LOGGED_IN (CL_BIT(CL_IDLE) | CL_BIT(CL_WAITING) | CL_BIT(CL_ACTIVE))
+#define CL_LOGGING_IN (CL_BIT(CL_STARTUP) | CL_BIT(CL_AUTH_LOOKUP) | CL_BIT(CL_AUTH))
+extern const unsigned client_entered_from[CL_CLOSED + 1];
+
+/*
+ * The one way a client changes state (after its birth in CL_STARTUP): the
+ * transition is checked and the time it was entered recorded
+ * (query_wait_timeout, SHOW CLIENTS and the janitor read it).  Inline: a
+ * statement changes its client's state three times.
+ */
+static inline void client_set_state(struct client *c, enum client_state st)
+{
+	Assert((unsigned)st <= CL_CLOSED);
+	Assert(client_entered_from[st] & CL_BIT(c->state));
+	Assert(st != CL_WAITING || c->server == NULL);	/* queued for a server: has none */
+	c->state = st;
+	c->state_since_ms = now_ms();
+}
 /* SHOW pgsteer.last_route: "primary:main1", "replica:main2", "" before any statement. */
 void client_last_route(const struct client *c, char *buf, size_t len);
 /* Walk the kept startup parameters (all but user and database): *POS starts NULL. */

@@ -1327,7 +1327,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				break;	/* a split message: its names decide how it is sent */
 			named = k == NAMED_YES;
 		}
-		if (steer_must_inspect(c, type, named ? nm.st : NULL)) {
+		if (steer_must_inspect(type, named ? nm.st : NULL)) {
 			struct classify_result res;
 			enum inspect_verdict v = steer_inspect(c, s, in, off, type, len,
 								   named ? nm.st : NULL, &res);

@@ -23,7 +23,7 @@ bool reply_ends(const struct reply *r, uint8_t type)
 }
 
 /* Double Q's capacity, unwrapping its entries to start at index 0. */
-static bool grow(struct reply_ring *q)
+bool reply_ring_grow(struct reply_ring *q)
 {
 	uint32_t cap = q->cap ? q->cap * 2 : REPLY_RING_FIRST;
 	struct reply *nr;
@@ -40,23 +40,6 @@ static bool grow(struct reply_ring *q)
 	q->head = 0;
 	q->cap = cap;
 	return true;
-}
-
-bool reply_ring_push(struct reply_ring *q, struct reply r)
-{
-	if (q->len == q->cap && !grow(q))
-		return false;
-	q->r[(q->head + q->len) % q->cap] = r;
-	q->len++;
-	return true;
-}
-
-void reply_ring_drop_head(struct reply_ring *q)
-{
-	if (!q->len)
-		return;
-	q->head = (q->head + 1) % q->cap;
-	q->len--;
 }
 
 void reply_ring_free(struct reply_ring *q)

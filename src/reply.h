@@ -61,8 +61,27 @@ struct reply_ring {
 	uint32_t head, len, cap;
 };
 
-/* Append R (a copy); false when out of memory (the ring is unchanged). */
-bool reply_ring_push(struct reply_ring *q, struct reply r);
+/* Double the ring's room (from 16), keeping the order; false when out of memory. */
+bool reply_ring_grow(struct reply_ring *q);
+
+/* Append R (a copy); false when out of memory (the ring is unchanged).  Inline: once per request. */
+static inline bool reply_ring_push(struct reply_ring *q, const struct reply *r)
+{
+	if (q->len == q->cap && !reply_ring_grow(q))
+		return false;
+	q->r[(q->head + q->len) % q->cap] = *r;
+	q->len++;
+	return true;
+}
+
+/* Forget the head request (its replies have all come); nothing on an empty ring. */
+static inline void reply_ring_drop_head(struct reply_ring *q)
+{
+	if (!q->len)
+		return;
+	q->head = (q->head + 1) % q->cap;
+	q->len--;
+}
 
 static inline uint32_t reply_ring_len(const struct reply_ring *q)
 {
@@ -87,8 +106,6 @@ static inline struct reply *reply_ring_last(const struct reply_ring *q)
 	return q->len ? reply_ring_at(q, q->len - 1) : NULL;
 }
 
-/* Forget the head (the caller has released what it owned); no-op when empty. */
-void reply_ring_drop_head(struct reply_ring *q);
 
 /* Free the storage; the entries own nothing any more (empty the ring first). */
 void reply_ring_free(struct reply_ring *q);

@@ -439,12 +439,6 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
  * (session effects, writes on the primary, controls), and a Bind of a
  * named statement (BOUND) as well.
  */
-bool steer_must_inspect(struct client *c, uint8_t type, const struct pstmt *bound)
-{
-	UNUSED(c);
-	return type == 'Q' || type == 'P' || (type == 'B' && bound);
-}
-
 /* Escape TEXT for a single-quoted literal inside a $pgsteer$ body. */
 static void sql_escape(char *dst, size_t dstlen, const char *text)
 {

@@ -35,8 +35,11 @@ enum inspect_verdict {
  * server, or incomplete).
  */
 bool steer_statement(struct client *c, uint8_t type, uint32_t len);
-/* Must the relay show this message to steer_inspect() (a Query or Parse, or a Bind of BOUND)? */
-bool steer_must_inspect(struct client *c, uint8_t type, const struct pstmt *bound);
+/* Must the relay show this message to steer_inspect() (a Query or Parse, or a Bind of BOUND)?  Per message: inline. */
+static inline bool steer_must_inspect(uint8_t type, const struct pstmt *bound)
+{
+	return type == 'Q' || type == 'P' || (type == 'B' && bound);
+}
 /*
  * A Query/Parse/Bind at OFF in IN, met while C is linked to S: answer
  * controls, refuse writes on a replica, hold what must go elsewhere.  RES

@@ -32,8 +32,10 @@ static uint32_t seq_of(const struct reply *r)
 
 static void push_n(struct reply_ring *q, uint32_t from, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++)
-		assert_true(reply_ring_push(q, numbered(from + i)));
+	for (uint32_t i = 0; i < n; i++) {
+		struct reply r = numbered(from + i);
+		assert_true(reply_ring_push(q, &r));
+	}
 }
 
 static void test_empty_ring(void **state)
