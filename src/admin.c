@@ -25,6 +25,7 @@
 #include "classify.h"
 #include "client.h"
 #include "daemon.h"
+#include "datamove.h"
 #include "log.h"
 #include "monitor.h"
 #include "pgsteer.h"
@@ -560,6 +561,7 @@ static void show_help(struct client *c)
 		{ "SHOW STATS", "queries, bytes and query time per node, class and target" },
 		{ "SHOW CONFIG", "the running configuration" },
 		{ "SHOW TENANTS", "tenant placement: cluster, generation, state" },
+		{ "SHOW MOVES", "data moves of this instance: phase, tables copied, bytes, lag, last error" },
 		{ "SHOW VERSION", "pgsteer's version" },
 		{ "EXPLAIN ROUTE '<sql>' [ON <cluster>]", "class, reason and where the statement would go now" },
 		{ "RELOAD", "re-read the configuration file" },
@@ -568,9 +570,12 @@ static void show_help(struct client *c)
 		{ "SHUTDOWN", "stop accepting; exit once transactions finish (shutdown_timeout)" },
 		{ "SET NODE <node> AVAILABILITY active|offline", "take a node out of (or back into) rotation" },
 		{ "DRAIN NODE <node>", "no new transactions on the node (offline); shows scheduling draining" },
-		{ "TENANT CREATE <tenant> [ON <cluster>]", "place a new tenant (default: the active cluster with fewest tenants)" },
+		{ "TENANT CREATE <tenant> [ON <cluster>] [SCHEMA <s> | DATABASE <d>]", "place a new tenant (default: the active cluster with fewest tenants), recording where its data lives" },
 		{ "TENANT LOCATE <tenant>", "the tenant's cluster, primary node and generation" },
 		{ "TENANT MOVE <tenant> TO <cluster>", "pause the tenant, wait for its transactions (move_timeout), switch, resume" },
+		{ "TENANT MOVE <tenant> TO <cluster> WITH DATA [SCHEMA <s> | DATABASE <d>]", "copy its data (logical replication), then move it; the source copy stays" },
+		{ "TENANT MOVE <tenant> CANCEL", "stop a data move before its cutover; the tenant stays" },
+		{ "TENANT CLEANUP <tenant>", "drop the source copy a data move left behind" },
 		{ "TENANT DROP <tenant>", "forget the tenant's placement" },
 	};
 	struct row r;
@@ -618,6 +623,46 @@ static void show_tenants(struct client *c)
 
 	rs_header(c, cols, 4);
 	tenant_foreach(tenant_row, c);
+	rs_done(c, "SHOW");
+}
+
+static void move_row(void *arg, const struct dmove_info *in)
+{
+	struct row r;
+	char started[40], data[80];
+	struct tm tm;
+	time_t t = (time_t)in->started_unix;
+
+	gmtime_r(&t, &tm);
+	strftime(started, sizeof(started), "%Y-%m-%d %H:%M:%S+00", &tm);
+	snprintf(data, sizeof(data), "%s %s", in->data_kind, in->data_name);
+	row_reset(&r);
+	row_str(&r, in->tenant);
+	row_str(&r, in->source);
+	row_str(&r, in->target);
+	row_str(&r, data);
+	row_str(&r, dmove_phase_name(in->phase));
+	row_str(&r, started);
+	row_i64(&r, in->tables_copied);
+	row_i64(&r, in->tables_total);
+	row_i64(&r, in->bytes);
+	row_i64(&r, in->lag_bytes);
+	row_str(&r, in->last_error);
+	rs_row(arg, &r);
+}
+
+/* SHOW MOVES: the data moves this instance runs or ran (TENANT MOVE ... WITH DATA). */
+static void show_moves(struct client *c)
+{
+	static const struct column cols[] = {
+		{ "tenant", OID_TEXT }, { "source", OID_TEXT }, { "target", OID_TEXT },
+		{ "data", OID_TEXT }, { "phase", OID_TEXT }, { "started", OID_TEXT },
+		{ "tables_copied", OID_INT8 }, { "tables_total", OID_INT8 }, { "bytes", OID_INT8 },
+		{ "lag_bytes", OID_INT8 }, { "last_error", OID_TEXT },
+	};
+
+	rs_header(c, cols, 11);
+	dmove_foreach(move_row, c);
 	rs_done(c, "SHOW");
 }
 
@@ -1349,7 +1394,10 @@ static enum exec_result execute(struct client *c, const struct admin_command *cm
 	case ADMIN_TENANT_LOCATE:
 	case ADMIN_TENANT_MOVE:
 	case ADMIN_TENANT_DROP:
+	case ADMIN_TENANT_MOVE_CANCEL:
+	case ADMIN_TENANT_CLEANUP:
 		return do_tenant(c, cmd);
+	case ADMIN_SHOW_MOVES: show_moves(c); return EXEC_DONE;
 	}
 	return EXEC_DONE;
 }

@@ -58,6 +58,16 @@ enum admin_cmd {
 	ADMIN_TENANT_LOCATE,		/* tenant */
 	ADMIN_TENANT_MOVE,		/* tenant; name = destination cluster */
 	ADMIN_TENANT_DROP,		/* tenant */
+	ADMIN_SHOW_MOVES,
+	ADMIN_TENANT_MOVE_CANCEL,	/* tenant */
+	ADMIN_TENANT_CLEANUP,		/* tenant */
+};
+
+/* Where a tenant's data lives (TENANT CREATE ... SCHEMA/DATABASE, MOVE ... WITH DATA). */
+enum admin_data_kind {
+	ADMIN_DATA_NONE = 0,		/* not given */
+	ADMIN_DATA_SCHEMA,		/* a schema of the cluster's server_database */
+	ADMIN_DATA_DATABASE,		/* a database of its own */
 };
 
 struct admin_command {
@@ -66,6 +76,9 @@ struct admin_command {
 	bool name_quoted;		/* "Name": match exactly; unquoted: any case */
 	bool offline;			/* SET NODE ... AVAILABILITY offline */
 	char tenant[ADMIN_NAME_LEN];	/* TENANT ...: the tenant id, exactly as written */
+	bool with_data;			/* TENANT MOVE ... WITH DATA */
+	enum admin_data_kind data_kind;	/* SCHEMA <data_name> | DATABASE <data_name> */
+	char data_name[ADMIN_NAME_LEN];
 	char sql[ADMIN_SQL_MAX];	/* EXPLAIN ROUTE: the statement, quotes undone */
 	size_t sql_len;
 	/* on error (admin_parse() returned -1) */

@@ -64,6 +64,7 @@ static const struct {
 	{ "stats", ADMIN_SHOW_STATS },
 	{ "config", ADMIN_SHOW_CONFIG },
 	{ "tenants", ADMIN_SHOW_TENANTS },
+	{ "moves", ADMIN_SHOW_MOVES },
 	{ "version", ADMIN_SHOW_VERSION },
 };
 
@@ -250,6 +251,7 @@ bool admin_cmd_read_only(enum admin_cmd cmd)
 	case ADMIN_SHOW_STATS:
 	case ADMIN_SHOW_CONFIG:
 	case ADMIN_SHOW_TENANTS:
+	case ADMIN_SHOW_MOVES:
 	case ADMIN_SHOW_VERSION:
 	case ADMIN_EXPLAIN_ROUTE:
 	case ADMIN_TENANT_LOCATE:
@@ -263,6 +265,8 @@ bool admin_cmd_read_only(enum admin_cmd cmd)
 	case ADMIN_TENANT_CREATE:
 	case ADMIN_TENANT_MOVE:
 	case ADMIN_TENANT_DROP:
+	case ADMIN_TENANT_MOVE_CANCEL:
+	case ADMIN_TENANT_CLEANUP:
 		break;
 	}
 	return false;
@@ -293,6 +297,9 @@ const char *admin_cmd_name(enum admin_cmd cmd)
 	case ADMIN_TENANT_LOCATE: return "TENANT LOCATE";
 	case ADMIN_TENANT_MOVE: return "TENANT MOVE";
 	case ADMIN_TENANT_DROP: return "TENANT DROP";
+	case ADMIN_SHOW_MOVES: return "SHOW MOVES";
+	case ADMIN_TENANT_MOVE_CANCEL: return "TENANT MOVE";
+	case ADMIN_TENANT_CLEANUP: return "TENANT CLEANUP";
 	}
 	return "?";
 }
@@ -542,7 +549,8 @@ static int expect_end(struct lexer *lx)
 	return syntax_error(lx);
 }
 
-#define TENANT_HINT "use TENANT CREATE <t> [ON <cluster>] | LOCATE <t> | MOVE <t> TO <cluster> | DROP <t>"
+#define TENANT_HINT "use TENANT CREATE <t> [ON <cluster>] [SCHEMA <s> | DATABASE <d>] | LOCATE <t> | " \
+	"MOVE <t> TO <cluster> [WITH DATA [SCHEMA <s> | DATABASE <d>]] | MOVE <t> CANCEL | CLEANUP <t> | DROP <t>"
 
 /* The tenant id: a word, a "quoted identifier" or a 'string', kept as written. */
 static int take_tenant(struct lexer *lx, struct admin_command *out)
@@ -569,7 +577,29 @@ static int take_tenant(struct lexer *lx, struct admin_command *out)
 	return 0;
 }
 
-/* TENANT CREATE <t> [ON <cluster>] | LOCATE <t> | MOVE <t> TO <cluster> | DROP <t> */
+/* [SCHEMA <s> | DATABASE <d>]: where the tenant's data lives. */
+static int take_data_location(struct lexer *lx, struct admin_command *out)
+{
+	bool quoted;
+
+	if (is_word(lx, "schema"))
+		out->data_kind = ADMIN_DATA_SCHEMA;
+	else if (is_word(lx, "database"))
+		out->data_kind = ADMIN_DATA_DATABASE;
+	else
+		return 0;
+	lex_next(lx);
+	if (lx->kind == TK_END || lx->kind == TK_SEMI)
+		return fail(out, "42601", TENANT_HINT, "%s needs a name",
+			    out->data_kind == ADMIN_DATA_SCHEMA ? "SCHEMA" : "DATABASE");
+	return take_name(lx, out->data_name, sizeof(out->data_name), &quoted);
+}
+
+/*
+ * TENANT CREATE <t> [ON <cluster>] [SCHEMA <s> | DATABASE <d>] | LOCATE <t>
+ * | MOVE <t> TO <cluster> [WITH DATA [SCHEMA <s> | DATABASE <d>]]
+ * | MOVE <t> CANCEL | CLEANUP <t> | DROP <t>
+ */
 static int parse_tenant(struct lexer *lx, struct admin_command *out)
 {
 	lex_next(lx);
@@ -579,26 +609,45 @@ static int parse_tenant(struct lexer *lx, struct admin_command *out)
 		out->cmd = ADMIN_TENANT_LOCATE;
 	else if (is_word(lx, "move"))
 		out->cmd = ADMIN_TENANT_MOVE;
+	else if (is_word(lx, "cleanup"))
+		out->cmd = ADMIN_TENANT_CLEANUP;
 	else if (is_word(lx, "drop"))
 		out->cmd = ADMIN_TENANT_DROP;
 	else
 		return lx->kind == TK_ERROR ? -1 :
-		       fail(out, "42601", TENANT_HINT, "TENANT needs CREATE, LOCATE, MOVE or DROP");
+		       fail(out, "42601", TENANT_HINT, "TENANT needs CREATE, LOCATE, MOVE, CLEANUP or DROP");
 	lex_next(lx);
 	if (lx->kind == TK_END || lx->kind == TK_SEMI)
 		return fail(out, "42601", TENANT_HINT, "%s needs a tenant name", admin_cmd_name(out->cmd));
 	if (take_tenant(lx, out) < 0)
 		return -1;
-	if (out->cmd == ADMIN_TENANT_MOVE) {
+	if (out->cmd == ADMIN_TENANT_MOVE && is_word(lx, "cancel")) {
+		out->cmd = ADMIN_TENANT_MOVE_CANCEL;
+		lex_next(lx);
+	} else if (out->cmd == ADMIN_TENANT_MOVE) {
 		if (!is_word(lx, "to"))
 			return lx->kind == TK_ERROR ? -1 :
-			       fail(out, "42601", TENANT_HINT, "TENANT MOVE needs TO <cluster>");
+			       fail(out, "42601", TENANT_HINT, "TENANT MOVE needs TO <cluster> or CANCEL");
 		lex_next(lx);
 		if (take_name(lx, out->name, sizeof(out->name), &out->name_quoted) < 0)
 			return -1;
-	} else if (out->cmd == ADMIN_TENANT_CREATE && is_word(lx, "on")) {
-		lex_next(lx);
-		if (take_name(lx, out->name, sizeof(out->name), &out->name_quoted) < 0)
+		if (is_word(lx, "with")) {
+			lex_next(lx);
+			if (!is_word(lx, "data"))
+				return lx->kind == TK_ERROR ? -1 :
+				       fail(out, "42601", TENANT_HINT, "TENANT MOVE ... WITH needs DATA");
+			lex_next(lx);
+			out->with_data = true;
+			if (take_data_location(lx, out) < 0)
+				return -1;
+		}
+	} else if (out->cmd == ADMIN_TENANT_CREATE) {
+		if (is_word(lx, "on")) {
+			lex_next(lx);
+			if (take_name(lx, out->name, sizeof(out->name), &out->name_quoted) < 0)
+				return -1;
+		}
+		if (take_data_location(lx, out) < 0)
 			return -1;
 	}
 	return expect_end(lx);

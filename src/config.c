@@ -201,6 +201,7 @@ static const struct key_def keys[] = {
 	G(SECT_TENANCY, "database_pattern", T_PATTERN, database_pattern, 0, 0, NULL),
 	G(SECT_TENANCY, "user_pattern", T_PATTERN, user_pattern, 0, 0, NULL),
 	G(SECT_TENANCY, "move_timeout", T_DURATION, move_timeout_ms, 1, DUR_MAX, NULL),
+	G(SECT_TENANCY, "move_data_timeout", T_DURATION, move_data_timeout_ms, 1, DUR_MAX, NULL),
 	G(SECT_TENANCY, "unknown_tenant", T_ENUM, unknown_tenant, 0, 0, unknown_tenant_names),
 	G(SECT_TENANCY, "metadata_database", T_STR, metadata_database, 0, 0, NULL),
 	G(SECT_TENANCY, "instance_name", T_STR, instance_name, 0, 0, NULL),
@@ -950,6 +951,7 @@ static void config_defaults(struct parse_state *st)
 	cfg->replica_patterns = strlist_new(st, NULL);
 
 	cfg->move_timeout_ms = 30 * MS_S;
+	cfg->move_data_timeout_ms = 3600 * MS_S;
 	cfg->unknown_tenant = UNKNOWN_TENANT_REJECT;
 	cfg->stats_listen = st_strdup(st, "127.0.0.1:9930");
 

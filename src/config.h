@@ -177,6 +177,7 @@ struct config {
 	char *database_pattern;		/* PCRE2 with (?<tenant>...) */
 	char *user_pattern;
 	int64_t move_timeout_ms;	/* default 30s */
+	int64_t move_data_timeout_ms;	/* WITH DATA: schema, copy and catch-up; default 1h */
 	enum unknown_tenant unknown_tenant; /* default reject */
 	char *metadata_database;	/* default "" = the cluster's server_database, else "postgres" */
 	char *instance_name;		/* default "" = "HOSTNAME:listen_port" */

@@ -86,6 +86,11 @@ static const struct metadata_step steps[] = {
 	{ 3, "tenant moves record their destination",
 	  "ALTER TABLE pgsteer.tenants ADD COLUMN moving_to text,"
 	  " ADD CONSTRAINT tenants_moving_check CHECK ((state = 'moving') = (moving_to IS NOT NULL))" },
+	{ 4, "tenants record where their data lives and the copy a data move left behind",
+	  "ALTER TABLE pgsteer.tenants ADD COLUMN data_kind text, ADD COLUMN data_name text,"
+	  " ADD COLUMN data_left_on text,"
+	  " ADD CONSTRAINT tenants_data_check CHECK ((data_kind IS NULL AND data_name IS NULL)"
+	  " OR (data_kind IN ('schema', 'database') AND data_name IS NOT NULL))" },
 };
 
 /* ---------------- State ---------------- */

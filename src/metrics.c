@@ -38,6 +38,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
+#include "datamove.h"
 #include "log.h"
 #include "metrics.h"
 #include "monitor.h"
@@ -517,6 +518,23 @@ static void render_tenancy_metrics(struct evbuffer *out)
 	family(out, "pgsteer_tenant_holds_total", "counter",
 	       "Times a transaction of a moving tenant was held at its start.");
 	sample_u64(out, "pgsteer_tenant_holds_total", NULL, 0, tc.statements_held);
+	{
+		uint64_t done, failed, cancelled;
+		int running;
+		const char *d[] = { "result", "done" };
+		const char *f[] = { "result", "failed" };
+		const char *c[] = { "result", "cancelled" };
+
+		dmove_counts(&done, &failed, &cancelled, &running);
+		family(out, "pgsteer_tenant_data_moves_total", "counter",
+		       "TENANT MOVE ... WITH DATA run by this instance, by result (done, failed, cancelled).");
+		sample_u64(out, "pgsteer_tenant_data_moves_total", d, 1, done);
+		sample_u64(out, "pgsteer_tenant_data_moves_total", f, 1, failed);
+		sample_u64(out, "pgsteer_tenant_data_moves_total", c, 1, cancelled);
+		family(out, "pgsteer_tenant_data_moves_running", "gauge",
+		       "Data moves of this instance not finished yet (any phase; SHOW MOVES says which).");
+		sample_u64(out, "pgsteer_tenant_data_moves_running", NULL, 0, (uint64_t)running);
+	}
 }
 
 /* JSON: "KEY":"escaped" */

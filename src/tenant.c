@@ -37,6 +37,7 @@
 #include "admin.h"
 #include "client.h"
 #include "daemon.h"
+#include "datamove.h"
 #include "log.h"
 #include "metadata.h"
 #include "monitor.h"
@@ -340,9 +341,11 @@ struct tenant_move {
 	bool live_query;		/* pg_stat_activity query in flight */
 	bool finishing;			/* commit or rollback sent */
 	struct tenant_op *op;		/* the admin waiting (NULL once answered) */
+	struct dmove *data;		/* WITH DATA: the copy, which must be applied before the switch */
+	bool cutting;			/* every instance holds: dmove_cutover() runs */
 };
 
-enum op_kind { OP_CREATE, OP_DROP, OP_MOVE, OP_NODE };
+enum op_kind { OP_CREATE, OP_DROP, OP_MOVE, OP_NODE, OP_CLEANUP };
 
 struct tenant_op {
 	enum op_kind kind;
@@ -352,6 +355,13 @@ struct tenant_op {
 	char cluster[TENANT_CLUSTER_LEN];
 	bool node_offline, node_drained, node_drain_cmd;
 	struct tenant_move *move;
+	/* WITH DATA, TENANT CREATE ... SCHEMA/DATABASE, TENANT CLEANUP */
+	bool with_data;
+	enum admin_data_kind data_kind;
+	char data_name[TENANT_NAME_LEN];
+	char from[TENANT_CLUSTER_LEN];	/* the source cluster (data moves, cleanup) */
+	struct dmove *dm;
+	struct tenant_reply *pending;	/* the answer, sent once the data move has ended */
 };
 
 static struct {
@@ -377,6 +387,11 @@ static void resume_clients(const char *id);
 static void recount_moving(void);
 static void check_moves(void);
 static void move_finish(struct tenant_move *mv, bool commit, const char *reason);
+static void release_op(void *arg);
+static void find_unfinished_data_moves(void);
+static int cluster_index_of(const char *name);
+static void data_move_ended(const char *tenant, const char *from, const char *to, enum dmove_phase phase,
+			    const char *error);
 
 static const char *const tenant_cols_sql =
 	"tenant_id, cluster, generation, state, coalesce(moving_to, '')";
@@ -439,6 +454,7 @@ int tenant_start(struct event_base *base, const struct config *cfg, struct monit
 	event_add(T.tick, &tv);
 	set_patterns(cfg);
 	T.counters.enabled = true;
+	dmove_init(base, cfg, mon, data_move_ended);
 	return metadata_start(base, cfg, mon, &hooks, NULL);
 }
 
@@ -452,6 +468,7 @@ void tenant_reconfigure(const struct config *cfg)
 	if (!cfg->metadata_cluster[0])
 		log_warning("[tenancy] metadata_cluster is empty: tenancy stays on until a restart");
 	T.cfg = cfg;
+	dmove_reconfigure(cfg);
 	set_patterns(cfg);
 	for (size_t i = 0; i < T.map->n_buckets; i++)
 		for (struct tenant_entry *e = T.map->buckets[i]; e; e = e->next)
@@ -463,6 +480,7 @@ void tenant_stop(void)
 {
 	if (!T.enabled)
 		return;
+	dmove_stop(release_op);
 	metadata_stop();
 	while (T.moves) {
 		struct tenant_move *mv = T.moves;
@@ -720,6 +738,7 @@ static void tenants_loaded(void *arg, const PGresult *res, const char *sqlstate,
 	T.loaded = true;
 	log_info("tenancy: %zu tenant(s) loaded from the metadata cluster", tenant_map_count(T.map));
 	resume_clients(NULL);
+	find_unfinished_data_moves();
 }
 
 /* Apply one pgsteer.nodes row (node, availability, scheduling). */
@@ -1100,6 +1119,9 @@ static void dropped(void *arg, const PGresult *res, const char *sqlstate, const 
 		if (e && e->state == TENANT_MOVING)
 			reply_error(&r, "55000", "tenant \"%s\" is being moved to %s: drop it afterwards",
 				    op->tenant, e->moving_to);
+		else if (e)
+			reply_error(&r, "55000", "a data move of tenant \"%s\" is under way (placement_log): "
+				    "drop it afterwards", op->tenant);
 		else
 			reply_error(&r, "42704", "unknown tenant \"%s\"", op->tenant);
 	} else {
@@ -1126,6 +1148,167 @@ static void node_saved(void *arg, const PGresult *res, const char *sqlstate, con
 }
 
 /* The move's first statement answered: wait for every instance to drain. */
+/* ---------------- Moves that carry the data (datamove.c does the copying) ---------------- */
+
+/* Keep R as OP's answer until its data move has ended (its values point into its own buffers). */
+static void keep_reply(struct tenant_op *op, const struct tenant_reply *r)
+{
+	struct tenant_reply *k = malloc(sizeof(*k));
+
+	free(op->pending);
+	op->pending = k;
+	if (!k)
+		return;
+	*k = *r;
+	if (r->sqlstate) {
+		snprintf(k->sqlstate_buf, sizeof(k->sqlstate_buf), "%s", r->sqlstate);
+		k->sqlstate = k->sqlstate_buf;
+	}
+	for (int i = 0; i < k->ncols; i++)
+		if (r->vals[i])
+			k->vals[i] = k->buf[i];
+}
+
+/* The data move of OP (or of nobody: NULL) ended: send the answer kept for it. */
+static void data_ended(void *arg, const char *warning)
+{
+	struct tenant_op *op = arg;
+	struct tenant_reply r = { 0 };
+
+	if (warning)
+		log_warning("tenancy: %s", warning);
+	if (!op)
+		return;
+	if (op->pending) {
+		struct tenant_reply *kept = op->pending;
+		op->pending = NULL;
+		op_reply(op, kept);
+		free(kept);
+		return;
+	}
+	reply_error(&r, "53200", "out of memory");
+	op_reply(op, &r);
+}
+
+static void data_move_logged(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	UNUSED(arg);
+	if (!res)
+		log_warning("tenancy: recording a data move in placement_log failed: %s (SQLSTATE %s)", msg,
+			    sqlstate);
+}
+
+/*
+ * placement_log: 'move-data' when a data move starts, 'move-data-end' when
+ * it ends; a start without an end by this instance is cleaned up at its
+ * next start (data_moves_unfinished()).
+ */
+static void log_data_move(const char *tenant, const char *action, const char *from, const char *to,
+			  const char *reason)
+{
+	static const char sql[] =
+		"INSERT INTO pgsteer.placement_log (tenant_id, action, from_cluster, to_cluster, instance, reason)"
+		" VALUES ($1, $2, $3, $4, $5, $6)";
+	const char *params[6] = { tenant, action, from, to, metadata_instance(), reason };
+
+	metadata_query(sql, 6, params, data_move_logged, NULL);
+}
+
+static void data_move_ended(const char *tenant, const char *from, const char *to, enum dmove_phase phase,
+			    const char *error)
+{
+	char reason[700];
+
+	snprintf(reason, sizeof(reason), "%s%s%s", dmove_phase_name(phase), error && *error ? ": " : "",
+		 error ? error : "");
+	log_data_move(tenant, "move-data-end", from, to, reason);
+}
+
+static void data_moves_unfinished(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	UNUSED(arg);
+	if (!res) {
+		log_warning("tenancy: looking for unfinished data moves failed: %s (SQLSTATE %s)", msg, sqlstate);
+		return;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *id = PQgetvalue(res, i, 0);
+		int from = cluster_index_of(PQgetvalue(res, i, 1)), to = cluster_index_of(PQgetvalue(res, i, 2));
+		if (dmove_running(id))
+			continue;
+		if (from < 0 || to < 0) {
+			log_warning("tenancy: an unfinished data move of tenant \"%s\" (%s to %s) names a cluster "
+				    "not configured here: remove its publication, subscription and slot by hand",
+				    id, PQgetvalue(res, i, 1), PQgetvalue(res, i, 2));
+			continue;
+		}
+		dmove_recover(id, from, to);
+	}
+}
+
+/* Data moves this instance began and never ended (it stopped): clean them up. */
+static void find_unfinished_data_moves(void)
+{
+	static const char sql[] =
+		"SELECT l.tenant_id, l.from_cluster, l.to_cluster FROM pgsteer.placement_log l"
+		" WHERE l.action = 'move-data' AND l.instance = $1 AND NOT EXISTS"
+		" (SELECT 1 FROM pgsteer.placement_log e WHERE e.action = 'move-data-end'"
+		" AND e.tenant_id = l.tenant_id AND e.id > l.id)";
+	const char *params[1] = { metadata_instance() };
+
+	metadata_query(sql, 1, params, data_moves_unfinished, NULL);
+}
+
+/* Exit: an admin operation a data move still held. */
+static void release_op(void *arg)
+{
+	struct tenant_op *op = arg;
+
+	free(op->pending);
+	free(op);
+}
+
+/* Inside the hold: the target applied everything (OK) or did not (WHY): switch or roll back. */
+static void data_cut_done(void *arg, bool ok, const char *why)
+{
+	struct tenant_move *mv = arg;
+	char reason[512];
+
+	if (mv->finishing)
+		return;
+	if (ok) {
+		move_finish(mv, true, "every instance confirmed; the target applied the source's writes");
+		return;
+	}
+	snprintf(reason, sizeof(reason), "%s", why ? why : "the data could not be brought over");
+	move_finish(mv, false, reason);
+}
+
+/* Record where the old copy stayed, for TENANT CLEANUP (best effort: logged if it fails). */
+static void data_left_recorded(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	UNUSED(arg);
+	if (!res)
+		log_warning("tenancy: recording the source copy of a moved tenant failed: %s (SQLSTATE %s)",
+			    msg, sqlstate);
+}
+
+static void record_data_left(struct tenant_move *mv)
+{
+	static const char sql[] =
+		"UPDATE pgsteer.tenants SET data_kind = $2, data_name = $3, data_left_on = $4"
+		" WHERE tenant_id = $1";
+	struct dmove_info in = { 0 };
+	const char *params[4];
+
+	dmove_describe(mv->data, &in);
+	params[0] = mv->tenant;
+	params[1] = in.data_kind;
+	params[2] = in.data_name;
+	params[3] = mv->from;
+	metadata_query(sql, 4, params, data_left_recorded, NULL);
+}
+
 static void move_begun(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
 {
 	struct tenant_op *op = arg;
@@ -1142,18 +1325,32 @@ static void move_begun(void *arg, const PGresult *res, const char *sqlstate, con
 		else if (e->state == TENANT_MOVING)
 			reply_error(&r, "55000", "tenant \"%s\" is already being moved to %s", op->tenant,
 				    e->moving_to);
+		else if (strcmp(e->cluster, op->cluster) != 0 && !op->dm)
+			reply_error(&r, "55000", "a data move of tenant \"%s\" is under way (placement_log)",
+				    op->tenant);
 		else
 			reply_error(&r, "55000", "tenant \"%s\" is already on cluster %s", op->tenant,
 				    op->cluster);
+		if (op->dm) {
+			keep_reply(op, &r);
+			dmove_end(op->dm, false, r.message, data_ended, op);
+			return;
+		}
 		op_reply(op, &r);
 		return;
 	}
 	mv = calloc(1, sizeof(*mv));
 	if (!mv) {
 		reply_error(&r, "53200", "out of memory");
+		if (op->dm) {
+			keep_reply(op, &r);
+			dmove_end(op->dm, false, r.message, data_ended, op);
+			return;
+		}
 		op_reply(op, &r);
 		return;
 	}
+	mv->data = op->dm;
 	snprintf(mv->tenant, sizeof(mv->tenant), "%s", op->tenant);
 	snprintf(mv->from, sizeof(mv->from), "%s", PQgetvalue(res, 0, 1));
 	snprintf(mv->to, sizeof(mv->to), "%s", op->cluster);
@@ -1217,7 +1414,17 @@ static void move_finished(void *arg, const PGresult *res, const char *sqlstate, 
 			    fx->reason);
 		log_warning("tenancy: %s", r.message);
 	}
-	if (mv->op) {
+	if (mv->data && res && PQntuples(res) > 0 && fx->commit)
+		record_data_left(mv);
+	if (mv->data && mv->op) {
+		/* the answer waits until the replication objects are gone (or the copy is undone) */
+		struct tenant_op *op = mv->op;
+		op->move = NULL;
+		keep_reply(op, &r);
+		dmove_end(mv->data, fx->commit && !r.sqlstate, fx->reason, data_ended, op);
+	} else if (mv->data) {
+		dmove_end(mv->data, fx->commit && !r.sqlstate, fx->reason, data_ended, NULL);
+	} else if (mv->op) {
 		mv->op->move = NULL;
 		op_reply(mv->op, &r);
 	}
@@ -1298,8 +1505,13 @@ static void live_instances(void *arg, const PGresult *res, const char *sqlstate,
 		if (n >= sizeof(mv->missing))
 			n = sizeof(mv->missing) - 1;
 	}
-	if (all && mv->n_acked > 0 && !mv->finishing)
+	if (all && mv->n_acked > 0 && !mv->finishing && mv->data && !mv->cutting) {
+		/* the hold is complete everywhere: the target must apply the source's last writes first */
+		mv->cutting = true;
+		dmove_cutover(mv->data, data_cut_done, mv);
+	} else if (all && mv->n_acked > 0 && !mv->finishing && !mv->data) {
 		move_finish(mv, true, "every instance confirmed");
+	}
 }
 
 /* Coordinator: finish moves whose instances all confirmed; roll back the late ones. */
@@ -1334,11 +1546,215 @@ static void check_moves(void)
 	}
 }
 
+/* ---------------- WITH DATA and TENANT CLEANUP: the admin side ---------------- */
+
+/*
+ * SQL: no data move of tenant $1 is under way on any instance (a
+ * 'move-data' in placement_log without its 'move-data-end'): a plain
+ * TENANT MOVE or TENANT DROP must not pull the tenant from under its copy.
+ */
+#define NO_DATA_MOVE \
+	"NOT EXISTS (SELECT 1 FROM pgsteer.placement_log l WHERE l.tenant_id = $1" \
+	" AND l.action = 'move-data' AND NOT EXISTS (SELECT 1 FROM pgsteer.placement_log e" \
+	" WHERE e.tenant_id = l.tenant_id AND e.action = 'move-data-end' AND e.id > l.id))"
+
+static const char data_lookup_sql[] =
+	"SELECT cluster, state, coalesce(data_kind, ''), coalesce(data_name, ''),"
+	" coalesce(data_left_on, '') FROM pgsteer.tenants WHERE tenant_id = $1";
+
+static const char *data_kind_name(enum admin_data_kind k)
+{
+	return k == ADMIN_DATA_SCHEMA ? "schema" : k == ADMIN_DATA_DATABASE ? "database" : "";
+}
+
+static enum admin_data_kind data_kind_of(const char *s)
+{
+	return strcmp(s, "schema") == 0 ? ADMIN_DATA_SCHEMA :
+	       strcmp(s, "database") == 0 ? ADMIN_DATA_DATABASE : ADMIN_DATA_NONE;
+}
+
+static int cluster_index_of(const char *name)
+{
+	for (int i = 0; i < rt.cfg->n_clusters; i++)
+		if (strcmp(rt.cfg->clusters[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* The copy caught up: begin the coordinated hold, as a plain TENANT MOVE does. */
+static void data_ready(void *arg, struct dmove *m)
+{
+	static const char move_sql[] =
+		"WITH up AS (UPDATE pgsteer.tenants SET state = 'moving', moving_to = $2,"
+		" generation = generation + 1, updated_at = now()"
+		" WHERE tenant_id = $1 AND state = 'active' AND cluster = $5"
+		" RETURNING tenant_id, cluster, generation),"
+		" lg AS (INSERT INTO pgsteer.placement_log"
+		" (tenant_id, action, from_cluster, to_cluster, generation, instance, reason)"
+		" SELECT tenant_id, 'move-begin', cluster, $2, generation, $3, $4 FROM up)"
+		" SELECT tenant_id, cluster, generation,"
+		" pg_notify('" METADATA_CHANNEL "', 'tenant ' || tenant_id) FROM up";
+	struct tenant_op *op = arg;
+	const char *params[5] = { op->tenant, op->cluster, metadata_instance(), "TENANT MOVE WITH DATA",
+				  op->from };
+	struct tenant_reply r = { 0 };
+
+	UNUSED(m);
+	if (metadata_query(move_sql, 5, params, move_begun, op))
+		return;
+	reply_error(&r, "08006", "the metadata cluster %s is not reachable", T.cfg->metadata_cluster);
+	keep_reply(op, &r);
+	dmove_end(op->dm, false, r.message, data_ended, op);
+}
+
+/* The copy failed (or was cancelled) before the hold: the move is over, the tenant stays. */
+static void data_failed(void *arg, struct dmove *m, const char *sqlstate, const char *msg)
+{
+	struct tenant_op *op = arg;
+	struct tenant_reply r = { 0 };
+
+	UNUSED(m);
+	T.counters.moves_rolled_back++;
+	reply_error(&r, sqlstate && *sqlstate ? sqlstate : "XX000", "TENANT MOVE \"%s\" to %s WITH DATA %s: %s",
+		    op->tenant, op->cluster, strcmp(sqlstate ? sqlstate : "", "57014") == 0 ? "cancelled" : "failed",
+		    msg);
+	op_reply(op, &r);
+}
+
+static const struct dmove_hooks data_hooks = { data_ready, data_failed };
+
+static void data_looked_up(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	struct tenant_op *op = arg;
+	struct tenant_reply r = { 0 };
+	char state[6], why[400];
+	int from, to;
+
+	if (!res) {
+		reply_error(&r, sqlstate, "TENANT MOVE \"%s\" failed: %s", op->tenant, msg);
+		op_reply(op, &r);
+		return;
+	}
+	if (PQntuples(res) == 0) {
+		reply_error(&r, "42704", "unknown tenant \"%s\"", op->tenant);
+		op_reply(op, &r);
+		return;
+	}
+	snprintf(op->from, sizeof(op->from), "%s", PQgetvalue(res, 0, 0));
+	if (op->data_kind == ADMIN_DATA_NONE) {
+		op->data_kind = data_kind_of(PQgetvalue(res, 0, 2));
+		snprintf(op->data_name, sizeof(op->data_name), "%s", PQgetvalue(res, 0, 3));
+	}
+	from = cluster_index_of(op->from);
+	to = cluster_index_of(op->cluster);
+	if (strcmp(PQgetvalue(res, 0, 1), "active") != 0)
+		reply_error(&r, "55000", "tenant \"%s\" is already being moved", op->tenant);
+	else if (strcmp(op->from, op->cluster) == 0)
+		reply_error(&r, "55000", "tenant \"%s\" is already on cluster %s", op->tenant, op->cluster);
+	else if (op->data_kind == ADMIN_DATA_NONE)
+		reply_error(&r, "55000", "where the data of tenant \"%s\" lives is not known: say WITH DATA "
+			    "SCHEMA <name> or DATABASE <name> (or give it at TENANT CREATE)", op->tenant);
+	else if (from < 0)
+		reply_error(&r, "55000", "tenant \"%s\" is on cluster %s, which is not configured here",
+			    op->tenant, op->from);
+	else if (dmove_running(op->tenant))
+		reply_error(&r, "55000", "a data move of tenant \"%s\" is already running", op->tenant);
+	if (r.sqlstate) {
+		op_reply(op, &r);
+		return;
+	}
+	op->dm = dmove_start(op->tenant, from, to, op->data_kind, op->data_name, &data_hooks, op, state,
+			     why, sizeof(why));
+	if (!op->dm) {
+		reply_error(&r, state, "%s", why);
+		op_reply(op, &r);
+		return;
+	}
+	snprintf(why, sizeof(why), "%s %s", data_kind_name(op->data_kind), op->data_name);
+	log_data_move(op->tenant, "move-data", op->from, op->cluster, why);
+}
+
+static void cleanup_recorded(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	struct tenant_op *op = arg;
+	struct tenant_reply r = { 0 };
+
+	if (!res)
+		reply_error(&r, sqlstate, "TENANT CLEANUP \"%s\": the copy is dropped, but recording it "
+			    "failed: %s", op->tenant, msg);
+	else
+		r.tag = "TENANT CLEANUP";
+	op_reply(op, &r);
+}
+
+static void copy_dropped(void *arg, const char *sqlstate, const char *error)
+{
+	static const char sql[] =
+		"WITH up AS (UPDATE pgsteer.tenants SET data_left_on = NULL WHERE tenant_id = $1"
+		" RETURNING tenant_id, generation),"
+		" lg AS (INSERT INTO pgsteer.placement_log"
+		" (tenant_id, action, from_cluster, generation, instance, reason)"
+		" SELECT tenant_id, 'cleanup', $2, generation, $3, $4 FROM up)"
+		" SELECT tenant_id FROM up";
+	struct tenant_op *op = arg;
+	struct tenant_reply r = { 0 };
+	char reason[200];
+	const char *params[4];
+
+	if (error) {
+		reply_error(&r, sqlstate && *sqlstate ? sqlstate : "XX000",
+			    "TENANT CLEANUP \"%s\" failed on cluster %s: %s", op->tenant, op->from, error);
+		op_reply(op, &r);
+		return;
+	}
+	log_info("tenancy: TENANT CLEANUP \"%s\": %s %s dropped on cluster %s", op->tenant,
+		 data_kind_name(op->data_kind), op->data_name, op->from);
+	snprintf(reason, sizeof(reason), "%s %s dropped", data_kind_name(op->data_kind), op->data_name);
+	params[0] = op->tenant, params[1] = op->from, params[2] = metadata_instance(), params[3] = reason;
+	if (!metadata_query(sql, 4, params, cleanup_recorded, op))
+		cleanup_recorded(op, NULL, "08006", "the metadata cluster is not reachable");
+}
+
+static void cleanup_looked_up(void *arg, const PGresult *res, const char *sqlstate, const char *msg)
+{
+	struct tenant_op *op = arg;
+	struct tenant_reply r = { 0 };
+	int ci;
+
+	if (!res)
+		reply_error(&r, sqlstate, "TENANT CLEANUP \"%s\" failed: %s", op->tenant, msg);
+	else if (PQntuples(res) == 0)
+		reply_error(&r, "42704", "unknown tenant \"%s\"", op->tenant);
+	else if (!PQgetvalue(res, 0, 4)[0])
+		reply_error(&r, "55000", "tenant \"%s\" has no copy left behind by a data move", op->tenant);
+	else if (strcmp(PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 0)) == 0)
+		reply_error(&r, "55000", "the copy of tenant \"%s\" on cluster %s is the one it uses now",
+			    op->tenant, PQgetvalue(res, 0, 0));
+	else if (dmove_running(op->tenant))
+		reply_error(&r, "55000", "a data move of tenant \"%s\" is running", op->tenant);
+	else if ((ci = cluster_index_of(PQgetvalue(res, 0, 4))) < 0)
+		reply_error(&r, "55000", "the copy of tenant \"%s\" is on cluster %s, which is not configured "
+			    "here", op->tenant, PQgetvalue(res, 0, 4));
+	if (r.sqlstate) {
+		op_reply(op, &r);
+		return;
+	}
+	snprintf(op->from, sizeof(op->from), "%s", PQgetvalue(res, 0, 4));
+	op->data_kind = data_kind_of(PQgetvalue(res, 0, 2));
+	snprintf(op->data_name, sizeof(op->data_name), "%s", PQgetvalue(res, 0, 3));
+	if (!dmove_drop_copy(op->tenant, cluster_index_of(op->from), op->data_kind, op->data_name,
+			     copy_dropped, op, r.message, sizeof(r.message))) {
+		r.sqlstate = "53200";
+		op_reply(op, &r);
+	}
+}
+
 struct tenant_op *tenant_admin(const struct admin_command *cmd, const char *admin_user,
 			       tenant_reply_cb cb, void *arg, struct tenant_reply *reply)
 {
 	static const char create_sql[] =
-		"WITH ins AS (INSERT INTO pgsteer.tenants (tenant_id, cluster) VALUES ($1, $2)"
+		"WITH ins AS (INSERT INTO pgsteer.tenants (tenant_id, cluster, data_kind, data_name)"
+		" VALUES ($1, $2, nullif($5, ''), nullif($6, ''))"
 		" ON CONFLICT (tenant_id) DO NOTHING RETURNING tenant_id, cluster, generation),"
 		" lg AS (INSERT INTO pgsteer.placement_log"
 		" (tenant_id, action, to_cluster, generation, instance, reason)"
@@ -1347,6 +1763,7 @@ struct tenant_op *tenant_admin(const struct admin_command *cmd, const char *admi
 		" pg_notify('" METADATA_CHANNEL "', 'tenant ' || tenant_id) FROM ins";
 	static const char drop_sql[] =
 		"WITH del AS (DELETE FROM pgsteer.tenants WHERE tenant_id = $1 AND state = 'active'"
+		" AND " NO_DATA_MOVE
 		" RETURNING tenant_id, cluster, generation),"
 		" lg AS (INSERT INTO pgsteer.placement_log"
 		" (tenant_id, action, from_cluster, generation, instance, reason)"
@@ -1356,7 +1773,7 @@ struct tenant_op *tenant_admin(const struct admin_command *cmd, const char *admi
 	static const char move_sql[] =
 		"WITH up AS (UPDATE pgsteer.tenants SET state = 'moving', moving_to = $2,"
 		" generation = generation + 1, updated_at = now()"
-		" WHERE tenant_id = $1 AND state = 'active' AND cluster <> $2"
+		" WHERE tenant_id = $1 AND state = 'active' AND cluster <> $2 AND " NO_DATA_MOVE
 		" RETURNING tenant_id, cluster, generation),"
 		" lg AS (INSERT INTO pgsteer.placement_log"
 		" (tenant_id, action, from_cluster, to_cluster, generation, instance, reason)"
@@ -1399,6 +1816,20 @@ struct tenant_op *tenant_admin(const struct admin_command *cmd, const char *admi
 			locate(cmd->tenant, reply);
 		return NULL;
 	}
+	if ((cmd->cmd == ADMIN_TENANT_MOVE || cmd->cmd == ADMIN_TENANT_DROP) && dmove_running(cmd->tenant)) {
+		reply_error(reply, "55000", "a data move of tenant \"%s\" is under way (SHOW MOVES; "
+			    "TENANT MOVE %s CANCEL stops it)", cmd->tenant, cmd->tenant);
+		return NULL;
+	}
+	if (cmd->cmd == ADMIN_TENANT_MOVE_CANCEL) {
+		char state[6];
+		if (dmove_cancel(cmd->tenant, state, reply->message, sizeof(reply->message))) {
+			reply->tag = "TENANT MOVE";
+		} else {
+			reply->sqlstate = strcmp(state, "55000") == 0 ? "55000" : "XX000";
+		}
+		return NULL;
+	}
 	if (!metadata_ready()) {
 		reply_error(reply, "08006", "the metadata cluster %s is not reachable: %s",
 			    T.cfg->metadata_cluster, metadata_error()[0] ? metadata_error() : "not connected");
@@ -1434,9 +1865,9 @@ struct tenant_op *tenant_admin(const struct admin_command *cmd, const char *admi
 	switch (cmd->cmd) {
 	case ADMIN_TENANT_CREATE:
 		op->kind = OP_CREATE;
-		sql = create_sql, done = created, np = 4;
+		sql = create_sql, done = created, np = 6;
 		params[0] = op->tenant, params[1] = op->cluster, params[2] = metadata_instance(),
-		params[3] = who;
+		params[3] = who, params[4] = data_kind_name(cmd->data_kind), params[5] = cmd->data_name;
 		break;
 	case ADMIN_TENANT_DROP:
 		op->kind = OP_DROP;
@@ -1445,9 +1876,23 @@ struct tenant_op *tenant_admin(const struct admin_command *cmd, const char *admi
 		break;
 	case ADMIN_TENANT_MOVE:
 		op->kind = OP_MOVE;
+		if (cmd->with_data) {
+			/* first where its data lives (and where it is now), then the copy, then the hold */
+			op->with_data = true;
+			op->data_kind = cmd->data_kind;
+			snprintf(op->data_name, sizeof(op->data_name), "%s", cmd->data_name);
+			sql = data_lookup_sql, done = data_looked_up, np = 1;
+			params[0] = op->tenant;
+			break;
+		}
 		sql = move_sql, done = move_begun, np = 4;
 		params[0] = op->tenant, params[1] = op->cluster, params[2] = metadata_instance(),
 		params[3] = who;
+		break;
+	case ADMIN_TENANT_CLEANUP:
+		op->kind = OP_CLEANUP;
+		sql = data_lookup_sql, done = cleanup_looked_up, np = 1;
+		params[0] = op->tenant;
 		break;
 	default: {	/* SET NODE / DRAIN NODE: cmd->name is the configured node name */
 		int ni = -1;

@@ -137,6 +137,7 @@ struct tenant_reply {
 	uint32_t oids[TENANT_REPLY_COLS];
 	const char *vals[TENANT_REPLY_COLS];	/* NULL = SQL NULL; point into buf */
 	char buf[TENANT_REPLY_COLS][TENANT_NAME_LEN * 2];
+	char sqlstate_buf[6];		/* a kept reply's own copy of sqlstate */
 };
 typedef void (*tenant_reply_cb)(void *arg, const struct tenant_reply *reply);
 struct tenant_op;

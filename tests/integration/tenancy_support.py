@@ -30,7 +30,7 @@ INSERT INTO pgsteer.schema_version (version, description)
     VALUES (1, 'initial schema: tenants, nodes, placement_log, schema_version');
 """
 
-CURRENT_VERSION = 3
+CURRENT_VERSION = 4
 
 
 class PgServer:
@@ -43,7 +43,9 @@ class PgServer:
         self.log = os.path.join(self.base_dir, "pg.log")
         self.port = helpers.free_port()
 
-    def start(self):
+    def start(self, settings=None):
+        """initdb and start; SETTINGS (dict name -> value) adds -c options,
+        e.g. {"wal_level": "logical"} for a logical replication source."""
         if os.geteuid() == 0:
             shutil.chown(self.base_dir, "postgres", "postgres")
         r = as_postgres(os.path.join(PG_BIN, "initdb"), "-D", self.data, "-A", "trust",
@@ -52,6 +54,8 @@ class PgServer:
         opts = "-c port=%d -c listen_addresses=127.0.0.1 -c unix_socket_directories=%s " \
                "-c fsync=off -c max_connections=100 -c shared_buffers=16MB" % (
                    self.port, self.base_dir)
+        for k, v in (settings or {}).items():
+            opts += " -c %s=%s" % (k, v)
         r = as_postgres(os.path.join(PG_BIN, "pg_ctl"), "-D", self.data, "-l", self.log,
                         "-o", opts, "-w", "-t", "60", "start")
         assert r.returncode == 0, r.stdout + r.stderr

@@ -42,6 +42,8 @@ COLUMNS = {
               "bytes_from_server", "completed", "query_time_us", "avg_query_us"],
     "CONFIG": ["section", "key", "value"],
     "TENANTS": ["tenant", "cluster", "generation", "state"],
+    "MOVES": ["tenant", "source", "target", "data", "phase", "started", "tables_copied",
+              "tables_total", "bytes", "lag_bytes", "last_error"],
     "VERSION": ["version"],
 }
 

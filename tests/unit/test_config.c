@@ -143,6 +143,7 @@ static void test_design_example_defaults(void **state)
 	assert_string_equal(cfg->metadata_cluster, "");
 	assert_string_equal(cfg->database_pattern, "");
 	assert_int_equal(cfg->move_timeout_ms, 30000);
+	assert_int_equal(cfg->move_data_timeout_ms, 3600000);
 	assert_string_equal(cfg->stats_listen, "127.0.0.1:9930");
 	assert_string_equal(cfg->stats_token, "");
 

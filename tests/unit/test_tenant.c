@@ -232,6 +232,60 @@ static void test_tenant_admin_grammar(void **state)
 	assert_string_equal(admin_cmd_name(ADMIN_TENANT_MOVE), "TENANT MOVE");
 }
 
+/* WITH DATA, SCHEMA/DATABASE, CANCEL, CLEANUP, SHOW MOVES. */
+static void test_tenant_data_grammar(void **state)
+{
+	static const struct {
+		const char *sql;
+		int rc;
+		enum admin_cmd cmd;
+		const char *tenant, *name;
+		bool with_data;
+		enum admin_data_kind kind;
+		const char *data_name;
+	} cases[] = {
+		{ "TENANT MOVE acme TO eu", 0, ADMIN_TENANT_MOVE, "acme", "eu", false, ADMIN_DATA_NONE, "" },
+		{ "TENANT MOVE acme TO eu WITH DATA", 0, ADMIN_TENANT_MOVE, "acme", "eu", true, ADMIN_DATA_NONE, "" },
+		{ "tenant move acme to eu with data schema \"Acme\";", 0, ADMIN_TENANT_MOVE, "acme", "eu", true,
+		  ADMIN_DATA_SCHEMA, "Acme" },
+		{ "TENANT MOVE acme TO eu WITH DATA DATABASE acme_db", 0, ADMIN_TENANT_MOVE, "acme", "eu", true,
+		  ADMIN_DATA_DATABASE, "acme_db" },
+		{ "TENANT CREATE acme ON main SCHEMA acme", 0, ADMIN_TENANT_CREATE, "acme", "main", false,
+		  ADMIN_DATA_SCHEMA, "acme" },
+		{ "TENANT CREATE acme DATABASE acme_db", 0, ADMIN_TENANT_CREATE, "acme", "", false,
+		  ADMIN_DATA_DATABASE, "acme_db" },
+		{ "TENANT MOVE acme CANCEL", 0, ADMIN_TENANT_MOVE_CANCEL, "acme", "", false, ADMIN_DATA_NONE, "" },
+		{ "TENANT CLEANUP acme", 0, ADMIN_TENANT_CLEANUP, "acme", "", false, ADMIN_DATA_NONE, "" },
+		{ "SHOW MOVES", 0, ADMIN_SHOW_MOVES, "", "", false, ADMIN_DATA_NONE, "" },
+		{ "TENANT MOVE acme TO eu WITH", -1, ADMIN_TENANT_MOVE, "", "", false, ADMIN_DATA_NONE, "" },
+		{ "TENANT MOVE acme TO eu WITH DATA SCHEMA", -1, ADMIN_TENANT_MOVE, "", "", false, ADMIN_DATA_NONE, "" },
+		{ "TENANT MOVE acme TO eu WITH DATA TABLE t", -1, ADMIN_TENANT_MOVE, "", "", false, ADMIN_DATA_NONE, "" },
+		{ "TENANT MOVE acme CANCEL now", -1, ADMIN_TENANT_MOVE, "", "", false, ADMIN_DATA_NONE, "" },
+		{ "TENANT CLEANUP", -1, ADMIN_TENANT_CLEANUP, "", "", false, ADMIN_DATA_NONE, "" },
+	};
+	struct admin_command cmd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = admin_parse(cases[i].sql, &cmd);
+		assert_int_equal(rc, cases[i].rc);
+		if (rc != 0) {
+			assert_string_equal(cmd.sqlstate, "42601");
+			continue;
+		}
+		assert_int_equal(cmd.cmd, cases[i].cmd);
+		assert_string_equal(cmd.tenant, cases[i].tenant);
+		assert_string_equal(cmd.name, cases[i].name);
+		assert_int_equal(cmd.with_data, cases[i].with_data);
+		assert_int_equal(cmd.data_kind, cases[i].kind);
+		assert_string_equal(cmd.data_name, cases[i].data_name);
+	}
+	assert_true(admin_cmd_read_only(ADMIN_SHOW_MOVES));
+	assert_false(admin_cmd_read_only(ADMIN_TENANT_MOVE_CANCEL));
+	assert_false(admin_cmd_read_only(ADMIN_TENANT_CLEANUP));
+	assert_string_equal(admin_cmd_name(ADMIN_TENANT_CLEANUP), "TENANT CLEANUP");
+}
+
 static struct config *load(const char *tenancy, char *err, size_t len)
 {
 	char text[1024];
@@ -282,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_notify_payloads),
 		cmocka_unit_test(test_migration_plan),
 		cmocka_unit_test(test_tenant_admin_grammar),
+		cmocka_unit_test(test_tenant_data_grammar),
 		cmocka_unit_test(test_tenancy_config_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
