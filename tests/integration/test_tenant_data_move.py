@@ -14,17 +14,22 @@ what is stored are read from PostgreSQL directly, never from pgsteer):
   source copy is kept; other tenants of the source are not disturbed. The
   pause of the moving tenant's statements during the cutover is printed
   ("pause: p99 X ms, max Y ms"), never asserted;
-- the same with two pgsteer instances over the same metadata;
+- the same with two pgsteer instances over the same metadata, and with
+  the target's apply stalled at the cutover (the cutover must wait for it);
+- while a data move runs, the tenant is served on the source and cannot be
+  moved again or dropped (55000);
 - TENANT MOVE <t> CANCEL during the copy: the mover gets 57014, the tenant
   stays (and is served) on the source, every object pgsteer created is gone;
-- a copy that does not finish within move_data_timeout, and a target that
-  goes down during the copy: the move fails, the tenant stays on the source,
+- a copy that does not finish within move_data_timeout, a target that
+  goes down during the copy, and a cutover hold that exceeds move_timeout
+  (an open transaction): the move fails, the tenant stays on the source,
   pgsteer's objects are removed;
 - prerequisites (55000, nothing created): a table without primary key or
   replica identity, a source without wal_level=logical, a target that
-  already has the schema (which pgsteer must leave alone);
-- a database-per-tenant move, and TENANT CLEANUP (drops the source copy
-  once, 55000 after that or when there is none);
+  already has the schema or database (which pgsteer must leave alone);
+- a database-per-tenant move, WITH DATA SCHEMA on the move when TENANT
+  CREATE did not say, and TENANT CLEANUP (drops the source copy once,
+  55000 after that or when there is none);
 - SHOW MOVES: phase, tables, last_error.
 
 Clusters: "main" (the shared cluster, holds the metadata and is not
@@ -121,7 +126,8 @@ class Scrub:
                               "WHERE active_pid IS NOT NULL")
                     wait_for(lambda: not scalar(c, "SELECT count(*) FROM pg_replication_slots "
                                                    "WHERE active"), 10, "slots released")
-                    c.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots")
+                    c.execute("SELECT pg_drop_replication_slot(slot_name) "
+                              "FROM pg_replication_slots")
             except Exception as e:      # best effort: report, go on
                 print("scrub %d: %r" % (s.port, e))
         for s, name in self.schemas:
@@ -421,8 +427,12 @@ class Writer(threading.Thread):
                         target = base + rng.randint(1, n)
                     else:
                         target = rng.choice(copied)
-                    (v,) = self.timed(c, "UPDATE %s.items SET v = v + 1 WHERE id = %%s "
-                                         "RETURNING v" % s, (target,))
+                    row = self.timed(c, "UPDATE %s.items SET v = v + 1 WHERE id = %%s "
+                                        "RETURNING v" % s, (target,))
+                    if row is None:
+                        raise LookupError("UPDATE found no row %d, acknowledged before (v %s): "
+                                          "a lost write" % (target, self.items.get(target)))
+                    (v,) = row
                     # only this client writes the row: each update sees the last one
                     if v != self.items.get(target, 0) + 1:
                         self.anomalies.append((target, self.items.get(target, 0), v,
@@ -590,13 +600,9 @@ def test_move_with_data_under_write_load(steer, src, dst, scrub):
 
     watch = PhaseWatch(p, "acme")
     watch.start()
-    stall = ApplyStall(watch, dst, ["acme.items", "acme.orders"])
-    stall.start()
     move = AdminCommand(p, "TENANT MOVE acme TO dst WITH DATA")
     move.start()
     move.wait()
-    stall.stop.set()
-    stall.join(10)
     time.sleep(2)                                   # load after the move
     wait_for(lambda: all(w.error or any(t0 > move.ended for t0, _ in w.lat)
                          for w in writers + others), 10, "every client running after the move")
@@ -605,12 +611,6 @@ def test_move_with_data_under_write_load(steer, src, dst, scrub):
     watch.join(5)
 
     print("\nphases: " + watch.timeline(move.started))
-    if stall.locked:
-        print("target's apply stalled from +%d ms to +%d ms" % (
-            (stall.locked - move.started) * 1000, (stall.released - move.started) * 1000))
-    else:
-        print("target's apply not stalled (catch-up not seen)")
-    assert stall.error is None, stall.error
     cut = watch.first("cutover")
     if cut is None:
         print("cutover phase not seen by the 20 ms poll; window = the whole command")
@@ -659,6 +659,52 @@ def test_move_with_data_under_write_load(steer, src, dst, scrub):
     with src.connect() as c:
         assert scalar(c, "SELECT count(*) FROM acme.items WHERE id <= %d" % initial_rows) == \
             initial_rows
+
+
+def test_move_waits_for_a_lagging_target(steer, src, dst, scrub):
+    """The target's apply is stalled from catch-up until 300 ms into the
+    cutover (a busy target): the cutover must wait until the target has
+    applied everything the source acknowledged, or updates would not see
+    the previous ones and writes would be lost with the subscription."""
+    initial_rows, initial_orders = 20_000, 200
+    make_tenant_schema(src, scrub, "laggy", rows=initial_rows, orders=initial_orders)
+    scrub.schema(dst, "laggy")
+    p = steer("patient")
+    with admin(p) as a:
+        a.execute("TENANT CREATE laggy ON src SCHEMA laggy")
+    stop = threading.Event()
+    writers = [Writer(p, "laggy", "laggy", i, stop, initial_rows) for i in range(10)]
+    run_writers(writers)
+    time.sleep(1)
+    watch = PhaseWatch(p, "laggy")
+    watch.start()
+    stall = ApplyStall(watch, dst, ["laggy.items", "laggy.orders"])
+    stall.start()
+    move = AdminCommand(p, "TENANT MOVE laggy TO dst WITH DATA")
+    move.start()
+    move.wait()
+    stall.stop.set()
+    stall.join(10)
+    wait_for(lambda: all(w.error or any(t0 > move.ended for t0, _ in w.lat) for w in writers),
+             10, "every client running after the move")
+    time.sleep(0.5)
+    stop_writers(stop, writers)
+    watch.stop.set()
+    watch.join(5)
+    print("\nphases: " + watch.timeline(move.started))
+    if stall.locked:
+        print("target's apply stalled from +%d ms to +%d ms" % (
+            (stall.locked - move.started) * 1000, (stall.released - move.started) * 1000))
+    else:
+        print("target's apply not stalled (catch-up too short to see)")
+    pause_report(writers, watch.first("cutover") or move.started, move.ended,
+                 "pause with the target stalled")
+    assert stall.error is None, stall.error
+    check_move_row(move, "laggy", "dst", "src")
+    assert_no_client_errors(writers)
+    assert_no_lost_writes(dst, "laggy", writers, initial_rows, initial_orders)
+    assert_nothing_after_the_move_on_source(src, "laggy", writers, move)
+    assert_no_replication_objects(src, dst, "laggy")
 
 
 def test_two_instances_move_together(steer, src, dst, scrub):
@@ -1057,3 +1103,44 @@ def test_database_per_tenant_move_and_cleanup(steer, src, dst, scrub):
     with admin(p) as a:
         with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState):
             a.execute("TENANT CLEANUP dbt")
+
+
+def test_a_move_cut_short_by_a_crash_is_cleaned_up_at_the_next_start(steer, src, dst, scrub):
+    """pgsteer killed (SIGKILL) in the middle of the copy: the tenant stays
+    on the source, and at its next start the same instance drops the
+    subscription, the publication and the slots the move left (a slot left
+    behind would hold the source's WAL forever); the partial copy on the
+    target is kept (logged), and SHOW MOVES says what happened."""
+    make_slow_schema(src, scrub, "phoenix")
+    scrub.schema(dst, "phoenix")
+    p = steer("phoenix")
+    with admin(p) as a:
+        a.execute("TENANT CREATE phoenix ON src SCHEMA phoenix")
+    move = AdminCommand(p, "TENANT MOVE phoenix TO dst WITH DATA")
+    move.start()
+    wait_for(lambda: table_sync_running(dst, "phoenix") or not move.is_alive(), 20,
+             "the target's table sync copying phoenix.items")
+    assert move.is_alive(), (move.row, move.error)
+    left = replication_objects(src, dst, "phoenix")
+    assert left["subscriptions on target"] == ["pgsteer_move_phoenix"], left
+    p.proc.kill()                       # no goodbye: nothing gets undone now
+    p.proc.wait(10)
+    move.wait(10)
+    assert move.error is not None
+    p.start()
+    wait_for(lambda: not any(v for k, v in replication_objects(src, dst, "phoenix").items()
+                             if k != "expected name"), 30,
+             "the replication objects of the interrupted move dropped after the restart")
+    loc = locate(p, "phoenix")
+    assert (loc["cluster"], loc["state"]) == ("src", "active"), loc
+    m = move_of(p, "phoenix")
+    assert m["phase"] == "failed" and "stopped during the move" in m["last_error"], m
+    with helpers.connect(p.port, options="-c pgsteer.tenant=phoenix") as c:
+        assert port_of(c) == src.port
+        assert scalar(c, "SELECT count(*) FROM phoenix.items") == 4000
+    assert "did not finish: dropping its subscription" in p.log()
+    # recorded as ended: a second start does not try again
+    p.assert_clean_exit(p.stop())
+    p.start()
+    with admin(p) as a:
+        assert [r for r in show_moves(a) if r["tenant"] == "phoenix"] == []
