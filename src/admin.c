@@ -647,6 +647,7 @@ static void move_row(void *arg, const struct dmove_info *in)
 	row_i64(&r, in->tables_total);
 	row_i64(&r, in->bytes);
 	row_i64(&r, in->lag_bytes);
+	row_f8(&r, in->lag_s);
 	row_str(&r, in->last_error);
 	rs_row(arg, &r);
 }
@@ -658,10 +659,10 @@ static void show_moves(struct client *c)
 		{ "tenant", OID_TEXT }, { "source", OID_TEXT }, { "target", OID_TEXT },
 		{ "data", OID_TEXT }, { "phase", OID_TEXT }, { "started", OID_TEXT },
 		{ "tables_copied", OID_INT8 }, { "tables_total", OID_INT8 }, { "bytes", OID_INT8 },
-		{ "lag_bytes", OID_INT8 }, { "last_error", OID_TEXT },
+		{ "lag_bytes", OID_INT8 }, { "lag_s", OID_FLOAT8 }, { "last_error", OID_TEXT },
 	};
 
-	rs_header(c, cols, 11);
+	rs_header(c, cols, 12);
 	dmove_foreach(move_row, c);
 	rs_done(c, "SHOW");
 }

@@ -84,6 +84,7 @@ struct dmove {
 	int64_t started_unix, started_ms, deadline_ms, next_poll_ms;
 	int tables_copied, tables_total;
 	int64_t bytes, lag_bytes;
+	double lag_s;			/* the walsender's replay_lag (0: caught up or idle) */
 	char last_error[600];
 	char sqlstate[6];
 	struct mconn src, dst;
@@ -790,6 +791,7 @@ static void step_lag(struct dmove *m, PGresult *res, const char *sqlstate, const
 	m->lag_bytes = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	if (m->lag_bytes < 0)
 		m->lag_bytes = 0;
+	m->lag_s = PQgetisnull(res, 0, 1) ? 0 : strtod(PQgetvalue(res, 0, 1), NULL);
 	if (m->phase == DMOVE_CATCHUP && m->lag_bytes <= DMOVE_CATCHUP_BYTES && !m->waiting_ready) {
 		m->waiting_ready = true;
 		set_phase(m, DMOVE_CUTOVER);
@@ -798,7 +800,9 @@ static void step_lag(struct dmove *m, PGresult *res, const char *sqlstate, const
 }
 
 static const char lag_sql[] =
-	"SELECT pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)::bigint"
+	"SELECT pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), confirmed_flush_lsn)::bigint,"
+	" (SELECT extract(epoch FROM max(replay_lag)) FROM pg_catalog.pg_stat_replication"
+	" WHERE application_name = $1)"
 	" FROM pg_catalog.pg_replication_slots WHERE slot_name = $1";
 
 static void poll_progress(struct dmove *m, int64_t now)
@@ -1157,6 +1161,7 @@ static void step_applied(struct dmove *m, PGresult *res, const char *sqlstate, c
 		return;
 	if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
 		m->lag_bytes = 0;
+		m->lag_s = 0;
 		mc_query(&m->src, m->from, data_db(m, m->from), step_sequences, seq_sql, 1, schema_param(m));
 		return;
 	}
@@ -1522,7 +1527,8 @@ void dmove_describe(const struct dmove *m, struct dmove_info *in)
 		.data_kind = m->kind == ADMIN_DATA_SCHEMA ? "schema" : "database",
 		.data_name = m->name, .phase = m->phase, .started_unix = m->started_unix,
 		.tables_copied = m->tables_copied, .tables_total = m->tables_total,
-		.bytes = m->bytes, .lag_bytes = m->lag_bytes, .last_error = m->last_error,
+		.bytes = m->bytes, .lag_bytes = m->lag_bytes, .lag_s = m->lag_s,
+		.last_error = m->last_error,
 	};
 }
 
@@ -1531,7 +1537,9 @@ void dmove_counts(uint64_t *done, uint64_t *failed, uint64_t *cancelled, int *ru
 	*done = D.n_done;
 	*failed = D.n_failed;
 	*cancelled = D.n_cancelled;
-	*running = 0;
+	for (int p = 0; p <= DMOVE_CLEANUP; p++)
+		running[p] = 0;
 	for (struct dmove *m = D.moves; m; m = m->next)
-		*running += !m->drop_job && !finished(m);
+		if (!m->drop_job && !finished(m) && m->phase <= DMOVE_CLEANUP)
+			running[m->phase]++;
 }

@@ -47,6 +47,7 @@ struct dmove_info {
 	int64_t started_unix;
 	int tables_copied, tables_total;
 	int64_t bytes, lag_bytes;
+	double lag_s;
 	const char *last_error;
 };
 
@@ -115,7 +116,7 @@ void dmove_describe(const struct dmove *m, struct dmove_info *info);
 /* SHOW MOVES: every move this instance runs or ran (the last few), oldest first. */
 void dmove_foreach(void (*cb)(void *arg, const struct dmove_info *info), void *arg);
 const char *dmove_phase_name(enum dmove_phase p);
-/* Counters for /metrics: moves finished by result, and running. */
+/* Counters for /metrics: moves finished by result, and running ones by phase (RUNNING[DMOVE_CLEANUP + 1]). */
 void dmove_counts(uint64_t *done, uint64_t *failed, uint64_t *cancelled, int *running);
 
 #endif

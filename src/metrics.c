@@ -520,20 +520,23 @@ static void render_tenancy_metrics(struct evbuffer *out)
 	sample_u64(out, "pgsteer_tenant_holds_total", NULL, 0, tc.statements_held);
 	{
 		uint64_t done, failed, cancelled;
-		int running;
+		int running[DMOVE_CLEANUP + 1];
 		const char *d[] = { "result", "done" };
 		const char *f[] = { "result", "failed" };
 		const char *c[] = { "result", "cancelled" };
 
-		dmove_counts(&done, &failed, &cancelled, &running);
+		dmove_counts(&done, &failed, &cancelled, running);
 		family(out, "pgsteer_tenant_data_moves_total", "counter",
 		       "TENANT MOVE ... WITH DATA run by this instance, by result (done, failed, cancelled).");
 		sample_u64(out, "pgsteer_tenant_data_moves_total", d, 1, done);
 		sample_u64(out, "pgsteer_tenant_data_moves_total", f, 1, failed);
 		sample_u64(out, "pgsteer_tenant_data_moves_total", c, 1, cancelled);
 		family(out, "pgsteer_tenant_data_moves_running", "gauge",
-		       "Data moves of this instance not finished yet (any phase; SHOW MOVES says which).");
-		sample_u64(out, "pgsteer_tenant_data_moves_running", NULL, 0, (uint64_t)running);
+		       "Data moves of this instance not finished yet, by phase.");
+		for (int p = 0; p <= DMOVE_CLEANUP; p++) {
+			const char *kv[] = { "phase", dmove_phase_name((enum dmove_phase)p) };
+			sample_u64(out, "pgsteer_tenant_data_moves_running", kv, 1, (uint64_t)running[p]);
+		}
 	}
 }
 

@@ -43,7 +43,7 @@ COLUMNS = {
     "CONFIG": ["section", "key", "value"],
     "TENANTS": ["tenant", "cluster", "generation", "state"],
     "MOVES": ["tenant", "source", "target", "data", "phase", "started", "tables_copied",
-              "tables_total", "bytes", "lag_bytes", "last_error"],
+              "tables_total", "bytes", "lag_bytes", "lag_s", "last_error"],
     "VERSION": ["version"],
 }
 

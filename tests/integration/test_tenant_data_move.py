@@ -625,7 +625,7 @@ def test_move_with_data_under_write_load(steer, src, dst, scrub):
     m = move_of(p, "acme")
     assert m is not None, "SHOW MOVES has no row for acme"
     assert list(m) == ["tenant", "source", "target", "data", "phase", "started",
-                       "tables_copied", "tables_total", "bytes", "lag_bytes", "last_error"], list(m)
+                       "tables_copied", "tables_total", "bytes", "lag_bytes", "lag_s", "last_error"], list(m)
     assert (m["source"], m["target"], m["phase"]) == ("src", "dst", "done"), m
     assert (m["tables_copied"], m["tables_total"]) == (2, 2), m
     assert not m["last_error"], m
