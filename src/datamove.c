@@ -611,6 +611,9 @@ static void plan_end(struct dmove *m, bool committed)
 static void actions_done(struct dmove *m)
 {
 	m->ending = false;
+	if (m->err_fd >= 0)
+		close(m->err_fd);
+	m->err_fd = -1;
 	mc_close(&m->src);
 	mc_close(&m->dst);
 	set_phase(m, m->end_phase);
@@ -830,6 +833,8 @@ static bool spawn_schema_copy(struct dmove *m, char *why, size_t len)
 	const struct config_cluster *cs = &D.cfg->clusters[m->from], *ct = &D.cfg->clusters[m->to];
 	int data[2] = { -1, -1 }, err[2] = { -1, -1 };
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, defaults;
 	char *dump_argv[12], *load_argv[12];
 	char **env_src = NULL, **env_dst = NULL;
 	int n = 0, rc;
@@ -887,14 +892,27 @@ static bool spawn_schema_copy(struct dmove *m, char *why, size_t len)
 			break;
 		}
 	}
+	/* the children get default signal handling (pgsteer ignores SIGPIPE) and no blocked signals */
+	sigemptyset(&none);
+	sigemptyset(&defaults);
+	sigaddset(&defaults, SIGPIPE);
+	sigaddset(&defaults, SIGHUP);
+	sigaddset(&defaults, SIGINT);
+	sigaddset(&defaults, SIGTERM);
+	sigaddset(&defaults, SIGQUIT);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &defaults);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, data[1], STDOUT_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	rc = posix_spawnp(&m->dump_pid, "pg_dump", &fa, NULL, dump_argv, env_src);
+	rc = posix_spawnp(&m->dump_pid, "pg_dump", &fa, &attr, dump_argv, env_src);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc != 0) {
+		posix_spawnattr_destroy(&attr);
 		m->dump_pid = 0;
 		snprintf(why, len, "cannot run pg_dump: %s", strerror(rc));
 		goto fail;
@@ -904,8 +922,9 @@ static bool spawn_schema_copy(struct dmove *m, char *why, size_t len)
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	rc = posix_spawnp(&m->load_pid, "psql", &fa, NULL, load_argv, env_dst);
+	rc = posix_spawnp(&m->load_pid, "psql", &fa, &attr, load_argv, env_dst);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	if (rc != 0) {
 		m->load_pid = 0;
 		snprintf(why, len, "cannot run psql: %s", strerror(rc));
@@ -1210,7 +1229,15 @@ static void tick_cb_stopped(evutil_socket_t fd, short what, void *arg)
 	UNUSED(what);
 	UNUSED(arg);
 	for (struct dmove *m = D.moves; m; m = m->next) {
-		if (finished(m) || m->ending || m->drop_job)
+		if (finished(m) || m->ending) {
+			/* children killed by an undo: reap them */
+			if (m->dump_pid > 0 && waitpid(m->dump_pid, NULL, WNOHANG) == m->dump_pid)
+				m->dump_pid = 0;
+			if (m->load_pid > 0 && waitpid(m->load_pid, NULL, WNOHANG) == m->load_pid)
+				m->load_pid = 0;
+			continue;
+		}
+		if (m->drop_job)
 			continue;
 		if (m->phase < DMOVE_CUTOVER && now >= m->deadline_ms) {
 			fail(m, "55P03", "the copy did not catch up within move_data_timeout (%lld ms; phase %s)",
