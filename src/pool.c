@@ -27,6 +27,107 @@
 
 static void pool_launch_for_waiters(struct pool *pool, int64_t now);
 
+/*
+ * With several workers each has its own pools, but default_pool_size (or
+ * the cluster's pool_size) is the total per node, user and database: a
+ * quota shared by the workers' pools of the same key.  A worker takes a
+ * unit before it opens a connection and gives it back when the connection
+ * closes (shared_lock(), at connect and close only: reusing a connection
+ * of its own takes no lock).  A worker whose clients wait with the quota
+ * used up marks it wanted; a worker with an idle connection of that key
+ * and nobody waiting closes one at its next janitor tick, and the waiting
+ * worker opens its own.  With one worker there is no quota.
+ */
+struct pool_quota {
+	struct pool_quota *next;
+	char node[NAME_LEN], user[NAME_LEN], database[NAME_LEN];
+	int total;			/* connections open or opening, every worker */
+	int wanted;			/* workers waiting for a unit */
+};
+static struct pool_quota *quotas;	/* under shared_lock(); freed at exit (pool_free_quotas) */
+
+/* The quota of POOL's key (created on first use); NULL with one worker or out of memory. */
+static struct pool_quota *quota_of(const struct pool *pool)
+{
+	struct pool_quota *q;
+
+	if (workers_max <= 1)
+		return NULL;
+	shared_lock();
+	for (q = quotas; q; q = q->next)
+		if (strcmp(q->node, pool->node_name) == 0 && strcmp(q->user, pool->user) == 0 &&
+		    strcmp(q->database, pool->database) == 0)
+			break;
+	if (!q && (q = calloc(1, sizeof(*q))) != NULL) {
+		snprintf(q->node, sizeof(q->node), "%s", pool->node_name);
+		snprintf(q->user, sizeof(q->user), "%s", pool->user);
+		snprintf(q->database, sizeof(q->database), "%s", pool->database);
+		q->next = quotas;
+		quotas = q;
+	}
+	shared_unlock();
+	return q;
+}
+
+bool pool_quota_take(struct pool *pool)
+{
+	struct pool_quota *q = pool->quota;
+	bool ok;
+
+	if (!q)
+		return true;
+	shared_lock();
+	ok = q->total < pool->pool_size;
+	if (ok)
+		q->total++;
+	else if (pool->n_waiting > 0)
+		q->wanted = 1;
+	shared_unlock();
+	return ok;
+}
+
+/* A connection of POOL closed (or was never opened): its unit is free for any worker. */
+void pool_quota_give(struct pool *pool)
+{
+	struct pool_quota *q = pool->quota;
+
+	if (!q)
+		return;
+	shared_lock();
+	Assert(q->total > 0);
+	q->total--;
+	shared_unlock();
+}
+
+/* Another worker waits for a unit of POOL's key: close an idle connection of ours if nobody here waits. */
+static void quota_yield(struct pool *pool)
+{
+	struct pool_quota *q = pool->quota;
+	struct list *last;
+	bool yield = false;
+
+	if (!q || pool->n_idle == 0 || pool->n_waiting > 0)
+		return;
+	shared_lock();
+	if (q->wanted && q->total >= pool->pool_size) {
+		q->wanted = 0;
+		yield = true;
+	}
+	shared_unlock();
+	if (yield && (last = pool->idle.prev) != &pool->idle)
+		server_close(container_of(last, struct server, head), "pool_size reached on every worker: "
+			     "a connection for another worker's waiting client");
+}
+
+void pool_free_quotas(void)
+{
+	while (quotas) {
+		struct pool_quota *q = quotas;
+		quotas = q->next;
+		free(q);
+	}
+}
+
 /* ---------------- Public functions ---------------- */
 
 /*
@@ -98,6 +199,8 @@ void server_set_state(struct server *s, enum server_state st)
 	Assert(st < ARRAY_SIZE(server_entered_from));
 	Assert(server_entered_from[st] & SV_BIT(s->state));
 	Assert(st != SV_IDLE || s->client == NULL);	/* an idle server serves nobody */
+	if (st == SV_CLOSED)
+		pool_quota_give(s->pool);
 	if (from) {
 		list_del(&s->head);
 		(*from_n)--;
@@ -172,6 +275,7 @@ struct pool *pool_find_or_create(const struct config *cfg, int node_index,
 	list_init(&pool->active);
 	list_init(&pool->login);
 	list_init(&pool->waiting);
+	pool->quota = quota_of(pool);
 	list_push_tail(&rt.pools, &pool->head);
 	log_debug("pool %s/%s@%s created (size %d)", pool->node_name, pool->user, pool->database,
 		  pool->pool_size);
@@ -368,6 +472,7 @@ void pool_janitor(int64_t now)
 				server_close(s, too_old ? "server_lifetime reached" :
 					     too_idle ? "server_idle_timeout reached" : "configuration changed");
 		}
+		quota_yield(pool);
 		pool_launch_for_waiters(pool, now);
 		while (!pool->node_removed && pool_total(pool) < pool->min_pool_size &&
 		       (pool->last_login_fail_ms == 0 ||

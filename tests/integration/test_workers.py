@@ -60,7 +60,7 @@ def test_clients_spread_over_both_workers_and_are_routed(pgsteer, cluster):
         with admin(p) as a:
             pools = show(a, "POOLS")
             assert {r["worker"] for r in pools} == {0, 1}, pools
-            # each worker's pools have the whole default_pool_size
+            # each worker's pool shows the configured default_pool_size, which they share
             assert {r["pool_size"] for r in pools} == {10}, pools
             servers = show(a, "SERVERS")
             assert {r["worker"] for r in servers} == {0, 1}, servers
@@ -181,3 +181,54 @@ def test_graceful_shutdown_lets_transactions_on_every_worker_finish(pgsteer, clu
     finally:
         close_all(conns)
         primary.execute("DROP TABLE IF EXISTS wk_shutdown")
+
+
+def test_pool_size_is_the_total_over_every_worker(pgsteer, cluster):
+    """default_pool_size bounds the server connections per node, user and
+    database of the whole instance, not of each worker (issue #26): 12
+    clients spread over 2 workers, each holding a server for a transaction,
+    never make more than 3 connections to the database, and every one of
+    them is served (a worker whose clients wait gets a connection another
+    worker has idle)."""
+    from tenancy_support import fresh_database
+    db = fresh_database(cluster)
+    p = pgsteer(workers=2, nodes=[cluster.port], default_pool_size=3)
+    peak = [0]
+    stop = threading.Event()
+    errors = []
+
+    def watch():
+        with cluster.connect() as c:
+            while not stop.is_set():
+                n = scalar(c, "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (db,))
+                peak[0] = max(peak[0], n)
+                stop.wait(0.01)
+
+    def work(conn):
+        try:
+            for _ in range(3):
+                with conn.transaction():
+                    conn.execute("SELECT pg_sleep(0.05)")
+        except Exception as e:  # checked below
+            errors.append(e)
+
+    conns = open_clients(p, 12, dbname=db, autocommit=True)
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        assert workers_of_clients(p) == {0, 1}
+        threads = [threading.Thread(target=work, args=(c,)) for c in conns]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not any(t.is_alive() for t in threads), "clients still waiting for a server"
+        assert not errors, errors
+        assert 1 <= peak[0] <= 3, "%d server connections to %s with default_pool_size = 3" % (peak[0], db)
+        with admin(p) as a:
+            pools = [r for r in show(a, "POOLS") if r["database"] == db]
+            assert sum(r["sv_active"] + r["sv_idle"] + r["sv_login"] for r in pools) <= 3, pools
+    finally:
+        stop.set()
+        watcher.join(5)
+        close_all(conns)
