@@ -62,6 +62,7 @@ enum admin_cmd {
 	ADMIN_TENANT_MOVE_CANCEL,	/* tenant */
 	ADMIN_TENANT_CLEANUP,		/* tenant */
 };
+#define ADMIN_CMD_LAST ADMIN_TENANT_CLEANUP	/* the highest enum admin_cmd (fuzz_admin.c checks the range) */
 
 /* Where a tenant's data lives (TENANT CREATE ... SCHEMA/DATABASE, MOVE ... WITH DATA). */
 enum admin_data_kind {

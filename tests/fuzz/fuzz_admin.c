@@ -26,9 +26,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_result(int rc, const struct admin_command *cmd)
 {
 	if (rc == 0) {
-		if ((int)cmd->cmd < ADMIN_EMPTY || cmd->cmd > ADMIN_DRAIN_NODE)
+		if ((int)cmd->cmd < ADMIN_EMPTY || cmd->cmd > ADMIN_CMD_LAST)
 			abort();
 		if (memchr(cmd->name, '\0', sizeof(cmd->name)) == NULL)
+			abort();
+		if (memchr(cmd->data_name, '\0', sizeof(cmd->data_name)) == NULL ||
+		    (cmd->data_kind != ADMIN_DATA_NONE) != (cmd->data_name[0] != '\0'))
 			abort();
 		if (cmd->sql_len >= sizeof(cmd->sql) || cmd->sql[cmd->sql_len] != '\0')
 			abort();
