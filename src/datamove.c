@@ -1013,35 +1013,30 @@ static void step_prereq_target(struct dmove *m, PGresult *res, const char *sqlst
 {
 	if (query_failed(m, sqlstate, err, "checking the target"))
 		return;
-	if (PQntuples(res) != 1)
-		{
-			fail(m, "XX000", "checking the target: no answer");
-			return;
-		}
-	if (atoi(PQgetvalue(res, 0, 0)) < 150000)
-		{
-			fail(m, "55000", "the target cluster %s runs PostgreSQL %s; data moves need 15 or later",
-			    m->target, PQgetvalue(res, 0, 0));
-			return;
-		}
-	if (m->kind == ADMIN_DATA_SCHEMA && atoi(PQgetvalue(res, 0, 1)) > 0)
-		{
-			fail(m, "55000", "schema \"%s\" already exists on the target cluster %s", m->name,
-			    m->target);
-			return;
-		}
-	if (m->kind == ADMIN_DATA_DATABASE && atoi(PQgetvalue(res, 0, 2)) > 0)
-		{
-			fail(m, "55000", "database \"%s\" already exists on the target cluster %s", m->name,
-			    m->target);
-			return;
-		}
-	if (atoi(PQgetvalue(res, 0, 3)) > 0)
-		{
-			fail(m, "55000", "subscription %s already exists on the target cluster %s "
-			    "(left by an earlier move? DROP SUBSCRIPTION it)", m->pub, m->target);
-			return;
-		}
+	if (PQntuples(res) != 1) {
+		fail(m, "XX000", "checking the target: no answer");
+		return;
+	}
+	if (atoi(PQgetvalue(res, 0, 0)) < 150000) {
+		fail(m, "55000", "the target cluster %s runs PostgreSQL %s; data moves need 15 or later",
+		     m->target, PQgetvalue(res, 0, 0));
+		return;
+	}
+	if (m->kind == ADMIN_DATA_SCHEMA && atoi(PQgetvalue(res, 0, 1)) > 0) {
+		fail(m, "55000", "schema \"%s\" already exists on the target cluster %s", m->name,
+		     m->target);
+		return;
+	}
+	if (m->kind == ADMIN_DATA_DATABASE && atoi(PQgetvalue(res, 0, 2)) > 0) {
+		fail(m, "55000", "database \"%s\" already exists on the target cluster %s", m->name,
+		     m->target);
+		return;
+	}
+	if (atoi(PQgetvalue(res, 0, 3)) > 0) {
+		fail(m, "55000", "subscription %s already exists on the target cluster %s "
+		     "(left by an earlier move? DROP SUBSCRIPTION it)", m->pub, m->target);
+		return;
+	}
 	if (m->kind == ADMIN_DATA_DATABASE) {
 		char obj[80], sql[200];
 		quote_ident(obj, sizeof(obj), m->name);
@@ -1062,13 +1057,12 @@ static void step_prereq_tables(struct dmove *m, PGresult *res, const char *sqlst
 
 	if (query_failed(m, sqlstate, err, "checking the source's tables"))
 		return;
-	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-		{
-			fail(m, "55000", "table(s) without a primary key or replica identity: %s "
-			    "(their UPDATE and DELETE would not replicate; add a primary key or "
-			    "ALTER TABLE ... REPLICA IDENTITY FULL)", PQgetvalue(res, 0, 0));
-			return;
-		}
+	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+		fail(m, "55000", "table(s) without a primary key or replica identity: %s "
+		     "(their UPDATE and DELETE would not replicate; add a primary key or "
+		     "ALTER TABLE ... REPLICA IDENTITY FULL)", PQgetvalue(res, 0, 0));
+		return;
+	}
 	mc_query(&m->dst, m->to, cluster_db(m->to), step_prereq_target, target_sql, 3,
 		 m->kind == ADMIN_DATA_SCHEMA ? m->name : "",
 		 m->kind == ADMIN_DATA_DATABASE ? m->name : "", m->pub);
@@ -1089,36 +1083,31 @@ static void step_prereq_source(struct dmove *m, PGresult *res, const char *sqlst
 
 	if (query_failed(m, sqlstate, err, "checking the source"))
 		return;
-	if (PQntuples(res) != 1)
-		{
-			fail(m, "XX000", "checking the source: no answer");
-			return;
-		}
-	if (strcmp(PQgetvalue(res, 0, 0), "logical") != 0)
-		{
-			fail(m, "55000", "the source cluster %s has wal_level = %s; data moves use logical "
-			    "replication and need wal_level = logical (a restart)", m->source,
-			    PQgetvalue(res, 0, 0));
-			return;
-		}
-	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0)
-		{
-			fail(m, "55000", "role %s on the source cluster %s may not replicate "
-			    "(ALTER ROLE ... REPLICATION, or a superuser)", cluster_user(m->from), m->source);
-			return;
-		}
-	if (atoi(PQgetvalue(res, 0, 2)) < 150000)
-		{
-			fail(m, "55000", "the source cluster %s runs PostgreSQL %s; data moves need 15 or later",
-			    m->source, PQgetvalue(res, 0, 2));
-			return;
-		}
-	if (m->kind == ADMIN_DATA_SCHEMA && strcmp(PQgetvalue(res, 0, 3), "0") == 0)
-		{
-			fail(m, "3F000", "schema \"%s\" does not exist on the source cluster %s (database %s)",
-			    m->name, m->source, data_db(m, m->from));
-			return;
-		}
+	if (PQntuples(res) != 1) {
+		fail(m, "XX000", "checking the source: no answer");
+		return;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), "logical") != 0) {
+		fail(m, "55000", "the source cluster %s has wal_level = %s; data moves use logical "
+		     "replication and need wal_level = logical (a restart)", m->source,
+		     PQgetvalue(res, 0, 0));
+		return;
+	}
+	if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
+		fail(m, "55000", "role %s on the source cluster %s may not replicate "
+		     "(ALTER ROLE ... REPLICATION, or a superuser)", cluster_user(m->from), m->source);
+		return;
+	}
+	if (atoi(PQgetvalue(res, 0, 2)) < 150000) {
+		fail(m, "55000", "the source cluster %s runs PostgreSQL %s; data moves need 15 or later",
+		     m->source, PQgetvalue(res, 0, 2));
+		return;
+	}
+	if (m->kind == ADMIN_DATA_SCHEMA && strcmp(PQgetvalue(res, 0, 3), "0") == 0) {
+		fail(m, "3F000", "schema \"%s\" does not exist on the source cluster %s (database %s)",
+		     m->name, m->source, data_db(m, m->from));
+		return;
+	}
 	mc_query(&m->src, m->from, data_db(m, m->from), step_prereq_tables, tables_sql, 1,
 		 schema_param(m));
 }
@@ -1150,11 +1139,10 @@ static void step_sequences(struct dmove *m, PGresult *res, const char *sqlstate,
 	}
 	cap = 128 + (size_t)PQntuples(res) * 300;
 	sql = malloc(cap);
-	if (!sql)
-		{
-			fail(m, "53200", "out of memory");
-			return;
-		}
+	if (!sql) {
+		fail(m, "53200", "out of memory");
+		return;
+	}
 	n = (size_t)snprintf(sql, cap, "SELECT pg_catalog.setval(q.s::regclass, q.v, true) FROM (VALUES ");
 	for (int i = 0; i < PQntuples(res) && n < cap; i++) {
 		char lit[280];
@@ -1400,11 +1388,7 @@ void dmove_cutover(struct dmove *m, void (*done)(void *arg, bool ok, const char 
 		done(arg, false, m->last_error[0] ? m->last_error : "the move was cancelled");
 		return;
 	}
-	if (m->src.busy || m->src.sql) {
-		/* a progress query is in flight: the position is asked right after it */
-		m->polling = false;
-	}
-	mc_close(&m->src);	/* drops a stale progress query; the next query reconnects */
+	mc_close(&m->src);	/* drops a progress query still in flight; the next query reconnects */
 	m->polling = false;
 	mc_query(&m->src, m->from, data_db(m, m->from), step_cut_lsn,
 		 "SELECT pg_catalog.pg_current_wal_lsn()", 0);
