@@ -553,6 +553,75 @@ def report_matrix(ms):
     return lines
 
 
+CHART_COLOURS = ["#7f7f7f", "#bcbd22", "#1f77b4", "#9467bd", "#d62728", "#ff7f0e", "#2ca02c", "#8c564b"]
+
+
+def svg_escape(text):
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def svg_chart(ms):
+    """The matrix as a picture (SVG, no dependencies): for every script, mode
+    and client count, one bar per target, TPS on top and proxy CPU per
+    transaction below. None when nothing was measured."""
+    cells, targets = [], []
+    for m in ms:
+        cell = (m.script, m.mode, m.clients)
+        if cell not in cells:
+            cells.append(cell)
+        if m.target not in targets:
+            targets.append(m.target)
+    by = {(m.script, m.mode, m.clients, m.target): m for m in ms}
+    if not cells:
+        return None
+    bar, gap, left, panel_h, top = 14, 18, 70, 180, 60
+    group_w = bar * len(targets) + gap
+    width = max(left + group_w * len(cells) + 20, 640)
+    per_row = max(1, (width - left) // 140)
+    height = top + 2 * (panel_h + 70) + 20 * ((len(targets) + per_row - 1) // per_row) + 10
+    out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" '
+           'font-size="11">' % (width, height),
+           '<rect width="100%" height="100%" fill="white"/>',
+           '<text x="10" y="20" font-size="14">TPS and proxy CPU per transaction, by target '
+           '(contrib/bench.sh)</text>']
+    for panel, (field, label) in enumerate((("tps", "TPS"), ("cpu_us", "proxy CPU (µs/tx)"))):
+        y0 = top + panel * (panel_h + 70)
+        values = [to_num(getattr(m, field)) for m in ms if getattr(m, field) != ""]
+        peak = max(values) if values else 1
+        peak = peak if peak > 0 else 1
+        out.append('<text x="10" y="%d" font-weight="bold">%s</text>' % (y0 - 14, svg_escape(label)))
+        out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="black"/>'
+                   % (left, y0 + panel_h, width - 10, y0 + panel_h))
+        for tick in range(0, 5):
+            v = peak * tick / 4
+            y = y0 + panel_h - panel_h * tick / 4
+            out.append('<text x="%d" y="%.1f" text-anchor="end">%s</text>' % (left - 4, y + 4, "%.0f" % v))
+            out.append('<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#dddddd"/>' % (left, y, width - 10, y))
+        for ci, (script, mode, clients) in enumerate(cells):
+            x0 = left + ci * group_w + gap / 2
+            for ti, target in enumerate(targets):
+                m = by.get((script, mode, clients, target))
+                if not m or getattr(m, field) == "":
+                    continue
+                h = panel_h * to_num(getattr(m, field)) / peak
+                out.append('<rect x="%.1f" y="%.1f" width="%d" height="%.1f" fill="%s"><title>%s %s %s c%s: '
+                           '%s</title></rect>' % (x0 + ti * bar, y0 + panel_h - h, bar - 2, h,
+                                                  CHART_COLOURS[ti % len(CHART_COLOURS)], svg_escape(target),
+                                                  svg_escape(script), mode, clients, getattr(m, field)))
+            out.append('<text x="%.1f" y="%d" text-anchor="middle">%s</text>'
+                       % (x0 + bar * len(targets) / 2, y0 + panel_h + 14, svg_escape("%s %s" % (mode, clients))))
+            if len({c[0] for c in cells}) > 1:
+                out.append('<text x="%.1f" y="%d" text-anchor="middle" fill="#555555">%s</text>'
+                           % (x0 + bar * len(targets) / 2, y0 + panel_h + 28, svg_escape(script)))
+    ly = top + 2 * (panel_h + 70) - 20
+    for ti, target in enumerate(targets):
+        x, y = left + (ti % per_row) * 140, ly + (ti // per_row) * 20
+        out.append('<rect x="%d" y="%d" width="12" height="12" fill="%s"/>' % (x, y, CHART_COLOURS[ti % len(CHART_COLOURS)]))
+        out.append('<text x="%d" y="%d">%s</text>' % (x + 16, y + 10, svg_escape(target)))
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
 def report_tls(ms):
     """The TLS runs, a row per load/clients/target with the ratios to
     PgBouncer and, for pgsteer-w2, to pgsteer-primary."""
@@ -1576,7 +1645,7 @@ Numbers are measurements on one machine, not guarantees; tests never assert timi
 - Scheduling: every server in a session of its own (PostgreSQL and PgBouncer daemonize, Pgpool-II and pgsteer start under setsid), pgbench in the script's; kernel autogroup scheduling is {autogroup}, under which each session is one CPU group
 - Targets: **direct** = the primary; **pgbouncer** and **pgsteer-primary** = the primary only (like for like); **pgpool** and **pgsteer** = primary + 2 replicas, reads balanced/routed to the replicas
 {line_if(self.is_started("null-relay"), "- **null-relay** = tests/bench/null_relay.c in front of the primary: a server connection per client, bytes moved with one `recv()` and one `send()` per readiness event and nothing else (no parsing, pooling or routing). Not a product: its CPU per transaction is the floor under any proxy relaying over the same loopback TCP sockets")}\
-{line_if(self.is_started("pgsteer-w2"), "- **pgsteer-w2** = pgsteer-primary with `workers = 2` (two event-loop threads, each with pools of the full size: [workers.md](workers.md))")}\
+{line_if(self.is_started("pgsteer-w2"), "- **pgsteer-w2** = pgsteer-primary with `workers = 2` (two event-loop threads whose pools share the pool size: [workers.md](workers.md))")}\
 - Load: pgbench -i -s {s.BENCH_SCALE}; each run after a {s.BENCH_WARMUP} s unmeasured warm-up, pgbench on the same host; rounds: {s.BENCH_ROUNDS} (targets interleaved; the tables show means)
 - TPS: pgbench's, without connection time. Latency: average and 99th percentile of every transaction in pgbench's per-transaction log (`--log`, written for every target alike)
 - Proxy CPU: utime+stime (from /proc) of the proxy process and all its descendants (for Pgpool-II: the parent, all children, reaped ones included) during the run, divided by the transactions processed; direct has no proxy
@@ -1610,6 +1679,11 @@ A mode a proxy cannot do is shown as **unsupported** with its error, never as a 
 {s.BENCH_SCALE} has {s.BENCH_SCALE} branch rows: with more clients than that, its transactions mostly wait on each other's row locks.
 
 """
+        chart = svg_chart(means(self.results))
+        if chart:
+            svg = os.path.splitext(doc)[0] + ".svg"
+            self.write_file_atomically(svg, chart)
+            text += "![TPS and proxy CPU per target, script, mode and client count](%s)\n\n" % os.path.basename(svg)
         # (the doc gives the causal runs a section of their own)
         text += "".join(line + "\n" for line in self.report(with_causal=False))
         text += "\n## Generated configurations\n\nPorts are picked at random for each run.\n\n"
