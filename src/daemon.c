@@ -18,7 +18,6 @@
 #include <event2/listener.h>
 #include <openssl/rand.h>
 
-#include "admin.h"
 #include "auth.h"
 #include "authquery.h"
 #include "cancel.h"
@@ -235,16 +234,6 @@ int daemon_main(const char *config_path, struct config *cfg)
 	rt.worker = worker_self();
 	rt.config_path = config_path;
 	rt.cfg = cfg;
-	/* the control plane's services to the data plane (client.h) */
-	dataplane = (struct dataplane_hooks){
-		.console_user_allowed = admin_user_allowed,
-		.console_start = admin_start,
-		.console_input = admin_input,
-		.console_free = admin_free_state,
-		.tenant_login_cluster = tenant_login_cluster,
-		.tenant_statement_gate = tenant_statement_gate,
-		.tenant_control_check = tenant_control_check,
-	};
 	list_init(&rt.clients);
 	list_init(&rt.pools);
 	list_init(&rt.graveyard_clients);
@@ -312,7 +301,7 @@ int daemon_main(const char *config_path, struct config *cfg)
 		rc = 1;
 		goto out;
 	}
-	if (tenant_start(rt.base, cfg, rt.monitor) < 0) {
+	if (tenant_start(rt.base, cfg, rt.monitor, daemon_shutdown) < 0) {
 		log_error("out of memory starting tenancy");
 		rc = 1;
 		goto out;

@@ -9,11 +9,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "classify.h"
+#include "client.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
 #include "pgsteer.h"
+#include "tenant.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -125,5 +128,15 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
+	/* the control plane's services to the data plane (client.h), plugged in here, at the top */
+	dataplane = (struct dataplane_hooks){
+		.console_user_allowed = admin_user_allowed,
+		.console_start = admin_start,
+		.console_input = admin_input,
+		.console_free = admin_free_state,
+		.tenant_login_cluster = tenant_login_cluster,
+		.tenant_statement_gate = tenant_statement_gate,
+		.tenant_control_check = tenant_control_check,
+	};
 	return daemon_main(config_path, cfg);
 }

@@ -36,7 +36,6 @@
 
 #include "admin.h"
 #include "client.h"
-#include "daemon.h"
 #include "datamove.h"
 #include "log.h"
 #include "metadata.h"
@@ -376,6 +375,7 @@ static struct {
 	struct tenant_move *moves;
 	int n_moving;			/* entries in state moving: the tick has work */
 	struct tenant_counters counters;
+	void (*stop)(bool graceful, const char *why);	/* the daemon's shutdown */
 } T;
 
 static void tick_cb(evutil_socket_t fd, short what, void *arg);
@@ -436,7 +436,8 @@ static void resolve_cluster(struct tenant_entry *e, bool warn)
 			  "its sessions are refused", e->id, e->cluster, T.cfg->path);
 }
 
-int tenant_start(struct event_base *base, const struct config *cfg, struct monitor *mon)
+int tenant_start(struct event_base *base, const struct config *cfg, struct monitor *mon,
+		 void (*stop)(bool graceful, const char *why))
 {
 	static const struct metadata_hooks hooks = { on_ready, on_notify, on_lost };
 	struct timeval tv = { 0, TICK_MS * 1000 };
@@ -444,6 +445,7 @@ int tenant_start(struct event_base *base, const struct config *cfg, struct monit
 	if (!cfg->metadata_cluster[0])
 		return 0;
 	T.enabled = true;
+	T.stop = stop;
 	T.cfg = cfg;
 	T.mon = mon;
 	T.map = tenant_map_new();
@@ -949,7 +951,7 @@ static void tick_cb_stopped(evutil_socket_t fd, short what, void *arg)
 	UNUSED(arg);
 	if (T.enabled && metadata_failed() && !rt.shutting_down) {
 		log_error("tenancy: the metadata schema was refused: stopping");
-		daemon_shutdown(false, "the tenancy metadata schema was refused");
+		T.stop(false, "the tenancy metadata schema was refused");
 		return;
 	}
 	if (!T.enabled || !metadata_ready() || !T.loaded)

@@ -94,7 +94,13 @@ void tenant_parse_notify(const char *payload, struct tenant_notify *out);
 /* ---------------- The daemon's side ---------------- */
 
 /* Tenancy on ([tenancy] metadata_cluster set): compile patterns, start the metadata connection. */
-int tenant_start(struct event_base *base, const struct config *cfg, struct monitor *mon);
+/*
+ * Start tenancy (when [tenancy] metadata_cluster is set).  STOP is how it
+ * stops the process when the metadata schema is refused (daemon.c's
+ * daemon_shutdown: tenancy does not call up into the daemon).
+ */
+int tenant_start(struct event_base *base, const struct config *cfg, struct monitor *mon,
+		 void (*stop)(bool graceful, const char *why));
 void tenant_reconfigure(const struct config *cfg);
 void tenant_stop(void);
 bool tenant_enabled(void);
