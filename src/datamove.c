@@ -337,6 +337,42 @@ static int primary_of(int cluster)
 	return p;
 }
 
+/* Open MC to database DB of CLUSTER's primary; the query waiting in MC goes once connected. */
+static void mc_connect(struct mconn *mc, int cluster, const char *db)
+{
+	int node = primary_of(cluster);
+	const struct config_cluster *cl = &D.cfg->clusters[cluster];
+	char port[16];
+	const char *keys[8], *vals[8];
+	int n = 0;
+
+	if (node < 0) {
+		char why[200];
+		snprintf(why, sizeof(why), "no primary known for cluster %s", cl->name);
+		mc_lost(mc, why);
+		return;
+	}
+	snprintf(port, sizeof(port), "%d", D.cfg->nodes[node].port);
+	snprintf(mc->db, sizeof(mc->db), "%s", db);
+	keys[n] = "host", vals[n++] = D.cfg->nodes[node].host;
+	keys[n] = "port", vals[n++] = port;
+	keys[n] = "user", vals[n++] = cluster_user(cluster);
+	keys[n] = "dbname", vals[n++] = db;
+	keys[n] = "application_name", vals[n++] = "pgsteer-move";
+	if (cl->server_password && *cl->server_password)
+		keys[n] = "password", vals[n++] = cl->server_password;
+	keys[n] = NULL, vals[n] = NULL;
+	mc->conn = PQconnectStartParams(keys, vals, 0);
+	mc->connecting = true;
+	if (mc->conn)
+		PQsetNoticeProcessor(mc->conn, notice, mc);
+	if (!mc->conn || PQstatus(mc->conn) == CONNECTION_BAD) {
+		mc_lost(mc, mc->conn ? PQerrorMessage(mc->conn) : "out of memory");
+		return;
+	}
+	mc_connect_poll(mc);
+}
+
 /*
  * Run SQL (with up to 3 text parameters) on MC, connecting to DB of
  * CLUSTER first if it is not open on it; DONE gets the result.
@@ -347,6 +383,8 @@ static void mc_query(struct mconn *mc, int cluster, const char *db, step_fn done
 	va_list ap;
 
 	Assert(!mc->busy && !mc->sql && nparams <= 3);
+	if (mc->conn && strcmp(mc->db, db) != 0)
+		mc_close(mc);	/* open on another database (DROP DATABASE runs from the server's) */
 	mc->done = done;
 	mc->sql = strdup(sql);
 	va_start(ap, nparams);
@@ -356,58 +394,10 @@ static void mc_query(struct mconn *mc, int cluster, const char *db, step_fn done
 	}
 	va_end(ap);
 	mc->nparams = nparams;
-	if (mc->conn && strcmp(mc->db, db) != 0) {
-		step_fn keep = mc->done;
-		char *ksql = mc->sql;
-		char *kp[3];
-		int kn = mc->nparams;
-		memcpy(kp, mc->params, sizeof(kp));
-		mc->sql = NULL;
-		mc->nparams = 0;
-		mc->done = NULL;
-		mc_close(mc);
-		mc->done = keep;
-		mc->sql = ksql;
-		memcpy(mc->params, kp, sizeof(kp));
-		mc->nparams = kn;
-	}
-	if (mc->conn) {
+	if (mc->conn)
 		mc_send(mc);
-		return;
-	}
-	{
-		int node = primary_of(cluster);
-		const struct config_cluster *cl = &D.cfg->clusters[cluster];
-		char port[16];
-		const char *keys[8], *vals[8];
-		int n = 0;
-
-		if (node < 0) {
-			char why[200];
-			snprintf(why, sizeof(why), "no primary known for cluster %s", cl->name);
-			mc_lost(mc, why);
-			return;
-		}
-		snprintf(port, sizeof(port), "%d", D.cfg->nodes[node].port);
-		snprintf(mc->db, sizeof(mc->db), "%s", db);
-		keys[n] = "host", vals[n++] = D.cfg->nodes[node].host;
-		keys[n] = "port", vals[n++] = port;
-		keys[n] = "user", vals[n++] = cluster_user(cluster);
-		keys[n] = "dbname", vals[n++] = db;
-		keys[n] = "application_name", vals[n++] = "pgsteer-move";
-		if (cl->server_password && *cl->server_password)
-			keys[n] = "password", vals[n++] = cl->server_password;
-		keys[n] = NULL, vals[n] = NULL;
-		mc->conn = PQconnectStartParams(keys, vals, 0);
-		mc->connecting = true;
-		if (mc->conn)
-			PQsetNoticeProcessor(mc->conn, notice, mc);
-		if (!mc->conn || PQstatus(mc->conn) == CONNECTION_BAD) {
-			mc_lost(mc, mc->conn ? PQerrorMessage(mc->conn) : "out of memory");
-			return;
-		}
-		mc_connect_poll(mc);
-	}
+	else
+		mc_connect(mc, cluster, db);
 }
 
 /* ---------------- Names and SQL text ---------------- */

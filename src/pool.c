@@ -33,18 +33,37 @@ static void pool_launch_for_waiters(struct pool *pool, int64_t now);
  * quota shared by the workers' pools of the same key.  A worker takes a
  * unit before it opens a connection and gives it back when the connection
  * closes (shared_lock(), at connect and close only: reusing a connection
- * of its own takes no lock).  A worker whose clients wait with the quota
- * used up marks it wanted; a worker with an idle connection of that key
- * and nobody waiting closes one at its next janitor tick, and the waiting
- * worker opens its own.  With one worker there is no quota.
+ * of its own takes no lock).
+ *
+ * Fairness: a worker whose clients wait and who cannot take a unit says
+ * so in the quota's mask of waiting workers.  While another worker waits,
+ * a worker holding its fair share (pool_size / workers, rounded up) or
+ * more takes no new unit; one holding more than its share closes the next
+ * connection its clients release instead of handing it on, and an idle
+ * connection with nobody waiting for it closes at the janitor's tick.
+ * The waiting worker opens its own at its next tick (100 ms).  So no
+ * worker starves while another's clients keep every connection busy.
+ * With one worker there is no quota.
  */
 struct pool_quota {
 	struct pool_quota *next;
 	char node[NAME_LEN], user[NAME_LEN], database[NAME_LEN];
 	int total;			/* connections open or opening, every worker */
-	int wanted;			/* workers waiting for a unit */
+	uint64_t waiting;		/* bit (worker index % 64): its clients wait for a unit
+					 * (atomic: the release path reads it without the lock) */
 };
 static struct pool_quota *quotas;	/* under shared_lock(); freed at exit (pool_free_quotas) */
+
+static uint64_t worker_bit(void)
+{
+	return (uint64_t)1 << (rt.worker->index % 64);
+}
+
+/* POOL's fair share of its pool_size: the size over the workers, rounded up. */
+static int fair_share(const struct pool *pool)
+{
+	return (pool->pool_size + workers_n - 1) / workers_n;
+}
 
 /* The quota of POOL's key (created on first use); NULL with one worker or out of memory. */
 static struct pool_quota *quota_of(const struct pool *pool)
@@ -72,18 +91,38 @@ static struct pool_quota *quota_of(const struct pool *pool)
 bool pool_quota_take(struct pool *pool)
 {
 	struct pool_quota *q = pool->quota;
+	uint64_t me = worker_bit(), waiting;
 	bool ok;
 
 	if (!q)
 		return true;
 	shared_lock();
-	ok = q->total < pool->pool_size;
-	if (ok)
+	waiting = __atomic_load_n(&q->waiting, __ATOMIC_RELAXED);
+	ok = q->total < pool->pool_size &&
+	     (pool_total(pool) < fair_share(pool) || (waiting & ~me) == 0);
+	if (ok) {
 		q->total++;
-	else if (pool->n_waiting > 0)
-		q->wanted = 1;
+		waiting &= ~me;
+	} else if (pool->n_waiting > 0) {
+		waiting |= me;
+	}
+	__atomic_store_n(&q->waiting, waiting, __ATOMIC_RELAXED);
 	shared_unlock();
 	return ok;
+}
+
+/*
+ * Another worker's clients wait and this worker holds more than its fair
+ * share: true when the connection being released should close instead of
+ * serving this worker's next client.  Per release: one relaxed load while
+ * nobody else waits.
+ */
+static bool quota_over_share(struct pool *pool)
+{
+	struct pool_quota *q = pool->quota;
+
+	return q && (__atomic_load_n(&q->waiting, __ATOMIC_RELAXED) & ~worker_bit()) != 0 &&
+	       pool_total(pool) > fair_share(pool);
 }
 
 /* A connection of POOL closed (or was never opened): its unit is free for any worker. */
@@ -99,22 +138,27 @@ void pool_quota_give(struct pool *pool)
 	shared_unlock();
 }
 
-/* Another worker waits for a unit of POOL's key: close an idle connection of ours if nobody here waits. */
+/*
+ * The janitor's tick: forget that this worker waited once its clients no
+ * longer do (the others may use the whole size again); when another
+ * worker's clients wait, close an idle connection nobody here waits for.
+ */
 static void quota_yield(struct pool *pool)
 {
 	struct pool_quota *q = pool->quota;
 	struct list *last;
-	bool yield = false;
+	uint64_t me = worker_bit();
 
-	if (!q || pool->n_idle == 0 || pool->n_waiting > 0)
-		return;
-	shared_lock();
-	if (q->wanted && q->total >= pool->pool_size) {
-		q->wanted = 0;
-		yield = true;
+	if (q && pool->n_waiting == 0 && (__atomic_load_n(&q->waiting, __ATOMIC_RELAXED) & me)) {
+		shared_lock();
+		__atomic_store_n(&q->waiting, __atomic_load_n(&q->waiting, __ATOMIC_RELAXED) & ~me,
+				 __ATOMIC_RELAXED);
+		shared_unlock();
 	}
-	shared_unlock();
-	if (yield && (last = pool->idle.prev) != &pool->idle)
+	if (!q || pool->n_idle == 0 || pool->n_waiting > 0 ||
+	    (__atomic_load_n(&q->waiting, __ATOMIC_RELAXED) & ~worker_bit()) == 0)
+		return;
+	if ((last = pool->idle.prev) != &pool->idle)
 		server_close(container_of(last, struct server, head), "pool_size reached on every worker: "
 			     "a connection for another worker's waiting client");
 }
@@ -346,6 +390,11 @@ void pool_release(struct server *s)
 	    (rt.cfg->server_lifetime_ms > 0 && now - s->created_ms > rt.cfg->server_lifetime_ms)) {
 		server_close(s, s->close_when_idle ? "configuration changed" : "server_lifetime reached");
 		pool_launch_for_waiters(pool, now);
+		return;
+	}
+	if (quota_over_share(pool)) {
+		server_close(s, "pool_size reached on every worker: a connection for another worker's "
+			     "waiting client");
 		return;
 	}
 	first = pool->paused ? NULL : list_first(&pool->waiting);

@@ -7,8 +7,10 @@ only several workers have. The kernel picks a worker per connection, so
 each test opens enough connections to reach both (24 connections all on
 one of two workers: one chance in 8 million).
 """
+import os
 import re
 import signal
+import socket
 import threading
 
 import psycopg
@@ -40,6 +42,13 @@ def open_clients(p, n=N_CLIENTS, **kw):
 def close_all(conns):
     for c in conns:
         c.close()
+
+
+def local_addr(conn):
+    """"ip:port" of CONN's end of its socket: how SHOW CLIENTS names it."""
+    with socket.socket(fileno=os.dup(conn.pgconn.socket)) as s:
+        host, port = s.getsockname()[:2]
+    return "%s:%d" % (host, port)
 
 
 def workers_of_clients(p):
@@ -231,4 +240,65 @@ def test_pool_size_is_the_total_over_every_worker(pgsteer, cluster):
     finally:
         stop.set()
         watcher.join(5)
+        close_all(conns)
+
+
+def test_a_worker_whose_clients_wait_is_not_starved_by_a_busy_one(pgsteer, cluster):
+    """The pool size is shared, and a worker holding more than its share
+    gives a connection back when another worker's client waits, even while
+    its own clients keep every connection busy: with default_pool_size = 2,
+    clients of worker 0 running transactions back to back without pause
+    must not keep a client of worker 1 waiting until they stop."""
+    from tenancy_support import fresh_database
+    db = fresh_database(cluster)
+    p = pgsteer(workers=2, nodes=[cluster.port], default_pool_size=2, query_wait_timeout="60s")
+    conns = open_clients(p, 16, dbname=db, autocommit=True)
+    try:
+        with admin(p) as a:
+            worker_of = {r["addr"]: r["worker"] for r in show(a, "CLIENTS") if not r["admin"]}
+        by_worker = {0: [], 1: []}
+        for c in conns:
+            by_worker[worker_of[local_addr(c)]].append(c)
+        busy, waiting = by_worker[0], by_worker[1]
+        assert len(busy) >= 3 and waiting, {w: len(v) for w, v in by_worker.items()}
+        stop = threading.Event()
+        errors = []
+
+        def hammer(conn):
+            try:
+                while not stop.is_set():
+                    with conn.transaction():
+                        conn.execute("SELECT pg_sleep(0.05)")
+            except Exception as e:  # checked below
+                errors.append(e)
+
+        threads = [threading.Thread(target=hammer, args=(c,), daemon=True) for c in busy]
+        for t in threads:
+            t.start()
+        def pool_of(worker):
+            with admin(p) as a:
+                return [r for r in show(a, "POOLS") if r["database"] == db and r["worker"] == worker]
+        # worker 0 has more clients than connections and takes worker 1's idle one (from the logins)
+        wait_for(lambda: sum(r["sv_active"] + r["sv_idle"] + r["sv_login"] for r in pool_of(1)) == 0
+                 and sum(r["cl_waiting"] for r in pool_of(0)) > 0, 10,
+                 "worker 0 holding both connections, its clients waiting for them")
+        done = threading.Event()
+
+        def one():
+            try:
+                with waiting[0].transaction():
+                    waiting[0].execute("SELECT 1")
+                done.set()
+            except Exception as e:  # checked below
+                errors.append(e)
+
+        t = threading.Thread(target=one, daemon=True)
+        t.start()
+        served = done.wait(30)
+        stop.set()
+        for th in threads + [t]:
+            th.join(30)
+        assert served, "the client of worker 1 waited while worker 0 kept both connections"
+        assert not errors, errors
+    finally:
         close_all(conns)
