@@ -1270,6 +1270,20 @@ static void release_op(void *arg)
 	free(op);
 }
 
+/*
+ * Answer OP with the error R; a data move's copy is undone first (the
+ * answer waits for it), so that the admin never sees the tenant half moved.
+ */
+static void answer_op(struct tenant_op *op, const struct tenant_reply *r)
+{
+	if (!op->dm) {
+		op_reply(op, r);
+		return;
+	}
+	keep_reply(op, r);
+	dmove_end(op->dm, false, r->message, data_ended, op);
+}
+
 /* Inside the hold: the target applied everything (OK) or did not (WHY): switch or roll back. */
 static void data_cut_done(void *arg, bool ok, const char *why)
 {
@@ -1333,23 +1347,13 @@ static void move_begun(void *arg, const PGresult *res, const char *sqlstate, con
 		else
 			reply_error(&r, "55000", "tenant \"%s\" is already on cluster %s", op->tenant,
 				    op->cluster);
-		if (op->dm) {
-			keep_reply(op, &r);
-			dmove_end(op->dm, false, r.message, data_ended, op);
-			return;
-		}
-		op_reply(op, &r);
+		answer_op(op, &r);
 		return;
 	}
 	mv = calloc(1, sizeof(*mv));
 	if (!mv) {
 		reply_error(&r, "53200", "out of memory");
-		if (op->dm) {
-			keep_reply(op, &r);
-			dmove_end(op->dm, false, r.message, data_ended, op);
-			return;
-		}
-		op_reply(op, &r);
+		answer_op(op, &r);
 		return;
 	}
 	mv->data = op->dm;
@@ -1551,6 +1555,21 @@ static void check_moves(void)
 /* ---------------- WITH DATA and TENANT CLEANUP: the admin side ---------------- */
 
 /*
+ * Begin a move: tenant $1 to cluster $2 (instance $3, reason $4) when it
+ * is active and COND holds; logged and announced in the same statement.
+ */
+#define MOVE_BEGIN_SQL(cond) \
+	"WITH up AS (UPDATE pgsteer.tenants SET state = 'moving', moving_to = $2," \
+	" generation = generation + 1, updated_at = now()" \
+	" WHERE tenant_id = $1 AND state = 'active' AND " cond \
+	" RETURNING tenant_id, cluster, generation)," \
+	" lg AS (INSERT INTO pgsteer.placement_log" \
+	" (tenant_id, action, from_cluster, to_cluster, generation, instance, reason)" \
+	" SELECT tenant_id, 'move-begin', cluster, $2, generation, $3, $4 FROM up)" \
+	" SELECT tenant_id, cluster, generation," \
+	" pg_notify('" METADATA_CHANNEL "', 'tenant ' || tenant_id) FROM up"
+
+/*
  * SQL: no data move of tenant $1 is under way on any instance (a
  * 'move-data' in placement_log without its 'move-data-end'): a plain
  * TENANT MOVE or TENANT DROP must not pull the tenant from under its copy.
@@ -1586,16 +1605,8 @@ static int cluster_index_of(const char *name)
 /* The copy caught up: begin the coordinated hold, as a plain TENANT MOVE does. */
 static void data_ready(void *arg, struct dmove *m)
 {
-	static const char move_sql[] =
-		"WITH up AS (UPDATE pgsteer.tenants SET state = 'moving', moving_to = $2,"
-		" generation = generation + 1, updated_at = now()"
-		" WHERE tenant_id = $1 AND state = 'active' AND cluster = $5"
-		" RETURNING tenant_id, cluster, generation),"
-		" lg AS (INSERT INTO pgsteer.placement_log"
-		" (tenant_id, action, from_cluster, to_cluster, generation, instance, reason)"
-		" SELECT tenant_id, 'move-begin', cluster, $2, generation, $3, $4 FROM up)"
-		" SELECT tenant_id, cluster, generation,"
-		" pg_notify('" METADATA_CHANNEL "', 'tenant ' || tenant_id) FROM up";
+	/* the hold of a data move: only from the cluster the copy was made from ($5) */
+	static const char move_sql[] = MOVE_BEGIN_SQL("cluster = $5");
 	struct tenant_op *op = arg;
 	const char *params[5] = { op->tenant, op->cluster, metadata_instance(), "TENANT MOVE WITH DATA",
 				  op->from };
@@ -1605,8 +1616,7 @@ static void data_ready(void *arg, struct dmove *m)
 	if (metadata_query(move_sql, 5, params, move_begun, op))
 		return;
 	reply_error(&r, "08006", "the metadata cluster %s is not reachable", T.cfg->metadata_cluster);
-	keep_reply(op, &r);
-	dmove_end(op->dm, false, r.message, data_ended, op);
+	answer_op(op, &r);
 }
 
 /* The copy failed (or was cancelled) before the hold: the move is over, the tenant stays. */
@@ -1772,16 +1782,7 @@ struct tenant_op *tenant_admin(const struct admin_command *cmd, const char *admi
 		" SELECT tenant_id, 'drop', cluster, generation, $2, $3 FROM del)"
 		" SELECT tenant_id, cluster, generation,"
 		" pg_notify('" METADATA_CHANNEL "', 'tenant ' || tenant_id) FROM del";
-	static const char move_sql[] =
-		"WITH up AS (UPDATE pgsteer.tenants SET state = 'moving', moving_to = $2,"
-		" generation = generation + 1, updated_at = now()"
-		" WHERE tenant_id = $1 AND state = 'active' AND cluster <> $2 AND " NO_DATA_MOVE
-		" RETURNING tenant_id, cluster, generation),"
-		" lg AS (INSERT INTO pgsteer.placement_log"
-		" (tenant_id, action, from_cluster, to_cluster, generation, instance, reason)"
-		" SELECT tenant_id, 'move-begin', cluster, $2, generation, $3, $4 FROM up)"
-		" SELECT tenant_id, cluster, generation,"
-		" pg_notify('" METADATA_CHANNEL "', 'tenant ' || tenant_id) FROM up";
+	static const char move_sql[] = MOVE_BEGIN_SQL("cluster <> $2 AND " NO_DATA_MOVE);
 	static const char node_sql[] =
 		"WITH up AS (INSERT INTO pgsteer.nodes (node, cluster, availability, scheduling)"
 		" VALUES ($1, $2, $3, $4) ON CONFLICT (node) DO UPDATE SET cluster = EXCLUDED.cluster,"
