@@ -366,6 +366,7 @@ out:
 		if (rt.base)
 			worker_runtime_free();
 	}
+	pool_free_quotas();
 	if (rt.sig_hup)
 		event_free(rt.sig_hup);
 	if (rt.sig_term)

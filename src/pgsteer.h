@@ -288,6 +288,7 @@ struct pool {
 	int64_t suspect_until_ms;	/* a server died mid-statement: avoid for reads until then */
 	int node_index;			/* config node index (refreshed on reload) */
 	bool node_removed;
+	struct pool_quota *quota;	/* workers > 1: the connections of every worker's pool like it */
 };
 
 struct listener {

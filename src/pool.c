@@ -27,6 +27,151 @@
 
 static void pool_launch_for_waiters(struct pool *pool, int64_t now);
 
+/*
+ * With several workers each has its own pools, but default_pool_size (or
+ * the cluster's pool_size) is the total per node, user and database: a
+ * quota shared by the workers' pools of the same key.  A worker takes a
+ * unit before it opens a connection and gives it back when the connection
+ * closes (shared_lock(), at connect and close only: reusing a connection
+ * of its own takes no lock).
+ *
+ * Fairness: a worker whose clients wait and who cannot take a unit says
+ * so in the quota's mask of waiting workers.  While another worker waits,
+ * a worker holding its fair share (pool_size / workers, rounded up) or
+ * more takes no new unit; one holding more than its share closes the next
+ * connection its clients release instead of handing it on, and an idle
+ * connection with nobody waiting for it closes at the janitor's tick.
+ * The waiting worker opens its own at its next tick (100 ms).  So no
+ * worker starves while another's clients keep every connection busy.
+ * With one worker there is no quota.
+ */
+struct pool_quota {
+	struct pool_quota *next;
+	char node[NAME_LEN], user[NAME_LEN], database[NAME_LEN];
+	int total;			/* connections open or opening, every worker */
+	uint64_t waiting;		/* bit (worker index % 64): its clients wait for a unit
+					 * (atomic: the release path reads it without the lock) */
+};
+static struct pool_quota *quotas;	/* under shared_lock(); freed at exit (pool_free_quotas) */
+
+static uint64_t worker_bit(void)
+{
+	return (uint64_t)1 << (rt.worker->index % 64);
+}
+
+/* POOL's fair share of its pool_size: the size over the workers, rounded up. */
+static int fair_share(const struct pool *pool)
+{
+	return (pool->pool_size + workers_n - 1) / workers_n;
+}
+
+/* The quota of POOL's key (created on first use); NULL with one worker or out of memory. */
+static struct pool_quota *quota_of(const struct pool *pool)
+{
+	struct pool_quota *q;
+
+	if (workers_max <= 1)
+		return NULL;
+	shared_lock();
+	for (q = quotas; q; q = q->next)
+		if (strcmp(q->node, pool->node_name) == 0 && strcmp(q->user, pool->user) == 0 &&
+		    strcmp(q->database, pool->database) == 0)
+			break;
+	if (!q && (q = calloc(1, sizeof(*q))) != NULL) {
+		snprintf(q->node, sizeof(q->node), "%s", pool->node_name);
+		snprintf(q->user, sizeof(q->user), "%s", pool->user);
+		snprintf(q->database, sizeof(q->database), "%s", pool->database);
+		q->next = quotas;
+		quotas = q;
+	}
+	shared_unlock();
+	return q;
+}
+
+bool pool_quota_take(struct pool *pool)
+{
+	struct pool_quota *q = pool->quota;
+	uint64_t me = worker_bit(), waiting;
+	bool ok;
+
+	if (!q)
+		return true;
+	shared_lock();
+	waiting = __atomic_load_n(&q->waiting, __ATOMIC_RELAXED);
+	ok = q->total < pool->pool_size &&
+	     (pool_total(pool) < fair_share(pool) || (waiting & ~me) == 0);
+	if (ok) {
+		q->total++;
+		waiting &= ~me;
+	} else if (pool->n_waiting > 0) {
+		waiting |= me;
+	}
+	__atomic_store_n(&q->waiting, waiting, __ATOMIC_RELAXED);
+	shared_unlock();
+	return ok;
+}
+
+/*
+ * Another worker's clients wait and this worker holds more than its fair
+ * share: true when the connection being released should close instead of
+ * serving this worker's next client.  Per release: one relaxed load while
+ * nobody else waits.
+ */
+static bool quota_over_share(struct pool *pool)
+{
+	struct pool_quota *q = pool->quota;
+
+	return q && (__atomic_load_n(&q->waiting, __ATOMIC_RELAXED) & ~worker_bit()) != 0 &&
+	       pool_total(pool) > fair_share(pool);
+}
+
+/* A connection of POOL closed (or was never opened): its unit is free for any worker. */
+void pool_quota_give(struct pool *pool)
+{
+	struct pool_quota *q = pool->quota;
+
+	if (!q)
+		return;
+	shared_lock();
+	Assert(q->total > 0);
+	q->total--;
+	shared_unlock();
+}
+
+/*
+ * The janitor's tick: forget that this worker waited once its clients no
+ * longer do (the others may use the whole size again); when another
+ * worker's clients wait, close an idle connection nobody here waits for.
+ */
+static void quota_yield(struct pool *pool)
+{
+	struct pool_quota *q = pool->quota;
+	struct list *last;
+	uint64_t me = worker_bit();
+
+	if (q && pool->n_waiting == 0 && (__atomic_load_n(&q->waiting, __ATOMIC_RELAXED) & me)) {
+		shared_lock();
+		__atomic_store_n(&q->waiting, __atomic_load_n(&q->waiting, __ATOMIC_RELAXED) & ~me,
+				 __ATOMIC_RELAXED);
+		shared_unlock();
+	}
+	if (!q || pool->n_idle == 0 || pool->n_waiting > 0 ||
+	    (__atomic_load_n(&q->waiting, __ATOMIC_RELAXED) & ~worker_bit()) == 0)
+		return;
+	if ((last = pool->idle.prev) != &pool->idle)
+		server_close(container_of(last, struct server, head), "pool_size reached on every worker: "
+			     "a connection for another worker's waiting client");
+}
+
+void pool_free_quotas(void)
+{
+	while (quotas) {
+		struct pool_quota *q = quotas;
+		quotas = q->next;
+		free(q);
+	}
+}
+
 /* ---------------- Public functions ---------------- */
 
 /*
@@ -98,6 +243,8 @@ void server_set_state(struct server *s, enum server_state st)
 	Assert(st < ARRAY_SIZE(server_entered_from));
 	Assert(server_entered_from[st] & SV_BIT(s->state));
 	Assert(st != SV_IDLE || s->client == NULL);	/* an idle server serves nobody */
+	if (st == SV_CLOSED)
+		pool_quota_give(s->pool);
 	if (from) {
 		list_del(&s->head);
 		(*from_n)--;
@@ -172,6 +319,7 @@ struct pool *pool_find_or_create(const struct config *cfg, int node_index,
 	list_init(&pool->active);
 	list_init(&pool->login);
 	list_init(&pool->waiting);
+	pool->quota = quota_of(pool);
 	list_push_tail(&rt.pools, &pool->head);
 	log_debug("pool %s/%s@%s created (size %d)", pool->node_name, pool->user, pool->database,
 		  pool->pool_size);
@@ -242,6 +390,11 @@ void pool_release(struct server *s)
 	    (rt.cfg->server_lifetime_ms > 0 && now - s->created_ms > rt.cfg->server_lifetime_ms)) {
 		server_close(s, s->close_when_idle ? "configuration changed" : "server_lifetime reached");
 		pool_launch_for_waiters(pool, now);
+		return;
+	}
+	if (quota_over_share(pool)) {
+		server_close(s, "pool_size reached on every worker: a connection for another worker's "
+			     "waiting client");
 		return;
 	}
 	first = pool->paused ? NULL : list_first(&pool->waiting);
@@ -368,6 +521,7 @@ void pool_janitor(int64_t now)
 				server_close(s, too_old ? "server_lifetime reached" :
 					     too_idle ? "server_idle_timeout reached" : "configuration changed");
 		}
+		quota_yield(pool);
 		pool_launch_for_waiters(pool, now);
 		while (!pool->node_removed && pool_total(pool) < pool->min_pool_size &&
 		       (pool->last_login_fail_ms == 0 ||

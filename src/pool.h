@@ -18,6 +18,17 @@ void pool_acquire(struct pool *pool, struct client *c);
 void pool_release(struct server *s);
 void pool_server_login_done(struct server *s);
 void pool_server_login_failed(struct pool *pool, const char *sqlstate, const char *msg);
+/*
+ * workers > 1: take a unit of POOL's share of pool_size over every worker
+ * before opening a connection; false when every unit is in use (then
+ * another worker's idle connection is asked to close).  Always true with
+ * one worker.
+ */
+bool pool_quota_take(struct pool *pool);
+/* Give back a unit of pool_quota_take() (a connection closed or never opened). */
+void pool_quota_give(struct pool *pool);
+/* Exit: free the shared quotas (after every worker's pools). */
+void pool_free_quotas(void);
 /* A new connection (SV_CONNECTING) joins its pool's login list. */
 void pool_add_server(struct server *s);
 /* The one way a server connection changes state: checked, moved between its pool's lists, timestamped. */

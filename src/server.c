@@ -53,11 +53,16 @@ static void login_fail(struct server *s, const char *sqlstate, const char *fmt, 
 /* Open a new connection for POOL; it joins pool->login. */
 struct server *server_launch(struct pool *pool)
 {
-	struct server *s = calloc(1, sizeof(*s));
+	struct server *s;
 	int rc;
 
-	if (!s)
+	if (!pool_quota_take(pool))
+		return NULL;	/* every worker's pools together are full */
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		pool_quota_give(pool);
 		return NULL;
+	}
 	s->id = workers_next_id();
 	s->pool = pool;
 	s->state = SV_CONNECTING;

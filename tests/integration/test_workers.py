@@ -7,8 +7,10 @@ only several workers have. The kernel picks a worker per connection, so
 each test opens enough connections to reach both (24 connections all on
 one of two workers: one chance in 8 million).
 """
+import os
 import re
 import signal
+import socket
 import threading
 
 import psycopg
@@ -42,6 +44,13 @@ def close_all(conns):
         c.close()
 
 
+def local_addr(conn):
+    """"ip:port" of CONN's end of its socket: how SHOW CLIENTS names it."""
+    with socket.socket(fileno=os.dup(conn.pgconn.socket)) as s:
+        host, port = s.getsockname()[:2]
+    return "%s:%d" % (host, port)
+
+
 def workers_of_clients(p):
     with admin(p) as a:
         return {r["worker"] for r in show(a, "CLIENTS") if not r["admin"]}
@@ -60,7 +69,7 @@ def test_clients_spread_over_both_workers_and_are_routed(pgsteer, cluster):
         with admin(p) as a:
             pools = show(a, "POOLS")
             assert {r["worker"] for r in pools} == {0, 1}, pools
-            # each worker's pools have the whole default_pool_size
+            # each worker's pool shows the configured default_pool_size, which they share
             assert {r["pool_size"] for r in pools} == {10}, pools
             servers = show(a, "SERVERS")
             assert {r["worker"] for r in servers} == {0, 1}, servers
@@ -181,3 +190,115 @@ def test_graceful_shutdown_lets_transactions_on_every_worker_finish(pgsteer, clu
     finally:
         close_all(conns)
         primary.execute("DROP TABLE IF EXISTS wk_shutdown")
+
+
+def test_pool_size_is_the_total_over_every_worker(pgsteer, cluster):
+    """default_pool_size bounds the server connections per node, user and
+    database of the whole instance, not of each worker (issue #26): 12
+    clients spread over 2 workers, each holding a server for a transaction,
+    never make more than 3 connections to the database, and every one of
+    them is served (a worker whose clients wait gets a connection another
+    worker has idle)."""
+    from tenancy_support import fresh_database
+    db = fresh_database(cluster)
+    p = pgsteer(workers=2, nodes=[cluster.port], default_pool_size=3)
+    peak = [0]
+    stop = threading.Event()
+    errors = []
+
+    def watch():
+        with cluster.connect() as c:
+            while not stop.is_set():
+                n = scalar(c, "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (db,))
+                peak[0] = max(peak[0], n)
+                stop.wait(0.01)
+
+    def work(conn):
+        try:
+            for _ in range(3):
+                with conn.transaction():
+                    conn.execute("SELECT pg_sleep(0.05)")
+        except Exception as e:  # checked below
+            errors.append(e)
+
+    conns = open_clients(p, 12, dbname=db, autocommit=True)
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        assert workers_of_clients(p) == {0, 1}
+        threads = [threading.Thread(target=work, args=(c,)) for c in conns]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not any(t.is_alive() for t in threads), "clients still waiting for a server"
+        assert not errors, errors
+        assert 1 <= peak[0] <= 3, "%d server connections to %s with default_pool_size = 3" % (peak[0], db)
+        with admin(p) as a:
+            pools = [r for r in show(a, "POOLS") if r["database"] == db]
+            assert sum(r["sv_active"] + r["sv_idle"] + r["sv_login"] for r in pools) <= 3, pools
+    finally:
+        stop.set()
+        watcher.join(5)
+        close_all(conns)
+
+
+def test_a_worker_whose_clients_wait_is_not_starved_by_a_busy_one(pgsteer, cluster):
+    """The pool size is shared, and a worker holding more than its share
+    gives a connection back when another worker's client waits, even while
+    its own clients keep every connection busy: with default_pool_size = 2,
+    clients of worker 0 running transactions back to back without pause
+    must not keep a client of worker 1 waiting until they stop."""
+    from tenancy_support import fresh_database
+    db = fresh_database(cluster)
+    p = pgsteer(workers=2, nodes=[cluster.port], default_pool_size=2, query_wait_timeout="60s")
+    conns = open_clients(p, 16, dbname=db, autocommit=True)
+    try:
+        with admin(p) as a:
+            worker_of = {r["addr"]: r["worker"] for r in show(a, "CLIENTS") if not r["admin"]}
+        by_worker = {0: [], 1: []}
+        for c in conns:
+            by_worker[worker_of[local_addr(c)]].append(c)
+        busy, waiting = by_worker[0], by_worker[1]
+        assert len(busy) >= 3 and waiting, {w: len(v) for w, v in by_worker.items()}
+        stop = threading.Event()
+        errors = []
+
+        def hammer(conn):
+            try:
+                while not stop.is_set():
+                    with conn.transaction():
+                        conn.execute("SELECT pg_sleep(0.05)")
+            except Exception as e:  # checked below
+                errors.append(e)
+
+        threads = [threading.Thread(target=hammer, args=(c,), daemon=True) for c in busy]
+        for t in threads:
+            t.start()
+        def pool_of(worker):
+            with admin(p) as a:
+                return [r for r in show(a, "POOLS") if r["database"] == db and r["worker"] == worker]
+        # worker 0 has more clients than connections and takes worker 1's idle one (from the logins)
+        wait_for(lambda: sum(r["sv_active"] + r["sv_idle"] + r["sv_login"] for r in pool_of(1)) == 0
+                 and sum(r["cl_waiting"] for r in pool_of(0)) > 0, 10,
+                 "worker 0 holding both connections, its clients waiting for them")
+        done = threading.Event()
+
+        def one():
+            try:
+                with waiting[0].transaction():
+                    waiting[0].execute("SELECT 1")
+                done.set()
+            except Exception as e:  # checked below
+                errors.append(e)
+
+        t = threading.Thread(target=one, daemon=True)
+        t.start()
+        served = done.wait(30)
+        stop.set()
+        for th in threads + [t]:
+            th.join(30)
+        assert served, "the client of worker 1 waited while worker 0 kept both connections"
+        assert not errors, errors
+    finally:
+        close_all(conns)
