@@ -48,7 +48,8 @@ static void pool_launch_for_waiters(struct pool *pool, int64_t now);
 struct pool_quota {
 	struct pool_quota *next;
 	char node[NAME_LEN], user[NAME_LEN], database[NAME_LEN];
-	int total;			/* connections open or opening, every worker */
+	int total;			/* connections open or opening, every worker (changed under
+					 * the lock, atomic: pool_can_open() reads it without) */
 	uint64_t waiting;		/* bit (worker index % 64): its clients wait for a unit
 					 * (atomic: the release path reads it without the lock) */
 };
@@ -88,6 +89,31 @@ static struct pool_quota *quota_of(const struct pool *pool)
 	return q;
 }
 
+/* May POOL's worker take a unit, with TOTAL units taken and WAITING workers waiting? */
+static bool quota_allows(const struct pool *pool, int total, uint64_t waiting)
+{
+	return total < pool->pool_size &&
+	       (pool_total(pool) < fair_share(pool) || (waiting & ~worker_bit()) == 0);
+}
+
+bool pool_can_open(const struct pool *pool)
+{
+	const struct pool_quota *q = pool->quota;
+
+	if (pool_total(pool) >= pool->pool_size)
+		return false;
+	return !q || quota_allows(pool, __atomic_load_n(&q->total, __ATOMIC_RELAXED),
+				  __atomic_load_n(&q->waiting, __ATOMIC_RELAXED));
+}
+
+/* POOL's part of min_pool_size: all of it with one worker, its fair share with several. */
+static int min_share(const struct pool *pool)
+{
+	if (!pool->quota)
+		return pool->min_pool_size;
+	return (pool->min_pool_size + workers_n - 1) / workers_n;
+}
+
 bool pool_quota_take(struct pool *pool)
 {
 	struct pool_quota *q = pool->quota;
@@ -98,10 +124,9 @@ bool pool_quota_take(struct pool *pool)
 		return true;
 	shared_lock();
 	waiting = __atomic_load_n(&q->waiting, __ATOMIC_RELAXED);
-	ok = q->total < pool->pool_size &&
-	     (pool_total(pool) < fair_share(pool) || (waiting & ~me) == 0);
+	ok = quota_allows(pool, __atomic_load_n(&q->total, __ATOMIC_RELAXED), waiting);
 	if (ok) {
-		q->total++;
+		__atomic_store_n(&q->total, q->total + 1, __ATOMIC_RELAXED);
 		waiting &= ~me;
 	} else if (pool->n_waiting > 0) {
 		waiting |= me;
@@ -134,7 +159,7 @@ void pool_quota_give(struct pool *pool)
 		return;
 	shared_lock();
 	Assert(q->total > 0);
-	q->total--;
+	__atomic_store_n(&q->total, q->total - 1, __ATOMIC_RELAXED);
 	shared_unlock();
 }
 
@@ -516,14 +541,14 @@ void pool_janitor(int64_t now)
 			bool too_old = cfg->server_lifetime_ms > 0 && now - s->created_ms > cfg->server_lifetime_ms;
 			bool too_idle = cfg->server_idle_timeout_ms > 0 &&
 					now - s->last_used_ms > cfg->server_idle_timeout_ms &&
-					pool_total(pool) > pool->min_pool_size;
+					pool_total(pool) > min_share(pool);
 			if (too_old || too_idle || s->close_when_idle || pool->node_removed)
 				server_close(s, too_old ? "server_lifetime reached" :
 					     too_idle ? "server_idle_timeout reached" : "configuration changed");
 		}
 		quota_yield(pool);
 		pool_launch_for_waiters(pool, now);
-		while (!pool->node_removed && pool_total(pool) < pool->min_pool_size &&
+		while (!pool->node_removed && pool_total(pool) < min_share(pool) &&
 		       (pool->last_login_fail_ms == 0 ||
 			now - pool->last_login_fail_ms > cfg->server_login_retry_ms)) {
 			if (!server_launch(pool))

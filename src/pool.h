@@ -25,6 +25,12 @@ void pool_server_login_failed(struct pool *pool, const char *sqlstate, const cha
  * one worker.
  */
 bool pool_quota_take(struct pool *pool);
+/*
+ * Could POOL open one more connection now (its size, and with several
+ * workers the shared quota and its fairness)?  A hint without the lock,
+ * for deciding whether a client would wait.
+ */
+bool pool_can_open(const struct pool *pool);
 /* Give back a unit of pool_quota_take() (a connection closed or never opened). */
 void pool_quota_give(struct pool *pool);
 /* Exit: free the shared quotas (after every worker's pools). */

@@ -393,7 +393,7 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 		pool = pp;
 	}
 	if (type == 'P' && rt.cfg->pool_mode == POOL_MODE_TRANSACTION && !c->pinned && pool->n_idle == 0 &&
-	    pool_total(pool) >= pool->pool_size && carry_parse_locally(c, in)) {
+	    !pool_can_open(pool) && carry_parse_locally(c, in)) {
 		monitor_snapshot_put(snap);
 		if (evbuffer_get_length(in) > 0)
 			relay_client_input(c);

@@ -302,3 +302,51 @@ def test_a_worker_whose_clients_wait_is_not_starved_by_a_busy_one(pgsteer, clust
         assert not errors, errors
     finally:
         close_all(conns)
+
+
+def test_a_prepare_is_answered_while_every_worker_pool_is_full(pgsteer, cluster):
+    """pgbench -M prepared's pattern: a driver blocks on a Parse+Sync of
+    one connection (libpq's PQprepare) while its other connections hold
+    the server connections in open transactions. With the pool size shared
+    by the workers, the Parse of a client whose worker holds no connection
+    must be answered at once, as when its own pool is full, not wait for a
+    server that only those blocked transactions could give back (the
+    stall bench.sh found: every client hit query_wait_timeout)."""
+    from tenancy_support import fresh_database
+    db = fresh_database(cluster)
+    p = pgsteer(workers=2, nodes=[cluster.port], default_pool_size=2, query_wait_timeout="60s")
+    conns = open_clients(p, 16, dbname=db, autocommit=True)
+    try:
+        with admin(p) as a:
+            worker_of = {r["addr"]: r["worker"] for r in show(a, "CLIENTS") if not r["admin"]}
+        by_worker = {0: [], 1: []}
+        for c in conns:
+            by_worker[worker_of[local_addr(c)]].append(c)
+        holders, other = by_worker[0][:2], by_worker[1]
+        assert len(holders) == 2 and other, {w: len(v) for w, v in by_worker.items()}
+        for c in holders:
+            c.execute("BEGIN")
+            c.execute("SELECT 1")
+
+        def pool_of(worker):
+            with admin(p) as a:
+                return [r for r in show(a, "POOLS") if r["database"] == db and r["worker"] == worker]
+        wait_for(lambda: sum(r["sv_active"] + r["sv_idle"] + r["sv_login"] for r in pool_of(1)) == 0
+                 and sum(r["sv_active"] for r in pool_of(0)) == 2, 10,
+                 "worker 0 holding both connections in transactions")
+        result = {}
+
+        def prepare():
+            result["res"] = other[0].pgconn.prepare(b"s1", b"SELECT $1::int + 1")
+        t = threading.Thread(target=prepare, daemon=True)
+        t.start()
+        t.join(10)
+        assert not t.is_alive(), "the Parse waited for a server while every connection was held"
+        assert result["res"].status == psycopg.pq.ExecStatus.COMMAND_OK, result["res"].error_message
+        for c in holders:
+            c.execute("COMMIT")
+        res = other[0].pgconn.exec_prepared(b"s1", [b"41"])
+        assert res.status == psycopg.pq.ExecStatus.TUPLES_OK, res.error_message
+        assert res.get_value(0, 0) == b"42"
+    finally:
+        close_all(conns)
