@@ -98,7 +98,8 @@ def render_ini(sections):
 def suite_workers():
     """The worker threads of every pgsteer the suite starts unless a test
     says otherwise (PGSTEER_TEST_WORKERS, set by contrib/check.sh's second
-    run; 1 when unset). Each worker has pools of its own."""
+    run; 1 when unset). Each worker has pools of its own, which share the
+    pool size."""
     return int(os.environ.get("PGSTEER_TEST_WORKERS") or 1)
 
 

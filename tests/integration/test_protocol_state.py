@@ -332,8 +332,10 @@ def test_stale_shared_statement_is_prepared_afresh(pgsteer, cluster):
     """Client 1 prepares SELECT $1::e; the type is dropped and made again.
     The first use after that may fail (the server says the plan is stale),
     and from then on every client, the first one included, gets a freshly
-    prepared statement (one server connection: all share it)."""
-    p = pgsteer(default_pool_size=1, nodes=[cluster.port])
+    prepared statement (one server connection: all share it; one worker,
+    as with several the connection may close and open again as it passes
+    from one worker's clients to another's)."""
+    p = pgsteer(default_pool_size=1, nodes=[cluster.port], workers=1)
     with cluster.connect() as d:
         d.execute("DROP TYPE IF EXISTS ps_e CASCADE")
         d.execute("CREATE TYPE ps_e AS ENUM ('a', 'b')")
