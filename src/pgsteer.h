@@ -176,6 +176,10 @@ struct client {
 	uint8_t unnamed;		/* enum unnamed_state (carry.h) */
 	bool unnamed_portal_faked;	/* the unnamed portal is a DEALLOCATE answered here */
 	bool causal_fallback;		/* its statement's causal wait timed out: route without one */
+	bool lsn_async;			/* its last write's commit was asynchronous (synchronous_commit
+					 * = off): replicas get it only when the WAL writer flushes it,
+					 * so its reads take no causal wait (the primary, until a
+					 * replica is seen past it) */
 	uint64_t causal_lsn;		/* the replica it is sent to must first show this replayed */
 	int64_t last_causal_us;		/* how long its last read waited for replay (-1: none) */
 };

@@ -924,6 +924,15 @@ bool relay_reuse_parked(struct client *c, struct pool **pool, const struct clust
 }
 
 /*
+ * The write's position, and whether its commit waited for the WAL flush:
+ * with synchronous_commit = off it did not, and the replicas see it only
+ * once the WAL writer flushes it (up to wal_writer_delay later).
+ */
+#define LSN_PROBE_SQL \
+	"SELECT pg_catalog.pg_current_wal_insert_lsn(), " \
+	"pg_catalog.current_setting('synchronous_commit') = 'off'"
+
+/*
  * C's write committed on S (the primary): ask S for the WAL insert
  * position, then release S.  Until the answer arrives the session needs
  * an LSN no replica can have, so its reads stay on the primary.
@@ -944,7 +953,7 @@ static void start_lsn_probe(struct client *c, struct server *s)
 	}
 	server_set_state(s, SV_LSN_PROBE);
 	s->unnamed_client = 0;	/* a Query drops the unnamed statement */
-	proto_add_query(bufferevent_get_output(s->bev), "SELECT pg_catalog.pg_current_wal_insert_lsn()");
+	proto_add_query(bufferevent_get_output(s->bev), LSN_PROBE_SQL);
 	s->expect_rfq = 1;
 }
 
@@ -1579,6 +1588,19 @@ static void server_ready(struct server *s, const uint8_t *msg)
 }
 
 /* The WAL position in a one-column text DataRow MSG (LEN as in its header); false if none. */
+/* Is the second column of DataRow MSG (LEN as in its header) the boolean true? */
+static bool datarow_second_true(const uint8_t *msg, uint32_t len)
+{
+	uint64_t first;
+
+	if (len <= 10 || ((msg[5] << 8) | msg[6]) < 2)
+		return false;
+	first = proto_get_u32(msg + 7);		/* -1 (NULL) is too long below */
+	if (16 + first > 1 + (uint64_t)len)	/* first value, second's length, one byte */
+		return false;
+	return proto_get_u32(msg + 11 + first) == 1 && msg[15 + first] == 't';
+}
+
 static bool datarow_lsn(const uint8_t *msg, uint32_t len, uint64_t *lsn)
 {
 	uint32_t vlen;
@@ -1950,15 +1972,17 @@ static void idle_server_input(struct server *s)
 				uint64_t v;
 				if (datarow_lsn(msg, len, &v)) {
 					s->probe_client->route.required_lsn = v;
+					s->probe_client->lsn_async = datarow_second_true(msg, len);
 					if (s->probe_key[0]) {
 						shared_lock();
 						sticky_done(rt.sticky, s->probe_key, v, now_ms());
 						shared_unlock();
 						s->probe_key[0] = '\0';
 					}
-					log_debug("C-%llu: read-your-writes: replicas must replay %X/%X",
+					log_debug("C-%llu: read-your-writes: replicas must replay %X/%X%s",
 						  (unsigned long long)s->probe_client->id, (unsigned)(v >> 32),
-						  (unsigned)v);
+						  (unsigned)v, s->probe_client->lsn_async ?
+						  " (committed with synchronous_commit = off: no causal wait)" : "");
 				}
 			}
 			break;

@@ -316,8 +316,13 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 	bool verbose = log_enabled(LOG_LVL_DEBUG);
 	const struct route_config *rc = &rt.route_cfg;
 	struct route_config no_causal;
-	if (c->causal_fallback) {
-		/* its replica did not replay in time: the primary, this once */
+	if (c->causal_fallback || c->lsn_async) {
+		/*
+		 * Its replica did not replay in time: the primary, this once.  Or
+		 * its write was committed without waiting for the WAL flush: no
+		 * replica gets it before the WAL writer flushes it, so waiting on
+		 * one would only time out.
+		 */
 		no_causal = rt.route_cfg;
 		no_causal.causal_read_timeout_ms = 0;
 		rc = &no_causal;

@@ -115,6 +115,24 @@ def test_last_route_shows_the_wait(pgsteer, cluster, causal_table):
     pytest.fail("no read after a write waited on a replica in 30 tries (last route %r)" % route)
 
 
+def test_asynchronous_commit_takes_no_causal_wait(pgsteer, cluster, causal_table):
+    """A write committed with synchronous_commit = off (the test cluster's
+    setting) reaches the replicas only when the WAL writer flushes it, up
+    to wal_writer_delay later: waiting on a replica for it would only use
+    up causal_read_timeout. Its reads go to the primary at once (or to a
+    replica the monitor has seen past it), never stale and never waiting."""
+    p = pgsteer(extra={"routing": {"causal_read_timeout": "2s"}})
+    helpers.wait_reads_on_both_replicas(p, cluster)
+    with p.connect() as c:
+        assert scalar(c, "SHOW synchronous_commit") == "off"
+        for i in range(10):
+            seen, port = write_then_read(c, 700000 + i)
+            assert seen == 1, "a stale read from %d" % port
+            route = scalar(c, "SHOW pgsteer.last_route")
+            assert "causal" not in route, route
+    assert "causal read" not in p.log()
+
+
 def test_causal_off_keeps_reads_after_writes_on_the_primary(pgsteer, cluster, causal_table):
     """causal_read_timeout = 0 is the old behaviour: until the monitor sees a
     replica past the session's write, its reads go to the primary."""
