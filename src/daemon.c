@@ -49,6 +49,7 @@ static int open_listeners(const struct config *cfg, bool unix_socket);
 static void close_listeners(void);
 static int worker_runtime_init(struct worker *w);
 static void worker_runtime_close(void);
+static void make_pool_wake(struct worker *w);
 static void worker_runtime_free(void);
 
 /* [stats] tls: the endpoint serves HTTPS with the client-side certificate. */
@@ -253,6 +254,7 @@ int daemon_main(const char *config_path, struct config *cfg)
 	struct timeval tv = { 0, JANITOR_INTERVAL_MS * 1000 };
 	event_add(rt.janitor, &tv);
 	rt.worker->mailbox = event_new(rt.base, -1, 0, worker_mailbox_cb, NULL);
+	make_pool_wake(rt.worker);
 	rt.sig_hup = evsignal_new(rt.base, SIGHUP, signal_cb, NULL);
 	rt.sig_term = evsignal_new(rt.base, SIGTERM, signal_cb, NULL);
 	rt.sig_int = evsignal_new(rt.base, SIGINT, signal_cb, NULL);
@@ -438,6 +440,7 @@ static int worker_runtime_init(struct worker *w)
 	rt.janitor = event_new(rt.base, -1, EV_PERSIST, janitor_cb, NULL);
 	event_add(rt.janitor, &tv);
 	w->mailbox = event_new(rt.base, -1, 0, worker_mailbox_cb, NULL);
+	make_pool_wake(w);
 	if (open_listeners(rt.cfg, false) < 0) {
 		worker_runtime_free();
 		worker_enter(&workers_all[0]);
@@ -446,6 +449,16 @@ static int worker_runtime_init(struct worker *w)
 	worker_ready(w);
 	worker_enter(&workers_all[0]);
 	return 0;
+}
+
+/* W's event that other workers make active when a unit of a shared pool size is free. */
+static void make_pool_wake(struct worker *w)
+{
+	struct event *ev = event_new(rt.base, -1, 0, pool_wake_cb, NULL);
+
+	shared_lock();
+	w->pool_wake = ev;
+	shared_unlock();
 }
 
 /* Close the current worker's listeners, clients and servers, and free what they left. */
@@ -482,6 +495,11 @@ static void worker_runtime_free(void)
 		event_free(rt.janitor);
 	if (rt.worker->mailbox)
 		event_free(rt.worker->mailbox);
+	shared_lock();		/* other workers wake it under the lock */
+	if (rt.worker->pool_wake)
+		event_free(rt.worker->pool_wake);
+	rt.worker->pool_wake = NULL;
+	shared_unlock();
 	rt.reaper = rt.janitor = rt.worker->mailbox = NULL;
 	if (rt.worker->index > 0) {
 		event_base_free(rt.base);

@@ -41,7 +41,8 @@ static void pool_launch_for_waiters(struct pool *pool, int64_t now);
  * more takes no new unit; one holding more than its share closes the next
  * connection its clients release instead of handing it on, and an idle
  * connection with nobody waiting for it closes at the janitor's tick.
- * The waiting worker opens its own at its next tick (100 ms).  So no
+ * A unit given back wakes the waiting workers, which open their own at
+ * once (pool_wake_cb()).  So no
  * worker starves while another's clients keep every connection busy.
  * With one worker there is no quota.
  */
@@ -150,17 +151,41 @@ static bool quota_over_share(struct pool *pool)
 	       pool_total(pool) > fair_share(pool);
 }
 
-/* A connection of POOL closed (or was never opened): its unit is free for any worker. */
+/*
+ * A connection of POOL closed (or was never opened): its unit is free for
+ * any worker.  Workers whose clients wait for one open theirs now, not at
+ * their janitor's next tick.
+ */
 void pool_quota_give(struct pool *pool)
 {
 	struct pool_quota *q = pool->quota;
+	uint64_t others;
 
 	if (!q)
 		return;
 	shared_lock();
 	Assert(q->total > 0);
 	__atomic_store_n(&q->total, q->total - 1, __ATOMIC_RELAXED);
+	others = __atomic_load_n(&q->waiting, __ATOMIC_RELAXED) & ~worker_bit();
+	for (int i = 0; others && i < workers_n; i++)
+		if ((others & ((uint64_t)1 << (i % 64))) && workers_all[i].pool_wake)
+			event_active(workers_all[i].pool_wake, EV_READ, 0);
 	shared_unlock();
+}
+
+void pool_wake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct list *it;
+	int64_t now = now_ms();
+
+	UNUSED(fd);
+	UNUSED(what);
+	UNUSED(arg);
+	list_for_each(it, &rt.pools) {
+		struct pool *pool = container_of(it, struct pool, head);
+		if (pool->n_waiting > 0)
+			pool_launch_for_waiters(pool, now);
+	}
 }
 
 /*

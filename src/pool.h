@@ -33,6 +33,8 @@ bool pool_quota_take(struct pool *pool);
 bool pool_can_open(const struct pool *pool);
 /* Give back a unit of pool_quota_take() (a connection closed or never opened). */
 void pool_quota_give(struct pool *pool);
+/* Event callback of a worker's pool_wake: launch connections for its waiting clients. */
+void pool_wake_cb(evutil_socket_t fd, short what, void *arg);
 /* Exit: free the shared quotas (after every worker's pools). */
 void pool_free_quotas(void);
 /* A new connection (SV_CONNECTING) joins its pool's login list. */

@@ -32,6 +32,9 @@ struct worker {
 	struct runtime runtime;
 	struct stats_registry counters;
 	struct event *mailbox;		/* made active from other threads: park */
+	struct event *pool_wake;	/* made active from other threads: a unit of a shared
+					 * pool size its clients wait for is free (pool.c; set
+					 * and cleared under shared_lock()) */
 };
 
 extern int workers_n;			/* how many workers have a runtime (1: no threads) */
