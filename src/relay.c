@@ -800,20 +800,21 @@ static void unlink_pair(struct client *c, struct server *s)
 	s->client = NULL;
 	if (c->async_held)
 		deliver_held(c);
+	/* backpressure (apply_backpressure()) set a watermark on the other side's output */
 	if (s->read_paused) {
 		s->read_paused = false;
 		if (s->bev)
 			conn_read_enable(&s->rd);
+		if (c->bev)
+			bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	}
 	if (c->read_paused) {
 		c->read_paused = false;
 		if (c->bev && c->state != CL_FLUSHING && c->state != CL_CLOSED)
 			conn_read_enable(&c->rd);
+		if (s->bev)
+			bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
 	}
-	if (c->bev)
-		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	if (s->bev)
-		bufferevent_setwatermark(s->bev, EV_WRITE, 0, 0);
 }
 
 /*
