@@ -42,9 +42,10 @@ static void pool_launch_for_waiters(struct pool *pool, int64_t now);
  * connection its clients release instead of handing it on, and an idle
  * connection with nobody waiting for it closes at the janitor's tick.
  * A unit given back wakes the waiting workers, which open their own at
- * once (pool_wake_cb()).  So no
- * worker starves while another's clients keep every connection busy.
- * With one worker there is no quota.
+ * once (pool_wake_cb()).  So no worker starves while another's clients
+ * keep every connection busy.  A Parse whose pool cannot open a
+ * connection (pool_can_open()) is answered here rather than waiting for
+ * one (steer.c).  With one worker there is no quota.
  */
 struct pool_quota {
 	struct pool_quota *next;
