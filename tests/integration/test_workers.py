@@ -51,6 +51,22 @@ def local_addr(conn):
     return "%s:%d" % (host, port)
 
 
+def clients_by_worker(p, conns):
+    """CONNS grouped by the worker that accepted each: {0: [...], 1: [...]}."""
+    with admin(p) as a:
+        worker_of = {r["addr"]: r["worker"] for r in show(a, "CLIENTS") if not r["admin"]}
+    by_worker = {0: [], 1: []}
+    for c in conns:
+        by_worker[worker_of[local_addr(c)]].append(c)
+    return by_worker
+
+
+def pool_of(p, db, worker):
+    """SHOW POOLS rows of database DB on WORKER."""
+    with admin(p) as a:
+        return [r for r in show(a, "POOLS") if r["database"] == db and r["worker"] == worker]
+
+
 def workers_of_clients(p):
     with admin(p) as a:
         return {r["worker"] for r in show(a, "CLIENTS") if not r["admin"]}
@@ -254,11 +270,7 @@ def test_a_worker_whose_clients_wait_is_not_starved_by_a_busy_one(pgsteer, clust
     p = pgsteer(workers=2, nodes=[cluster.port], default_pool_size=2, query_wait_timeout="60s")
     conns = open_clients(p, 16, dbname=db, autocommit=True)
     try:
-        with admin(p) as a:
-            worker_of = {r["addr"]: r["worker"] for r in show(a, "CLIENTS") if not r["admin"]}
-        by_worker = {0: [], 1: []}
-        for c in conns:
-            by_worker[worker_of[local_addr(c)]].append(c)
+        by_worker = clients_by_worker(p, conns)
         busy, waiting = by_worker[0], by_worker[1]
         assert len(busy) >= 3 and waiting, {w: len(v) for w, v in by_worker.items()}
         stop = threading.Event()
@@ -275,12 +287,9 @@ def test_a_worker_whose_clients_wait_is_not_starved_by_a_busy_one(pgsteer, clust
         threads = [threading.Thread(target=hammer, args=(c,), daemon=True) for c in busy]
         for t in threads:
             t.start()
-        def pool_of(worker):
-            with admin(p) as a:
-                return [r for r in show(a, "POOLS") if r["database"] == db and r["worker"] == worker]
         # worker 0 has more clients than connections and takes worker 1's idle one (from the logins)
-        wait_for(lambda: sum(r["sv_active"] + r["sv_idle"] + r["sv_login"] for r in pool_of(1)) == 0
-                 and sum(r["cl_waiting"] for r in pool_of(0)) > 0, 10,
+        wait_for(lambda: sum(r["sv_active"] + r["sv_idle"] + r["sv_login"] for r in pool_of(p, db, 1)) == 0
+                 and sum(r["cl_waiting"] for r in pool_of(p, db, 0)) > 0, 10,
                  "worker 0 holding both connections, its clients waiting for them")
         done = threading.Event()
 
@@ -317,22 +326,15 @@ def test_a_prepare_is_answered_while_every_worker_pool_is_full(pgsteer, cluster)
     p = pgsteer(workers=2, nodes=[cluster.port], default_pool_size=2, query_wait_timeout="60s")
     conns = open_clients(p, 16, dbname=db, autocommit=True)
     try:
-        with admin(p) as a:
-            worker_of = {r["addr"]: r["worker"] for r in show(a, "CLIENTS") if not r["admin"]}
-        by_worker = {0: [], 1: []}
-        for c in conns:
-            by_worker[worker_of[local_addr(c)]].append(c)
+        by_worker = clients_by_worker(p, conns)
         holders, other = by_worker[0][:2], by_worker[1]
         assert len(holders) == 2 and other, {w: len(v) for w, v in by_worker.items()}
         for c in holders:
             c.execute("BEGIN")
             c.execute("SELECT 1")
 
-        def pool_of(worker):
-            with admin(p) as a:
-                return [r for r in show(a, "POOLS") if r["database"] == db and r["worker"] == worker]
-        wait_for(lambda: sum(r["sv_active"] + r["sv_idle"] + r["sv_login"] for r in pool_of(1)) == 0
-                 and sum(r["sv_active"] for r in pool_of(0)) == 2, 10,
+        wait_for(lambda: sum(r["sv_active"] + r["sv_idle"] + r["sv_login"] for r in pool_of(p, db, 1)) == 0
+                 and sum(r["sv_active"] for r in pool_of(p, db, 0)) == 2, 10,
                  "worker 0 holding both connections in transactions")
         result = {}
 
