@@ -316,7 +316,7 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 	bool verbose = log_enabled(LOG_LVL_DEBUG);
 	const struct route_config *rc = &rt.route_cfg;
 	struct route_config no_causal;
-	if (c->causal_fallback || c->lsn_async) {
+	if (c->causal_fallback || (c->lsn_async && rs.required_lsn != 0)) {
 		/*
 		 * Its replica did not replay in time: the primary, this once.  Or
 		 * its write was committed without waiting for the WAL flush: no
