@@ -87,10 +87,13 @@ static void reply_undo(struct server *s, struct reply *r)
 
 static void reply_clear(struct reply *r)
 {
-	free(r->client_name);
+	/* nearly every reply owns nothing: no calls for it */
+	if (r->client_name)
+		free(r->client_name);
 	if (r->client_stmt)
 		prepared_unref(r->client_stmt);
-	setops_free(r->ops);
+	if (r->ops)
+		setops_free(r->ops);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -23,6 +23,7 @@
 #include "cancel.h"
 #include "classify.h"
 #include "client.h"
+#include "evmem.h"
 #include "daemon.h"
 #include "log.h"
 #include "metrics.h"
@@ -229,6 +230,7 @@ int daemon_main(const char *config_path, struct config *cfg)
 		fprintf(stderr, "cannot open log_file %s: %s\n", cfg->log_file, strerror(errno));
 		return 1;
 	}
+	evmem_init();
 	if (workers_init(cfg->workers) < 0)
 		return 1;
 	memset(&rt, 0, sizeof(rt));
@@ -392,6 +394,7 @@ out:
 	config_free(rt.cfg);
 	classify_thread_end();
 	workers_free();
+	evmem_thread_end();
 	log_info("pgsteer exited (%s), exit code %d", exit_reason ? exit_reason : "startup failed", rc);
 	log_close();
 	return rc;

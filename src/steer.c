@@ -61,7 +61,7 @@ static _Thread_local struct {
 
 static bool batch_complete_at(struct evbuffer *in, size_t off, struct batch_map *map);
 static void batch_class_add(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
-			    uint32_t len, struct classify_result *res);
+			    uint32_t len, struct classify_result **res, struct classify_result *own);
 
 /* The cached classification is spent: the relay moved the statement it described. */
 void steer_forget(void)
@@ -156,7 +156,8 @@ static void classify_message(struct client *c, struct evbuffer *in, size_t off, 
  * the Parse messages (and Binds of named statements) up to Sync decides.
  */
 static void classify_batch_rest(struct client *c, struct evbuffer *in, uint32_t first_len,
-				const struct batch_map *map, struct classify_result *res)
+				const struct batch_map *map, struct classify_result **res,
+				struct classify_result *own)
 {
 	size_t off = 1 + (size_t)first_len;
 	uint8_t type;
@@ -166,22 +167,27 @@ static void classify_batch_rest(struct client *c, struct evbuffer *in, uint32_t 
 		/* the walk that found the Sync recorded them, all complete; the first is classified */
 		for (int i = 0; i < map->n; i++)
 			if (map->msg[i].off != 0)
-				batch_class_add(c, in, map->msg[i].off, map->msg[i].type, map->msg[i].len, res);
+				batch_class_add(c, in, map->msg[i].off, map->msg[i].type, map->msg[i].len, res,
+						own);
 		return;
 	}
 	while (proto_peek_header(in, off, &type, &len) && type != 'S' && type != 'H' && len >= 4) {
 		if (type == 'P' || type == 'B') {
 			if (evbuffer_get_length(in) < off + 1 + len)
 				break;
-			batch_class_add(c, in, off, type, len, res);
+			batch_class_add(c, in, off, type, len, res, own);
 		}
 		off += 1 + (size_t)len;
 	}
 }
 
-/* Raise the batch's class RES by the Parse or Bind at OFF. */
+/*
+ * Raise the batch's class *RES by the Parse or Bind at OFF.  *RES is the
+ * first message's class until something raises it: then OWN, which *RES
+ * points to from then on (the first message's stays as it was).
+ */
 static void batch_class_add(struct client *c, struct evbuffer *in, size_t off, uint8_t type,
-			    uint32_t len, struct classify_result *res)
+			    uint32_t len, struct classify_result **res, struct classify_result *own)
 {
 	struct classify_result next;
 
@@ -189,11 +195,16 @@ static void batch_class_add(struct client *c, struct evbuffer *in, size_t off, u
 		classify_message(c, in, off, type, len, &next);
 	else if (!carry_bind_class(c, in, off, len, &next))
 		return;		/* unnamed: its Parse was looked at */
-	if (next.cls == CLASS_WRITE && res->cls != CLASS_WRITE) {
-		*res = next;
-	} else if (next.cls != CLASS_READ && res->cls == CLASS_READ) {
-		res->cls = CLASS_AMBIGUOUS;
-		snprintf(res->reason, sizeof(res->reason), "batch also holds: %.100s", next.reason);
+	if (next.cls == CLASS_WRITE && (*res)->cls != CLASS_WRITE) {
+		*own = next;
+		*res = own;
+	} else if (next.cls != CLASS_READ && (*res)->cls == CLASS_READ) {
+		if (*res != own) {
+			*own = **res;
+			*res = own;
+		}
+		own->cls = CLASS_AMBIGUOUS;
+		snprintf(own->reason, sizeof(own->reason), "batch also holds: %.100s", next.reason);
 	}
 }
 
@@ -258,7 +269,7 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	const struct cluster_snapshot *snap;
 	struct batch_map map;
-	struct classify_result res;
+	struct classify_result *res = &begin_cache.res, batch_res;	/* steer_inspect() takes it */
 	struct route_decision d;
 	struct pool *pool;
 
@@ -274,14 +285,13 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 		return false;	/* classify whole statements only */
 	if (type != 'Q' && type != 'F' && !batch_complete(in, &map))
 		return false;	/* route an extended batch once its Sync/Flush is here */
-	classify_message(c, in, 0, type, len, &res);
+	classify_message(c, in, 0, type, len, res);
 	begin_cache.client = c;
 	begin_cache.client_id = c->id;
 	begin_cache.len = len;
 	begin_cache.type = type;
-	begin_cache.res = res;
 	if (type == 'P' || type == 'B')
-		classify_batch_rest(c, in, len, &map, &res);
+		classify_batch_rest(c, in, len, &map, &res, &batch_res);
 	/* unlinked under transaction pooling: no transaction can be open */
 	c->route.in_transaction = false;
 	c->route.txn_on_replica = false;
@@ -292,9 +302,9 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 	 * state stays with its primary connection: its replica connection
 	 * would not have it.
 	 */
-	if (res.pins_session)
-		carry_pin(c, NULL, res.reason);
-	else if (rt.cfg->pool_mode == POOL_MODE_SESSION && (res.changes_session || res.cls == CLASS_SESSION))
+	if (res->pins_session)
+		carry_pin(c, NULL, res->reason);
+	else if (rt.cfg->pool_mode == POOL_MODE_SESSION && (res->changes_session || res->cls == CLASS_SESSION))
 		carry_pin(c, NULL, "session state in session mode");
 	struct route_session rs = c->route;
 	if (c->sticky_key && rt.cfg->read_your_writes == RYW_LSN) {
@@ -329,9 +339,9 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 		c->causal_fallback = false;
 	}
 	if (verbose)
-		route_decide(&res, &rs, snap, c->cluster, rc, pick, &d);
+		route_decide(res, &rs, snap, c->cluster, rc, pick, &d);
 	else
-		route_decide_quiet(&res, &rs, snap, c->cluster, rc, pick, &d);
+		route_decide_quiet(res, &rs, snap, c->cluster, rc, pick, &d);
 	c->causal_lsn = d.target == ROUTE_REPLICA ? d.causal_lsn : 0;
 	if (d.read_fallback && rs.required_lsn == UINT64_MAX && c->lsn_probe && rc->causal_read_timeout_ms > 0 &&
 	    !c->pinned && rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
@@ -351,8 +361,8 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 	case ROUTE_LOCAL: {
 		size_t before = evbuffer_get_length(in);
 		monitor_snapshot_put(snap);
-		stats.queries[res.cls][STATS_LOCAL]++;
-		control_answer(c, &res, type);
+		stats.queries[res->cls][STATS_LOCAL]++;
+		control_answer(c, res, type);
 		/* answered: go on with whatever the client sent next */
 		if (evbuffer_get_length(in) != before && evbuffer_get_length(in) > 0 && c->state == CL_IDLE)
 			relay_client_input(c);
@@ -360,7 +370,7 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 	}
 	case ROUTE_REFUSE:
 		monitor_snapshot_put(snap);
-		stats.queries[res.cls][STATS_REFUSED]++;
+		stats.queries[res->cls][STATS_REFUSED]++;
 		relay_refuse(c, d.sqlstate ? d.sqlstate : "08006", "%s", d.reason);
 		return false;
 	case ROUTE_STAY:	/* cannot happen unlinked (in_transaction is false above) */
@@ -371,9 +381,9 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 	pool = pool_for_node(c, d.node);
 	if (!pool) {
 		if (!verbose)	/* the client's error names the reason */
-			route_decide(&res, &rs, snap, c->cluster, rc, pick, &d);
+			route_decide(res, &rs, snap, c->cluster, rc, pick, &d);
 		monitor_snapshot_put(snap);
-		stats.queries[res.cls][STATS_REFUSED]++;
+		stats.queries[res->cls][STATS_REFUSED]++;
 		relay_refuse(c, "57P03", "no server available for cluster %s: %s",
 			       rt.cfg->clusters[c->cluster].name, d.reason);
 		return false;
@@ -384,7 +394,7 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 		struct pool *pp = primary >= 0 ? pool_for_node(c, primary) : NULL;
 		if (!pp) {
 			monitor_snapshot_put(snap);
-			stats.queries[res.cls][STATS_REFUSED]++;
+			stats.queries[res->cls][STATS_REFUSED]++;
 			relay_refuse(c, "57P03", "replica %s unreachable (%s) and no primary known",
 				       pool->node_name, pool->last_login_error);
 			return false;
@@ -406,29 +416,29 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 	}
 	c->target_pool = pool;
 	c->on_replica = d.target == ROUTE_REPLICA;
-	stats.queries[res.cls][c->on_replica ? STATS_REPLICA : STATS_PRIMARY]++;
+	stats.queries[res->cls][c->on_replica ? STATS_REPLICA : STATS_PRIMARY]++;
 	if (pool->node_index < STATS_MAX_NODES) {
 		stats.nodes[pool->node_index].queries++;
-		if (res.cls == CLASS_READ)
+		if (res->cls == CLASS_READ)
 			stats.nodes[pool->node_index].reads++;
 	}
 	c->last_pool = pool;
 	c->last_on_replica = c->on_replica;
 	c->last_causal_us = -1;		/* causal_answered() says how long it waited */
-	if (res.cls == CLASS_TRANSACTION && res.txn == TXN_BEGIN) {
+	if (res->cls == CLASS_TRANSACTION && res->txn == TXN_BEGIN) {
 		c->route.in_transaction = true;
 		c->route.txn_on_replica = c->on_replica;
 		c->route.txn_node = d.node;
 	}
-	if (!c->on_replica && (d.makes_sticky || res.cls == CLASS_WRITE || res.multi_statement) &&
+	if (!c->on_replica && (d.makes_sticky || res->cls == CLASS_WRITE || res->multi_statement) &&
 	    rt.cfg->read_your_writes == RYW_LSN && steer_cluster_has_replicas(c->cluster))
 		c->want_lsn = true;
 	if (d.marks_written)
 		c->route.has_written = true;
 	if (verbose)
 		log_debug("C-%llu %s %s@%s: %s -> %s:%s (%s: %s)", (unsigned long long)c->id, c->addr,
-			  c->user, c->database, classify_class_name(res.cls),
-			  c->on_replica ? "replica" : "primary", pool->node_name, d.reason, res.reason);
+			  c->user, c->database, classify_class_name(res->cls),
+			  c->on_replica ? "replica" : "primary", pool->node_name, d.reason, res->reason);
 	if ((rt.cfg->pool_mode == POOL_MODE_SESSION || c->pinned) &&
 	    relay_reuse_parked(c, &pool, snap, rs.required_lsn)) {
 		monitor_snapshot_put(snap);
@@ -523,14 +533,13 @@ static void inspect_classify(struct client *c, struct evbuffer *in, size_t off, 
 enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 					      struct evbuffer *in, size_t off, uint8_t type,
 					      uint32_t len, const struct pstmt *bound,
-					      struct classify_result *resp)
+					      struct classify_result *res)
 {
-	struct classify_result res;
 	bool readish;
 
 	if (type == 'B') {
 		/* a Bind of a named statement: its text says what it does */
-		res = bound->cls;
+		*res = bound->cls;
 	} else if (evbuffer_get_length(in) < off + 1 + (size_t)len) {
 		if (c->on_replica || len < 64 * 1024)
 			return INSPECT_WAIT;
@@ -538,10 +547,9 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 		c->want_lsn = rt.cfg->read_your_writes == RYW_LSN;
 		return INSPECT_FORWARD;
 	} else {
-		inspect_classify(c, in, off, type, len, &res);
+		inspect_classify(c, in, off, type, len, res);
 	}
-	*resp = res;
-	if (res.cls == CLASS_CONTROL && s->expect_rfq == 0 && !s->batch_open &&
+	if (res->cls == CLASS_CONTROL && s->expect_rfq == 0 && !s->batch_open &&
 	    reply_ring_len(&s->replies) == 0) {
 		/* nothing owed before it: pgsteer answers (an extended batch once its Sync is here) */
 		if (type != 'Q' && !batch_complete_at(in, off, NULL))
@@ -549,10 +557,10 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 		relay_forget_replay(c);	/* its bytes no longer match what the server got */
 		if (off)
 			relay_move(in, s->bev, s->fd, s->tls, off);
-		control_answer(c, &res, type);
+		control_answer(c, res, type);
 		return INSPECT_ANSWERED;
 	}
-	if (type == 'Q' && carry_deallocate_local(c, s, &res)) {
+	if (type == 'Q' && carry_deallocate_local(c, s, res)) {
 		/* DEALLOCATE of a protocol-level name: only the client's name goes */
 		relay_forget_replay(c);
 		if (off)
@@ -560,24 +568,24 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 		evbuffer_drain(in, 1 + (size_t)len);
 		return INSPECT_ANSWERED;
 	}
-	if (res.cls == CLASS_TRANSACTION && res.txn == TXN_BEGIN) {
+	if (res->cls == CLASS_TRANSACTION && res->txn == TXN_BEGIN) {
 		c->route.in_transaction = true;
 		c->route.txn_on_replica = c->on_replica;
 	}
-	if (rt.cfg->pool_mode == POOL_MODE_SESSION && !res.pins_session &&
-	    (res.changes_session || res.cls == CLASS_SESSION))
+	if (rt.cfg->pool_mode == POOL_MODE_SESSION && !res->pins_session &&
+	    (res->changes_session || res->cls == CLASS_SESSION))
 		carry_pin(c, s, "session state in session mode");
 	if (!c->on_replica) {
-		if (res.cls == CLASS_WRITE)
+		if (res->cls == CLASS_WRITE)
 			c->route.has_written = c->route.txn_wrote = true;
-		if ((res.cls == CLASS_WRITE || res.cls == CLASS_AMBIGUOUS || res.multi_statement) &&
+		if ((res->cls == CLASS_WRITE || res->cls == CLASS_AMBIGUOUS || res->multi_statement) &&
 		    rt.cfg->read_your_writes == RYW_LSN && steer_cluster_has_replicas(c->cluster))
 			c->want_lsn = true;
 		return INSPECT_FORWARD;
 	}
 	/* on a replica */
 	if (c->route.in_transaction) {
-		if (res.cls != CLASS_WRITE)
+		if (res->cls != CLASS_WRITE)
 			return INSPECT_FORWARD;
 		if (s->expect_rfq == 0 && !s->batch_open) {
 			/*
@@ -589,10 +597,10 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 			if (off)
 				relay_move(in, s->bev, s->fd, s->tls, off);
 			snprintf(msg, sizeof(msg), "cannot execute a write in a read-only transaction "
-				 "routed to replica %s (%.100s)", s->pool->node_name, res.reason);
+				 "routed to replica %s (%.100s)", s->pool->node_name, res->reason);
 			log_info("C-%llu %s@%s: write refused on replica %s: %s", (unsigned long long)c->id,
-				 c->user, c->database, s->pool->node_name, res.reason);
-			stats.queries[res.cls][STATS_REFUSED]++;
+				 c->user, c->database, s->pool->node_name, res->reason);
+			stats.queries[res->cls][STATS_REFUSED]++;
 			proto_add_error(bufferevent_get_output(c->bev), "ERROR", "25006", msg,
 					"The transaction is still open: go on reading, or ROLLBACK and "
 					"run the write outside it.");
@@ -604,28 +612,28 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 			if (off)
 				relay_move(in, s->bev, s->fd, s->tls, off);
 			client_fail(c, "FATAL", "25006", "a write prepared statement bound in a read-only "
-				    "transaction routed to replica %s (%.100s)", s->pool->node_name, res.reason);
+				    "transaction routed to replica %s (%.100s)", s->pool->node_name, res->reason);
 			return INSPECT_ANSWERED;
 		}
-		send_refusal(c, s, in, off, type, len, &res);
+		send_refusal(c, s, in, off, type, len, res);
 		return INSPECT_REWRITTEN;
 	}
-	readish = res.hint != HINT_PRIMARY &&
-		  (res.cls == CLASS_READ ||
-		   (res.cls == CLASS_AMBIGUOUS &&
-		    (res.hint == HINT_REPLICA ||
+	readish = res->hint != HINT_PRIMARY &&
+		  (res->cls == CLASS_READ ||
+		   (res->cls == CLASS_AMBIGUOUS &&
+		    (res->hint == HINT_REPLICA ||
 		     (c->route.fallback_ambiguous && !c->route.has_written && !c->route.use_primary))));
 	if (readish)
 		return INSPECT_FORWARD;
 	if (s->batch_open && type == 'P') {
-		send_refusal(c, s, in, off, type, len, &res);
+		send_refusal(c, s, in, off, type, len, res);
 		return INSPECT_REWRITTEN;
 	}
 	if (s->batch_open && type == 'B') {
 		if (off)
 			relay_move(in, s->bev, s->fd, s->tls, off);
 		client_fail(c, "FATAL", "25006", "a write prepared statement bound in a batch routed to "
-			    "replica %s (%.100s)", s->pool->node_name, res.reason);
+			    "replica %s (%.100s)", s->pool->node_name, res->reason);
 		return INSPECT_ANSWERED;
 	}
 	if (s->batch_open && off == 0 && s->pkt_remain == 0) {

@@ -19,6 +19,7 @@
 #include <event2/thread.h>
 
 #include "classify.h"
+#include "evmem.h"
 #include "log.h"
 #include "worker.h"
 
@@ -266,5 +267,6 @@ static void *worker_thread(void *arg)
 	event_base_dispatch(w->runtime.base);
 	worker_leave();
 	classify_thread_end();
+	evmem_thread_end();
 	return NULL;
 }
