@@ -994,6 +994,11 @@ static void note_one(struct client *c, struct server *s, const struct classify_r
 		case SETSTMT_NONE:
 		case SETSTMT_REPORTED:
 			return;
+		case SETSTMT_LOCAL:
+			/* this transaction's commit does not wait for its WAL flush: see lsn_async */
+			if (strcmp(st.name, "synchronous_commit") == 0)
+				c->txn_async_commit = sessvar_value_is_off(st.value);
+			return;
 		case SETSTMT_UNTRACKED:
 			carry_pin(c, s, st.why);
 			return;

@@ -180,6 +180,9 @@ struct client {
 					 * = off): replicas get it only when the WAL writer flushes it,
 					 * so its reads take no causal wait (the primary, until a
 					 * replica is seen past it) */
+	bool txn_async_commit;		/* SET LOCAL synchronous_commit = off in its open transaction:
+					 * its commit is asynchronous (the LSN probe runs after the
+					 * transaction, when the setting is back to the session's) */
 	uint64_t causal_lsn;		/* the replica it is sent to must first show this replayed */
 	int64_t last_causal_us;		/* how long its last read waited for replay (-1: none) */
 };
@@ -227,6 +230,7 @@ struct server {
 	struct client *probe_client;	/* SV_LSN_PROBE: whose write position we fetch */
 	struct client *parked_for;	/* session mode: held for this client between statements */
 	char probe_key[CLASSIFY_VALUE_LEN]; /* the prober's pgsteer.sticky_key, if any */
+	bool probe_async;		/* the probed transaction set synchronous_commit = off locally */
 
 	struct reply_ring replies;	/* replies owed by this server, in request order (carry.c) */
 	bool skip_to_sync;		/* it reported an error: it ignores messages until Sync */

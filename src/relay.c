@@ -1518,6 +1518,7 @@ static bool end_link_if_done(struct client *c, struct server *s, size_t off)
 	if (c->want_lsn && !c->on_replica) {
 		c->want_lsn = false;
 		start_lsn_probe(c, s);
+		s->probe_async = c->txn_async_commit;
 	} else if (rt.cfg->pool_mode == POOL_MODE_SESSION || c->pinned) {
 		park(c, s, c->on_replica);
 	} else {
@@ -1525,6 +1526,7 @@ static bool end_link_if_done(struct client *c, struct server *s, size_t off)
 		pool_release(s);
 		s = NULL;	/* someone else's now */
 	}
+	c->txn_async_commit = false;	/* its transaction is over */
 	/* the client may already have sent its next statement */
 	relay_client_input(c);
 	/* a notification behind the ReadyForQuery is the session's: deliver it now */
@@ -1973,7 +1975,8 @@ static void idle_server_input(struct server *s)
 				uint64_t v;
 				if (datarow_lsn(msg, len, &v)) {
 					s->probe_client->route.required_lsn = v;
-					s->probe_client->lsn_async = datarow_second_true(msg, len);
+					s->probe_client->lsn_async = s->probe_async ||
+								     datarow_second_true(msg, len);
 					if (s->probe_key[0]) {
 						shared_lock();
 						sticky_done(rt.sticky, s->probe_key, v, now_ms());

@@ -316,6 +316,40 @@ static bool read_value(const char *p, const char *end, char *value, size_t value
 	return true;
 }
 
+bool sessvar_value_is_off(const char *value)
+{
+	static const char *const no[] = { "off", "false", "no", "0" };
+	char v[8];
+	size_t n = strlen(value), j = 0;
+
+	if (n >= 2 && (value[0] == '\'' || value[0] == '"') && value[n - 1] == value[0]) {
+		value++;	/* a plain string literal or a quoted name */
+		n -= 2;
+	}
+	if (n == 0 || n >= sizeof(v))
+		return false;
+	for (; j < n; j++)
+		v[j] = (char)tolower((unsigned char)value[j]);
+	v[j] = '\0';
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcmp(v, no[i]) == 0)
+			return true;
+	return false;
+}
+
+/* After a SET's name at P: past its "=" or TO and the space after it, or NULL. */
+static const char *past_assign(const char *p, const char *end)
+{
+	const char *q;
+
+	p = skip_space(p, end);
+	if (p < end && *p == '=')
+		return skip_space(p + 1, end);
+	if ((q = keyword(p, end, "to")))
+		return skip_space(q, end);
+	return NULL;
+}
+
 static void untracked(struct setstmt *out, const char *why)
 {
 	out->kind = SETSTMT_UNTRACKED;
@@ -363,7 +397,14 @@ void sessvar_parse(const char *sql, size_t len, struct setstmt *out)
 	if (!(q = keyword(p, end, "set")))
 		return untracked(out, "not a SET statement");
 	p = skip_space(q, end);
-	if (keyword(p, end, "local") || keyword(p, end, "transaction") || keyword(p, end, "constraints"))
+	if ((q = keyword(p, end, "local"))) {
+		/* lasts until the end of the transaction: nothing to carry, but its name and value */
+		if ((q = read_name(skip_space(q, end), end, out->name, sizeof(out->name))) &&
+		    (p = past_assign(q, end)) && read_value(p, end, out->value, sizeof(out->value)))
+			out->kind = SETSTMT_LOCAL;
+		return;
+	}
+	if (keyword(p, end, "transaction") || keyword(p, end, "constraints"))
 		return;		/* lasts until the end of the transaction: nothing to carry */
 	if ((q = keyword(p, end, "session"))) {
 		const char *r = skip_space(q, end);
@@ -395,16 +436,8 @@ void sessvar_parse(const char *sql, size_t len, struct setstmt *out)
 	}
 	if (keyword(p, end, "seed") || keyword(p, end, "xml"))
 		return untracked(out, "SET SEED / XML OPTION");
-	if (!(q = read_name(p, end, out->name, sizeof(out->name))))
+	if (!(q = read_name(p, end, out->name, sizeof(out->name))) || !(p = past_assign(q, end)))
 		return untracked(out, "SET not understood");
-	p = skip_space(q, end);
-	if (p < end && *p == '=')
-		p++;
-	else if ((q = keyword(p, end, "to")))
-		p = q;
-	else
-		return untracked(out, "SET not understood");
-	p = skip_space(p, end);
 	if (sessvar_reported_index(out->name) >= 0) {
 		out->kind = SETSTMT_REPORTED;
 		return;

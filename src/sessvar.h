@@ -45,7 +45,8 @@ void sessvars_unset_unreported(struct sessvars **vs);
 void sessvars_free(struct sessvars **vs);
 
 enum setstmt_kind {
-	SETSTMT_NONE,		/* not a session change: SET LOCAL, SET TRANSACTION, SET CONSTRAINTS */
+	SETSTMT_NONE,		/* not a session change: SET TRANSACTION, SET CONSTRAINTS */
+	SETSTMT_LOCAL,		/* SET LOCAL name = value: until the end of the transaction */
 	SETSTMT_SET,		/* name = value (SQL text) */
 	SETSTMT_RESET,		/* name back to its default */
 	SETSTMT_RESET_ALL,
@@ -62,6 +63,12 @@ struct setstmt {
 
 /* Parse a single SET/RESET statement (SQL text, LEN bytes). */
 void sessvar_parse(const char *sql, size_t len, struct setstmt *out);
+/*
+ * Is VALUE (a SET's SQL text) "off" as an enum setting with boolean
+ * aliases reads it (synchronous_commit): off, false, no or 0, any case,
+ * quoted or not?
+ */
+bool sessvar_value_is_off(const char *value);
 
 /* Is NAME carried across connections under TRACK (track_extra_parameters; "*" = all)? */
 bool sessvar_tracked(const char *name, strlist track);

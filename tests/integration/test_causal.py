@@ -133,6 +133,28 @@ def test_asynchronous_commit_takes_no_causal_wait(pgsteer, cluster, causal_table
     assert "causal read" not in p.log()
 
 
+def test_set_local_asynchronous_commit_takes_no_causal_wait(pgsteer, cluster, causal_table):
+    """The same for a transaction that turns synchronous_commit off for
+    itself only (SET LOCAL): the LSN probe after it reads the session's
+    setting, back to on by then, so pgsteer must remember the SET LOCAL."""
+    p = pgsteer(extra={"routing": {"causal_read_timeout": "2s"}})
+    helpers.wait_reads_on_both_replicas(p, cluster)
+    with p.connect() as c:
+        c.execute("SET synchronous_commit = on")
+        for i in range(10):
+            with c.transaction():
+                c.execute("SET LOCAL synchronous_commit = 'off'")
+                c.execute("INSERT INTO %s VALUES (%%s, 'x')" % TABLE, [710000 + i])
+            seen, port = c.execute("SELECT count(*), inet_server_port() FROM %s WHERE id = %%s" % TABLE,
+                                   [710000 + i]).fetchone()
+            assert seen == 1, "a stale read from %d" % port
+            route = scalar(c, "SHOW pgsteer.last_route")
+            assert "causal" not in route, route
+        # the session's own setting is on again: its next write's reads may wait on a replica
+        assert scalar(c, "SHOW synchronous_commit") == "on"
+    assert "causal read" not in p.log()
+
+
 def test_causal_off_keeps_reads_after_writes_on_the_primary(pgsteer, cluster, causal_table):
     """causal_read_timeout = 0 is the old behaviour: until the monitor sees a
     replica past the session's write, its reads go to the primary."""

@@ -32,7 +32,9 @@ static const struct parse_case parse_cases[] = {
 	{ "SET statement_timeout = DEFAULT", SETSTMT_RESET, "statement_timeout", "" },
 	{ "RESET search_path", SETSTMT_RESET, "search_path", "" },
 	{ "reset all;", SETSTMT_RESET_ALL, "", "" },
-	{ "SET LOCAL search_path = x", SETSTMT_NONE, "", "" },
+	{ "SET LOCAL search_path = x", SETSTMT_LOCAL, "search_path", "x" },
+	{ "set local Synchronous_Commit to 'off';", SETSTMT_LOCAL, "synchronous_commit", "'off'" },
+	{ "SET LOCAL search_path", SETSTMT_NONE, "", "" },
 	{ "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", SETSTMT_NONE, "", "" },
 	{ "SET CONSTRAINTS ALL DEFERRED", SETSTMT_NONE, "", "" },
 	{ "SET TIME ZONE 'UTC'", SETSTMT_REPORTED, "timezone", "" },
@@ -62,14 +64,30 @@ static void test_parse_set_statements(void **state)
 		sessvar_parse(pc->sql, strlen(pc->sql), &st);
 		if (st.kind != pc->kind)
 			fail_msg("%s: kind %d, want %d", pc->sql, st.kind, pc->kind);
-		if (pc->kind == SETSTMT_SET || pc->kind == SETSTMT_RESET || pc->kind == SETSTMT_REPORTED) {
+		if (pc->kind == SETSTMT_SET || pc->kind == SETSTMT_RESET || pc->kind == SETSTMT_REPORTED ||
+		    pc->kind == SETSTMT_LOCAL) {
 			assert_string_equal(st.name, pc->name);
-			if (pc->kind == SETSTMT_SET)
+			if (pc->kind == SETSTMT_SET || pc->kind == SETSTMT_LOCAL)
 				assert_string_equal(st.value, pc->value);
 		}
 		if (pc->kind == SETSTMT_UNTRACKED)
 			assert_non_null(st.why);
 	}
+}
+
+/* synchronous_commit's spellings of off (an enum with boolean aliases: no prefixes) */
+static void test_value_is_off(void **state)
+{
+	static const char *const off[] = { "off", "OFF", "'off'", "\"off\"", "false", "'False'", "no", "0" };
+	static const char *const not_off[] = { "on", "local", "remote_write", "'of'", "f", "1", "''",
+					       "'off", "off'", "default" };
+	(void)state;
+	for (size_t i = 0; i < sizeof(off) / sizeof(off[0]); i++)
+		if (!sessvar_value_is_off(off[i]))
+			fail_msg("%s: not read as off", off[i]);
+	for (size_t i = 0; i < sizeof(not_off) / sizeof(not_off[0]); i++)
+		if (sessvar_value_is_off(not_off[i]))
+			fail_msg("%s: read as off", not_off[i]);
 }
 
 static void test_lists_are_sorted_and_bounded(void **state)
@@ -211,6 +229,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_set_statements),
+		cmocka_unit_test(test_value_is_off),
 		cmocka_unit_test(test_lists_are_sorted_and_bounded),
 		cmocka_unit_test(test_tracked_settings),
 		cmocka_unit_test(test_sync_sql),
