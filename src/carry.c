@@ -921,7 +921,7 @@ static bool is_discard_all(const char *sql, size_t len)
 	return len - i >= 3 && strncasecmp(sql + i, "all", 3) == 0;
 }
 
-static void note_one(struct client *c, struct server *s, const struct classify_result *res,
+static bool note_one(struct client *c, struct server *s, const struct classify_result *res,
 		     const char *sql, size_t sqllen);
 
 /*
@@ -953,10 +953,8 @@ static void note_statements(struct client *c, struct server *s, const char *sql,
 			carry_pin(c, s, "session change before COMMIT/ROLLBACK in one string");
 			return;
 		}
-		if (part.pins_session || part.changes_session) {
-			note_one(c, s, &part, p, plen);
+		if ((part.pins_session || part.changes_session) && note_one(c, s, &part, p, plen))
 			changed = true;
-		}
 	}
 }
 
@@ -976,15 +974,18 @@ void carry_note_statement(struct client *c, struct server *s, const struct class
 	note_one(c, s, res, sql, sqllen);
 }
 
-/* The session effect of one statement (RES is its class). */
-static void note_one(struct client *c, struct server *s, const struct classify_result *res,
+/*
+ * The session effect of one statement (RES is its class).  True when it
+ * queued a settings change, which the statement's failure must undo.
+ */
+static bool note_one(struct client *c, struct server *s, const struct classify_result *res,
 		     const char *sql, size_t sqllen)
 {
 	struct setstmt st;
 
 	if (res->pins_session) {
 		carry_pin(c, s, res->reason);
-		return;
+		return false;
 	}
 	switch (res->session_op) {
 	case SESSION_OP_SET:
@@ -993,51 +994,51 @@ static void note_one(struct client *c, struct server *s, const struct classify_r
 		switch (st.kind) {
 		case SETSTMT_NONE:
 		case SETSTMT_REPORTED:
-			return;
+			return false;
 		case SETSTMT_LOCAL:
 			/* this transaction's commit does not wait for its WAL flush: see lsn_async */
 			if (strcmp(st.name, "synchronous_commit") == 0)
 				c->txn_async_commit = sessvar_value_is_off(st.value);
-			return;
+			return false;
 		case SETSTMT_UNTRACKED:
 			carry_pin(c, s, st.why);
-			return;
+			return false;
 		case SETSTMT_RESET_ALL:
 			add_op(c, SETOP_RESET_ALL, NULL, NULL);
-			return;
+			return true;
 		case SETSTMT_SET:
 		case SETSTMT_RESET:
 			if (!sessvar_tracked(st.name, rt.cfg->track_extra_parameters)) {
 				char why[SESSVAR_NAME_LEN + 16];
 				snprintf(why, sizeof(why), "SET %.24s (not tracked)", st.name);
 				carry_pin(c, s, why);
-				return;
+				return false;
 			}
 			if (st.kind == SETSTMT_SET && strcmp(st.name, "search_path") == 0 &&
 			    strcasestr(st.value, "pg_temp")) {
 				/* current_schema() then creates the temporary schema: not on a standby */
 				carry_pin(c, s, "search_path names pg_temp");
-				return;
+				return false;
 			}
 			add_op(c, st.kind == SETSTMT_SET ? SETOP_SET : SETOP_RESET, st.name, st.value);
-			return;
+			return true;
 		}
-		return;
+		return false;
 	case SESSION_OP_DISCARD:
 		if (is_discard_all(sql, sqllen))
 			add_op(c, SETOP_DISCARD_ALL, NULL, NULL);
-		return;
+		return true;
 	case SESSION_OP_DEALLOCATE_ALL:
 		add_op(c, SETOP_DEALLOCATE_ALL, NULL, NULL);
-		return;
+		return true;
 	case SESSION_OP_PREPARE:
 		carry_pin(c, s, "SQL PREPARE");
-		return;
+		return false;
 	case SESSION_OP_LOAD:
 		carry_pin(c, s, "LOAD");
-		return;
+		return false;
 	default:
-		return;
+		return false;
 	}
 }
 
