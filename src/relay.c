@@ -93,25 +93,37 @@ void relay_client_input(struct client *c)
 		return;		/* waiting, logging in or closing: keep it buffered */
 	}
 
-	if (c->discard != DISCARD_NONE && !discard_input(c))
-		return;
-	if (evbuffer_get_length(in) == 0)
-		return;
-	Assert(c->pkt_remain == 0);
-	if (!proto_peek_header(in, 0, &type, &len))
-		return;
-	if (!proto_is_frontend_type(type)) {
-		client_fail(c, "FATAL", "08P01", "invalid frontend message type %d", type);
-		return;
-	}
-	if (len < 4 || len > rt.cfg->max_packet_size) {
-		client_fail(c, "FATAL", "08P01", "invalid message length %u (max_packet_size %llu)",
-			    len, (unsigned long long)rt.cfg->max_packet_size);
-		return;
-	}
-	if (type == 'X') {
-		client_close(c, "client sent Terminate");
-		return;
+	for (;;) {
+		if (c->discard != DISCARD_NONE && !discard_input(c))
+			return;
+		if (evbuffer_get_length(in) == 0)
+			return;
+		Assert(c->pkt_remain == 0);
+		if (!proto_peek_header(in, 0, &type, &len))
+			return;
+		if (!proto_is_frontend_type(type)) {
+			client_fail(c, "FATAL", "08P01", "invalid frontend message type %d", type);
+			return;
+		}
+		if (len < 4 || len > rt.cfg->max_packet_size) {
+			client_fail(c, "FATAL", "08P01", "invalid message length %u (max_packet_size %llu)",
+				    len, (unsigned long long)rt.cfg->max_packet_size);
+			return;
+		}
+		if (type == 'X') {
+			client_close(c, "client sent Terminate");
+			return;
+		}
+		if (type != 'd' && type != 'c' && type != 'f')
+			break;
+		/*
+		 * COPY data, done or fail with no COPY under way: what a client
+		 * sends on after its COPY FROM STDIN failed.  PostgreSQL ignores
+		 * these, and so does pgsteer (as the start of a batch, they
+		 * would wait for a Sync that never comes).
+		 */
+		c->discard = DISCARD_REST;
+		c->pkt_remain = 1 + len;
 	}
 	/* The start of a transaction (or of a statement on its own): route it. */
 	if (!steer_statement(c, type, len))
