@@ -1414,6 +1414,89 @@ static void stmt_write(struct cursor *c, struct classify_result *r, const char *
 	scan_query(c, r, false);
 }
 
+/* A byte of a word in code block text ('$' ends one: $$BEGIN). */
+static bool word_char(unsigned char c)
+{
+	return is_ident_cont(c) && c != '$';
+}
+
+/* Is S[I..N) the word W (lower case), not inside a longer name? */
+static bool word_at(const char *s, size_t n, size_t i, const char *w)
+{
+	size_t k = 0;
+
+	if (i > 0 && word_char((unsigned char)s[i - 1]))
+		return false;
+	for (; w[k]; k++)
+		if (i + k >= n || lower((unsigned char)s[i + k]) != w[k])
+			return false;
+	return i + k >= n || !word_char((unsigned char)s[i + k]);
+}
+
+/*
+ * Does code block text S (N bytes, a DO body with its quotes) change a
+ * session setting for good?  A SET or RESET that starts a statement (after
+ * ';', BEGIN, THEN, ELSE or LOOP, or at the start of a quoted string, for
+ * EXECUTE 'SET ...') and is not SET LOCAL, SET TRANSACTION or SET
+ * CONSTRAINTS, or any set_config(): these outlive the block in the
+ * backend.  A guess from the text, erring towards yes (a comment counts).
+ */
+static bool body_sets_session(const char *s, size_t n)
+{
+	static const char *const starts[] = { "begin", "then", "else", "loop" };
+
+	for (size_t i = 0; i < n; i++) {
+		bool set = word_at(s, n, i, "set");
+		size_t j, k;
+
+		if (word_at(s, n, i, "set_config"))
+			return true;
+		if (!set && !word_at(s, n, i, "reset"))
+			continue;
+		for (j = i; j > 0 && is_space((unsigned char)s[j - 1]); j--)
+			;
+		if (j > 0 && s[j - 1] != ';' && s[j - 1] != '\'' && s[j - 1] != '$') {
+			/* the word before it */
+			for (k = j; k > 0 && word_char((unsigned char)s[k - 1]); k--)
+				;
+			bool start = false;
+			for (size_t w = 0; w < ARRAY_SIZE(starts) && !start; w++)
+				start = j - k == strlen(starts[w]) && word_at(s, j, k, starts[w]);
+			if (!start)
+				continue;
+		}
+		if (!set)
+			return true;
+		for (j = i + 3; j < n && is_space((unsigned char)s[j]); j++)
+			;
+		if (!word_at(s, n, j, "local") && !word_at(s, n, j, "transaction") &&
+		    !word_at(s, n, j, "constraints"))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * DO runs its code on the primary.  A session setting it changes stays in
+ * the backend after it, out of pgsteer's sight: that pins the session, so
+ * the backend is reset before another client gets it.
+ */
+static void stmt_do(struct cursor *c, struct classify_result *r)
+{
+	bool sets = false;
+
+	adv(c);
+	for (; !at_end(c); adv(c))
+		if (c->cur.type == T_STRING && !sets)
+			sets = body_sets_session(c->cur.p, c->cur.len);
+	if (sets) {
+		set(r, CLASS_WRITE, "DO block changes a session setting");
+		r->pins_session = true;
+	} else {
+		set(r, CLASS_WRITE, "DO runs an anonymous code block");
+	}
+}
+
 /* Name of the next object (savepoint, prepared statement, cursor) into r->object_name. */
 static bool take_name(struct cursor *c, struct classify_result *r)
 {
@@ -2074,7 +2157,6 @@ static const struct write_stmt write_stmts[] = {
 	{KW_REFRESH, "REFRESH MATERIALIZED VIEW writes"},
 	{KW_LOCK, "LOCK takes a table lock"},
 	{KW_CALL, "CALL runs a procedure"},
-	{KW_DO, "DO runs an anonymous code block"},
 	{KW_NOTIFY, "NOTIFY must run on the primary"},
 	{KW_UNLISTEN, "UNLISTEN must run on the primary"},
 	{KW_CHECKPOINT, "CHECKPOINT runs on the primary"},
@@ -2129,6 +2211,9 @@ static void classify_statement(struct cursor *c, struct classify_result *r)
 	case KW_LISTEN:
 		set(r, CLASS_WRITE, "LISTEN must stay on the primary and pins the session");
 		r->pins_session = true;
+		return;
+	case KW_DO:
+		stmt_do(c, r);
 		return;
 	case KW_FETCH: case KW_MOVE: case KW_CLOSE:
 		set(r, CLASS_AMBIGUOUS, "cursor statement: class of the cursor's query is unknown");

@@ -108,6 +108,58 @@ def test_session_change_before_commit_in_one_string_pins(pgsteer, cluster):
         assert len(pinned_clients(p)) == 1
 
 
+def test_set_local_in_one_string_with_commit_does_not_pin(pgsteer, cluster):
+    """A SET LOCAL leaves nothing to carry: with a COMMIT in the same
+    string it does not pin (a session SET there still does)."""
+    p = pgsteer(nodes=[cluster.port])
+    with p.connect() as c:
+        c.execute("BEGIN; SET LOCAL statement_timeout = '5s'; SELECT 1; COMMIT")
+        assert pinned_clients(p) == []
+        c.execute("BEGIN; SET statement_timeout = '5s'; COMMIT")
+        pinned = pinned_clients(p)
+        assert len(pinned) == 1 and "commit" in pinned[0]["pinned"].lower(), pinned
+
+
+def test_do_block_setting_stays_with_its_session(pgsteer, cluster):
+    """A session SET inside a DO block stays in the backend that ran it:
+    the session keeps that backend (pinned), nobody else gets it until it
+    is reset, and the setting is gone for the next client after that."""
+    p = pgsteer(nodes=[cluster.port], default_pool_size=2, workers=1)
+    with p.connect() as a, p.connect() as b:
+        a.execute("DO $$BEGIN SET enable_bitmapscan = off; END$$")
+        assert scalar(a, "SHOW enable_bitmapscan") == "off"
+        for _ in range(6):
+            assert scalar(b, "SHOW enable_bitmapscan") == "on"
+            assert scalar(a, "SHOW enable_bitmapscan") == "off"
+        assert "DO block" in pinned_clients(p)[0]["pinned"]
+    with p.connect() as c:
+        for _ in range(4):
+            with c.transaction():
+                assert scalar(c, "SHOW enable_bitmapscan") == "on"
+
+
+def test_copy_data_after_a_failed_copy_is_ignored(pgsteer, cluster):
+    """COPY ... FROM STDIN that fails before taking data: the client may
+    still send CopyData and CopyDone, which PostgreSQL ignores outside a
+    COPY. The next statement is answered (it waited behind them forever)."""
+    with cluster.connect() as d:
+        d.execute("CREATE TABLE IF NOT EXISTS ps_copy_fail (a text)")
+    p = pgsteer()
+    for port in (cluster.port, p.port):
+        sock, _ = pgwire.login(port, helpers.SUPERUSER)
+        try:
+            rows, err = pgwire.simple_query(sock, "COPY ps_copy_fail FROM STDIN CSV FREEZE")
+            assert err is not None and err["C"] == "55000", err
+            sock.sendall(pgwire.message(b"d", b"x\n") + pgwire.message(b"d", b"y\n") + pgwire.message(b"c"))
+            rows, err = pgwire.simple_query(sock, "SELECT 'after'")
+            assert err is None and rows == [["after"]], (port, rows, err)
+            sock.sendall(pgwire.message(b"f", b"gave up\0"))
+            rows, err = pgwire.simple_query(sock, "SELECT 'again'")
+            assert err is None and rows == [["again"]], (port, rows, err)
+        finally:
+            sock.close()
+
+
 # ---------------------------------------------------------------- notifications
 
 

@@ -395,19 +395,6 @@ def test_temp_table_pins_the_session(pgsteer, cluster):
         assert [r for r in admin_clients(p) if r["pinned"]] == []
 
 
-def test_set_local_in_one_string_with_commit_does_not_pin(pgsteer, cluster):
-    """A SET and a COMMIT in one Query pin the session (whether the SET
-    survives depends on how the string ends, which pgsteer does not see); a
-    SET LOCAL leaves nothing to carry, so it does not."""
-    p = pgsteer(nodes=[cluster.port])
-    with p.connect() as c:
-        c.execute("BEGIN; SET LOCAL statement_timeout = '5s'; SELECT 1; COMMIT")
-        assert [r for r in admin_clients(p) if r["pinned"]] == []
-        c.execute("BEGIN; SET statement_timeout = '5s'; COMMIT")
-        pinned = [r for r in admin_clients(p) if r["pinned"]]
-        assert len(pinned) == 1 and "commit" in pinned[0]["pinned"].lower(), pinned
-
-
 def test_pinned_server_is_reset_before_reuse(pgsteer, cluster):
     p = pgsteer(nodes=[cluster.port], default_pool_size=1, workers=1)  # the one server, reused
     with p.connect() as c:

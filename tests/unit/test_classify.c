@@ -293,6 +293,41 @@ static void test_queries(void **state)
 	assert_false(r.pins_session);
 }
 
+/* A DO block that changes a session setting for good pins; other blocks, SET LOCAL and UPDATE ... SET do not. */
+static void test_do_block_settings(void **state)
+{
+	static const char *const pins[] = {
+		"DO $$BEGIN SET enable_seqscan = off; END$$",
+		"do $$begin\n  perform 1;\n  set   work_mem to '1MB';\nend$$",
+		"DO $$BEGIN IF true THEN SET search_path = x; END IF; END$$",
+		"DO $$BEGIN IF false THEN NULL; ELSE RESET work_mem; END IF; END$$",
+		"DO $$BEGIN PERFORM set_config('a.b', 'c', false); END$$",
+		"DO $$BEGIN EXECUTE 'SET work_mem = 1'; END$$",
+		"DO LANGUAGE plpgsql $x$ DECLARE n int; BEGIN FOR n IN 1..2 LOOP SET x.y = 1; END LOOP; END $x$",
+	};
+	static const char *const plain[] = {
+		"DO $$BEGIN PERFORM 1; END$$",
+		"DO $$BEGIN SET LOCAL work_mem = '1MB'; SET TRANSACTION READ ONLY; END$$",
+		"DO $$BEGIN SET CONSTRAINTS ALL DEFERRED; END$$",
+		"DO $$BEGIN UPDATE t SET a = 1; INSERT INTO t VALUES (1) ON CONFLICT DO UPDATE SET a = 2; END$$",
+		"DO $$BEGIN ALTER TABLE t ALTER COLUMN a SET DEFAULT 1; END$$",
+		"DO $$BEGIN PERFORM offset_of(1); END$$",
+	};
+	struct classify_result r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
+		classify(pins[i], &r);
+		if (!r.pins_session || r.cls != CLASS_WRITE)
+			fail_msg("%s: pins %d, class %d", pins[i], r.pins_session, r.cls);
+	}
+	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+		classify(plain[i], &r);
+		if (r.pins_session || r.cls != CLASS_WRITE)
+			fail_msg("%s: pins %d, class %d", plain[i], r.pins_session, r.cls);
+	}
+}
+
 static void test_writes(void **state)
 {
 	static const struct row rows[] = {
@@ -1332,6 +1367,7 @@ int main(void)
 		cmocka_unit_test(test_multi),
 		cmocka_unit_test(test_queries),
 		cmocka_unit_test(test_writes),
+		cmocka_unit_test(test_do_block_settings),
 		cmocka_unit_test(test_functions),
 		cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_session),
