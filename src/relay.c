@@ -2038,7 +2038,14 @@ static void idle_server_input(struct server *s)
 				pc->lsn_probe = NULL;
 				s->probe_client = NULL;
 			}
-			if (pc && (rt.cfg->pool_mode == POOL_MODE_SESSION || pc->pinned) && !pc->parked[0]) {
+			/*
+			 * A pinned (or session mode) client's primary connection goes
+			 * back to it, unless it is on another one of the pool by now:
+			 * it got pinned there while the probe ran (SET ROLE as its
+			 * next statement), and that one holds its state.
+			 */
+			if (pc && (rt.cfg->pool_mode == POOL_MODE_SESSION || pc->pinned) && !pc->parked[0] &&
+			    !(pc->server && pc->server->pool == s->pool)) {
 				server_set_state(s, SV_ACTIVE);
 				pc->parked[0] = s;	/* back to its session */
 				s->parked_for = pc;

@@ -120,6 +120,47 @@ def test_set_local_in_one_string_with_commit_does_not_pin(pgsteer, cluster):
         assert len(pinned) == 1 and "commit" in pinned[0]["pinned"].lower(), pinned
 
 
+@pytest.fixture
+def write_role(cluster):
+    with cluster.connect() as d:
+        d.execute("DROP TABLE IF EXISTS ps_role_rows")
+        d.execute("CREATE TABLE ps_role_rows (n int)")
+        d.execute("DROP ROLE IF EXISTS ps_role")
+        d.execute("CREATE ROLE ps_role")
+    yield "ps_role"
+    with cluster.connect() as d:
+        d.execute("DROP TABLE IF EXISTS ps_role_rows")
+        d.execute("DROP ROLE IF EXISTS ps_role")
+
+
+def test_set_role_right_after_a_write_keeps_its_connection(pgsteer, cluster, write_role):
+    """SET ROLE pins the session to the connection it ran on. Right after
+    a write that connection may not be the write's, which is still fetching
+    the write's position: when that answer came, the write's connection was
+    taken as the session's, and the statements after SET ROLE ran as the
+    superuser."""
+    p = pgsteer(default_pool_size=4, workers=1, extra={"routing": {"check_interval": "50ms"}})
+    helpers.wait_reads_on_both_replicas(p, cluster)
+    wrong = []
+    for i in range(12):
+        with p.connect() as c:
+            c.execute("INSERT INTO ps_role_rows VALUES (%s)" % i)
+            c.execute("SET ROLE ps_role")
+            for _ in range(3):
+                user = scalar(c, "SELECT current_user")
+                if user != write_role:
+                    wrong.append((i, user))
+    for i in range(3):
+        with p.connect() as c:
+            # one string: the write, the pin and a wait, then the next statement
+            c.execute("INSERT INTO ps_role_rows VALUES (%s); SET SESSION AUTHORIZATION ps_role; "
+                      "SELECT pg_sleep(0.1)" % i)
+            user = scalar(c, "SELECT current_user")
+            if user != write_role:
+                wrong.append(("one string", i, user))
+    assert wrong == [], "statements after SET ROLE ran as another user: %r" % wrong
+
+
 def test_do_block_setting_stays_with_its_session(pgsteer, cluster):
     """A session SET inside a DO block stays in the backend that ran it:
     the session keeps that backend (pinned), nobody else gets it until it
