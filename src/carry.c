@@ -1056,6 +1056,21 @@ static void invalidate_client_statements(struct client *c)
 	}
 }
 
+/*
+ * RESET NAME for C: back to its value from the startup packet, as
+ * PostgreSQL resets to the session's startup value, or to the server's
+ * default.  The server is set to it before C's next statement.
+ */
+static void reset_client_var(struct client *c, struct server *s, const char *name)
+{
+	const struct sessvar *v = sessvars_get(c->startup_vars, name);
+
+	if (!v)
+		sessvars_unset(&c->vars, name);
+	else if (!sessvars_set(&c->vars, name, v->value, v->sql))
+		carry_pin(c, s, "too many settings");
+}
+
 void carry_apply_ops(struct client *c, struct server *s, struct setop *ops, bool ok)
 {
 	for (struct setop *op = ops; ok && op; op = op->next) {
@@ -1068,7 +1083,7 @@ void carry_apply_ops(struct client *c, struct server *s, struct setop *ops, bool
 			break;
 		case SETOP_RESET:
 			if (c)
-				sessvars_unset(&c->vars, op->name);
+				reset_client_var(c, s, op->name);
 			sessvars_unset(&s->vars, op->name);
 			break;
 		case SETOP_DISCARD_ALL:
@@ -1081,8 +1096,11 @@ void carry_apply_ops(struct client *c, struct server *s, struct setop *ops, bool
 			s->dirty = false;
 			/* fall through */
 		case SETOP_RESET_ALL:
-			if (c)
+			if (c) {
 				sessvars_unset_unreported(&c->vars);
+				for (uint32_t i = 0; c->startup_vars && i < c->startup_vars->n; i++)
+					reset_client_var(c, s, c->startup_vars->v[i].name);
+			}
 			sessvars_free(&s->vars);
 			break;
 		case SETOP_DEALLOCATE_ALL:
@@ -1266,6 +1284,8 @@ static bool startup_setting(struct client *c, const char *name, const char *valu
 		return true;
 	if (!sessvars_set(&c->vars, lower, value, false))
 		return false;
+	if (sessvar_reported_index(lower) < 0 && !sessvars_set(&c->startup_vars, lower, value, false))
+		return false;
 	/* a server checks and spells it, except application_name which is taken as is */
 	if (strcmp(lower, "application_name") != 0 || !base)
 		*needs_server = true;
@@ -1348,6 +1368,7 @@ void carry_client_free(struct client *c)
 	free(c->portal_dealloc);
 	prep_client_clear(&c->prep);
 	sessvars_free(&c->vars);
+	sessvars_free(&c->startup_vars);
 	setops_free(c->pending_ops);
 	c->pending_ops = NULL;
 	if (c->async_held)

@@ -130,6 +130,9 @@ struct client {
 	char *unnamed_dealloc;		/* heap: the name its DEALLOCATE names (UNNAMED_FAKED) */
 	char *portal_dealloc;		/* heap: the same for a DEALLOCATE bound to the unnamed portal */
 	struct sessvars *vars;		/* settings that differ from the pool's (NULL: none) */
+	struct sessvars *startup_vars;	/* those of them from the startup packet: what RESET
+					 * returns to (reported ones are followed through
+					 * ParameterStatus instead) */
 	uint64_t vars_sig;		/* signature of the settings it wants; 0 = recompute */
 	struct setop *pending_ops;	/* SET/RESET/DISCARD since the last Sync: applied if it succeeds */
 

@@ -375,6 +375,29 @@ def test_startup_settings_are_applied_and_checked(steer):
     assert "DateStyle" in str(e.value)
 
 
+def test_reset_returns_to_the_startup_value(steer):
+    """RESET, SET ... TO DEFAULT, RESET ALL and DISCARD ALL return a setting
+    to its value from the startup packet, as PostgreSQL does (asyncpg's pool
+    ends every use with RESET ALL: its server_settings must survive it)."""
+    with steer.connect(options="-c search_path=pg_catalog -c statement_timeout=1234") as c:
+        c.prepare_threshold = None  # psycopg 3.1 keeps using its statements after DISCARD ALL
+        c.execute("SET search_path = public")
+        c.execute("SET statement_timeout = 5000")
+        c.execute("RESET search_path")
+        c.execute("SET statement_timeout TO DEFAULT")
+        for _ in range(6):
+            assert scalar(c, "SHOW search_path") == "pg_catalog"
+            assert scalar(c, "SHOW statement_timeout") == "1234ms"
+        for reset in ("SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;", "DISCARD ALL"):
+            c.execute("SET search_path = public")
+            c.execute("SET work_mem = '8MB'")
+            c.execute(reset)
+            for _ in range(6):
+                assert scalar(c, "SHOW search_path") == "pg_catalog", reset
+                assert scalar(c, "SHOW statement_timeout") == "1234ms", reset
+                assert scalar(c, "SHOW work_mem") == "4MB", reset
+
+
 # ----------------------------------------------------------------- pinning
 
 
