@@ -992,8 +992,13 @@ static bool note_one(struct client *c, struct server *s, const struct classify_r
 	case SESSION_OP_RESET:
 		sessvar_parse(sql, sqllen, &st);
 		switch (st.kind) {
-		case SETSTMT_NONE:
 		case SETSTMT_REPORTED:
+			/* followed through ParameterStatus, but a reset goes to the startup value */
+			if (!st.reset || !sessvars_get(c->startup_vars, st.name))
+				return false;
+			add_op(c, SETOP_RESET, st.name, NULL);
+			return true;
+		case SETSTMT_NONE:
 			return false;
 		case SETSTMT_LOCAL:
 			/* this transaction's commit does not wait for its WAL flush: see lsn_async */
@@ -1064,11 +1069,19 @@ static void invalidate_client_statements(struct client *c)
 static void reset_client_var(struct client *c, struct server *s, const char *name)
 {
 	const struct sessvar *v = sessvars_get(c->startup_vars, name);
+	int r = sessvar_reported_index(name);
 
-	if (!v)
-		sessvars_unset(&c->vars, name);
-	else if (!sessvars_set(&c->vars, name, v->value, v->sql))
+	if (!v) {
+		if (r < 0)
+			sessvars_unset(&c->vars, name);	/* a reported one: as the server said */
+		return;
+	}
+	if (!sessvars_set(&c->vars, name, v->value, v->sql)) {
 		carry_pin(c, s, "too many settings");
+		return;
+	}
+	if (r >= 0)
+		c->announce |= (uint8_t)(1u << r);	/* the server told it the default */
 }
 
 void carry_apply_ops(struct client *c, struct server *s, struct setop *ops, bool ok)
@@ -1215,9 +1228,30 @@ void carry_login_synced(struct client *c, struct server *s)
 		lower_name(lower, sessvar_reported[r]);
 		if (c->vars && sessvars_get(c->vars, lower) && v)
 			sessvars_set(&c->vars, lower, v, false);
+		if (sessvars_get(c->startup_vars, lower) && v)
+			sessvars_set(&c->startup_vars, lower, v, false);
 	}
 	client_vars_changed(c);
 	server_vars_changed(s);
+}
+
+/*
+ * Tell C the startup values its RESETs of reported settings went back to
+ * (the server said the default): before anything of its next statement,
+ * as PostgreSQL would have with the RESET.
+ */
+static void announce_reset(struct client *c)
+{
+	for (int r = 0; r < SESSVAR_N_REPORTED; r++) {
+		char lower[SESSVAR_NAME_LEN];
+		const struct sessvar *v;
+
+		if (!(c->announce & (1u << r)) || !lower_name(lower, sessvar_reported[r]))
+			continue;
+		if ((v = sessvars_get(c->vars, lower)))
+			proto_add_param_status(bufferevent_get_output(c->bev), sessvar_reported[r], v->value);
+	}
+	c->announce = 0;
 }
 
 void carry_param_status(struct client *c, struct server *s, const char *name, const char *value,
@@ -1246,6 +1280,8 @@ void carry_param_status(struct client *c, struct server *s, const char *name, co
 void carry_link(struct client *c, struct server *s)
 {
 	s->prep_batch_start = rt.prep_clock + 1;
+	if (c->announce)
+		announce_reset(c);
 	carry_sync_settings(c, s, false);
 }
 
@@ -1284,7 +1320,7 @@ static bool startup_setting(struct client *c, const char *name, const char *valu
 		return true;
 	if (!sessvars_set(&c->vars, lower, value, false))
 		return false;
-	if (sessvar_reported_index(lower) < 0 && !sessvars_set(&c->startup_vars, lower, value, false))
+	if (!sessvars_set(&c->startup_vars, lower, value, false))
 		return false;
 	/* a server checks and spells it, except application_name which is taken as is */
 	if (strcmp(lower, "application_name") != 0 || !base)

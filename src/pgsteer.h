@@ -131,8 +131,10 @@ struct client {
 	char *portal_dealloc;		/* heap: the same for a DEALLOCATE bound to the unnamed portal */
 	struct sessvars *vars;		/* settings that differ from the pool's (NULL: none) */
 	struct sessvars *startup_vars;	/* those of them from the startup packet: what RESET
-					 * returns to (reported ones are followed through
-					 * ParameterStatus instead) */
+					 * returns to (reported ones in the server's spelling) */
+	uint8_t announce;		/* reported settings RESET to their startup value, the
+					 * client not told yet: a ParameterStatus each before
+					 * its next statement (bit per sessvar_reported) */
 	uint64_t vars_sig;		/* signature of the settings it wants; 0 = recompute */
 	struct setop *pending_ops;	/* SET/RESET/DISCARD since the last Sync: applied if it succeeds */
 

@@ -385,13 +385,14 @@ void sessvar_parse(const char *sql, size_t len, struct setstmt *out)
 		}
 		if (keyword(p, end, "role") || keyword(p, end, "session"))
 			return untracked(out, "RESET ROLE / SESSION AUTHORIZATION");
-		if (!(q = read_name(p, end, out->name, sizeof(out->name))) || !at_end(q, end))
+		if ((q = keyword(p, end, "time")) && (q = keyword(skip_space(q, end), end, "zone")) &&
+		    at_end(q, end)) {
+			snprintf(out->name, sizeof(out->name), "timezone");
+		} else if (!(q = read_name(p, end, out->name, sizeof(out->name))) || !at_end(q, end)) {
 			return untracked(out, "RESET not understood");
-		if (keyword(p, end, "time")) {
-			out->kind = SETSTMT_REPORTED;
-			return;
 		}
 		out->kind = sessvar_reported_index(out->name) >= 0 ? SETSTMT_REPORTED : SETSTMT_RESET;
+		out->reset = true;
 		return;
 	}
 	if (!(q = keyword(p, end, "set")))
@@ -416,9 +417,13 @@ void sessvar_parse(const char *sql, size_t len, struct setstmt *out)
 		return untracked(out, "SET ROLE");
 	if ((q = keyword(p, end, "time"))) {
 		q = skip_space(q, end);
-		if (keyword(q, end, "zone")) {
+		if ((q = keyword(q, end, "zone"))) {
+			const char *r;
 			out->kind = SETSTMT_REPORTED;
 			snprintf(out->name, sizeof(out->name), "timezone");
+			q = skip_space(q, end);
+			out->reset = ((r = keyword(q, end, "default")) || (r = keyword(q, end, "local"))) &&
+				     at_end(r, end);
 			return;
 		}
 	}
@@ -438,12 +443,13 @@ void sessvar_parse(const char *sql, size_t len, struct setstmt *out)
 		return untracked(out, "SET SEED / XML OPTION");
 	if (!(q = read_name(p, end, out->name, sizeof(out->name))) || !(p = past_assign(q, end)))
 		return untracked(out, "SET not understood");
-	if (sessvar_reported_index(out->name) >= 0) {
-		out->kind = SETSTMT_REPORTED;
+	if ((q = keyword(p, end, "default")) && at_end(q, end)) {
+		out->kind = sessvar_reported_index(out->name) >= 0 ? SETSTMT_REPORTED : SETSTMT_RESET;
+		out->reset = true;
 		return;
 	}
-	if ((q = keyword(p, end, "default")) && at_end(q, end)) {
-		out->kind = SETSTMT_RESET;
+	if (sessvar_reported_index(out->name) >= 0) {
+		out->kind = SETSTMT_REPORTED;
 		return;
 	}
 	if (!read_value(p, end, out->value, sizeof(out->value)))

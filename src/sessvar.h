@@ -59,6 +59,7 @@ struct setstmt {
 	char name[SESSVAR_NAME_LEN];
 	char value[SESSVAR_VALUE_LEN];
 	const char *why;	/* UNTRACKED: a short reason */
+	bool reset;		/* REPORTED: RESET or SET ... TO DEFAULT of it (NAME: which) */
 };
 
 /* Parse a single SET/RESET statement (SQL text, LEN bytes). */

@@ -398,6 +398,25 @@ def test_reset_returns_to_the_startup_value(steer):
                 assert scalar(c, "SHOW work_mem") == "4MB", reset
 
 
+def test_reset_of_reported_settings_returns_to_the_startup_value(steer):
+    """The same for settings PostgreSQL reports (DateStyle, TimeZone): the
+    session runs with the startup value again, and the client is told so
+    (ParameterStatus) before its next statement's results."""
+    with steer.connect(options="-c DateStyle=German -c TimeZone=Asia/Tokyo") as c:
+        c.prepare_threshold = None
+        for reset in ("RESET DateStyle; RESET TIME ZONE", "SET DateStyle TO DEFAULT; SET TIME ZONE LOCAL",
+                      "RESET ALL", "DISCARD ALL"):
+            c.execute("SET DateStyle = 'SQL, MDY'")
+            c.execute("SET TimeZone = 'UTC'")
+            assert c.info.parameter_status("DateStyle") == "SQL, MDY"
+            c.execute(reset)
+            for _ in range(4):
+                assert scalar(c, "SELECT '2020-01-02'::date::text") == "02.01.2020", reset
+                assert c.info.parameter_status("DateStyle") == "German, DMY", reset
+                assert scalar(c, "SHOW TimeZone") == "Asia/Tokyo", reset
+                assert c.info.parameter_status("TimeZone") == "Asia/Tokyo", reset
+
+
 # ----------------------------------------------------------------- pinning
 
 

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <cmocka.h>
 
 #include "prepared.h"
@@ -42,6 +43,8 @@ static const struct parse_case parse_cases[] = {
 	{ "SET NAMES 'UTF8'", SETSTMT_REPORTED, "client_encoding", "" },
 	{ "SET application_name = 'x'", SETSTMT_REPORTED, "application_name", "" },
 	{ "RESET DateStyle", SETSTMT_REPORTED, "datestyle", "" },
+	{ "RESET TIME ZONE", SETSTMT_REPORTED, "timezone", "" },
+	{ "SET DateStyle TO DEFAULT", SETSTMT_REPORTED, "datestyle", "" },
 	{ "SET ROLE app", SETSTMT_UNTRACKED, "", "" },
 	{ "SET SESSION AUTHORIZATION app", SETSTMT_UNTRACKED, "", "" },
 	{ "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", SETSTMT_UNTRACKED, "", "" },
@@ -72,6 +75,10 @@ static void test_parse_set_statements(void **state)
 		}
 		if (pc->kind == SETSTMT_UNTRACKED)
 			assert_non_null(st.why);
+		/* RESET, SET ... TO DEFAULT, SET TIME ZONE LOCAL: a reported setting back to its reset value */
+		if (pc->kind == SETSTMT_REPORTED &&
+		    st.reset != (strncasecmp(pc->sql, "reset", 5) == 0 || strstr(pc->sql, "DEFAULT") != NULL))
+			fail_msg("%s: reset %d", pc->sql, st.reset);
 	}
 }
 
