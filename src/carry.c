@@ -48,6 +48,14 @@
 
 
 /* NAME in lower case into DST (SESSVAR_NAME_LEN); false when too long. */
+/* What a Parse's text is read under, for sharing its statement: the client's search_path. */
+static const char *parse_context(const struct client *c)
+{
+	const struct sessvar *v = sessvars_get(c->vars, "search_path");
+
+	return v ? v->value : NULL;
+}
+
 static bool lower_name(char *dst, const char *name)
 {
 	size_t i;
@@ -488,7 +496,7 @@ static enum named_result relay_parse(struct client *c, struct server *s, struct 
 		return NAMED_DONE;
 	}
 	classify_sql(body, strnlen(body, blen), rt.knowledge, &res);
-	st = prepared_intern(body, blen, &res);
+	st = prepared_intern(body, blen, parse_context(c), &res);
 	char *cname = strdup(name);
 	if (!st || !cname || !prep_client_add(&c->prep, name, st)) {
 		log_error("C-%llu: out of memory for prepared statements", (unsigned long long)c->id);
@@ -626,7 +634,7 @@ bool carry_parse_locally(struct client *c, struct evbuffer *in)
 			return true;
 		}
 		classify_sql(msg + 5 + nl + 1, strnlen(msg + 5 + nl + 1, blen), rt.knowledge, &res);
-		st = prepared_intern(msg + 5 + nl + 1, blen, &res);
+		st = prepared_intern(msg + 5 + nl + 1, blen, parse_context(c), &res);
 		if (!st || !prep_client_add(&c->prep, msg + 5, st)) {
 			log_error("C-%llu: out of memory for prepared statements", (unsigned long long)c->id);
 			abort();
@@ -650,7 +658,7 @@ void carry_remember_parse(struct client *c, const char *body, size_t len,
 
 	if (nl == 0 || nl >= len || rt.cfg->max_prepared_statements <= 0)
 		return;
-	st = prepared_intern(body + nl + 1, len - nl - 1, res);
+	st = prepared_intern(body + nl + 1, len - nl - 1, parse_context(c), res);
 	if (!st)
 		return;
 	prep_client_remove(&c->prep, body);
@@ -888,9 +896,12 @@ void carry_pin(struct client *c, struct server *s, const char *reason)
 	free(c->pin_reason);
 	c->pin_reason = strdup(reason);	/* NULL if out of memory: shown as no reason */
 	stats.pins++;
-	log_info("C-%llu %s %s@%s: pinned to server S-%llu node %s: %s", (unsigned long long)c->id,
-		 c->addr, c->user, c->database, s ? (unsigned long long)s->id : 0ULL,
-		 s ? s->pool->node_name : "-", reason);
+	if (s)
+		log_info("C-%llu %s %s@%s: pinned to server S-%llu node %s: %s", (unsigned long long)c->id,
+			 c->addr, c->user, c->database, (unsigned long long)s->id, s->pool->node_name, reason);
+	else
+		log_info("C-%llu %s %s@%s: pinned to the primary connection its statement gets: %s",
+			 (unsigned long long)c->id, c->addr, c->user, c->database, reason);
 }
 
 void carry_unpin(struct client *c)

@@ -2197,7 +2197,10 @@ static void classify_statement(struct cursor *c, struct classify_result *r)
 	case KW_EXECUTE: stmt_execute(c, r); return;
 	case KW_DEALLOCATE: stmt_deallocate(c, r); return;
 	case KW_DECLARE: stmt_declare(c, r); return;
-	case KW_CREATE: stmt_create(c, r); return;
+	case KW_CREATE:
+		stmt_create(c, r);
+		r->ddl = !r->pins_session;	/* a temporary object is the session's own */
+		return;
 	case KW_DISCARD:
 		set(r, CLASS_SESSION, "DISCARD changes session state");
 		r->session_op = SESSION_OP_DISCARD;
@@ -2225,6 +2228,7 @@ static void classify_statement(struct cursor *c, struct classify_result *r)
 		if (write_stmts[i].kw == k) {
 			adv(c);
 			stmt_write(c, r, write_stmts[i].reason);
+			r->ddl = k == KW_ALTER || k == KW_DROP || k == KW_IMPORT;
 			return;
 		}
 	}
@@ -2245,6 +2249,7 @@ static void merge_part(struct merge_state *m, struct classify_result *out,
 		       const struct classify_result *p)
 {
 	out->pins_session |= p->pins_session;
+	out->ddl |= p->ddl;
 	out->changes_session |= p->changes_session;
 	if (p->txn != TXN_NONE && out->txn == TXN_NONE) {
 		out->txn = p->txn;
@@ -2369,6 +2374,7 @@ static void result_init(struct classify_result *r)
 	r->control_value[0] = '\0';
 	r->multi_statement = false;
 	r->pins_session = false;
+	r->ddl = false;
 	r->isolation = ISOLATION_DEFAULT;
 	r->deferrable = false;
 	r->changes_session = false;

@@ -97,6 +97,8 @@ struct classify_result {
 	/* facts */
 	bool multi_statement;			/* more than one non-empty statement */
 	bool pins_session;			/* temp table, LISTEN, session advisory lock, WITH HOLD cursor ... */
+	bool ddl;				/* CREATE, ALTER, DROP, IMPORT FOREIGN SCHEMA: may change what
+						 * a statement's text means (prepared plans, types) */
 	/* additions (owner of classify.c) */
 	enum classify_isolation isolation;	/* BEGIN ... ISOLATION LEVEL x */
 	bool deferrable;			/* BEGIN ... DEFERRABLE */

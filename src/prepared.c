@@ -59,21 +59,25 @@ static uint64_t hash_bytes(const char *p, size_t len)
 	return h;
 }
 
-struct pstmt *prepared_intern(const char *body, size_t len, const struct classify_result *cls)
+struct pstmt *prepared_intern(const char *body, size_t len, const char *context,
+			      const struct classify_result *cls)
 {
-	uint64_t h = hash_bytes(body, len);
+	size_t clen = context ? strlen(context) : 0;
+	uint64_t h = hash_bytes(body, len) ^ (hash_bytes(context, clen) * 31);
 	struct pstmt **bucket = &registry[h % REGISTRY_BUCKETS];
 	struct pstmt *st;
 
 	shared_lock();
 	for (st = *bucket; st; st = st->next) {
-		if (st->hash == h && st->body_len == len && memcmp(st->body, body, len) == 0) {
+		if (st->hash == h && st->body_len == len && st->context_len == clen &&
+		    memcmp(st->body, body, len) == 0 &&
+		    (clen == 0 || memcmp(st->body + len, context, clen) == 0)) {
 			st->refs++;
 			shared_unlock();
 			return st;
 		}
 	}
-	st = malloc(sizeof(*st) + len);
+	st = malloc(sizeof(*st) + len + clen);
 	if (!st) {
 		shared_unlock();
 		return NULL;
@@ -90,6 +94,9 @@ struct pstmt *prepared_intern(const char *body, size_t len, const struct classif
 	st->cls = *cls;
 	st->body_len = (uint32_t)len;
 	memcpy(st->body, body, len);
+	st->context_len = (uint32_t)clen;
+	if (clen)
+		memcpy(st->body + len, context, clen);
 	st->next = *bucket;
 	*bucket = st;
 	registry_count++;
@@ -136,6 +143,15 @@ bool prepared_retire(struct pstmt *st, bool hard, const void *error, size_t len)
 	}
 	shared_unlock();
 	return was;
+}
+
+void prepared_retire_all(void)
+{
+	shared_lock();
+	for (size_t b = 0; b < REGISTRY_BUCKETS; b++)
+		while (registry[b])
+			unlink_locked(registry[b]);
+	shared_unlock();
 }
 
 size_t prepared_count(void)

@@ -18,7 +18,10 @@
 
 #define PREPARED_SERVER_NAME_LEN 32
 
-/* One distinct statement (text + parameter types), shared by every client that parsed it. */
+/*
+ * One distinct statement (text + parameter types, parsed under one
+ * search_path), shared by every client that parsed it.
+ */
 struct pstmt {
 	struct pstmt *next;		/* registry hash chain */
 	uint64_t hash;
@@ -32,6 +35,7 @@ struct pstmt {
 	char server_name[PREPARED_SERVER_NAME_LEN];
 	struct classify_result cls;	/* how its text classifies (routes its Binds) */
 	uint32_t body_len;		/* Parse body after the name: query\0 int16 n int32 oids[n] */
+	uint32_t context_len;		/* the search_path it was parsed under, after the body */
 	char body[];
 };
 
@@ -55,8 +59,23 @@ struct prep_server_set {
 	} *e;
 };
 
-/* Intern BODY (a Parse body after its name); returns a new reference or NULL (out of memory). */
-struct pstmt *prepared_intern(const char *body, size_t len, const struct classify_result *cls);
+/*
+ * Intern BODY (a Parse body after its name), parsed under CONTEXT (the
+ * client's search_path as it set it; NULL or "": the server's): the same
+ * text names other tables and types under another search_path, and
+ * PostgreSQL parses a prepared statement again when the path changes, so
+ * clients with different paths must not share one.  Returns a new
+ * reference or NULL (out of memory).
+ */
+struct pstmt *prepared_intern(const char *body, size_t len, const char *context,
+			      const struct classify_result *cls);
+/*
+ * Every statement in the registry is retired (prepared_retire(), not
+ * hard): DDL ran, and a Parse from now on must not get a statement that
+ * was parsed before it (a dropped type's OID, a table's old columns).
+ * Those already bound keep working as on their backends.
+ */
+void prepared_retire_all(void);
 void prepared_ref(struct pstmt *st);
 void prepared_unref(struct pstmt *st);
 /* Distinct statements alive (for stats and tests). */

@@ -24,6 +24,7 @@
 #include "classify.h"
 #include "client.h"
 #include "log.h"
+#include "prepared.h"
 #include "monitor.h"
 #include "pgsteer.h"
 #include "pool.h"
@@ -1387,6 +1388,8 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			    evbuffer_get_length(in) >= off + 1 + (size_t)len) {
 				const char *sql;
 				size_t sqllen;
+				if (res.ddl && rt.cfg->max_prepared_statements > 0)
+					prepared_retire_all();	/* Parses after it get fresh statements */
 				if ((res.changes_session || res.pins_session) &&
 				    steer_message_text(in, off, type, len, &sql, &sqllen))
 					carry_note_statement(c, s, &res, sql, sqllen);

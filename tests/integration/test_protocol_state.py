@@ -458,6 +458,59 @@ def test_stale_shared_statement_is_prepared_afresh(pgsteer, cluster):
             d.execute("DROP TYPE IF EXISTS ps_e CASCADE")
 
 
+def test_prepared_statements_are_shared_only_under_one_search_path(pgsteer, cluster):
+    """Schema per tenant: one text names another table under each
+    search_path. Sharing one server statement between the two made every
+    execution after the first fail (0A000), since PostgreSQL parses a
+    prepared statement again when the path changes."""
+    with cluster.connect() as d:
+        d.execute("DROP SCHEMA IF EXISTS ps_ta CASCADE")
+        d.execute("DROP SCHEMA IF EXISTS ps_tb CASCADE")
+        d.execute("CREATE SCHEMA ps_ta; CREATE TABLE ps_ta.items (id int); INSERT INTO ps_ta.items VALUES (1)")
+        d.execute("CREATE SCHEMA ps_tb; CREATE TABLE ps_tb.items (id int, name text); "
+                  "INSERT INTO ps_tb.items VALUES (2, 'two')")
+    p = pgsteer(default_pool_size=1, nodes=[cluster.port], workers=1)
+    try:
+        with p.connect() as x, p.connect() as y:
+            x.execute("SET search_path = ps_ta")
+            y.execute("SET search_path = ps_tb")
+            for _ in range(4):
+                assert x.execute("SELECT * FROM items", prepare=True).fetchall() == [(1,)]
+                assert y.execute("SELECT * FROM items", prepare=True).fetchall() == [(2, "two")]
+    finally:
+        with cluster.connect() as d:
+            d.execute("DROP SCHEMA IF EXISTS ps_ta CASCADE")
+            d.execute("DROP SCHEMA IF EXISTS ps_tb CASCADE")
+
+
+def test_ddl_through_pgsteer_gives_later_parses_fresh_statements(pgsteer, cluster):
+    """A statement parsed before DDL (a type created in a transaction that
+    rolled back, a table that gained a column) is not given to a Parse that
+    comes after the DDL: directly, that Parse would not fail either."""
+    with cluster.connect() as d:
+        d.execute("DROP TYPE IF EXISTS ps_mood CASCADE")
+        d.execute("DROP TABLE IF EXISTS ps_wide")
+        d.execute("CREATE TABLE ps_wide (a int); INSERT INTO ps_wide VALUES (1)")
+    p = pgsteer(default_pool_size=1, nodes=[cluster.port], workers=1)
+    try:
+        with p.connect() as a:
+            with a.transaction():
+                a.execute("CREATE TYPE ps_mood AS ENUM ('ok')")
+                assert a.execute("SELECT %s::ps_mood::text", ["ok"], prepare=True).fetchone() == ("ok",)
+                raise psycopg.Rollback()  # the type is gone; the statement stays on the server
+            assert a.execute("SELECT * FROM ps_wide", prepare=True).fetchall() == [(1,)]
+            with p.connect() as b:
+                b.execute("CREATE TYPE ps_mood AS ENUM ('ok')")
+                assert b.execute("SELECT %s::ps_mood::text", ["ok"], prepare=True).fetchone() == ("ok",)
+                b.execute("ALTER TABLE ps_wide ADD COLUMN b int DEFAULT 2")
+            with p.connect() as c:
+                assert c.execute("SELECT * FROM ps_wide", prepare=True).fetchall() == [(1, 2)]
+    finally:
+        with cluster.connect() as d:
+            d.execute("DROP TYPE IF EXISTS ps_mood CASCADE")
+            d.execute("DROP TABLE IF EXISTS ps_wide")
+
+
 @pytest.mark.parametrize("pool_mode", ["transaction", "session"])
 def test_result_type_change_each_client_prepares_again(pgsteer, cluster, pool_mode):
     """A table gains a column under statements four clients prepared (one

@@ -293,6 +293,32 @@ static void test_queries(void **state)
 	assert_false(r.pins_session);
 }
 
+/* DDL that may change what a prepared statement's text means */
+static void test_ddl_flag(void **state)
+{
+	static const char *const ddl[] = {
+		"CREATE TYPE e AS ENUM ('a')", "ALTER TABLE t ADD COLUMN b int", "DROP TYPE e",
+		"CREATE TABLE t2 (a int)", "SELECT 1; DROP TABLE t", "IMPORT FOREIGN SCHEMA s FROM SERVER f INTO x",
+	};
+	static const char *const not_ddl[] = {
+		"SELECT 1", "INSERT INTO t VALUES (1)", "CREATE TEMP TABLE tt (a int)", "TRUNCATE t",
+		"GRANT SELECT ON t TO r", "SET search_path = x",
+	};
+	struct classify_result r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ddl) / sizeof(ddl[0]); i++) {
+		classify(ddl[i], &r);
+		if (!r.ddl)
+			fail_msg("%s: not DDL", ddl[i]);
+	}
+	for (size_t i = 0; i < sizeof(not_ddl) / sizeof(not_ddl[0]); i++) {
+		classify(not_ddl[i], &r);
+		if (r.ddl)
+			fail_msg("%s: DDL", not_ddl[i]);
+	}
+}
+
 /* A DO block that changes a session setting for good pins; other blocks, SET LOCAL and UPDATE ... SET do not. */
 static void test_do_block_settings(void **state)
 {
@@ -1368,6 +1394,7 @@ int main(void)
 		cmocka_unit_test(test_queries),
 		cmocka_unit_test(test_writes),
 		cmocka_unit_test(test_do_block_settings),
+		cmocka_unit_test(test_ddl_flag),
 		cmocka_unit_test(test_functions),
 		cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_session),

@@ -48,7 +48,7 @@ static struct pstmt *intern(const char *sql, int n, const uint32_t *oids)
 	struct pstmt *st;
 
 	cls.cls = CLASS_READ;
-	st = prepared_intern(pb.b, pb.len, &cls);
+	st = prepared_intern(pb.b, pb.len, NULL, &cls);
 	assert_non_null(st);
 	return st;
 }

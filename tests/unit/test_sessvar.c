@@ -178,9 +178,9 @@ static void test_prepared_registry_shares_by_content(void **state)
 	static const char q1[] = "SELECT 1\0\0\0", q2[] = "SELECT 2\0\0\0";
 	(void)state;
 
-	struct pstmt *x = prepared_intern(q1, sizeof(q1) - 1, &cls);
-	struct pstmt *y = prepared_intern(q1, sizeof(q1) - 1, &cls);
-	struct pstmt *z = prepared_intern(q2, sizeof(q2) - 1, &cls);
+	struct pstmt *x = prepared_intern(q1, sizeof(q1) - 1, NULL, &cls);
+	struct pstmt *y = prepared_intern(q1, sizeof(q1) - 1, NULL, &cls);
+	struct pstmt *z = prepared_intern(q2, sizeof(q2) - 1, NULL, &cls);
 	assert_ptr_equal(x, y);
 	assert_ptr_not_equal(x, z);
 	assert_string_not_equal(x->server_name, z->server_name);
@@ -207,6 +207,33 @@ static void test_prepared_registry_shares_by_content(void **state)
 	prep_client_clear(&a);
 }
 
+/* Another search_path is another statement; after DDL a Parse gets a new one. */
+static void test_prepared_registry_context_and_ddl(void **state)
+{
+	struct classify_result cls = { 0 };
+	static const char q[] = "SELECT * FROM items\0\0\0";
+	(void)state;
+
+	struct pstmt *a = prepared_intern(q, sizeof(q) - 1, "ta", &cls);
+	struct pstmt *a2 = prepared_intern(q, sizeof(q) - 1, "ta", &cls);
+	struct pstmt *b = prepared_intern(q, sizeof(q) - 1, "tb", &cls);
+	struct pstmt *n = prepared_intern(q, sizeof(q) - 1, NULL, &cls);
+	struct pstmt *e = prepared_intern(q, sizeof(q) - 1, "", &cls);
+	assert_ptr_equal(a, a2);
+	assert_ptr_not_equal(a, b);
+	assert_ptr_not_equal(a, n);
+	assert_ptr_equal(n, e);	/* no path and an empty one: the server's */
+	assert_int_equal(a->body_len, sizeof(q) - 1);
+	prepared_retire_all();
+	struct pstmt *after = prepared_intern(q, sizeof(q) - 1, "ta", &cls);
+	assert_ptr_not_equal(after, a);
+	assert_false(prepared_retired(a));	/* bound elsewhere, it still works */
+	assert_int_equal(prepared_count(), 4);
+	for (struct pstmt **p = (struct pstmt *[]){ a, a2, b, n, e, after, NULL }; *p; p++)
+		prepared_unref(*p);
+	assert_int_equal(prepared_count(), 0);
+}
+
 static void test_server_set_lru_victim(void **state)
 {
 	struct classify_result cls = { 0 };
@@ -217,7 +244,7 @@ static void test_server_set_lru_victim(void **state)
 
 	for (int i = 0; i < 4; i++) {
 		int n = snprintf(body, sizeof(body), "SELECT %d", i);
-		st[i] = prepared_intern(body, (size_t)n + 1, &cls);
+		st[i] = prepared_intern(body, (size_t)n + 1, NULL, &cls);
 		prep_server_add(&s, st[i], (uint64_t)(10 + i));
 		prepared_unref(st[i]);
 	}
@@ -242,6 +269,7 @@ int main(void)
 		cmocka_unit_test(test_sync_sql),
 		cmocka_unit_test(test_prepared_registry_shares_by_content),
 		cmocka_unit_test(test_server_set_lru_victim),
+		cmocka_unit_test(test_prepared_registry_context_and_ddl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
