@@ -1083,8 +1083,13 @@ static void reset_client_var(struct client *c, struct server *s, const char *nam
 	int r = sessvar_reported_index(name);
 
 	if (!v) {
-		if (r < 0)
+		if (strchr(name, '.')) {
+			/* a custom setting stays defined, empty, as on its backend */
+			if (!sessvars_set(&c->vars, name, "", false))
+				carry_pin(c, s, "too many settings");
+		} else if (r < 0) {
 			sessvars_unset(&c->vars, name);	/* a reported one: as the server said */
+		}
 		return;
 	}
 	if (!sessvars_set(&c->vars, name, v->value, v->sql)) {
@@ -1093,6 +1098,69 @@ static void reset_client_var(struct client *c, struct server *s, const char *nam
 	}
 	if (r >= 0)
 		c->announce |= (uint8_t)(1u << r);	/* the server told it the default */
+}
+
+/* Move OPS' settings changes onto the end of S's transaction list; apply the rest (statements). */
+static void hold_for_commit(struct client *c, struct server *s, struct setop *ops)
+{
+	struct setop **tail = &s->txn_ops, *now = NULL, **now_tail = &now;
+
+	while (*tail)
+		tail = &(*tail)->next;
+	while (ops) {
+		struct setop *op = ops;
+		ops = op->next;
+		op->next = NULL;
+		if (op->kind == SETOP_SET || op->kind == SETOP_RESET || op->kind == SETOP_RESET_ALL) {
+			*tail = op;
+			tail = &op->next;
+		} else {
+			*now_tail = op;	/* DEALLOCATE ALL is not undone by a rollback */
+			now_tail = &op->next;
+		}
+	}
+	carry_apply_ops(c, s, now, true);
+}
+
+void carry_group_done(struct client *c, struct server *s, struct setop *ops, bool ok)
+{
+	if (s->tx_status == 'T' || s->tx_status == 'E') {
+		if (ok && s->tx_status == 'T')
+			hold_for_commit(c, s, ops);
+		else
+			setops_free(ops);	/* failed: this group's changes never happened */
+		return;
+	}
+	if (s->txn_ops) {
+		struct setop *held = s->txn_ops;
+		s->txn_ops = NULL;
+		carry_apply_ops(c, s, held, !s->txn_rolled_back);
+	}
+	s->txn_rolled_back = false;
+	carry_apply_ops(c, s, ops, ok);
+}
+
+/* RESET ALL for C: custom settings stay defined (empty), the rest back to startup values or defaults. */
+static void reset_all_client_vars(struct client *c, struct server *s)
+{
+	char custom[SESSVAR_MAX][SESSVAR_NAME_LEN];
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; c->vars && i < c->vars->n && n < SESSVAR_MAX; i++)
+		if (strchr(c->vars->v[i].name, '.'))
+			snprintf(custom[n++], SESSVAR_NAME_LEN, "%s", c->vars->v[i].name);
+	sessvars_unset_unreported(&c->vars);
+	for (uint32_t i = 0; i < n; i++)
+		reset_client_var(c, s, custom[i]);
+	for (uint32_t i = 0; c->startup_vars && i < c->startup_vars->n; i++)
+		reset_client_var(c, s, c->startup_vars->v[i].name);
+}
+
+void carry_txn_forget(struct server *s)
+{
+	setops_free(s->txn_ops);
+	s->txn_ops = NULL;
+	s->txn_rolled_back = false;
 }
 
 void carry_apply_ops(struct client *c, struct server *s, struct setop *ops, bool ok)
@@ -1120,11 +1188,8 @@ void carry_apply_ops(struct client *c, struct server *s, struct setop *ops, bool
 			s->dirty = false;
 			/* fall through */
 		case SETOP_RESET_ALL:
-			if (c) {
-				sessvars_unset_unreported(&c->vars);
-				for (uint32_t i = 0; c->startup_vars && i < c->startup_vars->n; i++)
-					reset_client_var(c, s, c->startup_vars->v[i].name);
-			}
+			if (c)
+				reset_all_client_vars(c, s);
 			sessvars_free(&s->vars);
 			break;
 		case SETOP_DEALLOCATE_ALL:
@@ -1433,4 +1498,5 @@ void carry_server_free(struct server *s)
 	reply_ring_free(&s->replies);
 	prep_server_clear(&s->prep);
 	sessvars_free(&s->vars);
+	carry_txn_forget(s);
 }

@@ -169,6 +169,15 @@ void carry_note_statement(struct client *c, struct server *s, const struct class
 			  const char *sql, size_t sqllen);
 /* A Sync/Query group ended on S: apply OPS if it succeeded; frees OPS. */
 void carry_apply_ops(struct client *c, struct server *s, struct setop *ops, bool ok);
+/*
+ * A Sync/Query group ended on S, S->tx_status now its ReadyForQuery's:
+ * OPS (its settings changes) apply at once outside a transaction block;
+ * inside one they wait for its end, and go if it rolls back, as
+ * PostgreSQL undoes them.  Frees OPS.
+ */
+void carry_group_done(struct client *c, struct server *s, struct setop *ops, bool ok);
+/* S's transaction block ends without its client (pgsteer rolls it back): its held changes go. */
+void carry_txn_forget(struct server *s);
 /* Before C's statements run on S: bring S's settings to C's (hidden, one round trip at most). */
 void carry_sync_settings(struct client *c, struct server *s, bool login);
 /* The login's settings statement ended: take the canonical values. */

@@ -240,6 +240,10 @@ struct server {
 	struct reply_ring replies;	/* replies owed by this server, in request order (carry.c) */
 	bool skip_to_sync;		/* it reported an error: it ignores messages until Sync */
 	bool group_error;		/* an ErrorResponse since the last ReadyForQuery */
+	struct setop *txn_ops;		/* settings changed inside the open transaction block:
+					 * they last only if it commits */
+	bool txn_rolled_back;		/* the last CommandComplete was "ROLLBACK": if the block
+					 * is over at the ReadyForQuery, txn_ops go */
 	bool dirty;			/* holds state pgsteer cannot carry: reset before reuse */
 	struct prep_server_set prep;	/* statements prepared on it, shared by name */
 	struct pstmt *bound_stmt;	/* the shared statement of the last Bind (for its Execute's errors) */

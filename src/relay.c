@@ -1004,6 +1004,7 @@ static void server_reset_or_release(struct server *s)
 		proto_add_query(out, "ROLLBACK");
 		s->expect_rfq++;
 	}
+	carry_txn_forget(s);	/* rolled back, or nothing was held */
 	if ((session_mode || rt.cfg->server_reset_query_always || s->dirty) && reset && *reset) {
 		proto_add_query(out, reset);
 		s->expect_rfq++;
@@ -1871,6 +1872,12 @@ static void relay_server_to_client(struct server *s, struct client *c)
 		}
 		if (type != 'N' && type != 'S' && type != 'A')
 			answered = true;
+		if (type == 'C' && s->txn_ops) {
+			/* settings held for the block's end: does it end in a rollback? */
+			uint8_t buf[9];
+			const uint8_t *tag = len == 4 + 9 ? proto_peek_bytes(in, off + PROTO_HEADER_LEN, 9, buf) : NULL;
+			s->txn_rolled_back = tag && memcmp(tag, "ROLLBACK", 9) == 0;
+		}
 		if (type == 'Z') {
 			const uint8_t *msg = proto_window_bytes(&w, in, off, 6, tmp);
 			if (!msg)
@@ -1881,7 +1888,7 @@ static void relay_server_to_client(struct server *s, struct client *c)
 				s->expect_rfq--;
 			if (s->expect_rfq == 0)
 				stats_observe_query(s->pool->node_index, (uint64_t)(now_us() - s->query_start_us));
-			carry_apply_ops(c, s, reply_pop_group(s), !s->group_error);
+			carry_group_done(c, s, reply_pop_group(s), !s->group_error);
 			s->group_error = false;
 			c->route.in_transaction = s->tx_status != 'I';
 			if (s->tx_status == 'I')

@@ -398,6 +398,66 @@ def test_reset_returns_to_the_startup_value(steer):
                 assert scalar(c, "SHOW work_mem") == "4MB", reset
 
 
+def test_reset_custom_setting_stays_defined(pgsteer, cluster):
+    """A custom setting that was set stays defined, empty, once reset: SHOW
+    of it works on whichever backend runs it (on one that never had it,
+    SHOW failed with 42704)."""
+    p = pgsteer(nodes=[cluster.port], default_pool_size=2, workers=1)
+    with p.connect() as a, p.connect() as b:
+        for reset in ("RESET ps_custom.my_guc", "RESET ALL", "SET ps_custom.my_guc TO DEFAULT"):
+            with b.transaction():
+                b.execute("SELECT 1")
+                a.execute("SET ps_custom.my_guc = 'x'")  # on the connection b does not hold
+                a.execute(reset)
+            with b.transaction():
+                b.execute("SELECT 1")  # b holds that one now: a runs on the other
+                assert scalar(a, "SHOW ps_custom.my_guc") == "", reset
+            assert scalar(a, "SHOW ps_custom.my_guc") == "", reset
+
+
+def test_set_in_a_rolled_back_transaction_is_undone(pgsteer, cluster):
+    """A session SET inside a transaction block lasts only if the block
+    commits, as in PostgreSQL: after a ROLLBACK (or a failed block) the
+    client's session, wherever it runs next, and the next client of the
+    same server connection, both have the old value."""
+    p = pgsteer(nodes=[cluster.port], default_pool_size=2, workers=1)
+    with p.connect() as a, p.connect() as b:
+        def everywhere(c, want, what):
+            other = b if c is a else a
+            for _ in range(2):
+                assert scalar(c, "SHOW work_mem") == want, what
+            # the other client holds the connection C just used: C runs on the other one
+            with other.transaction():
+                other.execute("SELECT 1")
+                for _ in range(2):
+                    assert scalar(c, "SHOW work_mem") == want, what + " (the other connection)"
+        a.execute("BEGIN")
+        a.execute("SET work_mem = '1MB'")
+        assert scalar(a, "SHOW work_mem") == "1MB"
+        a.execute("ROLLBACK")
+        everywhere(a, "4MB", "after ROLLBACK")
+        everywhere(b, "4MB", "another client after ROLLBACK")
+        a.execute("BEGIN")
+        a.execute("SET work_mem = '2MB'")
+        a.execute("COMMIT")
+        everywhere(a, "2MB", "after COMMIT")
+        everywhere(b, "4MB", "another client after COMMIT")
+        a.execute("BEGIN")
+        a.execute("SET work_mem = '3MB'")
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            a.execute("SELECT 1/0")
+        a.execute("ROLLBACK")
+        everywhere(a, "2MB", "after a failed block")
+        a.execute("BEGIN")
+        a.execute("SET work_mem = '5MB'")
+        a.execute("SAVEPOINT s")
+        a.execute("SELECT 1")
+        a.execute("ROLLBACK TO SAVEPOINT s")
+        a.execute("COMMIT")
+        everywhere(a, "5MB", "SET before a savepoint rolled back to")
+        everywhere(b, "4MB", "another client at the end")
+
+
 def test_reset_of_reported_settings_returns_to_the_startup_value(steer):
     """The same for settings PostgreSQL reports (DateStyle, TimeZone): the
     session runs with the startup value again, and the client is told so
