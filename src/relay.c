@@ -1389,8 +1389,6 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			    evbuffer_get_length(in) >= off + 1 + (size_t)len) {
 				const char *sql;
 				size_t sqllen;
-				if (res.ddl && rt.cfg->max_prepared_statements > 0)
-					prepared_retire_all();	/* Parses after it get fresh statements */
 				if ((res.changes_session || res.pins_session) &&
 				    steer_message_text(in, off, type, len, &sql, &sqllen))
 					carry_note_statement(c, s, &res, sql, sqllen);
@@ -1398,6 +1396,13 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				carry_note_statement(c, s, &res, nm.st->body,
 						     strnlen(nm.st->body, nm.st->body_len));
 			}
+			/*
+			 * DDL sent as a Query, an unnamed Parse or a Bind of a prepared
+			 * one (a huge statement streamed unread has no class)
+			 */
+			if ((type == 'B' || (!named && evbuffer_get_length(in) >= off + 1 + (size_t)len)) &&
+			    res.ddl && rt.cfg->max_prepared_statements > 0)
+				prepared_retire_all();	/* Parses after it get fresh statements */
 			avail = proto_window_load(&w, in);	/* a look at its text may have moved it */
 		}
 		if (!named && (type == 'B' || type == 'D' || type == 'E' || type == 'C') &&

@@ -511,6 +511,37 @@ def test_ddl_through_pgsteer_gives_later_parses_fresh_statements(pgsteer, cluste
             d.execute("DROP TABLE IF EXISTS ps_wide")
 
 
+def test_ddl_run_as_a_prepared_statement_gives_fresh_statements(pgsteer, cluster):
+    """psycopg with prepare_threshold = 0 prepares its DDL too: the DDL is
+    then a Bind of a named statement, and must retire the shared ones as
+    well. psycopg's own test_change_type and test_change_type_savepoint, in
+    that order: a client leaves a statement casting to a type its rolled
+    back transaction made; another makes the type again (and rolls back to
+    a savepoint, three times) and runs the same INSERT."""
+    p = pgsteer(default_pool_size=1, nodes=[cluster.port], workers=1)
+    with cluster.connect() as d:
+        d.execute("DROP TABLE IF EXISTS ps_preptable")
+        d.execute("DROP TYPE IF EXISTS ps_prepenum")
+    insert = "INSERT INTO ps_preptable (bar) VALUES (%(e)s::ps_prepenum[])"
+    # a client leaves in a transaction: its statement casts to a type that is rolled back
+    first = p.connect(autocommit=False)
+    first.prepare_threshold = 0
+    first.execute("CREATE TYPE ps_prepenum AS ENUM ('foo', 'bar', 'baz')")
+    first.execute("CREATE TABLE ps_preptable (id integer, bar ps_prepenum[])")
+    first.execute(insert, {"e": ["foo"]})
+    first.close()
+    with p.connect(autocommit=False) as conn:
+        conn.prepare_threshold = 0
+        with conn.transaction():
+            for _ in range(3):
+                with pytest.raises(ZeroDivisionError):
+                    with conn.transaction():
+                        conn.execute("CREATE TYPE ps_prepenum AS ENUM ('foo', 'bar', 'baz')")
+                        conn.execute("CREATE TABLE ps_preptable (id integer, bar ps_prepenum[])")
+                        conn.execute(insert, {"e": ["foo"]})
+                        raise ZeroDivisionError()
+
+
 @pytest.mark.parametrize("pool_mode", ["transaction", "session"])
 def test_result_type_change_each_client_prepares_again(pgsteer, cluster, pool_mode):
     """A table gains a column under statements four clients prepared (one
