@@ -355,6 +355,19 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 		return false;
 	}
 
+	if (d.target == ROUTE_PRIMARY && c->lsn_probe && c->lsn_probe->pool->node_index == d.node && !c->pinned &&
+	    rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
+		/*
+		 * The connection of the session's last write is fetching its
+		 * position: wait for it (one round trip) and take it again, so
+		 * that the session's next statement on the primary runs on the
+		 * backend of its write (currval(), a C module's state), as it
+		 * does when no probe runs.
+		 */
+		monitor_snapshot_put(snap);
+		relay_wait_for_probe(c);
+		return false;
+	}
 	if (d.read_fallback)
 		stats.read_fallback[stats_fallback_from_reason(d.fallback_reason)]++;
 	switch (d.target) {

@@ -15,6 +15,8 @@ and session pooling (doc/session-state.md):
 
 Each test fails on the main branch before these fixes.
 """
+import os
+import signal
 import struct
 import threading
 import time
@@ -159,6 +161,36 @@ def test_set_role_right_after_a_write_keeps_its_connection(pgsteer, cluster, wri
             if user != write_role:
                 wrong.append(("one string", i, user))
     assert wrong == [], "statements after SET ROLE ran as another user: %r" % wrong
+
+
+def test_statement_after_a_write_runs_on_the_write_backend(pgsteer, cluster):
+    """Right after a write, its connection fetches the write's position;
+    the session's next statement on the primary waits for it and runs on
+    the same backend, so currval() after nextval() works as it does with
+    no replicas (another connection said 55000, or gave another session's
+    value)."""
+    with cluster.connect() as d:
+        d.execute("DROP SEQUENCE IF EXISTS ps_seq")
+        d.execute("CREATE SEQUENCE ps_seq")
+    p = pgsteer(default_pool_size=4, workers=1, extra={"routing": {"check_interval": "50ms"}})
+    helpers.wait_reads_on_both_replicas(p, cluster)
+    try:
+        with p.connect() as c:
+            for _ in range(20):
+                n, pid = c.execute("SELECT nextval('ps_seq'), pg_backend_pid()").fetchone()
+                # freeze that backend, most often before it answers the position query
+                os.kill(pid, signal.SIGSTOP)
+                thaw = threading.Timer(0.3, os.kill, (pid, signal.SIGCONT))
+                thaw.start()
+                try:
+                    got = c.execute("SELECT currval('ps_seq'), pg_backend_pid()").fetchone()
+                finally:
+                    thaw.cancel()
+                    os.kill(pid, signal.SIGCONT)
+                assert got == (n, pid)
+    finally:
+        with cluster.connect() as d:
+            d.execute("DROP SEQUENCE IF EXISTS ps_seq")
 
 
 def test_do_block_setting_stays_with_its_session(pgsteer, cluster):
