@@ -47,7 +47,6 @@
 #include "stats.h"
 
 
-/* NAME in lower case into DST (SESSVAR_NAME_LEN); false when too long. */
 /* What a Parse's text is read under, for sharing its statement: the client's search_path. */
 static const char *parse_context(const struct client *c)
 {
@@ -56,6 +55,7 @@ static const char *parse_context(const struct client *c)
 	return v ? v->value : NULL;
 }
 
+/* NAME in lower case into DST (SESSVAR_NAME_LEN); false when too long. */
 static bool lower_name(char *dst, const char *name)
 {
 	size_t i;
@@ -1140,18 +1140,11 @@ void carry_group_done(struct client *c, struct server *s, struct setop *ops, boo
 	carry_apply_ops(c, s, ops, ok);
 }
 
-/* RESET ALL for C: custom settings stay defined (empty), the rest back to startup values or defaults. */
+/* RESET ALL for C: every setting back to its startup value or default (custom ones defined, empty). */
 static void reset_all_client_vars(struct client *c, struct server *s)
 {
-	char custom[SESSVAR_MAX][SESSVAR_NAME_LEN];
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; c->vars && i < c->vars->n && n < SESSVAR_MAX; i++)
-		if (strchr(c->vars->v[i].name, '.'))
-			snprintf(custom[n++], SESSVAR_NAME_LEN, "%s", c->vars->v[i].name);
-	sessvars_unset_unreported(&c->vars);
-	for (uint32_t i = 0; i < n; i++)
-		reset_client_var(c, s, custom[i]);
+	if (!sessvars_reset_all(&c->vars))
+		carry_pin(c, s, "out of memory");
 	for (uint32_t i = 0; c->startup_vars && i < c->startup_vars->n; i++)
 		reset_client_var(c, s, c->startup_vars->v[i].name);
 }

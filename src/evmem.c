@@ -15,6 +15,7 @@
  * allocated it (it then joins that thread's cache).
  */
 #include <malloc.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include <event2/event.h>
@@ -24,6 +25,11 @@
 /* libevent 2.1's MIN_BUFFER_SIZE on 64-bit: what a chain for a read of up to 960 bytes asks for */
 #define EVMEM_CHAIN 1024
 #define EVMEM_KEEP 64
+#ifdef __SANITIZE_ADDRESS__
+#define EVMEM_ON false	/* ASan is to see every use of a freed chain: no cache in front of it */
+#else
+#define EVMEM_ON true
+#endif
 
 static size_t chain_usable;		/* malloc_usable_size() of an EVMEM_CHAIN block */
 static _Thread_local void *kept[EVMEM_KEEP];
@@ -54,12 +60,7 @@ void evmem_init(void)
 {
 	void *p;
 
-#ifdef __SANITIZE_ADDRESS__
-	return;		/* ASan is to see every use of a freed chain: no cache in front of it */
-#endif
-	p = malloc(EVMEM_CHAIN);
-
-	if (!p)
+	if (!EVMEM_ON || !(p = malloc(EVMEM_CHAIN)))
 		return;	/* libevent keeps using malloc() and free() directly */
 	chain_usable = malloc_usable_size(p);
 	free(p);

@@ -146,24 +146,38 @@ void sessvars_unset(struct sessvars **vsp, const char *name)
 		sessvars_free(vsp);
 }
 
-void sessvars_unset_unreported(struct sessvars **vsp)
+bool sessvars_reset_all(struct sessvars **vsp)
 {
 	struct sessvars *vs = *vsp;
 	uint32_t j = 0;
+	bool ok = true;
 
 	if (!vs)
-		return;
+		return true;
 	for (uint32_t i = 0; i < vs->n; i++) {
-		if (sessvar_reported_index(vs->v[i].name) >= 0) {
-			vs->v[j++] = vs->v[i];
-		} else {
-			free(vs->v[i].name);
-			free(vs->v[i].value);
+		struct sessvar *v = &vs->v[i];
+		bool reported = sessvar_reported_index(v->name) >= 0;
+		char *empty;
+
+		if (!reported && !strchr(v->name, '.')) {
+			free(v->name);
+			free(v->value);
+			continue;
 		}
+		if (!reported) {
+			if ((empty = strdup(""))) {
+				free(v->value);
+				v->value = empty;
+				v->sql = false;
+			}
+			ok = ok && empty;
+		}
+		vs->v[j++] = *v;
 	}
 	vs->n = j;
 	if (j == 0)
 		sessvars_free(vsp);
+	return ok;
 }
 
 void sessvars_free(struct sessvars **vsp)

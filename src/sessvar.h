@@ -40,8 +40,12 @@ const struct sessvar *sessvars_get(const struct sessvars *vs, const char *name);
 /* Set NAME (replacing); false when out of memory or over SESSVAR_MAX. */
 bool sessvars_set(struct sessvars **vs, const char *name, const char *value, bool sql);
 void sessvars_unset(struct sessvars **vs, const char *name);
-/* Drop every non-reported setting (RESET ALL, DISCARD ALL). */
-void sessvars_unset_unreported(struct sessvars **vs);
+/*
+ * RESET ALL (and DISCARD ALL) on a list: every non-reported setting goes,
+ * but a custom one (dotted name) stays defined with an empty value, as a
+ * backend keeps its placeholder.  False when out of memory.
+ */
+bool sessvars_reset_all(struct sessvars **vs);
 void sessvars_free(struct sessvars **vs);
 
 enum setstmt_kind {

@@ -343,26 +343,16 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 	else
 		route_decide_quiet(res, &rs, snap, c->cluster, rc, pick, &d);
 	c->causal_lsn = d.target == ROUTE_REPLICA ? d.causal_lsn : 0;
-	if (d.read_fallback && rs.required_lsn == UINT64_MAX && c->lsn_probe && rc->causal_read_timeout_ms > 0 &&
-	    !c->pinned && rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
+	if (c->lsn_probe && !c->pinned && rt.cfg->pool_mode == POOL_MODE_TRANSACTION &&
+	    ((d.target == ROUTE_PRIMARY && c->lsn_probe->pool->node_index == d.node) ||
+	     (d.read_fallback && rs.required_lsn == UINT64_MAX && rc->causal_read_timeout_ms > 0))) {
 		/*
-		 * A read right behind its session's write, whose position is
-		 * still being fetched: wait for it (one round trip), then a
-		 * replica may serve the read with a causal wait.
-		 */
-		monitor_snapshot_put(snap);
-		relay_wait_for_probe(c);
-		return false;
-	}
-
-	if (d.target == ROUTE_PRIMARY && c->lsn_probe && c->lsn_probe->pool->node_index == d.node && !c->pinned &&
-	    rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
-		/*
-		 * The connection of the session's last write is fetching its
-		 * position: wait for it (one round trip) and take it again, so
-		 * that the session's next statement on the primary runs on the
-		 * backend of its write (currval(), a C module's state), as it
-		 * does when no probe runs.
+		 * The connection of the session's last write is fetching the
+		 * write's position: wait for it (one round trip).  A statement
+		 * for the primary then takes that connection again, so that it
+		 * runs on the backend of the write (currval(), a C module's
+		 * state), as it does when no probe runs; a read may then go to
+		 * a replica with a causal wait.
 		 */
 		monitor_snapshot_put(snap);
 		relay_wait_for_probe(c);

@@ -293,6 +293,20 @@ static void test_queries(void **state)
 	assert_false(r.pins_session);
 }
 
+/* Classify each of SQL[0..N): the bool at OFFSET in the result (NAME) is WANT, and a write if WRITE. */
+static void expect_flag(const char *const *sql, size_t n, size_t offset, bool want, bool write,
+			const char *name)
+{
+	struct classify_result r;
+
+	for (size_t i = 0; i < n; i++) {
+		classify(sql[i], &r);
+		bool got = *(const bool *)((const char *)&r + offset);
+		if (got != want || (write && r.cls != CLASS_WRITE))
+			fail_msg("%s: %s %d (want %d), class %d", sql[i], name, got, want, r.cls);
+	}
+}
+
 /* DDL that may change what a prepared statement's text means */
 static void test_ddl_flag(void **state)
 {
@@ -304,19 +318,11 @@ static void test_ddl_flag(void **state)
 		"SELECT 1", "INSERT INTO t VALUES (1)", "CREATE TEMP TABLE tt (a int)", "TRUNCATE t",
 		"GRANT SELECT ON t TO r", "SET search_path = x",
 	};
-	struct classify_result r;
-
 	(void)state;
-	for (size_t i = 0; i < sizeof(ddl) / sizeof(ddl[0]); i++) {
-		classify(ddl[i], &r);
-		if (!r.ddl)
-			fail_msg("%s: not DDL", ddl[i]);
-	}
-	for (size_t i = 0; i < sizeof(not_ddl) / sizeof(not_ddl[0]); i++) {
-		classify(not_ddl[i], &r);
-		if (r.ddl)
-			fail_msg("%s: DDL", not_ddl[i]);
-	}
+	expect_flag(ddl, sizeof(ddl) / sizeof(ddl[0]), offsetof(struct classify_result, ddl), true, false,
+		    "ddl");
+	expect_flag(not_ddl, sizeof(not_ddl) / sizeof(not_ddl[0]), offsetof(struct classify_result, ddl), false,
+		    false, "ddl");
 }
 
 /* A DO block that changes a session setting for good pins; other blocks, SET LOCAL and UPDATE ... SET do not. */
@@ -339,19 +345,11 @@ static void test_do_block_settings(void **state)
 		"DO $$BEGIN ALTER TABLE t ALTER COLUMN a SET DEFAULT 1; END$$",
 		"DO $$BEGIN PERFORM offset_of(1); END$$",
 	};
-	struct classify_result r;
-
 	(void)state;
-	for (size_t i = 0; i < sizeof(pins) / sizeof(pins[0]); i++) {
-		classify(pins[i], &r);
-		if (!r.pins_session || r.cls != CLASS_WRITE)
-			fail_msg("%s: pins %d, class %d", pins[i], r.pins_session, r.cls);
-	}
-	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
-		classify(plain[i], &r);
-		if (r.pins_session || r.cls != CLASS_WRITE)
-			fail_msg("%s: pins %d, class %d", plain[i], r.pins_session, r.cls);
-	}
+	expect_flag(pins, sizeof(pins) / sizeof(pins[0]), offsetof(struct classify_result, pins_session), true,
+		    true, "pins_session");
+	expect_flag(plain, sizeof(plain) / sizeof(plain[0]), offsetof(struct classify_result, pins_session),
+		    false, true, "pins_session");
 }
 
 static void test_writes(void **state)

@@ -106,12 +106,17 @@ static void test_lists_are_sorted_and_bounded(void **state)
 	assert_true(sessvars_set(&vs, "application_name", "a", false));
 	assert_true(sessvars_set(&vs, "search_path", "x", true));
 	assert_true(sessvars_set(&vs, "work_mem", "'2MB'", true));
-	assert_int_equal(vs->n, 3);
+	assert_true(sessvars_set(&vs, "my.key", "'k'", true));
+	assert_int_equal(vs->n, 4);
 	assert_string_equal(vs->v[0].name, "application_name");
-	assert_string_equal(vs->v[2].name, "work_mem");
+	assert_string_equal(vs->v[3].name, "work_mem");
 	assert_string_equal(sessvars_get(vs, "work_mem")->value, "'2MB'");
-	sessvars_unset_unreported(&vs);
-	assert_int_equal(vs->n, 1);
+	/* RESET ALL: reported ones stay (ParameterStatus says), custom ones stay defined, empty */
+	assert_true(sessvars_reset_all(&vs));
+	assert_int_equal(vs->n, 2);
+	assert_string_equal(sessvars_get(vs, "my.key")->value, "");
+	assert_false(sessvars_get(vs, "my.key")->sql);
+	sessvars_unset(&vs, "my.key");
 	sessvars_unset(&vs, "application_name");
 	assert_null(vs);
 	for (int i = 0; i < SESSVAR_MAX; i++) {
