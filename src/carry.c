@@ -964,7 +964,7 @@ static void note_statements(struct client *c, struct server *s, const char *sql,
 			carry_pin(c, s, "session change before COMMIT/ROLLBACK in one string");
 			return;
 		}
-		if ((part.pins_session || part.changes_session) && note_one(c, s, &part, p, plen))
+		if (carry_notes(&part) && note_one(c, s, &part, p, plen))
 			changed = true;
 	}
 }
@@ -976,8 +976,11 @@ void carry_note_statement(struct client *c, struct server *s, const struct class
 		carry_pin(c, s, res->reason);
 		return;
 	}
-	if (!res->changes_session)
+	if (!res->changes_session) {
+		if (carry_notes(res) && res->statement_count <= 1)
+			note_one(c, s, res, sql, sqllen);	/* a savepoint */
 		return;
+	}
 	if (res->statement_count > 1) {
 		note_statements(c, s, sql, sqllen);
 		return;
@@ -997,6 +1000,19 @@ static bool note_one(struct client *c, struct server *s, const struct classify_r
 	if (res->pins_session) {
 		carry_pin(c, s, res->reason);
 		return false;
+	}
+	switch (res->txn) {
+	case TXN_SAVEPOINT:
+		add_op(c, SETOP_SAVEPOINT, res->object_name, NULL);
+		return false;
+	case TXN_RELEASE:
+		add_op(c, SETOP_RELEASE, res->object_name, NULL);
+		return false;
+	case TXN_ROLLBACK_TO:
+		add_op(c, SETOP_ROLLBACK_TO, res->object_name, NULL);
+		return false;
+	default:
+		break;
 	}
 	switch (res->session_op) {
 	case SESSION_OP_SET:
@@ -1100,23 +1116,82 @@ static void reset_client_var(struct client *c, struct server *s, const char *nam
 		c->announce |= (uint8_t)(1u << r);	/* the server told it the default */
 }
 
+/* The last savepoint mark named NAME in S's transaction list (the link that points at it), or NULL. */
+static struct setop **find_savepoint(struct server *s, const char *name)
+{
+	struct setop **found = NULL;
+
+	for (struct setop **p = &s->txn_ops; *p; p = &(*p)->next)
+		if ((*p)->kind == SETOP_SAVEPOINT && strcmp((*p)->name, name) == 0)
+			found = p;
+	return found;
+}
+
+/*
+ * A savepoint statement that succeeded inside S's transaction block, as
+ * PostgreSQL keeps a stack of them: ROLLBACK TO undoes the settings held
+ * since its savepoint (which stays), RELEASE drops the savepoint and those
+ * made after it (their settings stay, for the block's end to decide).
+ */
+static void savepoint_op(struct client *c, struct server *s, struct setop *op)
+{
+	struct setop **at = find_savepoint(s, op->name);
+
+	if (!at) {
+		/* a savepoint made where pgsteer did not note it (among several statements) */
+		if (op->kind == SETOP_ROLLBACK_TO && s->txn_ops && c)
+			carry_pin(c, s, "ROLLBACK TO a savepoint made among several statements");
+		free(op);
+		return;
+	}
+	if (op->kind == SETOP_ROLLBACK_TO) {
+		setops_free((*at)->next);
+		(*at)->next = NULL;
+	} else {
+		struct setop *after = (*at)->next, **keep = at;
+		free(*at);
+		*at = NULL;
+		while (after) {
+			struct setop *next = after->next;
+			if (after->kind == SETOP_SAVEPOINT) {
+				free(after);
+			} else {
+				after->next = NULL;
+				*keep = after;
+				keep = &after->next;
+			}
+			after = next;
+		}
+	}
+	free(op);
+}
+
 /* Move OPS' settings changes onto the end of S's transaction list; apply the rest (statements). */
 static void hold_for_commit(struct client *c, struct server *s, struct setop *ops)
 {
-	struct setop **tail = &s->txn_ops, *now = NULL, **now_tail = &now;
+	struct setop *now = NULL, **now_tail = &now;
 
-	while (*tail)
-		tail = &(*tail)->next;
 	while (ops) {
-		struct setop *op = ops;
+		struct setop *op = ops, **tail = &s->txn_ops;
 		ops = op->next;
 		op->next = NULL;
-		if (op->kind == SETOP_SET || op->kind == SETOP_RESET || op->kind == SETOP_RESET_ALL) {
+		switch (op->kind) {
+		case SETOP_SET:
+		case SETOP_RESET:
+		case SETOP_RESET_ALL:
+		case SETOP_SAVEPOINT:
+			while (*tail)
+				tail = &(*tail)->next;
 			*tail = op;
-			tail = &op->next;
-		} else {
+			break;
+		case SETOP_RELEASE:
+		case SETOP_ROLLBACK_TO:
+			savepoint_op(c, s, op);
+			break;
+		default:
 			*now_tail = op;	/* DEALLOCATE ALL is not undone by a rollback */
 			now_tail = &op->next;
+			break;
 		}
 	}
 	carry_apply_ops(c, s, now, true);
@@ -1192,6 +1267,10 @@ void carry_apply_ops(struct client *c, struct server *s, struct setop *ops, bool
 			}
 			prep_server_clear(&s->prep);
 			break;
+		case SETOP_SAVEPOINT:
+		case SETOP_RELEASE:
+		case SETOP_ROLLBACK_TO:
+			break;	/* outside a block they failed; at its end they mean nothing */
 		}
 	}
 	if (ok && ops) {

@@ -22,6 +22,9 @@ enum setop_kind {
 	SETOP_RESET_ALL,
 	SETOP_DISCARD_ALL,	/* settings, statements, pins: all gone */
 	SETOP_DEALLOCATE_ALL,
+	SETOP_SAVEPOINT,	/* name = savepoint (folded): marks the held changes after it */
+	SETOP_RELEASE,
+	SETOP_ROLLBACK_TO,
 };
 
 struct setop {
@@ -162,6 +165,13 @@ static inline void carry_unnamed_query(struct client *c, struct server *s)
  */
 bool carry_unnamed_class(struct client *c, struct evbuffer *in, uint32_t len,
 			 struct classify_result *res);
+
+/* Does pgsteer note this statement's effect on the session (a setting, a pin, a savepoint)? */
+static inline bool carry_notes(const struct classify_result *res)
+{
+	return res->changes_session || res->pins_session || res->txn == TXN_SAVEPOINT ||
+	       res->txn == TXN_RELEASE || res->txn == TXN_ROLLBACK_TO;
+}
 
 /* ---- settings and pins ---- */
 /* A statement C sends to S (S may be NULL before linking): record its session effects. */

@@ -839,43 +839,58 @@ static void auth_lookup_finish(struct client *c, enum authquery_outcome outcome,
  * wins, as in PgBouncer; the admin console uses auth_file only).
  */
 /*
- * A failed login from C's address: counted, and remembered so that past
- * auth_failure_limit in auth_failure_window its address is refused at
- * once (loginguard.h).
+ * The failed-login guard's key for C: its address (without port) and its
+ * user, so that one application's wrong password behind a NAT does not
+ * lock out the other users of that address, and a good login of one user
+ * does not clear another's failures.  False for Unix sockets (not guarded)
+ * or with the guard off.
+ */
+static bool guard_key(const struct client *c, char *key, size_t len, char *addr, size_t addrlen)
+{
+	if (rt.cfg->auth_failure_limit <= 0 || !loginguard_addr(c->addr, addr, addrlen))
+		return false;
+	snprintf(key, len, "%s\n%s", addr, c->user ? c->user : "");
+	return true;
+}
+
+/*
+ * A failed login of C's user from C's address: counted, and remembered so
+ * that past auth_failure_limit in auth_failure_window that user's logins
+ * from that address are refused at once (loginguard.h).
  */
 static void auth_failure_noted(struct client *c)
 {
-	char addr[LOGINGUARD_ADDR_LEN];
+	char addr[LOGINGUARD_ADDR_LEN], key[LOGINGUARD_KEY_LEN];
 
 	stats.auth_failures++;
-	if (rt.cfg->auth_failure_limit <= 0 || !loginguard_addr(c->addr, addr, sizeof(addr)))
+	if (!guard_key(c, key, sizeof(key), addr, sizeof(addr)))
 		return;
 	shared_lock();
-	loginguard_failed(rt.loginguard, addr, now_ms(), rt.cfg->auth_failure_window_ms);
+	loginguard_failed(rt.loginguard, key, now_ms(), rt.cfg->auth_failure_window_ms);
 	shared_unlock();
 }
 
-/* May C's address try a password now?  If not, C is refused (FATAL 28000). */
+/* May C's user try a password from C's address now?  If not, C is refused (FATAL 28000). */
 static bool auth_allowed(struct client *c)
 {
-	char addr[LOGINGUARD_ADDR_LEN];
+	char addr[LOGINGUARD_ADDR_LEN], key[LOGINGUARD_KEY_LEN];
 	int64_t retry = 0;
 	bool ok;
 
-	if (rt.cfg->auth_failure_limit <= 0 || !loginguard_addr(c->addr, addr, sizeof(addr)))
+	if (!guard_key(c, key, sizeof(key), addr, sizeof(addr)))
 		return true;
 	shared_lock();
-	ok = loginguard_allows(rt.loginguard, addr, now_ms(), rt.cfg->auth_failure_limit,
+	ok = loginguard_allows(rt.loginguard, key, now_ms(), rt.cfg->auth_failure_limit,
 			       rt.cfg->auth_failure_window_ms, &retry);
 	shared_unlock();
 	if (ok)
 		return true;
 	stats.auth_throttled++;
-	log_warning("C-%llu %s: login of \"%s\" refused: %d failed logins from %s within %lld ms",
+	log_warning("C-%llu %s: login of \"%s\" refused: %d failed logins of that user from %s within %lld ms",
 		    (unsigned long long)c->id, c->addr, c->user, rt.cfg->auth_failure_limit, addr,
 		    (long long)rt.cfg->auth_failure_window_ms);
-	client_fail(c, "FATAL", "28000", "too many failed logins from %s: try again in %lld s", addr,
-		    (long long)(retry + 999) / 1000);
+	client_fail(c, "FATAL", "28000", "too many failed logins of user \"%s\" from %s: try again in %lld s",
+		    c->user, addr, (long long)(retry + 999) / 1000);
 	return false;
 }
 
@@ -1104,12 +1119,11 @@ static void handle_password(struct client *c)
 /* Authentication passed: AuthenticationOk, then wait for pool parameters. */
 static void auth_succeeded(struct client *c)
 {
-	char addr[LOGINGUARD_ADDR_LEN];
+	char addr[LOGINGUARD_ADDR_LEN], key[LOGINGUARD_KEY_LEN];
 
-	if (c->auth_method != AUTH_TRUST && rt.cfg->auth_failure_limit > 0 &&
-	    loginguard_addr(c->addr, addr, sizeof(addr))) {
+	if (c->auth_method != AUTH_TRUST && guard_key(c, key, sizeof(key), addr, sizeof(addr))) {
 		shared_lock();
-		loginguard_succeeded(rt.loginguard, addr);
+		loginguard_succeeded(rt.loginguard, key);
 		shared_unlock();
 	}
 	if (c->auth_query_secret) {

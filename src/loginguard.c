@@ -1,8 +1,8 @@
 /*
- * Failed-login bookkeeping per source address (loginguard.h): an open
- * addressing table of LOGINGUARD_SLOTS entries, probed a few slots from
- * the address's hash; when those are all taken by live addresses, the one
- * whose window started longest ago is replaced.
+ * Failed-login bookkeeping per key (loginguard.h): an open addressing
+ * table of LOGINGUARD_SLOTS entries, probed a few slots from the key's
+ * hash; when those are all taken by live keys, the one whose window
+ * started longest ago is replaced.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,7 @@
 #define PROBES 8
 
 struct guard_entry {
-	char addr[LOGINGUARD_ADDR_LEN];	/* "" = free */
+	char addr[LOGINGUARD_KEY_LEN];	/* the key; "" = free */
 	int failures;
 	int64_t window_start;		/* time of the first failure counted */
 };

@@ -659,20 +659,42 @@ static bool replica_unresponsive(const struct pool *pool, const struct cluster_s
 }
 
 /*
- * A read on a replica the monitor no longer vouches for, with nothing come
- * back yet and no transaction: it goes elsewhere (the relay sends the kept
- * bytes again when the server is gone), instead of waiting for a frozen
- * server.  True when C's server was closed.
+ * A causal check unanswered this long past causal_read_timeout: the
+ * replica is frozen or swamped, not merely behind (a check costs it
+ * microseconds), so the read should not wait for the monitor to notice.
+ */
+#define CAUSAL_STALL_MS 100
+
+/*
+ * A read on a replica the monitor no longer vouches for, or whose causal
+ * check has stalled, with nothing come back yet and no transaction: it
+ * goes elsewhere (the relay sends the kept bytes again when the server is
+ * gone, and keeps reads off that replica for a second), instead of
+ * waiting for a frozen server.  True when C's server was closed.
  */
 static bool retry_stalled_read(struct client *c, const struct cluster_snapshot **snap)
 {
 	struct server *s = c->server;
+	bool causal_stalled;
 
 	if (!c->on_replica || !s || s->expect_rfq == 0 ||
 	    (!s->causal_phase && (!c->replay_ok || c->replay_len == 0 || c->route.in_transaction ||
-				  rt.cfg->pool_mode != POOL_MODE_TRANSACTION)) ||
-	    !replica_unresponsive(s->pool, snap))
+				  rt.cfg->pool_mode != POOL_MODE_TRANSACTION)))
 		return false;
+	causal_stalled = s->causal_phase && s->causal_phase != 6 &&	/* 6: answered, not there */
+			 now_us() - s->causal_start_us >
+			 (rt.route_cfg.causal_read_timeout_ms + CAUSAL_STALL_MS) * 1000;
+	if (!causal_stalled && !replica_unresponsive(s->pool, snap))
+		return false;
+	if (causal_stalled) {
+		log_info("C-%llu %s@%s: replica %s did not answer a causal check within %lld ms (S-%llu): "
+			 "the read goes elsewhere", (unsigned long long)c->id, c->user, c->database,
+			 s->pool->node_name, (long long)(rt.route_cfg.causal_read_timeout_ms + CAUSAL_STALL_MS),
+			 (unsigned long long)s->id);
+		stats_observe_causal((uint64_t)(now_us() - s->causal_start_us), false);
+		server_close(s, "causal check unanswered: its read is retried elsewhere");
+		return true;
+	}
 	log_info("C-%llu %s@%s: replica %s stopped answering (S-%llu): the read goes elsewhere",
 		 (unsigned long long)c->id, c->user, c->database, s->pool->node_name,
 		 (unsigned long long)s->id);
@@ -1389,10 +1411,9 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			    evbuffer_get_length(in) >= off + 1 + (size_t)len) {
 				const char *sql;
 				size_t sqllen;
-				if ((res.changes_session || res.pins_session) &&
-				    steer_message_text(in, off, type, len, &sql, &sqllen))
+				if (carry_notes(&res) && steer_message_text(in, off, type, len, &sql, &sqllen))
 					carry_note_statement(c, s, &res, sql, sqllen);
-			} else if (type == 'B' && named && (res.changes_session || res.pins_session)) {
+			} else if (type == 'B' && named && carry_notes(&res)) {
 				carry_note_statement(c, s, &res, nm.st->body,
 						     strnlen(nm.st->body, nm.st->body_len));
 			}

@@ -9,7 +9,11 @@ it off, which leaves WAL unflushed, and so unreplicated, for up to
 wal_writer_delay): with it, a streaming replica on this machine replays a
 commit within about a millisecond.
 """
+import os
+import signal
+import subprocess
 import threading
+import time
 
 import psycopg
 import pytest
@@ -98,6 +102,54 @@ def test_paused_replay_sends_the_read_to_the_primary(pgsteer, cluster, causal_ta
             r.execute("SELECT pg_wal_replay_resume()")
             r.close()
     assert "causal read: replay not there" in p.log()
+
+
+def replica_pids(cluster, node):
+    """The postmaster of NODE (replica1, replica2) and all its children."""
+    with open(os.path.join(cluster.dir, node, "postmaster.pid")) as f:
+        pm = int(f.readline())
+    out = subprocess.run(["pgrep", "-P", str(pm)], capture_output=True, text=True).stdout
+    return [pm] + [int(x) for x in out.split()]
+
+
+def test_frozen_replicas_send_the_read_to_the_primary(pgsteer, cluster, causal_table):
+    """Both replicas frozen (SIGSTOP: the kernel still accepts the bytes,
+    nobody answers) while the monitor still vouches for them (long health
+    timeout, large max_lag): a read right after a write must not wait for
+    the monitor to notice. Its causal check goes unanswered, and about
+    100 ms past causal_read_timeout the read runs on the primary and sees
+    the row. Before, it waited for the monitor (here 30 s)."""
+    p = pgsteer(extra={"routing": {"causal_read_timeout": "20ms", "max_lag": "60s",
+                                   "health_check_timeout": "30s"}})
+    helpers.wait_reads_on_both_replicas(p, cluster)
+    results, errors, took = [], [], []
+    with session(p) as c:
+        pids = replica_pids(cluster, "replica1") + replica_pids(cluster, "replica2")
+
+        def run():
+            try:
+                for i in range(5):
+                    t0 = time.monotonic()
+                    results.append(write_then_read(c, 700000 + i))
+                    took.append(time.monotonic() - t0)
+            except Exception as e:
+                errors.append(e)
+        try:
+            for pid in pids:
+                os.kill(pid, signal.SIGSTOP)
+            t = threading.Thread(target=run)
+            t.start()
+            t.join(10)
+            hung = t.is_alive()
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+        t.join(60)
+    assert not hung, "reads after writes still waiting on frozen replicas after 10 s"
+    assert not errors, errors
+    print("\nfrozen replicas: write + read took %s s" % ", ".join("%.3f" % x for x in took))
+    assert all(r == (1, cluster.port) for r in results), results
+    assert "did not answer a causal check" in p.log()
 
 
 def test_last_route_shows_the_wait(pgsteer, cluster, causal_table):

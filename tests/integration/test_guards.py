@@ -7,7 +7,7 @@
   long: client_message_timeout closes it (08P01), and past
   client_buffer_limit the client holding the most is closed (53200); the
   other sessions go on;
-- failed logins from one address are limited (auth_failure_limit within
+- failed logins of one user from one address are limited (auth_failure_limit within
   auth_failure_window): past them, even a right password is refused at
   once (28000) until the window ends, and the refusals are counted;
 - EXPLAIN ROUTE of a read names every replica a read may go to, with the
@@ -105,24 +105,31 @@ def test_incomplete_messages_over_the_budget(pgsteer, cluster):
 @pytest.fixture
 def guarded_role(cluster):
     with cluster.connect() as c:
-        c.execute("DROP ROLE IF EXISTS it_guard")
-        c.execute("CREATE ROLE it_guard LOGIN")
+        for role in ("it_guard", "it_guard2"):
+            c.execute("DROP ROLE IF EXISTS %s" % role)
+            c.execute("CREATE ROLE %s LOGIN" % role)
     yield "it_guard"
     with cluster.connect() as c:
-        c.execute("DROP ROLE IF EXISTS it_guard")
+        for role in ("it_guard", "it_guard2"):
+            c.execute("DROP ROLE IF EXISTS %s" % role)
 
 
-def test_failed_logins_are_limited_per_address(pgsteer, cluster, guarded_role, tmp_path):
+def test_failed_logins_are_limited_per_address_and_user(pgsteer, cluster, guarded_role, tmp_path):
+    """Past auth_failure_limit failures of one user from one address, that
+    user's logins from there are refused at once, even with the right
+    password; another user from the same address (an application behind
+    the same NAT) still logs in, and its good logins do not clear the
+    first user's failures."""
     users = tmp_path / "users.txt"
-    users.write_text('"it_guard" "right-password"\n')
+    users.write_text('"it_guard" "right-password"\n"it_guard2" "other-password"\n')
     stats_port = helpers.free_port()
     p = pgsteer(nodes=[cluster.port], auth_type="scram-sha-256", auth_file=str(users),
                 auth_failure_limit=3, auth_failure_window="60s",
                 extra={"stats": {"listen": "127.0.0.1:%d" % stats_port}})
 
-    def login(pw):
+    def login(pw, user="it_guard"):
         try:
-            s, _ = pgwire.login(p.port, "it_guard", password=pw)
+            s, _ = pgwire.login(p.port, user, password=pw)
             s.close()
             return None
         except pgwire.ServerError as e:
@@ -131,13 +138,14 @@ def test_failed_logins_are_limited_per_address(pgsteer, cluster, guarded_role, t
     for _ in range(3):
         e = login("wrong")
         assert e is not None and e.sqlstate == "28P01", e
+        assert login("other-password", "it_guard2") is None
     e = login("right-password")
     assert e is not None and e.sqlstate == "28000", e
-    assert "too many failed logins from 127.0.0.1" in e.fields["M"], e.fields
+    assert 'too many failed logins of user "it_guard" from 127.0.0.1' in e.fields["M"], e.fields
+    assert login("other-password", "it_guard2") is None
     text = metrics_text(stats_port)
     assert "\npgsteer_auth_throttled_total 1\n" in text
     assert "\npgsteer_auth_failures_total 3\n" in text
-
 
 def test_explain_route_names_every_eligible_replica(pgsteer, cluster):
     p = pgsteer()

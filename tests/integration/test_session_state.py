@@ -458,6 +458,44 @@ def test_set_in_a_rolled_back_transaction_is_undone(pgsteer, cluster):
         everywhere(b, "4MB", "another client at the end")
 
 
+def test_set_after_a_savepoint_rolled_back_to_is_undone(pgsteer, cluster):
+    """PostgreSQL undoes a SET made after a savepoint the block rolls back
+    to, even when the block then commits; RELEASE keeps it for the block's
+    end. The session, wherever it runs next, has what the backend has."""
+    p = pgsteer(nodes=[cluster.port], default_pool_size=2, workers=1)
+    with p.connect() as a, p.connect() as b:
+        def everywhere(want, what):
+            for _ in range(2):
+                assert scalar(a, "SHOW work_mem") == want, what
+            with b.transaction():
+                b.execute("SELECT 1")  # b holds the connection a just used
+                for _ in range(2):
+                    assert scalar(a, "SHOW work_mem") == want, what + " (the other connection)"
+        for script, want in (
+                (["SET work_mem = '5MB'", "SAVEPOINT s", "SET work_mem = '6MB'",
+                  "ROLLBACK TO SAVEPOINT s"], "5MB"),
+                (["SAVEPOINT s", "SET work_mem = '7MB'", "RELEASE SAVEPOINT s"], "7MB"),
+                (["SET work_mem = '8MB'", "SAVEPOINT Outer_SP", "SET work_mem = '9MB'",
+                  "SAVEPOINT inner_sp", "SET work_mem = '10MB'", "RELEASE inner_sp",
+                  "ROLLBACK TO outer_sp", "SET work_mem = '12MB'", "ROLLBACK TO outer_sp"], "8MB"),
+                (["SAVEPOINT s", "SET work_mem = '11MB'", "SAVEPOINT s", "SET work_mem = '13MB'",
+                  "ROLLBACK TO s"], "11MB"),
+                (["SAVEPOINT s", "SET work_mem = '14MB'", "SELECT 1/0", "ROLLBACK TO s"], "11MB"),
+                (["SET work_mem = '15MB'", "SAVEPOINT s", "SET work_mem = '16MB'",
+                  "RELEASE s", "SAVEPOINT s", "ROLLBACK TO s"], "16MB")):
+            a.execute("BEGIN")
+            for sql in script:
+                if "1/0" in sql:
+                    with pytest.raises(psycopg.errors.DivisionByZero):
+                        a.execute(sql)
+                else:
+                    a.execute(sql)
+            assert scalar(a, "SHOW work_mem") == want, script
+            a.execute("COMMIT")
+            everywhere(want, " ; ".join(script))
+        assert scalar(b, "SHOW work_mem") == "4MB"
+
+
 def test_reset_of_reported_settings_returns_to_the_startup_value(steer):
     """The same for settings PostgreSQL reports (DateStyle, TimeZone): the
     session runs with the startup value again, and the client is told so
