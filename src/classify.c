@@ -1196,6 +1196,26 @@ static bool is_cte_column_list(const struct cursor *c)
  * STOP_AT_CLOSE, to the ")" closing the group it starts in), raising R for
  * data-modifying parts, row locks, SELECT INTO and function calls.
  */
+/*
+ * Is T (an identifier starting "pg_") a view or function whose answer is
+ * one node's own: statistics (pg_stat_*, pg_statio_*, pg_stat_statements),
+ * locks, replication slots, prepared transactions?  pg_stats (the
+ * planner's statistics, replicated like any catalog) is not.
+ */
+static bool node_local_name(const struct token *t)
+{
+	static const char *const exact[] = { "pg_locks", "pg_replication_slots", "pg_prepared_xacts" };
+	char name[CLASSIFY_NAME_LEN];
+
+	tok_ident(t, name, sizeof(name));
+	if (strncmp(name, "pg_stat_", 8) == 0 || strncmp(name, "pg_statio_", 10) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (strcmp(name, exact[i]) == 0)
+			return true;
+	return false;
+}
+
 static void scan_query(struct cursor *c, struct classify_result *r, bool stop_at_close)
 {
 	uint8_t stack[SCAN_STACK];
@@ -1301,6 +1321,9 @@ static void scan_query(struct cursor *c, struct classify_result *r, bool stop_at
 				escalate(r, CLASS_WRITE, "SELECT ... INTO creates a table");
 				break;
 			}
+			if (t->type == T_IDENT && t->len >= 8 && (t->p[0] | 0x20) == 'p' &&
+			    (t->p[1] | 0x20) == 'g' && t->p[2] == '_' && node_local_name(t))
+				r->node_local = true;
 			/* fast path: not followed by "(" or "." cannot be a call */
 			{
 				struct token *n = peek(c);
@@ -1320,6 +1343,8 @@ static void scan_query(struct cursor *c, struct classify_result *r, bool stop_at
 						goto next_token;	/* t.* or error */
 					memcpy(schema, name, sizeof(schema));
 					tok_ident(&c->cur, name, sizeof(name));
+					if (strncmp(name, "pg_", 3) == 0 && node_local_name(&c->cur))
+						r->node_local = true;	/* pg_catalog.pg_stat_activity */
 					paren_kw = false;
 					n = peek(c);
 				}
@@ -2250,6 +2275,7 @@ static void merge_part(struct merge_state *m, struct classify_result *out,
 {
 	out->pins_session |= p->pins_session;
 	out->ddl |= p->ddl;
+	out->node_local |= p->node_local;
 	out->changes_session |= p->changes_session;
 	if (p->txn != TXN_NONE && out->txn == TXN_NONE) {
 		out->txn = p->txn;
@@ -2375,6 +2401,7 @@ static void result_init(struct classify_result *r)
 	r->multi_statement = false;
 	r->pins_session = false;
 	r->ddl = false;
+	r->node_local = false;
 	r->isolation = ISOLATION_DEFAULT;
 	r->deferrable = false;
 	r->changes_session = false;

@@ -340,6 +340,8 @@ static void decide_read(struct route_ctx *c)
 		to_primary(c, "hint primary");
 	else if (c->stmt->hint == HINT_REPLICA)
 		to_replica(c, 0, "hint replica", NULL);
+	else if (c->stmt->node_local && c->primary >= 0 && c->snap->nodes[c->primary].up)
+		to_primary(c, "node-local statistics: the primary's");
 	else if (s->use_replicas_for_reads)
 		to_replica(c, 0, "use_replicas_for_reads", NULL);
 	else if (s->use_primary)

@@ -12,6 +12,7 @@ import threading
 import psycopg
 import pytest
 
+import helpers
 from helpers import scalar, wait_for
 
 pytestmark = pytest.mark.proxy_only
@@ -57,6 +58,28 @@ def test_reads_go_to_replicas_writes_to_primary(routed, cluster, table):
         port, rec = c.execute("WITH x AS (INSERT INTO %s VALUES (2, 'b') RETURNING id) "
                               "SELECT inet_server_port(), pg_is_in_recovery() FROM x" % table).fetchone()
         assert port == cluster.port and rec is False
+
+
+def test_node_local_statistics_come_from_the_primary(routed, cluster):
+    """pg_stat_replication, pg_stat_activity, pg_replication_slots ...
+    describe the node that answers: through pgsteer, the primary's, every
+    time (a replica's pg_stat_replication is empty); a replica hint still
+    reaches a replica."""
+    with routed.connect() as c:
+        for _ in range(10):
+            n, port = c.execute("SELECT count(*), inet_server_port() FROM pg_stat_replication").fetchone()
+            assert (n, port) == (2, cluster.port)
+            assert scalar(c, "SELECT inet_server_port() FROM pg_catalog.pg_stat_activity LIMIT 1") == cluster.port
+            assert scalar(c, "SELECT inet_server_port() WHERE (SELECT count(*) FROM pg_stat_user_tables "
+                             "WHERE relname NOT IN (SELECT slot_name FROM pg_replication_slots)) >= 0"
+                          ) == cluster.port
+        assert scalar(c, "SHOW pgsteer.last_route").startswith("primary:")
+        assert scalar(c, "/* pgsteer: replica */ SELECT inet_server_port() FROM pg_stat_wal_receiver") \
+            in cluster.replica_ports
+    with helpers.connect(routed.port, user="admin", dbname="pgsteer") as a:
+        cur = a.execute("EXPLAIN ROUTE 'SELECT * FROM pg_stat_replication'")
+        r = dict(zip([d.name for d in cur.description], cur.fetchone()))
+    assert r["target"] == "primary" and "node-local statistics" in r["route_reason"], r
 
 
 def test_read_your_writes_by_lsn(routed, cluster, table):

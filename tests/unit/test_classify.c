@@ -325,6 +325,27 @@ static void test_ddl_flag(void **state)
 		    false, "ddl");
 }
 
+/* Reads of one node's own statistics or replication state (the primary answers them) */
+static void test_node_local_flag(void **state)
+{
+	static const char *const local[] = {
+		"SELECT * FROM pg_stat_replication", "select count(*) from PG_STAT_ACTIVITY",
+		"SELECT * FROM pg_catalog.pg_stat_wal_receiver", "SELECT slot_name FROM pg_replication_slots",
+		"SELECT * FROM pg_locks l JOIN pg_class c ON c.oid = l.relation", "SELECT * FROM pg_prepared_xacts",
+		"SELECT heap_blks_hit FROM pg_statio_user_tables", "SELECT 1; SELECT * FROM pg_stat_statements",
+		"SELECT pg_stat_get_numscans('t'::regclass)",
+	};
+	static const char *const not_local[] = {
+		"SELECT * FROM pg_stats WHERE tablename = 't'", "SELECT * FROM pg_class", "SELECT 1",
+		"SELECT 'pg_stat_activity'", "SELECT * FROM \"pg_stat_mine\"", "SELECT * FROM pg_statistic_ext",
+	};
+	(void)state;
+	expect_flag(local, sizeof(local) / sizeof(local[0]), offsetof(struct classify_result, node_local), true,
+		    false, "node_local");
+	expect_flag(not_local, sizeof(not_local) / sizeof(not_local[0]), offsetof(struct classify_result, node_local),
+		    false, false, "node_local");
+}
+
 /* A DO block that changes a session setting for good pins; other blocks, SET LOCAL and UPDATE ... SET do not. */
 static void test_do_block_settings(void **state)
 {
@@ -1393,6 +1414,7 @@ int main(void)
 		cmocka_unit_test(test_writes),
 		cmocka_unit_test(test_do_block_settings),
 		cmocka_unit_test(test_ddl_flag),
+		cmocka_unit_test(test_node_local_flag),
 		cmocka_unit_test(test_functions),
 		cmocka_unit_test(test_transactions),
 		cmocka_unit_test(test_session),

@@ -170,7 +170,7 @@ static struct route_config config(enum cfg c)
 /* ---- statements (as the classifier reports them) ---- */
 
 enum stmt_kind {
-	READ, AMBIGUOUS, WRITE, CTE_WRITE, PREPARE_TXN,
+	READ, NODE_LOCAL_READ, AMBIGUOUS, WRITE, CTE_WRITE, PREPARE_TXN,
 	BEGIN, BEGIN_RO, BEGIN_RW, BEGIN_SERIALIZABLE_RO,
 	COMMIT, ROLLBACK, SAVEPOINT, SET, CONTROL,
 	N_STMTS
@@ -186,6 +186,11 @@ static struct classify_result stmt(enum stmt_kind k, enum classify_hint hint)
 	switch (k) {
 	case READ:
 		r.cls = CLASS_READ;
+		strcpy(r.reason, "SELECT reads");
+		break;
+	case NODE_LOCAL_READ:
+		r.cls = CLASS_READ;
+		r.node_local = true;
 		strcpy(r.reason, "SELECT reads");
 		break;
 	case AMBIGUOUS:
@@ -538,6 +543,15 @@ static void test_rule4_read(void **state)
 	{ "4: hint primary",
 	  READ, HINT_PRIMARY, REPLICAS_FOR_READS, HEALTHY, CFG_DEFAULT, 0,
 	  ROUTE_PRIMARY, "main1", NO_FALLBACK, NO_ERROR, false, "hint primary" },
+	{ "4: node-local statistics (pg_stat_replication): the primary's",
+	  NODE_LOCAL_READ, HINT_NONE, FRESH, HEALTHY, CFG_DEFAULT, 0.9,
+	  ROUTE_PRIMARY, "main1", NO_FALLBACK, NO_ERROR, false, "node-local statistics" },
+	{ "4: node-local statistics with a hint replica: the replica's",
+	  NODE_LOCAL_READ, HINT_REPLICA, FRESH, HEALTHY, CFG_DEFAULT, 0,
+	  ROUTE_REPLICA, "main2", NO_FALLBACK, NO_ERROR, false, "hint replica" },
+	{ "4+7: node-local statistics with no primary known: a replica's",
+	  NODE_LOCAL_READ, HINT_NONE, FRESH, NO_PRIMARY, CFG_DEFAULT, 0.9,
+	  ROUTE_REPLICA, "main3", NO_FALLBACK, NO_ERROR, false, NULL },
 	{ "4: hint replica overrides use_primary",
 	  READ, HINT_REPLICA, USE_PRIMARY, HEALTHY, CFG_DEFAULT, 0,
 	  ROUTE_REPLICA, "main2", NO_FALLBACK, NO_ERROR, false, "hint replica" },
