@@ -1185,6 +1185,17 @@ static void node_fail(struct mnode *n, enum mfail kind, const char *why)
 		return;
 	}
 	n->consecutive_failures++;
+	if (n->in_recovery && !n->stale && n->health != H_DOWN) {
+		/*
+		 * A replica whose check failed (a frozen server takes no answer
+		 * within health_check_timeout) has no known lag: no new reads,
+		 * and reads in flight there are sent elsewhere, now rather than
+		 * when max_lag or health_check_failures runs out.
+		 */
+		n->stale = true;
+		log_warning("node %s (%s:%d): check failed (%s): lag unknown, no new reads until one answers",
+			    n->name, n->host, n->port, n->last_error);
+	}
 	if (kind == FAIL_REFUSED || n->consecutive_failures >= m->failures_before_down)
 		n->health = H_DOWN;
 	if (n->health == H_DOWN && before != H_DOWN)

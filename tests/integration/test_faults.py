@@ -357,8 +357,8 @@ def test_replica_stalled_with_sigstop(fcluster, pgsteer):
     p = start_proxy(pgsteer, c)
     helpers.wait_reads_on_both_replicas(p, c)
     victim, port = "replica1", c.port + 1
-    pids = node_pids(c, victim)
     with Load(p, 3_000_000) as load:
+        pids = node_pids(c, victim)     # now: the load's server connections too
         try:
             for pid in pids:
                 os.kill(pid, signal.SIGSTOP)
@@ -373,6 +373,40 @@ def test_replica_stalled_with_sigstop(fcluster, pgsteer):
     print("\nSIGSTOP: reads left after %.2fs (stalled %.1fs), back %.2fs after SIGCONT"
           % (left, stalled_for, back))
     load.check(c, "replica stalled (SIGSTOP)")
+
+
+def test_frozen_replica_leaves_at_its_first_unanswered_check(fcluster, pgsteer):
+    """A replica frozen with SIGSTOP gets no new reads once one check has
+    gone unanswered for health_check_timeout (500 ms here), not only when
+    max_lag (60 s here) runs out or it is marked down (20 failures here),
+    and a read in flight there is sent elsewhere."""
+    c = fcluster
+    p = pgsteer(nodes=[c.port, c.port + 1, c.port + 2], default_pool_size=10,
+                extra={"routing": {"check_interval": "%dms" % CHECK_MS,
+                                   "health_check_timeout": "500ms",
+                                   "health_check_failures": 20, "max_lag": "60s"}})
+    helpers.wait_reads_on_both_replicas(p, c)
+    victim, port = "replica1", c.port + 1
+    with p.connect() as conn:
+        pids = node_pids(c, victim)
+        try:
+            for pid in pids:
+                os.kill(pid, signal.SIGSTOP)
+            t_stop = time.monotonic()
+            # one read on each replica at least: some land on the frozen one
+            ports = [bounded(lambda: scalar(conn, "SELECT inet_server_port()"), 5, "a read")
+                     for _ in range(6)]
+            slowest = time.monotonic() - t_stop
+            left = wait_reads_avoid(p, port, 3, "frozen " + victim)
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+    back = wait_reads_return(p, port, victim)
+    print("\nfrozen replica, health_check_timeout 500ms, max_lag 60s: reads in flight answered "
+          "within %.2fs, new reads avoid it after %.2fs more, back %.2fs after SIGCONT"
+          % (slowest, left, back))
+    assert port not in ports, ports
+    assert slowest < 3, "reads in flight waited %.2fs" % slowest
 
 
 def test_primary_restarted(fcluster, pgsteer):
