@@ -10,7 +10,10 @@
  * client's statement if the server went straight back to the pool.  So a
  * server with a cancel in flight stays out of the pool (pool_release()
  * waits) until PostgreSQL closes the cancel connection, or
- * CANCEL_TIMEOUT_MS passes (a stalled node).
+ * CANCEL_TIMEOUT_MS passes (a stalled node).  A client that keeps its
+ * server (session pooling, a pinned session) sends nothing more to it
+ * meanwhile (relay_cancels_done()): PostgreSQL signals the backend twice,
+ * and the second signal must not cancel that client's next statement.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +26,7 @@
 #include "pgsteer.h"
 #include "pool.h"
 #include "proto.h"
+#include "relay.h"
 #include "worker.h"
 
 #define CANCEL_TIMEOUT_MS 3000
@@ -158,6 +162,8 @@ static void cancel_done(struct cancel_req *req)
 		if (--s->cancels_pending == 0 && s->release_when_cancelled) {
 			s->release_when_cancelled = false;
 			pool_release(s);
+		} else if (s->cancels_pending == 0 && s->client) {
+			relay_cancels_done(s);
 		}
 	}
 	list_del(&req->head);

@@ -1283,7 +1283,19 @@ void carry_apply_ops(struct client *c, struct server *s, struct setop *ops, bool
 
 static void client_vars_changed(struct client *c)
 {
+	const struct sessvar *v = sessvars_get(c->vars, "default_transaction_isolation");
+	char val[16];
+	size_t n = 0;
+
 	c->vars_sig = 0;
+	if (v) {
+		/* 'serializable', "SERIALIZABLE" or serializable, as set or given at login */
+		for (const char *p = v->value; *p && n < sizeof(val) - 1; p++)
+			if (*p != '\'' && *p != '"' && *p != ' ')
+				val[n++] = *p;
+	}
+	val[n] = '\0';
+	c->route.serializable = strcasecmp(val, "serializable") == 0;
 }
 
 static void server_vars_changed(struct server *s)

@@ -202,19 +202,28 @@ void client_fail(struct client *c, const char *severity, const char *sqlstate,
 	log_info("C-%llu %s %s@%s: closing: %s (SQLSTATE %s)", (unsigned long long)c->id,
 		 c->addr, c->user[0] ? c->user : "-", c->database[0] ? c->database : "-",
 		 msg, sqlstate);
+	proto_add_error(bufferevent_get_output(c->bev), severity, sqlstate, msg, NULL);
+	client_flush_and_close(c, msg);
+}
+
+void client_flush_and_close(struct client *c, const char *reason)
+{
+	if (c->state == CL_FLUSHING || c->state == CL_CLOSED)
+		return;
+	if (!c->bev && !client_revive(c))
+		return;		/* closed */
 	if (c->server || c->state == CL_WAITING || c->state == CL_LOGIN_WAIT) {
 		relay_client_gone(c);
 		pool_client_gone(c);
 	}
 	client_cancel_lookup(c);
-	proto_add_error(bufferevent_get_output(c->bev), severity, sqlstate, msg, NULL);
 	client_set_state(c, CL_FLUSHING);
 	conn_read_disable(&c->rd);
 	/* client_write_cb closes when the output is drained */
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	bufferevent_enable(c->bev, EV_WRITE);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		client_close(c, msg);
+		client_close(c, reason);
 }
 
 /*
@@ -537,7 +546,14 @@ static void handle_startup(struct client *c)
 		evbuffer_copyout(in, lenbuf, 4);
 		frame = proto_frame_startup(lenbuf, evbuffer_get_length(in), MAX_STARTUP_PACKET, &len);
 		if (frame == PROTO_FRAME_BAD_LENGTH) {
-			client_fail(c, "FATAL", "08P01", "invalid length of startup packet");
+			/*
+			 * As PostgreSQL: logged, nothing sent.  A client that sends
+			 * Terminate before its startup packet (node-postgres ending
+			 * a connection still opening) must not get an error to raise.
+			 */
+			log_info("C-%llu %s: invalid length of startup packet (SQLSTATE 08P01)",
+				 (unsigned long long)c->id, c->addr);
+			client_close(c, "invalid length of startup packet");
 			return;
 		}
 		if (frame == PROTO_FRAME_NEED_MORE)

@@ -51,6 +51,8 @@ bool client_startup_next(const struct client *c, const char **pos, const char **
 const char *client_startup_param(const struct client *c, const char *name);
 /* Rest an idle client's buffers if nothing can need them (client.c). */
 void client_rest(struct client *c);
+/* Send what is queued for C (no error of its own), then close. */
+void client_flush_and_close(struct client *c, const char *reason);
 void client_fail(struct client *c, const char *severity, const char *sqlstate,
 		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void client_free(struct client *c);

@@ -265,6 +265,7 @@ struct server {
 	struct cancel_req *cancels;
 	int cancels_pending;
 	bool release_when_cancelled;	/* pool_release() waits for the cancels */
+	bool fatal_relayed;		/* its FATAL reached the client: nothing more to say when it goes */
 	int64_t timeout_cancel_ms;	/* query_timeout: when its query was cancelled (0 = not) */
 	char sync_error[256];		/* the hidden settings statement failed: why */
 	char sync_sqlstate[6];

@@ -494,6 +494,72 @@ void relay_client_gone(struct client *c)
 }
 
 /*
+ * An ErrorResponse at OFF of S's input for C: a FATAL (or PANIC) says the
+ * backend is about to go.  C hears it once, in PostgreSQL's words: as a
+ * FATAL when C's connection will end with it (its state was there), else
+ * as an ERROR (the statement failed; the next one gets another server),
+ * and relay_server_gone() then adds no error of its own.  True when the
+ * message was FATAL (left in place, for the relay to pass on).
+ */
+static bool fatal_to_client(struct client *c, struct server *s, struct evbuffer *in, size_t off,
+			    uint32_t len)
+{
+	uint8_t *msg, *p, *end;
+	bool fatal = false, survives;
+
+	if (len < 4 + 8)
+		return false;
+	{
+		uint8_t head[PROTO_HEADER_LEN + 8];
+		const uint8_t *h = proto_peek_bytes(in, off, sizeof(head), head);
+		/* the severity comes first: "SFATAL\0" or "SPANIC\0" (or translated: look at V) */
+		if (!h || (h[PROTO_HEADER_LEN] != 'S'))
+			return false;
+	}
+	msg = evbuffer_pullup(in, (ev_ssize_t)(off + 1 + len)) + off;
+	end = msg + 1 + len;
+	for (p = msg + PROTO_HEADER_LEN; p < end && *p; ) {
+		uint8_t *val = p + 1, *z = memchr(val, 0, (size_t)(end - val));
+		if (!z)
+			return false;
+		if (*p == 'V' && (strcmp((char *)val, "FATAL") == 0 || strcmp((char *)val, "PANIC") == 0))
+			fatal = true;
+		p = z + 1;
+	}
+	if (!fatal)
+		return false;
+	s->fatal_relayed = true;
+	survives = rt.cfg->pool_mode == POOL_MODE_TRANSACTION && !c->route.in_transaction &&
+		   c->tx_status == 'I' && !c->pinned;
+	if (!survives)
+		return true;
+	/* same length: "FATAL"/"PANIC" -> "ERROR" in S and V */
+	for (p = msg + PROTO_HEADER_LEN; p < end && *p; p += strlen((char *)p + 1) + 2) {
+		if ((*p == 'S' || *p == 'V') && (strcmp((char *)p + 1, "FATAL") == 0 ||
+						 strcmp((char *)p + 1, "PANIC") == 0))
+			memcpy(p + 1, "ERROR", 5);
+	}
+	return true;
+}
+
+void relay_parked_server_lost(struct server *s, const char *sqlstate, const char *message)
+{
+	struct client *c = s->parked_for;
+
+	if (!c || (rt.cfg->pool_mode != POOL_MODE_SESSION && !c->pinned) ||
+	    c->state == CL_CLOSED || c->state == CL_FLUSHING)
+		return;
+	for (int i = 0; i < 2; i++)
+		if (c->parked[i] == s)
+			c->parked[i] = NULL;
+	s->parked_for = NULL;
+	log_info("C-%llu %s@%s: its session's server S-%llu node %s went away: %s (%s)",
+		 (unsigned long long)c->id, c->user, c->database, (unsigned long long)s->id,
+		 s->pool->node_name, message, sqlstate);
+	client_fail(c, "FATAL", sqlstate, "%s", message);
+}
+
+/*
  * The server died under C: only C is affected.  Outside a transaction the
  * statement in flight fails with an ERROR and the client stays connected
  * (its next statement gets another server); inside one, the transaction
@@ -554,15 +620,20 @@ void relay_server_gone(struct server *s, const char *reason)
 		return;
 	}
 	relay_forget_replay(c);
-	if (c->route.in_transaction || c->tx_status != 'I' || rt.cfg->pool_mode == POOL_MODE_SESSION) {
-		client_fail(c, "FATAL", "08006", "server connection to node %s closed: %s",
-			    s->pool->node_name, reason);
+	if (c->route.in_transaction || c->tx_status != 'I' || rt.cfg->pool_mode == POOL_MODE_SESSION ||
+	    c->pinned) {
+		/* its state (transaction, session, pinned settings) was on that backend */
+		if (s->fatal_relayed)
+			client_flush_and_close(c, "its server's FATAL was passed on");	/* one error, as directly */
+		else
+			client_fail(c, "FATAL", "08006", "server connection to node %s closed: %s",
+				    s->pool->node_name, reason);
 		return;
 	}
 	log_info("C-%llu %s@%s: server S-%llu node %s lost mid-statement: %s", (unsigned long long)c->id,
 		 c->user, c->database, (unsigned long long)s->id, s->pool->node_name, reason);
 	out = bufferevent_get_output(c->bev);
-	if (owed > 0 || open) {
+	if ((owed > 0 || open) && !s->fatal_relayed) {	/* else its error, made an ERROR, went */
 		char msg[300];
 		snprintf(msg, sizeof(msg), "server connection to node %s closed: %s; the statement may "
 			 "not have completed", s->pool->node_name, reason);
@@ -1305,6 +1376,14 @@ static bool unnamed_parse(struct client *c, struct server *s, struct evbuffer *i
 	return carry_unnamed_parse(c, s, msg + 6, len - 5, res);
 }
 
+void relay_cancels_done(struct server *s)
+{
+	struct client *c = s->client;
+
+	if (c && c->server == s && c->state == CL_ACTIVE)
+		relay_client_to_server(c, s);	/* what waited for the cancel goes now */
+}
+
 /* Forward complete and partial client messages to the linked server. */
 static void relay_client_to_server(struct client *c, struct server *s)
 {
@@ -1323,6 +1402,8 @@ static void relay_client_to_server(struct client *c, struct server *s)
 
 	if (avail == 0 || c->read_paused || (s->causal_phase && s->causal_phase != 4))
 		return;
+	if (s->cancels_pending > 0 && s->expect_rfq == 0 && !s->batch_open)
+		return;	/* a cancel's signal may still land: not on the next statement (relay_cancels_done) */
 	if (c->discard != DISCARD_NONE) {
 		if (!discard_input(c))
 			return;
@@ -1935,6 +2016,12 @@ static void relay_server_to_client(struct server *s, struct client *c)
 				carry_param_status(c, s, buf, buf + nl + 1, true);
 		} else if (type == 'E') {
 			s->group_error = true;
+			if (avail - off < 1 + (size_t)len)
+				break;	/* whole: its severity may be rewritten */
+			if (fatal_to_client(c, s, in, off, len)) {
+				off += 1 + (size_t)len;
+				continue;
+			}
 			if (r && r->kind != 'Q' && r->kind != 'S') {
 				if (avail - off < 1 + (size_t)len)
 					break;
@@ -2012,6 +2099,9 @@ static void idle_server_input(struct server *s)
 				    ef.message, ef.sqlstate);
 			if (strcmp(ef.severity, "FATAL") == 0 || strcmp(ef.severity, "PANIC") == 0 ||
 			    s->state == SV_RESETTING || s->state == SV_LSN_PROBE) {
+				if (strcmp(ef.severity, "FATAL") == 0 || strcmp(ef.severity, "PANIC") == 0)
+					relay_parked_server_lost(s, ef.sqlstate[0] ? ef.sqlstate : "08006",
+								 ef.message);
 				evbuffer_drain(in, 1 + (size_t)len);
 				server_close(s, "error while idle or resetting");
 				return;

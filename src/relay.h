@@ -25,6 +25,20 @@ void relay_refuse(struct client *c, const char *sqlstate, const char *fmt, ...)
 void relay_client_drained(struct client *c);
 void relay_server_drained(struct server *s);
 void relay_server_gone(struct server *s, const char *reason);
+/*
+ * PostgreSQL has taken every cancel sent for S (it closed their
+ * connections): a statement its client sent meanwhile goes now.  Until
+ * then none goes to S, as a client of PostgreSQL itself waits for its
+ * cancel connection to close before it sends more (the backend is
+ * signalled twice, the second time after the first cancel ended).
+ */
+void relay_cancels_done(struct server *s);
+/*
+ * S, parked for a client between statements, is going away by itself (its
+ * FATAL, or its connection closed): a session whose state lives there
+ * (session pooling, a pinned session) ends with that error, as directly.
+ */
+void relay_parked_server_lost(struct server *s, const char *sqlstate, const char *message);
 void relay_janitor(int64_t now);
 
 /*

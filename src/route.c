@@ -48,6 +48,7 @@ struct route_ctx {
 };
 
 /* A reason buffer's capacity: 1 (nothing is formatted) when the caller wants no text. */
+#define SERIALIZABLE_DEFAULT "default_transaction_isolation = serializable cannot run on a hot standby"
 #define REASON_CAP(c, n) ((c)->quiet ? (size_t)1 : (n))
 
 /* A bounded string builder: appends, truncates with "...", never overflows. */
@@ -342,6 +343,8 @@ static void decide_read(struct route_ctx *c)
 		to_replica(c, 0, "hint replica", NULL);
 	else if (c->stmt->node_local && c->primary >= 0 && c->snap->nodes[c->primary].up)
 		to_primary(c, "node-local statistics: the primary's");
+	else if (s->serializable)
+		to_primary(c, SERIALIZABLE_DEFAULT);
 	else if (s->use_replicas_for_reads)
 		to_replica(c, 0, "use_replicas_for_reads", NULL);
 	else if (s->use_primary)
@@ -359,6 +362,8 @@ static void decide_ambiguous(struct route_ctx *c)
 		to_primary(c, "hint primary");
 	else if (c->stmt->hint == HINT_REPLICA)
 		to_replica(c, 0, "hint replica", NULL);
+	else if (s->serializable)
+		to_primary(c, SERIALIZABLE_DEFAULT);
 	else if (s->fallback_ambiguous && !s->has_written && !s->use_primary)
 		to_replica(c, s->required_lsn, "fallback_ambiguous", NULL);
 	else if (s->use_primary)
@@ -380,6 +385,8 @@ static void decide_begin(struct route_ctx *c)
 	} else if (st->isolation == ISOLATION_SERIALIZABLE) {
 		/* check_transaction_isolation(): "cannot use serializable mode in a hot standby" */
 		to_primary(c, "SERIALIZABLE cannot run on a hot standby");
+	} else if (st->isolation == ISOLATION_DEFAULT && s->serializable) {
+		to_primary(c, SERIALIZABLE_DEFAULT);
 	} else if (st->access == ACCESS_READ_ONLY) {
 		/* A read-only transaction is a run of reads: rule 4 decides. */
 		if (st->hint == HINT_REPLICA)

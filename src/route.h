@@ -55,6 +55,8 @@ struct route_session {
 	bool in_transaction;
 	bool txn_on_replica;		/* the open transaction runs on a replica */
 	bool txn_wrote;			/* a write happened in the open transaction */
+	/* default_transaction_isolation = serializable: a hot standby refuses its transactions */
+	bool serializable;
 	/* read-your-writes */
 	bool has_written;		/* ever wrote (rule 5: no fallback after a write) */
 	uint64_t required_lsn;		/* sticky: replicas must have replayed this; 0 = none */

@@ -260,6 +260,12 @@ static void server_event_cb(struct bufferevent *bev, short what, void *arg)
 			   (what & BEV_EVENT_EOF) ? "connection closed" : evutil_socket_error_to_string(err));
 		return;
 	}
+	if (s->parked_for) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "server connection to node %s closed: %s", s->pool->node_name,
+			 (what & BEV_EVENT_EOF) ? "server closed the connection" : "server socket error");
+		relay_parked_server_lost(s, "08006", msg);
+	}
 	server_close(s, (what & BEV_EVENT_EOF) ? "server closed the connection" : "server socket error");
 }
 

@@ -628,11 +628,12 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 		     (c->route.fallback_ambiguous && !c->route.has_written && !c->route.use_primary))));
 	if (readish)
 		return INSPECT_FORWARD;
-	if (s->batch_open && type == 'P') {
+	if (s->batch_open && (off || s->pkt_remain) && type == 'P') {
+		/* inside one batch with the reads before it (one implicit transaction): refused */
 		send_refusal(c, s, in, off, type, len, res);
 		return INSPECT_REWRITTEN;
 	}
-	if (s->batch_open && type == 'B') {
+	if (s->batch_open && (off || s->pkt_remain) && type == 'B') {
 		if (off)
 			relay_move(in, s->bev, s->fd, s->tls, off);
 		client_fail(c, "FATAL", "25006", "a write prepared statement bound in a batch routed to "
@@ -641,10 +642,12 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 	}
 	if (s->batch_open && off == 0 && s->pkt_remain == 0) {
 		/*
-		 * A write Query behind an extended batch that ended with Flush,
-		 * not Sync (asyncpg's prepare(): Parse, Describe, Flush): nothing
-		 * would ever end the link.  A hidden Sync closes the batch (it
-		 * ran nothing), the link ends, and the write is routed afresh.
+		 * A write (a Query, or the Parse or Bind that starts the next
+		 * statement) behind an extended batch that ended with Flush,
+		 * not Sync, and was answered (asyncpg's prepare(): Parse,
+		 * Describe, Flush): nothing would ever end the link.  A hidden
+		 * Sync closes the batch (it wrote nothing), the link ends, and
+		 * the write is routed afresh.
 		 */
 		proto_add_bodyless(bufferevent_get_output(s->bev), 'S');
 		if (s->expect_rfq++ == 0)

@@ -577,3 +577,18 @@ def test_startup_user_and_database(bad_proxy, long_role):
             assert (mine[0]["user"], mine[0]["database"]) == (SUPERUSER, SUPERUSER)
         finally:
             s.close()
+
+
+def test_terminate_before_startup_closes_without_error(bad_proxy):
+    """node-postgres ending a connection that is still opening sends
+    Terminate ('X', length 4) before its startup packet: PostgreSQL reads an
+    impossible length, logs it and closes without a word, and so does
+    pgsteer (an ErrorResponse would reject the client's connect())."""
+    with healthy_client(bad_proxy):
+        s = pgwire.open_socket(bad_proxy.port)
+        try:
+            s.sendall(b"X\0\0\0\x04" + pgwire.startup_packet(SUPERUSER))
+            kind, fields = pgwire.error_or_close(s, timeout=LOGIN_TIMEOUT + 5)
+            assert kind == "closed", (kind, fields)
+        finally:
+            s.close()

@@ -421,19 +421,39 @@ def test_asyncpg_prepare_then_write(steer, cluster, table, mode):
     thing the application does is a write (here a plain INSERT, a simple
     Query), pgsteer must still run it: PostgreSQL runs a Query after an
     unsynced Parse/Describe. Five fresh connections, so the prepare lands on
-    a replica (no write before it), where the INSERT cannot follow."""
+    a replica (no write before it), where the INSERT cannot follow. The
+    same for a write that starts with a Parse (fetchval() with arguments)
+    and for the Bind of a write prepared earlier: each runs on the
+    primary, not refused as if a read-only transaction were open."""
     async def run():
         for k in range(5):
             async with asyncpg_conn(p=steer) as conn:
-                stmt = await step("prepare() of a read", conn.prepare(
-                    "SELECT n FROM drv_rows WHERE id = $1"))
-                await step("an INSERT right after prepare() (a Query behind an unsynced "
-                           "Parse/Describe/Flush)",
-                           conn.execute("INSERT INTO drv_rows VALUES (%d, 'prep', %d)" % (k, k)), 10)
-                assert await step("the prepared read", stmt.fetchval(k)) == k
+                write = await step("prepare() of a write", conn.prepare(
+                    "INSERT INTO drv_rows VALUES ($1, 'prepw', $2) RETURNING pg_is_in_recovery()"))
+                assert await step("the prepared write", write.fetchval(100 + k, k)) is False
+                # a fresh connection's reads need no write's LSN: the next prepare lands on a replica
+                async with asyncpg_conn(p=steer) as conn2:
+                    stmt = await step("prepare() of a read", conn2.prepare(
+                        "SELECT n FROM drv_rows WHERE id = $1 /* %d */" % k))
+                    await step("an INSERT right after prepare() (a Query behind an unsynced "
+                               "Parse/Describe/Flush)",
+                               conn2.execute("INSERT INTO drv_rows VALUES (%d, 'prep', %d)" % (k, k)), 10)
+                    assert await step("the prepared read", stmt.fetchval(k)) == k
+                async with asyncpg_conn(p=steer) as conn3:
+                    await step("prepare() of a read", conn3.prepare("SELECT 1 /* a %d */" % k))
+                    assert await step("a write's Parse right after prepare()", conn3.fetchval(
+                        "INSERT INTO drv_rows VALUES ($1, 'prepx', $2) RETURNING pg_is_in_recovery()",
+                        200 + k, k), 10) is False
+                    write3 = await step("prepare() of a write", conn3.prepare(
+                        "INSERT INTO drv_rows VALUES ($1, 'prepb', $2) RETURNING pg_is_in_recovery()"))
+                    await step("prepare() of a read", conn3.prepare("SELECT 1 /* b %d */" % k))
+                    assert await step("a prepared write's Bind right after prepare()",
+                                      write3.fetchval(300 + k, k), 10) is False
     asyncio.run(run())
     with cluster.connect() as c:
         assert scalar(c, "SELECT count(*) FROM drv_rows WHERE who = 'prep'") == 5
+        for who in ("prepw", "prepx", "prepb"):
+            assert scalar(c, "SELECT count(*) FROM drv_rows WHERE who = %s", (who,)) == 5, who
 
 
 def test_asyncpg_cancel(steer, cluster, table, mode):

@@ -716,3 +716,106 @@ def test_search_path_with_pg_temp_keeps_reads_on_the_primary(pgsteer, cluster):
             assert scalar(c, "SELECT current_schema()").startswith("pg_temp")
             assert scalar(c, "SELECT inet_server_port()") == cluster.port
         assert any("pg_temp" in r["pinned"] for r in pinned_clients(p))
+
+
+# ------------------------------------------- a backend that goes away by itself
+
+def _messages_until_ready_or_close(sock):
+    """(type, payload) of every message up to ReadyForQuery or the close."""
+    got = []
+    while True:
+        m = pgwire.read_message(sock)
+        if m is None:
+            return got, True
+        got.append(m)
+        if m[0] == b"Z":
+            return got, False
+
+
+@pytest.mark.parametrize("pool_mode", ["transaction", "session"])
+def test_terminated_backend_gives_one_error(pgsteer, cluster, pool_mode):
+    """A statement whose backend is terminated under it: the client gets
+    PostgreSQL's one ErrorResponse (57P01), not pgsteer's own 08006 after it
+    (a driver hands a second error to its next statement). Under session
+    pooling it stays FATAL and the connection ends, as directly; under
+    transaction pooling it is an ERROR and the connection goes on."""
+    p = pgsteer(nodes=[cluster.port], pool_mode=pool_mode, default_pool_size=2)
+    sock, _ = pgwire.login(p.port, helpers.SUPERUSER)
+    try:
+        sock.sendall(pgwire.message(b"Q", b"SELECT pg_terminate_backend(pg_backend_pid())\0"))
+        got, closed = _messages_until_ready_or_close(sock)
+        errors = [pgwire.parse_fields(m[1]) for m in got if m[0] == b"E"]
+        assert len(errors) == 1, errors
+        assert errors[0]["C"] == "57P01", errors
+        if pool_mode == "session":
+            assert errors[0]["S"] == "FATAL" and closed, (errors, closed)
+        else:
+            assert errors[0]["S"] == "ERROR" and errors[0].get("V") == "ERROR" and not closed
+            rows, err = pgwire.simple_query(sock, "SELECT 1")
+            assert err is None and rows == [["1"]]
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize("how", ["session", "pinned"])
+def test_idle_session_loses_its_terminated_backend(pgsteer, cluster, how):
+    """An idle client whose session lives on its backend (session pooling,
+    or a session pinned by a temporary table) hears when that backend is
+    terminated, with PostgreSQL's error, and its connection ends, as
+    directly: its next statement must not run on a fresh backend without
+    its temporary table, settings or LISTENs."""
+    p = pgsteer(nodes=[cluster.port], default_pool_size=2,
+                pool_mode="session" if how == "session" else "transaction")
+    c = p.connect()
+    try:
+        if how == "pinned":
+            c.execute("CREATE TEMP TABLE it_lost (a int)")
+        pid = scalar(c, "SELECT pg_backend_pid()")
+        with cluster.connect() as d:
+            assert scalar(d, "SELECT pg_terminate_backend(%s)", (pid,)) is True
+        wait_for(lambda: "its session's server" in p.log(), 10, "pgsteer noticing the terminated backend")
+        with pytest.raises(psycopg.OperationalError) as e:
+            c.execute("SELECT 1")
+        assert "administrator command" in str(e.value) or "closed" in str(e.value), e.value
+    finally:
+        c.close()
+
+
+def test_statement_after_a_cancel_is_not_cancelled(pgsteer, cluster):
+    """PostgreSQL signals a cancelled backend twice; a client of PostgreSQL
+    waits for the cancel connection to close before it goes on. pgsteer
+    answers the client's CancelRequest at once, so a client that keeps its
+    backend (session pooling) must not have its next statement sent before
+    PostgreSQL has taken the cancel. Made certain here by stopping the
+    primary's postmaster, which takes cancel connections, while the cancel
+    is in flight: the next statement waits for it, and is not cancelled."""
+    p = pgsteer(nodes=[cluster.port], pool_mode="session", default_pool_size=2)
+    with open(os.path.join(cluster.dir, "primary", "postmaster.pid")) as f:
+        postmaster = int(f.readline())
+    c = p.connect(autocommit=True)
+    try:
+        scalar(c, "SELECT 1")
+        first = {}
+
+        def sleep_a_little():
+            try:
+                first["v"] = scalar(c, "SELECT pg_sleep(0.6)::text")
+            except Exception as e:
+                first["e"] = e
+        t = threading.Thread(target=sleep_a_little)
+        t.start()
+        time.sleep(0.2)
+        os.kill(postmaster, signal.SIGSTOP)
+        try:
+            c.cancel()          # reaches pgsteer; its cancel waits in the stopped postmaster's backlog
+            t.join(10)
+            assert "v" in first, first     # not cancelled: the cancel did not land yet
+            timer = threading.Timer(0.5, os.kill, (postmaster, signal.SIGCONT))
+            timer.start()
+            t0 = time.monotonic()
+            assert scalar(c, "SELECT pg_sleep(1)::text") == ""
+            assert time.monotonic() - t0 >= 1.4, "the statement did not wait for the cancel"
+        finally:
+            os.kill(postmaster, signal.SIGCONT)
+    finally:
+        c.close()

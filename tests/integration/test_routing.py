@@ -82,6 +82,26 @@ def test_node_local_statistics_come_from_the_primary(routed, cluster):
     assert r["target"] == "primary" and "node-local statistics" in r["route_reason"], r
 
 
+def test_serializable_default_reads_go_to_the_primary(routed, cluster):
+    """A session whose default_transaction_isolation is serializable (from
+    its startup options, or SET) cannot run a statement on a hot standby
+    (0A000 "cannot use serializable mode in a hot standby"): its reads and
+    read-only transactions go to the primary."""
+    with routed.connect(options="-c default_transaction_isolation=serializable") as c:
+        for _ in range(10):
+            assert scalar(c, "SELECT inet_server_port()") == cluster.port
+    with routed.connect() as c:
+        c.execute("SET default_transaction_isolation = 'serializable'")
+        for _ in range(10):
+            assert scalar(c, "SELECT inet_server_port()") == cluster.port
+        c.execute("BEGIN READ ONLY")
+        assert scalar(c, "SELECT inet_server_port()") == cluster.port
+        c.execute("COMMIT")
+        c.execute("RESET default_transaction_isolation")
+        ports = {scalar(c, "SELECT inet_server_port()") for _ in range(10)}
+        assert ports <= set(cluster.replica_ports), ports
+
+
 def test_read_your_writes_by_lsn(routed, cluster, table):
     """Right after a write the same session reads its row, every time."""
     with routed.connect() as c:

@@ -258,6 +258,7 @@ static struct classify_result stmt(enum stmt_kind k, enum classify_hint hint)
 /* Session states, named as the rules name them. */
 #define FRESH			{ .txn_node = -1 }
 #define USE_PRIMARY		{ .txn_node = -1, .use_primary = true }
+#define SERIALIZABLE		{ .txn_node = -1, .serializable = true }
 #define REPLICAS_FOR_READS	{ .txn_node = -1, .use_replicas_for_reads = true }
 #define BOTH_MODES		{ .txn_node = -1, .use_primary = true, .use_replicas_for_reads = true }
 #define FALLBACK		{ .txn_node = -1, .fallback_ambiguous = true }
@@ -543,6 +544,15 @@ static void test_rule4_read(void **state)
 	{ "4: hint primary",
 	  READ, HINT_PRIMARY, REPLICAS_FOR_READS, HEALTHY, CFG_DEFAULT, 0,
 	  ROUTE_PRIMARY, "main1", NO_FALLBACK, NO_ERROR, false, "hint primary" },
+	{ "4: default_transaction_isolation = serializable: the primary (a standby refuses it)",
+	  READ, HINT_NONE, SERIALIZABLE, HEALTHY, CFG_DEFAULT, 0.9,
+	  ROUTE_PRIMARY, "main1", NO_FALLBACK, NO_ERROR, false, "default_transaction_isolation" },
+	{ "5: default_transaction_isolation = serializable, ambiguous: the primary",
+	  AMBIGUOUS, HINT_NONE, SERIALIZABLE, HEALTHY, CFG_DEFAULT, 0.9,
+	  ROUTE_PRIMARY, "main1", NO_FALLBACK, NO_ERROR, true, "default_transaction_isolation" },
+	{ "2: BEGIN READ ONLY with default_transaction_isolation = serializable: the primary",
+	  BEGIN_RO, HINT_NONE, SERIALIZABLE, HEALTHY, CFG_DEFAULT, 0.9,
+	  ROUTE_PRIMARY, "main1", NO_FALLBACK, NO_ERROR, false, "default_transaction_isolation" },
 	{ "4: node-local statistics (pg_stat_replication): the primary's",
 	  NODE_LOCAL_READ, HINT_NONE, FRESH, HEALTHY, CFG_DEFAULT, 0.9,
 	  ROUTE_PRIMARY, "main1", NO_FALLBACK, NO_ERROR, false, "node-local statistics" },
