@@ -551,6 +551,7 @@ static void handle_startup(struct client *c)
 			 * Terminate before its startup packet (node-postgres ending
 			 * a connection still opening) must not get an error to raise.
 			 */
+			stats.protocol_errors++;
 			log_info("C-%llu %s: invalid length of startup packet (SQLSTATE 08P01)",
 				 (unsigned long long)c->id, c->addr);
 			client_close(c, "invalid length of startup packet");

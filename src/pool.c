@@ -24,6 +24,7 @@
 #include "server.h"
 #include "stats.h"
 #include "worker.h"
+#include "world.h"
 
 static void pool_launch_for_waiters(struct pool *pool, int64_t now);
 
@@ -716,6 +717,28 @@ void pool_apply_config(const struct config *cfg)
 				container_of(it2, struct server, head)->close_when_idle = true;
 		}
 	}
+}
+
+int pool_close_idle_for_database(const char *database)
+{
+	int n = 0;
+
+	world_stop();
+	WORKERS_AS_EACH(w) {
+		struct list *it, *it2, *tmp;
+		list_for_each(it, &rt.pools) {
+			struct pool *pool = container_of(it, struct pool, head);
+			if (strcmp(pool->server_database, database) != 0)
+				continue;
+			list_for_each_safe(it2, tmp, &pool->idle) {
+				server_close(container_of(it2, struct server, head),
+					     "a statement needs its database without sessions");
+				n++;
+			}
+		}
+	}
+	world_start();
+	return n;
 }
 
 /* ---------------- Internal functions ---------------- */

@@ -54,4 +54,12 @@ int pool_total(const struct pool *pool);
 /* Did POOL fail to log in just now, with nothing else to serve from? */
 bool pool_recently_failed(const struct pool *pool, int64_t now);
 
+/*
+ * Close every worker's idle server connections to DATABASE (the server's
+ * name), as DROP DATABASE, ALTER DATABASE ... RENAME or SET TABLESPACE,
+ * and CREATE DATABASE ... TEMPLATE of it need it to have no sessions;
+ * returns how many were closed.  Stops the world: for those statements only.
+ */
+int pool_close_idle_for_database(const char *database);
+
 #endif

@@ -1505,6 +1505,13 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			if ((type == 'B' || (!named && evbuffer_get_length(in) >= off + 1 + (size_t)len)) &&
 			    res.ddl && rt.cfg->max_prepared_statements > 0)
 				prepared_retire_all();	/* Parses after it get fresh statements */
+			if (res.ddl && !c->route.in_transaction && (type == 'Q' || (type == 'P' && !named)) &&
+			    evbuffer_get_length(in) >= off + 1 + (size_t)len) {
+				const char *sql;
+				size_t sqllen;
+				if (steer_message_text(in, off, type, len, &sql, &sqllen))
+					steer_database_ddl(c, sql, sqllen);
+			}
 			avail = proto_window_load(&w, in);	/* a look at its text may have moved it */
 		}
 		if (!named && (type == 'B' || type == 'D' || type == 'E' || type == 'C') &&

@@ -12,6 +12,7 @@
  * Tenancy reaches the data plane through the three steer_*_tenant/cluster
  * functions at the end, and through nothing else.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -656,6 +657,102 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 		reply_push(s, 'S', REPLY_HIDE, NULL, NULL, NULL);
 	}
 	return INSPECT_HOLD;
+}
+
+/* The next word of SQL at *P (an identifier folded, or quoted; a keyword; "=" ): false at the end. */
+static bool ddl_word(const char **p, const char *end, char *out, size_t outlen)
+{
+	const char *s = *p;
+	size_t n = 0;
+
+	for (;;) {
+		while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f'))
+			s++;
+		if (end - s >= 2 && s[0] == '-' && s[1] == '-') {
+			while (s < end && *s != '\n')
+				s++;
+		} else if (end - s >= 2 && s[0] == '/' && s[1] == '*') {
+			const char *z = s + 2;
+			while (end - z >= 2 && !(z[0] == '*' && z[1] == '/'))
+				z++;
+			s = end - z >= 2 ? z + 2 : end;
+		} else {
+			break;
+		}
+	}
+	if (s >= end)
+		return false;
+	if (*s == '"') {
+		for (s++; s < end; s++) {
+			if (*s == '"') {
+				if (s + 1 < end && s[1] == '"')
+					s++;
+				else
+					break;
+			}
+			if (n + 1 < outlen)
+				out[n++] = *s;
+		}
+		s = s < end ? s + 1 : end;
+	} else if (*s == '=' || *s == ';' || *s == '(' || *s == ')' || *s == ',') {
+		if (n + 1 < outlen)
+			out[n++] = *s;
+		s++;
+	} else {
+		for (; s < end && (isalnum((unsigned char)*s) || *s == '_' || *s == '$' ||
+				   (unsigned char)*s >= 0x80); s++)
+			if (n + 1 < outlen)
+				out[n++] = (char)tolower((unsigned char)*s);
+		if (n == 0)
+			s++;	/* a byte of no word: skip it */
+	}
+	out[n] = '\0';
+	*p = s;
+	return true;
+}
+
+void steer_database_ddl(const struct client *c, const char *sql, size_t len)
+{
+	const char *p = sql, *end = sql + len;
+	char w1[16], w2[16], name[NAME_LEN], w[NAME_LEN];
+	int closed;
+
+	name[0] = '\0';
+	if (!ddl_word(&p, end, w1, sizeof(w1)) || !ddl_word(&p, end, w2, sizeof(w2)) ||
+	    strcmp(w2, "database") != 0)
+		return;
+	if (strcmp(w1, "drop") == 0) {
+		if (!ddl_word(&p, end, name, sizeof(name)))
+			return;
+		if (strcmp(name, "if") == 0 && (!ddl_word(&p, end, w, sizeof(w)) ||	/* EXISTS */
+						!ddl_word(&p, end, name, sizeof(name))))
+			return;
+	} else if (strcmp(w1, "alter") == 0) {
+		if (!ddl_word(&p, end, name, sizeof(name)) || !ddl_word(&p, end, w, sizeof(w)))
+			return;
+		if (strcmp(w, "rename") != 0 &&
+		    !(strcmp(w, "set") == 0 && ddl_word(&p, end, w, sizeof(w)) && strcmp(w, "tablespace") == 0))
+			return;
+	} else if (strcmp(w1, "create") == 0) {
+		while (ddl_word(&p, end, w, sizeof(w)))
+			if (strcmp(w, "template") == 0) {
+				if (!ddl_word(&p, end, name, sizeof(name)))
+					return;
+				if (strcmp(name, "=") == 0 && !ddl_word(&p, end, name, sizeof(name)))
+					return;
+				break;
+			}
+	} else {
+		return;
+	}
+	if (!name[0])
+		return;
+	closed = pool_close_idle_for_database(name);
+	if (closed)
+		log_info("C-%llu %s@%s: %s DATABASE needs %s without sessions: %d idle server "
+			 "connection%s to it closed", (unsigned long long)c->id, c->user, c->database,
+			 w1[0] == 'd' ? "DROP" : w1[0] == 'a' ? "ALTER" : "CREATE", name, closed,
+			 closed == 1 ? "" : "s");
 }
 
 /* C (between transactions) now belongs to CLUSTER: its primary's pool for logins, no cached replica. */

@@ -63,4 +63,13 @@ int steer_tenant_inflight(const char *id);
 /* Run the statements held by clients of tenant ID (NULL: any) unless HELD(their tenant) still says so. */
 void steer_tenant_resume(const char *id, bool (*held)(const char *tenant));
 
+/*
+ * SQL (a statement pgsteer classified as DDL) needs a database without
+ * sessions: DROP DATABASE x, ALTER DATABASE x RENAME / SET TABLESPACE,
+ * CREATE DATABASE ... TEMPLATE x.  pgsteer's idle server connections to x
+ * are closed first, so that they are not the sessions PostgreSQL refuses
+ * it for (55006); a client still connected to x is, as directly.
+ */
+void steer_database_ddl(const struct client *c, const char *sql, size_t len);
+
 #endif

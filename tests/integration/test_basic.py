@@ -276,3 +276,38 @@ def test_sizes_switching_between_small_and_large(cluster, proxy):
                 copy.write_row((big + str(i),))
         assert conn.execute("SELECT md5(string_agg(b, '' ORDER BY b)) FROM %s" % t).fetchone() == \
             (hashlib.md5("".join(sorted(big + str(i) for i in range(24))).encode()).hexdigest(),)
+
+
+def test_drop_database_after_its_clients_left(pgsteer, cluster):
+    """Test harnesses (Django's, asyncpg's) create a database, use it
+    through the proxy, and drop it once their clients have gone. pgsteer's
+    idle server connections to it must not be the sessions PostgreSQL
+    refuses the DROP for (55006): they are closed first, on every worker.
+    The same for CREATE DATABASE ... TEMPLATE of it and ALTER DATABASE ...
+    RENAME."""
+    with cluster.connect() as d:
+        for db in ("it_dropme", "it_dropme2", "it_tmpl", "it_copy"):
+            d.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % db)
+        d.execute("CREATE DATABASE it_dropme")
+        d.execute("CREATE DATABASE it_tmpl")
+    p = pgsteer(nodes=[cluster.port], workers=2, default_pool_size=4)
+    try:
+        for db in ("it_dropme", "it_tmpl"):
+            conns = [p.connect(dbname=db) for _ in range(6)]  # spread over both workers
+            for c in conns:
+                assert scalar(c, "SELECT current_database()") == db
+            for c in conns:
+                c.close()
+        with p.connect() as c:
+            c.execute("ALTER DATABASE it_dropme RENAME TO it_dropme2")
+            c.execute("CREATE DATABASE it_copy TEMPLATE = it_tmpl")
+            with p.connect(dbname="it_dropme2") as c2:
+                assert scalar(c2, "SELECT 1") == 1
+            c.execute("DROP DATABASE IF EXISTS it_dropme2")
+            c.execute('DROP DATABASE "it_copy"')
+            c.execute("/* done */ DROP DATABASE it_tmpl")
+        assert "idle server connection" in p.log()
+    finally:
+        with cluster.connect() as d:
+            for db in ("it_dropme", "it_dropme2", "it_tmpl", "it_copy"):
+                d.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % db)
