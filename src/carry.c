@@ -34,6 +34,7 @@
  * pgsteer cannot parse) pins the client to its server connection until
  * DISCARD ALL or disconnect; that server is reset before reuse.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -678,6 +679,111 @@ bool carry_deallocate_local(struct client *c, struct server *s, const struct cla
 	    rt.cfg->max_prepared_statements <= 0 || !prep_client_remove(&c->prep, res->object_name))
 		return false;
 	reply_push(s, 'Q', REPLY_FAKE, NULL, NULL, NULL);
+	return true;
+}
+
+/* Where the word after EXECUTE starts and ends in SQL (comments and spaces skipped): false if not found. */
+static bool execute_name_span(const char *sql, size_t len, size_t *start, size_t *end)
+{
+	size_t i = 0;
+	int words = 0;
+
+	while (i < len) {
+		char ch = sql[i];
+		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f') {
+			i++;
+		} else if (ch == '-' && i + 1 < len && sql[i + 1] == '-') {
+			while (i < len && sql[i] != '\n')
+				i++;
+		} else if (ch == '/' && i + 1 < len && sql[i + 1] == '*') {
+			i += 2;
+			while (i + 1 < len && !(sql[i] == '*' && sql[i + 1] == '/'))
+				i++;
+			i += 2;
+		} else if (words == 0) {
+			if (len - i < 7 || strncasecmp(sql + i, "execute", 7) != 0)
+				return false;
+			i += 7;
+			words = 1;
+		} else if (ch == '"') {
+			*start = i;
+			for (i++; i < len; i++)
+				if (sql[i] == '"' && !(i + 1 < len && sql[i + 1] == '"'))
+					break;
+				else if (sql[i] == '"')
+					i++;
+			if (i >= len)
+				return false;
+			*end = i + 1;
+			return true;
+		} else {
+			*start = i;
+			while (i < len && (isalnum((unsigned char)sql[i]) || sql[i] == '_' || sql[i] == '$' ||
+					   (unsigned char)sql[i] >= 0x80))
+				i++;
+			*end = i;
+			return i > *start;
+		}
+	}
+	return false;
+}
+
+bool carry_execute_is_named(const struct client *c, const struct classify_result *res)
+{
+	return res->session_op == SESSION_OP_EXECUTE && res->statement_count == 1 &&
+	       rt.cfg->max_prepared_statements > 0 && prep_client_get(&c->prep, res->object_name) != NULL;
+}
+
+bool carry_execute_named(struct client *c, struct server *s, struct evbuffer *in, uint32_t len,
+			 const struct classify_result *res)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	struct pstmt *st;
+	size_t textlen = len - 4, start = 0, end = 0, nl, sl;
+	char *text, *sql;
+	struct evbuffer_ptr p;
+
+	if (!carry_execute_is_named(c, res) || !(st = prep_client_get(&c->prep, res->object_name)))
+		return false;
+	nl = strlen(st->server_name);
+	text = malloc(textlen + 1);
+	sql = malloc(textlen + nl + 1);
+	if (!text || !sql) {
+		log_error("C-%llu: out of memory rewriting EXECUTE", (unsigned long long)c->id);
+		abort();
+	}
+	evbuffer_ptr_set(in, &p, PROTO_HEADER_LEN, EVBUFFER_PTR_SET);
+	evbuffer_copyout_from(in, &p, text, textlen);
+	text[textlen] = '\0';
+	evbuffer_drain(in, 1 + (size_t)len);
+	if (textlen > 0 && text[textlen - 1] == '\0' &&
+	    execute_name_span(text, textlen - 1, &start, &end)) {
+		memcpy(sql, text, start);
+		memcpy(sql + start, st->server_name, nl);
+		sl = start + nl;
+		memcpy(sql + sl, text + end, textlen - end);	/* the tail, with its NUL */
+		if (!server_holds(s, st)) {
+			/* prepared first, in a batch of its own: a Query must not follow an unsynced Parse */
+			ensure_prepared(c, s, st);
+			proto_add_bodyless(out, 'S');
+			if (s->expect_rfq++ == 0)
+				s->query_start_us = now_us();
+			s->batch_open = false;	/* the Sync closed the Parse's batch */
+			reply_push(s, 'S', REPLY_HIDE, NULL, NULL, NULL);
+		}
+		log_debug("C-%llu S-%llu: EXECUTE %s runs as %s", (unsigned long long)c->id,
+			  (unsigned long long)s->id, res->object_name, st->server_name);
+	} else {
+		memcpy(sql, text, textlen + 1);		/* not understood: as it came (the server judges) */
+	}
+	free(text);
+	s->unnamed_client = 0;	/* a Query drops the unnamed statement */
+	proto_add_query(out, sql);
+	free(sql);
+	if (s->expect_rfq++ == 0)
+		s->query_start_us = now_us();
+	reply_push(s, 'Q', REPLY_FORWARD, NULL, NULL, c->pending_ops);
+	c->pending_ops = NULL;
 	return true;
 }
 

@@ -119,6 +119,16 @@ void carry_remember_parse(struct client *c, const char *body, size_t len,
 void carry_forget_name(struct client *c, const char *name, size_t len);
 /* A Query "DEALLOCATE name" of one of C's protocol-level statements: answer it here. */
 bool carry_deallocate_local(struct client *c, struct server *s, const struct classify_result *res);
+/*
+ * A Query "EXECUTE name[(args)]" of one of C's protocol-level statements
+ * (the whole message at the head of IN, LEN its length word): prepared on
+ * S if it does not hold it (hidden Parse and Sync), and sent with the
+ * server's name instead.  False (nothing done) for any other statement.
+ */
+bool carry_execute_named(struct client *c, struct server *s, struct evbuffer *in, uint32_t len,
+			 const struct classify_result *res);
+/* Is RES a Query EXECUTE of one of C's protocol-level names (what carry_execute_named() rewrites)? */
+bool carry_execute_is_named(const struct client *c, const struct classify_result *res);
 
 /* ---- the unnamed statement ---- */
 enum unnamed_state {

@@ -534,6 +534,21 @@ static void inspect_classify(struct client *c, struct evbuffer *in, size_t off, 
 	classify_message(c, in, off, type, len, res);
 }
 
+/* C's statement may go to S as it is: unless it is SQL EXECUTE of a protocol-level name. */
+static enum inspect_verdict forward_or_execute(struct client *c, struct server *s, struct evbuffer *in,
+					       size_t off, uint8_t type, uint32_t len,
+					       const struct classify_result *res)
+{
+	if (type != 'Q' || res->session_op != SESSION_OP_EXECUTE || s->batch_open ||
+	    !carry_execute_is_named(c, res))
+		return INSPECT_FORWARD;
+	relay_forget_replay(c);
+	if (off)
+		relay_move(in, s->bev, s->fd, s->tls, off);
+	carry_execute_named(c, s, in, len, res);	/* sent, rewritten or (odd text) as it came */
+	return INSPECT_REWRITTEN;
+}
+
 enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 					      struct evbuffer *in, size_t off, uint8_t type,
 					      uint32_t len, const struct pstmt *bound,
@@ -585,12 +600,12 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 		if ((res->cls == CLASS_WRITE || res->cls == CLASS_AMBIGUOUS || res->multi_statement) &&
 		    rt.cfg->read_your_writes == RYW_LSN && steer_cluster_has_replicas(c->cluster))
 			c->want_lsn = true;
-		return INSPECT_FORWARD;
+		return forward_or_execute(c, s, in, off, type, len, res);
 	}
 	/* on a replica */
 	if (c->route.in_transaction) {
 		if (res->cls != CLASS_WRITE)
-			return INSPECT_FORWARD;
+			return forward_or_execute(c, s, in, off, type, len, res);
 		if (s->expect_rfq == 0 && !s->batch_open) {
 			/*
 			 * Nothing pending on the server: refuse here.  The write never
@@ -628,7 +643,7 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 		    (res->hint == HINT_REPLICA ||
 		     (c->route.fallback_ambiguous && !c->route.has_written && !c->route.use_primary))));
 	if (readish)
-		return INSPECT_FORWARD;
+		return forward_or_execute(c, s, in, off, type, len, res);
 	if (s->batch_open && (off || s->pkt_remain) && type == 'P') {
 		/* inside one batch with the reads before it (one implicit transaction): refused */
 		send_refusal(c, s, in, off, type, len, res);

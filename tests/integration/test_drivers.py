@@ -456,6 +456,26 @@ def test_asyncpg_prepare_then_write(steer, cluster, table, mode):
             assert scalar(c, "SELECT count(*) FROM drv_rows WHERE who = %s", (who,)) == 5, who
 
 
+def test_asyncpg_sql_execute_of_a_named_statement(steer, cluster, table, mode):
+    """asyncpg's prepare(name=...) makes a protocol-level statement, which
+    a client may then run with SQL EXECUTE in a simple Query (asyncpg's own
+    test_prepare_explicitly_named does). pgsteer's server connections know
+    it by pgsteer's name: the EXECUTE runs under that name, on whichever
+    connection the session gets (prepared there first when it lacks it)."""
+    async def run():
+        async with asyncpg_conn(p=steer) as conn, asyncpg_conn(p=steer) as other:
+            stmt = await step("prepare(name=)", conn.prepare("SELECT 41 + 1", name="it_named"))
+            assert await step("the statement", stmt.fetchval()) == 42
+            for i in range(6):
+                # the other client takes connections, so conn's next statement moves
+                async with other.transaction():
+                    await other.fetchval("SELECT 1")
+                    assert await step("EXECUTE it_named", conn.execute("EXECUTE it_named")) == "SELECT 1"
+                assert await step("EXECUTE with a comment", conn.execute(
+                    "/* %d */ execute \"it_named\"" % i)) == "SELECT 1"
+    asyncio.run(run())
+
+
 def test_asyncpg_cancel(steer, cluster, table, mode):
     """A statement timeout in asyncpg sends a CancelRequest (to pgsteer, with
     the key pgsteer gave): the statement stops on whichever node ran it, the
