@@ -787,6 +787,53 @@ bool carry_execute_named(struct client *c, struct server *s, struct evbuffer *in
 	return true;
 }
 
+bool carry_execute_named_parse(struct client *c, struct server *s, struct evbuffer *in, uint32_t len,
+			       const struct classify_result *res)
+{
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	struct evbuffer_ptr p;
+	struct pstmt *st;
+	size_t blen = len - 4, qlen, start, end, nl, plen, nblen;
+	char *body, *nb;
+
+	if (!carry_execute_is_named(c, res) || !(st = prep_client_get(&c->prep, res->object_name)) ||
+	    blen < 2)
+		return false;
+	body = malloc(blen);
+	if (!body)
+		return false;
+	evbuffer_ptr_set(in, &p, PROTO_HEADER_LEN, EVBUFFER_PTR_SET);
+	evbuffer_copyout_from(in, &p, body, blen);
+	qlen = strnlen(body + 1, blen - 1);
+	if (body[0] != '\0' || qlen + 2 > blen || !execute_name_span(body + 1, qlen, &start, &end)) {
+		free(body);
+		return false;	/* named, malformed or not understood: as it came */
+	}
+	nl = strlen(st->server_name);
+	plen = blen - 1 - (qlen + 1);	/* parameter types after the text's NUL */
+	nblen = qlen - (end - start) + nl + 1 + plen;
+	nb = malloc(nblen);
+	if (!nb) {
+		free(body);
+		return false;
+	}
+	memcpy(nb, body + 1, start);
+	memcpy(nb + start, st->server_name, nl);
+	memcpy(nb + start + nl, body + 1 + end, qlen - end + 1);	/* with the text's NUL */
+	memcpy(nb + nblen - plen, body + 1 + qlen + 1, plen);
+	free(body);
+	evbuffer_drain(in, 1 + (size_t)len);
+	ensure_prepared(c, s, st);	/* in this batch, before the Parse that names it */
+	proto_add_parse(out, "", nb, nblen);
+	s->batch_open = true;
+	reply_push(s, 'P', REPLY_FORWARD, NULL, NULL, NULL);
+	carry_unnamed_parse(c, s, nb, nblen, res);
+	free(nb);
+	log_debug("C-%llu S-%llu: EXECUTE %s (unnamed Parse) runs as %s", (unsigned long long)c->id,
+		  (unsigned long long)s->id, res->object_name, st->server_name);
+	return true;
+}
+
 /* ---------------- The unnamed statement ---------------- */
 
 /* Is RES (an unnamed Parse's text) a DEALLOCATE of one of C's protocol-level names? */

@@ -127,6 +127,9 @@ bool carry_deallocate_local(struct client *c, struct server *s, const struct cla
  */
 bool carry_execute_named(struct client *c, struct server *s, struct evbuffer *in, uint32_t len,
 			 const struct classify_result *res);
+/* The same for an unnamed Parse of that text (the statement prepared first, in its batch). */
+bool carry_execute_named_parse(struct client *c, struct server *s, struct evbuffer *in, uint32_t len,
+			       const struct classify_result *res);
 /* Is RES a Query EXECUTE of one of C's protocol-level names (what carry_execute_named() rewrites)? */
 bool carry_execute_is_named(const struct client *c, const struct classify_result *res);
 

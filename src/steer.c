@@ -539,8 +539,23 @@ static enum inspect_verdict forward_or_execute(struct client *c, struct server *
 					       size_t off, uint8_t type, uint32_t len,
 					       const struct classify_result *res)
 {
-	if (type != 'Q' || res->session_op != SESSION_OP_EXECUTE || s->batch_open ||
-	    !carry_execute_is_named(c, res))
+	uint8_t tmp[6];
+	const uint8_t *head;
+
+	if (res->session_op != SESSION_OP_EXECUTE || !carry_execute_is_named(c, res))
+		return INSPECT_FORWARD;
+	if (type == 'P') {
+		/* an unnamed Parse of the EXECUTE text (asyncpg's fetch*()) */
+		if (len < 6 || !(head = proto_peek_bytes(in, off, 6, tmp)) || head[5] != 0)
+			return INSPECT_FORWARD;
+		relay_forget_replay(c);
+		if (off)
+			relay_move(in, s->bev, s->fd, s->tls, off);
+		if (!carry_execute_named_parse(c, s, in, len, res))
+			return off ? INSPECT_REWRITTEN : INSPECT_FORWARD;	/* as it came, rescanned */
+		return INSPECT_REWRITTEN;
+	}
+	if (type != 'Q' || s->batch_open)
 		return INSPECT_FORWARD;
 	relay_forget_replay(c);
 	if (off)

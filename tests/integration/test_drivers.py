@@ -458,8 +458,7 @@ def test_asyncpg_prepare_then_write(steer, cluster, table, mode):
 
 def test_asyncpg_sql_execute_of_a_named_statement(steer, cluster, table, mode):
     """asyncpg's prepare(name=...) makes a protocol-level statement, which
-    a client may then run with SQL EXECUTE in a simple Query (asyncpg's own
-    test_prepare_explicitly_named does). pgsteer's server connections know
+    a client may then run with SQL EXECUTE in a simple Query (execute()). pgsteer's server connections know
     it by pgsteer's name: the EXECUTE runs under that name, on whichever
     connection the session gets (prepared there first when it lacks it)."""
     async def run():
@@ -474,6 +473,23 @@ def test_asyncpg_sql_execute_of_a_named_statement(steer, cluster, table, mode):
                 assert await step("EXECUTE with a comment", conn.execute(
                     "/* %d */ execute \"it_named\"" % i)) == "SELECT 1"
     asyncio.run(run())
+
+
+def test_psycopg_sql_execute_of_a_protocol_statement(steer, cluster, mode):
+    """The same with psycopg: SQL EXECUTE of the name psycopg gave a
+    statement it prepared, as a simple Query and as an unnamed Parse (binary
+    results), on whichever connection the session gets."""
+    with steer.connect() as c, steer.connect() as other:
+        c.prepare_threshold = 100       # its EXECUTE texts stay unnamed (prepare=True still names)
+        assert c.execute("SELECT 41 + %s::int", [1], prepare=True).fetchone() == (42,)
+        for _ in range(4):
+            with other.transaction():
+                other.execute("SELECT 1")       # holds a connection: c's next statement moves
+                assert c.execute("EXECUTE _pg3_0(1)").fetchone() == (42,)
+                # binary results: the extended protocol, an unnamed Parse (no $n: PostgreSQL
+                # takes no parameters in EXECUTE's arguments)
+                assert c.execute("EXECUTE _pg3_0(2)", binary=True).fetchone() == (43,)
+            assert c.execute("execute _pg3_0 ( 3 )", binary=True).fetchone() == (44,)
 
 
 def test_asyncpg_cancel(steer, cluster, table, mode):
