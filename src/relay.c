@@ -862,6 +862,24 @@ void relay_janitor(int64_t now)
 			    replica_unresponsive(c->target_pool, &snap)) {
 				pool_client_gone(c);
 				relay_reroute(c);
+			} else if (c->on_replica && c->causal_lsn && c->target_pool && !c->route.in_transaction &&
+				   !c->wait_probe &&
+				   in_state > rt.route_cfg.causal_read_timeout_ms + CAUSAL_STALL_MS) {
+				/*
+				 * A causal read still waiting for a connection to its
+				 * replica (a frozen one takes connections, never logs
+				 * them in): it goes to the primary, as for a check
+				 * unanswered, and reads stay off that replica a second.
+				 */
+				log_info("C-%llu %s@%s: no connection to replica %s within %lld ms for a causal read: "
+					 "the read goes elsewhere", (unsigned long long)c->id, c->user, c->database,
+					 c->target_pool->node_name, (long long)in_state);
+				stats_observe_causal((uint64_t)in_state * 1000, false);
+				c->target_pool->suspect_until_ms = now + 1000;
+				c->causal_lsn = 0;
+				c->causal_fallback = true;
+				pool_client_gone(c);
+				relay_reroute(c);
 			}
 			break;
 		case CL_ACTIVE:
