@@ -34,7 +34,6 @@
  * pgsteer cannot parse) pins the client to its server connection until
  * DISCARD ALL or disconnect; that server is reset before reuse.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -682,56 +681,55 @@ bool carry_deallocate_local(struct client *c, struct server *s, const struct cla
 	return true;
 }
 
-/* Where the word after EXECUTE starts and ends in SQL (comments and spaces skipped): false if not found. */
-static bool execute_name_span(const char *sql, size_t len, size_t *start, size_t *end)
-{
-	size_t i = 0;
-	int words = 0;
-
-	while (i < len) {
-		char ch = sql[i];
-		if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f') {
-			i++;
-		} else if (ch == '-' && i + 1 < len && sql[i + 1] == '-') {
-			while (i < len && sql[i] != '\n')
-				i++;
-		} else if (ch == '/' && i + 1 < len && sql[i + 1] == '*') {
-			i += 2;
-			while (i + 1 < len && !(sql[i] == '*' && sql[i + 1] == '/'))
-				i++;
-			i += 2;
-		} else if (words == 0) {
-			if (len - i < 7 || strncasecmp(sql + i, "execute", 7) != 0)
-				return false;
-			i += 7;
-			words = 1;
-		} else if (ch == '"') {
-			*start = i;
-			for (i++; i < len; i++)
-				if (sql[i] == '"' && !(i + 1 < len && sql[i + 1] == '"'))
-					break;
-				else if (sql[i] == '"')
-					i++;
-			if (i >= len)
-				return false;
-			*end = i + 1;
-			return true;
-		} else {
-			*start = i;
-			while (i < len && (isalnum((unsigned char)sql[i]) || sql[i] == '_' || sql[i] == '$' ||
-					   (unsigned char)sql[i] >= 0x80))
-				i++;
-			*end = i;
-			return i > *start;
-		}
-	}
-	return false;
-}
-
 bool carry_execute_is_named(const struct client *c, const struct classify_result *res)
 {
 	return res->session_op == SESSION_OP_EXECUTE && res->statement_count == 1 &&
 	       rt.cfg->max_prepared_statements > 0 && prep_client_get(&c->prep, res->object_name) != NULL;
+}
+
+/*
+ * TEXT (LEN bytes, "EXECUTE name..." with its NUL) with the name replaced
+ * by NEW_NAME, in a new allocation (*OUT_LEN bytes, NUL included); NULL if
+ * TEXT is not understood (the caller sends it as it came).
+ */
+static char *execute_renamed(const char *text, size_t len, const char *new_name, size_t *out_len)
+{
+	const char *p = text, *end = text + len - 1, *name_at;
+	char word[CLASSIFY_NAME_LEN];
+	size_t nl = strlen(new_name), head, tail;
+	char *out;
+
+	if (len == 0 || text[len - 1] != '\0' || !classify_word(&p, end, word, sizeof(word)) ||
+	    strcmp(word, "execute") != 0 || !(name_at = classify_word(&p, end, word, sizeof(word))))
+		return NULL;
+	head = (size_t)(name_at - text);
+	tail = len - (size_t)(p - text);	/* from the end of the name, the NUL included */
+	out = malloc(head + nl + tail);
+	if (!out) {
+		log_error("out of memory rewriting EXECUTE");
+		abort();	/* as ensure_prepared() */
+	}
+	memcpy(out, text, head);
+	memcpy(out + head, new_name, nl);
+	memcpy(out + head + nl, p, tail);
+	*out_len = head + nl + tail;
+	return out;
+}
+
+/* LEN bytes of IN after the head of the message there, in a new allocation. */
+static char *message_body(struct evbuffer *in, uint32_t len)
+{
+	struct evbuffer_ptr p;
+	char *body = malloc(len - 4 + 1);
+
+	if (!body) {
+		log_error("out of memory rewriting EXECUTE");
+		abort();
+	}
+	evbuffer_ptr_set(in, &p, PROTO_HEADER_LEN, EVBUFFER_PTR_SET);
+	evbuffer_copyout_from(in, &p, body, len - 4);
+	body[len - 4] = '\0';
+	return body;
 }
 
 bool carry_execute_named(struct client *c, struct server *s, struct evbuffer *in, uint32_t len,
@@ -739,95 +737,67 @@ bool carry_execute_named(struct client *c, struct server *s, struct evbuffer *in
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
 	struct pstmt *st;
-	size_t textlen = len - 4, start = 0, end = 0, nl, sl;
 	char *text, *sql;
-	struct evbuffer_ptr p;
+	size_t sl;
 
 	if (!carry_execute_is_named(c, res) || !(st = prep_client_get(&c->prep, res->object_name)))
 		return false;
-	nl = strlen(st->server_name);
-	text = malloc(textlen + 1);
-	sql = malloc(textlen + nl + 1);
-	if (!text || !sql) {
-		log_error("C-%llu: out of memory rewriting EXECUTE", (unsigned long long)c->id);
-		abort();
-	}
-	evbuffer_ptr_set(in, &p, PROTO_HEADER_LEN, EVBUFFER_PTR_SET);
-	evbuffer_copyout_from(in, &p, text, textlen);
-	text[textlen] = '\0';
+	text = message_body(in, len);
 	evbuffer_drain(in, 1 + (size_t)len);
-	if (textlen > 0 && text[textlen - 1] == '\0' &&
-	    execute_name_span(text, textlen - 1, &start, &end)) {
-		memcpy(sql, text, start);
-		memcpy(sql + start, st->server_name, nl);
-		sl = start + nl;
-		memcpy(sql + sl, text + end, textlen - end);	/* the tail, with its NUL */
-		if (!server_holds(s, st)) {
-			/* prepared first, in a batch of its own: a Query must not follow an unsynced Parse */
-			ensure_prepared(c, s, st);
-			proto_add_bodyless(out, 'S');
-			if (s->expect_rfq++ == 0)
-				s->query_start_us = now_us();
-			s->batch_open = false;	/* the Sync closed the Parse's batch */
-			reply_push(s, 'S', REPLY_HIDE, NULL, NULL, NULL);
-		}
-		log_debug("C-%llu S-%llu: EXECUTE %s runs as %s", (unsigned long long)c->id,
-			  (unsigned long long)s->id, res->object_name, st->server_name);
-	} else {
-		memcpy(sql, text, textlen + 1);		/* not understood: as it came (the server judges) */
+	sql = execute_renamed(text, len - 4, st->server_name, &sl);
+	if (sql && !server_holds(s, st)) {
+		/* prepared first, in a batch of its own: a Query must not follow an unsynced Parse */
+		ensure_prepared(c, s, st);
+		proto_add_bodyless(out, 'S');
+		if (s->expect_rfq++ == 0)
+			s->query_start_us = now_us();
+		s->batch_open = false;	/* the Sync closed the Parse's batch */
+		reply_push(s, 'S', REPLY_HIDE, NULL, NULL, NULL);
 	}
-	free(text);
 	s->unnamed_client = 0;	/* a Query drops the unnamed statement */
-	proto_add_query(out, sql);
+	proto_add_query(out, sql ? sql : text);	/* not understood: as it came (the server judges) */
 	free(sql);
+	free(text);
 	if (s->expect_rfq++ == 0)
 		s->query_start_us = now_us();
 	reply_push(s, 'Q', REPLY_FORWARD, NULL, NULL, c->pending_ops);
 	c->pending_ops = NULL;
+	log_debug("C-%llu S-%llu: EXECUTE %s runs as %s", (unsigned long long)c->id,
+		  (unsigned long long)s->id, res->object_name, st->server_name);
 	return true;
 }
 
 bool carry_execute_named_parse(struct client *c, struct server *s, struct evbuffer *in, uint32_t len,
 			       const struct classify_result *res)
 {
-	struct evbuffer *out = bufferevent_get_output(s->bev);
-	struct evbuffer_ptr p;
 	struct pstmt *st;
-	size_t blen = len - 4, qlen, start, end, nl, plen, nblen;
-	char *body, *nb;
+	size_t blen = len - 4, qlen, nlen, plen;
+	char *body, *sql, *nb;
 
 	if (!carry_execute_is_named(c, res) || !(st = prep_client_get(&c->prep, res->object_name)) ||
 	    blen < 2)
 		return false;
-	body = malloc(blen);
-	if (!body)
-		return false;
-	evbuffer_ptr_set(in, &p, PROTO_HEADER_LEN, EVBUFFER_PTR_SET);
-	evbuffer_copyout_from(in, &p, body, blen);
+	body = message_body(in, len);	/* name\0 text\0 parameter types */
 	qlen = strnlen(body + 1, blen - 1);
-	if (body[0] != '\0' || qlen + 2 > blen || !execute_name_span(body + 1, qlen, &start, &end)) {
+	if (body[0] != '\0' || qlen + 2 > blen ||
+	    !(sql = execute_renamed(body + 1, qlen + 1, st->server_name, &nlen))) {
 		free(body);
 		return false;	/* named, malformed or not understood: as it came */
 	}
-	nl = strlen(st->server_name);
-	plen = blen - 1 - (qlen + 1);	/* parameter types after the text's NUL */
-	nblen = qlen - (end - start) + nl + 1 + plen;
-	nb = malloc(nblen);
+	plen = blen - 1 - (qlen + 1);
+	nb = realloc(sql, nlen + plen);
 	if (!nb) {
-		free(body);
-		return false;
+		log_error("out of memory rewriting EXECUTE");
+		abort();
 	}
-	memcpy(nb, body + 1, start);
-	memcpy(nb + start, st->server_name, nl);
-	memcpy(nb + start + nl, body + 1 + end, qlen - end + 1);	/* with the text's NUL */
-	memcpy(nb + nblen - plen, body + 1 + qlen + 1, plen);
+	memcpy(nb + nlen, body + 1 + qlen + 1, plen);
 	free(body);
 	evbuffer_drain(in, 1 + (size_t)len);
 	ensure_prepared(c, s, st);	/* in this batch, before the Parse that names it */
-	proto_add_parse(out, "", nb, nblen);
+	proto_add_parse(bufferevent_get_output(s->bev), "", nb, nlen + plen);
 	s->batch_open = true;
 	reply_push(s, 'P', REPLY_FORWARD, NULL, NULL, NULL);
-	carry_unnamed_parse(c, s, nb, nblen, res);
+	carry_unnamed_parse(c, s, nb, nlen + plen, res);
 	free(nb);
 	log_debug("C-%llu S-%llu: EXECUTE %s (unnamed Parse) runs as %s", (unsigned long long)c->id,
 		  (unsigned long long)s->id, res->object_name, st->server_name);
@@ -1437,18 +1407,9 @@ void carry_apply_ops(struct client *c, struct server *s, struct setop *ops, bool
 static void client_vars_changed(struct client *c)
 {
 	const struct sessvar *v = sessvars_get(c->vars, "default_transaction_isolation");
-	char val[16];
-	size_t n = 0;
 
 	c->vars_sig = 0;
-	if (v) {
-		/* 'serializable', "SERIALIZABLE" or serializable, as set or given at login */
-		for (const char *p = v->value; *p && n < sizeof(val) - 1; p++)
-			if (*p != '\'' && *p != '"' && *p != ' ')
-				val[n++] = *p;
-	}
-	val[n] = '\0';
-	c->route.serializable = strcasecmp(val, "serializable") == 0;
+	c->route.serializable = v && sessvar_value_is(v->value, "serializable");
 }
 
 static void server_vars_changed(struct server *s)

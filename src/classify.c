@@ -2845,6 +2845,57 @@ void classify_query_cached(const char *sql, size_t len, const struct classify_kn
 		apply_patterns(k, sql, len, out);
 }
 
+const char *classify_word(const char **p, const char *end, char *out, size_t outlen)
+{
+	const char *s = *p, *start;
+	size_t n = 0;
+
+	for (;;) {
+		while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f'))
+			s++;
+		if (end - s >= 2 && s[0] == '-' && s[1] == '-') {
+			while (s < end && *s != '\n')
+				s++;
+		} else if (end - s >= 2 && s[0] == '/' && s[1] == '*') {
+			const char *z = s + 2;
+			while (end - z >= 2 && !(z[0] == '*' && z[1] == '/'))
+				z++;
+			s = end - z >= 2 ? z + 2 : end;
+		} else {
+			break;
+		}
+	}
+	if (s >= end)
+		return NULL;
+	start = s;
+	if (*s == '"') {
+		for (s++; s < end; s++) {
+			if (*s == '"') {
+				if (s + 1 < end && s[1] == '"')
+					s++;
+				else
+					break;
+			}
+			if (n + 1 < outlen)
+				out[n++] = *s;
+		}
+		s = s < end ? s + 1 : end;
+	} else if (*s == '=' || *s == ';' || *s == '(' || *s == ')' || *s == ',') {
+		if (n + 1 < outlen)
+			out[n++] = *s;
+		s++;
+	} else {
+		for (; s < end && is_ident_cont((unsigned char)*s); s++)
+			if (n + 1 < outlen)
+				out[n++] = (char)lower((unsigned char)*s);
+		if (n == 0)
+			s++;	/* a byte of no word: skip it */
+	}
+	out[n] = '\0';
+	*p = s;
+	return start;
+}
+
 struct classify_cache_stats classify_cache_stats(void)
 {
 	return cache_stats;

@@ -230,6 +230,15 @@ const char *classify_class_name(enum classify_class c);
 enum classify_class classify_function(const struct classify_knowledge *k, const char *schema,
 				      const char *name, bool *pins);
 
+/*
+ * The next word of SQL at *P (before END), past spaces and comments, into
+ * OUT: an identifier or keyword folded to lower case, a quoted identifier
+ * as it is, or one of = ; ( ) ,.  Returns where it starts (NULL at the
+ * end) and moves *P past it.  For the few statements pgsteer reads a name
+ * out of (DROP DATABASE x, EXECUTE x), not for classifying.
+ */
+const char *classify_word(const char **p, const char *end, char *out, size_t outlen);
+
 /* Self-check of the const tables (sorted for binary search); 0 if fine. For tests. */
 int classify_selfcheck(void);
 

@@ -494,6 +494,17 @@ void relay_client_gone(struct client *c)
 }
 
 /*
+ * Does C's connection go on when its server dies under it?  Only under
+ * transaction pooling, outside a transaction, with nothing pinned: else
+ * its state was on that backend, and it ends as it would directly.
+ */
+static bool survives_server_loss(const struct client *c)
+{
+	return rt.cfg->pool_mode == POOL_MODE_TRANSACTION && !c->route.in_transaction &&
+	       c->tx_status == 'I' && !c->pinned;
+}
+
+/*
  * An ErrorResponse at OFF of S's input for C: a FATAL (or PANIC) says the
  * backend is about to go.  C hears it once, in PostgreSQL's words: as a
  * FATAL when C's connection will end with it (its state was there), else
@@ -504,41 +515,28 @@ void relay_client_gone(struct client *c)
 static bool fatal_to_client(struct client *c, struct server *s, struct evbuffer *in, size_t off,
 			    uint32_t len)
 {
-	uint8_t *msg, *p, *end;
-	bool fatal = false, survives;
+	uint8_t *msg = evbuffer_pullup(in, (ev_ssize_t)(off + 1 + len)) + off, *end = msg + 1 + len;
+	uint8_t *sev[2];	/* the S and V values that say FATAL or PANIC */
+	int n = 0;
+	bool fatal = false;
 
-	if (len < 4 + 8)
-		return false;
-	{
-		uint8_t head[PROTO_HEADER_LEN + 8];
-		const uint8_t *h = proto_peek_bytes(in, off, sizeof(head), head);
-		/* the severity comes first: "SFATAL\0" or "SPANIC\0" (or translated: look at V) */
-		if (!h || (h[PROTO_HEADER_LEN] != 'S'))
-			return false;
-	}
-	msg = evbuffer_pullup(in, (ev_ssize_t)(off + 1 + len)) + off;
-	end = msg + 1 + len;
-	for (p = msg + PROTO_HEADER_LEN; p < end && *p; ) {
+	for (uint8_t *p = msg + PROTO_HEADER_LEN; p < end && *p; ) {
 		uint8_t *val = p + 1, *z = memchr(val, 0, (size_t)(end - val));
 		if (!z)
 			return false;
-		if (*p == 'V' && (strcmp((char *)val, "FATAL") == 0 || strcmp((char *)val, "PANIC") == 0))
-			fatal = true;
+		if ((*p == 'S' || *p == 'V') && n < 2 &&
+		    (strcmp((char *)val, "FATAL") == 0 || strcmp((char *)val, "PANIC") == 0)) {
+			sev[n++] = val;
+			fatal |= *p == 'V';	/* V is never translated */
+		}
 		p = z + 1;
 	}
 	if (!fatal)
 		return false;
 	s->fatal_relayed = true;
-	survives = rt.cfg->pool_mode == POOL_MODE_TRANSACTION && !c->route.in_transaction &&
-		   c->tx_status == 'I' && !c->pinned;
-	if (!survives)
-		return true;
-	/* same length: "FATAL"/"PANIC" -> "ERROR" in S and V */
-	for (p = msg + PROTO_HEADER_LEN; p < end && *p; p += strlen((char *)p + 1) + 2) {
-		if ((*p == 'S' || *p == 'V') && (strcmp((char *)p + 1, "FATAL") == 0 ||
-						 strcmp((char *)p + 1, "PANIC") == 0))
-			memcpy(p + 1, "ERROR", 5);
-	}
+	if (survives_server_loss(c))
+		while (n > 0)
+			memcpy(sev[--n], "ERROR", 5);	/* same length */
 	return true;
 }
 
@@ -546,13 +544,10 @@ void relay_parked_server_lost(struct server *s, const char *sqlstate, const char
 {
 	struct client *c = s->parked_for;
 
-	if (!c || (rt.cfg->pool_mode != POOL_MODE_SESSION && !c->pinned) ||
+	if (!c || survives_server_loss(c) ||
 	    c->state == CL_CLOSED || c->state == CL_FLUSHING)
 		return;
-	for (int i = 0; i < 2; i++)
-		if (c->parked[i] == s)
-			c->parked[i] = NULL;
-	s->parked_for = NULL;
+	unpark(c, c->parked[1] == s);	/* it goes; the session with it */
 	log_info("C-%llu %s@%s: its session's server S-%llu node %s went away: %s (%s)",
 		 (unsigned long long)c->id, c->user, c->database, (unsigned long long)s->id,
 		 s->pool->node_name, message, sqlstate);
@@ -620,8 +615,7 @@ void relay_server_gone(struct server *s, const char *reason)
 		return;
 	}
 	relay_forget_replay(c);
-	if (c->route.in_transaction || c->tx_status != 'I' || rt.cfg->pool_mode == POOL_MODE_SESSION ||
-	    c->pinned) {
+	if (!survives_server_loss(c)) {
 		/* its state (transaction, session, pinned settings) was on that backend */
 		if (s->fatal_relayed)
 			client_flush_and_close(c, "its server's FATAL was passed on");	/* one error, as directly */
@@ -763,12 +757,11 @@ static bool retry_stalled_read(struct client *c, const struct cluster_snapshot *
 			 s->pool->node_name, (long long)(rt.route_cfg.causal_read_timeout_ms + CAUSAL_STALL_MS),
 			 (unsigned long long)s->id);
 		stats_observe_causal((uint64_t)(now_us() - s->causal_start_us), false);
-		server_close(s, "causal check unanswered: its read is retried elsewhere");
-		return true;
+	} else {
+		log_info("C-%llu %s@%s: replica %s stopped answering (S-%llu): the read goes elsewhere",
+			 (unsigned long long)c->id, c->user, c->database, s->pool->node_name,
+			 (unsigned long long)s->id);
 	}
-	log_info("C-%llu %s@%s: replica %s stopped answering (S-%llu): the read goes elsewhere",
-		 (unsigned long long)c->id, c->user, c->database, s->pool->node_name,
-		 (unsigned long long)s->id);
 	server_close(s, "replica stopped answering: its read is retried elsewhere");
 	return true;
 }

@@ -330,25 +330,21 @@ static bool read_value(const char *p, const char *end, char *value, size_t value
 	return true;
 }
 
-bool sessvar_value_is_off(const char *value)
+bool sessvar_value_is(const char *value, const char *word)
 {
-	static const char *const no[] = { "off", "false", "no", "0" };
-	char v[8];
-	size_t n = strlen(value), j = 0;
+	size_t n = strlen(value), wl = strlen(word);
 
 	if (n >= 2 && (value[0] == '\'' || value[0] == '"') && value[n - 1] == value[0]) {
 		value++;	/* a plain string literal or a quoted name */
 		n -= 2;
 	}
-	if (n == 0 || n >= sizeof(v))
-		return false;
-	for (; j < n; j++)
-		v[j] = (char)tolower((unsigned char)value[j]);
-	v[j] = '\0';
-	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		if (strcmp(v, no[i]) == 0)
-			return true;
-	return false;
+	return n == wl && strncasecmp(value, word, n) == 0;
+}
+
+bool sessvar_value_is_off(const char *value)
+{
+	return sessvar_value_is(value, "off") || sessvar_value_is(value, "false") ||
+	       sessvar_value_is(value, "no") || sessvar_value_is(value, "0");
 }
 
 /* After a SET's name at P: past its "=" or TO and the space after it, or NULL. */

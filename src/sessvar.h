@@ -68,6 +68,8 @@ struct setstmt {
 
 /* Parse a single SET/RESET statement (SQL text, LEN bytes). */
 void sessvar_parse(const char *sql, size_t len, struct setstmt *out);
+/* Is VALUE (a setting's value as SET wrote it, quoted or not) WORD, case aside? */
+bool sessvar_value_is(const char *value, const char *word);
 /*
  * Is VALUE (a SET's SQL text) "off" as an enum setting with boolean
  * aliases reads it (synchronous_commit): off, false, no or 0, any case,

@@ -12,7 +12,6 @@
  * Tenancy reaches the data plane through the three steer_*_tenant/cluster
  * functions at the end, and through nothing else.
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -534,34 +533,31 @@ static void inspect_classify(struct client *c, struct evbuffer *in, size_t off, 
 	classify_message(c, in, off, type, len, res);
 }
 
-/* C's statement may go to S as it is: unless it is SQL EXECUTE of a protocol-level name. */
+/*
+ * C's statement may go to S as it is, unless it is SQL EXECUTE of a
+ * protocol-level name: as a Query (not behind an open batch), or as an
+ * unnamed Parse (drivers that use the extended protocol for everything).
+ */
 static enum inspect_verdict forward_or_execute(struct client *c, struct server *s, struct evbuffer *in,
 					       size_t off, uint8_t type, uint32_t len,
 					       const struct classify_result *res)
 {
 	uint8_t tmp[6];
 	const uint8_t *head;
+	bool sent;
 
 	if (res->session_op != SESSION_OP_EXECUTE || !carry_execute_is_named(c, res))
 		return INSPECT_FORWARD;
-	if (type == 'P') {
-		/* an unnamed Parse of the EXECUTE text (asyncpg's fetch*()) */
-		if (len < 6 || !(head = proto_peek_bytes(in, off, 6, tmp)) || head[5] != 0)
-			return INSPECT_FORWARD;
-		relay_forget_replay(c);
-		if (off)
-			relay_move(in, s->bev, s->fd, s->tls, off);
-		if (!carry_execute_named_parse(c, s, in, len, res))
-			return off ? INSPECT_REWRITTEN : INSPECT_FORWARD;	/* as it came, rescanned */
-		return INSPECT_REWRITTEN;
-	}
-	if (type != 'Q' || s->batch_open)
+	if (type == 'P' ? len < 6 || !(head = proto_peek_bytes(in, off, 6, tmp)) || head[5] != 0
+			: type != 'Q' || s->batch_open)
 		return INSPECT_FORWARD;
 	relay_forget_replay(c);
 	if (off)
 		relay_move(in, s->bev, s->fd, s->tls, off);
-	carry_execute_named(c, s, in, len, res);	/* sent, rewritten or (odd text) as it came */
-	return INSPECT_REWRITTEN;
+	sent = type == 'P' ? carry_execute_named_parse(c, s, in, len, res)
+			   : carry_execute_named(c, s, in, len, res);
+	/* not sent (a Parse not understood): as it came, from the head again when bytes moved */
+	return sent || off ? INSPECT_REWRITTEN : INSPECT_FORWARD;
 }
 
 enum inspect_verdict steer_inspect(struct client *c, struct server *s,
@@ -689,58 +685,6 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 	return INSPECT_HOLD;
 }
 
-/* The next word of SQL at *P (an identifier folded, or quoted; a keyword; "=" ): false at the end. */
-static bool ddl_word(const char **p, const char *end, char *out, size_t outlen)
-{
-	const char *s = *p;
-	size_t n = 0;
-
-	for (;;) {
-		while (s < end && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r' || *s == '\f'))
-			s++;
-		if (end - s >= 2 && s[0] == '-' && s[1] == '-') {
-			while (s < end && *s != '\n')
-				s++;
-		} else if (end - s >= 2 && s[0] == '/' && s[1] == '*') {
-			const char *z = s + 2;
-			while (end - z >= 2 && !(z[0] == '*' && z[1] == '/'))
-				z++;
-			s = end - z >= 2 ? z + 2 : end;
-		} else {
-			break;
-		}
-	}
-	if (s >= end)
-		return false;
-	if (*s == '"') {
-		for (s++; s < end; s++) {
-			if (*s == '"') {
-				if (s + 1 < end && s[1] == '"')
-					s++;
-				else
-					break;
-			}
-			if (n + 1 < outlen)
-				out[n++] = *s;
-		}
-		s = s < end ? s + 1 : end;
-	} else if (*s == '=' || *s == ';' || *s == '(' || *s == ')' || *s == ',') {
-		if (n + 1 < outlen)
-			out[n++] = *s;
-		s++;
-	} else {
-		for (; s < end && (isalnum((unsigned char)*s) || *s == '_' || *s == '$' ||
-				   (unsigned char)*s >= 0x80); s++)
-			if (n + 1 < outlen)
-				out[n++] = (char)tolower((unsigned char)*s);
-		if (n == 0)
-			s++;	/* a byte of no word: skip it */
-	}
-	out[n] = '\0';
-	*p = s;
-	return true;
-}
-
 void steer_database_ddl(const struct client *c, const char *sql, size_t len)
 {
 	const char *p = sql, *end = sql + len;
@@ -748,27 +692,27 @@ void steer_database_ddl(const struct client *c, const char *sql, size_t len)
 	int closed;
 
 	name[0] = '\0';
-	if (!ddl_word(&p, end, w1, sizeof(w1)) || !ddl_word(&p, end, w2, sizeof(w2)) ||
+	if (!classify_word(&p, end, w1, sizeof(w1)) || !classify_word(&p, end, w2, sizeof(w2)) ||
 	    strcmp(w2, "database") != 0)
 		return;
 	if (strcmp(w1, "drop") == 0) {
-		if (!ddl_word(&p, end, name, sizeof(name)))
+		if (!classify_word(&p, end, name, sizeof(name)))
 			return;
-		if (strcmp(name, "if") == 0 && (!ddl_word(&p, end, w, sizeof(w)) ||	/* EXISTS */
-						!ddl_word(&p, end, name, sizeof(name))))
+		if (strcmp(name, "if") == 0 && (!classify_word(&p, end, w, sizeof(w)) ||	/* EXISTS */
+						!classify_word(&p, end, name, sizeof(name))))
 			return;
 	} else if (strcmp(w1, "alter") == 0) {
-		if (!ddl_word(&p, end, name, sizeof(name)) || !ddl_word(&p, end, w, sizeof(w)))
+		if (!classify_word(&p, end, name, sizeof(name)) || !classify_word(&p, end, w, sizeof(w)))
 			return;
 		if (strcmp(w, "rename") != 0 &&
-		    !(strcmp(w, "set") == 0 && ddl_word(&p, end, w, sizeof(w)) && strcmp(w, "tablespace") == 0))
+		    !(strcmp(w, "set") == 0 && classify_word(&p, end, w, sizeof(w)) && strcmp(w, "tablespace") == 0))
 			return;
 	} else if (strcmp(w1, "create") == 0) {
-		while (ddl_word(&p, end, w, sizeof(w)))
+		while (classify_word(&p, end, w, sizeof(w)))
 			if (strcmp(w, "template") == 0) {
-				if (!ddl_word(&p, end, name, sizeof(name)))
+				if (!classify_word(&p, end, name, sizeof(name)))
 					return;
-				if (strcmp(name, "=") == 0 && !ddl_word(&p, end, name, sizeof(name)))
+				if (strcmp(name, "=") == 0 && !classify_word(&p, end, name, sizeof(name)))
 					return;
 				break;
 			}
