@@ -149,7 +149,11 @@ def test_frozen_replicas_send_the_read_to_the_primary(pgsteer, cluster, causal_t
     assert not errors, errors
     print("\nfrozen replicas: write + read took %s s" % ", ".join("%.3f" % x for x in took))
     assert all(r == (1, cluster.port) for r in results), results
-    assert "did not answer a causal check" in p.log()
+    # the check on a pooled connection went unanswered, or (a worker with no
+    # idle connection there) no new connection logged in: either way it gave up
+    log = p.log()
+    assert ("did not answer a causal check" in log or
+            "for a causal read: the read goes elsewhere" in log), log[-2000:]
 
 
 def test_last_route_shows_the_wait(pgsteer, cluster, causal_table):
