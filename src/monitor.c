@@ -180,6 +180,7 @@ struct mnode {
 	bool xact_age_known;
 	double xact_age_s;
 	int consecutive_failures;
+	bool unresponsive;		/* the last check got no answer in time (not a refusal) */
 	int64_t last_check_ms;		/* of the last good check */
 	int64_t good_check_start_ms;	/* when that check was sent */
 	char last_error[160];
@@ -1079,6 +1080,7 @@ static void node_check_ok(struct mnode *n, const PGresult *res)
 	n->timeline = PQgetisnull(res, 0, 4) ? 0 : (uint32_t)strtoul(PQgetvalue(res, 0, 4), NULL, 10);
 	n->seen = true;
 	n->consecutive_failures = 0;
+	n->unresponsive = false;
 	n->last_error[0] = '\0';
 	n->last_check_ms = now_ms();
 	n->health = H_UP;
@@ -1185,6 +1187,7 @@ static void node_fail(struct mnode *n, enum mfail kind, const char *why)
 		return;
 	}
 	n->consecutive_failures++;
+	n->unresponsive = kind == FAIL_TIMEOUT;
 	if (n->in_recovery && !n->stale && n->health != H_DOWN) {
 		/*
 		 * A replica whose check failed (a frozen server takes no answer
@@ -1357,6 +1360,7 @@ static void fill_status(struct monitor *m, int i, struct node_status *st)
 	st->wal_lsn = n->wal_lsn;
 	st->timeline = n->timeline;
 	st->consecutive_failures = n->consecutive_failures;
+	st->unresponsive = n->unresponsive;
 	st->last_check_ms = n->last_check_ms;
 	snprintf(st->last_error, sizeof(st->last_error), "%s", n->last_error);
 	if (p == i)
@@ -1456,7 +1460,7 @@ static bool snapshot_same(const struct cluster_snapshot *a, const struct cluster
 		    x->lag_s != y->lag_s || x->lag_known != y->lag_known ||
 		    x->timeline != y->timeline ||
 		    x->consecutive_failures != y->consecutive_failures ||
-		    strcmp(x->last_error, y->last_error) != 0)
+		    x->unresponsive != y->unresponsive || strcmp(x->last_error, y->last_error) != 0)
 			return false;
 	}
 	return true;

@@ -47,6 +47,7 @@ struct node_status {
 	bool lag_known;			/* false until both the replica and its primary were checked */
 	uint32_t timeline;		/* primary: its WAL timeline; replica: received timeline; 0 = unknown */
 	int consecutive_failures;
+	bool unresponsive;		/* its last check got no answer within health_check_timeout */
 	int64_t last_check_ms;		/* monotonic ms of the last completed check */
 	char last_error[160];		/* why it is down, for logs and SHOW NODES */
 };

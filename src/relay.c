@@ -161,7 +161,7 @@ void relay_refuse(struct client *c, const char *sqlstate, const char *fmt, ...)
 
 void relay_reroute(struct client *c)
 {
-	log_info("C-%llu %s@%s: replica %s unreachable: routing the statement again",
+	log_info("C-%llu %s@%s: node %s unreachable: routing the statement again",
 		 (unsigned long long)c->id, c->user, c->database,
 		 c->target_pool ? c->target_pool->node_name : "?");
 	client_set_state(c, CL_IDLE);
@@ -711,16 +711,62 @@ static bool query_timed_out(struct client *c, struct server *s, int64_t now)
  * Has the monitor stopped vouching for the replica POOL points at (down,
  * or no check answered in time: lag unknown)?  *SNAP is taken on first use.
  */
-static bool replica_unresponsive(const struct pool *pool, const struct cluster_snapshot **snap)
+/* What the monitor says of POOL's node (SNAP taken on first use), NULL if nothing. */
+static const struct node_status *pool_node_status(const struct pool *pool,
+						  const struct cluster_snapshot **snap)
 {
-	const struct node_status *n;
-
 	if (!*snap)
 		*snap = monitor_snapshot_get(rt.monitor);
 	if (pool->node_index < 0 || pool->node_index >= (*snap)->n_nodes)
+		return NULL;
+	return &(*snap)->nodes[pool->node_index];
+}
+
+static bool replica_unresponsive(const struct pool *pool, const struct cluster_snapshot **snap)
+{
+	const struct node_status *n = pool_node_status(pool, snap);
+
+	return n && n->role == ROLE_REPLICA && (!n->up || !n->lag_known);
+}
+
+/*
+ * A statement waiting on a node the monitor found down and silent (its
+ * checks got no answer within health_check_timeout: a frozen host or a
+ * cut network, not a server that refuses or errs), and waiting longer
+ * than that itself.  Nothing will come back, and TCP keeps such a
+ * connection open for hours: the connection is closed, so the client
+ * gets an error now (its statement may or may not have completed, as
+ * with any lost connection) instead of hanging until the node returns.
+ * Reads that can go elsewhere were moved before (retry_stalled_read()).
+ * True when C's server was closed.
+ */
+static int64_t silent_after_ms(void)
+{
+	return rt.cfg->health_check_timeout_ms > 0 ? rt.cfg->health_check_timeout_ms : 2000;
+}
+
+/* POOL's node, if the monitor found it down and silent (see fail_on_silent_node()). */
+static const struct node_status *silent_node(const struct pool *pool, const struct cluster_snapshot **snap)
+{
+	const struct node_status *n = pool_node_status(pool, snap);
+
+	return n && !n->up && n->unresponsive ? n : NULL;
+}
+
+static bool fail_on_silent_node(struct client *c, const struct cluster_snapshot **snap)
+{
+	struct server *s = c->server;
+	const struct node_status *n;
+
+	if (!s || s->expect_rfq == 0 || now_us() - s->query_start_us < silent_after_ms() * 1000 ||
+	    !(n = silent_node(s->pool, snap)))
 		return false;
-	n = &(*snap)->nodes[pool->node_index];
-	return n->role == ROLE_REPLICA && (!n->up || !n->lag_known);
+	log_warning("C-%llu %s@%s: node %s is down and silent (%s); its server S-%llu owes an answer "
+		    "for %lld ms: closing it", (unsigned long long)c->id, c->user, c->database,
+		    s->pool->node_name, n->last_error, (unsigned long long)s->id,
+		    (long long)((now_us() - s->query_start_us) / 1000));
+	server_close(s, "the node stopped answering");
+	return true;
 }
 
 /*
@@ -873,10 +919,27 @@ void relay_janitor(int64_t now)
 				c->causal_fallback = true;
 				pool_client_gone(c);
 				relay_reroute(c);
+			} else if (c->target_pool && !c->wait_probe && in_state >= silent_after_ms() &&
+				   silent_node(c->target_pool, &snap)) {
+				/*
+				 * Waiting for a connection to a node found down and
+				 * silent (a frozen host takes connections and never
+				 * logs them in): routed again, the statement goes to
+				 * another node or is refused (57P03) now rather than
+				 * when server_connect_timeout runs out.
+				 */
+				pool_client_gone(c);
+				relay_reroute(c);
+			} else if (c->wait_probe && c->lsn_probe && in_state >= silent_after_ms() &&
+				   silent_node(c->lsn_probe->pool, &snap)) {
+				/* the write's LSN probe will not be answered: route without it */
+				server_close(c->lsn_probe, "the node stopped answering");
 			}
 			break;
 		case CL_ACTIVE:
 			if (c->on_replica && retry_stalled_read(c, &snap))
+				break;
+			if (fail_on_silent_node(c, &snap))
 				break;
 			if (cfg->query_timeout_ms > 0 && c->server && c->server->expect_rfq > 0 &&
 			    query_timed_out(c, c->server, now))

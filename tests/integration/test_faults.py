@@ -409,6 +409,89 @@ def test_frozen_replica_leaves_at_its_first_unanswered_check(fcluster, pgsteer):
     assert slowest < 3, "reads in flight waited %.2fs" % slowest
 
 
+def test_frozen_primary_fails_statements_in_flight(fcluster, pgsteer):
+    """A primary frozen with SIGSTOP (a hung host: the kernel still holds
+    the TCP connections, nobody answers). Once the monitor has found it
+    down and silent: a statement sent there fails with a connection error
+    (class 08) instead of hanging until the node comes back; a statement
+    waiting for a connection there is routed again (a write: refused with
+    57P03); an autocommit client stays connected and writes again after the
+    thaw, a client in a transaction loses it with its connection; reads go
+    on on the replicas."""
+    c = fcluster
+    p = pgsteer(nodes=[c.port, c.port + 1, c.port + 2], default_pool_size=2, workers=1,
+                extra={"routing": {"check_interval": "%dms" % CHECK_MS,
+                                   "health_check_timeout": "%dms" % HEALTH_TIMEOUT_MS,
+                                   "health_check_failures": HEALTH_FAILURES}})
+    wait_for(lambda: writes_ok(p), 15, "writes through pgsteer")
+    conns = [p.connect() for _ in range(4)]
+    in_tx, auto, waiter, reader = conns
+
+    def primary_pool():
+        with helpers.connect(p.port, user="admin", dbname="pgsteer", connect_timeout=3) as a:
+            cur = a.execute("SHOW POOLS")
+            names = [d.name for d in cur.description]
+            rows = [dict(zip(names, r)) for r in cur.fetchall()]
+        return [r for r in rows if r["node"] == "main1" and r["database"] == "postgres"][0]
+    try:
+        # both of the pool's connections exist, and the transaction holds one
+        auto.execute("BEGIN")
+        auto.execute("INSERT INTO fault_probe DEFAULT VALUES")
+        in_tx.execute("BEGIN")
+        in_tx.execute("INSERT INTO fault_probe DEFAULT VALUES")
+        auto.execute("COMMIT")
+        wait_for(lambda: primary_pool()["sv_idle"] == 1, 5, "one idle primary connection")
+        pids = node_pids(c, "primary")      # with those two backends
+        results = {}
+
+        def write(name, conn):
+            t0 = time.monotonic()
+            try:
+                conn.execute("INSERT INTO fault_probe DEFAULT VALUES")
+                results[name] = ("ok", time.monotonic() - t0)
+            except psycopg.Error as e:
+                results[name] = (e.sqlstate or "", time.monotonic() - t0, str(e).strip())
+        threads = []
+        try:
+            for pid in pids:
+                os.kill(pid, signal.SIGSTOP)
+            for name, conn, cond in (
+                    ("transaction", in_tx, lambda: True),
+                    ("sent", auto, lambda: primary_pool()["sv_idle"] == 0),
+                    ("waiting", waiter, lambda: primary_pool()["cl_waiting"] == 1)):
+                threads.append(threading.Thread(target=write, args=(name, conn), daemon=True))
+                threads[-1].start()
+                wait_for(cond, 5, "the %s write under way" % name, interval=0.02)
+            # detection: HEALTH_FAILURES unanswered checks, then the janitor
+            bound = (CHECK_MS + HEALTH_TIMEOUT_MS) * (HEALTH_FAILURES + 1) / 1000.0 + 3
+            for t in threads:
+                t.join(bound)
+            hung = [t for t in threads if t.is_alive()]
+            read_port = bounded(lambda: scalar(reader, "SELECT inet_server_port()"), 5,
+                                "a read with the primary frozen")
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+        for t in threads:
+            t.join(10)
+        print("\nfrozen primary: %s; a read meanwhile on port %s" % (results, read_port))
+        assert not hung, "statements on the frozen primary hang past %.1fs: %s" % (bound, results)
+        assert results["sent"][0].startswith("08"), results
+        assert results["waiting"][0] == "57P03", results
+        # its FATAL, then the connection closed (psycopg keeps no SQLSTATE then)
+        assert results["transaction"][0] in ("", "08006"), results
+        assert in_tx.closed or in_tx.broken
+        assert read_port != c.port
+        assert "is down and silent" in p.log()
+        wait_for(lambda: writes_ok(p), 15, "writes after the thaw")
+        for conn in (auto, waiter):     # the same connections
+            assert scalar(conn, "INSERT INTO fault_probe DEFAULT VALUES "
+                                "RETURNING NOT pg_is_in_recovery()") is True
+    finally:
+        for x in conns:
+            x.close()
+
+
 def test_primary_restarted(fcluster, pgsteer):
     c = fcluster
     p = start_proxy(pgsteer, c)
