@@ -168,6 +168,7 @@ struct client {
 	char tx_status;			/* last ReadyForQuery status seen: I, T, E */
 	bool tls;
 	bool want_lsn;			/* wrote: learn the WAL position after commit */
+	bool ddl_barrier;		/* that write included DDL: every session's reads wait for it */
 	bool on_replica;		/* the current target is a replica */
 	bool last_on_replica;		/* last_pool is a replica's */
 	bool pinned;			/* LISTEN, temp table, session lock ...: keeps its server */
@@ -236,6 +237,7 @@ struct server {
 	struct client *parked_for;	/* session mode: held for this client between statements */
 	char probe_key[CLASSIFY_VALUE_LEN]; /* the prober's pgsteer.sticky_key, if any */
 	bool probe_async;		/* the probed transaction set synchronous_commit = off locally */
+	int probe_barrier;		/* cluster index + 1 of a DDL barrier it learns the position of */
 
 	struct reply_ring replies;	/* replies owed by this server, in request order (carry.c) */
 	bool skip_to_sync;		/* it reported an error: it ignores messages until Sync */

@@ -61,6 +61,7 @@ static void deliver_held(struct client *c);
 static void unlink_pair(struct client *c, struct server *s);
 static bool server_is_clean(const struct server *s);
 static bool discard_input(struct client *c);
+static void lsn_probe_pending(struct client *c, struct server *s);
 static void start_lsn_probe(struct client *c, struct server *s);
 static void keep_for_replay(struct client *c, struct evbuffer *in, size_t n);
 static void keep_bytes_for_replay(struct client *c, const char *bytes, size_t n);
@@ -317,6 +318,75 @@ static void causal_saw(int i, uint64_t lsn)
 	while (old < lsn && !__atomic_compare_exchange_n(&causal_seen_lsn[i], &old, lsn, true,
 							 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
+}
+
+/* ---------------- DDL barriers ---------------- */
+
+/*
+ * After DDL commits through pgsteer, every session's reads in that
+ * cluster wait for its position (a replica that has not replayed a new
+ * table or column would fail them): pending from the moment its client
+ * can learn of the commit until the position is known, then the
+ * position, for sticky_ttl.  An unknown position (the probe failed)
+ * sends reads to the primary for sticky_ttl.
+ */
+#define BARRIER_CLUSTERS 256
+static struct {
+	uint32_t pending;
+	uint64_t lsn;
+	int64_t at_ms;
+} barrier[BARRIER_CLUSTERS];
+
+static void barrier_pending(int cluster)
+{
+	if (cluster >= 0 && cluster < BARRIER_CLUSTERS)
+		__atomic_add_fetch(&barrier[cluster].pending, 1, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * S's probe of a DDL barrier answered LSN (0: no answer).  The position
+ * and its time are stored before the pending count drops, so a reader
+ * that sees no barrier pending sees them.
+ */
+void relay_barrier_done(struct server *s, uint64_t lsn)
+{
+	int cl = s->probe_barrier - 1;
+	int64_t now = now_ms();
+
+	s->probe_barrier = 0;
+	if (cl < 0 || cl >= BARRIER_CLUSTERS)
+		return;
+	if (lsn)
+		log_info("S-%llu node %s: DDL committed at %X/%X: reads of every session wait for it",
+			 (unsigned long long)s->id, s->pool->node_name, (unsigned)(lsn >> 32), (unsigned)lsn);
+	else
+		log_warning("S-%llu node %s: the position of a DDL commit is unknown: reads go to the "
+			    "primary for sticky_ttl", (unsigned long long)s->id, s->pool->node_name);
+	shared_lock();
+	if (!lsn)
+		lsn = UINT64_MAX;
+	if (lsn > barrier[cl].lsn || now - barrier[cl].at_ms > rt.cfg->sticky_ttl_ms) {
+		__atomic_store_n(&barrier[cl].at_ms, now, __ATOMIC_SEQ_CST);
+		__atomic_store_n(&barrier[cl].lsn, lsn, __ATOMIC_SEQ_CST);
+	}
+	__atomic_sub_fetch(&barrier[cl].pending, 1, __ATOMIC_SEQ_CST);
+	shared_unlock();
+}
+
+uint64_t relay_barrier_lsn(int cluster)
+{
+	int64_t at;
+	uint64_t lsn;
+
+	if (cluster < 0 || cluster >= BARRIER_CLUSTERS)
+		return 0;
+	if (__atomic_load_n(&barrier[cluster].pending, __ATOMIC_SEQ_CST))
+		return UINT64_MAX;
+	lsn = __atomic_load_n(&barrier[cluster].lsn, __ATOMIC_SEQ_CST);
+	if (!lsn)
+		return 0;
+	at = __atomic_load_n(&barrier[cluster].at_ms, __ATOMIC_RELAXED);
+	return now_ms() - at <= rt.cfg->sticky_ttl_ms ? lsn : 0;
 }
 
 /*
@@ -1118,6 +1188,27 @@ bool relay_reuse_parked(struct client *c, struct pool **pool, const struct clust
  * position, then release S.  Until the answer arrives the session needs
  * an LSN no replica can have, so its reads stay on the primary.
  */
+/*
+ * Before C can learn that its write committed (its ReadyForQuery is
+ * forwarded next): sessions sharing its sticky key, and after DDL every
+ * session, find the position S is about to probe pending.
+ */
+static void lsn_probe_pending(struct client *c, struct server *s)
+{
+	snprintf(s->probe_key, sizeof(s->probe_key), "%s", c->sticky_key ? c->sticky_key : "");
+	if (s->probe_key[0]) {
+		shared_lock();
+		sticky_pending(rt.sticky, s->probe_key, now_ms());
+		shared_unlock();
+	}
+	if (c->ddl_barrier) {
+		c->ddl_barrier = false;
+		s->probe_barrier = c->cluster + 1;
+		barrier_pending(c->cluster);
+	}
+}
+
+/* After lsn_probe_pending(): ask S for C's write position. */
 static void start_lsn_probe(struct client *c, struct server *s)
 {
 	unlink_pair(c, s);
@@ -1126,12 +1217,6 @@ static void start_lsn_probe(struct client *c, struct server *s)
 		c->lsn_probe->probe_client = NULL;	/* an older probe: its answer is stale */
 	c->lsn_probe = s;
 	s->probe_client = c;
-	snprintf(s->probe_key, sizeof(s->probe_key), "%s", c->sticky_key ? c->sticky_key : "");
-	if (s->probe_key[0]) {
-		shared_lock();
-		sticky_pending(rt.sticky, s->probe_key, now_ms());
-		shared_unlock();
-	}
 	server_set_state(s, SV_LSN_PROBE);
 	s->unnamed_client = 0;	/* a Query drops the unnamed statement */
 	proto_add_query(bufferevent_get_output(s->bev), LSN_PROBE_SQL);
@@ -1576,6 +1661,8 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			 * DDL sent as a Query, an unnamed Parse or a Bind of a prepared
 			 * one (a huge statement streamed unread has no class)
 			 */
+			if (res.ddl && !c->on_replica)
+				c->ddl_barrier = true;	/* every session's reads wait for its commit */
 			if ((type == 'B' || (!named && evbuffer_get_length(in) >= off + 1 + (size_t)len)) &&
 			    res.ddl && rt.cfg->max_prepared_statements > 0)
 				prepared_retire_all();	/* Parses after it get fresh statements */
@@ -1710,16 +1797,28 @@ static bool end_link_if_done(struct client *c, struct server *s, size_t off)
 	if (s->tx_status != 'I' || !server_is_clean(s) || c->pkt_remain != 0 ||
 	    reply_ring_len(&s->replies) != 0)
 		return false;
+	bool probe;
+
 	relay_forget_replay(c);
+	if (c->want_lsn && c->pinned && !c->sticky_key && !c->ddl_barrier) {
+		/* its reads stay on this primary connection: no position needed (unpinning asks again) */
+		c->want_lsn = false;
+	}
+	/*
+	 * Pending before the ReadyForQuery goes: a session sharing a sticky
+	 * key, or any session after DDL, must not read from a replica once
+	 * this client can know its commit happened.
+	 */
+	probe = c->want_lsn && !c->on_replica;
+	if (probe)
+		lsn_probe_pending(c, s);
+	else
+		c->ddl_barrier = false;	/* no position to wait for (read_your_writes = off) */
 	if (off)
 		forward_server_bytes(s, c, in, off, false);
 	client_set_state(c, CL_IDLE);
 	c->last_activity_ms = c->state_since_ms;
-	if (c->want_lsn && c->pinned && !c->sticky_key) {
-		/* its reads stay on this primary connection: no position needed (unpinning asks again) */
-		c->want_lsn = false;
-	}
-	if (c->want_lsn && !c->on_replica) {
+	if (probe) {
 		c->want_lsn = false;
 		start_lsn_probe(c, s);
 		s->probe_async = c->txn_async_commit;
@@ -2202,6 +2301,8 @@ static void idle_server_input(struct server *s)
 						shared_unlock();
 						s->probe_key[0] = '\0';
 					}
+					if (s->probe_barrier)
+						relay_barrier_done(s, v);
 					log_debug("C-%llu: read-your-writes: replicas must replay %X/%X%s",
 						  (unsigned long long)s->probe_client->id, (unsigned)(v >> 32),
 						  (unsigned)v, s->probe_client->lsn_async ?
@@ -2241,6 +2342,8 @@ static void idle_server_input(struct server *s)
 				shared_unlock();
 				s->probe_key[0] = '\0';
 			}
+			if (s->probe_barrier)
+				relay_barrier_done(s, 0);	/* no answer */
 			if (pc) {
 				pc->lsn_probe = NULL;
 				s->probe_client = NULL;

@@ -59,4 +59,12 @@ void relay_forget_replay(struct client *c);
 bool relay_reuse_parked(struct client *c, struct pool **pool, const struct cluster_snapshot *snap,
 			  uint64_t required_lsn);
 
+/* A server's probe of a DDL barrier answered LSN (0: never will). */
+void relay_barrier_done(struct server *s, uint64_t lsn);
+/*
+ * The position every read of CLUSTER must see (DDL committed through
+ * pgsteer within sticky_ttl): UINT64_MAX while one is being learnt, 0 if none.
+ */
+uint64_t relay_barrier_lsn(int cluster);
+
 #endif

@@ -536,7 +536,13 @@ static void to_replica(struct route_ctx *c, uint64_t required_lsn, const char *m
 			       c->label, lsn);
 			return;
 		}
-		if (!c->quiet)
+		if (c->quiet)
+			;
+		else if (c->sess->ddl_barrier && required_lsn == ROUTE_LSN_PENDING)
+			snprintf(why, sizeof(why), "DDL just committed: its position is being read");
+		else if (c->sess->ddl_barrier)
+			snprintf(why, sizeof(why), "DDL committed: until a replica replays %s", lsn);
+		else
 			snprintf(why, sizeof(why), "session sticky until a replica replays %s", lsn);
 		to_primary(c, c->quiet ? NULL : why);
 	} else if (c->rc->on_no_replica_error) {

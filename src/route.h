@@ -60,6 +60,7 @@ struct route_session {
 	/* read-your-writes */
 	bool has_written;		/* ever wrote (rule 5: no fallback after a write) */
 	uint64_t required_lsn;		/* sticky: replicas must have replayed this; 0 = none */
+	bool ddl_barrier;		/* required_lsn is DDL another session committed (reasons) */
 	/* additions (router owner) */
 	int txn_node;			/* snapshot node of the open transaction's server, only
 					 * for reasons ("routed to replica main2"); -1 = unknown.

@@ -103,6 +103,8 @@ void server_close(struct server *s, const char *reason)
 		shared_unlock();
 		s->probe_key[0] = '\0';
 	}
+	if (s->probe_barrier)
+		relay_barrier_done(s, 0);
 	if (s->probe_client) {
 		struct client *pc = s->probe_client;
 		pc->lsn_probe = NULL;

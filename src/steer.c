@@ -315,6 +315,14 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 		if (lsn > rs.required_lsn)
 			rs.required_lsn = lsn;
 	}
+	if (rt.cfg->read_your_writes == RYW_LSN) {
+		/* DDL committed through pgsteer: every session's reads wait for it */
+		uint64_t lsn = relay_barrier_lsn(c->cluster);
+		if (lsn > rs.required_lsn) {
+			rs.required_lsn = lsn;
+			rs.ddl_barrier = true;
+		}
+	}
 	if (c->pinned) {
 		/* state that lives in one backend (LISTEN, temp tables): its primary connection */
 		rs.use_primary = true;

@@ -219,3 +219,49 @@ def test_causal_off_keeps_reads_after_writes_on_the_primary(pgsteer, cluster, ca
     with session(p) as c:
         ports = [write_then_read(c, 600000 + i)[1] for i in range(20)]
     assert ports.count(cluster.port) >= 15, ports
+
+
+@pytest.mark.parametrize("pool_mode", ["transaction", "session"])
+def test_ddl_is_seen_by_every_session(pgsteer, cluster, pool_mode):
+    """DDL committed through pgsteer on one connection: another
+    connection's reads that use the new table or column never run on a
+    replica that has not replayed it (42P01 / 42703 there). The replicas'
+    replay is paused, so a read that skipped the wait fails every time;
+    the reads go to the primary instead, and back to the replicas once
+    they have replayed the DDL."""
+    p = pgsteer(pool_mode=pool_mode, log_level="debug",
+                extra={"routing": {"causal_read_timeout": "20ms", "max_lag": "60s"}})
+    replicas = [cluster.connect(port) for port in cluster.replica_ports]
+    writer, reader = p.connect(), p.connect()
+    writer.execute("DROP SCHEMA IF EXISTS ddl_barrier CASCADE")
+    try:
+        writer.execute("CREATE SCHEMA ddl_barrier")
+        for r in replicas:
+            wait_for(lambda: scalar(r, "SELECT to_regnamespace('ddl_barrier') IS NOT NULL"), 15,
+                     "the schema on the replica")
+        wait_for(lambda: scalar(reader, "SELECT inet_server_port()") in cluster.replica_ports,
+                 15, "reads on a replica")
+        for r in replicas:
+            r.execute("SELECT pg_wal_replay_pause()")
+        for i in range(5):
+            writer.execute("CREATE TABLE ddl_barrier.t%d (id int)" % i)
+            assert scalar(reader, "SELECT inet_server_port() FROM (SELECT count(*) "
+                                  "FROM ddl_barrier.t%d) x" % i) == cluster.port
+            writer.execute("ALTER TABLE ddl_barrier.t%d ADD COLUMN c int" % i)
+            assert scalar(reader, "SELECT inet_server_port() FROM (SELECT count(c) "
+                                  "FROM ddl_barrier.t%d) x" % i) == cluster.port
+    finally:
+        for r in replicas:
+            r.execute("SELECT pg_wal_replay_resume()")
+    try:
+        # replayed: reads of the new column come back to the replicas
+        wait_for(lambda: scalar(reader, "SELECT inet_server_port() FROM (SELECT count(c) "
+                                        "FROM ddl_barrier.t4) x") in cluster.replica_ports,
+                 15, "reads back on the replicas")
+    finally:
+        writer.execute("DROP SCHEMA ddl_barrier CASCADE")
+        for x in [writer, reader] + replicas:
+            x.close()
+    log = p.log()
+    assert "reads of every session wait for it" in log
+    assert "DDL committed: until a replica replays" in log
