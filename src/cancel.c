@@ -89,6 +89,8 @@ static void cancel_client(struct client *c)
 				 c->worker->index, was->index);
 		log_info("C-%llu%s: cancel forwarded to S-%llu node %s pid %d", (unsigned long long)c->id,
 			 workers, (unsigned long long)s->id, s->pool->node_name, s->backend_pid);
+		if (s->causal_phase == 6)
+			c->cancel_dropped = true;	/* its read is not sent to the primary afterwards */
 		cancel_server(s);
 	}
 	worker_enter(was);

@@ -143,6 +143,11 @@ void reply_pop(struct server *s, bool failed)
 
 	if (!r)
 		return;
+	if ((r->flags & REPLY_SHAPE) && s->shape_hold) {
+		/* skipped by an error: what the client sent goes on (the server skips it too) */
+		s->shape_hold = false;
+		s->shape_resume = true;
+	}
 	if (failed)
 		reply_undo(s, r);
 	reply_clear(r);
@@ -184,6 +189,8 @@ void reply_abort(struct server *s)
 		reply_pop(s, true);
 	s->skip_to_sync = false;
 	s->group_error = false;
+	s->shape_hold = false;
+	s->shape_resume = false;
 }
 
 void carry_error_on_statement(struct client *c, struct server *s, const struct reply *r,
@@ -450,6 +457,41 @@ static void ensure_prepared(struct client *c, struct server *s, struct pstmt *st
 }
 
 /*
+ * DDL has run since ST was parsed (it left the registry), S is to prepare
+ * it afresh, and its clients described its result before: the columns may
+ * differ now.  PostgreSQL fails such a statement's execution with 0A000
+ * ("cached plan must not change result type") on the connection that
+ * prepared it, and the driver prepares it again; a fresh Parse here would
+ * instead return rows the client decodes with the old description.
+ */
+static bool shape_unsure(struct server *s, struct pstmt *st)
+{
+	return !__atomic_load_n(&st->linked, __ATOMIC_RELAXED) &&
+	       __atomic_load_n(&st->shape, __ATOMIC_RELAXED) != 0 && !prep_server_holds(&s->prep, st);
+}
+
+/*
+ * Prepare ST on S with a hidden Describe behind it and a Flush; the
+ * client's message waits (s->shape_hold) until the description shows
+ * whether the shape changed (relay.c retires ST then, and its Bind fails
+ * with 0A000 as on PostgreSQL).  Inside the client's batch: no Sync.
+ */
+static void check_shape(struct client *c, struct server *s, struct pstmt *st)
+{
+	static const uint8_t flush[] = { 'H', 0, 0, 0, 4 };
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+
+	ensure_prepared(c, s, st);
+	proto_add_close_describe(out, 'D', 'S', st->server_name);
+	reply_push(s, 'D', REPLY_HIDE, NULL, NULL, NULL);
+	reply_last(s)->flags |= REPLY_SHAPE;
+	reply_last(s)->stmt = st;
+	evbuffer_add(out, flush, sizeof(flush));
+	s->batch_open = true;
+	s->shape_hold = true;
+}
+
+/*
  * Bind's new head into BH: portal PORTAL, the server's statement NAME; the
  * REST_LEN bytes of parameters follow from the client untouched.
  */
@@ -562,6 +604,10 @@ enum named_result carry_relay_named(struct client *c, struct server *s, struct e
 			return NAMED_WAIT;
 		bind_fails_stale(s, st, in, len);
 		return NAMED_DONE;
+	}
+	if (shape_unsure(s, st)) {
+		check_shape(c, s, st);
+		return NAMED_WAIT;	/* the message waits for the answer (relay.c, shape_answered()) */
 	}
 	ensure_prepared(c, s, st);
 	if (type == 'D') {

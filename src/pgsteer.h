@@ -182,6 +182,7 @@ struct client {
 	uint8_t unnamed;		/* enum unnamed_state (carry.h) */
 	bool unnamed_portal_faked;	/* the unnamed portal is a DEALLOCATE answered here */
 	bool causal_fallback;		/* its statement's causal wait timed out: route without one */
+	bool cancel_dropped;		/* cancelled while its read's replica answer was being dropped */
 	bool lsn_async;			/* its last write's commit was asynchronous (synchronous_commit
 					 * = off): replicas get it only when the WAL writer flushes it,
 					 * so its reads take no causal wait (the primary, until a
@@ -238,6 +239,8 @@ struct server {
 	char probe_key[CLASSIFY_VALUE_LEN]; /* the prober's pgsteer.sticky_key, if any */
 	bool probe_async;		/* the probed transaction set synchronous_commit = off locally */
 	int probe_barrier;		/* cluster index + 1 of a DDL barrier it learns the position of */
+	bool shape_hold;		/* the client's input waits for a hidden Describe (REPLY_SHAPE) */
+	bool shape_resume;		/* that Describe failed: the client's input goes on */
 
 	struct reply_ring replies;	/* replies owed by this server, in request order (carry.c) */
 	bool skip_to_sync;		/* it reported an error: it ignores messages until Sync */

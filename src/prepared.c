@@ -88,6 +88,7 @@ struct pstmt *prepared_intern(const char *body, size_t len, const char *context,
 	st->epoch = 0;
 	st->linked = true;
 	st->retired = 0;
+	st->shape = 0;
 	st->stale_error = NULL;
 	st->stale_error_len = 0;
 	snprintf(st->server_name, sizeof(st->server_name), "pgsteer_%" PRIu64, st->id);
@@ -152,6 +153,32 @@ void prepared_retire_all(void)
 		while (registry[b])
 			unlink_locked(registry[b]);
 	shared_unlock();
+}
+
+uint64_t prepared_shape_of(const uint8_t *msg, uint32_t len)
+{
+	const uint8_t *p = msg + 7, *end = msg + 1 + len;
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	int n;
+
+	if (msg[0] == 'n')
+		return 1;
+	if (msg[0] != 'T' || len < 6)
+		return 0;
+	n = (msg[5] << 8) | msg[6];
+	for (int i = 0; i < n; i++) {
+		const uint8_t *name = p;
+		while (p < end && *p)
+			p++;
+		if (end - p < 1 + 18)
+			return 0;
+		p++;	/* the name's NUL */
+		/* name, then type OID (at +6), size (+10), modifier (+12); not table, column, format */
+		h = (h ^ hash_bytes((const char *)name, (size_t)(p - name))) * 1099511628211ULL;
+		h = (h ^ hash_bytes((const char *)p + 6, 10)) * 1099511628211ULL;
+		p += 18;
+	}
+	return h ? h : 2;
 }
 
 size_t prepared_count(void)

@@ -32,6 +32,7 @@ struct pstmt {
 	int retired;			/* its result shape changed: its Binds fail with 0A000 (atomic) */
 	char *stale_error;		/* that ErrorResponse's body as the server sent it (set once) */
 	uint32_t stale_error_len;
+	uint64_t shape;			/* its result's columns as first described (atomic; 0 = not yet) */
 	char server_name[PREPARED_SERVER_NAME_LEN];
 	struct classify_result cls;	/* how its text classifies (routes its Binds) */
 	uint32_t body_len;		/* Parse body after the name: query\0 int16 n int32 oids[n] */
@@ -76,6 +77,22 @@ struct pstmt *prepared_intern(const char *body, size_t len, const char *context,
  * Those already bound keep working as on their backends.
  */
 void prepared_retire_all(void);
+/*
+ * The result shape a RowDescription ('T', MSG whole, LEN from its header)
+ * or NoData ('n') gives: names, types and type modifiers, not the format
+ * codes (a portal's differ from its statement's).  Never 0; 0 for a
+ * malformed message.
+ */
+uint64_t prepared_shape_of(const uint8_t *msg, uint32_t len);
+/* ST's shape as first described, if none yet. */
+static inline void prepared_note_shape(struct pstmt *st, uint64_t shape)
+{
+	uint64_t none = 0;
+
+	if (shape)
+		__atomic_compare_exchange_n(&st->shape, &none, shape, false, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
+}
 void prepared_ref(struct pstmt *st);
 void prepared_unref(struct pstmt *st);
 /* Distinct statements alive (for stats and tests). */

@@ -56,6 +56,11 @@ static void causal_discarded(struct client *c, struct server *s);
 static void causal_lost_replay(struct client *c, struct server *s);
 static bool causal_reply(struct client *c, struct server *s, uint8_t type, const uint8_t *msg,
 			 uint32_t len);
+static bool shape_answered(struct client *c, struct server *s, struct reply *r, const uint8_t *msg,
+			   uint32_t len);
+static void shape_resume(struct client *c, struct server *s);
+static void note_shape(struct server *s, struct pstmt *st, struct evbuffer *in, size_t off, uint8_t type,
+		       uint32_t len);
 static void deliver_async(struct client *c, const uint8_t *msg, size_t n);
 static void deliver_held(struct client *c);
 static void unlink_pair(struct client *c, struct server *s);
@@ -194,6 +199,7 @@ void relay_server_assigned(struct client *c, struct server *s)
 	Assert(c->server == NULL && s->client == NULL && s->state == SV_ACTIVE);
 	c->server = s;
 	s->client = c;
+	s->shape_resume = false;	/* a hold skipped for an earlier client */
 	s->last_used_ms = now_ms();
 	if (c->state == CL_LOGIN_WAIT) {
 		/* settings from the startup packet: checked (and spelt) by the server first */
@@ -218,8 +224,8 @@ void relay_server_assigned(struct client *c, struct server *s)
 				return;		/* the relay ended the link itself */
 			if (s->causal_phase == 4)
 				s->causal_phase = 5;	/* what comes next waits for the check */
-			if (s->causal_phase == 5 && (!c->replay_ok || c->replay_len == 0))
-				causal_lost_replay(c, s);
+			if (s->causal_phase == 5 && (!c->replay_ok || c->replay_len == 0) && !s->shape_hold)
+				causal_lost_replay(c, s);	/* (a shape check holds it all in C's input) */
 			return;
 		}
 		causal_check(c, s, 1);	/* the statement waits until the replica shows the LSN */
@@ -640,6 +646,7 @@ void relay_server_gone(struct server *s, const char *reason)
 	if (!c)
 		return;
 	reply_abort(s);		/* undo what the lost requests registered for C */
+	c->cancel_dropped = false;
 	setops_free(c->pending_ops);
 	c->pending_ops = NULL;
 	unlink_pair(c, s);
@@ -862,6 +869,22 @@ static bool retry_stalled_read(struct client *c, const struct cluster_snapshot *
 	    (!s->causal_phase && (!c->replay_ok || c->replay_len == 0 || c->route.in_transaction ||
 				  rt.cfg->pool_mode != POOL_MODE_TRANSACTION)))
 		return false;
+	if (s->causal_phase == 6 && now_us() - s->causal_start_us >
+	    (rt.route_cfg.causal_read_timeout_ms + CAUSAL_STALL_MS) * 1000) {
+		/*
+		 * Its check failed, and the statement sent behind it still runs
+		 * there (a long one): the primary runs it now, and the replica's
+		 * copy is cancelled, rather than the client waiting for an answer
+		 * nobody reads.
+		 */
+		log_info("C-%llu %s@%s: the read dropped on replica %s still runs after %lld ms (S-%llu): "
+			 "cancelled there, the primary answers", (unsigned long long)c->id, c->user, c->database,
+			 s->pool->node_name, (long long)((now_us() - s->causal_start_us) / 1000),
+			 (unsigned long long)s->id);
+		cancel_server(s);
+		causal_discarded(c, s);
+		return true;
+	}
 	causal_stalled = s->causal_phase && s->causal_phase != 6 &&	/* 6: answered, not there */
 			 now_us() - s->causal_start_us >
 			 (rt.route_cfg.causal_read_timeout_ms + CAUSAL_STALL_MS) * 1000;
@@ -1559,7 +1582,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 	struct proto_window w;
 	struct bind_head bh;
 
-	if (avail == 0 || c->read_paused || (s->causal_phase && s->causal_phase != 4))
+	if (avail == 0 || c->read_paused || (s->causal_phase && s->causal_phase != 4) || s->shape_hold)
 		return;
 	if (s->cancels_pending > 0 && s->expect_rfq == 0 && !s->batch_open)
 		return;	/* a cancel's signal may still land: not on the next statement (relay_cancels_done) */
@@ -1745,6 +1768,12 @@ static void relay_client_to_server(struct client *c, struct server *s)
 		case 'D':
 		case 'C':
 			reply_push(s, type, REPLY_FORWARD, NULL, NULL, NULL);
+			if (type == 'D' && s->bound_stmt && reply_last(s)) {
+				uint8_t b6[6];
+				const uint8_t *h6 = len >= 5 ? proto_peek_bytes(in, off, 6, b6) : NULL;
+				if (h6 && h6[5] == 'P')
+					reply_last(s)->stmt = s->bound_stmt;	/* its columns: the statement's */
+			}
 			s->batch_open = true;
 			break;
 		case 'E':
@@ -1936,6 +1965,8 @@ static bool hidden_reply(struct client *c, struct server *s, struct reply *r, ui
 
 	if (flags & REPLY_CAUSAL)
 		return causal_reply(c, s, type, msg, len);
+	if ((flags & REPLY_SHAPE) && (type == 'T' || type == 'n'))
+		return shape_answered(c, s, r, msg, len);
 	switch (type) {
 	case 'S': {
 		size_t nl = strnlen(body, len - 4);
@@ -1976,6 +2007,68 @@ static bool hidden_reply(struct client *c, struct server *s, struct reply *r, ui
 	return true;
 }
 
+/*
+ * The hidden Describe of a statement prepared afresh after DDL answered
+ * (carry.c, check_shape()).  Columns other than those its clients were
+ * told: the statement is retired as when PostgreSQL reports 0A000, so the
+ * Bind waiting behind fails with that error and the driver prepares it
+ * again.  Then the client's input goes on.  False when the link changed.
+ */
+static bool shape_answered(struct client *c, struct server *s, struct reply *r, const uint8_t *msg,
+			   uint32_t len)
+{
+	struct pstmt *st = r->stmt;
+	uint64_t shape = prepared_shape_of(msg, len);
+
+	if (st && shape && shape != __atomic_load_n(&st->shape, __ATOMIC_RELAXED) && !prepared_retired(st)) {
+		/* PostgreSQL's own words: drivers (asyncpg, pgJDBC) prepare again on this routine's name */
+		static const char err[] = "SERROR\0VERROR\0C0A000\0Mcached plan must not change result type\0"
+					  "Fplancache.c\0RRevalidateCachedQuery\0";
+		prepared_retire(st, true, err, sizeof(err));	/* the final NUL ends the fields */
+		stats.prepared_invalidations++;
+		log_info("C-%llu S-%llu node %s: prepared statement %s has other columns since DDL: "
+			 "its Binds fail with 0A000 until each client prepares it again",
+			 (unsigned long long)c->id, (unsigned long long)s->id, s->pool->node_name,
+			 st->server_name);
+	}
+	reply_pop(s, false);
+	evbuffer_drain(bufferevent_get_input(s->bev), 1 + (size_t)len);
+	s->shape_hold = false;
+	s->shape_resume = false;
+	relay_client_to_server(c, s);
+	return s->client == c;
+}
+
+/* The columns a client is told a shared statement returns (the first time they are). */
+static void note_shape(struct server *s, struct pstmt *st, struct evbuffer *in, size_t off, uint8_t type,
+		       uint32_t len)
+{
+	uint8_t small[2048], *buf = small;
+	struct evbuffer_ptr p;
+
+	if (!prep_server_holds(&s->prep, st))
+		return;	/* not described from that statement here */
+	if (type == 'n') {
+		prepared_note_shape(st, 1);
+		return;
+	}
+	if ((size_t)len + 1 > sizeof(small) && !(buf = malloc((size_t)len + 1)))
+		return;
+	evbuffer_ptr_set(in, &p, off, EVBUFFER_PTR_SET);
+	if (evbuffer_copyout_from(in, &p, buf, 1 + (size_t)len) == (ev_ssize_t)(1 + len))
+		prepared_note_shape(st, prepared_shape_of(buf, len));
+	if (buf != small)
+		free(buf);
+}
+
+/* A hidden Describe failed (carry.c's reply_pop() said so): the client's input goes on. */
+static void shape_resume(struct client *c, struct server *s)
+{
+	s->shape_resume = false;
+	if (s->client == c && !s->shape_hold)
+		relay_client_to_server(c, s);
+}
+
 /* The ErrorResponse at OFF (whole in IN) answered R, which used a shared statement. */
 static void error_on_statement(struct client *c, struct server *s, const struct reply *r,
 			       struct evbuffer *in, size_t off, uint32_t len)
@@ -1997,9 +2090,11 @@ static void error_on_statement(struct client *c, struct server *s, const struct 
 static void causal_discarded(struct client *c, struct server *s)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
+	bool cancelled = c->cancel_dropped;
 
 	s->causal_phase = 0;
-	c->causal_fallback = true;
+	c->causal_fallback = !cancelled;
+	c->cancel_dropped = false;
 	if (c->replay_len > 0)
 		evbuffer_prepend(in, c->replay, c->replay_len);
 	relay_forget_replay(c);
@@ -2009,6 +2104,11 @@ static void causal_discarded(struct client *c, struct server *s)
 		pool_release(s);
 	else
 		server_close(s, "a dropped causal read left it busy");
+	if (cancelled) {
+		/* the client cancelled it meanwhile: as on PostgreSQL, it fails, and is not run again */
+		relay_refuse(c, "57014", "canceling statement due to user request");
+		return;
+	}
 	client_set_state(c, CL_IDLE);
 	conn_read_enable(&c->rd);
 	relay_client_input(c);
@@ -2221,17 +2321,33 @@ static void relay_server_to_client(struct server *s, struct client *c)
 					evbuffer_add(bufferevent_get_output(c->bev), st->stale_error,
 						     st->stale_error_len);
 					reply_error(s);
+					if (s->shape_resume) {
+						shape_resume(c, s);
+						if (s->client != c)
+							return;
+					}
 					avail = proto_window_load(&w, in);
 					continue;
 				}
 				reply_error(s);	/* the server now skips to Sync */
 				off += 1 + (size_t)len;
+				if (s->shape_resume) {
+					/* a hidden Describe skipped: the client's messages go on after the error */
+					forward_server_bytes(s, c, in, off, answered);
+					off = 0;
+					shape_resume(c, s);
+					if (s->client != c)
+						return;
+					avail = proto_window_load(&w, in);
+				}
 				continue;
 			}
 		} else if (r && reply_ends(r, type)) {
 			/* whole, so that a faked reply after it cannot split it */
 			if (avail - off < 1 + (size_t)len)
 				break;
+			if (r->kind == 'D' && r->stmt && !__atomic_load_n(&r->stmt->shape, __ATOMIC_RELAXED))
+				note_shape(s, r->stmt, in, off, type, len);
 			reply_pop(s, false);
 			off += 1 + (size_t)len;
 			continue;

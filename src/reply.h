@@ -29,6 +29,7 @@ enum reply_action {
 #define REPLY_DESCRIBE_STMT 0x02	/* a faked Describe of a statement (not a portal) */
 #define REPLY_STALE_ERROR 0x04	/* its ErrorResponse is replaced by client_stmt's stale_error */
 #define REPLY_CAUSAL 0x08	/* a causal read's check of the replica's replay position */
+#define REPLY_SHAPE 0x10	/* a hidden Describe: has stmt's result shape changed since first described? */
 
 /*
  * One request whose replies are still owed.  KIND is the request's

@@ -9,6 +9,7 @@ it off, which leaves WAL unflushed, and so unreplicated, for up to
 wal_writer_delay): with it, a streaming replica on this machine replays a
 commit within about a millisecond.
 """
+import contextlib
 import os
 import signal
 import subprocess
@@ -36,6 +37,23 @@ def causal_table(cluster):
     yield TABLE
     with cluster.connect() as c:
         c.execute("DROP TABLE IF EXISTS %s" % TABLE)
+
+
+@contextlib.contextmanager
+def paused_replay(pgsteer, cluster):
+    """pgsteer with causal reads (20 ms, max_lag far away), reads checked
+    on both replicas, then both replicas' replay paused until the end."""
+    p = pgsteer(extra={"routing": {"causal_read_timeout": "20ms", "max_lag": "60s"}})
+    helpers.wait_reads_on_both_replicas(p, cluster)
+    replicas = [cluster.connect(port) for port in cluster.replica_ports]
+    try:
+        for r in replicas:
+            r.execute("SELECT pg_wal_replay_pause()")
+        yield p
+    finally:
+        for r in replicas:
+            r.execute("SELECT pg_wal_replay_resume()")
+            r.close()
 
 
 def session(p, **kw):
@@ -85,22 +103,12 @@ def test_paused_replay_sends_the_read_to_the_primary(pgsteer, cluster, causal_ta
     causal_read_timeout on a replica, then runs on the primary and sees the
     row (a test that fails if the wait is skipped: the replica would answer
     0 rows)."""
-    p = pgsteer(extra={"routing": {"causal_read_timeout": "20ms", "max_lag": "60s"}})
-    helpers.wait_reads_on_both_replicas(p, cluster)
-    replicas = [cluster.connect(port) for port in cluster.replica_ports]
-    try:
-        for r in replicas:
-            r.execute("SELECT pg_wal_replay_pause()")
-        with session(p) as c:
-            for i in range(20):
-                seen, port = write_then_read(c, 900000 + i)
-                assert seen == 1, "a stale read from %d" % port
-                assert port == cluster.port, "read from %d while replay is paused" % port
-            assert "primary" in scalar(c, "SHOW pgsteer.last_route")
-    finally:
-        for r in replicas:
-            r.execute("SELECT pg_wal_replay_resume()")
-            r.close()
+    with paused_replay(pgsteer, cluster) as p, session(p) as c:
+        for i in range(20):
+            seen, port = write_then_read(c, 900000 + i)
+            assert seen == 1, "a stale read from %d" % port
+            assert port == cluster.port, "read from %d while replay is paused" % port
+        assert "primary" in scalar(c, "SHOW pgsteer.last_route")
     assert "causal read: replay not there" in p.log()
 
 
@@ -265,3 +273,34 @@ def test_ddl_is_seen_by_every_session(pgsteer, cluster, pool_mode):
     log = p.log()
     assert "reads of every session wait for it" in log
     assert "DDL committed: until a replica replays" in log
+
+
+def test_a_long_read_dropped_on_a_replica_is_not_waited_for_nor_run_after_a_cancel(
+        pgsteer, cluster, causal_table):
+    """A read after a write goes to a replica right behind its causal
+    check; the check fails (replay paused) while the statement, a long one,
+    runs there. The client does not wait for that run to end before the
+    primary runs it (it is cancelled on the replica), and a cancel the
+    client sends meanwhile cancels the statement: it fails with 57014
+    instead of running again on the primary."""
+    with paused_replay(pgsteer, cluster) as p, session(p) as c:
+        c.execute("INSERT INTO %s VALUES (1, 'x')" % TABLE)
+        t0 = time.monotonic()
+        port = scalar(c, "SELECT inet_server_port() FROM pg_sleep(1.5)")
+        took = time.monotonic() - t0
+        assert port == cluster.port
+        # it ran once on the primary, after at most the stall bound on the replica
+        assert took < 2.6, "the read took %.2fs: it waited for its dropped run" % took
+
+        c.execute("INSERT INTO %s VALUES (2, 'x')" % TABLE)
+        timer = threading.Timer(0.05, c.cancel)
+        t0 = time.monotonic()
+        timer.start()
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            c.execute("SELECT pg_sleep(3)")
+        took = time.monotonic() - t0
+        timer.join()
+        assert took < 1.5, "the cancelled read took %.2fs" % took
+        assert scalar(c, "SELECT count(*) FROM %s" % TABLE) == 2     # usable
+    log = p.log()
+    print("\nlong dropped read: %.2fs; log has the stall: %s" % (took, "still runs after" in log))

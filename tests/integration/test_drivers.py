@@ -1039,3 +1039,50 @@ def test_node_pg_notify_under_write_load(node_pg, steer, cluster, table, mode):
     received_verdict("node-postgres, %s pooling, %d inserts" % (mode, s["inserts"]), s["received"])
     assert s["idleReceived"], ("a notification sent while the node-postgres listener was idle "
                                "did not arrive within %ds" % IDLE_NOTIFY)
+
+
+def test_asyncpg_statement_whose_columns_changed_on_a_fresh_server(pgsteer, cluster):
+    """asyncpg prepares SELECT * (Parse, Describe: it decodes rows with the
+    columns it was told). DDL through pgsteer then changes those columns,
+    and the statement's next run lands on a server connection that never
+    had it (here: every backend of the pool was terminated). PostgreSQL
+    itself fails such a run with 0A000 "cached plan must not change result
+    type", from RevalidateCachedQuery, and asyncpg prepares again on that
+    error; a plain fresh Parse would hand asyncpg rows of the new shape to
+    decode with the old one (wrong values, or 'insufficient data'). DDL
+    that leaves the columns alone makes no error."""
+    p = pgsteer(nodes=[cluster.port], default_pool_size=2, workers=1)
+    with cluster.connect() as c:
+        c.execute("DROP TABLE IF EXISTS drv_shape")
+        c.execute("CREATE TABLE drv_shape (a int, b int)")
+        c.execute("INSERT INTO drv_shape VALUES (1, 2)")
+
+    def terminate_pool():
+        with cluster.connect() as c:
+            c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                      "WHERE application_name = '' AND datname = 'postgres' AND pid <> pg_backend_pid() "
+                      "AND backend_type = 'client backend' AND usename = current_user "
+                      "AND client_port IS NOT NULL AND query NOT LIKE '%pg_terminate_backend%'")
+
+    async def run():
+        async with asyncpg_conn(p=p) as conn, asyncpg_conn(p=p) as ddl:
+            stmt_rows = await step("first run", conn.fetchrow("SELECT * FROM drv_shape"))
+            assert tuple(stmt_rows) == (1, 2)
+            # columns unchanged: the statement runs on a fresh server without an error
+            await step("DDL keeping the columns", ddl.execute("CREATE INDEX ON drv_shape (a)"))
+            terminate_pool()
+            assert tuple(await step("same columns", conn.fetchrow("SELECT * FROM drv_shape"))) == (1, 2)
+            # columns changed: type of b, then one more column
+            await step("ALTER TYPE", ddl.execute("ALTER TABLE drv_shape ALTER COLUMN b TYPE text"))
+            terminate_pool()
+            assert tuple(await step("new type", conn.fetchrow("SELECT * FROM drv_shape"))) == (1, "2")
+            await step("ADD COLUMN", ddl.execute("ALTER TABLE drv_shape ADD COLUMN c int DEFAULT 3"))
+            terminate_pool()
+            assert tuple(await step("new column", conn.fetchrow("SELECT * FROM drv_shape"))) == (1, "2", 3)
+    try:
+        asyncio.run(run())
+    finally:
+        with cluster.connect() as c:
+            c.execute("DROP TABLE IF EXISTS drv_shape")
+    log = p.log()
+    assert log.count("has other columns since DDL") >= 2, log[-3000:]
