@@ -1063,6 +1063,8 @@ static void note_function(struct cursor *c, struct classify_result *r, const cha
 		break;
 	case FNV_WRITE:
 		escalate3(r, CLASS_WRITE, "calls ", disp, " which writes or needs the primary");
+		if (strcmp(name, "pg_notify") == 0)
+			r->notifies = true;
 		break;
 	case FNV_PATTERN_WRITE:
 		escalate3(r, CLASS_WRITE, "calls ", disp, " listed in write_functions");
@@ -2257,6 +2259,7 @@ static void classify_statement(struct cursor *c, struct classify_result *r)
 			adv(c);
 			stmt_write(c, r, write_stmts[i].reason);
 			r->ddl = k == KW_ALTER || k == KW_DROP || k == KW_IMPORT;
+			r->notifies = k == KW_NOTIFY;
 			return;
 		}
 	}
@@ -2278,6 +2281,7 @@ static void merge_part(struct merge_state *m, struct classify_result *out,
 {
 	out->pins_session |= p->pins_session;
 	out->ddl |= p->ddl;
+	out->notifies |= p->notifies;
 	out->node_local |= p->node_local;
 	out->changes_session |= p->changes_session;
 	if (p->txn != TXN_NONE && out->txn == TXN_NONE) {
@@ -2404,6 +2408,7 @@ static void result_init(struct classify_result *r)
 	r->multi_statement = false;
 	r->pins_session = false;
 	r->ddl = false;
+	r->notifies = false;
 	r->node_local = false;
 	r->isolation = ISOLATION_DEFAULT;
 	r->deferrable = false;

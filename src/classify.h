@@ -99,6 +99,7 @@ struct classify_result {
 	bool pins_session;			/* temp table, LISTEN, session advisory lock, WITH HOLD cursor ... */
 	bool ddl;				/* CREATE, ALTER, DROP, IMPORT FOREIGN SCHEMA: may change what
 						 * a statement's text means (prepared plans, types) */
+	bool notifies;				/* NOTIFY, or a call of pg_notify() */
 	bool node_local;			/* reads a node's own statistics or replication state
 						 * (pg_stat_*, pg_statio_*, pg_locks, pg_replication_slots,
 						 * pg_prepared_xacts): the primary answers a read */

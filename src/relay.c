@@ -326,6 +326,56 @@ static void causal_saw(int i, uint64_t lsn)
 		;
 }
 
+/* ---------------- Notification process IDs ---------------- */
+
+/*
+ * A NotificationResponse names the backend that sent it; a client knows
+ * its session by the process ID pgsteer gave it (BackendKeyData), so
+ * notifications from a backend where a client ran NOTIFY or pg_notify()
+ * carry that client's ID instead (drivers compare it with their own to
+ * skip their own notifications).  Direct-mapped by node and backend PID:
+ * a collision loses the older entry (its notifications show the real PID).
+ */
+#define NOTIFIERS 1024
+static struct {
+	uint64_t key;			/* node << 32 | backend PID, + 1; 0 = empty */
+	int32_t pid;			/* the client's process ID */
+} notifiers[NOTIFIERS];
+static bool notifiers_used;
+
+static uint64_t notifier_key(int node, int32_t backend_pid)
+{
+	return ((uint64_t)(uint32_t)node << 32 | (uint32_t)backend_pid) + 1;
+}
+
+static void notifier_note(struct client *c, struct server *s)
+{
+	uint64_t key = notifier_key(s->pool->node_index, s->backend_pid);
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 54) % NOTIFIERS;
+
+	shared_lock();
+	notifiers[i].key = key;
+	notifiers[i].pid = c->cancel_pid;
+	shared_unlock();
+	__atomic_store_n(&notifiers_used, true, __ATOMIC_RELAXED);
+}
+
+/* MSG: a whole NotificationResponse header and PID from S's node: the PID its client knows. */
+static void notification_pid(const struct server *s, uint8_t *msg)
+{
+	int32_t pid = (int32_t)proto_get_u32(msg + PROTO_HEADER_LEN);
+	uint64_t key = notifier_key(s->pool->node_index, pid);
+	size_t i = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> 54) % NOTIFIERS;
+	int32_t mapped = pid;
+
+	shared_lock();
+	if (notifiers[i].key == key)
+		mapped = notifiers[i].pid;
+	shared_unlock();
+	if (mapped != pid)
+		proto_put_u32(msg + PROTO_HEADER_LEN, (uint32_t)mapped);
+}
+
 /* ---------------- DDL barriers ---------------- */
 
 /*
@@ -1686,6 +1736,8 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			 */
 			if (res.ddl && !c->on_replica)
 				c->ddl_barrier = true;	/* every session's reads wait for its commit */
+			if (res.notifies)
+				notifier_note(c, s);
 			if ((type == 'B' || (!named && evbuffer_get_length(in) >= off + 1 + (size_t)len)) &&
 			    res.ddl && rt.cfg->max_prepared_statements > 0)
 				prepared_retire_all();	/* Parses after it get fresh statements */
@@ -2259,6 +2311,14 @@ static void relay_server_to_client(struct server *s, struct client *c)
 		}
 		if (type != 'N' && type != 'S' && type != 'A')
 			answered = true;
+		else if (type == 'A' && __atomic_load_n(&notifiers_used, __ATOMIC_RELAXED)) {
+			uint8_t *msg;
+			if (avail - off < PROTO_HEADER_LEN + 4)
+				break;
+			if ((msg = evbuffer_pullup(in, (ev_ssize_t)(off + PROTO_HEADER_LEN + 4))))
+				notification_pid(s, msg + off);
+			avail = proto_window_load(&w, in);
+		}
 		if (type == 'C' && s->txn_ops) {
 			/* settings held for the block's end: does it end in a rollback? */
 			uint8_t buf[9];
@@ -2440,6 +2500,8 @@ static void idle_server_input(struct server *s)
 		case 'A':
 		case 'N':
 			/* LISTEN/NOTICE output of a server that belongs to a client reaches it now */
+			if (type == 'A' && len >= 8)
+				notification_pid(s, msg);
 			if (owner)
 				deliver_async(owner, msg, 1 + (size_t)len);
 			else if (type == 'A')

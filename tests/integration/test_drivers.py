@@ -1086,3 +1086,31 @@ def test_asyncpg_statement_whose_columns_changed_on_a_fresh_server(pgsteer, clus
             c.execute("DROP TABLE IF EXISTS drv_shape")
     log = p.log()
     assert log.count("has other columns since DDL") >= 2, log[-3000:]
+
+
+@pytest.mark.parametrize("mode", ["transaction", "session"])
+def test_asyncpg_notification_carries_the_notifiers_process_id(pgsteer, cluster, mode):
+    """A notification names the backend that sent it; through pgsteer it
+    names the process ID the notifying client was given (get_server_pid()),
+    for NOTIFY and pg_notify(), from another connection and from the
+    listener itself: applications compare it with their own to skip their
+    own notifications. A notification from outside pgsteer keeps its PID."""
+    p = pgsteer(pool_mode=mode)
+
+    async def run():
+        got = asyncio.Queue()
+        async with asyncpg_conn(p=p) as con1, asyncpg_conn(p=p) as con2, \
+                asyncpg_conn(port=cluster.port) as direct:
+            await con1.add_listener("drv_ipc", lambda *args: got.put_nowait(args[1:]))
+            assert con1.get_server_pid() != con2.get_server_pid()
+            await con2.execute("NOTIFY drv_ipc, 'other'")
+            assert await step("NOTIFY from another client", got.get()) == \
+                (con2.get_server_pid(), "drv_ipc", "other")
+            await con2.execute("SELECT pg_notify('drv_ipc', 'fn')")
+            assert await step("pg_notify()", got.get()) == (con2.get_server_pid(), "drv_ipc", "fn")
+            await con1.execute("NOTIFY drv_ipc, 'self'")
+            assert await step("its own NOTIFY", got.get()) == (con1.get_server_pid(), "drv_ipc", "self")
+            await direct.execute("NOTIFY drv_ipc, 'direct'")
+            assert await step("NOTIFY from outside", got.get()) == \
+                (direct.get_server_pid(), "drv_ipc", "direct")
+    asyncio.run(run())

@@ -325,6 +325,23 @@ static void test_ddl_flag(void **state)
 		    false, "ddl");
 }
 
+/* Statements that send a notification (its PID is mapped to the client's) */
+static void test_notifies_flag(void **state)
+{
+	static const char *const yes[] = {
+		"NOTIFY ch", "NOTIFY ch, 'x'", "SELECT pg_notify('ch', 'x')", "SELECT pg_catalog.pg_notify('c', 'p')",
+		"BEGIN; NOTIFY ch; COMMIT", "select 1; notify \"Ch\"",
+	};
+	static const char *const no[] = {
+		"LISTEN ch", "UNLISTEN *", "SELECT 1", "INSERT INTO t VALUES (1)", "SELECT 'NOTIFY ch'",
+	};
+	(void)state;
+	expect_flag(yes, sizeof(yes) / sizeof(yes[0]), offsetof(struct classify_result, notifies), true, true,
+		    "notifies");
+	expect_flag(no, sizeof(no) / sizeof(no[0]), offsetof(struct classify_result, notifies), false, false,
+		    "notifies");
+}
+
 /* Reads of one node's own statistics or replication state (the primary answers them) */
 static void test_node_local_flag(void **state)
 {
@@ -1414,6 +1431,7 @@ int main(void)
 		cmocka_unit_test(test_writes),
 		cmocka_unit_test(test_do_block_settings),
 		cmocka_unit_test(test_ddl_flag),
+		cmocka_unit_test(test_notifies_flag),
 		cmocka_unit_test(test_node_local_flag),
 		cmocka_unit_test(test_functions),
 		cmocka_unit_test(test_transactions),
