@@ -443,6 +443,8 @@ static bool server_holds(struct server *s, struct pstmt *st)
 /* S must hold ST before a Bind/Describe of it: prepare it there, hiding the ParseComplete. */
 static void ensure_prepared(struct client *c, struct server *s, struct pstmt *st)
 {
+	if (st->depends)
+		ensure_prepared(c, s, st->depends);	/* the statement its EXECUTE names */
 	if (server_holds(s, st))
 		return;
 	evict_if_full(s);
@@ -509,6 +511,42 @@ static void bind_head_set(struct server *s, struct bind_head *bh, const char *po
 	s->batch_open = true;
 }
 
+static char *execute_renamed(const char *text, size_t len, const char *new_name, size_t *out_len);
+
+/*
+ * A named Parse of SQL "EXECUTE name" where NAME is one of C's
+ * protocol-level statements (asyncpg's fetch() names every statement,
+ * psycopg names a text once prepare_threshold is reached): the shared
+ * statement is "EXECUTE <its server name>", which depends on that one
+ * being prepared first wherever it is.  NULL if BODY (BLEN bytes: text,
+ * parameter types) is anything else.
+ */
+static struct pstmt *execute_parse_intern(struct client *c, const char *body, size_t blen,
+					  const struct classify_result *res)
+{
+	struct pstmt *dep, *st;
+	size_t qlen = strnlen(body, blen), nlen, plen;
+	char *sql, *nb;
+
+	if (!carry_execute_is_named(c, res) || !(dep = prep_client_get(&c->prep, res->object_name)) ||
+	    qlen + 1 > blen || !(sql = execute_renamed(body, qlen + 1, dep->server_name, &nlen)))
+		return NULL;
+	plen = blen - (qlen + 1);
+	nb = realloc(sql, nlen + plen);
+	if (!nb) {
+		log_error("out of memory rewriting EXECUTE");
+		abort();
+	}
+	memcpy(nb + nlen, body + qlen + 1, plen);
+	st = prepared_intern(nb, nlen + plen, parse_context(c), res);
+	free(nb);
+	if (st)
+		prepared_depends(st, dep);
+	log_debug("C-%llu: EXECUTE %s (named Parse) is prepared as EXECUTE %s", (unsigned long long)c->id,
+		  res->object_name, dep->server_name);
+	return st;
+}
+
 static enum named_result relay_parse(struct client *c, struct server *s, struct evbuffer *in,
 				     uint32_t len)
 {
@@ -538,12 +576,16 @@ static enum named_result relay_parse(struct client *c, struct server *s, struct 
 		return NAMED_DONE;
 	}
 	classify_sql(body, strnlen(body, blen), rt.knowledge, &res);
-	st = prepared_intern(body, blen, parse_context(c), &res);
+	st = execute_parse_intern(c, body, blen, &res);
+	if (!st)
+		st = prepared_intern(body, blen, parse_context(c), &res);
 	char *cname = strdup(name);
 	if (!st || !cname || !prep_client_add(&c->prep, name, st)) {
 		log_error("C-%llu: out of memory for prepared statements", (unsigned long long)c->id);
 		abort();
 	}
+	if (st->depends)
+		ensure_prepared(c, s, st->depends);	/* the statement its EXECUTE names, first */
 	if (server_holds(s, st)) {
 		reply_push(s, 'P', REPLY_FAKE, NULL, cname, NULL);	/* already there: fake it */
 		stats.prepared_reused++;
@@ -848,6 +890,67 @@ bool carry_execute_named_parse(struct client *c, struct server *s, struct evbuff
 	log_debug("C-%llu S-%llu: EXECUTE %s (unnamed Parse) runs as %s", (unsigned long long)c->id,
 		  (unsigned long long)s->id, res->object_name, st->server_name);
 	return true;
+}
+
+char *carry_error_renamed(const struct client *c, const char *body, size_t len, size_t *out_len)
+{
+	static const char mark[] = "\"pgsteer_";
+	const char *p = body, *end = body + len;
+	char *out = NULL;
+	size_t n = 0, cap = 0;
+	bool changed = false;
+
+	if (!memmem(body, len, mark, sizeof(mark) - 1))
+		return NULL;
+	cap = len + 256;
+	if (!(out = malloc(cap)))
+		return NULL;
+	while (p < end) {
+		const char *q = memmem(p, (size_t)(end - p), mark, sizeof(mark) - 1), *name_end;
+		const char *client_name = NULL;
+		size_t copy = q ? (size_t)(q - p) : (size_t)(end - p);
+
+		if (n + copy + 2 + CLASSIFY_NAME_LEN > cap) {
+			char *bigger = realloc(out, cap = (n + copy) * 2 + 2 + CLASSIFY_NAME_LEN);
+			if (!bigger) {
+				free(out);
+				return NULL;
+			}
+			out = bigger;
+		}
+		memcpy(out + n, p, copy);
+		n += copy;
+		if (!q)
+			break;
+		name_end = q + 1;
+		while (name_end < end && *name_end != '"' && *name_end != '\0')
+			name_end++;
+		if (name_end < end && *name_end == '"' && (size_t)(name_end - q - 1) < PREPARED_SERVER_NAME_LEN) {
+			char server_name[PREPARED_SERVER_NAME_LEN];
+			memcpy(server_name, q + 1, (size_t)(name_end - q - 1));
+			server_name[name_end - q - 1] = '\0';
+			for (uint32_t i = 0; i < c->prep.n && !client_name; i++)
+				if (strcmp(c->prep.e[i].st->server_name, server_name) == 0)
+					client_name = c->prep.e[i].name;
+		}
+		if (client_name && strlen(client_name) < CLASSIFY_NAME_LEN) {
+			out[n++] = '"';
+			memcpy(out + n, client_name, strlen(client_name));
+			n += strlen(client_name);
+			out[n++] = '"';
+			p = name_end + 1;
+			changed = true;
+		} else {
+			out[n++] = '"';	/* not one of C's: as it came */
+			p = q + 1;
+		}
+	}
+	if (!changed) {
+		free(out);
+		return NULL;
+	}
+	*out_len = n;
+	return out;
 }
 
 /* ---------------- The unnamed statement ---------------- */

@@ -130,6 +130,12 @@ bool carry_execute_named(struct client *c, struct server *s, struct evbuffer *in
 /* The same for an unnamed Parse of that text (the statement prepared first, in its batch). */
 bool carry_execute_named_parse(struct client *c, struct server *s, struct evbuffer *in, uint32_t len,
 			       const struct classify_result *res);
+/*
+ * An ErrorResponse BODY (LEN bytes) that names one of C's statements by
+ * pgsteer's server name ("pgsteer_7"), with C's own name instead, in a
+ * new allocation (*OUT_LEN bytes); NULL when it names none.
+ */
+char *carry_error_renamed(const struct client *c, const char *body, size_t len, size_t *out_len);
 /* Is RES a Query EXECUTE of one of C's protocol-level names (what carry_execute_named() rewrites)? */
 bool carry_execute_is_named(const struct client *c, const struct classify_result *res);
 

@@ -89,6 +89,7 @@ struct pstmt *prepared_intern(const char *body, size_t len, const char *context,
 	st->linked = true;
 	st->retired = 0;
 	st->shape = 0;
+	st->depends = NULL;
 	st->stale_error = NULL;
 	st->stale_error_len = 0;
 	snprintf(st->server_name, sizeof(st->server_name), "pgsteer_%" PRIu64, st->id);
@@ -123,8 +124,25 @@ void prepared_unref(struct pstmt *st)
 	unlink_locked(st);
 	registry_count--;
 	shared_unlock();
+	if (st->depends)
+		prepared_unref(st->depends);
 	free(st->stale_error);
 	free(st);
+}
+
+void prepared_depends(struct pstmt *st, struct pstmt *dep)
+{
+	bool set = false;
+
+	shared_lock();
+	if (!st->depends) {
+		st->depends = dep;
+		dep->refs++;
+		set = true;
+	}
+	shared_unlock();
+	Assert(set || st->depends == dep);	/* its text names DEP's server name */
+	(void)set;
 }
 
 bool prepared_retire(struct pstmt *st, bool hard, const void *error, size_t len)

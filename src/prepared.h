@@ -33,6 +33,7 @@ struct pstmt {
 	char *stale_error;		/* that ErrorResponse's body as the server sent it (set once) */
 	uint32_t stale_error_len;
 	uint64_t shape;			/* its result's columns as first described (atomic; 0 = not yet) */
+	struct pstmt *depends;		/* "EXECUTE <its server name>": must be prepared first (a reference) */
 	char server_name[PREPARED_SERVER_NAME_LEN];
 	struct classify_result cls;	/* how its text classifies (routes its Binds) */
 	uint32_t body_len;		/* Parse body after the name: query\0 int16 n int32 oids[n] */
@@ -77,6 +78,8 @@ struct pstmt *prepared_intern(const char *body, size_t len, const char *context,
  * Those already bound keep working as on their backends.
  */
 void prepared_retire_all(void);
+/* ST's text is "EXECUTE <DEP's server name>": DEP is prepared before it (ST keeps a reference). */
+void prepared_depends(struct pstmt *st, struct pstmt *dep);
 /*
  * The result shape a RowDescription ('T', MSG whole, LEN from its header)
  * or NoData ('n') gives: names, types and type modifiers, not the format

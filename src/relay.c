@@ -2362,6 +2362,29 @@ static void relay_server_to_client(struct server *s, struct client *c)
 				off += 1 + (size_t)len;
 				continue;
 			}
+			if (c->prep.n && len < 8192) {
+				/* PostgreSQL named pgsteer's statement ("pgsteer_7" already exists): the client's name */
+				uint8_t *body = malloc(len - 4);
+				struct evbuffer_ptr p;
+				size_t nlen;
+				char *renamed;
+				evbuffer_ptr_set(in, &p, off + PROTO_HEADER_LEN, EVBUFFER_PTR_SET);
+				if (body && evbuffer_copyout_from(in, &p, body, len - 4) == (ev_ssize_t)(len - 4) &&
+				    (renamed = carry_error_renamed(c, (const char *)body, len - 4, &nlen))) {
+					uint8_t head[PROTO_HEADER_LEN] = { 'E' };
+					if (off)
+						forward_server_bytes(s, c, in, off, answered);
+					off = 0;
+					evbuffer_drain(in, 1 + (size_t)len);
+					proto_put_u32(head + 1, (uint32_t)(4 + nlen));
+					evbuffer_prepend(in, renamed, nlen);
+					evbuffer_prepend(in, head, sizeof(head));
+					len = (uint32_t)(4 + nlen);
+					free(renamed);
+					avail = proto_window_load(&w, in);
+				}
+				free(body);
+			}
 			if (r && r->kind != 'Q' && r->kind != 'S') {
 				if (avail - off < 1 + (size_t)len)
 					break;

@@ -472,13 +472,24 @@ def test_asyncpg_sql_execute_of_a_named_statement(steer, cluster, table, mode):
                     assert await step("EXECUTE it_named", conn.execute("EXECUTE it_named")) == "SELECT 1"
                 assert await step("EXECUTE with a comment", conn.execute(
                     "/* %d */ execute \"it_named\"" % i)) == "SELECT 1"
+                # fetchval() names its own statement: a named Parse of the EXECUTE text
+                async with other.transaction():
+                    await other.fetchval("SELECT 1")
+                    assert await step("fetchval('EXECUTE it_named')",
+                                      conn.fetchval("EXECUTE it_named")) == 42
+            # PostgreSQL's error names the client's statement, not pgsteer's
+            with pytest.raises(asyncpg.exceptions.DuplicatePreparedStatementError,
+                               match='prepared statement "it_named" already exists'):
+                await conn.prepare("SELECT 41 + 1", name="it_named")
+            assert await step("after the error", stmt.fetchval()) == 42
     asyncio.run(run())
 
 
 def test_psycopg_sql_execute_of_a_protocol_statement(steer, cluster, mode):
     """The same with psycopg: SQL EXECUTE of the name psycopg gave a
-    statement it prepared, as a simple Query and as an unnamed Parse (binary
-    results), on whichever connection the session gets."""
+    statement it prepared, as a simple Query, as an unnamed Parse (binary
+    results) and as a named Parse (the EXECUTE text itself prepared), on
+    whichever connection the session gets."""
     with steer.connect() as c, steer.connect() as other:
         c.prepare_threshold = 100       # its EXECUTE texts stay unnamed (prepare=True still names)
         assert c.execute("SELECT 41 + %s::int", [1], prepare=True).fetchone() == (42,)
@@ -490,6 +501,11 @@ def test_psycopg_sql_execute_of_a_protocol_statement(steer, cluster, mode):
                 # takes no parameters in EXECUTE's arguments)
                 assert c.execute("EXECUTE _pg3_0(2)", binary=True).fetchone() == (43,)
             assert c.execute("execute _pg3_0 ( 3 )", binary=True).fetchone() == (44,)
+            # prepared itself (as psycopg does once prepare_threshold is reached): a named Parse
+            with other.transaction():
+                other.execute("SELECT 1")
+                assert c.execute("EXECUTE _pg3_0(4)", prepare=True).fetchone() == (45,)
+            assert c.execute("EXECUTE _pg3_0(4)", prepare=True).fetchone() == (45,)
 
 
 def test_asyncpg_cancel(steer, cluster, table, mode):

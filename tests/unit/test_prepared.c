@@ -392,6 +392,76 @@ static void test_retire_soft_then_hard(void **state)
 	assert_int_equal(prepared_count(), 0);
 }
 
+/* A RowDescription of N columns NAMES[i] of type TYPES[i], format FMT, from table TABLE. */
+static size_t row_description(uint8_t *m, int n, const char *const *names, const uint32_t *types,
+			      uint32_t table, int fmt)
+{
+	size_t l = 7;
+
+	m[0] = 'T';
+	m[5] = (uint8_t)(n >> 8);
+	m[6] = (uint8_t)n;
+	for (int i = 0; i < n; i++) {
+		uint8_t f[18] = { 0 };
+		size_t nl = strlen(names[i]) + 1;
+		memcpy(m + l, names[i], nl);
+		l += nl;
+		f[0] = (uint8_t)(table >> 24), f[1] = (uint8_t)(table >> 16), f[2] = (uint8_t)(table >> 8);
+		f[3] = (uint8_t)table, f[5] = (uint8_t)(i + 1);
+		f[6] = (uint8_t)(types[i] >> 24), f[7] = (uint8_t)(types[i] >> 16);
+		f[8] = (uint8_t)(types[i] >> 8), f[9] = (uint8_t)types[i];
+		f[10] = 0, f[11] = 4;				/* size */
+		f[12] = f[13] = f[14] = f[15] = 0xff;		/* typmod -1 */
+		f[17] = (uint8_t)fmt;
+		memcpy(m + l, f, sizeof(f));
+		l += sizeof(f);
+	}
+	m[1] = (uint8_t)((l - 1) >> 24), m[2] = (uint8_t)((l - 1) >> 16);
+	m[3] = (uint8_t)((l - 1) >> 8), m[4] = (uint8_t)(l - 1);
+	return l;
+}
+
+/* Columns' names and types make a statement's shape; format codes and source table do not. */
+static void test_shape_of(void **state)
+{
+	static const char *const ab[] = { "a", "b" }, *const ac[] = { "a", "c" }, *const a[] = { "a" };
+	static const uint32_t ints[] = { 23, 23 }, int_text[] = { 23, 25 };
+	static const uint8_t nodata[] = { 'n', 0, 0, 0, 4 };
+	uint8_t m1[256], m2[256];
+	size_t l1, l2;
+	uint64_t shape;
+	(void)state;
+	l1 = row_description(m1, 2, ab, ints, 1234, 0);
+	shape = prepared_shape_of(m1, (uint32_t)(l1 - 1));
+	assert_true(shape != 0 && shape != 1);
+	l2 = row_description(m2, 2, ab, ints, 9999, 1);	/* another table, binary */
+	assert_true(prepared_shape_of(m2, (uint32_t)(l2 - 1)) == shape);
+	l2 = row_description(m2, 2, ab, int_text, 1234, 0);	/* b is text now */
+	assert_true(prepared_shape_of(m2, (uint32_t)(l2 - 1)) != shape);
+	l2 = row_description(m2, 2, ac, ints, 1234, 0);	/* renamed */
+	assert_true(prepared_shape_of(m2, (uint32_t)(l2 - 1)) != shape);
+	l2 = row_description(m2, 1, a, ints, 1234, 0);		/* one column less */
+	assert_true(prepared_shape_of(m2, (uint32_t)(l2 - 1)) != shape);
+	assert_true(prepared_shape_of(nodata, 4) == 1);
+	assert_true(prepared_shape_of(m1, 20) == 0);		/* cut short */
+}
+
+/* "EXECUTE <name>" depends on the statement it names, and holds it until it goes. */
+static void test_depends_holds_a_reference(void **state)
+{
+	struct pstmt *dep, *st;
+	(void)state;
+	dep = intern("SELECT 1", 0, NULL);
+	st = intern("EXECUTE pgsteer_1", 0, NULL);
+	prepared_depends(st, dep);
+	prepared_depends(st, dep);	/* set once */
+	assert_ptr_equal(st->depends, dep);
+	prepared_unref(dep);		/* the client's name went: the dependent keeps it */
+	assert_int_equal(prepared_count(), 2);
+	prepared_unref(st);
+	assert_int_equal(prepared_count(), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, registry_empty, registry_empty)
 
 int main(void)
@@ -409,6 +479,8 @@ int main(void)
 		T(test_retire_soft),
 		T(test_retire_hard_keeps_error),
 		T(test_retire_soft_then_hard),
+		T(test_shape_of),
+		T(test_depends_holds_a_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
