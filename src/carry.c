@@ -458,6 +458,11 @@ static void ensure_prepared(struct client *c, struct server *s, struct pstmt *st
 	stats.prepared_parses++;
 }
 
+void carry_prepare_hidden(struct client *c, struct server *s, struct pstmt *st)
+{
+	ensure_prepared(c, s, st);
+}
+
 /*
  * DDL has run since ST was parsed (it left the registry), S is to prepare
  * it afresh, and its clients described its result before: the columns may

@@ -136,6 +136,8 @@ bool carry_execute_named_parse(struct client *c, struct server *s, struct evbuff
  * new allocation (*OUT_LEN bytes); NULL when it names none.
  */
 char *carry_error_renamed(const struct client *c, const char *body, size_t len, size_t *out_len);
+/* pgsteer's own statement ST on S before what it sends next: a hidden Parse if S lacks it. */
+void carry_prepare_hidden(struct client *c, struct server *s, struct pstmt *st);
 /* Is RES a Query EXECUTE of one of C's protocol-level names (what carry_execute_named() rewrites)? */
 bool carry_execute_is_named(const struct client *c, const struct classify_result *res);
 

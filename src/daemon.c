@@ -389,6 +389,7 @@ out:
 		classify_knowledge_free(rt.knowledge);
 	sticky_free(rt.sticky);
 	loginguard_free(rt.loginguard);
+	relay_causal_statement_free();
 	if (rt.cfg->pidfile && *rt.cfg->pidfile)
 		unlink(rt.cfg->pidfile);
 	config_free(rt.cfg);

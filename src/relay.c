@@ -387,6 +387,7 @@ static void notification_pid(const struct server *s, uint8_t *msg)
  * sends reads to the primary for sticky_ttl.
  */
 #define BARRIER_CLUSTERS 256
+#define BARRIER_UNKNOWN_MS 1000
 static struct {
 	uint32_t pending;
 	uint64_t lsn;
@@ -416,11 +417,15 @@ void relay_barrier_done(struct server *s, uint64_t lsn)
 		log_info("S-%llu node %s: DDL committed at %X/%X: reads of every session wait for it",
 			 (unsigned long long)s->id, s->pool->node_name, (unsigned)(lsn >> 32), (unsigned)lsn);
 	else
-		log_warning("S-%llu node %s: the position of a DDL commit is unknown: reads go to the "
-			    "primary for sticky_ttl", (unsigned long long)s->id, s->pool->node_name);
+		log_warning("S-%llu node %s: the position of a DDL commit is unknown (its connection "
+			    "failed): reads go to the primary for a second", (unsigned long long)s->id,
+			    s->pool->node_name);
 	shared_lock();
-	if (!lsn)
+	if (!lsn) {
+		/* unknown: the primary for BARRIER_UNKNOWN_MS (expiring then, as sticky_ttl would) */
 		lsn = UINT64_MAX;
+		now -= rt.cfg->sticky_ttl_ms - BARRIER_UNKNOWN_MS;
+	}
 	if (lsn > barrier[cl].lsn || now - barrier[cl].at_ms > rt.cfg->sticky_ttl_ms) {
 		__atomic_store_n(&barrier[cl].at_ms, now, __ATOMIC_SEQ_CST);
 		__atomic_store_n(&barrier[cl].lsn, lsn, __ATOMIC_SEQ_CST);
@@ -450,18 +455,109 @@ uint64_t relay_barrier_lsn(int cluster)
  * round trip, and C's bytes stay in its input until the answer
  * (relay_client_to_server() holds them while causal_phase is set).
  */
+/*
+ * The check, a statement prepared once per server connection: the
+ * replica's replay position once it has passed $1, or when $2 (the
+ * causal_read_timeout) has gone by, polling each millisecond (pg_sleep()'s
+ * smallest step; the recursion ends with the time).  The statement
+ * behind it, sent in the same round trip, starts after the wait, so its
+ * snapshot has what the check saw replayed.  Costs what the bare
+ * position costs when no wait is needed (no parse, no plan).
+ */
+#define CAUSAL_CHECK_SQL \
+	"WITH RECURSIVE w(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM w WHERE " \
+	"CASE WHEN pg_catalog.pg_last_wal_replay_lsn() < $1::pg_catalog.pg_lsn AND " \
+	"pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp() < $2::pg_catalog.interval " \
+	"THEN pg_catalog.pg_sleep(0.001) IS NOT NULL ELSE false END) " \
+	"SELECT pg_catalog.pg_last_wal_replay_lsn() FROM (SELECT max(i) FROM w) waited"
+
+static struct pstmt *causal_stmt;
+
+/* The check's shared statement (NULL when max_prepared_statements = 0: a plain Query then). */
+static struct pstmt *causal_statement(void)
+{
+	static const char body[] = CAUSAL_CHECK_SQL "\0\0";	/* text, NUL, int16 0: no parameter types */
+	struct pstmt *st = __atomic_load_n(&causal_stmt, __ATOMIC_ACQUIRE), *none = NULL;
+	struct classify_result cls;
+
+	if (st || rt.cfg->max_prepared_statements <= 0)
+		return st;
+	classify_sql(CAUSAL_CHECK_SQL, strlen(CAUSAL_CHECK_SQL), NULL, &cls);
+	st = prepared_intern(body, sizeof(body), NULL, &cls);
+	if (!st)
+		return NULL;
+	if (!__atomic_compare_exchange_n(&causal_stmt, &none, st, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+		prepared_unref(st);	/* another worker's is the same one */
+		st = none;
+	}
+	return st;
+}
+
+void relay_causal_statement_free(void)
+{
+	struct pstmt *st = __atomic_exchange_n(&causal_stmt, NULL, __ATOMIC_ACQ_REL);
+
+	if (st)
+		prepared_unref(st);
+}
+
 static void causal_check(struct client *c, struct server *s, uint8_t phase)
 {
-	UNUSED(c);
+	struct evbuffer *out = bufferevent_get_output(s->bev);
+	struct pstmt *st = causal_statement();
+
 	s->causal_phase = phase;
 	s->causal_seen = 0;
 	s->causal_start_us = now_us();
-	s->unnamed_client = 0;	/* a Query drops the unnamed statement */
-	proto_add_query(bufferevent_get_output(s->bev), "SELECT pg_catalog.pg_last_wal_replay_lsn()");
+	if (st) {
+		char lsn[32], waits[24];
+		uint8_t head[PROTO_HEADER_LEN], n16[2], n32[4];
+		size_t nl = strlen(st->server_name) + 1, ll, wl;
+		static const uint8_t exec_sync[] = { 'E', 0, 0, 0, 9, 0, 0, 0, 0, 0, 'S', 0, 0, 0, 4 };
+
+		monitor_format_lsn(c->causal_lsn, lsn, sizeof(lsn));
+		/*
+		 * With the statement right behind it (phase 4) the check does not
+		 * wait: pg_sleep() steps a millisecond or more, and the primary
+		 * answers a read that missed sooner than that; a statement that
+		 * waits for the answer (phase 1) is better served by the wait.
+		 */
+		snprintf(waits, sizeof(waits), "%lld ms",
+			 phase == 4 ? 0LL : (long long)rt.route_cfg.causal_read_timeout_ms);
+		ll = strlen(lsn);
+		wl = strlen(waits);
+		carry_prepare_hidden(c, s, st);
+		if (reply_last(s) && reply_last(s)->kind == 'P' && reply_last(s)->server_reg == st)
+			reply_last(s)->flags |= REPLY_CAUSAL;	/* its error is the check's, not the client's */
+		/* Bind: portal "", the statement, no format codes, 2 text values, no result formats */
+		head[0] = 'B';
+		proto_put_u32(head + 1, (uint32_t)(4 + 1 + nl + 2 + 2 + 4 + ll + 4 + wl + 2));
+		evbuffer_add(out, head, sizeof(head));
+		evbuffer_add(out, "", 1);
+		evbuffer_add(out, st->server_name, nl);
+		n16[0] = 0, n16[1] = 0;
+		evbuffer_add(out, n16, 2);
+		n16[1] = 2;
+		evbuffer_add(out, n16, 2);
+		proto_put_u32(n32, (uint32_t)ll);
+		evbuffer_add(out, n32, 4);
+		evbuffer_add(out, lsn, ll);
+		proto_put_u32(n32, (uint32_t)wl);
+		evbuffer_add(out, n32, 4);
+		evbuffer_add(out, waits, wl);
+		n16[1] = 0;
+		evbuffer_add(out, n16, 2);
+		evbuffer_add(out, exec_sync, sizeof(exec_sync));
+		s->batch_open = false;	/* its Sync closed the hidden Parse's batch too */
+	} else {
+		s->unnamed_client = 0;	/* a Query drops the unnamed statement */
+		proto_add_query(out, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
+	}
 	if (s->expect_rfq++ == 0)
 		s->query_start_us = now_us();
 	reply_push(s, 'Q', REPLY_HIDE, NULL, NULL, NULL);
 	reply_last(s)->flags |= REPLY_CAUSAL;
+	reply_last(s)->stmt = st;	/* an error: S may have lost it (causal_reply()) */
 }
 
 #define CAUSAL_POLL_US 1000	/* pg_sleep()'s smallest step */
@@ -2212,7 +2308,18 @@ static bool causal_reply(struct client *c, struct server *s, uint8_t type, const
 			 uint32_t len)
 {
 	struct evbuffer *in = bufferevent_get_input(s->bev);
+	struct reply *head = reply_head(s);
 
+	if (head && head->kind == 'P') {
+		/* the check's hidden Parse: done, or failed (the check then fails, the read goes on) */
+		if (type == 'E')
+			log_warning("S-%llu node %s: the causal check could not be prepared",
+				    (unsigned long long)s->id, s->pool->node_name);
+		if (type == '1' || type == 'E')
+			reply_pop(s, type == 'E');
+		evbuffer_drain(in, 1 + (size_t)len);
+		return true;
+	}
 	switch (type) {
 	case 'D':
 		datarow_lsn(msg, len, &s->causal_seen);
@@ -2221,6 +2328,12 @@ static bool causal_reply(struct client *c, struct server *s, uint8_t type, const
 		if (s->causal_phase == 2)
 			s->causal_seen = c->causal_lsn;	/* the wait ended without an error: replayed */
 		break;
+	case 'E': {
+		struct reply *r = reply_head(s);
+		if (r && r->stmt)
+			prep_server_remove(&s->prep, r->stmt);	/* prepared afresh next time */
+		break;	/* not replayed (s->causal_seen stays) */
+	}
 	case 'Z':
 		server_ready(s, msg);
 		reply_pop(s, false);
@@ -2295,7 +2408,7 @@ static void relay_server_to_client(struct server *s, struct client *c)
 			continue;
 		}
 		if (r && r->action == REPLY_HIDE && type != 'A' &&
-		    !(type == 'E' && r->kind != 'Q')) {
+		    !(type == 'E' && r->kind != 'Q' && !(r->flags & REPLY_CAUSAL))) {
 			/* a reply to pgsteer's own request (an error on its Parse, the client sees) */
 			if (avail - off < 1 + (size_t)len)
 				break;
@@ -2488,6 +2601,12 @@ static void idle_server_input(struct server *s)
 			break;
 		}
 		case 'D':
+			if (s->state == SV_LSN_PROBE && s->probe_barrier) {
+				/* DDL's position: for every session, whoever probed (an older probe too) */
+				uint64_t v;
+				if (datarow_lsn(msg, len, &v))
+					relay_barrier_done(s, v);
+			}
 			if (s->state == SV_LSN_PROBE && s->probe_client) {
 				uint64_t v;
 				if (datarow_lsn(msg, len, &v)) {
@@ -2500,8 +2619,6 @@ static void idle_server_input(struct server *s)
 						shared_unlock();
 						s->probe_key[0] = '\0';
 					}
-					if (s->probe_barrier)
-						relay_barrier_done(s, v);
 					log_debug("C-%llu: read-your-writes: replicas must replay %X/%X%s",
 						  (unsigned long long)s->probe_client->id, (unsigned)(v >> 32),
 						  (unsigned)v, s->probe_client->lsn_async ?

@@ -47,6 +47,8 @@ void relay_janitor(int64_t now);
  */
 const uint64_t *relay_causal_seen(int *n);
 void relay_causal_forget(void);
+/* At exit: the causal check's shared statement goes. */
+void relay_causal_statement_free(void);
 
 /* The relay's services to steering (steer.c). */
 void relay_move(struct evbuffer *in, struct bufferevent *dst, evutil_socket_t dst_fd,
