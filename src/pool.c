@@ -735,6 +735,18 @@ int pool_close_idle_for_database(const char *database)
 					     "a statement needs its database without sessions");
 				n++;
 			}
+			/*
+			 * Those that no client holds but are still busy (being
+			 * reset after a session-pooled client, or asked a write's
+			 * position) go when done, within PostgreSQL's wait.
+			 */
+			list_for_each(it2, &pool->active) {
+				struct server *s = container_of(it2, struct server, head);
+				if (!s->client && !s->parked_for && !s->close_when_idle) {
+					s->close_when_idle = true;
+					n++;
+				}
+			}
 		}
 	}
 	world_start();

@@ -278,6 +278,32 @@ def test_sizes_switching_between_small_and_large(cluster, proxy):
             (hashlib.md5("".join(sorted(big + str(i) for i in range(24))).encode()).hexdigest(),)
 
 
+def test_drop_database_right_after_session_clients_left(pgsteer, cluster):
+    """Under session pooling a client that leaves has its server connection
+    reset before it is idle; a DROP DATABASE sent meanwhile (asyncpg's
+    teardown) must not fail with 55006 for it: a connection no client holds
+    is closed when its reset is done, within PostgreSQL's wait. The reset
+    is made slow here so that the DROP always meets it."""
+    with cluster.connect() as d:
+        d.execute('DROP DATABASE IF EXISTS "it_dropme_s" WITH (FORCE)')
+        d.execute("CREATE DATABASE it_dropme_s")
+    p = pgsteer(nodes=[cluster.port], pool_mode="session", default_pool_size=4,
+                server_reset_query="SELECT pg_sleep(0.5)")
+    try:
+        conns = [p.connect(dbname="it_dropme_s") for _ in range(3)]
+        for c in conns:
+            assert scalar(c, "SELECT current_database()") == "it_dropme_s"
+        with p.connect() as c:
+            for x in conns:
+                x.close()
+            t0 = time.monotonic()
+            c.execute("DROP DATABASE it_dropme_s")
+            print("\nDROP DATABASE took %.2fs" % (time.monotonic() - t0))
+    finally:
+        with cluster.connect() as d:
+            d.execute('DROP DATABASE IF EXISTS "it_dropme_s" WITH (FORCE)')
+
+
 def test_drop_database_after_its_clients_left(pgsteer, cluster):
     """Test harnesses (Django's, asyncpg's) create a database, use it
     through the proxy, and drop it once their clients have gone. pgsteer's
