@@ -708,8 +708,10 @@ static bool tok_value(const struct token *t, char *buf, size_t bufsz)
 			default: c = t->p[i]; break;
 			}
 		}
-		if (o + 1 >= bufsz)
+		if (o + 1 >= bufsz) {
+			buf[0] = '\0';	/* too long: no value, and no unterminated prefix */
 			return false;
+		}
 		buf[o++] = c;
 	}
 	buf[o] = '\0';

@@ -736,17 +736,23 @@ int pool_close_idle_for_database(const char *database)
 				n++;
 			}
 			/*
-			 * Those that no client holds but are still busy (being
+			 * The others go when they come back to the pool: one being
 			 * reset after a session-pooled client, or asked a write's
-			 * position) go when done, within PostgreSQL's wait.
+			 * position, and one whose client is leaving (its Terminate
+			 * may come after this statement), within PostgreSQL's wait
+			 * for the database's sessions, as their backends would
+			 * exit directly.  A client that stays keeps its connection,
+			 * and the statement fails as it would directly.
 			 */
 			list_for_each(it2, &pool->active) {
 				struct server *s = container_of(it2, struct server, head);
-				if (!s->client && !s->parked_for && !s->close_when_idle) {
+				if (!s->close_when_idle) {
 					s->close_when_idle = true;
 					n++;
 				}
 			}
+			list_for_each(it2, &pool->login)
+				container_of(it2, struct server, head)->close_when_idle = true;
 		}
 	}
 	world_start();

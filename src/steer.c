@@ -731,8 +731,8 @@ void steer_database_ddl(const struct client *c, const char *sql, size_t len)
 		return;
 	closed = pool_close_idle_for_database(name);
 	if (closed)
-		log_info("C-%llu %s@%s: %s DATABASE needs %s without sessions: %d idle server "
-			 "connection%s to it closed (or closing once reset)", (unsigned long long)c->id,
+		log_info("C-%llu %s@%s: %s DATABASE needs %s without sessions: %d server "
+			 "connection%s to it closed, now or when back in the pool", (unsigned long long)c->id,
 			 c->user, c->database,
 			 w1[0] == 'd' ? "DROP" : w1[0] == 'a' ? "ALTER" : "CREATE", name, closed,
 			 closed == 1 ? "" : "s");

@@ -593,6 +593,12 @@ static void test_transactions(void **state)
 		{"PREPARE TRANSACTION 'g'", TXN_PREPARE, ACCESS_DEFAULT, ISOLATION_DEFAULT, false, false, "g"},
 		{"COMMIT PREPARED 'g'", TXN_COMMIT_PREPARED, ACCESS_DEFAULT, ISOLATION_DEFAULT, false, false, "g"},
 		{"ROLLBACK PREPARED 'g'", TXN_COMMIT_PREPARED, ACCESS_DEFAULT, ISOLATION_DEFAULT, false, false, "g"},
+		/* a name longer than the field: none (found by fuzz_classify: it was left unterminated) */
+		{"ROLLBACK PREPARED '"
+		 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'",
+		 TXN_COMMIT_PREPARED, ACCESS_DEFAULT, ISOLATION_DEFAULT, false, false, ""},
 	};
 
 	(void)state;
