@@ -443,8 +443,10 @@ static bool server_holds(struct server *s, struct pstmt *st)
 /* S must hold ST before a Bind/Describe of it: prepare it there, hiding the ParseComplete. */
 static void ensure_prepared(struct client *c, struct server *s, struct pstmt *st)
 {
-	if (st->depends)
-		ensure_prepared(c, s, st->depends);	/* the statement its EXECUTE names */
+	struct pstmt *dep = __atomic_load_n(&st->depends, __ATOMIC_ACQUIRE);
+
+	if (dep)
+		ensure_prepared(c, s, dep);	/* the statement its EXECUTE names */
 	if (server_holds(s, st))
 		return;
 	evict_if_full(s);
@@ -589,7 +591,7 @@ static enum named_result relay_parse(struct client *c, struct server *s, struct 
 		log_error("C-%llu: out of memory for prepared statements", (unsigned long long)c->id);
 		abort();
 	}
-	if (st->depends)
+	if (__atomic_load_n(&st->depends, __ATOMIC_ACQUIRE))
 		ensure_prepared(c, s, st->depends);	/* the statement its EXECUTE names, first */
 	if (server_holds(s, st)) {
 		reply_push(s, 'P', REPLY_FAKE, NULL, cname, NULL);	/* already there: fake it */

@@ -43,7 +43,7 @@ static void unlink_locked(struct pstmt *st)
 			break;
 		}
 	}
-	st->linked = false;
+	__atomic_store_n(&st->linked, false, __ATOMIC_RELAXED);	/* read unlocked: shape_unsure() */
 }
 
 /* ---------------- Public functions ---------------- */
@@ -136,7 +136,7 @@ void prepared_depends(struct pstmt *st, struct pstmt *dep)
 
 	shared_lock();
 	if (!st->depends) {
-		st->depends = dep;
+		__atomic_store_n(&st->depends, dep, __ATOMIC_RELEASE);	/* read unlocked: ensure_prepared() */
 		dep->refs++;
 		set = true;
 	}
