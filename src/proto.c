@@ -385,6 +385,27 @@ void proto_add_data_row(struct evbuffer *buf, int ncols, const char *const *valu
 	}
 }
 
+void proto_add_bind_execute(struct evbuffer *buf, const char *stmt, int nvalues, const char *const *values)
+{
+	size_t len = 1 + strlen(stmt) + 1 + 2 + 2 + 2;
+	for (int i = 0; i < nvalues; i++)
+		len += 4 + strlen(values[i]);
+	add_header(buf, 'B', len);
+	add_cstr(buf, "");		/* the unnamed portal */
+	add_cstr(buf, stmt);
+	add_u16(buf, 0);		/* parameters in text */
+	add_u16(buf, (uint16_t)nvalues);
+	for (int i = 0; i < nvalues; i++) {
+		size_t vl = strlen(values[i]);
+		add_u32(buf, (uint32_t)vl);
+		evbuffer_add(buf, values[i], vl);
+	}
+	add_u16(buf, 0);		/* results in text */
+	add_header(buf, 'E', 1 + 4);
+	add_cstr(buf, "");
+	add_u32(buf, 0);		/* all rows */
+}
+
 void proto_add_command_complete(struct evbuffer *buf, const char *tag)
 {
 	add_header(buf, 'C', strlen(tag) + 1);

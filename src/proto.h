@@ -168,6 +168,8 @@ void proto_add_command_complete(struct evbuffer *buf, const char *tag);
 void proto_add_empty_query(struct evbuffer *buf);
 /* A message without a body: ParseComplete '1', BindComplete '2', CloseComplete '3', NoData 'n'. */
 void proto_add_bodyless(struct evbuffer *buf, uint8_t type);
+/* Bind of statement STMT to the unnamed portal with NVALUES text VALUES, then Execute of it. */
+void proto_add_bind_execute(struct evbuffer *buf, const char *stmt, int nvalues, const char *const *values);
 /* Parse NAME; BODY is the rest of a Parse body (query\0 int16 n int32 oids[n]). */
 void proto_add_parse(struct evbuffer *buf, const char *name, const void *body, size_t body_len);
 /* Close or Describe (TYPE 'C'/'D') of statement ('S') or portal ('P') NAME. */

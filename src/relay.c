@@ -61,6 +61,7 @@ static bool shape_answered(struct client *c, struct server *s, struct reply *r, 
 static void shape_resume(struct client *c, struct server *s);
 static void note_shape(struct server *s, struct pstmt *st, struct evbuffer *in, size_t off, uint8_t type,
 		       uint32_t len);
+static bool names_server_statement(struct evbuffer *in, size_t off, uint32_t len);
 static void deliver_async(struct client *c, const uint8_t *msg, size_t n);
 static void deliver_held(struct client *c);
 static void unlink_pair(struct client *c, struct server *s);
@@ -511,9 +512,7 @@ static void causal_check(struct client *c, struct server *s, uint8_t phase)
 	s->causal_start_us = now_us();
 	if (st) {
 		char lsn[32], waits[24];
-		uint8_t head[PROTO_HEADER_LEN], n16[2], n32[4];
-		size_t nl = strlen(st->server_name) + 1, ll, wl;
-		static const uint8_t exec_sync[] = { 'E', 0, 0, 0, 9, 0, 0, 0, 0, 0, 'S', 0, 0, 0, 4 };
+		const char *values[2] = { lsn, waits };
 
 		monitor_format_lsn(c->causal_lsn, lsn, sizeof(lsn));
 		/*
@@ -524,30 +523,11 @@ static void causal_check(struct client *c, struct server *s, uint8_t phase)
 		 */
 		snprintf(waits, sizeof(waits), "%lld ms",
 			 phase == 4 ? 0LL : (long long)rt.route_cfg.causal_read_timeout_ms);
-		ll = strlen(lsn);
-		wl = strlen(waits);
 		carry_prepare_hidden(c, s, st);
 		if (reply_last(s) && reply_last(s)->kind == 'P' && reply_last(s)->server_reg == st)
 			reply_last(s)->flags |= REPLY_CAUSAL;	/* its error is the check's, not the client's */
-		/* Bind: portal "", the statement, no format codes, 2 text values, no result formats */
-		head[0] = 'B';
-		proto_put_u32(head + 1, (uint32_t)(4 + 1 + nl + 2 + 2 + 4 + ll + 4 + wl + 2));
-		evbuffer_add(out, head, sizeof(head));
-		evbuffer_add(out, "", 1);
-		evbuffer_add(out, st->server_name, nl);
-		n16[0] = 0, n16[1] = 0;
-		evbuffer_add(out, n16, 2);
-		n16[1] = 2;
-		evbuffer_add(out, n16, 2);
-		proto_put_u32(n32, (uint32_t)ll);
-		evbuffer_add(out, n32, 4);
-		evbuffer_add(out, lsn, ll);
-		proto_put_u32(n32, (uint32_t)wl);
-		evbuffer_add(out, n32, 4);
-		evbuffer_add(out, waits, wl);
-		n16[1] = 0;
-		evbuffer_add(out, n16, 2);
-		evbuffer_add(out, exec_sync, sizeof(exec_sync));
+		proto_add_bind_execute(out, st->server_name, 2, values);
+		proto_add_bodyless(out, 'S');
 		s->batch_open = false;	/* its Sync closed the hidden Parse's batch too */
 	} else {
 		s->unnamed_client = 0;	/* a Query drops the unnamed statement */
@@ -2187,6 +2167,19 @@ static bool shape_answered(struct client *c, struct server *s, struct reply *r, 
 	return s->client == c;
 }
 
+/* Does the message at OFF in IN (LEN from its header) mention "pgsteer_ (a server statement's name)? */
+static bool names_server_statement(struct evbuffer *in, size_t off, uint32_t len)
+{
+	static const char mark[] = "\"pgsteer_";
+	struct evbuffer_ptr start, end, hit;
+
+	if (evbuffer_ptr_set(in, &start, off, EVBUFFER_PTR_SET) < 0 ||
+	    evbuffer_ptr_set(in, &end, off + 1 + len, EVBUFFER_PTR_SET) < 0)
+		return false;
+	hit = evbuffer_search_range(in, mark, sizeof(mark) - 1, &start, &end);
+	return hit.pos >= 0;
+}
+
 /* The columns a client is told a shared statement returns (the first time they are). */
 static void note_shape(struct server *s, struct pstmt *st, struct evbuffer *in, size_t off, uint8_t type,
 		       uint32_t len)
@@ -2475,7 +2468,7 @@ static void relay_server_to_client(struct server *s, struct client *c)
 				off += 1 + (size_t)len;
 				continue;
 			}
-			if (c->prep.n && len < 8192) {
+			if (c->prep.n && len < 8192 && names_server_statement(in, off, len)) {
 				/* PostgreSQL named pgsteer's statement ("pgsteer_7" already exists): the client's name */
 				uint8_t *body = malloc(len - 4);
 				struct evbuffer_ptr p;
