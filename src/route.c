@@ -52,6 +52,13 @@ struct route_ctx {
 #define REASON_CAP(c, n) ((c)->quiet ? (size_t)1 : (n))
 
 /* A bounded string builder: appends, truncates with "...", never overflows. */
+/*
+ * Nodes whose verdicts a read keeps between summing the weights and the
+ * pick (another worker may move a replica's seen LSN in between); a larger
+ * configuration recomputes them.
+ */
+#define ROUTE_VERDICTS_KEPT 64
+
 struct rbuf {
 	char *p;
 	size_t cap;
@@ -61,7 +68,10 @@ struct rbuf {
 static bool causal_replica(struct route_ctx *c, uint64_t required_lsn, const char *mode,
 			   const char *suffix);
 static int weighted_pick(struct route_ctx *c, uint64_t required_lsn, enum replica_verdict verdict,
-			 long long total);
+			 long long total, const unsigned char *verdicts);
+static enum replica_verdict replica_verdict(const struct cluster_snapshot *snap, int i,
+					    int cluster, const struct route_config *rc,
+					    uint64_t required_lsn);
 static enum replica_verdict replica_check(const struct cluster_snapshot *snap, int i,
 					  int cluster, const struct route_config *rc,
 					  uint64_t required_lsn, char *why, size_t whylen);
@@ -93,12 +103,8 @@ bool route_replica_eligible(const struct cluster_snapshot *snap, int i, int clus
 			    const struct route_config *rc, uint64_t required_lsn,
 			    char *why, size_t whylen)
 {
-	char scratch[8];
-
-	if (why == NULL || whylen == 0) {
-		why = scratch;
-		whylen = sizeof(scratch);
-	}
+	if (why == NULL || whylen == 0)
+		return replica_verdict(snap, i, cluster, rc, required_lsn) == RV_ELIGIBLE;
 	return replica_check(snap, i, cluster, rc, required_lsn, why, whylen) == RV_ELIGIBLE;
 }
 
@@ -218,71 +224,101 @@ static uint64_t replayed(const struct route_config *rc, int i, const struct node
 	return seen > n->wal_lsn ? seen : n->wal_lsn;
 }
 
+/*
+ * Rule 6 for node I, the verdict alone: runs for every node on every read,
+ * so it formats nothing (replica_check() adds the words).
+ */
+static enum replica_verdict replica_verdict(const struct cluster_snapshot *snap, int i,
+					    int cluster, const struct route_config *rc,
+					    uint64_t required_lsn)
+{
+	const struct node_status *n;
+
+	if (snap == NULL || i < 0 || i >= snap->n_nodes || cluster < 0 || cluster >= snap->n_clusters)
+		return RV_NOT_CANDIDATE;
+	n = &snap->nodes[i];
+	if (n->cluster_index != cluster)
+		return RV_NOT_CANDIDATE;
+	if (snap->primary != NULL && snap->primary[cluster] == i)
+		return RV_NOT_CANDIDATE;
+	if (!n->up)
+		return RV_DOWN;
+	if (n->role != ROLE_REPLICA || !n->in_recovery)
+		return RV_NOT_REPLICA;
+	if (n->availability != AVAIL_ACTIVE)
+		return RV_OFFLINE;
+	if (n->weight <= 0)
+		return RV_NO_WEIGHT;
+	if (!n->lag_known || !(n->lag_s <= rc->max_lag_s) ||
+	    (rc->max_lag_bytes != 0 && n->lag_bytes > rc->max_lag_bytes))
+		return RV_LAG;
+	if (rc->read_your_writes && required_lsn != 0 && replayed(rc, i, n) < required_lsn)
+		return RV_BEHIND;
+	return RV_ELIGIBLE;
+}
+
 /* Rule 6 for node I; WHY gets the node's state or the first failed condition. */
 static enum replica_verdict replica_check(const struct cluster_snapshot *snap, int i,
 					  int cluster, const struct route_config *rc,
 					  uint64_t required_lsn, char *why, size_t whylen)
 {
+	enum replica_verdict v = replica_verdict(snap, i, cluster, rc, required_lsn);
 	const struct node_status *n;
 	const char *name;
 	char a[32], b[32];
 	struct rbuf w;
 
 	rb_init(&w, why, whylen);
+	if (whylen <= 1)
+		return v;
 	if (snap == NULL || i < 0 || i >= snap->n_nodes || cluster < 0 || cluster >= snap->n_clusters) {
 		rb_add(&w, "node %d: no such node", i);
-		return RV_NOT_CANDIDATE;
+		return v;
 	}
 	n = &snap->nodes[i];
 	name = node_name(snap, i);
-	if (n->cluster_index != cluster) {
-		rb_add(&w, "%s is in another cluster", name);
-		return RV_NOT_CANDIDATE;
-	}
-	if (snap->primary != NULL && snap->primary[cluster] == i) {
-		rb_add(&w, "%s is the primary", name);
-		return RV_NOT_CANDIDATE;
-	}
-	if (!n->up) {
+	switch (v) {
+	case RV_NOT_CANDIDATE:
+		if (n->cluster_index != cluster)
+			rb_add(&w, "%s is in another cluster", name);
+		else
+			rb_add(&w, "%s is the primary", name);
+		break;
+	case RV_DOWN:
 		rb_add(&w, "%s down", name);
-		return RV_DOWN;
-	}
-	if (n->role != ROLE_REPLICA || !n->in_recovery) {
+		break;
+	case RV_NOT_REPLICA:
 		rb_add(&w, "%s %s", name,
-			 n->role == ROLE_UNKNOWN ? "role unknown" :
-			 !n->in_recovery ? "not in recovery" : "is a primary");
-		return RV_NOT_REPLICA;
-	}
-	if (n->availability != AVAIL_ACTIVE) {
+		       n->role == ROLE_UNKNOWN ? "role unknown" :
+		       !n->in_recovery ? "not in recovery" : "is a primary");
+		break;
+	case RV_OFFLINE:
 		rb_add(&w, "%s offline", name);
-		return RV_OFFLINE;
-	}
-	if (n->weight <= 0) {
+		break;
+	case RV_NO_WEIGHT:
 		rb_add(&w, "%s weight 0", name);
-		return RV_NO_WEIGHT;
-	}
-	if (!n->lag_known) {
-		rb_add(&w, "%s lag unknown", name);
-		return RV_LAG;
-	}
-	if (!(n->lag_s <= rc->max_lag_s)) {
-		rb_add(&w, "%s lag %.3gs > max_lag %gs", name, n->lag_s, rc->max_lag_s);
-		return RV_LAG;
-	}
-	if (rc->max_lag_bytes != 0 && n->lag_bytes > rc->max_lag_bytes) {
-		format_bytes(n->lag_bytes, a, sizeof(a));
-		format_bytes(rc->max_lag_bytes, b, sizeof(b));
-		rb_add(&w, "%s lag %s > max_lag_bytes %s", name, a, b);
-		return RV_LAG;
-	}
-	if (rc->read_your_writes && required_lsn != 0 && replayed(rc, i, n) < required_lsn) {
+		break;
+	case RV_LAG:
+		if (!n->lag_known) {
+			rb_add(&w, "%s lag unknown", name);
+		} else if (!(n->lag_s <= rc->max_lag_s)) {
+			rb_add(&w, "%s lag %.3gs > max_lag %gs", name, n->lag_s, rc->max_lag_s);
+		} else {
+			format_bytes(n->lag_bytes, a, sizeof(a));
+			format_bytes(rc->max_lag_bytes, b, sizeof(b));
+			rb_add(&w, "%s lag %s > max_lag_bytes %s", name, a, b);
+		}
+		break;
+	case RV_BEHIND:
 		format_lsn(replayed(rc, i, n), a, sizeof(a));
 		format_lsn(required_lsn, b, sizeof(b));
 		rb_add(&w, "%s replayed %s < %s", name, a, b);
-		return RV_BEHIND;
+		break;
+	case RV_ELIGIBLE:
+		rb_add(&w, "%s lag %.3gs, weight %d", name, n->lag_s, n->weight);
+		break;
 	}
-	rb_add(&w, "%s lag %.3gs, weight %d", name, n->lag_s, n->weight);
-	return RV_ELIGIBLE;
+	return v;
 }
 
 /* Rule 1: stay on the transaction's server; refuse a write on a replica. */
@@ -475,6 +511,7 @@ static void to_replica(struct route_ctx *c, uint64_t required_lsn, const char *m
 	long long total = 0;
 	bool any_lag = false, any_behind = false;
 	char why[96], lsn[32], skipped[160], detail[192];
+	unsigned char verdicts[ROUTE_VERDICTS_KEPT];	/* for the pick: the same verdicts as the sum */
 	struct rbuf b, sk;
 	int i, chosen = -1;
 
@@ -487,29 +524,36 @@ static void to_replica(struct route_ctx *c, uint64_t required_lsn, const char *m
 		required_lsn = 0;
 	rb_init(&sk, skipped, REASON_CAP(c, sizeof(skipped)));
 	for (i = 0; i < snap->n_nodes; i++) {
-		enum replica_verdict v = replica_check(snap, i, c->cluster, c->rc, required_lsn,
-						       why, REASON_CAP(c, sizeof(why)));
+		enum replica_verdict v = c->quiet ?
+			replica_verdict(snap, i, c->cluster, c->rc, required_lsn) :
+			replica_check(snap, i, c->cluster, c->rc, required_lsn, why, sizeof(why));
+		if (i < ROUTE_VERDICTS_KEPT)
+			verdicts[i] = (unsigned char)v;
 		if (v == RV_ELIGIBLE) {
 			total += snap->nodes[i].weight;
 		} else if (v != RV_NOT_CANDIDATE) {
 			any_lag |= v == RV_LAG;
 			any_behind |= v == RV_BEHIND;
-			rb_add(&sk, "%s%s", sk.len ? "; " : "", why);
+			if (!c->quiet)
+				rb_add(&sk, "%s%s", sk.len ? "; " : "", why);
 		}
 	}
 
 	if (total > 0) {
-		chosen = weighted_pick(c, required_lsn, RV_ELIGIBLE, total);
+		chosen = weighted_pick(c, required_lsn, RV_ELIGIBLE, total,
+				       snap->n_nodes <= ROUTE_VERDICTS_KEPT ? verdicts : NULL);
 		assert(chosen >= 0);
 		out->target = ROUTE_REPLICA;
 		out->node = chosen;
 		rb_init(&b, out->reason, REASON_CAP(c, sizeof(out->reason)));
+		if (c->quiet)
+			return;
 		rb_add(&b, "%s", c->label);
 		if (mode)
 			rb_add(&b, " (%s)", mode);
 		rb_add(&b, ": replica %s (", node_name(snap, chosen));
 		rb_add(&b, "lag %.3gs, weight %d", snap->nodes[chosen].lag_s, snap->nodes[chosen].weight);
-		if (required_lsn != 0 && !c->quiet) {
+		if (required_lsn != 0) {
 			format_lsn(required_lsn, lsn, sizeof(lsn));
 			rb_add(&b, ", replayed past %s", lsn);
 		}
@@ -560,20 +604,22 @@ static void to_replica(struct route_ctx *c, uint64_t required_lsn, const char *m
 
 /*
  * The node that random01 picks, in proportion to weight, among those whose
- * replica_check() is VERDICT (TOTAL: their summed weights, > 0); -1 if none.
+ * replica_verdict() is VERDICT (TOTAL: their summed weights, > 0); -1 if none.
  */
 static int weighted_pick(struct route_ctx *c, uint64_t required_lsn, enum replica_verdict verdict,
-			 long long total)
+			 long long total, const unsigned char *verdicts)
 {
 	const struct cluster_snapshot *snap = c->snap;
 	double r = c->random01 >= 0.0 ? c->random01 : 0.0;	/* NaN too */
 	long long target = r < 1.0 ? (long long)(r * (double)total) : total - 1, cum = 0;
-	char why[8];
 
 	if (target >= total)
 		target = total - 1;
 	for (int i = 0; i < snap->n_nodes; i++) {
-		if (replica_check(snap, i, c->cluster, c->rc, required_lsn, why, sizeof(why)) != verdict)
+		enum replica_verdict v = verdicts ? (enum replica_verdict)verdicts[i] :
+					 replica_verdict(snap, i, c->cluster, c->rc, required_lsn);
+
+		if (v != verdict)
 			continue;
 		cum += snap->nodes[i].weight;
 		if (target < cum)
@@ -593,14 +639,22 @@ static bool causal_replica(struct route_ctx *c, uint64_t required_lsn, const cha
 	const struct cluster_snapshot *snap = c->snap;
 	struct route_decision *out = c->out;
 	long long total = 0;
-	char why[8], lsn[32];
+	char lsn[32];
+	unsigned char verdicts[ROUTE_VERDICTS_KEPT];
 	struct rbuf b;
 	int chosen;
 
-	for (int i = 0; i < snap->n_nodes; i++)
-		if (replica_check(snap, i, c->cluster, c->rc, required_lsn, why, sizeof(why)) == RV_BEHIND)
+	for (int i = 0; i < snap->n_nodes; i++) {
+		enum replica_verdict v = replica_verdict(snap, i, c->cluster, c->rc, required_lsn);
+
+		if (i < ROUTE_VERDICTS_KEPT)
+			verdicts[i] = (unsigned char)v;
+		if (v == RV_BEHIND)
 			total += snap->nodes[i].weight;
-	if (total <= 0 || (chosen = weighted_pick(c, required_lsn, RV_BEHIND, total)) < 0)
+	}
+	if (total <= 0 ||
+	    (chosen = weighted_pick(c, required_lsn, RV_BEHIND, total,
+				    snap->n_nodes <= ROUTE_VERDICTS_KEPT ? verdicts : NULL)) < 0)
 		return false;
 	out->target = ROUTE_REPLICA;
 	out->node = chosen;
