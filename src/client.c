@@ -261,6 +261,30 @@ void client_last_route(const struct client *c, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
+/*
+ * The key under which C shares its required LSN with other sessions: its
+ * pgsteer.sticky_key, or with read_your_writes_scope = user one for its
+ * login user, database and cluster (LSNs of two clusters do not compare).
+ * The key starts with a byte no SQL literal normally holds, so it meets no
+ * key an application chose.  NULL: its own position only.
+ */
+const char *client_ryw_key(struct client *c)
+{
+	char key[CLASSIFY_VALUE_LEN];
+
+	if (c->sticky_key)
+		return c->sticky_key;
+	if (rt.cfg->read_your_writes_scope != RYW_SCOPE_USER || !c->user || !c->database)
+		return NULL;
+	if (c->scope_key && c->scope_key_cluster == c->cluster)
+		return c->scope_key;
+	snprintf(key, sizeof(key), "\001user %s\001%s\001%d", c->user, c->database, c->cluster);
+	free(c->scope_key);
+	c->scope_key = strdup(key);	/* out of memory: this session's own position only */
+	c->scope_key_cluster = c->cluster;
+	return c->scope_key;
+}
+
 /* One step through "name\0value\0..." as it was kept at startup; *POS starts NULL. */
 bool client_startup_next(const struct client *c, const char **pos, const char **name,
 			 const char **value)
@@ -322,6 +346,7 @@ void client_free(struct client *c)
 	free(c->pin_reason);
 	free(c->replay);
 	free(c->sticky_key);
+	free(c->scope_key);
 	free(c->tenant);
 	if (c->scram) {
 		OPENSSL_cleanse(c->scram, sizeof(*c->scram));

@@ -42,6 +42,8 @@ static inline void client_set_state(struct client *c, enum client_state st)
 	c->state = st;
 	c->state_since_ms = now_ms();
 }
+/* The sticky key C's position is shared under, or NULL (client.c). */
+const char *client_ryw_key(struct client *c);
 /* SHOW pgsteer.last_route: "primary:main1", "replica:main2", "" before any statement. */
 void client_last_route(const struct client *c, char *buf, size_t len);
 /* Walk the kept startup parameters (all but user and database): *POS starts NULL. */

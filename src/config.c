@@ -47,6 +47,7 @@ _Static_assert(sizeof(enum auth_type) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum pool_mode) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum tls_mode) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum read_your_writes) == sizeof(int), "enum stored as int");
+_Static_assert(sizeof(enum ryw_scope) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum on_no_replica) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum unknown_tenant) == sizeof(int), "enum stored as int");
 
@@ -106,6 +107,9 @@ static const struct enum_name tls_mode_names[] = {
 };
 static const struct enum_name ryw_names[] = {
 	{ "off", RYW_OFF }, { "lsn", RYW_LSN }, { NULL, 0 },
+};
+static const struct enum_name ryw_scope_names[] = {
+	{ "session", RYW_SCOPE_SESSION }, { "user", RYW_SCOPE_USER }, { NULL, 0 },
 };
 static const struct enum_name no_replica_names[] = {
 	{ "primary", NO_REPLICA_PRIMARY }, { "error", NO_REPLICA_ERROR },
@@ -189,6 +193,7 @@ static const struct key_def keys[] = {
 	R("health_check_failures", T_INT, health_check_failures, 1, INT_MAX),
 	R("catalog_refresh", T_DURATION, catalog_refresh_ms, 0, DUR_MAX),
 	G(SECT_ROUTING, "read_your_writes", T_ENUM, read_your_writes, 0, 0, ryw_names),
+	G(SECT_ROUTING, "read_your_writes_scope", T_ENUM, read_your_writes_scope, 0, 0, ryw_scope_names),
 	R("sticky_ttl", T_DURATION, sticky_ttl_ms, 0, DUR_MAX),
 	G(SECT_ROUTING, "on_no_replica", T_ENUM, on_no_replica, 0, 0, no_replica_names),
 	R("fallback_ambiguous", T_BOOL, fallback_ambiguous, 0, 0),
@@ -641,8 +646,9 @@ void config_print_summary(const struct config *cfg, FILE *out)
 		fmt_duration(cfg->check_interval_ms, "0", b, sizeof(b)),
 		fmt_duration(cfg->health_check_timeout_ms, "0", c, sizeof(c)),
 		cfg->health_check_failures);
-	fprintf(out, "          read_your_writes %s, sticky_ttl %s, on_no_replica %s, fallback_ambiguous %s\n",
+	fprintf(out, "          read_your_writes %s (%s), sticky_ttl %s, on_no_replica %s, fallback_ambiguous %s\n",
 		cfg->read_your_writes == RYW_LSN ? "lsn" : "off",
+		cfg->read_your_writes_scope == RYW_SCOPE_USER ? "per user" : "per session",
 		fmt_duration(cfg->sticky_ttl_ms, "0", a, sizeof(a)),
 		cfg->on_no_replica == NO_REPLICA_ERROR ? "error" : "primary",
 		cfg->fallback_ambiguous ? "on" : "off");
@@ -942,6 +948,7 @@ static void config_defaults(struct parse_state *st)
 	cfg->health_check_failures = 3;
 	cfg->catalog_refresh_ms = 60 * MS_S;
 	cfg->read_your_writes = RYW_LSN;
+	cfg->read_your_writes_scope = RYW_SCOPE_SESSION;
 	cfg->sticky_ttl_ms = 60 * MS_S;
 	cfg->on_no_replica = NO_REPLICA_PRIMARY;
 	cfg->fallback_ambiguous = false;

@@ -61,6 +61,12 @@ enum read_your_writes {
 	RYW_LSN,
 };
 
+/* [routing] read_your_writes_scope: which sessions share a required LSN. */
+enum ryw_scope {
+	RYW_SCOPE_SESSION,	/* each session its own (and its pgsteer.sticky_key's) */
+	RYW_SCOPE_USER,		/* all sessions of a user on a database share one */
+};
+
 enum on_no_replica {
 	NO_REPLICA_PRIMARY,
 	NO_REPLICA_ERROR,
@@ -164,6 +170,7 @@ struct config {
 	int health_check_failures;	/* default 3 */
 	int64_t catalog_refresh_ms;	/* default 60s; 0 = off */
 	enum read_your_writes read_your_writes; /* default lsn */
+	enum ryw_scope read_your_writes_scope; /* default session */
 	int64_t sticky_ttl_ms;		/* default 60s */
 	enum on_no_replica on_no_replica; /* default primary */
 	bool fallback_ambiguous;	/* default off: session default */

@@ -108,6 +108,8 @@ struct client {
 	/* routing */
 	struct route_session route;
 	char *sticky_key;		/* SET pgsteer.sticky_key (heap), NULL when unset */
+	char *scope_key;		/* client_ryw_key()'s key for its user (heap), NULL: not made */
+	int scope_key_cluster;		/* the cluster scope_key was made for */
 	char *tenant;			/* SET pgsteer.tenant (heap), NULL when unset */
 	char *pin_reason;		/* why pinned (heap), for SHOW CLIENTS and the logs */
 	struct server *parked[2];	/* session mode: [0] primary, [1] replica held between statements */

@@ -1344,7 +1344,9 @@ bool relay_reuse_parked(struct client *c, struct pool **pool, const struct clust
  */
 static void lsn_probe_pending(struct client *c, struct server *s)
 {
-	snprintf(s->probe_key, sizeof(s->probe_key), "%s", c->sticky_key ? c->sticky_key : "");
+	const char *key = client_ryw_key(c);
+
+	snprintf(s->probe_key, sizeof(s->probe_key), "%s", key ? key : "");
 	if (s->probe_key[0]) {
 		shared_lock();
 		sticky_pending(rt.sticky, s->probe_key, now_ms());
@@ -1957,7 +1959,7 @@ static bool end_link_if_done(struct client *c, struct server *s, size_t off)
 	bool probe;
 
 	relay_forget_replay(c);
-	if (c->want_lsn && c->pinned && !c->sticky_key && !c->ddl_barrier) {
+	if (c->want_lsn && c->pinned && !client_ryw_key(c) && !c->ddl_barrier) {
 		/* its reads stay on this primary connection: no position needed (unpinning asks again) */
 		c->want_lsn = false;
 	}

@@ -307,10 +307,11 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 	else if (rt.cfg->pool_mode == POOL_MODE_SESSION && (res->changes_session || res->cls == CLASS_SESSION))
 		carry_pin(c, NULL, "session state in session mode");
 	struct route_session rs = c->route;
-	if (c->sticky_key && rt.cfg->read_your_writes == RYW_LSN) {
+	const char *ryw_key = rt.cfg->read_your_writes == RYW_LSN ? client_ryw_key(c) : NULL;
+	if (ryw_key) {
 		/* sessions sharing the key share the highest position any of them wrote */
 		shared_lock();
-		uint64_t lsn = sticky_lookup(rt.sticky, c->sticky_key, now_ms(), rt.cfg->sticky_ttl_ms);
+		uint64_t lsn = sticky_lookup(rt.sticky, ryw_key, now_ms(), rt.cfg->sticky_ttl_ms);
 		shared_unlock();
 		if (lsn > rs.required_lsn)
 			rs.required_lsn = lsn;

@@ -40,10 +40,11 @@ def causal_table(cluster):
 
 
 @contextlib.contextmanager
-def paused_replay(pgsteer, cluster):
-    """pgsteer with causal reads (20 ms, max_lag far away), reads checked
-    on both replicas, then both replicas' replay paused until the end."""
-    p = pgsteer(extra={"routing": {"causal_read_timeout": "20ms", "max_lag": "60s"}})
+def paused_replay(pgsteer, cluster, **routing):
+    """pgsteer with causal reads (20 ms, max_lag far away; ROUTING adds
+    [routing] keys), reads checked on both replicas, then both replicas'
+    replay paused until the end."""
+    p = pgsteer(extra={"routing": dict({"causal_read_timeout": "20ms", "max_lag": "60s"}, **routing)})
     helpers.wait_reads_on_both_replicas(p, cluster)
     replicas = [cluster.connect(port) for port in cluster.replica_ports]
     try:
@@ -304,3 +305,60 @@ def test_a_long_read_dropped_on_a_replica_is_not_waited_for_nor_run_after_a_canc
         assert scalar(c, "SELECT count(*) FROM %s" % TABLE) == 2     # usable
     log = p.log()
     print("\nlong dropped read: %.2fs; log has the stall: %s" % (took, "still runs after" in log))
+
+
+OTHER_USER = "causal_other"
+
+
+@pytest.fixture
+def other_user(cluster, causal_table):
+    """A second login role that may read the table, on the replicas too."""
+    with cluster.connect() as c:
+        c.execute("DROP ROLE IF EXISTS %s" % OTHER_USER)
+        c.execute("CREATE ROLE %s LOGIN" % OTHER_USER)
+        c.execute("GRANT SELECT ON %s TO %s" % (causal_table, OTHER_USER))
+    for port in cluster.replica_ports:
+        with cluster.connect(port) as r:
+            wait_for(lambda: scalar(r, "SELECT has_table_privilege(%s, %s, 'SELECT')",
+                                    (OTHER_USER, causal_table)), 15, "the grant on a replica")
+    yield OTHER_USER
+    with cluster.connect() as c:
+        c.execute("DROP OWNED BY %s" % OTHER_USER)
+        c.execute("DROP ROLE %s" % OTHER_USER)
+
+
+@pytest.mark.parametrize("scope", ["session", "user"])
+def test_read_your_writes_scope_user_covers_a_connection_pool(pgsteer, cluster, causal_table,
+                                                              other_user, scope):
+    """read_your_writes_scope = user: psycopg_pool hands its connections out
+    in turn, so a write and the read after it run on two connections; the
+    read sees the write although both replicas' replay is paused. Another
+    user's reads do not wait for it. With the default (session), the same
+    read is answered by a paused replica and misses the row: what the
+    setting is for."""
+    from psycopg_pool import ConnectionPool
+    extra = {"read_your_writes_scope": scope} if scope == "user" else {}
+    with paused_replay(pgsteer, cluster, **extra) as p:
+        with ConnectionPool(p.dsn(), min_size=4, max_size=4, open=True,
+                            kwargs={"autocommit": True}) as pool:
+            pool.wait()
+            for i in range(5):
+                ident = 7000 + i
+                with pool.connection() as c:
+                    c.execute("SET synchronous_commit = on")
+                    c.execute("INSERT INTO %s VALUES (%%s, 'x')" % TABLE, [ident])
+                    writer = c.info.backend_pid
+                with pool.connection() as c:
+                    assert c.info.backend_pid != writer, "the pool gave the same connection back"
+                    seen, port = c.execute("SELECT count(*), inet_server_port() FROM %s WHERE id = %%s"
+                                           % TABLE, [ident]).fetchone()
+                if scope == "user":
+                    assert (seen, port) == (1, cluster.port), "write %d not seen by the pool" % i
+                else:
+                    assert seen == 0 and port in cluster.replica_ports, \
+                        "session scope: the read should have gone to a paused replica"
+        # another user shares nothing: its reads stay on the (paused) replicas
+        with p.connect(user=other_user) as o:
+            ports = {scalar(o, "SELECT inet_server_port() FROM (SELECT count(*) FROM %s) n" % TABLE)
+                     for _ in range(10)}
+            assert ports <= set(cluster.replica_ports), ports
