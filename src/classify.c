@@ -2260,7 +2260,9 @@ static void classify_statement(struct cursor *c, struct classify_result *r)
 		if (write_stmts[i].kw == k) {
 			adv(c);
 			stmt_write(c, r, write_stmts[i].reason);
-			r->ddl = k == KW_ALTER || k == KW_DROP || k == KW_IMPORT;
+			/* catalog changes other sessions must see (doc/routing.md) */
+			r->ddl = k == KW_ALTER || k == KW_DROP || k == KW_IMPORT || k == KW_GRANT ||
+				 k == KW_REVOKE || k == KW_COMMENT || k == KW_SECURITY || k == KW_REASSIGN;
 			r->notifies = k == KW_NOTIFY;
 			return;
 		}

@@ -362,3 +362,32 @@ def test_read_your_writes_scope_user_covers_a_connection_pool(pgsteer, cluster, 
             ports = {scalar(o, "SELECT inet_server_port() FROM (SELECT count(*) FROM %s) n" % TABLE)
                      for _ in range(10)}
             assert ports <= set(cluster.replica_ports), ports
+
+
+def test_grant_and_revoke_are_seen_by_every_session(pgsteer, cluster, causal_table, other_user):
+    """GRANT and REVOKE change what other sessions may do: like DDL, every
+    session's reads wait for their position. Replay paused: the other
+    user's read right after the GRANT is not refused by a replica that
+    lacks it, and the read right after the REVOKE is not allowed by one
+    that still has it."""
+    table = "causal_grants"
+    with cluster.connect() as c:
+        c.execute("DROP TABLE IF EXISTS %s" % table)
+        c.execute("CREATE TABLE %s (id int)" % table)
+    for port in cluster.replica_ports:
+        with cluster.connect(port) as r:
+            wait_for(lambda: scalar(r, "SELECT to_regclass(%s) IS NOT NULL", (table,)), 15,
+                     "the table on a replica")
+    try:
+        with paused_replay(pgsteer, cluster) as p, p.connect() as owner, \
+                p.connect(user=other_user) as other:
+            for i in range(3):
+                owner.execute("GRANT SELECT ON %s TO %s" % (table, other_user))
+                assert scalar(other, "SELECT inet_server_port() FROM (SELECT count(*) FROM %s) n"
+                              % table) == cluster.port
+                owner.execute("REVOKE SELECT ON %s FROM %s" % (table, other_user))
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    other.execute("SELECT count(*) FROM %s" % table)
+    finally:
+        with cluster.connect() as c:
+            c.execute("DROP TABLE IF EXISTS %s" % table)

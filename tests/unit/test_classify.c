@@ -313,10 +313,12 @@ static void test_ddl_flag(void **state)
 	static const char *const ddl[] = {
 		"CREATE TYPE e AS ENUM ('a')", "ALTER TABLE t ADD COLUMN b int", "DROP TYPE e",
 		"CREATE TABLE t2 (a int)", "SELECT 1; DROP TABLE t", "IMPORT FOREIGN SCHEMA s FROM SERVER f INTO x",
+		"GRANT SELECT ON t TO r", "REVOKE ALL ON t FROM PUBLIC", "COMMENT ON TABLE t IS 'x'",
+		"SECURITY LABEL ON TABLE t IS 'x'", "REASSIGN OWNED BY a TO b",
 	};
 	static const char *const not_ddl[] = {
 		"SELECT 1", "INSERT INTO t VALUES (1)", "CREATE TEMP TABLE tt (a int)", "TRUNCATE t",
-		"GRANT SELECT ON t TO r", "SET search_path = x",
+		"SET search_path = x", "VACUUM t", "ANALYZE t",
 	};
 	(void)state;
 	expect_flag(ddl, sizeof(ddl) / sizeof(ddl[0]), offsetof(struct classify_result, ddl), true, false,
