@@ -25,15 +25,20 @@ from helpers import scalar, wait_for
 TABLE = "causal_rows"
 
 
+def table_on_replicas(cluster, table):
+    """Poll until TABLE exists on every replica."""
+    for port in cluster.replica_ports:
+        with cluster.connect(port) as r:
+            wait_for(lambda: scalar(r, "SELECT to_regclass(%s) IS NOT NULL", (table,)), 15,
+                     "table %s on the replica on %d" % (table, port))
+
+
 @pytest.fixture
 def causal_table(cluster):
     with cluster.connect() as c:
         c.execute("DROP TABLE IF EXISTS %s" % TABLE)
         c.execute("CREATE TABLE %s (id bigint PRIMARY KEY, v text)" % TABLE)
-    for port in cluster.replica_ports:
-        with cluster.connect(port) as r:
-            wait_for(lambda: scalar(r, "SELECT to_regclass(%s) IS NOT NULL", (TABLE,)), 15,
-                     "the table on the replica")
+    table_on_replicas(cluster, TABLE)
     yield TABLE
     with cluster.connect() as c:
         c.execute("DROP TABLE IF EXISTS %s" % TABLE)
@@ -374,10 +379,7 @@ def test_grant_and_revoke_are_seen_by_every_session(pgsteer, cluster, causal_tab
     with cluster.connect() as c:
         c.execute("DROP TABLE IF EXISTS %s" % table)
         c.execute("CREATE TABLE %s (id int)" % table)
-    for port in cluster.replica_ports:
-        with cluster.connect(port) as r:
-            wait_for(lambda: scalar(r, "SELECT to_regclass(%s) IS NOT NULL", (table,)), 15,
-                     "the table on a replica")
+    table_on_replicas(cluster, table)
     try:
         with paused_replay(pgsteer, cluster) as p, p.connect() as owner, \
                 p.connect(user=other_user) as other:
