@@ -462,32 +462,41 @@ uint64_t relay_barrier_lsn(int cluster)
  * causal_read_timeout) has gone by, polling each millisecond (pg_sleep()'s
  * smallest step; the recursion ends with the time).  The statement
  * behind it, sent in the same round trip, starts after the wait, so its
- * snapshot has what the check saw replayed.  Costs what the bare
- * position costs when no wait is needed (no parse, no plan).
+ * snapshot has what the check saw replayed.  Costs no parse or plan.
  */
-#define CAUSAL_CHECK_SQL \
+#define CAUSAL_WAIT_SQL \
 	"WITH RECURSIVE w(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM w WHERE " \
 	"CASE WHEN pg_catalog.pg_last_wal_replay_lsn() < $1::pg_catalog.pg_lsn AND " \
 	"pg_catalog.clock_timestamp() - pg_catalog.statement_timestamp() < $2::pg_catalog.interval " \
 	"THEN pg_catalog.pg_sleep(0.001) IS NOT NULL ELSE false END) " \
 	"SELECT pg_catalog.pg_last_wal_replay_lsn() FROM (SELECT max(i) FROM w) waited"
+/*
+ * The check that does not wait (the statement is right behind it): the
+ * bare position, cheaper for the replica than the waiting form told not
+ * to wait, and no parameters to format.
+ */
+#define CAUSAL_POSITION_SQL "SELECT pg_catalog.pg_last_wal_replay_lsn()"
 
-static struct pstmt *causal_stmt;
+static struct pstmt *causal_stmts[2];	/* [0] the bare position, [1] the waiting form */
 
-/* The check's shared statement (NULL when max_prepared_statements = 0: a plain Query then). */
-static struct pstmt *causal_statement(void)
+/* A check's shared statement (NULL when max_prepared_statements = 0: a plain Query then). */
+static struct pstmt *causal_statement(bool waits)
 {
-	static const char body[] = CAUSAL_CHECK_SQL "\0\0";	/* text, NUL, int16 0: no parameter types */
-	struct pstmt *st = __atomic_load_n(&causal_stmt, __ATOMIC_ACQUIRE), *none = NULL;
+	static const char wait_body[] = CAUSAL_WAIT_SQL "\0\0";	/* text, NUL, int16 0: no parameter types */
+	static const char position_body[] = CAUSAL_POSITION_SQL "\0\0";
+	const char *body = waits ? wait_body : position_body;
+	size_t body_len = waits ? sizeof(wait_body) : sizeof(position_body);
+	struct pstmt **slot = &causal_stmts[waits];
+	struct pstmt *st = __atomic_load_n(slot, __ATOMIC_ACQUIRE), *none = NULL;
 	struct classify_result cls;
 
 	if (st || rt.cfg->max_prepared_statements <= 0)
 		return st;
-	classify_sql(CAUSAL_CHECK_SQL, strlen(CAUSAL_CHECK_SQL), NULL, &cls);
-	st = prepared_intern(body, sizeof(body), NULL, &cls);
+	classify_sql(body, strlen(body), NULL, &cls);
+	st = prepared_intern(body, body_len, NULL, &cls);
 	if (!st)
 		return NULL;
-	if (!__atomic_compare_exchange_n(&causal_stmt, &none, st, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+	if (!__atomic_compare_exchange_n(slot, &none, st, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 		prepared_unref(st);	/* another worker's is the same one */
 		st = none;
 	}
@@ -496,37 +505,42 @@ static struct pstmt *causal_statement(void)
 
 void relay_causal_statement_free(void)
 {
-	struct pstmt *st = __atomic_exchange_n(&causal_stmt, NULL, __ATOMIC_ACQ_REL);
+	for (size_t i = 0; i < ARRAY_SIZE(causal_stmts); i++) {
+		struct pstmt *st = __atomic_exchange_n(&causal_stmts[i], NULL, __ATOMIC_ACQ_REL);
 
-	if (st)
-		prepared_unref(st);
+		if (st)
+			prepared_unref(st);
+	}
 }
 
 static void causal_check(struct client *c, struct server *s, uint8_t phase)
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
-	struct pstmt *st = causal_statement();
+	/*
+	 * With the statement right behind it (phase 4) the check does not
+	 * wait: pg_sleep() steps a millisecond or more, and the primary
+	 * answers a read that missed sooner than that; a statement that
+	 * waits for the answer (phase 1) is better served by the wait.
+	 */
+	bool waits = phase != 4;
+	struct pstmt *st = causal_statement(waits);
 
 	s->causal_phase = phase;
 	s->causal_seen = 0;
 	s->causal_start_us = now_us();
 	if (st) {
-		char lsn[32], waits[24];
-		const char *values[2] = { lsn, waits };
+		char lsn[32], limit[24];
+		const char *values[2] = { lsn, limit };
 
-		monitor_format_lsn(c->causal_lsn, lsn, sizeof(lsn));
-		/*
-		 * With the statement right behind it (phase 4) the check does not
-		 * wait: pg_sleep() steps a millisecond or more, and the primary
-		 * answers a read that missed sooner than that; a statement that
-		 * waits for the answer (phase 1) is better served by the wait.
-		 */
-		snprintf(waits, sizeof(waits), "%lld ms",
-			 phase == 4 ? 0LL : (long long)rt.route_cfg.causal_read_timeout_ms);
+		if (waits) {
+			monitor_format_lsn(c->causal_lsn, lsn, sizeof(lsn));
+			snprintf(limit, sizeof(limit), "%lld ms",
+				 (long long)rt.route_cfg.causal_read_timeout_ms);
+		}
 		carry_prepare_hidden(c, s, st);
 		if (reply_last(s) && reply_last(s)->kind == 'P' && reply_last(s)->server_reg == st)
 			reply_last(s)->flags |= REPLY_CAUSAL;	/* its error is the check's, not the client's */
-		proto_add_bind_execute(out, st->server_name, 2, values);
+		proto_add_bind_execute(out, st->server_name, waits ? 2 : 0, values);
 		proto_add_bodyless(out, 'S');
 		s->batch_open = false;	/* its Sync closed the hidden Parse's batch too */
 	} else {

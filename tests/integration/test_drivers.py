@@ -1074,11 +1074,18 @@ def test_asyncpg_statement_whose_columns_changed_on_a_fresh_server(pgsteer, clus
         c.execute("INSERT INTO drv_shape VALUES (1, 2)")
 
     def terminate_pool():
+        """Terminate pgsteer's backends, then wait until pgsteer has dropped
+        them: a statement sent to a backend still exiting would get its
+        57P01, as it would directly."""
         with cluster.connect() as c:
-            c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                      "WHERE application_name = '' AND datname = 'postgres' AND pid <> pg_backend_pid() "
-                      "AND backend_type = 'client backend' AND usename = current_user "
-                      "AND client_port IS NOT NULL AND query NOT LIKE '%pg_terminate_backend%'")
+            killed = {r[0] for r in c.execute(
+                "WITH pool AS MATERIALIZED (SELECT pid FROM pg_stat_activity "
+                "WHERE application_name = '' AND datname = 'postgres' AND pid <> pg_backend_pid() "
+                "AND backend_type = 'client backend' AND usename = current_user "
+                "AND client_port IS NOT NULL AND query NOT LIKE '%pg_terminate_backend%') "
+                "SELECT pid FROM pool WHERE pg_terminate_backend(pid)")}
+        wait_for(lambda: not killed & {r["backend_pid"] for r in helpers.admin_rows(p, "SHOW SERVERS")},
+                 15, "pgsteer dropping the terminated server connections")
 
     async def run():
         async with asyncpg_conn(p=p) as conn, asyncpg_conn(p=p) as ddl:
