@@ -241,7 +241,7 @@ static const unsigned server_entered_from[] = {
 	[SV_LOGIN] = SV_BIT(SV_CONNECTING) | SV_BIT(SV_TLS_REQUEST) | SV_BIT(SV_TLS_HANDSHAKE),
 	[SV_IDLE] = SV_BIT(SV_LOGIN) | SV_BIT(SV_IDLE) | SV_BUSY,
 	[SV_ACTIVE] = SV_BIT(SV_LOGIN) | SV_BIT(SV_IDLE) | SV_BUSY,
-	[SV_RESETTING] = SV_BIT(SV_ACTIVE),
+	[SV_RESETTING] = SV_BIT(SV_ACTIVE) | SV_BIT(SV_LSN_PROBE),	/* a probe whose pinned client left */
 	[SV_LSN_PROBE] = SV_BIT(SV_ACTIVE),
 	[SV_CLOSED] = ~SV_BIT(SV_CLOSED),
 };

@@ -2609,32 +2609,35 @@ static void idle_server_input(struct server *s)
 			}
 			break;
 		}
-		case 'D':
-			if (s->state == SV_LSN_PROBE && s->probe_barrier) {
-				/* DDL's position: for every session, whoever probed (an older probe too) */
-				uint64_t v;
-				if (datarow_lsn(msg, len, &v))
-					relay_barrier_done(s, v);
+		case 'D': {
+			uint64_t v;
+
+			if (s->state != SV_LSN_PROBE || !datarow_lsn(msg, len, &v))
+				break;
+			/*
+			 * The write's position counts for the sessions that share it
+			 * even when its own client has left (a short connection that
+			 * wrote and quit): DDL's for every session, a sticky key's
+			 * for the key.
+			 */
+			if (s->probe_barrier)
+				relay_barrier_done(s, v);
+			if (s->probe_key[0]) {
+				shared_lock();
+				sticky_done(rt.sticky, s->probe_key, v, now_ms());
+				shared_unlock();
+				s->probe_key[0] = '\0';
 			}
-			if (s->state == SV_LSN_PROBE && s->probe_client) {
-				uint64_t v;
-				if (datarow_lsn(msg, len, &v)) {
-					s->probe_client->route.required_lsn = v;
-					s->probe_client->lsn_async = s->probe_async ||
-								     datarow_second_true(msg, len);
-					if (s->probe_key[0]) {
-						shared_lock();
-						sticky_done(rt.sticky, s->probe_key, v, now_ms());
-						shared_unlock();
-						s->probe_key[0] = '\0';
-					}
-					log_debug("C-%llu: read-your-writes: replicas must replay %X/%X%s",
-						  (unsigned long long)s->probe_client->id, (unsigned)(v >> 32),
-						  (unsigned)v, s->probe_client->lsn_async ?
-						  " (committed with synchronous_commit = off: no causal wait)" : "");
-				}
+			if (s->probe_client) {
+				s->probe_client->route.required_lsn = v;
+				s->probe_client->lsn_async = s->probe_async || datarow_second_true(msg, len);
+				log_debug("C-%llu: read-your-writes: replicas must replay %X/%X%s",
+					  (unsigned long long)s->probe_client->id, (unsigned)(v >> 32),
+					  (unsigned)v, s->probe_client->lsn_async ?
+					  " (committed with synchronous_commit = off: no causal wait)" : "");
 			}
 			break;
+		}
 		case 'S': {
 			const char *name = (const char *)msg + PROTO_HEADER_LEN;
 			size_t blen = len - 4;
@@ -2691,7 +2694,12 @@ static void idle_server_input(struct server *s)
 				server_input_left(s);
 				return;
 			}
-			pool_release(s);
+			/*
+			 * Back to the pool, through the reset when it holds session
+			 * state: a pinned client that left while its position was
+			 * read (its temporary tables are still there).
+			 */
+			server_reset_or_release(s);
 			if (pc)
 				relay_probe_done(pc);
 			return;

@@ -547,6 +547,40 @@ def test_pinned_server_is_reset_before_reuse(pgsteer, cluster):
         assert scalar(c, "SHOW work_mem") != "7MB"
 
 
+@pytest.mark.parametrize("mode", ["transaction", "session"])
+def test_pinned_server_is_reset_when_its_client_leaves_during_a_position_probe(pgsteer, cluster, mode):
+    """With replicas, DDL makes pgsteer read the position of its commit
+    (every session's reads wait for it), a pinned or session-pooled
+    client's too. A client that quits right after its DDL leaves its
+    server to that probe; when the probe was done, the server went back
+    to the pool without the reset: the next client found the temporary
+    table of the one before (PostgreSQL's regression suite met other
+    tests' tables that way) and, in session mode, ran as the role the
+    one before had set with SET SESSION AUTHORIZATION."""
+    p = pgsteer(pool_mode=mode, default_pool_size=1, workers=1)  # the primary's one server, reused
+    with cluster.connect() as c:
+        c.execute("DROP ROLE IF EXISTS pin_probe_role")
+        c.execute("CREATE ROLE pin_probe_role")
+        c.execute("GRANT CREATE ON SCHEMA public TO pin_probe_role")
+    try:
+        for i in range(10):
+            with p.connect() as c:
+                c.execute("CREATE TEMP TABLE tt3 (n int)")
+                if mode == "session":
+                    c.execute("SET SESSION AUTHORIZATION pin_probe_role")
+                c.execute("CREATE TABLE IF NOT EXISTS pin_probe_t (n int)")  # DDL, then Terminate
+            with p.connect() as c:
+                temp_gone, user = c.execute("/* pgsteer: primary */ SELECT to_regclass('pg_temp.tt3') IS NULL, "
+                                            "current_user").fetchone()
+                assert temp_gone, "client %d found the temporary table of the one before" % i
+                assert user == SUPERUSER, "client %d runs as %s" % (i, user)
+    finally:
+        with cluster.connect() as c:
+            c.execute("DROP TABLE IF EXISTS pin_probe_t")
+            c.execute("DROP OWNED BY pin_probe_role")
+            c.execute("DROP ROLE pin_probe_role")
+
+
 def test_listen_notify_under_transaction_pooling(steer):
     with steer.connect() as listener, steer.connect() as sender:
         listener.execute("LISTEN ss_chan")
