@@ -61,6 +61,14 @@ def clients_by_worker(p, conns):
     return by_worker
 
 
+def busy_and_other(by_worker):
+    """(the worker with more clients, the other): which worker accepts a
+    client is the kernel's choice, so a test needing several clients on
+    one worker and some on the other takes the busier one."""
+    busy = 0 if len(by_worker[0]) >= len(by_worker[1]) else 1
+    return busy, 1 - busy
+
+
 def pool_of(p, db, worker):
     """SHOW POOLS rows of database DB on WORKER."""
     with admin(p) as a:
@@ -271,7 +279,8 @@ def test_a_worker_whose_clients_wait_is_not_starved_by_a_busy_one(pgsteer, clust
     conns = open_clients(p, 16, dbname=db, autocommit=True)
     try:
         by_worker = clients_by_worker(p, conns)
-        busy, waiting = by_worker[0], by_worker[1]
+        bw, ww = busy_and_other(by_worker)
+        busy, waiting = by_worker[bw], by_worker[ww]
         assert len(busy) >= 3 and waiting, {w: len(v) for w, v in by_worker.items()}
         stop = threading.Event()
         errors = []
@@ -287,10 +296,10 @@ def test_a_worker_whose_clients_wait_is_not_starved_by_a_busy_one(pgsteer, clust
         threads = [threading.Thread(target=hammer, args=(c,), daemon=True) for c in busy]
         for t in threads:
             t.start()
-        # worker 0 has more clients than connections and takes worker 1's idle one (from the logins)
-        wait_for(lambda: sum(r["sv_active"] + r["sv_idle"] + r["sv_login"] for r in pool_of(p, db, 1)) == 0
-                 and sum(r["cl_waiting"] for r in pool_of(p, db, 0)) > 0, 10,
-                 "worker 0 holding both connections, its clients waiting for them")
+        # the busy worker has more clients than connections and takes the other's idle one (from the logins)
+        wait_for(lambda: sum(r["sv_active"] + r["sv_idle"] + r["sv_login"] for r in pool_of(p, db, ww)) == 0
+                 and sum(r["cl_waiting"] for r in pool_of(p, db, bw)) > 0, 10,
+                 "the busy worker holding both connections, its clients waiting for them")
         done = threading.Event()
 
         def one():
@@ -307,7 +316,7 @@ def test_a_worker_whose_clients_wait_is_not_starved_by_a_busy_one(pgsteer, clust
         stop.set()
         for th in threads + [t]:
             th.join(30)
-        assert served, "the client of worker 1 waited while worker 0 kept both connections"
+        assert served, "the other worker's client waited while the busy one kept both connections"
         assert not errors, errors
     finally:
         close_all(conns)
@@ -327,15 +336,16 @@ def test_a_prepare_is_answered_while_every_worker_pool_is_full(pgsteer, cluster)
     conns = open_clients(p, 16, dbname=db, autocommit=True)
     try:
         by_worker = clients_by_worker(p, conns)
-        holders, other = by_worker[0][:2], by_worker[1]
+        bw, ow = busy_and_other(by_worker)
+        holders, other = by_worker[bw][:2], by_worker[ow]
         assert len(holders) == 2 and other, {w: len(v) for w, v in by_worker.items()}
         for c in holders:
             c.execute("BEGIN")
             c.execute("SELECT 1")
 
-        wait_for(lambda: sum(r["sv_active"] + r["sv_idle"] + r["sv_login"] for r in pool_of(p, db, 1)) == 0
-                 and sum(r["sv_active"] for r in pool_of(p, db, 0)) == 2, 10,
-                 "worker 0 holding both connections in transactions")
+        wait_for(lambda: sum(r["sv_active"] + r["sv_idle"] + r["sv_login"] for r in pool_of(p, db, ow)) == 0
+                 and sum(r["sv_active"] for r in pool_of(p, db, bw)) == 2, 10,
+                 "the busy worker holding both connections in transactions")
         result = {}
 
         def prepare():
