@@ -591,8 +591,9 @@ static enum named_result relay_parse(struct client *c, struct server *s, struct 
 		log_error("C-%llu: out of memory for prepared statements", (unsigned long long)c->id);
 		abort();
 	}
-	if (__atomic_load_n(&st->depends, __ATOMIC_ACQUIRE))
-		ensure_prepared(c, s, st->depends);	/* the statement its EXECUTE names, first */
+	struct pstmt *dep = __atomic_load_n(&st->depends, __ATOMIC_ACQUIRE);
+	if (dep)
+		ensure_prepared(c, s, dep);	/* the statement its EXECUTE names, first */
 	if (server_holds(s, st)) {
 		reply_push(s, 'P', REPLY_FAKE, NULL, cname, NULL);	/* already there: fake it */
 		stats.prepared_reused++;

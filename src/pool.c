@@ -433,6 +433,18 @@ void pool_release(struct server *s)
 	s->client = NULL;
 	s->last_used_ms = now;
 	s->timeout_cancel_ms = 0;
+	if (s->dirty) {
+		/*
+		 * It holds state pgsteer cannot carry (a temporary table, SET
+		 * SESSION AUTHORIZATION) and did not go through the reset
+		 * (relay.c's server_reset_or_release()): never to another client.
+		 */
+		log_warning("S-%llu node %s pid %d: back in the pool holding session state without "
+			    "its reset", (unsigned long long)s->id, pool->node_name, s->backend_pid);
+		server_close(s, "holds session state that was not reset");
+		pool_launch_for_waiters(pool, now);
+		return;
+	}
 	if (s->cancels_pending > 0) {
 		/* a cancel still on its way could hit the next client's statement */
 		s->release_when_cancelled = true;

@@ -47,11 +47,10 @@ struct route_ctx {
 	bool quiet;		/* route_decide_quiet(): no reason text (refusals aside) */
 };
 
-/* A reason buffer's capacity: 1 (nothing is formatted) when the caller wants no text. */
 #define SERIALIZABLE_DEFAULT "default_transaction_isolation = serializable cannot run on a hot standby"
+/* A reason buffer's capacity: 1 (nothing is formatted) when the caller wants no text. */
 #define REASON_CAP(c, n) ((c)->quiet ? (size_t)1 : (n))
 
-/* A bounded string builder: appends, truncates with "...", never overflows. */
 /*
  * Nodes whose verdicts a read keeps between summing the weights and the
  * pick (another worker may move a replica's seen LSN in between); a larger
@@ -59,6 +58,7 @@ struct route_ctx {
  */
 #define ROUTE_VERDICTS_KEPT 64
 
+/* A bounded string builder: appends, truncates with "...", never overflows. */
 struct rbuf {
 	char *p;
 	size_t cap;

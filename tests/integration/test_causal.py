@@ -18,6 +18,7 @@ import time
 
 import psycopg
 import pytest
+from psycopg_pool import ConnectionPool
 
 import helpers
 from helpers import scalar, wait_for
@@ -341,7 +342,6 @@ def test_read_your_writes_scope_user_covers_a_connection_pool(pgsteer, cluster, 
     user's reads do not wait for it. With the default (session), the same
     read is answered by a paused replica and misses the row: what the
     setting is for."""
-    from psycopg_pool import ConnectionPool
     extra = {"read_your_writes_scope": scope} if scope == "user" else {}
     with paused_replay(pgsteer, cluster, **extra) as p:
         with ConnectionPool(p.dsn(), min_size=4, max_size=4, open=True,
