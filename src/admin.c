@@ -840,7 +840,7 @@ static void show_pools(struct client *c)
 		{ "database", OID_TEXT }, { "user", OID_TEXT }, { "cluster", OID_TEXT },
 		{ "node", OID_TEXT }, { "cl_active", OID_INT4 }, { "cl_waiting", OID_INT4 },
 		{ "sv_active", OID_INT4 }, { "sv_idle", OID_INT4 }, { "sv_login", OID_INT4 },
-		{ "pool_size", OID_INT4 }, { "paused", OID_BOOL }, { "last_login_error", OID_TEXT },
+		{ "sv_closing", OID_INT4 }, { "pool_size", OID_INT4 }, { "paused", OID_BOOL }, { "last_login_error", OID_TEXT },
 		{ "worker", OID_INT4 },
 	};
 	struct list *it;
@@ -860,6 +860,7 @@ static void show_pools(struct client *c)
 			row_i64(&r, p->n_active);
 			row_i64(&r, p->n_idle);
 			row_i64(&r, p->n_login);
+			row_i64(&r, p->n_closing);
 			row_i64(&r, p->pool_size);
 			row_bool(&r, p->paused);
 			row_str(&r, p->last_login_error[0] ? p->last_login_error : NULL);

@@ -1195,7 +1195,7 @@ static void auth_succeeded(struct client *c)
 	int check = carry_startup_settings(c);
 	if (check < 0)
 		return;		/* refused */
-	if (check == 0 && c->pool->params_valid && rt.cfg->pool_mode == POOL_MODE_TRANSACTION) {
+	if (check == 0 && rt.cfg->pool_mode == POOL_MODE_TRANSACTION && pool_params_known(c->pool)) {
 		client_welcome(c, &c->pool->params);
 		client_set_state(c, CL_IDLE);
 		return;

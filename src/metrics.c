@@ -404,8 +404,8 @@ void metrics_render(struct evbuffer *out, const struct stats_registry *r,
 	       "Server connections per node (all pools), by state.");
 	for (int i = 0; i < v->n_nodes; i++) {
 		const struct stats_view_node *n = &v->nodes[i];
-		const char *st[] = { "idle", "active", "login" };
-		int val[] = { n->srv_idle, n->srv_active, n->srv_login };
+		const char *st[] = { "idle", "active", "login", "closing" };
+		int val[] = { n->srv_idle, n->srv_active, n->srv_login, n->srv_closing };
 		for (size_t k = 0; k < ARRAY_SIZE(st); k++) {
 			const char *kv[] = { "node", n->name, "state", st[k] };
 			sample_u64(out, "pgsteer_server_connections", kv, 2, (uint64_t)val[k]);
@@ -616,8 +616,8 @@ void metrics_render_status(struct evbuffer *out, const struct stats_registry *r,
 		json_str(out, "wal_lsn", lsn);
 		evbuffer_add(out, ",", 1);
 		json_str(out, "last_error", n->last_error ? n->last_error : "");
-		evbuffer_add_printf(out, ",\"server_connections\":{\"idle\":%d,\"active\":%d,\"login\":%d}",
-				    n->srv_idle, n->srv_active, n->srv_login);
+		evbuffer_add_printf(out, ",\"server_connections\":{\"idle\":%d,\"active\":%d,\"login\":%d,"
+				    "\"closing\":%d}", n->srv_idle, n->srv_active, n->srv_login, n->srv_closing);
 		if (c)
 			evbuffer_add_printf(out, ",\"queries\":%" PRIu64 ",\"reads\":%" PRIu64,
 					    c->queries, c->reads);
@@ -633,8 +633,8 @@ void metrics_render_status(struct evbuffer *out, const struct stats_registry *r,
 		json_str(out, "user", p->user);
 		evbuffer_add(out, ",", 1);
 		json_str(out, "database", p->database);
-		evbuffer_add_printf(out, ",\"idle\":%d,\"active\":%d,\"login\":%d,\"waiting\":%d}",
-				    p->idle, p->active, p->login, p->waiting);
+		evbuffer_add_printf(out, ",\"idle\":%d,\"active\":%d,\"login\":%d,\"closing\":%d,"
+				    "\"waiting\":%d}", p->idle, p->active, p->login, p->closing, p->waiting);
 	}
 	evbuffer_add(out, "],\"clients\":{", 13);
 	for (int s = 0; s < STATS_CLIENT_STATES; s++)
@@ -1140,6 +1140,7 @@ static int view_fill(struct view_storage *vs)
 			vp->idle += pool->n_idle;
 			vp->active += pool->n_active;
 			vp->login += pool->n_login;
+			vp->closing += pool->n_closing;
 			vp->waiting += pool->n_waiting;
 			for (int i = 0; i < n_nodes; i++) {
 				struct stats_view_node *n = &vs->nodes[i];
@@ -1147,6 +1148,7 @@ static int view_fill(struct view_storage *vs)
 					n->srv_idle += pool->n_idle;
 					n->srv_active += pool->n_active;
 					n->srv_login += pool->n_login;
+					n->srv_closing += pool->n_closing;
 					break;
 				}
 			}

@@ -63,14 +63,14 @@ struct stats_view_node {
 	uint64_t wal_lsn;
 	int weight;
 	const char *last_error;		/* why it is down; "" when fine */
-	int srv_idle, srv_active, srv_login;	/* server connections, all pools of the node */
+	int srv_idle, srv_active, srv_login, srv_closing;	/* server connections, all pools of the node */
 };
 
 struct stats_view_pool {
 	const char *node;
 	const char *user;
 	const char *database;
-	int idle, active, login, waiting;
+	int idle, active, login, closing, waiting;
 };
 
 struct stats_view_cluster {

@@ -209,7 +209,7 @@ enum server_state {
 };
 
 struct server {
-	struct list head;		/* pool->idle / pool->active / pool->login */
+	struct list head;		/* pool->idle / active / login; rt.lingering, graveyard once closed */
 	enum server_state state;
 	struct bufferevent *bev;
 	struct conn_reader rd;
@@ -273,6 +273,7 @@ struct server {
 	int cancels_pending;
 	bool release_when_cancelled;	/* pool_release() waits for the cancels */
 	bool fatal_relayed;		/* its FATAL reached the client: nothing more to say when it goes */
+	bool lingers;			/* closed after login: counted until its backend exits */
 	int64_t timeout_cancel_ms;	/* query_timeout: when its query was cancelled (0 = not) */
 	char sync_error[256];		/* the hidden settings statement failed: why */
 	char sync_sqlstate[6];
@@ -300,6 +301,7 @@ struct pool {
 	struct list login;
 	struct list waiting;		/* clients, FIFO */
 	int n_idle, n_active, n_login, n_waiting;
+	int n_closing;			/* closed, their backend not yet gone (server_linger()) */
 	int pool_size;
 	int min_pool_size;
 
@@ -335,6 +337,7 @@ struct runtime {
 	struct list pools;
 	struct list graveyard_clients;
 	struct list graveyard_servers;
+	struct list lingering;		/* server.c: closed connections whose backend has not exited */
 	struct event *reaper;
 	struct event *janitor;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_pipe;

@@ -55,6 +55,9 @@ struct pool_quota {
 					 * the lock, atomic: pool_can_open() reads it without) */
 	uint64_t waiting;		/* bit (worker index % 64): its clients wait for a unit
 					 * (atomic: the release path reads it without the lock) */
+	bool params_valid;		/* PARAMS came from a login of any worker's pool (changed
+					 * under the lock, atomic: read without it first) */
+	struct param_set params;	/* so a worker that has no connection yet can welcome clients */
 };
 static struct pool_quota *quotas;	/* under shared_lock(); freed at exit (pool_free_quotas) */
 
@@ -150,7 +153,7 @@ static bool quota_over_share(struct pool *pool)
 	struct pool_quota *q = pool->quota;
 
 	return q && (__atomic_load_n(&q->waiting, __ATOMIC_RELAXED) & ~worker_bit()) != 0 &&
-	       pool_total(pool) > fair_share(pool);
+	       pool_total(pool) - pool->n_closing > fair_share(pool);	/* closing ones are going */
 }
 
 /*
@@ -295,7 +298,9 @@ void server_set_state(struct server *s, enum server_state st)
 	Assert(st < ARRAY_SIZE(server_entered_from));
 	Assert(server_entered_from[st] & SV_BIT(s->state));
 	Assert(st != SV_IDLE || s->client == NULL);	/* an idle server serves nobody */
-	if (st == SV_CLOSED)
+	if (st == SV_CLOSED && s->lingers)
+		s->pool->n_closing++;	/* still counted, and its unit held: server_linger() */
+	else if (st == SV_CLOSED)
 		pool_quota_give(s->pool);
 	if (from) {
 		list_del(&s->head);
@@ -312,9 +317,45 @@ void server_set_state(struct server *s, enum server_state st)
 }
 
 
+/*
+ * Does POOL know the server's parameters (ParameterStatus) to welcome a
+ * client with?  From a login of its own, or with several workers from one
+ * of another worker's pool of the same key: a worker whose pool never had
+ * a connection need not open one (or fail to, the node being down) for a
+ * client to log in.
+ */
+bool pool_params_known(struct pool *pool)
+{
+	struct pool_quota *q = pool->quota;
+
+	if (pool->params_valid || !q || !__atomic_load_n(&q->params_valid, __ATOMIC_RELAXED))
+		return pool->params_valid;
+	shared_lock();
+	if (q->params_valid) {
+		pool->params = q->params;
+		pool->params_valid = true;
+	}
+	shared_unlock();
+	return pool->params_valid;
+}
+
 int pool_total(const struct pool *pool)
 {
-	return pool->n_idle + pool->n_active + pool->n_login;
+	return pool->n_idle + pool->n_active + pool->n_login + pool->n_closing;
+}
+
+/*
+ * A closed connection of POOL that lingered until its backend exited
+ * (server_linger()) is gone: its place in the pool and its unit of the
+ * shared quota are free, and clients waiting for one get it now.
+ */
+void pool_closing_done(struct pool *pool)
+{
+	Assert(pool->n_closing > 0);
+	pool->n_closing--;
+	pool_quota_give(pool);
+	if (pool->n_waiting > 0)
+		pool_launch_for_waiters(pool, now_ms());
 }
 
 /* Resolve the server-side credentials of a pool from cluster config and auth_file. */
@@ -481,6 +522,12 @@ void pool_server_login_done(struct server *s)
 	if (!pool->params_valid) {
 		pool->params = s->params;
 		pool->params_valid = true;
+	}
+	if (pool->quota && !__atomic_load_n(&pool->quota->params_valid, __ATOMIC_RELAXED)) {
+		shared_lock();
+		pool->quota->params = s->params;
+		__atomic_store_n(&pool->quota->params_valid, true, __ATOMIC_RELAXED);
+		shared_unlock();
 	}
 	pool->last_login_fail_ms = 0;
 	pool->last_login_error[0] = '\0';
@@ -721,6 +768,11 @@ void pool_apply_config(const struct config *cfg)
 		if (moved || strcmp(old_user, pool->server_user) != 0 ||
 		    strcmp(old_db, pool->server_database) != 0 || strcmp(old_pw, pool->server_password) != 0) {
 			pool->params_valid = false;
+			if (pool->quota) {
+				shared_lock();
+				__atomic_store_n(&pool->quota->params_valid, false, __ATOMIC_RELAXED);
+				shared_unlock();
+			}
 			list_for_each(it2, &pool->idle)
 				container_of(it2, struct server, head)->close_when_idle = true;
 			list_for_each(it2, &pool->active)

@@ -50,6 +50,8 @@ int pool_busy_servers(int cluster);
 /* Is CLUSTER (by name; NULL: every cluster at once) paused by PAUSE and not yet RESUMEd? */
 bool pool_cluster_paused(const char *cluster);
 int pool_total(const struct pool *pool);
+bool pool_params_known(struct pool *pool);
+void pool_closing_done(struct pool *pool);
 
 /* Did POOL fail to log in just now, with nothing else to serve from? */
 bool pool_recently_failed(const struct pool *pool, int64_t now);

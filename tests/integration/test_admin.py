@@ -32,7 +32,7 @@ COLUMNS = {
               "lag_s", "lag_bytes", "wal_lsn", "weight", "server_active", "server_idle",
               "queries", "reads", "last_check_ms", "last_error"],
     "POOLS": ["database", "user", "cluster", "node", "cl_active", "cl_waiting", "sv_active",
-              "sv_idle", "sv_login", "pool_size", "paused", "last_login_error", "worker"],
+              "sv_idle", "sv_login", "sv_closing", "pool_size", "paused", "last_login_error", "worker"],
     "CLIENTS": ["id", "user", "database", "state", "addr", "tls", "application_name",
                 "tx_status", "server", "node", "last_route", "state_s", "admin", "pinned",
                 "prepared", "worker"],

@@ -1,5 +1,6 @@
 """Connection pooling through pgsteer: waiting for a server and timing out
-(query_wait_timeout), 500 concurrent clients on a pool of 10, a server
+(query_wait_timeout), 500 concurrent clients on a pool of 10, a closed
+server counted until its backend exits, a server
 connection killed mid-query (pg_terminate_backend) failing only its client,
 session pooling keeping one backend, and transaction pooling sharing one
 backend between two clients."""
@@ -72,21 +73,28 @@ def test_pool_exhaustion_waits_then_times_out(cluster, pgsteer):
 POOL500_ROLE = "pool500"
 
 
+def _limited_role(cluster, name, limit):
+    """Generator for a fixture: LOGIN role NAME with CONNECTION LIMIT LIMIT
+    exists while it is suspended; its sessions are ended and it is dropped
+    after."""
+    with cluster.connect() as c:
+        c.execute("DROP ROLE IF EXISTS %s" % name)
+        c.execute("CREATE ROLE %s LOGIN CONNECTION LIMIT %d" % (name, limit))
+    yield name
+    with cluster.connect() as c:
+        c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+                  (name,))
+        wait_for(lambda: scalar(c, "SELECT count(*) FROM pg_stat_activity WHERE usename = %s",
+                                (name,)) == 0, 10, "the role's sessions gone")
+        c.execute("DROP ROLE %s" % name)
+
+
 @pytest.fixture
 def pool500_role(cluster):
     """A role PostgreSQL lets hold at most 10 connections at once: the
     server itself refuses an 11th (53300), so a pool that grows past 10
     fails its clients instead of going unnoticed between two samples."""
-    with cluster.connect() as c:
-        c.execute("DROP ROLE IF EXISTS %s" % POOL500_ROLE)
-        c.execute("CREATE ROLE %s LOGIN CONNECTION LIMIT 10" % POOL500_ROLE)
-    yield POOL500_ROLE
-    with cluster.connect() as c:
-        c.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
-                  (POOL500_ROLE,))
-        wait_for(lambda: scalar(c, "SELECT count(*) FROM pg_stat_activity WHERE usename = %s",
-                                (POOL500_ROLE,)) == 0, 10, "the role's sessions gone")
-        c.execute("DROP ROLE %s" % POOL500_ROLE)
+    yield from _limited_role(cluster, POOL500_ROLE, 10)
 
 
 @pytest.mark.proxy_only
@@ -128,6 +136,43 @@ def test_500_clients_on_pool_of_10(cluster, pgsteer, pool500_role):
     assert "too many connections" not in p.log()
     if helpers.suite_workers() == 1:
         assert len({r[0] for r in results}) <= 10
+
+
+LINGER_ROLE = "pool_linger"
+
+
+@pytest.fixture
+def linger_role(cluster):
+    """A role PostgreSQL lets hold one connection at a time."""
+    yield from _limited_role(cluster, LINGER_ROLE, 1)
+
+
+@pytest.mark.proxy_only
+def test_closed_server_counts_in_its_pool_until_its_backend_exits(cluster, pgsteer, primary,
+                                                                  linger_role):
+    """A client that leaves mid-statement costs its server connection, but
+    the backend goes on with the statement and is one of PostgreSQL's
+    connections until it exits. The pool counts it until then (SHOW POOLS
+    sv_closing), so the next client waits for it instead of opening a
+    connection PostgreSQL refuses: the role's CONNECTION LIMIT 1 answers
+    a second backend with 53300 "too many connections for role"."""
+    p = pgsteer(pool_mode="transaction", default_pool_size=1, query_wait_timeout="20s")
+    sock, _ = pgwire.login(p.port, linger_role)
+    sock.sendall(pgwire.message(b"Q", b"SELECT pg_sleep(1) /* linger */\0"))
+    sleeper = _active_pid(primary, "pg_sleep(1) /* linger */")
+    sock.close()  # mid-statement: pgsteer closes the server, the backend sleeps on
+
+    def closing():
+        rows = [r for r in helpers.admin_rows(p, "SHOW POOLS") if r["user"] == linger_role]
+        return sum(r["sv_closing"] for r in rows) == 1 and rows
+    rows = wait_for(closing, 10, "the closed server counted as closing")
+    assert sum(r["sv_active"] + r["sv_idle"] + r["sv_login"] for r in rows) == 0, rows
+    with p.connect(user=linger_role) as conn:  # waits for the sleeping backend to exit
+        pid = scalar(conn, "SELECT pg_backend_pid()")
+    assert pid != sleeper
+    assert "too many connections" not in p.log()
+    rows = [r for r in helpers.admin_rows(p, "SHOW POOLS") if r["user"] == linger_role]
+    assert sum(r["sv_closing"] for r in rows) == 0, rows
 
 
 def test_terminated_server_fails_only_its_client(cluster, pgsteer, primary):

@@ -215,7 +215,7 @@ def test_metrics_exposition_format(stats):
                 "pgsteer_node_available", "pgsteer_node_queries_total"):
         assert {l["node"] for _, l, _ in families[fam]["samples"]} == nodes, fam
     srv = {(l["node"], l["state"]) for _, l, _ in families["pgsteer_server_connections"]["samples"]}
-    assert srv == {(n, s) for n in nodes for s in ("idle", "active", "login")}
+    assert srv == {(n, s) for n in nodes for s in ("idle", "active", "login", "closing")}
 
 
 def test_histogram_buckets_cumulative(stats):

@@ -362,3 +362,32 @@ def test_a_prepare_is_answered_while_every_worker_pool_is_full(pgsteer, cluster)
         assert res.get_value(0, 0) == b"42"
     finally:
         close_all(conns)
+
+
+def test_a_worker_whose_pool_never_connected_logs_clients_in_while_the_node_is_down(
+        pgsteer, private_cluster):
+    """A login is answered with the server's parameters (ParameterStatus),
+    which a pool learns from its first connection. A worker whose pool of
+    the node, user and database never had one takes them from another
+    worker's pool of the same key: with the primary down, every client
+    still logs in, whichever worker the kernel gives it, and each
+    statement is refused with 57P03 on a connection that stays open."""
+    c = private_cluster
+    p = pgsteer(nodes=[c.port], workers=2, default_pool_size=4, server_connect_timeout="2s",
+                extra={"routing": {"check_interval": "50ms"}})
+    with p.connect() as first:
+        assert scalar(first, "SELECT inet_server_port()") == c.port  # one worker's pool learns
+    helpers.pg_ctl(c, "primary", "-m", "fast", "-w", "stop")
+    with admin(p) as a:
+        wait_for(lambda: not [r for r in show(a, "NODES") if r["node"] == "main1"][0]["up"],
+                 15, "main1 down")
+    conns = open_clients(p)  # without the fix, those on the other worker get a FATAL here
+    try:
+        assert workers_of_clients(p) == {0, 1}
+        for conn in conns:
+            with pytest.raises(psycopg.Error) as ei:
+                conn.execute("SELECT 1")
+            assert ei.value.sqlstate == "57P03", str(ei.value)
+            assert not conn.closed and not conn.broken, "the refusal closed the connection"
+    finally:
+        close_all(conns)

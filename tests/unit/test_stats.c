@@ -295,12 +295,12 @@ static int setup_view(void **state)
 	nodes[1] = (struct stats_view_node){ .name = "main2", .cluster = "main", .index = 1,
 		.role = "replica", .up = true, .available = true, .lag_known = true,
 		.lag_s = 0.25, .lag_bytes = 4096, .wal_lsn = 0x100000000ull, .weight = 2,
-		.last_error = "", .srv_login = 1 };
+		.last_error = "", .srv_login = 1, .srv_closing = 3 };
 	nodes[2] = (struct stats_view_node){ .name = "we\"ird\\node", .cluster = "main", .index = 70,
 		.role = "unknown", .up = false, .available = false, .lag_known = false,
 		.weight = 1, .last_error = "connection refused\n\tport 5434" };
-	pools[0] = (struct stats_view_pool){ "main1", "app", "db", 2, 1, 0, 4 };
-	pools[1] = (struct stats_view_pool){ "main2", "us\"er", "d\x01" "b", 0, 0, 1, 0 };
+	pools[0] = (struct stats_view_pool){ "main1", "app", "db", 2, 1, 0, 1, 4 };
+	pools[1] = (struct stats_view_pool){ "main2", "us\"er", "d\x01" "b", 0, 0, 1, 0, 0 };
 	clusters[0] = (struct stats_view_cluster){ .name = "main", .primary = "main1",
 		.primary_writable = true, .primary_up = true };
 	memset(&view, 0, sizeof(view));
@@ -507,6 +507,7 @@ static void test_metrics_values(void **state)
 		"pgsteer_server_connections{node=\"main1\",state=\"idle\"} 2",
 		"pgsteer_server_connections{node=\"main1\",state=\"active\"} 1",
 		"pgsteer_server_connections{node=\"main2\",state=\"login\"} 1",
+		"pgsteer_server_connections{node=\"main2\",state=\"closing\"} 3",
 		"pgsteer_node_up{node=\"main1\"} 1",
 		"pgsteer_node_up{node=\"we\\\"ird\\\\node\"} 0",
 		"pgsteer_node_is_primary{node=\"main1\"} 1",
@@ -632,7 +633,7 @@ static void test_status_json(void **state)
 	assert_non_null(strstr(s, "\"lag_s\":null,\"lag_bytes\":null"));
 	assert_non_null(strstr(s, "\"last_error\":\"connection refused\\n\\tport 5434\""));
 	assert_non_null(strstr(s, "{\"node\":\"main1\",\"user\":\"app\",\"database\":\"db\","
-			       "\"idle\":2,\"active\":1,\"login\":0,\"waiting\":4}"));
+			       "\"idle\":2,\"active\":1,\"login\":0,\"closing\":1,\"waiting\":4}"));
 	assert_non_null(strstr(s, "\"user\":\"us\\\"er\",\"database\":\"d\\u0001b\""));
 	assert_non_null(strstr(s, "\"clients\":{\"login\":1,\"idle\":7,\"waiting\":4,\"active\":2}}"));
 	free(s);
