@@ -529,6 +529,7 @@ static const char *server_state_name(enum server_state s)
 	case SV_ACTIVE: return "active";
 	case SV_RESETTING: return "resetting";
 	case SV_LSN_PROBE: return "lsn_probe";
+	case SV_CLOSING: return "closing";
 	case SV_CLOSED: return "closed";
 	}
 	return "?";
@@ -840,8 +841,8 @@ static void show_pools(struct client *c)
 		{ "database", OID_TEXT }, { "user", OID_TEXT }, { "cluster", OID_TEXT },
 		{ "node", OID_TEXT }, { "cl_active", OID_INT4 }, { "cl_waiting", OID_INT4 },
 		{ "sv_active", OID_INT4 }, { "sv_idle", OID_INT4 }, { "sv_login", OID_INT4 },
-		{ "sv_closing", OID_INT4 }, { "pool_size", OID_INT4 }, { "paused", OID_BOOL }, { "last_login_error", OID_TEXT },
-		{ "worker", OID_INT4 },
+		{ "sv_closing", OID_INT4 }, { "pool_size", OID_INT4 }, { "paused", OID_BOOL },
+		{ "last_login_error", OID_TEXT }, { "worker", OID_INT4 },
 	};
 	struct list *it;
 	struct row r;

@@ -241,7 +241,6 @@ int daemon_main(const char *config_path, struct config *cfg)
 	list_init(&rt.pools);
 	list_init(&rt.graveyard_clients);
 	list_init(&rt.graveyard_servers);
-	list_init(&rt.lingering);
 	list_init(&rt.cancels);
 	if (load_side_files(cfg, &rt.auth, &rt.client_tls, &rt.server_tls, &rt.knowledge, why,
 			    sizeof(why)) < 0)
@@ -431,7 +430,6 @@ static int worker_runtime_init(struct worker *w)
 	list_init(&rt.pools);
 	list_init(&rt.graveyard_clients);
 	list_init(&rt.graveyard_servers);
-	list_init(&rt.lingering);
 	list_init(&rt.cancels);
 	w->counters.started_unix = workers_all[0].counters.started_unix;
 	RAND_bytes((unsigned char *)&rt.rng, sizeof(rt.rng));
@@ -481,8 +479,10 @@ static void worker_runtime_close(void)
 		for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 			list_for_each_safe(it2, tmp2, lists[i])
 				server_close(container_of(it2, struct server, head), "shutdown");
+		/* no waiting for backends to exit (those closed just now included) */
+		list_for_each_safe(it2, tmp2, &pool->closing)
+			server_closing_end(container_of(it2, struct server, head));
 	}
-	server_linger_end_all();
 	reaper_cb(-1, 0, NULL);
 	cancel_free_all();
 }
@@ -709,7 +709,6 @@ static void janitor_cb(evutil_socket_t fd, short what, void *arg)
 	UNUSED(what);
 	UNUSED(arg);
 	relay_janitor(now);
-	server_linger_expire(now);
 	pool_janitor(now);
 	stats_summary(now);
 	if (rt.sticky && rt.worker->index == 0 && now / 1000 != (now - JANITOR_INTERVAL_MS) / 1000) {

@@ -205,11 +205,12 @@ enum server_state {
 	SV_ACTIVE,		/* linked to a client */
 	SV_RESETTING,		/* running server_reset_query before going idle */
 	SV_LSN_PROBE,		/* fetching pg_current_wal_insert_lsn() after a write */
+	SV_CLOSING,		/* closed, in pool->closing until its backend exits (server_close()) */
 	SV_CLOSED,		/* in the graveyard */
 };
 
 struct server {
-	struct list head;		/* pool->idle / active / login; rt.lingering, graveyard once closed */
+	struct list head;		/* pool->idle / active / login / closing, then the graveyard */
 	enum server_state state;
 	struct bufferevent *bev;
 	struct conn_reader rd;
@@ -273,7 +274,6 @@ struct server {
 	int cancels_pending;
 	bool release_when_cancelled;	/* pool_release() waits for the cancels */
 	bool fatal_relayed;		/* its FATAL reached the client: nothing more to say when it goes */
-	bool lingers;			/* closed after login: counted until its backend exits */
 	int64_t timeout_cancel_ms;	/* query_timeout: when its query was cancelled (0 = not) */
 	char sync_error[256];		/* the hidden settings statement failed: why */
 	char sync_sqlstate[6];
@@ -299,9 +299,9 @@ struct pool {
 	struct list idle;
 	struct list active;
 	struct list login;
+	struct list closing;		/* closed, their backend not yet gone: still counted */
 	struct list waiting;		/* clients, FIFO */
-	int n_idle, n_active, n_login, n_waiting;
-	int n_closing;			/* closed, their backend not yet gone (server_linger()) */
+	int n_idle, n_active, n_login, n_closing, n_waiting;
 	int pool_size;
 	int min_pool_size;
 
@@ -337,7 +337,6 @@ struct runtime {
 	struct list pools;
 	struct list graveyard_clients;
 	struct list graveyard_servers;
-	struct list lingering;		/* server.c: closed connections whose backend has not exited */
 	struct event *reaper;
 	struct event *janitor;
 	struct event *sig_hup, *sig_term, *sig_int, *sig_pipe;

@@ -246,6 +246,7 @@ static const unsigned server_entered_from[] = {
 	[SV_ACTIVE] = SV_BIT(SV_LOGIN) | SV_BIT(SV_IDLE) | SV_BUSY,
 	[SV_RESETTING] = SV_BIT(SV_ACTIVE) | SV_BIT(SV_LSN_PROBE),	/* a probe whose pinned client left */
 	[SV_LSN_PROBE] = SV_BIT(SV_ACTIVE),
+	[SV_CLOSING] = SV_BIT(SV_LOGIN) | SV_BIT(SV_IDLE) | SV_BUSY,
 	[SV_CLOSED] = ~SV_BIT(SV_CLOSED),
 };
 
@@ -267,6 +268,9 @@ static struct list *state_list(struct pool *pool, enum server_state st, int **co
 	case SV_LSN_PROBE:
 		*count = &pool->n_active;
 		return &pool->active;
+	case SV_CLOSING:
+		*count = &pool->n_closing;
+		return &pool->closing;
 	case SV_CLOSED:
 		break;
 	}
@@ -298,10 +302,8 @@ void server_set_state(struct server *s, enum server_state st)
 	Assert(st < ARRAY_SIZE(server_entered_from));
 	Assert(server_entered_from[st] & SV_BIT(s->state));
 	Assert(st != SV_IDLE || s->client == NULL);	/* an idle server serves nobody */
-	if (st == SV_CLOSED && s->lingers)
-		s->pool->n_closing++;	/* still counted, and its unit held: server_linger() */
-	else if (st == SV_CLOSED)
-		pool_quota_give(s->pool);
+	if (st == SV_CLOSED)
+		pool_quota_give(s->pool);	/* a closing one held it until now */
 	if (from) {
 		list_del(&s->head);
 		(*from_n)--;
@@ -344,16 +346,9 @@ int pool_total(const struct pool *pool)
 	return pool->n_idle + pool->n_active + pool->n_login + pool->n_closing;
 }
 
-/*
- * A closed connection of POOL that lingered until its backend exited
- * (server_linger()) is gone: its place in the pool and its unit of the
- * shared quota are free, and clients waiting for one get it now.
- */
-void pool_closing_done(struct pool *pool)
+/* A place in POOL came free (a closing connection's backend is gone): its waiting clients get it now. */
+void pool_wake_waiters(struct pool *pool)
 {
-	Assert(pool->n_closing > 0);
-	pool->n_closing--;
-	pool_quota_give(pool);
 	if (pool->n_waiting > 0)
 		pool_launch_for_waiters(pool, now_ms());
 }
@@ -411,6 +406,7 @@ struct pool *pool_find_or_create(const struct config *cfg, int node_index,
 	list_init(&pool->idle);
 	list_init(&pool->active);
 	list_init(&pool->login);
+	list_init(&pool->closing);
 	list_init(&pool->waiting);
 	pool->quota = quota_of(pool);
 	list_push_tail(&rt.pools, &pool->head);
@@ -619,6 +615,16 @@ void pool_janitor(int64_t now)
 			if (now - s->created_ms > cfg->server_connect_timeout_ms) {
 				server_close(s, "server_connect_timeout");
 				pool_server_login_failed(pool, "08006", "server_connect_timeout: node did not answer");
+			}
+		}
+		/* closed ones whose backend is busy past their Terminate stop counting */
+		list_for_each_safe(it2, tmp2, &pool->closing) {
+			struct server *s = container_of(it2, struct server, head);
+			if (now - s->state_since_ms >= SERVER_CLOSING_MAX_MS) {
+				log_debug("S-%llu node %s pid %d: its backend has not exited %d ms after the "
+					  "Terminate; no longer counted in its pool", (unsigned long long)s->id,
+					  pool->node_name, s->backend_pid, SERVER_CLOSING_MAX_MS);
+				server_closing_end(s);
 			}
 		}
 		/* idle servers: oldest are at the tail (LIFO reuse keeps hot ones at the head) */

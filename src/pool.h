@@ -51,7 +51,7 @@ int pool_busy_servers(int cluster);
 bool pool_cluster_paused(const char *cluster);
 int pool_total(const struct pool *pool);
 bool pool_params_known(struct pool *pool);
-void pool_closing_done(struct pool *pool);
+void pool_wake_waiters(struct pool *pool);
 
 /* Did POOL fail to log in just now, with nothing else to serve from? */
 bool pool_recently_failed(const struct pool *pool, int64_t now);

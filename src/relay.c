@@ -2018,7 +2018,7 @@ static bool end_link_if_done(struct client *c, struct server *s, size_t off)
  */
 static void server_input_left(struct server *s)
 {
-	if (s->state != SV_CLOSED && s->bev && !s->read_paused &&
+	if (s->state != SV_CLOSING && s->state != SV_CLOSED && s->bev && !s->read_paused &&
 	    evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
 		relay_server_input(s);
 }

@@ -44,6 +44,7 @@ static void server_read_cb(struct bufferevent *bev, void *arg);
 static void server_write_cb(struct bufferevent *bev, void *arg);
 static void server_event_cb(struct bufferevent *bev, short what, void *arg);
 static void send_startup(struct server *s);
+static void bury(struct server *s);
 static void login_input(struct server *s);
 static void login_fail(struct server *s, const char *sqlstate, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -90,7 +91,7 @@ struct server *server_launch(struct pool *pool)
 /* The one way out for a server connection. */
 void server_close(struct server *s, const char *reason)
 {
-	if (s->state == SV_CLOSED)
+	if (s->state == SV_CLOSING || s->state == SV_CLOSED)
 		return;
 	log_debug("S-%llu node %s pid %d: closed: %s", (unsigned long long)s->id,
 		  s->pool->node_name, s->backend_pid, reason);
@@ -122,22 +123,42 @@ void server_close(struct server *s, const char *reason)
 		/* polite goodbye; best effort */
 		proto_add_terminate(bufferevent_get_output(s->bev));
 		bufferevent_write_buffer(s->bev, bufferevent_get_output(s->bev));
-		/* a backend ran (or was being authenticated): it is a connection until it exits */
-		s->lingers = !rt.shutting_down;
+		if (!rt.shutting_down) {
+			/* a backend ran: send the Terminate, drop what it still says until it exits */
+			server_set_state(s, SV_CLOSING);
+			conn_read_enable(&s->rd);
+			bufferevent_enable(s->bev, EV_WRITE);
+			return;
+		}
 	}
 	server_set_state(s, SV_CLOSED);	/* off its pool's lists */
-	if (s->lingers) {
-		/* send the Terminate, read (and drop) until the backend's end closes */
-		list_push_tail(&rt.lingering, &s->head);
-		conn_read_enable(&s->rd);
-		bufferevent_enable(s->bev, EV_WRITE);
-		return;
-	}
-	conn_read_disable(&s->rd);
-	if (s->bev)
-		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
-	list_push_tail(&rt.graveyard_servers, &s->head);
-	rt_reap_later();
+	bury(s);
+}
+
+/*
+ * SV_CLOSING.  A backend is one of PostgreSQL's connections (against
+ * max_connections and its role's CONNECTION LIMIT) until it has exited,
+ * not until pgsteer closes its socket: it reads the Terminate only when
+ * it next reads (after the statement it is running, if a client left
+ * mid-statement), then leaves the process array and exits, which closes
+ * its end.  A connection opened in its place at once (a waiting client's,
+ * another worker's on the freed unit of the pool size, a replacement
+ * after server_lifetime) could find the node still full: "too many
+ * connections for role".  So a closed connection stays in its pool's
+ * closing list, counted, until its backend's end closes, or for at most
+ * SERVER_CLOSING_MAX_MS (the janitor): a backend busy past its client's
+ * Terminate may not keep its pool short for long.
+ *
+ * Here S stops counting: its backend has exited, or it was given its
+ * time, or the worker stops.
+ */
+void server_closing_end(struct server *s)
+{
+	struct pool *pool = s->pool;
+
+	server_set_state(s, SV_CLOSED);	/* gives its unit of the shared pool size back */
+	bury(s);
+	pool_wake_waiters(pool);
 }
 
 void server_free(struct server *s)
@@ -159,59 +180,17 @@ void server_free(struct server *s)
 	free(s);
 }
 
-/*
- * Lingering.  A backend is one of PostgreSQL's connections (against
- * max_connections and its role's CONNECTION LIMIT) until it has exited,
- * not until pgsteer closes its socket: it reads the Terminate only when
- * it next reads (after the statement it is running, if a client left
- * mid-statement), then leaves the process array and exits, which closes
- * its end.  A connection opened in its place at once (a waiting client's,
- * another worker's on the freed quota unit, a replacement after
- * server_lifetime) could find the node still full: "too many connections
- * for role".  So a closed connection keeps its place in its pool (and,
- * with several workers, its quota unit) on rt.lingering, reading and
- * dropping what the backend still sends, until the backend's end closes,
- * or for at most LINGER_MS: a backend that does not exit by then is busy
- * past its client's Terminate, and its pool may not stay short for long.
- */
-#define LINGER_MS 2000
+/* ---------------- Internal functions ---------------- */
 
-/* S's backend is gone (or no longer waited for): its place in its pool is free. */
-static void linger_end(struct server *s)
+/* S is closed: no more events, freed at the end of this loop iteration. */
+static void bury(struct server *s)
 {
-	s->lingers = false;	/* once: a later event finds it in the graveyard */
-	list_del(&s->head);
 	conn_read_disable(&s->rd);
-	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+	if (s->bev)
+		bufferevent_disable(s->bev, EV_READ | EV_WRITE);
 	list_push_tail(&rt.graveyard_servers, &s->head);
 	rt_reap_later();
-	pool_closing_done(s->pool);
 }
-
-/* The janitor's tick: stop waiting for backends that have not exited within LINGER_MS. */
-void server_linger_expire(int64_t now)
-{
-	struct list *it, *tmp;
-
-	list_for_each_safe(it, tmp, &rt.lingering) {
-		struct server *s = container_of(it, struct server, head);
-		if (now - s->state_since_ms >= LINGER_MS) {
-			log_debug("S-%llu node %s pid %d: its backend has not exited %d ms after "
-				  "the Terminate; no longer counted in its pool", (unsigned long long)s->id,
-				  s->pool->node_name, s->backend_pid, LINGER_MS);
-			linger_end(s);
-		}
-	}
-}
-
-/* Stop waiting for every closed connection's backend (the worker is going away). */
-void server_linger_end_all(void)
-{
-	while (!list_empty(&rt.lingering))
-		linger_end(container_of(rt.lingering.next, struct server, head));
-}
-
-/* ---------------- Internal functions ---------------- */
 
 static void server_read_cb(struct bufferevent *bev, void *arg)
 {
@@ -265,13 +244,14 @@ static void server_read_cb(struct bufferevent *bev, void *arg)
 	case SV_LSN_PROBE:
 		relay_server_input(s);
 		return;
-	case SV_CLOSED:
-		/* lingering: what the backend still says goes nowhere */
+	case SV_CLOSING:
+		/* what the backend still says before it exits goes nowhere */
 		evbuffer_drain(bufferevent_get_input(s->bev),
 			       evbuffer_get_length(bufferevent_get_input(s->bev)));
 		return;
 	case SV_CONNECTING:
 	case SV_TLS_HANDSHAKE:
+	case SV_CLOSED:
 		return;
 	}
 }
@@ -290,9 +270,9 @@ static void server_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct server *s = arg;
 
 	UNUSED(bev);
-	if (s->state == SV_CLOSED) {
-		if (s->lingers && (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)))
-			linger_end(s);	/* the backend has exited */
+	if (s->state == SV_CLOSING) {
+		if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+			server_closing_end(s);	/* the backend has exited */
 		return;
 	}
 	if (what & BEV_EVENT_CONNECTED) {

@@ -11,8 +11,10 @@
 void param_set_update(struct param_set *ps, const char *name, const char *value);
 struct server *server_launch(struct pool *pool);
 void server_close(struct server *s, const char *reason);
-void server_linger_expire(int64_t now);
-void server_linger_end_all(void);
+void server_closing_end(struct server *s);
+
+/* How long a closed connection stays counted in its pool waiting for its backend to exit. */
+#define SERVER_CLOSING_MAX_MS 2000
 void server_free(struct server *s);
 
 #endif
