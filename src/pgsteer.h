@@ -185,6 +185,8 @@ struct client {
 	bool unnamed_portal_faked;	/* the unnamed portal is a DEALLOCATE answered here */
 	bool causal_fallback;		/* its statement's causal wait timed out: route without one */
 	bool cancel_dropped;		/* cancelled while its read's replica answer was being dropped */
+	bool causal_unmerged;		/* its transactions are not read committed: a causal check
+					 * cannot share its statement's transaction (relay.c) */
 	bool lsn_async;			/* its last write's commit was asynchronous (synchronous_commit
 					 * = off): replicas get it only when the WAL writer flushes it,
 					 * so its reads take no causal wait (the primary, until a
@@ -265,6 +267,7 @@ struct server {
 	 * failed: the statement's replies are being dropped
 	 */
 	uint8_t causal_phase;
+	bool causal_merged;		/* the check shares the statement's batch (no Sync of its own) */
 	uint32_t unnamed_gen;		/* and which of that client's unnamed Parses */
 	uint64_t prep_batch_start;	/* statements used since then may not be evicted */
 	struct sessvars *vars;		/* settings made on it besides the reported ones */

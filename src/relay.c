@@ -50,12 +50,13 @@ static void relay_client_to_server(struct client *c, struct server *s);
 static void relay_server_to_client(struct server *s, struct client *c);
 static void idle_server_input(struct server *s);
 static void server_input_left(struct server *s);
-static void causal_check(struct client *c, struct server *s, uint8_t phase);
-static bool causal_can_pipeline(const struct client *c);
+static void causal_check(struct client *c, struct server *s, uint8_t phase, bool merged);
+static uint8_t causal_can_pipeline(const struct client *c);
 static void causal_discarded(struct client *c, struct server *s);
 static void causal_lost_replay(struct client *c, struct server *s);
 static bool causal_reply(struct client *c, struct server *s, uint8_t type, const uint8_t *msg,
 			 uint32_t len);
+static void causal_merged_failed(struct client *c, struct server *s);
 static bool shape_answered(struct client *c, struct server *s, struct reply *r, const uint8_t *msg,
 			   uint32_t len);
 static void shape_resume(struct client *c, struct server *s);
@@ -216,9 +217,15 @@ void relay_server_assigned(struct client *c, struct server *s)
 	c->replay_ok = c->on_replica && !c->route.in_transaction;
 	carry_link(c, s);
 	if (c->causal_lsn && c->on_replica) {
-		if (causal_can_pipeline(c)) {
-			/* the check, then the statement right behind it, in one round trip */
-			causal_check(c, s, 4);
+		uint8_t ahead = causal_can_pipeline(c);
+
+		if (ahead) {
+			/*
+			 * The check, then the statement right behind it, in one
+			 * round trip; an extended batch shares its Sync with the
+			 * check (one transaction on the replica, not two).
+			 */
+			causal_check(c, s, 4, ahead == 'S' && !c->causal_unmerged);
 			conn_read_enable(&c->rd);
 			relay_client_to_server(c, s);
 			if (c->server != s || c->state != CL_ACTIVE)
@@ -229,7 +236,7 @@ void relay_server_assigned(struct client *c, struct server *s)
 				causal_lost_replay(c, s);	/* (a shape check holds it all in C's input) */
 			return;
 		}
-		causal_check(c, s, 1);	/* the statement waits until the replica shows the LSN */
+		causal_check(c, s, 1, false);	/* the statement waits until the replica shows the LSN */
 	}
 	conn_read_enable(&c->rd);
 	relay_client_to_server(c, s);
@@ -241,9 +248,10 @@ void relay_server_assigned(struct client *c, struct server *s)
  * Only when what C has sent is whole statements that the relay keeps a
  * copy of as they are: one Query, or an extended batch up to its Sync of
  * Bind/Describe/Execute/Close/Flush and unnamed Parse messages (a named
- * Parse or Close changes names the copy would register twice).
+ * Parse or Close changes names the copy would register twice).  Returns
+ * 'Q' for the Query, 'S' for the batch, 0 when it may not.
  */
-static bool causal_can_pipeline(const struct client *c)
+static uint8_t causal_can_pipeline(const struct client *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	size_t avail = evbuffer_get_length(in), off = 0;
@@ -253,20 +261,20 @@ static bool causal_can_pipeline(const struct client *c)
 
 	if (rt.cfg->pool_mode != POOL_MODE_TRANSACTION || c->route.in_transaction || !c->replay_ok ||
 	    avail == 0 || avail > REPLAY_LIMIT / 2 || c->discard != DISCARD_NONE || c->pkt_remain)
-		return false;
+		return 0;
 	while (off < avail) {
 		if (!proto_peek_header(in, off, &type, &len) || len < 4 || off + 1 + len > avail)
-			return false;	/* a partial message */
+			return 0;	/* a partial message */
 		switch (type) {
 		case 'Q':
-			return off == 0 && off + 1 + len == avail;
+			return off == 0 && off + 1 + len == avail ? 'Q' : 0;
 		case 'P':
 			if (len < 6 || !(head = proto_peek_bytes(in, off, 6, tmp)) || head[5] != 0)
-				return false;
+				return 0;
 			break;
 		case 'C':
 			if (len < 6 || !(head = proto_peek_bytes(in, off, 6, tmp)) || head[5] != 'P')
-				return false;
+				return 0;
 			break;
 		case 'B':
 		case 'D':
@@ -274,13 +282,13 @@ static bool causal_can_pipeline(const struct client *c)
 		case 'H':
 			break;
 		case 'S':
-			return off + 1 + len == avail;
+			return off + 1 + len == avail ? 'S' : 0;
 		default:
-			return false;
+			return 0;
 		}
 		off += 1 + (size_t)len;
 	}
-	return false;
+	return 0;
 }
 
 /*
@@ -476,17 +484,40 @@ uint64_t relay_barrier_lsn(int cluster)
  * to wait, and no parameters to format.
  */
 #define CAUSAL_POSITION_SQL "SELECT pg_catalog.pg_last_wal_replay_lsn()"
+/*
+ * The check that shares the statement's batch (no Sync between them: one
+ * transaction on the replica).  The statement's snapshot, taken at its
+ * Bind, comes after the check read the position only when each statement
+ * takes its own snapshot, that is under read committed; at repeatable
+ * read or serializable the transaction's snapshot is the check's own, taken
+ * before it read the position, so the check answers no row there (not
+ * replayed: the primary answers) and the session's later checks take a
+ * Sync of their own (client.causal_unmerged).
+ */
+#define CAUSAL_MERGED_SQL \
+	"SELECT pg_catalog.pg_last_wal_replay_lsn() WHERE " \
+	"pg_catalog.current_setting('transaction_isolation') = 'read committed'"
 
-static struct pstmt *causal_stmts[2];	/* [0] the bare position, [1] the waiting form */
+/* The checks' statements, prepared once per server connection that runs them */
+enum causal_form { CAUSAL_POSITION, CAUSAL_WAIT, CAUSAL_MERGED, CAUSAL_FORMS };
+
+static struct pstmt *causal_stmts[CAUSAL_FORMS];
 
 /* A check's shared statement (NULL when max_prepared_statements = 0: a plain Query then). */
-static struct pstmt *causal_statement(bool waits)
+static struct pstmt *causal_statement(enum causal_form form)
 {
-	static const char wait_body[] = CAUSAL_WAIT_SQL "\0\0";	/* text, NUL, int16 0: no parameter types */
+	/* text, NUL, int16 0: no parameter types */
+	static const char wait_body[] = CAUSAL_WAIT_SQL "\0\0";
 	static const char position_body[] = CAUSAL_POSITION_SQL "\0\0";
-	const char *body = waits ? wait_body : position_body;
-	size_t body_len = waits ? sizeof(wait_body) : sizeof(position_body);
-	struct pstmt **slot = &causal_stmts[waits];
+	static const char merged_body[] = CAUSAL_MERGED_SQL "\0\0";
+	static const struct { const char *body; size_t len; } bodies[CAUSAL_FORMS] = {
+		[CAUSAL_POSITION] = { position_body, sizeof(position_body) },
+		[CAUSAL_WAIT] = { wait_body, sizeof(wait_body) },
+		[CAUSAL_MERGED] = { merged_body, sizeof(merged_body) },
+	};
+	const char *body = bodies[form].body;
+	size_t body_len = bodies[form].len;
+	struct pstmt **slot = &causal_stmts[form];
 	struct pstmt *st = __atomic_load_n(slot, __ATOMIC_ACQUIRE), *none = NULL;
 	struct classify_result cls;
 
@@ -513,7 +544,12 @@ void relay_causal_statement_free(void)
 	}
 }
 
-static void causal_check(struct client *c, struct server *s, uint8_t phase)
+/*
+ * MERGED (phase 4, an extended batch behind it): the check's Bind and
+ * Execute go without a Sync, so that the batch's Sync ends both; the
+ * replica runs one transaction and sends one answer, not two.
+ */
+static void causal_check(struct client *c, struct server *s, uint8_t phase, bool merged)
 {
 	struct evbuffer *out = bufferevent_get_output(s->bev);
 	/*
@@ -523,11 +559,26 @@ static void causal_check(struct client *c, struct server *s, uint8_t phase)
 	 * waits for the answer (phase 1) is better served by the wait.
 	 */
 	bool waits = phase != 4;
-	struct pstmt *st = causal_statement(waits);
+	struct pstmt *st = causal_statement(waits ? CAUSAL_WAIT : merged ? CAUSAL_MERGED : CAUSAL_POSITION);
 
 	s->causal_phase = phase;
 	s->causal_seen = 0;
 	s->causal_start_us = now_us();
+	s->causal_merged = merged && st;
+	if (s->causal_merged) {
+		carry_prepare_hidden(c, s, st);
+		if (reply_last(s) && reply_last(s)->kind == 'P' && reply_last(s)->server_reg == st)
+			reply_last(s)->flags |= REPLY_CAUSAL;
+		proto_add_bind_execute(out, st->server_name, 0, NULL);
+		s->batch_open = true;	/* the client's Sync, right behind, closes it */
+		reply_push(s, 'B', REPLY_HIDE, NULL, NULL, NULL);
+		reply_last(s)->flags |= REPLY_CAUSAL;
+		reply_last(s)->stmt = st;
+		reply_push(s, 'E', REPLY_HIDE, NULL, NULL, NULL);
+		reply_last(s)->flags |= REPLY_CAUSAL;
+		reply_last(s)->stmt = st;	/* an error: S may have lost it (causal_reply()) */
+		return;
+	}
 	if (st) {
 		char lsn[32], limit[24];
 		const char *values[2] = { lsn, limit };
@@ -614,6 +665,15 @@ static void causal_answered(struct client *c, struct server *s)
 		log_info("C-%llu S-%llu node %s: causal read: replay not there after %lld us: "
 			 "the answer is dropped, the primary answers", (unsigned long long)c->id,
 			 (unsigned long long)s->id, s->pool->node_name, (long long)waited);
+		if (s->causal_merged && s->batch_open) {
+			/* the batch's Sync is still held in C's input (a shape check): one of ours ends it */
+			proto_add_bodyless(bufferevent_get_output(s->bev), 'S');
+			if (s->expect_rfq++ == 0)
+				s->query_start_us = now_us();
+			s->batch_open = false;
+			s->shape_hold = false;
+			reply_push(s, 'S', REPLY_HIDE, NULL, NULL, NULL);
+		}
 		for (uint32_t i = 0; i < reply_ring_len(&s->replies); i++) {
 			struct reply *r = reply_ring_at(&s->replies, i);
 			if (r->action == REPLY_FAKE) {
@@ -2327,6 +2387,38 @@ static bool causal_reply(struct client *c, struct server *s, uint8_t type, const
 		if (type == '1' || type == 'E')
 			reply_pop(s, type == 'E');
 		evbuffer_drain(in, 1 + (size_t)len);
+		if (type == 'E' && s->causal_merged) {
+			causal_merged_failed(c, s);	/* the rest of the batch is skipped too */
+			return false;
+		}
+		return true;
+	}
+	if (s->causal_merged) {
+		/* the check's BindComplete, its row (none: not read committed), its CommandComplete */
+		switch (type) {
+		case '2':
+			reply_pop(s, false);
+			break;
+		case 'D':
+			datarow_lsn(msg, len, &s->causal_seen);
+			break;
+		case 'C':
+			evbuffer_drain(in, 1 + (size_t)len);
+			reply_pop(s, false);
+			if (s->causal_seen == 0)
+				c->causal_unmerged = true;	/* its next checks take a Sync of their own */
+			causal_answered(c, s);
+			return false;
+		case 'E':
+			if (head && head->stmt)
+				prep_server_remove(&s->prep, head->stmt);	/* prepared afresh next time */
+			evbuffer_drain(in, 1 + (size_t)len);
+			causal_merged_failed(c, s);
+			return false;
+		default:
+			break;	/* a notice */
+		}
+		evbuffer_drain(in, 1 + (size_t)len);
 		return true;
 	}
 	switch (type) {
@@ -2354,6 +2446,23 @@ static bool causal_reply(struct client *c, struct server *s, uint8_t type, const
 	}
 	evbuffer_drain(in, 1 + (size_t)len);
 	return true;
+}
+
+/*
+ * A check sharing the statement's batch failed (its Parse, Bind or
+ * Execute): the server skips the rest of the batch, the client's part
+ * too, up to its Sync.  Not replayed, as far as pgsteer knows: the
+ * statement goes to the primary.
+ */
+static void causal_merged_failed(struct client *c, struct server *s)
+{
+	struct reply *r;
+
+	while ((r = reply_head(s)) && (r->flags & REPLY_CAUSAL))
+		reply_pop(s, true);
+	reply_error(s);
+	s->causal_seen = 0;
+	causal_answered(c, s);
 }
 
 /* Forward server messages to the client; release the server when clean. */

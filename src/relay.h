@@ -47,7 +47,7 @@ void relay_janitor(int64_t now);
  */
 const uint64_t *relay_causal_seen(int *n);
 void relay_causal_forget(void);
-/* At exit: the causal check's shared statement goes. */
+/* At exit: the causal checks' shared statements go. */
 void relay_causal_statement_free(void);
 
 /* The relay's services to steering (steer.c). */

@@ -11,6 +11,7 @@ commit within about a millisecond.
 """
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -184,6 +185,142 @@ def test_last_route_shows_the_wait(pgsteer, cluster, causal_table):
                 assert route.startswith("replica:main") and "waited" in route, route
                 return
     pytest.fail("no read after a write waited on a replica in 30 tries (last route %r)" % route)
+
+
+@contextlib.contextmanager
+def statement_log(cluster, nodes=("replica1", "replica2")):
+    """Until the end, NODES (of primary, replica1, replica2) log every
+    statement with its backend and virtual transaction id; yields a
+    function that returns the (pid, vxid, message) of the lines logged
+    since, on any of them."""
+    ports = {"primary": cluster.port, "replica1": cluster.replica_ports[0],
+             "replica2": cluster.replica_ports[1]}
+    starts = {n: len(cluster.log(n)) for n in nodes}
+    servers = [cluster.connect(ports[n]) for n in nodes]
+    try:
+        for r in servers:
+            r.execute("ALTER SYSTEM SET log_line_prefix = '%m [%p] vxid=%v '")
+            r.execute("ALTER SYSTEM SET log_statement = 'all'")
+            r.execute("SELECT pg_reload_conf()")
+        for n in nodes:
+            with cluster.connect(ports[n]) as r:
+                wait_for(lambda: scalar(r, "SHOW log_statement") == "all", 15,
+                         "log_statement = all on %s" % n)
+
+        def lines():
+            out = []
+            for n in nodes:
+                for line in cluster.log(n)[starts[n]:].splitlines():
+                    m = re.search(r"\[(\d+)\] vxid=(\S+) LOG:  (.*)", line)
+                    if m:
+                        out.append((m.group(1), m.group(2), m.group(3)))
+            return out
+        yield lines
+    finally:
+        for r in servers:
+            r.execute("ALTER SYSTEM RESET log_line_prefix")
+            r.execute("ALTER SYSTEM RESET log_statement")
+            r.execute("SELECT pg_reload_conf()")
+            r.close()
+
+
+def check_and_read_transactions(lines, marker):
+    """The vxids of the causal check logged last before the read tagged
+    MARKER on the same replica backend, and of that read; None if none."""
+    check = None
+    for pid, vxid, msg in lines:
+        if "pg_last_wal_replay_lsn()" in msg and "execute" in msg:
+            check = (pid, vxid)
+        elif marker in msg and msg.startswith(("execute", "statement")):
+            if check and check[0] == pid:
+                return check[1], vxid
+            return None
+    return None
+
+
+def causal_reads(c, base, client_cursor=False):
+    """Write then read, 30 times: [(marker, answering port, route)] of the
+    reads a replica answered after a causal check (waited on)."""
+    waited = []
+    cur = psycopg.ClientCursor(c) if client_cursor else c.cursor()
+    for i in range(30):
+        marker = "merge%d" % (base + i)
+        c.execute("INSERT INTO %s VALUES (%%s, 'x')" % TABLE, [base + i])
+        seen, port = cur.execute("SELECT count(*), inet_server_port() FROM %s WHERE id = %%s /* %s */"
+                                 % (TABLE, marker), [base + i]).fetchone()
+        assert seen == 1, "a stale read from %d" % port
+        route = scalar(c, "SHOW pgsteer.last_route")
+        waited.append((marker, port, route))
+    return waited
+
+
+def test_a_causal_check_shares_the_transaction_of_an_extended_read(pgsteer, cluster, causal_table):
+    """An extended-protocol read sent right behind its causal check shares
+    the check's Sync: the replica runs both in one transaction (one
+    command cycle and one answer instead of two). A Query (the simple
+    protocol) cannot share it: there the check is a transaction of its
+    own. Observed in the replicas' own statement log (%v, the virtual
+    transaction id)."""
+    p = pgsteer(extra={"routing": {"causal_read_timeout": "200ms"}})
+    helpers.wait_reads_on_both_replicas(p, cluster)
+    with statement_log(cluster) as lines, session(p) as c:
+        extended = [w for w in causal_reads(c, 500000) if "waited" in w[2]]
+        simple = [w for w in causal_reads(c, 510000, client_cursor=True) if "waited" in w[2]]
+        assert extended and simple, "no read waited on a replica (%d extended, %d simple)" % (
+            len(extended), len(simple))
+        logged = wait_for(lambda: (lambda ls: ls if all(
+            check_and_read_transactions(ls, m) for m, _, _ in extended + simple) else None)(lines()),
+            15, "the replicas' log of the checks and reads")
+        for marker, port, route in extended:
+            check, read = check_and_read_transactions(logged, marker)
+            assert check == read, "extended read %s: check in %s, read in %s\n%s" % (marker, check, read, "\n".join(str(l) for l in logged if l[1] in (check, read)))
+        for marker, port, route in simple:
+            check, read = check_and_read_transactions(logged, marker)
+            assert check != read, "simple read %s: check and read both in %s" % (marker, check)
+
+
+def test_a_causal_check_takes_its_own_transaction_above_read_committed(pgsteer, cluster, causal_table,
+                                                                       rr_user):
+    """At repeatable read a transaction's snapshot is its first statement's:
+    a read sharing the check's transaction would see the data as of
+    before the check read the replay position, which may be stale. A
+    role whose default_transaction_isolation pgsteer cannot see (ALTER
+    ROLE ... SET) makes the shared check answer no row: that read goes to
+    the primary, and the session's later checks take a transaction of
+    their own. No replica-answered read ever shared its check's
+    transaction."""
+    p = pgsteer(extra={"routing": {"causal_read_timeout": "200ms"}})
+    helpers.wait_reads_on_both_replicas(p, cluster)
+    with statement_log(cluster) as lines, session(p, user=rr_user) as c:
+        assert scalar(c, "SHOW transaction_isolation") == "repeatable read"
+        reads = causal_reads(c, 520000)
+        on_replicas = [w for w in reads if w[1] in cluster.replica_ports and "waited" in w[2]]
+        assert on_replicas, "no read waited on a replica: %s" % reads[:3]
+        logged = wait_for(lambda: (lambda ls: ls if all(
+            check_and_read_transactions(ls, m) for m, _, _ in on_replicas) else None)(lines()),
+            15, "the replicas' log of the checks and reads")
+        for marker, port, route in on_replicas:
+            check, read = check_and_read_transactions(logged, marker)
+            assert check != read, "read %s answered by %d shared its check's transaction %s" % (
+                marker, port, check)
+
+
+@pytest.fixture
+def rr_user(cluster, causal_table):
+    """A login role at repeatable read by its own default (ALTER ROLE ... SET)."""
+    with cluster.connect() as c:
+        c.execute("DROP ROLE IF EXISTS causal_rr")
+        c.execute("CREATE ROLE causal_rr LOGIN")
+        c.execute("ALTER ROLE causal_rr SET default_transaction_isolation = 'repeatable read'")
+        c.execute("GRANT SELECT, INSERT ON %s TO causal_rr" % causal_table)
+    for port in cluster.replica_ports:
+        with cluster.connect(port) as r:
+            wait_for(lambda: scalar(r, "SELECT has_table_privilege('causal_rr', %s, 'SELECT')",
+                                    (causal_table,)), 15, "the grant on a replica")
+    yield "causal_rr"
+    with cluster.connect() as c:
+        c.execute("DROP OWNED BY causal_rr")
+        c.execute("DROP ROLE causal_rr")
 
 
 def test_asynchronous_commit_takes_no_causal_wait(pgsteer, cluster, causal_table):
