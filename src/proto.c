@@ -431,6 +431,25 @@ void proto_add_parse(struct evbuffer *buf, const char *name, const void *body, s
 	evbuffer_add(buf, body, body_len);
 }
 
+void proto_add_query_as_batch(struct evbuffer *buf, const char *sql, size_t n)
+{
+	add_header(buf, 'P', 1 + n + 2);
+	add_cstr(buf, "");		/* the unnamed statement */
+	evbuffer_add(buf, sql, n);	/* with its NUL */
+	add_u16(buf, 0);		/* no parameter types */
+	add_header(buf, 'B', 1 + 1 + 2 + 2 + 2);
+	add_cstr(buf, "");		/* the unnamed portal */
+	add_cstr(buf, "");		/* of the unnamed statement */
+	add_u16(buf, 0);		/* no parameter formats */
+	add_u16(buf, 0);		/* no parameters */
+	add_u16(buf, 0);		/* results in text */
+	proto_add_close_describe(buf, 'D', 'P', "");
+	add_header(buf, 'E', 1 + 4);
+	add_cstr(buf, "");
+	add_u32(buf, 0);		/* all rows */
+	proto_add_bodyless(buf, 'S');
+}
+
 void proto_add_close_describe(struct evbuffer *buf, uint8_t type, uint8_t what, const char *name)
 {
 	size_t nl = strlen(name) + 1;

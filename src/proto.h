@@ -170,6 +170,12 @@ void proto_add_empty_query(struct evbuffer *buf);
 void proto_add_bodyless(struct evbuffer *buf, uint8_t type);
 /* Bind of statement STMT to the unnamed portal with NVALUES text VALUES, then Execute of it. */
 void proto_add_bind_execute(struct evbuffer *buf, const char *stmt, int nvalues, const char *const *values);
+/*
+ * A simple Query's statement SQL (N bytes with its NUL) as an extended
+ * batch: Parse of the unnamed statement, Bind of the unnamed portal (no
+ * parameters, text results), Describe of the portal, Execute, Sync.
+ */
+void proto_add_query_as_batch(struct evbuffer *buf, const char *sql, size_t n);
 /* Parse NAME; BODY is the rest of a Parse body (query\0 int16 n int32 oids[n]). */
 void proto_add_parse(struct evbuffer *buf, const char *name, const void *body, size_t body_len);
 /* Close or Describe (TYPE 'C'/'D') of statement ('S') or portal ('P') NAME. */

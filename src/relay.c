@@ -13,6 +13,7 @@
  * Backpressure: when one side's output exceeds RELAY_HIGH_WATER we stop
  * reading the other side until it drains below RELAY_LOW_WATER.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,8 @@ static void causal_lost_replay(struct client *c, struct server *s);
 static bool causal_reply(struct client *c, struct server *s, uint8_t type, const uint8_t *msg,
 			 uint32_t len);
 static void causal_merged_failed(struct client *c, struct server *s);
+static bool causal_query_as_batch_ok(const struct client *c);
+static void causal_query_as_batch(struct client *c, struct server *s);
 static bool shape_answered(struct client *c, struct server *s, struct reply *r, const uint8_t *msg,
 			   uint32_t len);
 static void shape_resume(struct client *c, struct server *s);
@@ -223,11 +226,17 @@ void relay_server_assigned(struct client *c, struct server *s)
 			/*
 			 * The check, then the statement right behind it, in one
 			 * round trip; an extended batch shares its Sync with the
-			 * check (one transaction on the replica, not two).
+			 * check (one transaction on the replica, not two), and so
+			 * does a Query that can go as one.
 			 */
-			causal_check(c, s, 4, ahead == 'S' && !c->causal_unmerged);
+			bool as_batch = ahead == 'Q' && !c->causal_unmerged && causal_query_as_batch_ok(c);
+
+			causal_check(c, s, 4, (ahead == 'S' || as_batch) && !c->causal_unmerged);
 			conn_read_enable(&c->rd);
-			relay_client_to_server(c, s);
+			if (as_batch && s->causal_merged)
+				causal_query_as_batch(c, s);
+			else
+				relay_client_to_server(c, s);
 			if (c->server != s || c->state != CL_ACTIVE)
 				return;		/* the relay ended the link itself */
 			if (s->causal_phase == 4)
@@ -289,6 +298,103 @@ static uint8_t causal_can_pipeline(const struct client *c)
 		off += 1 + (size_t)len;
 	}
 	return 0;
+}
+
+/*
+ * May C's Query (whole, alone in its input: causal_can_pipeline()) go to
+ * the replica as an extended batch behind a check that shares its Sync?
+ * Its client must see what a Query gets, so only one statement that
+ * reads and returns rows (SELECT, WITH, VALUES, TABLE, SHOW, EXPLAIN; a
+ * multi-statement string cannot be one Parse, and a Query that returns
+ * none or copies out is left alone), with no parameter symbol in it
+ * (a Query's "$1" is an error of its own, a Parse's another).
+ */
+static bool causal_query_as_batch_ok(const struct client *c)
+{
+	static const char *const rows[] = { "select", "with", "values", "table", "show", "explain" };
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct classify_result res;
+	const char *sql, *p, *end;
+	uint8_t type;
+	uint32_t len;
+
+	if (!proto_peek_header(in, 0, &type, &len) || type != 'Q' || len < 6 ||
+	    !(sql = (const char *)evbuffer_pullup(in, 1 + (ev_ssize_t)len)))
+		return false;
+	sql += PROTO_HEADER_LEN;
+	end = sql + len - 4 - 1;	/* at its NUL */
+	if (*end != '\0' || memchr(sql, '\0', (size_t)(end - sql)) || memchr(sql, '$', (size_t)(end - sql)))
+		return false;
+	classify_query_cached(sql, (size_t)(end - sql), rt.knowledge, &res);
+	if (res.cls != CLASS_READ || res.statement_count != 1 || res.changes_session ||
+	    res.session_op != SESSION_OP_NONE || res.pins_session || res.notifies)
+		return false;
+	for (p = sql; p < end;) {	/* the first word, past blanks, comments and parentheses */
+		if (isspace((unsigned char)*p) || *p == '(') {
+			p++;
+		} else if (p[0] == '-' && p + 1 < end && p[1] == '-') {
+			while (p < end && *p != '\n')
+				p++;
+		} else if (p[0] == '/' && p + 1 < end && p[1] == '*') {
+			const char *close = strstr(p + 2, "*/");	/* not nested: then no */
+			if (!close || memmem(p + 2, (size_t)(close - p - 2), "/*", 2))
+				return false;
+			p = close + 2;
+		} else {
+			break;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(rows); i++) {
+		size_t n = strlen(rows[i]);
+		if ((size_t)(end - p) >= n && strncasecmp(p, rows[i], n) == 0 &&
+		    (p + n == end || !(isalnum((unsigned char)p[n]) || p[n] == '_')))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Send C's Query to S as an extended batch (Parse, Bind, Describe of the
+ * portal, Execute, Sync) right behind the check that shares its Sync.
+ * The client sees what its Query gets: the ParseComplete and
+ * BindComplete are hidden, the RowDescription and rows go through.  The
+ * relay keeps the Query itself, as it came, for the primary should the
+ * check fail.
+ */
+static void causal_query_as_batch(struct client *c, struct server *s)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	uint8_t type;
+	uint32_t len;
+	const uint8_t *msg;
+
+	if (!proto_peek_header(in, 0, &type, &len) ||
+	    !(msg = evbuffer_pullup(in, 1 + (ev_ssize_t)len))) {
+		relay_client_to_server(c, s);	/* cannot happen (causal_query_as_batch_ok()) */
+		return;
+	}
+	keep_bytes_for_replay(c, (const char *)msg, 1 + (size_t)len);
+	proto_add_query_as_batch(bufferevent_get_output(s->bev), (const char *)msg + PROTO_HEADER_LEN,
+				 len - 4);
+	stats.bytes_from_clients += 1 + (size_t)len;
+	if (s->pool->node_index < STATS_MAX_NODES)
+		stats.nodes[s->pool->node_index].bytes_to_server += 1 + (size_t)len;
+	evbuffer_drain(in, 1 + (size_t)len);
+	carry_unnamed_query(c, s);	/* as after a Query: the client has no unnamed statement */
+	s->bound_stmt = NULL;
+	reply_push(s, 'P', REPLY_HIDE, NULL, NULL, NULL);
+	reply_push(s, 'B', REPLY_HIDE, NULL, NULL, NULL);
+	reply_push(s, 'D', REPLY_FORWARD, NULL, NULL, NULL);
+	reply_last(s)->flags |= REPLY_DROP_NODATA;
+	reply_push(s, 'E', REPLY_FORWARD, NULL, NULL, NULL);
+	if (s->expect_rfq++ == 0) {
+		s->query_start_us = now_us();
+		s->timeout_cancel_ms = 0;
+	}
+	reply_push(s, 'S', REPLY_FORWARD, NULL, NULL, c->pending_ops);
+	c->pending_ops = NULL;
+	s->batch_open = false;
+	steer_forget();	/* whatever steer_statement() saw has been relayed */
 }
 
 /*
@@ -546,8 +652,8 @@ void relay_causal_statement_free(void)
 
 /*
  * MERGED (phase 4, an extended batch behind it): the check's Bind and
- * Execute go without a Sync, so that the batch's Sync ends both; the
- * replica runs one transaction and sends one answer, not two.
+ * Execute go without a Sync, so that the batch's Sync ends both: the
+ * replica runs one transaction, not two.
  */
 static void causal_check(struct client *c, struct server *s, uint8_t phase, bool merged)
 {
@@ -570,6 +676,13 @@ static void causal_check(struct client *c, struct server *s, uint8_t phase, bool
 		if (reply_last(s) && reply_last(s)->kind == 'P' && reply_last(s)->server_reg == st)
 			reply_last(s)->flags |= REPLY_CAUSAL;
 		proto_add_bind_execute(out, st->server_name, 0, NULL);
+		/*
+		 * A Flush: the answer comes now, not with the statement's at its
+		 * Sync, so that a long read behind a check that failed is not
+		 * waited for (retry_stalled_read()) and a frozen replica is told
+		 * from a busy one.
+		 */
+		proto_add_bodyless(out, 'H');
 		s->batch_open = true;	/* the client's Sync, right behind, closes it */
 		reply_push(s, 'B', REPLY_HIDE, NULL, NULL, NULL);
 		reply_last(s)->flags |= REPLY_CAUSAL;
@@ -2660,6 +2773,16 @@ static void relay_server_to_client(struct server *s, struct client *c)
 			/* whole, so that a faked reply after it cannot split it */
 			if (avail - off < 1 + (size_t)len)
 				break;
+			if (type == 'n' && (r->flags & REPLY_DROP_NODATA)) {
+				/* a Query's client gets no NoData */
+				if (off)
+					forward_server_bytes(s, c, in, off, answered);
+				off = 0;
+				evbuffer_drain(in, 1 + (size_t)len);
+				reply_pop(s, false);
+				avail = proto_window_load(&w, in);
+				continue;
+			}
 			if (r->kind == 'D' && r->stmt && !__atomic_load_n(&r->stmt->shape, __ATOMIC_RELAXED))
 				note_shape(s, r->stmt, in, off, type, len);
 			reply_pop(s, false);

@@ -30,6 +30,7 @@ enum reply_action {
 #define REPLY_STALE_ERROR 0x04	/* its ErrorResponse is replaced by client_stmt's stale_error */
 #define REPLY_CAUSAL 0x08	/* a causal read's check of the replica's replay position */
 #define REPLY_SHAPE 0x10	/* a hidden Describe: has stmt's result shape changed since first described? */
+#define REPLY_DROP_NODATA 0x20	/* a Describe sent for a client's simple Query: its NoData is not the client's */
 
 /*
  * One request whose replies are still owed.  KIND is the request's

@@ -238,45 +238,86 @@ def check_and_read_transactions(lines, marker):
     return None
 
 
-def causal_reads(c, base, client_cursor=False):
+def causal_reads(c, base, client_cursor=False, extra=""):
     """Write then read, 30 times: [(marker, answering port, route)] of the
-    reads a replica answered after a causal check (waited on)."""
+    reads, each tagged with a marker comment (and EXTRA in its WHERE)."""
     waited = []
     cur = psycopg.ClientCursor(c) if client_cursor else c.cursor()
     for i in range(30):
         marker = "merge%d" % (base + i)
         c.execute("INSERT INTO %s VALUES (%%s, 'x')" % TABLE, [base + i])
-        seen, port = cur.execute("SELECT count(*), inet_server_port() FROM %s WHERE id = %%s /* %s */"
-                                 % (TABLE, marker), [base + i]).fetchone()
+        seen, port = cur.execute("SELECT count(*), inet_server_port() FROM %s WHERE id = %%s%s /* %s */"
+                                 % (TABLE, extra, marker), [base + i]).fetchone()
         assert seen == 1, "a stale read from %d" % port
         route = scalar(c, "SHOW pgsteer.last_route")
         waited.append((marker, port, route))
     return waited
 
 
-def test_a_causal_check_shares_the_transaction_of_an_extended_read(pgsteer, cluster, causal_table):
-    """An extended-protocol read sent right behind its causal check shares
-    the check's Sync: the replica runs both in one transaction (one
-    command cycle and one answer instead of two). A Query (the simple
-    protocol) cannot share it: there the check is a transaction of its
-    own. Observed in the replicas' own statement log (%v, the virtual
-    transaction id)."""
+def test_a_causal_check_shares_the_transaction_of_its_read(pgsteer, cluster, causal_table):
+    """A read sent right behind its causal check shares the check's Sync:
+    the replica runs both in one transaction (one command cycle less). An
+    extended-protocol read does as it is; a Query (the simple protocol)
+    goes as an extended batch when it is one statement that returns rows
+    and holds no parameter symbol; another Query (here one with a "$" in
+    it) keeps a check that is a transaction of its own. Observed in the
+    replicas' own statement log (%v, the virtual transaction id)."""
     p = pgsteer(extra={"routing": {"causal_read_timeout": "200ms"}})
     helpers.wait_reads_on_both_replicas(p, cluster)
     with statement_log(cluster) as lines, session(p) as c:
         extended = [w for w in causal_reads(c, 500000) if "waited" in w[2]]
         simple = [w for w in causal_reads(c, 510000, client_cursor=True) if "waited" in w[2]]
-        assert extended and simple, "no read waited on a replica (%d extended, %d simple)" % (
-            len(extended), len(simple))
+        dollar = [w for w in causal_reads(c, 515000, client_cursor=True, extra=" AND '$1' <> ''")
+                  if "waited" in w[2]]
+        assert extended and simple and dollar, "no read waited on a replica (%d, %d, %d)" % (
+            len(extended), len(simple), len(dollar))
         logged = wait_for(lambda: (lambda ls: ls if all(
-            check_and_read_transactions(ls, m) for m, _, _ in extended + simple) else None)(lines()),
-            15, "the replicas' log of the checks and reads")
-        for marker, port, route in extended:
-            check, read = check_and_read_transactions(logged, marker)
-            assert check == read, "extended read %s: check in %s, read in %s\n%s" % (marker, check, read, "\n".join(str(l) for l in logged if l[1] in (check, read)))
-        for marker, port, route in simple:
-            check, read = check_and_read_transactions(logged, marker)
-            assert check != read, "simple read %s: check and read both in %s" % (marker, check)
+            check_and_read_transactions(ls, m) for m, _, _ in extended + simple + dollar) else None)(
+                lines()), 15, "the replicas' log of the checks and reads")
+        for kind, reads, shared in (("extended", extended, True), ("simple", simple, True),
+                                    ("simple with $", dollar, False)):
+            for marker, port, route in reads:
+                check, read = check_and_read_transactions(logged, marker)
+                assert (check == read) == shared, "%s read %s: check in %s, read in %s" % (
+                    kind, marker, check, read)
+
+
+def test_a_query_sent_as_a_batch_answers_as_a_query(pgsteer, cluster, causal_table):
+    """What a Query sent behind a shared check gets is what a Query gets:
+    its rows and their description, an error (and the session goes on),
+    SHOW, EXPLAIN; never a ParseComplete or BindComplete its driver would
+    not expect. Each kind is tried until one ran behind a check that
+    waited on a replica."""
+    p = pgsteer(extra={"routing": {"causal_read_timeout": "200ms"}})
+    helpers.wait_reads_on_both_replicas(p, cluster)
+    kinds = {
+        "rows": ("SELECT id, v FROM %s WHERE id = {id}" % TABLE,
+                 lambda cur, ident: cur.fetchall() == [(ident, "x")] and
+                 [d.name for d in cur.description] == ["id", "v"]),
+        "show": ("SHOW transaction_isolation", lambda cur, ident: cur.fetchone() == ("read committed",)),
+        "explain": ("EXPLAIN SELECT v FROM %s WHERE id = {id}" % TABLE,
+                    lambda cur, ident: "Scan" in "".join(r[0] for r in cur.fetchall())),
+        "error": ("SELECT 1 / (count(*) - count(*)) FROM %s WHERE id = {id}" % TABLE, None),
+    }
+    with session(p) as c:
+        cur = psycopg.ClientCursor(c)
+        ident = 540000
+        for kind, (sql, ok) in kinds.items():
+            for _ in range(30):
+                ident += 1
+                c.execute("INSERT INTO %s VALUES (%%s, 'x')" % TABLE, [ident])
+                if ok is None:
+                    with pytest.raises(psycopg.errors.DivisionByZero):
+                        cur.execute(sql.format(id=ident))
+                else:
+                    cur.execute(sql.format(id=ident))
+                    assert ok(cur, ident), "%s: %r" % (kind, sql)
+                route = scalar(c, "SHOW pgsteer.last_route")
+                if "waited" in route:
+                    break
+            else:
+                pytest.fail("%s: no read waited on a replica in 30 tries (last route %r)" % (kind, route))
+            assert scalar(c, "SELECT count(*) FROM %s WHERE id = %%s" % TABLE, [ident]) == 1
 
 
 def test_a_causal_check_takes_its_own_transaction_above_read_committed(pgsteer, cluster, causal_table,
@@ -419,18 +460,23 @@ def test_ddl_is_seen_by_every_session(pgsteer, cluster, pool_mode):
     assert "DDL committed: until a replica replays" in log
 
 
+@pytest.mark.parametrize("protocol", ["simple", "extended"])
 def test_a_long_read_dropped_on_a_replica_is_not_waited_for_nor_run_after_a_cancel(
-        pgsteer, cluster, causal_table):
+        pgsteer, cluster, causal_table, protocol):
     """A read after a write goes to a replica right behind its causal
     check; the check fails (replay paused) while the statement, a long one,
     runs there. The client does not wait for that run to end before the
     primary runs it (it is cancelled on the replica), and a cancel the
     client sends meanwhile cancels the statement: it fails with 57014
-    instead of running again on the primary."""
+    instead of running again on the primary. The check answers at once
+    even when it shares the statement's transaction (an extended batch, or
+    a Query sent as one)."""
+    def sql(text, value):
+        return (text % value, None) if protocol == "simple" else (text % "%s", [value])
     with paused_replay(pgsteer, cluster) as p, session(p) as c:
         c.execute("INSERT INTO %s VALUES (1, 'x')" % TABLE)
         t0 = time.monotonic()
-        port = scalar(c, "SELECT inet_server_port() FROM pg_sleep(1.5)")
+        port = scalar(c, *sql("SELECT inet_server_port() FROM pg_sleep(%s)", 1.5))
         took = time.monotonic() - t0
         assert port == cluster.port
         # it ran once on the primary, after at most the stall bound on the replica
@@ -441,7 +487,7 @@ def test_a_long_read_dropped_on_a_replica_is_not_waited_for_nor_run_after_a_canc
         t0 = time.monotonic()
         timer.start()
         with pytest.raises(psycopg.errors.QueryCanceled):
-            c.execute("SELECT pg_sleep(3)")
+            c.execute(*sql("SELECT pg_sleep(%s)", 3))
         took = time.monotonic() - t0
         timer.join()
         assert took < 1.5, "the cancelled read took %.2fs" % took

@@ -271,6 +271,24 @@ static void test_builders_layout(void **state)
 	evbuffer_free(b);
 }
 
+/* A Query's text as Parse/Bind/Describe portal/Execute/Sync, byte for byte. */
+static void test_query_as_batch(void **state)
+{
+	static const uint8_t want[] =
+		"P\0\0\0\x10" "\0" "SELECT 1\0" "\0\0"	/* unnamed, no parameter types */
+		"B\0\0\0\x0c" "\0" "\0" "\0\0" "\0\0" "\0\0"	/* no formats, values; text */
+		"D\0\0\0\x06" "P\0"
+		"E\0\0\0\x09" "\0" "\0\0\0\0"
+		"S\0\0\0\x04";
+	struct evbuffer *b = evbuffer_new();
+
+	(void)state;
+	proto_add_query_as_batch(b, "SELECT 1", sizeof("SELECT 1"));
+	assert_int_equal(evbuffer_get_length(b), sizeof(want) - 1);
+	assert_memory_equal(evbuffer_pullup(b, -1), want, sizeof(want) - 1);
+	evbuffer_free(b);
+}
+
 static void test_frontend_types(void **state)
 {
 	(void)state;
@@ -297,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_error_roundtrip),
 		cmocka_unit_test(test_parse_error_truncated),
 		cmocka_unit_test(test_builders_layout),
+		cmocka_unit_test(test_query_as_batch),
 		cmocka_unit_test(test_frontend_types),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
