@@ -587,25 +587,23 @@ uint64_t relay_barrier_lsn(int cluster)
 /*
  * The check that does not wait (the statement is right behind it): the
  * bare position, cheaper for the replica than the waiting form told not
- * to wait, and no parameters to format.
- */
-#define CAUSAL_POSITION_SQL "SELECT pg_catalog.pg_last_wal_replay_lsn()"
-/*
- * The check that shares the statement's batch (no Sync between them: one
+ * to wait, and no parameters to format.  Its second column is for a
+ * check that shares the statement's batch (no Sync between them: one
  * transaction on the replica).  The statement's snapshot, taken at its
  * Bind, comes after the check read the position only when each statement
  * takes its own snapshot, that is under read committed; at repeatable
- * read or serializable the transaction's snapshot is the check's own, taken
- * before it read the position, so the check answers no row there (not
- * replayed: the primary answers) and the session's later checks take a
- * Sync of their own (client.causal_unmerged).
+ * read or serializable the transaction's snapshot is the check's own,
+ * taken before it read the position: true there, and the read counts as
+ * not replayed (the primary answers), and the session's later checks take
+ * a Sync of their own (client.causal_unmerged).  One statement for both
+ * uses: pgsteer's hidden statements show in pg_prepared_statements.
  */
-#define CAUSAL_MERGED_SQL \
-	"SELECT pg_catalog.pg_last_wal_replay_lsn() WHERE " \
-	"pg_catalog.current_setting('transaction_isolation') = 'read committed'"
+#define CAUSAL_POSITION_SQL \
+	"SELECT pg_catalog.pg_last_wal_replay_lsn(), " \
+	"pg_catalog.current_setting('transaction_isolation') <> 'read committed'"
 
 /* The checks' statements, prepared once per server connection that runs them */
-enum causal_form { CAUSAL_POSITION, CAUSAL_WAIT, CAUSAL_MERGED, CAUSAL_FORMS };
+enum causal_form { CAUSAL_POSITION, CAUSAL_WAIT, CAUSAL_FORMS };
 
 static struct pstmt *causal_stmts[CAUSAL_FORMS];
 
@@ -615,11 +613,9 @@ static struct pstmt *causal_statement(enum causal_form form)
 	/* text, NUL, int16 0: no parameter types */
 	static const char wait_body[] = CAUSAL_WAIT_SQL "\0\0";
 	static const char position_body[] = CAUSAL_POSITION_SQL "\0\0";
-	static const char merged_body[] = CAUSAL_MERGED_SQL "\0\0";
 	static const struct { const char *body; size_t len; } bodies[CAUSAL_FORMS] = {
 		[CAUSAL_POSITION] = { position_body, sizeof(position_body) },
 		[CAUSAL_WAIT] = { wait_body, sizeof(wait_body) },
-		[CAUSAL_MERGED] = { merged_body, sizeof(merged_body) },
 	};
 	const char *body = bodies[form].body;
 	size_t body_len = bodies[form].len;
@@ -665,7 +661,7 @@ static void causal_check(struct client *c, struct server *s, uint8_t phase, bool
 	 * waits for the answer (phase 1) is better served by the wait.
 	 */
 	bool waits = phase != 4;
-	struct pstmt *st = causal_statement(waits ? CAUSAL_WAIT : merged ? CAUSAL_MERGED : CAUSAL_POSITION);
+	struct pstmt *st = causal_statement(waits ? CAUSAL_WAIT : CAUSAL_POSITION);
 
 	s->causal_phase = phase;
 	s->causal_seen = 0;
@@ -2507,19 +2503,21 @@ static bool causal_reply(struct client *c, struct server *s, uint8_t type, const
 		return true;
 	}
 	if (s->causal_merged) {
-		/* the check's BindComplete, its row (none: not read committed), its CommandComplete */
+		/* the check's BindComplete, its row, its CommandComplete */
 		switch (type) {
 		case '2':
 			reply_pop(s, false);
 			break;
 		case 'D':
-			datarow_lsn(msg, len, &s->causal_seen);
+			if (datarow_second_true(msg, len))
+				c->causal_unmerged = true;	/* not read committed: not replayed, as far as
+								 * this read goes; its next checks take a Sync */
+			else
+				datarow_lsn(msg, len, &s->causal_seen);
 			break;
 		case 'C':
 			evbuffer_drain(in, 1 + (size_t)len);
 			reply_pop(s, false);
-			if (s->causal_seen == 0)
-				c->causal_unmerged = true;	/* its next checks take a Sync of their own */
 			causal_answered(c, s);
 			return false;
 		case 'E':

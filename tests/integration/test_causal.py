@@ -326,9 +326,9 @@ def test_a_causal_check_takes_its_own_transaction_above_read_committed(pgsteer, 
     a read sharing the check's transaction would see the data as of
     before the check read the replay position, which may be stale. A
     role whose default_transaction_isolation pgsteer cannot see (ALTER
-    ROLE ... SET) makes the shared check answer no row: that read goes to
-    the primary, and the session's later checks take a transaction of
-    their own. No replica-answered read ever shared its check's
+    ROLE ... SET) makes the shared check say its transaction is not read
+    committed: that read goes to the primary, and the session's later
+    checks take a transaction of their own. No replica-answered read ever shared its check's
     transaction."""
     p = pgsteer(extra={"routing": {"causal_read_timeout": "200ms"}})
     helpers.wait_reads_on_both_replicas(p, cluster)
