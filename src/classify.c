@@ -222,6 +222,7 @@ struct classify_knowledge {
 	struct cat_entry *cat;	/* open addressing, power-of-two size */
 	size_t cat_size;
 	char *cat_keys;		/* storage for keys */
+	size_t n_unlogged;	/* unlogged tables in cat (keys "\1name", "\1schema.name") */
 	uint64_t gen;		/* new number on every change: classify_sql_cached()'s key */
 };
 
@@ -951,6 +952,30 @@ static char catalog_lookup(const struct classify_knowledge *k, const char *key)
 	return e->key ? e->provolatile : 0;
 }
 
+/* Prefix of an unlogged table's keys in the catalog table (no function name starts with it). */
+#define UNLOGGED_KEY '\1'
+
+/*
+ * Is NAME (folded; after SCHEMA and a dot when SCHEMA is not empty) a
+ * table the catalog says is unlogged?
+ */
+static bool unlogged_table(const struct classify_knowledge *k, const char *schema, const char *name)
+{
+	char key[2 * CLASSIFY_NAME_LEN + 2], *p = key;
+	size_t sl = strlen(schema), nl = strlen(name);
+
+	if (!k || !k->n_unlogged)
+		return false;
+	*p++ = UNLOGGED_KEY;
+	if (sl) {
+		memcpy(p, schema, sl);
+		p += sl;
+		*p++ = '.';
+	}
+	memcpy(p, name, nl + 1);
+	return catalog_lookup(k, key) == 'u';
+}
+
 /*
  * PCRE2 match data is scratch space for one match at a time: one per
  * thread (worker threads classify at once), K's own as the fallback when
@@ -1331,6 +1356,12 @@ static void scan_query(struct cursor *c, struct classify_result *r, bool stop_at
 			if (t->type == T_IDENT && t->len >= 8 && (t->p[0] | 0x20) == 'p' &&
 			    (t->p[1] | 0x20) == 'g' && t->p[2] == '_' && node_local_name(t))
 				r->node_local = true;
+			if (c->k && c->k->n_unlogged && !r->unlogged && peek(c)->type != T_DOT) {
+				/* an unqualified name (a qualified one: below) */
+				tok_ident(t, name, sizeof(name));
+				if (unlogged_table(c->k, "", name))
+					r->unlogged = true;
+			}
 			/* fast path: not followed by "(" or "." cannot be a call */
 			{
 				struct token *n = peek(c);
@@ -1352,6 +1383,8 @@ static void scan_query(struct cursor *c, struct classify_result *r, bool stop_at
 					tok_ident(&c->cur, name, sizeof(name));
 					if (strncmp(name, "pg_", 3) == 0 && node_local_name(&c->cur))
 						r->node_local = true;	/* pg_catalog.pg_stat_activity */
+					if (c->k && c->k->n_unlogged && unlogged_table(c->k, schema, name))
+						r->unlogged = true;	/* app.events */
 					paren_kw = false;
 					n = peek(c);
 				}
@@ -1845,6 +1878,8 @@ static void stmt_show(struct cursor *c, struct classify_result *r)
 }
 
 /* EXPLAIN [ANALYZE] [VERBOSE] stmt | EXPLAIN (option [value], ...) stmt */
+static void result_init(struct classify_result *r);
+
 static void stmt_explain(struct cursor *c, struct classify_result *r)
 {
 	bool analyze = false;
@@ -1881,6 +1916,14 @@ static void stmt_explain(struct cursor *c, struct classify_result *r)
 		}
 	}
 	if (!analyze) {
+		if (c->k && c->k->n_unlogged) {
+			/* not run, but planned: the plan opens an unlogged table too */
+			struct classify_result inner;
+
+			result_init(&inner);
+			classify_statement(c, &inner);
+			r->unlogged = inner.unlogged;
+		}
 		set(r, CLASS_READ, "EXPLAIN without ANALYZE does not run the statement");
 		return;
 	}
@@ -2287,6 +2330,7 @@ static void merge_part(struct merge_state *m, struct classify_result *out,
 	out->ddl |= p->ddl;
 	out->notifies |= p->notifies;
 	out->node_local |= p->node_local;
+	out->unlogged |= p->unlogged;
 	out->changes_session |= p->changes_session;
 	if (p->txn != TXN_NONE && out->txn == TXN_NONE) {
 		out->txn = p->txn;
@@ -2414,6 +2458,7 @@ static void result_init(struct classify_result *r)
 	r->ddl = false;
 	r->notifies = false;
 	r->node_local = false;
+	r->unlogged = false;
 	r->isolation = ISOLATION_DEFAULT;
 	r->deferrable = false;
 	r->changes_session = false;
@@ -3069,7 +3114,7 @@ int classify_knowledge_set_catalog(struct classify_knowledge *k,
 	k->gen = ++knowledge_generation;
 
 	for (i = 0; i < nrows; i++)
-		keybytes += 2 * strlen(rows[i].name) + strlen(rows[i].schema) + 3;
+		keybytes += 2 * strlen(rows[i].name) + strlen(rows[i].schema) + 5;
 	while (size < 4 * nrows)
 		size *= 2;
 	tab = calloc(size, sizeof(*tab));
@@ -3080,11 +3125,35 @@ int classify_knowledge_set_catalog(struct classify_knowledge *k,
 		return -1;
 	}
 	kp = keys;
+	k->n_unlogged = 0;
 	for (i = 0; i < nrows; i++) {
 		struct cat_entry *e;
 		size_t nl = strlen(rows[i].name), sl = strlen(rows[i].schema);
 		char vol = rows[i].provolatile;
 
+		if (vol == 'u') {
+			/* an unlogged table: "\1name" and "\1schema.name", apart from functions */
+			kp[0] = UNLOGGED_KEY;
+			memcpy(kp + 1, rows[i].name, nl + 1);
+			e = cat_slot(tab, size, kp);
+			if (!e->key) {
+				e->key = kp;
+				kp += nl + 2;
+			}
+			e->provolatile = 'u';
+			kp[0] = UNLOGGED_KEY;
+			memcpy(kp + 1, rows[i].schema, sl);
+			kp[sl + 1] = '.';
+			memcpy(kp + sl + 2, rows[i].name, nl + 1);
+			e = cat_slot(tab, size, kp);
+			if (!e->key) {
+				e->key = kp;
+				kp += sl + nl + 3;
+			}
+			e->provolatile = 'u';
+			k->n_unlogged++;
+			continue;
+		}
 		if (vol != 'i' && vol != 's')
 			vol = 'v';
 		/* "name": all schemas folded together (unqualified calls) */

@@ -103,6 +103,8 @@ struct classify_result {
 	bool node_local;			/* reads a node's own statistics or replication state
 						 * (pg_stat_*, pg_statio_*, pg_locks, pg_replication_slots,
 						 * pg_prepared_xacts): the primary answers a read */
+	bool unlogged;				/* names a table the catalog says is unlogged (its rows
+						 * are the primary's only): the primary answers a read */
 	/* additions (owner of classify.c) */
 	enum classify_isolation isolation;	/* BEGIN ... ISOLATION LEVEL x */
 	bool deferrable;			/* BEGIN ... DEFERRABLE */
@@ -137,7 +139,7 @@ struct classify_context {
 struct classify_catalog_row {
 	const char *schema;	/* nspname */
 	const char *name;	/* proname */
-	char provolatile;	/* 'i', 's' or 'v' */
+	char provolatile;	/* 'i', 's' or 'v'; 'u': an unlogged table (relname), not a function */
 };
 
 /* Function knowledge: built-in tables + optional catalog + config patterns. */

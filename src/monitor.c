@@ -102,10 +102,14 @@
 	"ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END"
 #define CHECK_COLUMNS 5
 
+/* User functions' volatility, and the unlogged tables (provolatile 'u': their rows are the primary's) */
 #define CATALOG_SQL \
 	"SELECT n.nspname, p.proname, p.provolatile FROM pg_proc p " \
 	"JOIN pg_namespace n ON n.oid = p.pronamespace " \
-	"WHERE n.nspname NOT IN ('pg_catalog','information_schema')"
+	"WHERE n.nspname NOT IN ('pg_catalog','information_schema') " \
+	"UNION ALL SELECT n.nspname, c.relname, 'u'::\"char\" FROM pg_class c " \
+	"JOIN pg_namespace n ON n.oid = c.relnamespace " \
+	"WHERE c.relpersistence = 'u' AND c.relkind IN ('r', 'p', 'm')"
 
 /* A catalog read may legitimately take longer than a health check. */
 #define CATALOG_TIMEOUT_MIN_MS 30000

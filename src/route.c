@@ -379,6 +379,8 @@ static void decide_read(struct route_ctx *c)
 		to_replica(c, 0, "hint replica", NULL);
 	else if (c->stmt->node_local && c->primary >= 0 && c->snap->nodes[c->primary].up)
 		to_primary(c, "node-local statistics: the primary's");
+	else if (c->stmt->unlogged && c->primary >= 0 && c->snap->nodes[c->primary].up)
+		to_primary(c, "an unlogged table: its rows are the primary's");
 	else if (s->serializable)
 		to_primary(c, SERIALIZABLE_DEFAULT);
 	else if (s->use_replicas_for_reads)

@@ -82,6 +82,45 @@ def test_node_local_statistics_come_from_the_primary(routed, cluster):
     assert r["target"] == "primary" and "node-local statistics" in r["route_reason"], r
 
 
+def test_reads_of_an_unlogged_table_go_to_the_primary(pgsteer, cluster, primary):
+    """An unlogged table's rows are the primary's only: a hot standby refuses
+    to read it (0A000). pgsteer learns the primary's unlogged tables with
+    its catalog (catalog_refresh) and sends the reads that name one to the
+    primary; a logged table's reads still go to replicas."""
+    name = "ul_%d" % os.getpid()
+    primary.execute("DROP TABLE IF EXISTS %s, %s_logged" % (name, name))
+    primary.execute("CREATE UNLOGGED TABLE %s (id int primary key, v text)" % name)
+    primary.execute("CREATE TABLE %s_logged (id int)" % name)
+    primary.execute("INSERT INTO %s VALUES (1, 'a'), (2, 'b')" % name)
+    for port in cluster.replica_ports:
+        with cluster.connect(port) as r:
+            wait_for(lambda: scalar(r, "SELECT to_regclass(%s) IS NOT NULL", (name + "_logged",)), 10,
+                     "tables replicated to %d" % port)
+    try:
+        p = pgsteer(extra={"routing": {"check_interval": "50ms", "max_lag": "5s",
+                                       "catalog_refresh": "500ms"}})
+        with helpers.connect(p.port, user="admin", dbname="pgsteer") as a:
+            wait_for(lambda: "unlogged" in dict(zip(
+                [d.name for d in a.execute("EXPLAIN ROUTE 'SELECT * FROM %s'" % name).description],
+                a.execute("EXPLAIN ROUTE 'SELECT * FROM %s'" % name).fetchone()))["route_reason"],
+                15, "pgsteer to know the unlogged table")
+        with p.connect() as c:
+            wait_for(lambda: scalar(c, "SELECT pg_is_in_recovery() FROM %s_logged RIGHT JOIN "
+                                       "(SELECT 1) one ON true" % name), 15, "a read on a replica")
+            for sql in ("SELECT count(*), inet_server_port() FROM %s" % name,
+                        "SELECT count(*), inet_server_port() FROM public.%s WHERE id > 0" % name,
+                        "WITH x AS (SELECT v FROM %s) SELECT count(*), inet_server_port() FROM x" % name):
+                for _ in range(5):
+                    assert c.execute(sql).fetchone() == (2, cluster.port), sql
+                    assert c.execute(sql + " /* prepared */", prepare=True).fetchone() == \
+                        (2, cluster.port), sql
+            ports = {scalar(c, "SELECT inet_server_port() FROM %s_logged RIGHT JOIN (SELECT 1) one ON true"
+                            % name) for _ in range(10)}
+            assert ports <= set(cluster.replica_ports), ports
+    finally:
+        primary.execute("DROP TABLE IF EXISTS %s, %s_logged" % (name, name))
+
+
 def test_serializable_default_reads_go_to_the_primary(routed, cluster):
     """A session whose default_transaction_isolation is serializable (from
     its startup options, or SET) cannot run a statement on a hot standby

@@ -882,6 +882,57 @@ static void test_catalog(void **state)
 	classify_knowledge_free(k);
 }
 
+/* Tables the catalog says are unlogged: a statement naming one says so (unlogged). */
+static void test_catalog_unlogged(void **state)
+{
+	const struct classify_catalog_row cat[] = {
+		{"public", "hits", 'u'},
+		{"app", "events", 'u'},
+		{"public", "calc_total", 'i'},
+	};
+	static const struct { const char *sql; bool unlogged; } rows[] = {
+		{"SELECT count(*) FROM hits", true},
+		{"SELECT * FROM public.hits WHERE id = 1", true},
+		{"select * from HITS", true},				/* folded */
+		{"SELECT * FROM \"HITS\"", false},			/* quoted: another name */
+		{"SELECT e.* FROM app.events e JOIN t ON t.id = e.id", true},
+		{"SELECT * FROM other.events", false},			/* another schema */
+		{"SELECT * FROM events", true},				/* unqualified: any schema's */
+		{"WITH x AS (SELECT * FROM hits) SELECT * FROM x", true},
+		{"SELECT (SELECT max(n) FROM hits), 1", true},
+		{"SELECT calc_total(1) FROM t", false},
+		{"SELECT * FROM hits_archive", false},
+		{"SELECT 'hits' FROM t", false},			/* a literal */
+		{"EXPLAIN SELECT * FROM hits", true},
+	};
+	struct classify_knowledge *k = classify_knowledge_new();
+	struct classify_result r;
+
+	(void)state;
+	assert_non_null(k);
+	classify_sql("SELECT * FROM hits", 18, k, &r);
+	assert_false(r.unlogged);	/* no catalog yet */
+	assert_int_equal(classify_knowledge_set_catalog(k, cat, sizeof(cat) / sizeof(cat[0])), 0);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		classify_sql(rows[i].sql, strlen(rows[i].sql), k, &r);
+		if (r.unlogged != rows[i].unlogged)
+			fail_msg("%s: unlogged %d, want %d", rows[i].sql, r.unlogged, rows[i].unlogged);
+		assert_int_equal(r.cls, CLASS_READ);
+		classify_query_cached(rows[i].sql, strlen(rows[i].sql), k, &r);	/* the shape cache agrees */
+		assert_int_equal(r.unlogged, rows[i].unlogged);
+	}
+	/* a write naming it is a write; a function's volatility is unchanged */
+	classify_sql("INSERT INTO hits VALUES (1)", 27, k, &r);
+	assert_int_equal(r.cls, CLASS_WRITE);
+	classify_sql("SELECT calc_total(1)", 20, k, &r);
+	assert_int_equal(r.cls, CLASS_READ);
+	/* a catalog without it forgets it */
+	assert_int_equal(classify_knowledge_set_catalog(k, cat + 2, 1), 0);
+	classify_sql("SELECT * FROM hits", 18, k, &r);
+	assert_false(r.unlogged);
+	classify_knowledge_free(k);
+}
+
 /* ---- robustness ---- */
 
 static void test_robustness(void **state)
@@ -1448,6 +1499,7 @@ int main(void)
 		cmocka_unit_test(test_hints),
 		cmocka_unit_test(test_patterns),
 		cmocka_unit_test(test_catalog),
+		cmocka_unit_test(test_catalog_unlogged),
 		cmocka_unit_test(test_robustness),
 		cmocka_unit_test(test_cli),
 		cmocka_unit_test(test_corpus),
