@@ -3,6 +3,7 @@ deadlines, the config generator (dict -> ini text), the pgsteer process
 wrapper, and psycopg connection shortcuts. No fixtures here (see conftest.py).
 """
 import atexit
+import collections
 import os
 import random
 import signal
@@ -33,8 +34,29 @@ def port_is_free(port):
         s.close()
 
 
+def ephemeral_low():
+    """The first port of the kernel's ephemeral range (outgoing connections
+    take their local ports from it, at any moment)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_recent_ports = collections.deque(maxlen=256)
+
+
 def free_port():
-    """One free loopback port, chosen by the kernel."""
+    """One free loopback port below the ephemeral range: a port the kernel
+    chose with bind(0) is an ephemeral one, which any outgoing connection
+    may take before the server that was to listen on it binds it."""
+    high = ephemeral_low()
+    for _ in range(200):
+        port = random.randrange(10000, high)
+        if port not in _recent_ports and port_is_free(port):
+            _recent_ports.append(port)   # not handed out twice before its server binds it
+            return port
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -42,8 +64,10 @@ def free_port():
     return port
 
 
-def free_port_range(count, low=20000, high=50000, tries=200):
-    """A base port such that base..base+count-1 are all free."""
+def free_port_range(count, low=10000, high=None, tries=200):
+    """A base port such that base..base+count-1 are all free (below the
+    ephemeral range, as free_port())."""
+    high = min(high or ephemeral_low(), ephemeral_low())
     for _ in range(tries):
         base = random.randrange(low, high - count)
         if all(port_is_free(base + i) for i in range(count)):
