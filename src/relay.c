@@ -60,6 +60,7 @@ static bool causal_reply(struct client *c, struct server *s, uint8_t type, const
 static void causal_merged_failed(struct client *c, struct server *s);
 static bool causal_query_as_batch_ok(const struct client *c);
 static void causal_query_as_batch(struct client *c, struct server *s);
+static inline void owe_ready(struct client *c, struct server *s, uint8_t kind);
 static bool shape_answered(struct client *c, struct server *s, struct reply *r, const uint8_t *msg,
 			   uint32_t len);
 static void shape_resume(struct client *c, struct server *s);
@@ -231,7 +232,7 @@ void relay_server_assigned(struct client *c, struct server *s)
 			 */
 			bool as_batch = ahead == 'Q' && !c->causal_unmerged && causal_query_as_batch_ok(c);
 
-			causal_check(c, s, 4, (ahead == 'S' || as_batch) && !c->causal_unmerged);
+			causal_check(c, s, 4, as_batch || (ahead == 'S' && !c->causal_unmerged));
 			conn_read_enable(&c->rd);
 			if (as_batch && s->causal_merged)
 				causal_query_as_batch(c, s);
@@ -354,6 +355,21 @@ static bool causal_query_as_batch_ok(const struct client *c)
 }
 
 /*
+ * C's Query or Sync (KIND) has gone to S: a ReadyForQuery is owed, the
+ * statement's clock starts if nothing else was owed, and the settings the
+ * client made wait for its answer.
+ */
+static inline void owe_ready(struct client *c, struct server *s, uint8_t kind)
+{
+	if (s->expect_rfq++ == 0) {
+		s->query_start_us = now_us();
+		s->timeout_cancel_ms = 0;
+	}
+	reply_push(s, kind, REPLY_FORWARD, NULL, NULL, c->pending_ops);
+	c->pending_ops = NULL;
+}
+
+/*
  * Send C's Query to S as an extended batch (Parse, Bind, Describe of the
  * portal, Execute, Sync) right behind the check that shares its Sync.
  * The client sees what its Query gets: the ParseComplete and
@@ -387,12 +403,7 @@ static void causal_query_as_batch(struct client *c, struct server *s)
 	reply_push(s, 'D', REPLY_FORWARD, NULL, NULL, NULL);
 	reply_last(s)->flags |= REPLY_DROP_NODATA;
 	reply_push(s, 'E', REPLY_FORWARD, NULL, NULL, NULL);
-	if (s->expect_rfq++ == 0) {
-		s->query_start_us = now_us();
-		s->timeout_cancel_ms = 0;
-	}
-	reply_push(s, 'S', REPLY_FORWARD, NULL, NULL, c->pending_ops);
-	c->pending_ops = NULL;
+	owe_ready(c, s, 'S');
 	s->batch_open = false;
 	steer_forget();	/* whatever steer_statement() saw has been relayed */
 }
@@ -2058,21 +2069,11 @@ static void relay_client_to_server(struct client *c, struct server *s)
 		case 'Q':
 			if (type == 'Q')
 				carry_unnamed_query(c, s);
-			if (s->expect_rfq++ == 0) {
-				s->query_start_us = now_us();
-				s->timeout_cancel_ms = 0;
-			}
-			reply_push(s, 'Q', REPLY_FORWARD, NULL, NULL, c->pending_ops);
-			c->pending_ops = NULL;
+			owe_ready(c, s, 'Q');
 			break;
 		case 'S':
-			if (s->expect_rfq++ == 0) {
-				s->query_start_us = now_us();
-				s->timeout_cancel_ms = 0;
-			}
 			s->batch_open = false;
-			reply_push(s, 'S', REPLY_FORWARD, NULL, NULL, c->pending_ops);
-			c->pending_ops = NULL;
+			owe_ready(c, s, 'S');
 			break;
 		case 'B':
 			s->bound_stmt = NULL;	/* an unnamed or unknown statement's */
