@@ -81,7 +81,21 @@ static void cancel_client(struct client *c)
 
 	worker_enter(c->worker);
 	s = c->server;
-	if (!s || s->expect_rfq == 0) {
+	if (!s && c->state == CL_WAITING && !c->wait_probe && !list_empty(&c->wait_link)) {
+		/*
+		 * Its statement is queued for a server and has not reached
+		 * PostgreSQL: it is cancelled here, as PostgreSQL would cancel
+		 * it, and never runs.
+		 */
+		log_info("C-%llu: cancel request while queued for a server: statement not sent",
+			 (unsigned long long)c->id);
+		relay_refuse(c, "57014", "canceling statement due to user request");
+	} else if (!s || (s->expect_rfq == 0 && !s->batch_open && s->pkt_remain == 0)) {
+		/*
+		 * Nothing sent since the server's last ReadyForQuery.  Messages
+		 * sent without their Sync yet (a batch that streams, such as a
+		 * driver's executemany) do run: they are cancelled.
+		 */
 		log_debug("C-%llu: cancel request while nothing runs: ignored", (unsigned long long)c->id);
 	} else {
 		if (workers_n > 1)

@@ -283,9 +283,19 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 		return false;
 	if ((type == 'Q' || type == 'P') && evbuffer_get_length(in) < 1 + (size_t)len)
 		return false;	/* classify whole statements only */
-	if (type != 'Q' && type != 'F' && !batch_complete(in, &map))
+	bool complete = type == 'Q' || type == 'F' || batch_complete(in, &map);
+	if (!complete && ((type != 'P' && type != 'B') || evbuffer_get_length(in) < 1 + (size_t)len))
 		return false;	/* route an extended batch once its Sync/Flush is here */
 	classify_message(c, in, 0, type, len, res);
+	if (!complete && res->cls != CLASS_WRITE)
+		return false;
+	/*
+	 * A batch that starts with a write goes to the primary whatever
+	 * follows: it is routed before its Sync, and its statements run as
+	 * they arrive, as they would without pgsteer.  A driver streaming a
+	 * large batch (executemany) gets a failed row's error, or a cancel's,
+	 * while it is still sending, and stops there.
+	 */
 	begin_cache.client = c;
 	begin_cache.client_id = c->id;
 	begin_cache.len = len;

@@ -5,6 +5,8 @@ and psql (\\d, \\copy, errors in a transaction, Ctrl-C cancel).
 Each test checks which real server answered (inet_server_port())."""
 import os
 import signal
+import socket
+import struct
 import subprocess
 import threading
 import time
@@ -14,7 +16,9 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from helpers import primary_only, scalar, wait_for
+import helpers
+import pgwire
+from helpers import SUPERUSER, primary_only, scalar, wait_for
 
 
 @pytest.fixture
@@ -180,6 +184,126 @@ def test_cancel_long_query(proxy, primary):
         assert outcome["elapsed"] < 5
         assert scalar(conn, "SELECT 1") == 1  # the cancelled session still works
         assert scalar(other, "SELECT 2") == 2  # and the cancel hit nobody else
+
+
+def _bind_execute(params, stmt=b""):
+    """Bind (text parameters) and Execute of the unnamed portal, as bytes."""
+    body = stmt + b"\0" + b"\0" + struct.pack("!HH", 0, len(params))
+    for v in params:
+        body += struct.pack("!I", len(v)) + v
+    body += struct.pack("!H", 0)
+    return pgwire.message(b"B", body) + pgwire.message(b"E", b"\0" + struct.pack("!I", 0))
+
+
+def _read_until(sock, mtype, timeout):
+    """Message types read until one of MTYPE arrives; (types, its fields)."""
+    sock.settimeout(timeout)
+    seen = []
+    while True:
+        try:
+            m = pgwire.read_message(sock)
+        except socket.timeout:
+            raise AssertionError("no %r within %ss; got %r" % (mtype, timeout, seen))
+        assert m is not None, "connection closed; got %r" % seen
+        seen.append(m[0])
+        if m[0] == mtype:
+            return seen, pgwire.parse_fields(m[1]) if mtype == b"E" else m[1]
+
+
+def _send_cancel(port, key):
+    with pgwire.open_socket(port) as s:
+        s.sendall(struct.pack("!IIII", 16, pgwire.CANCEL_REQUEST, key[0], key[1]))
+        s.settimeout(10)
+        assert s.recv(1) == b""  # answered by closing, as PostgreSQL does
+
+
+def test_a_write_batch_runs_before_its_sync(cluster, proxy, primary):
+    """Extended-protocol messages run as they arrive, as without pgsteer: a
+    batch whose first statement writes goes to the primary before its Sync,
+    so a failed row's error (PostgreSQL sends it at once) reaches the client
+    while it is still sending: asyncpg's executemany() stops there."""
+    t = table_name("early")
+    primary.execute("CREATE TABLE %s (id int PRIMARY KEY)" % t)
+    sock, _ = pgwire.login(proxy.port, SUPERUSER)
+    try:
+        parse = pgwire.message(b"P", b"\0INSERT INTO " + t.encode() + b" VALUES ($1::int)\0" +
+                               struct.pack("!H", 0))
+        sock.sendall(parse + _bind_execute([b"1"]) + _bind_execute([b"1"]))  # no Sync
+        seen, err = _read_until(sock, b"E", 10)
+        assert err["C"] == "23505", err
+        assert seen == [b"1", b"2", b"C", b"2", b"E"], seen
+        sock.sendall(_bind_execute([b"2"]) + pgwire.message(b"S"))  # skipped after the error
+        seen, status = _read_until(sock, b"Z", 10)
+        assert seen == [b"Z"] and status == b"I", (seen, status)
+        assert scalar(primary, "SELECT count(*) FROM %s" % t) == 0  # one implicit transaction
+    finally:
+        sock.close()
+        primary.execute("DROP TABLE %s" % t)
+
+
+def test_a_cancel_reaches_a_batch_before_its_sync(cluster, proxy, primary):
+    """A statement sent without its Sync yet runs, and a CancelRequest
+    stops it: an UPDATE waiting for a row lock, in a batch the client has
+    not ended (a driver's timeout in the middle of executemany()). The
+    whole batch is rolled back."""
+    t = table_name("cbatch")
+    marker = "cbatch_" + uuid.uuid4().hex[:8]
+    primary.execute("CREATE TABLE %s (id int PRIMARY KEY, v int)" % t)
+    primary.execute("INSERT INTO %s VALUES (1, 0), (2, 0)" % t)
+    locker = cluster.connect(autocommit=False)
+    sock, key = pgwire.login(proxy.port, SUPERUSER)
+    try:
+        locker.execute("UPDATE %s SET v = -1 WHERE id = 2" % t)
+        parse = pgwire.message(b"P", ("\0UPDATE %s SET v = $1::int WHERE id = $2::int /* %s */\0"
+                                      % (t, marker)).encode() + struct.pack("!H", 0))
+        sock.sendall(parse + _bind_execute([b"5", b"1"]) + _bind_execute([b"5", b"2"]))
+        wait_for(lambda: primary.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s "
+            "AND pid <> pg_backend_pid()", ("%" + marker + "%",)).fetchone(),
+            10, "the batch's UPDATE to wait for the row lock")
+        _send_cancel(proxy.port, key)
+        seen, err = _read_until(sock, b"E", 10)
+        assert err["C"] == "57014", err
+        sock.sendall(pgwire.message(b"S"))
+        seen, status = _read_until(sock, b"Z", 10)
+        assert status == b"I", (seen, status)
+        locker.rollback()
+        assert primary.execute("SELECT id, v FROM %s ORDER BY id" % t).fetchall() == [(1, 0), (2, 0)]
+        rows, err = pgwire.simple_query(sock, "SELECT 1")  # the session goes on
+        assert (rows, err) == ([["1"]], None)
+    finally:
+        sock.close()
+        locker.close()
+        primary.execute("DROP TABLE %s" % t)
+
+
+def test_a_cancel_of_a_statement_queued_for_a_server(pgsteer, primary):
+    """A statement queued for a server (the pool is full) has not reached
+    PostgreSQL: a CancelRequest answers it with 57014 at once, it never
+    runs, and the session goes on."""
+    p = pgsteer(default_pool_size=1)
+    t = table_name("cqueue")
+    primary.execute("CREATE TABLE %s (id int)" % t)
+    holder = p.connect(autocommit=False)
+    sock, key = pgwire.login(p.port, SUPERUSER)
+    try:
+        holder.execute("INSERT INTO %s VALUES (1)" % t)  # holds the pool's only server
+        sock.sendall(pgwire.message(b"Q", b"INSERT INTO " + t.encode() + b" VALUES (2)\0"))
+        wait_for(lambda: sum(r["cl_waiting"] for r in helpers.admin_rows(p, "SHOW POOLS")) == 1,
+                 10, "the INSERT to be queued for a server")
+        _send_cancel(p.port, key)
+        seen, err = _read_until(sock, b"E", 10)
+        assert err["C"] == "57014", err
+        assert "canceling statement due to user request" in err["M"], err
+        seen, status = _read_until(sock, b"Z", 10)
+        assert status == b"I"
+        holder.commit()
+        rows, err = pgwire.simple_query(sock, "SELECT id FROM %s ORDER BY id" % t)
+        assert (rows, err) == ([["1"]], None)  # the cancelled INSERT never ran
+    finally:
+        sock.close()
+        holder.close()
+        primary.execute("DROP TABLE %s" % t)
 
 
 def _psql(proxy, *args, input=None, timeout=60):

@@ -544,6 +544,59 @@ def test_asyncpg_cancel(steer, cluster, table, mode):
     asyncio.run(run())
 
 
+def test_asyncpg_executemany_stops_at_a_failed_row_and_at_a_cancel(steer, cluster, table, mode):
+    """asyncpg's executemany() streams one batch (Bind/Execute per row, one
+    Sync at the end) and watches for an error while it writes. Through
+    pgsteer, as direct: a row that fails stops the generator early, and a
+    timeout in the middle (an UPDATE waiting for another session's row
+    lock) cancels the batch, so none of its rows is written. asyncpg's own
+    test_executemany_server_failure_during_writes and
+    test_executemany_timeout_flow_control, with pgsteer's pool."""
+    async def run():
+        async with asyncpg_pool(steer, 2) as pool:
+            async with acquired(pool) as conn:
+                pos = 0
+
+                def rows():  # 32 MB in all: more than the sockets and pgsteer hold
+                    nonlocal pos
+                    while pos < 1024:
+                        pos += 1
+                        yield (1, "dup", 0) if pos < 3 else (pos, "x" * 32768, pos)
+                try:
+                    await step("executemany with a duplicate second row", conn.executemany(
+                        "INSERT INTO drv_rows VALUES ($1, $2, $3)", rows()))
+                    raise AssertionError("the duplicate row was inserted")
+                except asyncpg.UniqueViolationError:
+                    pass
+                assert pos < 1024, "executemany went on to the end after its second row failed"
+                assert await conn.fetchval("SELECT count(*) FROM drv_rows") == 0
+
+                await conn.executemany("INSERT INTO drv_rows VALUES ($1, 'r', 0)",
+                                       [(x,) for x in range(1024)])
+                async with acquired(pool) as locker:
+                    tx = locker.transaction()
+                    await tx.start()
+                    await locker.execute("UPDATE drv_rows SET n = -1 WHERE id = 10")
+                    try:
+                        await conn.executemany("UPDATE drv_rows SET who = $1 WHERE id = $2",
+                                               [("a" * 32768, x) for x in range(1024)], timeout=0.5)
+                        raise AssertionError("executemany() behind a row lock did not time out")
+                    except asyncio.TimeoutError:
+                        pass
+
+                    def batch_waits():
+                        with cluster.connect() as c:
+                            return scalar(c, "SELECT count(*) FROM pg_stat_activity WHERE "
+                                          "wait_event_type = 'Lock' AND query LIKE 'UPDATE drv_rows SET who%%'")
+                    # the lock is held until the cancel has landed (or never does)
+                    await poll_async(lambda: batch_waits() == 0, 10,
+                                     "the cancel to stop the batch waiting for the row lock")
+                    await tx.rollback()
+                assert await step("a read after the cancelled batch", conn.fetchval(
+                    "SELECT count(*) FROM drv_rows WHERE who <> 'r' OR n <> 0")) == 0
+    asyncio.run(run())
+
+
 async def poll_async(cond, timeout, what):
     """helpers.wait_for for a coroutine: polls COND without blocking the
     loop. WHAT: text, or a callable giving it when the time is up."""
