@@ -7,25 +7,15 @@
 #include "clock.h"
 #include "common.h"
 
-static _Thread_local int clock_frozen;	/* freeze depth */
-static _Thread_local int64_t clock_frozen_us;
+_Thread_local int clock_frozen;	/* freeze depth */
+_Thread_local int64_t clock_frozen_us;
 
-static int64_t clock_read_us(void)
+int64_t clock_read_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-int64_t now_us(void)
-{
-	return clock_frozen ? clock_frozen_us : clock_read_us();
-}
-
-int64_t now_ms(void)
-{
-	return now_us() / 1000;
 }
 
 void clock_freeze(void)

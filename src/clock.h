@@ -10,8 +10,21 @@
 
 #include <stdint.h>
 
-int64_t now_ms(void);
-int64_t now_us(void);
+/* clock.c's state, read by the inline functions below (several calls per statement) */
+extern _Thread_local int clock_frozen;
+extern _Thread_local int64_t clock_frozen_us;
+int64_t clock_read_us(void);
+
+static inline int64_t now_us(void)
+{
+	return clock_frozen ? clock_frozen_us : clock_read_us();
+}
+
+static inline int64_t now_ms(void)
+{
+	return now_us() / 1000;
+}
+
 /* Hold now_ms()/now_us() at this moment until the matching clock_thaw(); nests. */
 void clock_freeze(void);
 void clock_thaw(void);
