@@ -185,6 +185,7 @@ struct client {
 	bool unnamed_portal_faked;	/* the unnamed portal is a DEALLOCATE answered here */
 	bool causal_fallback;		/* its statement's causal wait timed out: route without one */
 	bool cancel_dropped;		/* cancelled while its read's replica answer was being dropped */
+	bool tenant_held;		/* its statement is held while its tenant moves (tenant.c) */
 	bool causal_unmerged;		/* its transactions are not read committed: a causal check
 					 * cannot share its statement's transaction (relay.c) */
 	bool lsn_async;			/* its last write's commit was asynchronous (synchronous_commit

@@ -274,6 +274,7 @@ bool steer_statement(struct client *c, uint8_t type, uint32_t len)
 	struct pool *pool;
 
 	begin_cache.valid = false;
+	c->tenant_held = false;
 	/*
 	 * Tenancy hook (tenant.c): a tenant being moved holds its new
 	 * transactions here until the move ends; between transactions the

@@ -626,6 +626,7 @@ bool tenant_statement_gate(struct client *c)
 		shared_unlock();
 		log_debug("C-%llu %s: tenant \"%s\" is moving to %s: transaction held",
 			  (unsigned long long)c->id, c->addr, e->id, e->moving_to);
+		c->tenant_held = true;	/* a cancel answers it (cancel.c) */
 		return false;	/* resume_clients() runs it when the move ends */
 	}
 	if (e->cluster_index < 0) {

@@ -242,6 +242,65 @@ def test_move_pauses_only_the_tenant_and_never_splits_a_transaction(two_clusters
     assert actions == ["create", "move-begin", "move"]
 
 
+def test_a_cancel_answers_a_statement_held_while_its_tenant_moves(two_clusters, cluster, other):
+    """A statement of a moving tenant waits in pgsteer and has not reached
+    PostgreSQL: a CancelRequest answers it with 57014 at once, it never
+    runs (on either cluster), and the session goes on after the move."""
+    stats_port = helpers.free_port()
+    p = two_clusters("canceller", move_timeout="20s", stats_port=stats_port)
+    t = "held_%d" % stats_port
+    for port in (cluster.port, other.port):
+        with helpers.connect(port) as c:
+            c.execute("CREATE TABLE %s (id int)" % t)
+    with admin(p) as a:
+        a.execute("TENANT CREATE hcan ON main")
+    long_txn = helpers.connect(p.port, options="-c pgsteer.tenant=hcan", autocommit=False)
+    client = helpers.connect(p.port, options="-c pgsteer.tenant=hcan")
+    outcome = {}
+    try:
+        assert port_of(long_txn) == cluster.port  # a transaction the move waits for
+        def move():
+            with admin(p) as a:
+                outcome["move"] = a.execute("TENANT MOVE hcan TO other").fetchone()
+        mover = threading.Thread(target=move)
+        mover.start()
+        wait_for(lambda: tenants_of(p)["hcan"][2] == "moving", 5, "hcan moving")
+
+        def holds():
+            m = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % stats_port, timeout=5).read()
+            return [int(line.split()[-1]) for line in m.decode().splitlines()
+                    if line.startswith("pgsteer_tenant_holds_total")][0]
+        held_before = holds()
+
+        def run():
+            try:
+                client.execute("INSERT INTO %s VALUES (1)" % t)
+                outcome["insert"] = "ran"
+            except psycopg.Error as e:
+                outcome["insert"] = e
+        th = threading.Thread(target=run)
+        th.start()
+        wait_for(lambda: holds() > held_before, 5, "the INSERT to be held")
+        client.cancel()
+        th.join(5)
+        assert not th.is_alive(), "the cancel did not answer the held statement"
+        assert isinstance(outcome["insert"], psycopg.errors.QueryCanceled), outcome
+        assert mover.is_alive(), "the move ended before the open transaction did"
+        long_txn.commit()
+        mover.join(20)
+        assert tenants_of(p)["hcan"][:2] == ("other", 2)
+        assert port_of(client) == other.port  # the session goes on, on the new cluster
+        for port in (cluster.port, other.port):
+            with helpers.connect(port) as c:
+                assert scalar(c, "SELECT count(*) FROM %s" % t) == 0  # never ran
+    finally:
+        long_txn.close()
+        client.close()
+        for port in (cluster.port, other.port):
+            with helpers.connect(port) as c:
+                c.execute("DROP TABLE IF EXISTS %s" % t)
+
+
 def tenants_of(p):
     with admin(p) as a:
         return tenants(a)
