@@ -232,10 +232,37 @@ void auth_file_free(struct auth_file *af)
 			OPENSSL_cleanse(e->secret, strlen(e->secret));
 			free(e->secret);
 		}
+		OPENSSL_cleanse(e->client_key, sizeof(e->client_key));
+		OPENSSL_cleanse(e->server_key, sizeof(e->server_key));
 		free(e->user);
 	}
 	free(af->entries);
 	free(af);
+}
+
+void auth_file_remember_keys(struct auth_file *af, const char *user,
+			     const uint8_t client_key[SCRAM_KEY_LEN],
+			     const uint8_t server_key[SCRAM_KEY_LEN])
+{
+	struct auth_entry *e = (struct auth_entry *)auth_file_find(af, user);
+
+	if (!e || e->kind != SECRET_SCRAM)
+		return;
+	memcpy(e->client_key, client_key, SCRAM_KEY_LEN);
+	memcpy(e->server_key, server_key, SCRAM_KEY_LEN);
+	e->have_keys = true;
+}
+
+bool auth_file_keys(const struct auth_file *af, const char *user, const char *secret,
+		    uint8_t client_key[SCRAM_KEY_LEN], uint8_t server_key[SCRAM_KEY_LEN])
+{
+	const struct auth_entry *e = auth_file_find(af, user);
+
+	if (!e || !e->have_keys || strcmp(e->secret, secret) != 0)
+		return false;
+	memcpy(client_key, e->client_key, SCRAM_KEY_LEN);
+	memcpy(server_key, e->server_key, SCRAM_KEY_LEN);
+	return true;
 }
 
 /* PostgreSQL's rules: "md5"+32 hex is MD5, the SCRAM prefix is SCRAM. */

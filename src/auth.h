@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "scram.h"
+
 enum secret_kind {
 	SECRET_PLAIN,
 	SECRET_MD5,
@@ -34,6 +36,14 @@ struct auth_entry {
 	char *secret;
 	enum secret_kind kind;
 	int line;			/* line number in the file, for messages */
+	/*
+	 * A SCRAM secret: the ClientKey a client's proof against it gave,
+	 * and its ServerKey, for server logins by passthrough (shared by the
+	 * workers: shared_lock()).  Wiped with the entry.
+	 */
+	bool have_keys;
+	uint8_t client_key[SCRAM_KEY_LEN];
+	uint8_t server_key[SCRAM_KEY_LEN];
 };
 
 struct auth_file {
@@ -47,6 +57,13 @@ struct auth_file *auth_file_load(const char *path, char *errbuf, size_t errlen);
 struct auth_file *auth_file_parse(const char *name, const char *text,
 				  char *errbuf, size_t errlen);
 const struct auth_entry *auth_file_find(const struct auth_file *af, const char *user);
+/* USER's SCRAM secret in AF was proven by a client: keep the keys of its proof (passthrough). */
+void auth_file_remember_keys(struct auth_file *af, const char *user,
+			     const uint8_t client_key[SCRAM_KEY_LEN],
+			     const uint8_t server_key[SCRAM_KEY_LEN]);
+/* The kept keys of USER's entry if its secret is SECRET; false if none. */
+bool auth_file_keys(const struct auth_file *af, const char *user, const char *secret,
+		    uint8_t client_key[SCRAM_KEY_LEN], uint8_t server_key[SCRAM_KEY_LEN]);
 void auth_file_free(struct auth_file *af);
 
 enum secret_kind auth_secret_kind(const char *secret);

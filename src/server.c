@@ -543,6 +543,13 @@ static bool login_auth(struct server *s, const uint8_t *body, uint32_t len)
 	memset(&sec, 0, sizeof(sec));
 	sec.password = pool->server_password;
 	sec.source = "auth_file";
+	if (auth_secret_kind(sec.password) == SECRET_SCRAM && rt.auth) {
+		/* a client proved it: its keys log in by passthrough */
+		shared_lock();
+		sec.have_keys = auth_file_keys(rt.auth, pool->server_user, sec.password,
+					       sec.client_key, sec.server_key);
+		shared_unlock();
+	}
 	if (!sec.password[0]) {
 		bool found;
 		world_stop();	/* auth_query's secrets are the control plane's (worker.h) */

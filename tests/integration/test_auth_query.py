@@ -144,6 +144,28 @@ def test_md5_secret(cluster, pgsteer, roles, tmp_path):
     assert_no_secrets(p, roles)
 
 
+def test_scram_passthrough_with_a_secret_in_auth_file(cluster, pgsteer, roles, tmp_path):
+    """auth_file holds the role's SCRAM secret (as pg_authid has it), no
+    auth_query: a client's SCRAM proof gives pgsteer the keys for the
+    server's scram-sha-256 login (passthrough), again for servers that
+    retire, and a wrong password still fails."""
+    p = pgsteer(auth_type="scram-sha-256", default_pool_size=2, server_lifetime="20ms",
+                auth_file=userlist(tmp_path, {"aq_scram": roles["aq_scram"]}))
+    pw = ROLES["aq_scram"][0]
+    pids = set()
+    with p.connect(user="aq_scram", password=pw) as conn:
+        deadline = time.monotonic() + 20
+        while len(pids) < 3 and time.monotonic() < deadline:
+            with conn.transaction():
+                row = conn.execute("SELECT current_user, pg_backend_pid()").fetchone()
+            assert row[0] == "aq_scram"
+            pids.add(row[1])
+    assert len(pids) >= 3, "servers did not churn: %s" % pids
+    assert "allows only passthrough" not in p.log()
+    assert login_error(p.port, "aq_scram", pw + "x").sqlstate == "28P01"
+    assert_no_secrets(p, roles)
+
+
 def test_scram_passthrough_with_pool_churn(cluster, pgsteer, roles, tmp_path):
     """A SCRAM role: the client's proof gives pgsteer the keys for the
     server's scram-sha-256 login; servers that retire (server_lifetime)

@@ -896,9 +896,11 @@ static void test_md5_salted_matches_postgres(void **state)
 
 static void test_md5_check(void **state)
 {
-	struct auth_entry plain = { "alice", "secret", SECRET_PLAIN, 1 };
-	struct auth_entry md5 = { "alice", "md54a0a68b43b6cd5cf266fa02f196e2371", SECRET_MD5, 2 };
-	struct auth_entry scram = { "alice", (char *)pg_secrets[0].secret, SECRET_SCRAM, 3 };
+	struct auth_entry plain = { .user = "alice", .secret = "secret", .kind = SECRET_PLAIN, .line = 1 };
+	struct auth_entry md5 = { .user = "alice", .secret = "md54a0a68b43b6cd5cf266fa02f196e2371",
+				  .kind = SECRET_MD5, .line = 2 };
+	struct auth_entry scram = { .user = "alice", .secret = (char *)pg_secrets[0].secret,
+				    .kind = SECRET_SCRAM, .line = 3 };
 	const char *good = "md598a0412b9c31436fc53776e863350083";
 
 	assert_true(auth_md5_check(&plain, "alice", salt_01020304, good));
@@ -917,7 +919,8 @@ static void test_md5_check(void **state)
 	assert_false(auth_md5_check(&plain, "alice", salt_01020304, NULL));
 	assert_false(auth_md5_check(NULL, "alice", salt_01020304, good));
 	{
-		struct auth_entry wrong = { "alice", "secret2", SECRET_PLAIN, 1 };
+		struct auth_entry wrong = { .user = "alice", .secret = "secret2", .kind = SECRET_PLAIN,
+					    .line = 1 };
 		assert_false(auth_md5_check(&wrong, "alice", salt_01020304, good));
 	}
 }
