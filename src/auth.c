@@ -240,17 +240,36 @@ void auth_file_free(struct auth_file *af)
 	free(af);
 }
 
-void auth_file_remember_keys(struct auth_file *af, const char *user,
-			     const uint8_t client_key[SCRAM_KEY_LEN],
-			     const uint8_t server_key[SCRAM_KEY_LEN])
+/* Keep the keys with USER's entry of AF if it is a SCRAM secret (and SECRET, unless NULL). */
+static void auth_file_remember_keys_for(struct auth_file *af, const char *user, const char *secret,
+					const uint8_t client_key[SCRAM_KEY_LEN],
+					const uint8_t server_key[SCRAM_KEY_LEN])
 {
 	struct auth_entry *e = (struct auth_entry *)auth_file_find(af, user);
 
-	if (!e || e->kind != SECRET_SCRAM)
+	if (!e || e->kind != SECRET_SCRAM || (secret && strcmp(e->secret, secret) != 0))
 		return;
 	memcpy(e->client_key, client_key, SCRAM_KEY_LEN);
 	memcpy(e->server_key, server_key, SCRAM_KEY_LEN);
 	e->have_keys = true;
+}
+
+void auth_file_remember_keys(struct auth_file *af, const char *user,
+			     const uint8_t client_key[SCRAM_KEY_LEN],
+			     const uint8_t server_key[SCRAM_KEY_LEN])
+{
+	auth_file_remember_keys_for(af, user, NULL, client_key, server_key);
+}
+
+void auth_file_carry_keys(struct auth_file *to, const struct auth_file *from)
+{
+	if (!to || !from)
+		return;
+	for (size_t i = 0; i < from->n_entries; i++) {
+		const struct auth_entry *e = &from->entries[i];
+		if (e->have_keys)
+			auth_file_remember_keys_for(to, e->user, e->secret, e->client_key, e->server_key);
+	}
 }
 
 bool auth_file_keys(const struct auth_file *af, const char *user, const char *secret,

@@ -61,6 +61,8 @@ const struct auth_entry *auth_file_find(const struct auth_file *af, const char *
 void auth_file_remember_keys(struct auth_file *af, const char *user,
 			     const uint8_t client_key[SCRAM_KEY_LEN],
 			     const uint8_t server_key[SCRAM_KEY_LEN]);
+/* A reload: TO's entries whose user and SCRAM secret are FROM's keep its keys. */
+void auth_file_carry_keys(struct auth_file *to, const struct auth_file *from);
 /* The kept keys of USER's entry if its secret is SECRET; false if none. */
 bool auth_file_keys(const struct auth_file *af, const char *user, const char *secret,
 		    uint8_t client_key[SCRAM_KEY_LEN], uint8_t server_key[SCRAM_KEY_LEN]);

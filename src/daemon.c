@@ -814,8 +814,10 @@ bool daemon_reload(char *why, size_t whylen)
 		log_warning("listen_port changed: takes effect after a restart");
 	if (ncfg->workers != rt.cfg->workers)
 		log_warning("workers changed: takes effect after a restart");
-	if (rt.auth)
+	if (rt.auth) {
+		auth_file_carry_keys(auth, rt.auth);	/* passthrough goes on for unchanged secrets */
 		auth_file_free(rt.auth);
+	}
 	if (rt.client_tls)
 		SSL_CTX_free(rt.client_tls);
 	if (rt.server_tls)

@@ -9,6 +9,7 @@ session only works if pgsteer really authenticated to PostgreSQL as the
 user; `SELECT current_user` shows who answered. No test sleeps: conditions
 are polled."""
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -148,19 +149,26 @@ def test_scram_passthrough_with_a_secret_in_auth_file(cluster, pgsteer, roles, t
     """auth_file holds the role's SCRAM secret (as pg_authid has it), no
     auth_query: a client's SCRAM proof gives pgsteer the keys for the
     server's scram-sha-256 login (passthrough), again for servers that
-    retire, and a wrong password still fails."""
+    retire, also after a reload (SIGHUP) that keeps the secret, and a
+    wrong password still fails."""
     p = pgsteer(auth_type="scram-sha-256", default_pool_size=2, server_lifetime="20ms",
                 auth_file=userlist(tmp_path, {"aq_scram": roles["aq_scram"]}))
     pw = ROLES["aq_scram"][0]
     pids = set()
-    with p.connect(user="aq_scram", password=pw) as conn:
+
+    def churn(conn, n):
         deadline = time.monotonic() + 20
-        while len(pids) < 3 and time.monotonic() < deadline:
+        while len(pids) < n and time.monotonic() < deadline:
             with conn.transaction():
                 row = conn.execute("SELECT current_user, pg_backend_pid()").fetchone()
             assert row[0] == "aq_scram"
             pids.add(row[1])
-    assert len(pids) >= 3, "servers did not churn: %s" % pids
+        assert len(pids) >= n, "servers did not churn: %s" % pids
+    with p.connect(user="aq_scram", password=pw) as conn:
+        churn(conn, 3)
+        p.proc.send_signal(signal.SIGHUP)
+        wait_for(lambda: "configuration reloaded" in p.log(), 10, "the reload")
+        churn(conn, 6)  # new server logins, and no client has proved the secret since
     assert "allows only passthrough" not in p.log()
     assert login_error(p.port, "aq_scram", pw + "x").sqlstate == "28P01"
     assert_no_secrets(p, roles)
