@@ -462,6 +462,7 @@ static bool add_entry(struct auth_file *af, size_t *cap, char *user, char *secre
 		*cap = ncap;
 	}
 	e = &af->entries[af->n_entries++];
+	memset(e, 0, sizeof(*e));	/* no passthrough keys yet */
 	e->user = user;
 	e->secret = secret;
 	e->kind = auth_secret_kind(secret);
