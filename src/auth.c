@@ -240,10 +240,9 @@ void auth_file_free(struct auth_file *af)
 	free(af);
 }
 
-/* Keep the keys with USER's entry of AF if it is a SCRAM secret (and SECRET, unless NULL). */
-static void auth_file_remember_keys_for(struct auth_file *af, const char *user, const char *secret,
-					const uint8_t client_key[SCRAM_KEY_LEN],
-					const uint8_t server_key[SCRAM_KEY_LEN])
+void auth_file_remember_keys(struct auth_file *af, const char *user, const char *secret,
+			     const uint8_t client_key[SCRAM_KEY_LEN],
+			     const uint8_t server_key[SCRAM_KEY_LEN])
 {
 	struct auth_entry *e = (struct auth_entry *)auth_file_find(af, user);
 
@@ -254,13 +253,6 @@ static void auth_file_remember_keys_for(struct auth_file *af, const char *user, 
 	e->have_keys = true;
 }
 
-void auth_file_remember_keys(struct auth_file *af, const char *user,
-			     const uint8_t client_key[SCRAM_KEY_LEN],
-			     const uint8_t server_key[SCRAM_KEY_LEN])
-{
-	auth_file_remember_keys_for(af, user, NULL, client_key, server_key);
-}
-
 void auth_file_carry_keys(struct auth_file *to, const struct auth_file *from)
 {
 	if (!to || !from)
@@ -268,7 +260,7 @@ void auth_file_carry_keys(struct auth_file *to, const struct auth_file *from)
 	for (size_t i = 0; i < from->n_entries; i++) {
 		const struct auth_entry *e = &from->entries[i];
 		if (e->have_keys)
-			auth_file_remember_keys_for(to, e->user, e->secret, e->client_key, e->server_key);
+			auth_file_remember_keys(to, e->user, e->secret, e->client_key, e->server_key);
 	}
 }
 

@@ -57,8 +57,11 @@ struct auth_file *auth_file_load(const char *path, char *errbuf, size_t errlen);
 struct auth_file *auth_file_parse(const char *name, const char *text,
 				  char *errbuf, size_t errlen);
 const struct auth_entry *auth_file_find(const struct auth_file *af, const char *user);
-/* USER's SCRAM secret in AF was proven by a client: keep the keys of its proof (passthrough). */
-void auth_file_remember_keys(struct auth_file *af, const char *user,
+/*
+ * USER's SCRAM secret in AF (if it is SECRET, unless NULL) was proven by a
+ * client: keep the keys of its proof (passthrough).  Nothing for other entries.
+ */
+void auth_file_remember_keys(struct auth_file *af, const char *user, const char *secret,
 			     const uint8_t client_key[SCRAM_KEY_LEN],
 			     const uint8_t server_key[SCRAM_KEY_LEN]);
 /* A reload: TO's entries whose user and SCRAM secret are FROM's keep its keys. */

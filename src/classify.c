@@ -942,6 +942,23 @@ static struct cat_entry *cat_slot(struct cat_entry *tab, size_t size, const char
 	return &tab[i];
 }
 
+static char *cat_key_write(char *p, char prefix, const char *schema, size_t sl, const char *name,
+			   size_t nl);
+
+/* The entry of the key cat_key_write() makes at *KP; a new key stays in the key storage. */
+static struct cat_entry *cat_key(struct cat_entry *tab, size_t size, char **kp, char prefix,
+				 const char *schema, size_t sl, const char *name, size_t nl)
+{
+	char *end = cat_key_write(*kp, prefix, schema, sl, name, nl);
+	struct cat_entry *e = cat_slot(tab, size, *kp);
+
+	if (!e->key) {
+		e->key = *kp;
+		*kp = end;
+	}
+	return e;
+}
+
 static char catalog_lookup(const struct classify_knowledge *k, const char *key)
 {
 	const struct cat_entry *e;
@@ -956,23 +973,34 @@ static char catalog_lookup(const struct classify_knowledge *k, const char *key)
 #define UNLOGGED_KEY '\1'
 
 /*
- * Is NAME (folded; after SCHEMA and a dot when SCHEMA is not empty) a
- * table the catalog says is unlogged?
+ * A catalog key at P: PREFIX (unless 0), then SCHEMA and a dot (unless SL
+ * is 0), then NAME and its NUL.  Returns the end, past the NUL.
  */
-static bool unlogged_table(const struct classify_knowledge *k, const char *schema, const char *name)
+static char *cat_key_write(char *p, char prefix, const char *schema, size_t sl, const char *name,
+			   size_t nl)
 {
-	char key[2 * CLASSIFY_NAME_LEN + 2], *p = key;
-	size_t sl = strlen(schema), nl = strlen(name);
-
-	if (!k || !k->n_unlogged)
-		return false;
-	*p++ = UNLOGGED_KEY;
+	if (prefix)
+		*p++ = prefix;
 	if (sl) {
 		memcpy(p, schema, sl);
 		p += sl;
 		*p++ = '.';
 	}
 	memcpy(p, name, nl + 1);
+	return p + nl + 1;
+}
+
+/*
+ * Is NAME (folded; after SCHEMA and a dot when SCHEMA is not empty) a
+ * table the catalog says is unlogged?
+ */
+static bool unlogged_table(const struct classify_knowledge *k, const char *schema, const char *name)
+{
+	char key[2 * CLASSIFY_NAME_LEN + 3];
+
+	if (!k || !k->n_unlogged)
+		return false;
+	cat_key_write(key, UNLOGGED_KEY, schema, strlen(schema), name, strlen(name));
 	return catalog_lookup(k, key) == 'u';
 }
 
@@ -3133,46 +3161,18 @@ int classify_knowledge_set_catalog(struct classify_knowledge *k,
 
 		if (vol == 'u') {
 			/* an unlogged table: "\1name" and "\1schema.name", apart from functions */
-			kp[0] = UNLOGGED_KEY;
-			memcpy(kp + 1, rows[i].name, nl + 1);
-			e = cat_slot(tab, size, kp);
-			if (!e->key) {
-				e->key = kp;
-				kp += nl + 2;
-			}
-			e->provolatile = 'u';
-			kp[0] = UNLOGGED_KEY;
-			memcpy(kp + 1, rows[i].schema, sl);
-			kp[sl + 1] = '.';
-			memcpy(kp + sl + 2, rows[i].name, nl + 1);
-			e = cat_slot(tab, size, kp);
-			if (!e->key) {
-				e->key = kp;
-				kp += sl + nl + 3;
-			}
-			e->provolatile = 'u';
+			cat_key(tab, size, &kp, UNLOGGED_KEY, "", 0, rows[i].name, nl)->provolatile = 'u';
+			cat_key(tab, size, &kp, UNLOGGED_KEY, rows[i].schema, sl, rows[i].name, nl)->provolatile = 'u';
 			k->n_unlogged++;
 			continue;
 		}
 		if (vol != 'i' && vol != 's')
 			vol = 'v';
 		/* "name": all schemas folded together (unqualified calls) */
-		memcpy(kp, rows[i].name, nl + 1);
-		e = cat_slot(tab, size, kp);
-		if (!e->key) {
-			e->key = kp;
-			kp += nl + 1;
-		}
+		e = cat_key(tab, size, &kp, 0, "", 0, rows[i].name, nl);
 		e->provolatile = vol_max(e->provolatile, vol);
 		/* "schema.name" */
-		memcpy(kp, rows[i].schema, sl);
-		kp[sl] = '.';
-		memcpy(kp + sl + 1, rows[i].name, nl + 1);
-		e = cat_slot(tab, size, kp);
-		if (!e->key) {
-			e->key = kp;
-			kp += sl + nl + 2;
-		}
+		e = cat_key(tab, size, &kp, 0, rows[i].schema, sl, rows[i].name, nl);
 		e->provolatile = vol_max(e->provolatile, vol);
 	}
 	free(k->cat);

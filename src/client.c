@@ -1179,13 +1179,10 @@ static void auth_succeeded(struct client *c)
 		forget_auth_query_secret(c);
 	} else if (c->scram && rt.auth) {
 		/* SCRAM against an auth_file SCRAM secret: passthrough for its server logins too */
-		const struct auth_entry *e = auth_file_find(rt.auth, c->user);
-		if (e && e->kind == SECRET_SCRAM) {
-			shared_lock();
-			auth_file_remember_keys(rt.auth, c->user, c->scram->client_key,
-						c->scram->secret.server_key);
-			shared_unlock();
-		}
+		shared_lock();
+		auth_file_remember_keys(rt.auth, c->user, NULL, c->scram->client_key,
+					c->scram->secret.server_key);
+		shared_unlock();
 	}
 	if (c->scram) {
 		OPENSSL_cleanse(c->scram, sizeof(*c->scram));
