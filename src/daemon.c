@@ -476,6 +476,8 @@ static void worker_runtime_close(void)
 	list_for_each_safe(it, tmp, &rt.pools) {
 		struct pool *pool = container_of(it, struct pool, head);
 		struct list *lists[] = { &pool->idle, &pool->active, &pool->login };
+		/* every client is closed, so nothing makes server_closing_end() open a connection */
+		Assert(pool->n_waiting == 0 && list_empty(&pool->waiting));
 		for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
 			list_for_each_safe(it2, tmp2, lists[i])
 				server_close(container_of(it2, struct server, head), "shutdown");

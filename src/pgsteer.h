@@ -102,6 +102,7 @@ struct client {
 	struct pool *pool;		/* the cluster primary's pool (login, writes) */
 	struct pool *replica_pool;	/* cache: the replica pool used last */
 	struct pool *target_pool;	/* where the current statement/transaction goes */
+	struct pool *wait_pool;		/* the pool whose queue holds wait_link, NULL: none */
 	struct server *server;		/* linked server, CL_ACTIVE only */
 	struct pool *last_pool;		/* where the last statement went (SHOW pgsteer.last_route) */
 

@@ -27,6 +27,7 @@
 #include "world.h"
 
 static void pool_launch_for_waiters(struct pool *pool, int64_t now);
+static void unqueue(struct client *c);
 
 /*
  * With several workers each has its own pools, but default_pool_size (or
@@ -452,6 +453,7 @@ void pool_acquire(struct pool *pool, struct client *c)
 		return;
 	}
 	list_push_tail(&pool->waiting, &c->wait_link);
+	c->wait_pool = pool;
 	pool->n_waiting++;
 	pool_launch_for_waiters(pool, now_ms());
 }
@@ -501,8 +503,7 @@ void pool_release(struct server *s)
 	first = pool->paused ? NULL : list_first(&pool->waiting);
 	if (first) {
 		struct client *c = container_of(first, struct client, wait_link);
-		list_del(&c->wait_link);
-		pool->n_waiting--;
+		unqueue(c);
 		server_set_state(s, SV_ACTIVE);
 		relay_server_assigned(c, s);
 		return;
@@ -547,8 +548,7 @@ void pool_server_login_failed(struct pool *pool, const char *sqlstate, const cha
 		return;
 	while (!list_empty(&pool->waiting)) {
 		struct client *c = container_of(list_first(&pool->waiting), struct client, wait_link);
-		list_del(&c->wait_link);
-		pool->n_waiting--;
+		unqueue(c);
 		if (c->state == CL_WAITING && c->on_replica && c->target_pool == pool)
 			relay_reroute(c);	/* a read: another node can answer it */
 		else if (c->state == CL_WAITING)
@@ -569,13 +569,11 @@ bool pool_recently_failed(const struct pool *pool, int64_t now)
 	       pool->n_idle + pool->n_active == 0;
 }
 
-/* A client leaves: drop it from the wait queue. */
+/* A client leaves: drop it from the wait queue it is in (a replica's, the primary's). */
 void pool_client_gone(struct client *c)
 {
-	if (c->pool && !list_empty(&c->wait_link)) {
-		list_del(&c->wait_link);
-		c->pool->n_waiting--;
-	}
+	if (c->wait_pool)
+		unqueue(c);
 }
 
 /* Periodic timeouts and pool upkeep. */
@@ -593,8 +591,7 @@ void pool_janitor(int64_t now)
 				struct client *c = container_of(it2, struct client, wait_link);
 				if (now - c->state_since_ms < cfg->query_wait_timeout_ms)
 					break;	/* FIFO: the rest waited less */
-				list_del(&c->wait_link);
-				pool->n_waiting--;
+				unqueue(c);
 				if (c->state == CL_LOGIN_WAIT || (pool->last_login_error[0] &&
 								   pool->n_idle + pool->n_active == 0))
 					client_fail(c, "FATAL", "08006",
@@ -830,6 +827,15 @@ int pool_close_idle_for_database(const char *database)
 }
 
 /* ---------------- Internal functions ---------------- */
+
+/* Take C off the queue of the pool it waits in. */
+static void unqueue(struct client *c)
+{
+	Assert(c->wait_pool && !list_empty(&c->wait_link));
+	list_del(&c->wait_link);
+	c->wait_pool->n_waiting--;
+	c->wait_pool = NULL;
+}
 
 /* Open connections while clients wait and the pool has room. */
 static void pool_launch_for_waiters(struct pool *pool, int64_t now)

@@ -222,10 +222,23 @@ def login(port, user, dbname="postgres", password=None, host="127.0.0.1", timeou
         raise
 
 
+def send_cancel(port, key):
+    """A CancelRequest for the session KEY (login()'s (pid, secret))."""
+    with open_socket(port) as s:
+        s.sendall(struct.pack("!IIII", 16, CANCEL_REQUEST, key[0], key[1]))
+        s.settimeout(10)
+        assert s.recv(1) == b""  # answered by closing, as PostgreSQL does
+
+
 def simple_query(sock, sql):
     """Send a Query; return (rows as lists of str|None, error fields or None).
     An error followed by a closed connection (FATAL) is returned as well."""
     sock.sendall(message(b"Q", sql.encode() + b"\0"))
+    return read_result(sock)
+
+
+def read_result(sock):
+    """Read a simple Query's answer up to ReadyForQuery, as simple_query()."""
     rows, err = [], None
     while True:
         m = read_message(sock)

@@ -210,13 +210,6 @@ def _read_until(sock, mtype, timeout):
             return seen, pgwire.parse_fields(m[1]) if mtype == b"E" else m[1]
 
 
-def _send_cancel(port, key):
-    with pgwire.open_socket(port) as s:
-        s.sendall(struct.pack("!IIII", 16, pgwire.CANCEL_REQUEST, key[0], key[1]))
-        s.settimeout(10)
-        assert s.recv(1) == b""  # answered by closing, as PostgreSQL does
-
-
 def test_a_write_batch_runs_before_its_sync(cluster, proxy, primary):
     """Extended-protocol messages run as they arrive, as without pgsteer: a
     batch whose first statement writes goes to the primary before its Sync,
@@ -261,7 +254,7 @@ def test_a_cancel_reaches_a_batch_before_its_sync(cluster, proxy, primary):
             "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE %s "
             "AND pid <> pg_backend_pid()", ("%" + marker + "%",)).fetchone(),
             10, "the batch's UPDATE to wait for the row lock")
-        _send_cancel(proxy.port, key)
+        pgwire.send_cancel(proxy.port, key)
         seen, err = _read_until(sock, b"E", 10)
         assert err["C"] == "57014", err
         sock.sendall(pgwire.message(b"S"))
@@ -291,7 +284,7 @@ def test_a_cancel_of_a_statement_queued_for_a_server(pgsteer, primary):
         sock.sendall(pgwire.message(b"Q", b"INSERT INTO " + t.encode() + b" VALUES (2)\0"))
         wait_for(lambda: sum(r["cl_waiting"] for r in helpers.admin_rows(p, "SHOW POOLS")) == 1,
                  10, "the INSERT to be queued for a server")
-        _send_cancel(p.port, key)
+        pgwire.send_cancel(p.port, key)
         seen, err = _read_until(sock, b"E", 10)
         assert err["C"] == "57014", err
         assert "canceling statement due to user request" in err["M"], err

@@ -6,6 +6,7 @@ READ ONLY on a replica, fallback_ambiguous and its 25006 refusal, comment
 hints, and the SQL controls answered by pgsteer itself.
 """
 import os
+import select
 import signal
 import threading
 
@@ -13,6 +14,7 @@ import psycopg
 import pytest
 
 import helpers
+import pgwire
 from helpers import scalar, wait_for
 
 pytestmark = pytest.mark.proxy_only
@@ -331,3 +333,50 @@ def test_reload_reclassifies_a_repeated_parse(routed, cluster):
         for i in range(10):
             port, rec, _ = c.execute(sql, (i,), prepare=False).fetchone()
             assert (port, rec) == (cluster.port, False)
+
+
+def test_a_client_that_leaves_a_replica_queue_leaves_no_count_behind(pgsteer, cluster, primary):
+    """A read queued for a busy replica's pool, then cancelled: the replica's
+    queue forgets it and the primary's count is untouched. (The
+    count was once taken off the client's primary pool instead: SHOW POOLS
+    showed a ghost waiter on the replica and -1 on the primary; the replica
+    then opened connections for nobody, up to one at shutdown that valgrind
+    found leaked, and the primary opened none for its next waiting client.)"""
+    p = pgsteer(default_pool_size=1, workers=1,
+                extra={"routing": {"check_interval": "50ms", "max_lag": "5s"}})
+    wait_for(lambda: all(r["up"] for r in helpers.admin_rows(p, "SHOW NODES")), 15,
+             "every node up")
+
+    def waiting():
+        return [r for r in helpers.admin_rows(p, "SHOW POOLS") if r["cl_waiting"]]
+
+    def queued():  # behind a busy connection, not one logging in for the client
+        return [r for r in waiting() if r["sv_active"] and not r["sv_login"]]
+    socks = []
+    try:
+        # read-only transactions until one queues: each holds a replica's only connection
+        for _ in range(len(cluster.replica_ports) + 1):
+            sock, key = pgwire.login(p.port, helpers.SUPERUSER)
+            socks.append(sock)
+            sock.sendall(pgwire.message(b"Q", b"BEGIN READ ONLY; SELECT pg_is_in_recovery()\0"))
+            wait_for(lambda: queued() or select.select([sock], [], [], 0)[0], 10,
+                     "a server or a place in a queue")
+            if queued():
+                break
+            rows, err = pgwire.read_result(sock)
+            assert (rows, err) == ([["t"]], None)
+        rows = queued()
+        assert [r["cl_waiting"] for r in rows] == [1] and len(waiting()) == 1, rows
+        assert rows[0]["node"] != "main1", rows  # a replica's queue (main1 is the primary)
+        pgwire.send_cancel(p.port, key)
+        rows, err = pgwire.read_result(sock)
+        assert err["C"] == "57014", err
+        assert waiting() == []
+        for holder in socks[:-1]:
+            pgwire.simple_query(holder, "COMMIT")
+        assert pgwire.simple_query(sock, "SELECT 1") == ([["1"]], None)  # the session goes on
+    finally:
+        for sock in socks:
+            sock.close()
+    rc = p.stop()
+    p.assert_clean_exit(rc)
