@@ -81,16 +81,19 @@ static void cancel_client(struct client *c)
 
 	worker_enter(c->worker);
 	s = c->server;
-	if (!s && ((c->state == CL_WAITING && !c->wait_probe && !list_empty(&c->wait_link)) ||
+	if (!s && ((c->state == CL_WAITING && (c->wait_probe || !list_empty(&c->wait_link))) ||
 		   (c->state == CL_IDLE && c->tenant_held))) {
 		/*
-		 * Its statement is queued for a server, or held while its
-		 * tenant moves, and has not reached PostgreSQL: it is cancelled
-		 * here, as PostgreSQL would cancel it, and never runs.
+		 * Its statement is queued for a server, waits for the position
+		 * of the session's last write, or is held while its tenant
+		 * moves, and has not reached PostgreSQL: it is cancelled here,
+		 * as PostgreSQL would cancel it, and never runs.
 		 */
 		log_info("C-%llu: cancel request while %s: statement not sent", (unsigned long long)c->id,
-			 c->tenant_held ? "its tenant moves" : "queued for a server");
+			 c->tenant_held ? "its tenant moves" :
+			 c->wait_probe ? "it waits for its last write's position" : "queued for a server");
 		c->tenant_held = false;
+		c->wait_probe = false;	/* the probe goes on: its answer still counts */
 		relay_refuse(c, "57014", "canceling statement due to user request");
 	} else if (!s || (s->expect_rfq == 0 && !s->batch_open && s->pkt_remain == 0)) {
 		/*

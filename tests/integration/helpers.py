@@ -348,3 +348,58 @@ def wait_reads_on_both_replicas(p, cluster, timeout=15):
             return {scalar(c, "SELECT inet_server_port()") for _ in range(20)} == \
                 set(cluster.replica_ports)
     wait_for(both, timeout, "reads routed to both replicas")
+
+
+class SlowLink:
+    """A TCP relay to 127.0.0.1:TARGET in this process whose answers (the
+    target's bytes) can be held back: set `delay` (seconds) and every chunk
+    the target sends from then on reaches the other side that much later.
+    The requests go through at once. stop() closes everything."""
+
+    def __init__(self, target):
+        import threading
+        self.target, self.delay, self.port = target, 0.0, free_port()
+        self._threading = threading
+        self._socks = []
+        self._ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._ls.bind(("127.0.0.1", self.port))
+        self._ls.listen(64)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self._ls.accept()
+                t = socket.create_connection(("127.0.0.1", self.target), timeout=5)
+            except OSError:
+                return
+            t.settimeout(None)
+            self._socks += [c, t]
+            self._threading.Thread(target=self._pipe, args=(c, t, False), daemon=True).start()
+            self._threading.Thread(target=self._pipe, args=(t, c, True), daemon=True).start()
+
+    def _pipe(self, src, dst, answers):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if answers and self.delay:
+                    time.sleep(self.delay)
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def stop(self):
+        self._ls.close()
+        for s in self._socks:
+            try:
+                s.close()
+            except OSError:
+                pass

@@ -22,6 +22,7 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 import helpers
+import pgwire
 from helpers import scalar, wait_for
 
 TABLE = "causal_rows"
@@ -576,3 +577,46 @@ def test_grant_and_revoke_are_seen_by_every_session(pgsteer, cluster, causal_tab
     finally:
         with cluster.connect() as c:
             c.execute("DROP TABLE IF EXISTS %s" % table)
+
+
+def test_a_cancel_answers_a_read_waiting_for_its_write_position(pgsteer, cluster, causal_table):
+    """A read right behind a write waits for the write's position (pgsteer
+    asks the primary, one round trip). It has reached no server yet: a
+    cancel then answers it with 57014 at once, it never runs, and the
+    session goes on. (The cancel was once ignored, and the read ran once
+    the position came.) The primary sits behind a link whose answers the
+    test slows down to 3 s, so that the wait is long enough to cancel."""
+    link = helpers.SlowLink(cluster.port)
+    try:
+        p = pgsteer(nodes=[link.port] + list(cluster.replica_ports),
+                    extra={"routing": {"causal_read_timeout": "20ms", "max_lag": "60s",
+                                       "health_check_timeout": "60s"}})
+        helpers.wait_reads_on_both_replicas(p, cluster)
+        sock, key = pgwire.login(p.port, helpers.SUPERUSER)
+        try:
+            assert pgwire.simple_query(sock, "SET synchronous_commit = on") == ([], None)
+            link.delay = 3.0
+            # the INSERT's answer comes 3 s later; the read sent at once then waits
+            # 3 s more for the position (pgsteer asked as it passed the answer on)
+            rows, err = pgwire.simple_query(sock, "INSERT INTO %s VALUES (1, 'x')" % TABLE)
+            assert err is None
+            sock.sendall(pgwire.message(b"Q", b"SELECT count(*) FROM %s\0" % TABLE.encode()))
+
+            def read_waits():
+                return [r for r in helpers.admin_rows(p, "SHOW CLIENTS")
+                        if r["state"] == "waiting" and not r["server"] and not r["admin"]]
+            wait_for(read_waits, 2, "the read to wait for the write's position")
+            t0 = time.monotonic()
+            pgwire.send_cancel(p.port, key)
+            rows, err = pgwire.read_result(sock)
+            took = time.monotonic() - t0
+            assert err and err["C"] == "57014", (rows, err)
+            assert took < 2, "the cancel took %.2f s: it waited for the position" % took
+            link.delay = 0
+            rows, err = pgwire.simple_query(sock, "SELECT count(*) FROM %s" % TABLE)
+            assert (rows, err) == ([["1"]], None)  # the session goes on, and sees its write
+        finally:
+            sock.close()
+    finally:
+        link.delay = 0
+        link.stop()
