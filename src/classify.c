@@ -1977,6 +1977,7 @@ static void stmt_copy(struct cursor *c, struct classify_result *r)
 {
 	bool query = false;
 
+	r->copy = true;
 	adv(c);
 	accept_kw(c, KW_BINARY);
 	if (c->cur.type == T_LPAREN) {
@@ -2487,6 +2488,7 @@ static void result_init(struct classify_result *r)
 	r->notifies = false;
 	r->node_local = false;
 	r->unlogged = false;
+	r->copy = false;
 	r->isolation = ISOLATION_DEFAULT;
 	r->deferrable = false;
 	r->changes_session = false;

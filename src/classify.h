@@ -105,6 +105,7 @@ struct classify_result {
 						 * pg_prepared_xacts): the primary answers a read */
 	bool unlogged;				/* names a table the catalog says is unlogged (its rows
 						 * are the primary's only): the primary answers a read */
+	bool copy;				/* a COPY: FROM STDIN takes the client's data after it */
 	/* additions (owner of classify.c) */
 	enum classify_isolation isolation;	/* BEGIN ... ISOLATION LEVEL x */
 	bool deferrable;			/* BEGIN ... DEFERRABLE */

@@ -246,6 +246,13 @@ struct server {
 	char probe_key[CLASSIFY_VALUE_LEN]; /* the prober's pgsteer.sticky_key, if any */
 	bool probe_async;		/* the probed transaction set synchronous_commit = off locally */
 	int probe_barrier;		/* cluster index + 1 of a DDL barrier it learns the position of */
+	bool probe_behind;		/* LSN_PROBE_SQL went right behind the client's write, before
+					 * its ReadyForQuery: the client's input waits until it is in */
+	bool unit_copy;			/* the batch since the last Sync may hold a COPY (or runs an
+					 * unnamed statement parsed before it, unseen) */
+	bool unit_parsed;		/* that batch has an unnamed Parse of its own */
+	uint8_t unit_txn;		/* its last transaction statement: 0 none, 1 it leaves a block
+					 * open (BEGIN, SAVEPOINT, AND CHAIN), 2 it ends one */
 	bool shape_hold;		/* the client's input waits for a hidden Describe (REPLY_SHAPE) */
 	bool shape_resume;		/* that Describe failed: the client's input goes on */
 

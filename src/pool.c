@@ -468,7 +468,7 @@ void pool_release(struct server *s)
 	int64_t now = now_ms();
 	struct list *first;
 
-	Assert(s->expect_rfq == 0 && !s->batch_open && s->pkt_remain == 0);
+	Assert(s->expect_rfq == 0 && !s->batch_open && s->pkt_remain == 0 && !s->probe_behind);
 	s->client = NULL;
 	s->last_used_ms = now;
 	s->timeout_cancel_ms = 0;

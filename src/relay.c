@@ -74,6 +74,8 @@ static bool server_is_clean(const struct server *s);
 static bool discard_input(struct client *c);
 static void lsn_probe_pending(struct client *c, struct server *s);
 static void start_lsn_probe(struct client *c, struct server *s);
+static void probe_behind_write(struct client *c, struct server *s, bool closes_block);
+static void probe_behind_hide(struct client *c, struct server *s, const char *why);
 static void keep_for_replay(struct client *c, struct evbuffer *in, size_t n);
 static void keep_bytes_for_replay(struct client *c, const char *bytes, size_t n);
 static void park(struct client *c, struct server *s, bool replica);
@@ -1564,8 +1566,50 @@ static void start_lsn_probe(struct client *c, struct server *s)
 	s->probe_client = c;
 	server_set_state(s, SV_LSN_PROBE);
 	s->unnamed_client = 0;	/* a Query drops the unnamed statement */
-	proto_add_query(bufferevent_get_output(s->bev), LSN_PROBE_SQL);
+	if (!s->probe_behind)
+		proto_add_query(bufferevent_get_output(s->bev), LSN_PROBE_SQL);
+	s->probe_behind = false;	/* its answer is what S's input has next */
 	s->expect_rfq = 1;
+}
+
+/*
+ * C's write went to S (the primary) as the last thing in C's input, and
+ * ends outside a transaction block (CLOSES_BLOCK: it is the COMMIT or
+ * ROLLBACK of one; else it starts outside one): the probe of its
+ * position goes right behind it, so that the backend answers it as soon
+ * as it has committed, without waiting for a round trip through pgsteer
+ * first (a statement after a write waits for that answer).  At the
+ * write's ReadyForQuery, start_lsn_probe() takes the answer as its own,
+ * unless probe_behind_hide() made it pgsteer's hidden one before.
+ */
+static void probe_behind_write(struct client *c, struct server *s, bool closes_block)
+{
+	if (!c->want_lsn || c->on_replica || c->pinned || rt.cfg->pool_mode != POOL_MODE_TRANSACTION ||
+	    (!closes_block && (c->route.in_transaction || s->tx_status != 'I')) ||
+	    s->expect_rfq != 1 || s->batch_open || s->causal_phase || s->shape_hold ||
+	    s->cancels_pending > 0)
+		return;
+	proto_add_query(bufferevent_get_output(s->bev), LSN_PROBE_SQL);
+	s->probe_behind = true;
+	log_debug("C-%llu S-%llu node %s: the write's position is asked for right behind it",
+		  (unsigned long long)c->id, (unsigned long long)s->id, s->pool->node_name);
+}
+
+/*
+ * The probe behind C's write on S cannot be the write's position after
+ * all (WHY): C sent more before the write's ReadyForQuery (a pipeline,
+ * which goes on on S), or the write left a transaction block open.  Its
+ * answer becomes a hidden reply, dropped in its place in S's stream; the
+ * position is asked for once C's link ends, as without the probe.
+ */
+static void probe_behind_hide(struct client *c, struct server *s, const char *why)
+{
+	log_debug("C-%llu S-%llu node %s: the probe behind the write is dropped: %s",
+		  (unsigned long long)c->id, (unsigned long long)s->id, s->pool->node_name, why);
+	s->probe_behind = false;
+	if (s->expect_rfq++ == 0)
+		s->query_start_us = now_us();
+	reply_push(s, 'Q', REPLY_HIDE, NULL, NULL, NULL);
 }
 
 /* Nothing owed, nothing half-sent: the server can serve someone else. */
@@ -1903,9 +1947,13 @@ static void relay_client_to_server(struct client *c, struct server *s)
 	const uint8_t *first, *first7;
 	struct proto_window w;
 	struct bind_head bh;
+	bool unit_end = false;	/* the last message relayed ends a unit a probe may follow */
+	bool unit_closes = false;	/* ... and ends a transaction block (COMMIT, ROLLBACK) */
 
 	if (avail == 0 || c->read_paused || (s->causal_phase && s->causal_phase != 4) || s->shape_hold)
 		return;
+	if (s->probe_behind)
+		probe_behind_hide(c, s, "more of the client's input follows it");
 	if (s->cancels_pending > 0 && s->expect_rfq == 0 && !s->batch_open)
 		return;	/* a cancel's signal may still land: not on the next statement (relay_cancels_done) */
 	if (c->discard != DISCARD_NONE) {
@@ -1952,6 +2000,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			return;
 		}
 		named = false;
+		unit_end = unit_closes = false;
 		if (type == 'P' || type == 'B' || type == 'D' || type == 'C') {
 			enum named_kind k = carry_is_named(c, in, off, type, len, first7, &nm);
 			if (k == NAMED_NEED_MORE)
@@ -1996,9 +2045,33 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			    evbuffer_get_length(in) >= off + 1 + (size_t)len) {
 				const char *sql;
 				size_t sqllen;
+				/*
+				 * One statement, no COPY: it ends outside a transaction
+				 * block when it starts outside one and is no BEGIN, or
+				 * when it is a COMMIT or ROLLBACK (with no AND CHAIN).
+				 */
+				unit_closes = res.cls == CLASS_TRANSACTION && !res.txn_and_chain &&
+					      (res.txn == TXN_COMMIT || res.txn == TXN_ROLLBACK);
+				unit_end = type == 'Q' && !res.multi_statement && !res.copy &&
+					   (res.cls != CLASS_TRANSACTION || unit_closes);
+				if (type == 'P') {
+					s->unit_copy |= res.copy;
+					s->unit_parsed = true;
+					if (res.cls == CLASS_TRANSACTION)
+						s->unit_txn = unit_closes ? 2 : 1;
+				}
 				if (carry_notes(&res) && steer_message_text(in, off, type, len, &sql, &sqllen))
 					carry_note_statement(c, s, &res, sql, sqllen);
-			} else if (type == 'B' && named && carry_notes(&res)) {
+			} else if (type == 'P') {
+				s->unit_copy = true;	/* a huge Parse streamed unread */
+			}
+			if (type == 'B' && named) {
+				s->unit_copy |= res.copy;
+				if (res.cls == CLASS_TRANSACTION)
+					s->unit_txn = !res.txn_and_chain && (res.txn == TXN_COMMIT ||
+									     res.txn == TXN_ROLLBACK) ? 2 : 1;
+			}
+			if (type == 'B' && named && carry_notes(&res)) {
 				carry_note_statement(c, s, &res, nm.st->body,
 						     strnlen(nm.st->body, nm.st->body_len));
 			}
@@ -2074,9 +2147,15 @@ static void relay_client_to_server(struct client *c, struct server *s)
 		case 'S':
 			s->batch_open = false;
 			owe_ready(c, s, 'S');
+			unit_end = !s->unit_copy && s->unit_txn != 1;
+			unit_closes = s->unit_txn == 2;
+			s->unit_copy = s->unit_parsed = false;
+			s->unit_txn = 0;
 			break;
 		case 'B':
 			s->bound_stmt = NULL;	/* an unnamed or unknown statement's */
+			if (!named && !s->unit_parsed)
+				s->unit_copy = true;	/* a statement of an earlier batch: not seen */
 			/* fall through */
 		case 'P':
 		case 'D':
@@ -2105,6 +2184,8 @@ static void relay_client_to_server(struct client *c, struct server *s)
 	}
 	if (off || bh.len)
 		forward_client_bytes(c, s, in, off, &bh);
+	if (unit_end && c->pkt_remain == 0 && evbuffer_get_length(in) == 0)
+		probe_behind_write(c, s, unit_closes);
 	steer_forget();	/* whatever steer_statement() saw has been relayed */
 	head = reply_head(s);
 	if (head && head->action == REPLY_FAKE && s->pkt_remain == 0) {
@@ -2152,7 +2233,7 @@ static bool end_link_if_done(struct client *c, struct server *s, size_t off)
 	 * key, or any session after DDL, must not read from a replica once
 	 * this client can know its commit happened.
 	 */
-	probe = c->want_lsn && !c->on_replica;
+	probe = (c->want_lsn || s->probe_behind) && !c->on_replica;
 	if (probe)
 		lsn_probe_pending(c, s);
 	else
@@ -2685,6 +2766,8 @@ static void relay_server_to_client(struct server *s, struct client *c)
 				c->route.txn_on_replica = false;
 			if (end_link_if_done(c, s, off))
 				return;
+			if (s->probe_behind && server_is_clean(s))
+				probe_behind_hide(c, s, "the write left a transaction block open");
 			continue;
 		}
 		if (type == 'S' && len <= MAX_PARAM_STATUS) {

@@ -594,6 +594,8 @@ enum inspect_verdict steer_inspect(struct client *c, struct server *s,
 		if (c->on_replica || len < 64 * 1024)
 			return INSPECT_WAIT;
 		/* a huge statement on the primary: stream it, assume it writes */
+		memset(res, 0, sizeof(*res));
+		res->cls = CLASS_AMBIGUOUS;	/* unread: its facts unknown, and none acted on */
 		c->want_lsn = rt.cfg->read_your_writes == RYW_LSN;
 		return INSPECT_FORWARD;
 	} else {

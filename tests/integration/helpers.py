@@ -353,8 +353,9 @@ def wait_reads_on_both_replicas(p, cluster, timeout=15):
 class SlowLink:
     """A TCP relay to 127.0.0.1:TARGET in this process whose answers (the
     target's bytes) can be held back: set `delay` (seconds) and every chunk
-    the target sends from then on reaches the other side that much later.
-    The requests go through at once. stop() closes everything."""
+    the target sends from then on reaches the other side that much after
+    it came (two chunks that came together still go together). The
+    requests go through at once. stop() closes everything."""
 
     def __init__(self, target):
         import threading
@@ -368,6 +369,7 @@ class SlowLink:
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
+        import queue
         while True:
             try:
                 c, _ = self._ls.accept()
@@ -376,30 +378,55 @@ class SlowLink:
                 return
             t.settimeout(None)
             self._socks += [c, t]
-            self._threading.Thread(target=self._pipe, args=(c, t, False), daemon=True).start()
-            self._threading.Thread(target=self._pipe, args=(t, c, True), daemon=True).start()
+            q = queue.Queue()
+            self._threading.Thread(target=self._pipe, args=(c, t, None), daemon=True).start()
+            self._threading.Thread(target=self._pipe, args=(t, None, q), daemon=True).start()
+            self._threading.Thread(target=self._later, args=(q, c, t), daemon=True).start()
 
-    def _pipe(self, src, dst, answers):
+    def _pipe(self, src, dst, q):
         try:
             while True:
                 data = src.recv(65536)
                 if not data:
                     break
-                if answers and self.delay:
-                    time.sleep(self.delay)
+                if q is None:
+                    dst.sendall(data)
+                else:
+                    q.put((time.monotonic() + self.delay, data))
+        except OSError:
+            pass
+        if q is not None:
+            q.put((0, b""))
+            return
+        self._close(src, dst)
+
+    def _later(self, q, dst, src):
+        try:
+            while True:
+                when, data = q.get()
+                if not data:
+                    break
+                if when > time.monotonic():
+                    time.sleep(when - time.monotonic())
                 dst.sendall(data)
         except OSError:
             pass
-        for s in (src, dst):
+        self._close(src, dst)
+
+    @staticmethod
+    def _close(*socks):
+        for s in socks:
             try:
                 s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
 
     def stop(self):
-        self._ls.close()
-        for s in self._socks:
+        # shutdown() first: a thread blocked in accept() or recv() keeps a
+        # socket that is only closed alive (its backend would linger)
+        for s in [self._ls] + self._socks:
             try:
-                s.close()
+                s.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
+            s.close()

@@ -454,3 +454,66 @@ def test_drop_database_after_its_clients_left(pgsteer, cluster):
         with cluster.connect() as d:
             for db in ("it_dropme", "it_dropme2", "it_tmpl", "it_copy"):
                 d.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % db)
+
+
+def _routed_session(pgsteer, cluster, primary, prefix):
+    """A table (id int) named after PREFIX, and a raw session through a
+    pgsteer over the primary and both replicas, reads seen on both (a
+    write's position matters from then on): (table, socket)."""
+    t = table_name(prefix)
+    primary.execute("CREATE TABLE %s (id int)" % t)
+    proxy = pgsteer(nodes=[cluster.port] + list(cluster.replica_ports))
+    helpers.wait_reads_on_both_replicas(proxy, cluster)
+    sock, _ = pgwire.login(proxy.port, SUPERUSER)
+    return t, sock
+
+
+def test_writes_sent_behind_a_running_write_get_their_own_answers(cluster, pgsteer, primary):
+    """pgsteer asks for a write's position right behind it when it was the
+    last thing the client sent. A client that goes on sending (a pipeline:
+    here a second INSERT while the first still runs) gets its own answers
+    in order, nothing of pgsteer's among them, and both writes run."""
+    t, sock = _routed_session(pgsteer, cluster, primary, "pipe")
+    try:
+        sock.sendall(pgwire.message(b"Q", b"INSERT INTO %s SELECT 1 FROM pg_sleep(0.5)\0" % t.encode()))
+        wait_for(lambda: primary.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE query LIKE %s AND state = 'active'",
+            ("%%INSERT INTO %s SELECT 1%%" % t,)).fetchone(), 10, "the first INSERT to run")
+        sock.sendall(pgwire.message(b"Q", b"INSERT INTO %s VALUES (2)\0" % t.encode()) +
+                     pgwire.message(b"P", b"\0INSERT INTO " + t.encode() + b" VALUES ($1)\0\0\0") +
+                     _bind_execute([b"3"]) + pgwire.message(b"S"))
+        seen = []
+        for _ in range(3):
+            types, _ = _read_until(sock, b"Z", 10)
+            seen.append(types)
+        assert seen == [[b"C", b"Z"], [b"C", b"Z"], [b"1", b"2", b"C", b"Z"]], seen
+        assert pgwire.simple_query(sock, "SELECT id FROM %s ORDER BY id" % t) == \
+            ([["1"], ["2"], ["3"]], None)
+    finally:
+        sock.close()
+        primary.execute("DROP TABLE %s" % t)
+
+
+def test_copy_from_stdin_in_an_extended_batch_after_a_write(cluster, pgsteer, primary):
+    """A COPY FROM STDIN sent as an extended batch with its Sync before the
+    data (what libpq's PQexecParams sends): PostgreSQL ignores that Sync
+    while it copies, so nothing may follow it to the server before the
+    data (pgsteer's probe of a write's position must not), right after
+    a write and alone."""
+    t, sock = _routed_session(pgsteer, cluster, primary, "xcopy")
+    try:
+        for first in (True, False):
+            if first:
+                assert pgwire.simple_query(sock, "INSERT INTO %s VALUES (0)" % t)[1] is None
+            sock.sendall(pgwire.message(b"P", b"\0COPY " + t.encode() + b" FROM STDIN\0\0\0") +
+                         _bind_execute([]) + pgwire.message(b"S"))
+            types, _ = _read_until(sock, b"G", 10)
+            assert types == [b"1", b"2", b"G"], types
+            # libpq ends it with a Sync of its own, the first one having been ignored
+            sock.sendall(pgwire.message(b"d", b"1\n2\n") + pgwire.message(b"c") + pgwire.message(b"S"))
+            types, _ = _read_until(sock, b"Z", 10)
+            assert types == [b"C", b"Z"], types
+        assert pgwire.simple_query(sock, "SELECT count(*) FROM %s" % t) == ([["5"]], None)
+    finally:
+        sock.close()
+        primary.execute("DROP TABLE %s" % t)

@@ -579,6 +579,22 @@ def test_grant_and_revoke_are_seen_by_every_session(pgsteer, cluster, causal_tab
             c.execute("DROP TABLE IF EXISTS %s" % table)
 
 
+@contextlib.contextmanager
+def primary_behind_slow_link(pgsteer, cluster, causal_read_timeout):
+    """pgsteer whose primary sits behind a helpers.SlowLink (yields the link
+    and pgsteer), reads checked on both replicas; the link goes at the end."""
+    link = helpers.SlowLink(cluster.port)
+    try:
+        p = pgsteer(nodes=[link.port] + list(cluster.replica_ports),
+                    extra={"routing": {"causal_read_timeout": causal_read_timeout, "max_lag": "60s",
+                                       "health_check_timeout": "60s"}})
+        helpers.wait_reads_on_both_replicas(p, cluster)
+        yield link, p
+    finally:
+        link.delay = 0
+        link.stop()
+
+
 def test_a_cancel_answers_a_read_waiting_for_its_write_position(pgsteer, cluster, causal_table):
     """A read right behind a write waits for the write's position (pgsteer
     asks the primary, one round trip). It has reached no server yet: a
@@ -586,19 +602,16 @@ def test_a_cancel_answers_a_read_waiting_for_its_write_position(pgsteer, cluster
     session goes on. (The cancel was once ignored, and the read ran once
     the position came.) The primary sits behind a link whose answers the
     test slows down to 3 s, so that the wait is long enough to cancel."""
-    link = helpers.SlowLink(cluster.port)
-    try:
-        p = pgsteer(nodes=[link.port] + list(cluster.replica_ports),
-                    extra={"routing": {"causal_read_timeout": "20ms", "max_lag": "60s",
-                                       "health_check_timeout": "60s"}})
-        helpers.wait_reads_on_both_replicas(p, cluster)
+    with primary_behind_slow_link(pgsteer, cluster, "20ms") as (link, p):
         sock, key = pgwire.login(p.port, helpers.SUPERUSER)
         try:
             assert pgwire.simple_query(sock, "SET synchronous_commit = on") == ([], None)
             link.delay = 3.0
-            # the INSERT's answer comes 3 s later; the read sent at once then waits
-            # 3 s more for the position (pgsteer asked as it passed the answer on)
-            rows, err = pgwire.simple_query(sock, "INSERT INTO %s VALUES (1, 'x')" % TABLE)
+            # the INSERTs' answer comes 3 s later; the read sent at once then waits
+            # 3 s more for the position (asked for as the answer passed: two
+            # statements in one Query get no probe right behind them)
+            rows, err = pgwire.simple_query(sock, "INSERT INTO %s VALUES (1, 'x'); "
+                                            "INSERT INTO %s VALUES (2, 'y')" % (TABLE, TABLE))
             assert err is None
             sock.sendall(pgwire.message(b"Q", b"SELECT count(*) FROM %s\0" % TABLE.encode()))
 
@@ -614,9 +627,41 @@ def test_a_cancel_answers_a_read_waiting_for_its_write_position(pgsteer, cluster
             assert took < 2, "the cancel took %.2f s: it waited for the position" % took
             link.delay = 0
             rows, err = pgwire.simple_query(sock, "SELECT count(*) FROM %s" % TABLE)
-            assert (rows, err) == ([["1"]], None)  # the session goes on, and sees its write
+            assert (rows, err) == ([["2"]], None)  # the session goes on, and sees its writes
         finally:
             sock.close()
-    finally:
-        link.delay = 0
-        link.stop()
+
+
+def test_a_write_s_position_is_asked_for_behind_it(pgsteer, cluster, causal_table):
+    """pgsteer asks for a write's position on its primary connection right
+    behind the write, before the write's answer: the backend answers both
+    at once, and a read sent as soon as the write's answer is in waits for
+    no further round trip to the primary. The primary sits behind a link
+    that holds its answers for a second: the read after the write (on a
+    replica after a causal check) takes well under that, or about a second
+    when the check finds the write not replayed yet and the primary answers.
+    (pgsteer once asked only when the write's answer came: another second.) Simple
+    Query, extended protocol (psycopg with parameters) and a transaction's
+    COMMIT alike."""
+    with primary_behind_slow_link(pgsteer, cluster, "1s") as (link, p):
+        with p.connect() as c:
+            c.execute("SET synchronous_commit = on")
+            link.delay = 1.0
+            for i in range(6):
+                if i % 3 == 0:
+                    c.execute("INSERT INTO %s VALUES (%s, 'x')" % (TABLE, 900 + i))
+                elif i % 3 == 1:
+                    c.execute("INSERT INTO %s VALUES (%%s, 'x')" % TABLE, (900 + i,))
+                else:
+                    with c.transaction():  # BEGIN, INSERT, COMMIT: asked for behind the COMMIT
+                        c.execute("INSERT INTO %s VALUES (%s, 'x')" % (TABLE, 900 + i))
+                t0 = time.monotonic()
+                n = scalar(c, "SELECT count(*) FROM %s WHERE id = %s" % (TABLE, 900 + i))
+                took = time.monotonic() - t0
+                assert n == 1, "a stale read"
+                # on a replica, or on the primary when the replica's check found the
+                # write not replayed yet (a check sent with the read does not wait):
+                # then the primary's answer comes over the slow link too
+                route = scalar(c, "SHOW pgsteer.last_route")
+                limit = 0.5 if route.startswith("replica:") else 1.5
+                assert took < limit, "the read after write %d took %.2f s (%s)" % (i, took, route)
