@@ -458,6 +458,17 @@ bool monitor_set_availability(struct monitor *m, const char *node, enum node_ava
 	return false;
 }
 
+uint64_t monitor_lsn_reachable(uint64_t insert_lsn, uint32_t wal_block_size)
+{
+	/* PostgreSQL's SizeOfXLogShortPHD and, on a segment's first page, SizeOfXLogLongPHD */
+	uint64_t in_page = wal_block_size ? insert_lsn % wal_block_size : 0;
+
+	/* no record ends there: records start after the header and are longer than 16 bytes */
+	if (in_page == 24 || in_page == 40)
+		return insert_lsn - in_page;
+	return insert_lsn;
+}
+
 bool monitor_parse_lsn(const char *s, uint64_t *out)
 {
 	uint64_t part[2] = { 0, 0 };

@@ -93,6 +93,14 @@ bool monitor_node_drained(const char *node);
 
 /* "0/16B3740" <-> uint64; false on a malformed string. */
 bool monitor_parse_lsn(const char *s, uint64_t *out);
+/*
+ * A primary's pg_current_wal_insert_lsn() as a position a replica's
+ * pg_last_wal_replay_lsn() can reach: when the last record ended at a WAL
+ * page's end, the insert position is past the next page's header, which
+ * no replayed record ends at until more WAL comes; the page's start is
+ * that record's end.  WAL_BLOCK_SIZE 0: unknown, unchanged.
+ */
+uint64_t monitor_lsn_reachable(uint64_t insert_lsn, uint32_t wal_block_size);
 void monitor_format_lsn(uint64_t lsn, char *buf, size_t len);
 
 /* ---- additions by the monitor's owner ---- */

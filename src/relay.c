@@ -1522,11 +1522,14 @@ bool relay_reuse_parked(struct client *c, struct pool **pool, const struct clust
 /*
  * The write's position, and whether its commit waited for the WAL flush:
  * with synchronous_commit = off it did not, and the replicas see it only
- * once the WAL writer flushes it (up to wal_writer_delay later).
+ * once the WAL writer flushes it (up to wal_writer_delay later).  The WAL
+ * block size tells an insert position just past a page header
+ * (monitor_lsn_reachable()).
  */
 #define LSN_PROBE_SQL \
 	"SELECT pg_catalog.pg_current_wal_insert_lsn(), " \
-	"pg_catalog.current_setting('synchronous_commit') = 'off'"
+	"pg_catalog.current_setting('synchronous_commit') = 'off', " \
+	"pg_catalog.current_setting('wal_block_size')"
 
 /*
  * C's write committed on S (the primary): ask S for the WAL insert
@@ -2331,6 +2334,36 @@ static bool datarow_second_true(const uint8_t *msg, uint32_t len)
 	return proto_get_u32(msg + 11 + first) == 1 && msg[15 + first] == 't';
 }
 
+/* The third column of a DataRow MSG (LEN from its header) as a small number; 0: absent or not one. */
+static uint32_t datarow_third_u32(const uint8_t *msg, uint32_t len)
+{
+	size_t off = 7;		/* type, length, int16 column count */
+	uint32_t v = 0, vlen;
+
+	if (len < 6 || ((msg[5] << 8) | msg[6]) < 3)
+		return 0;
+	for (int col = 0; col < 2; col++) {
+		if (off + 4 > 1 + (size_t)len)
+			return 0;
+		vlen = proto_get_u32(msg + off);
+		if (vlen == UINT32_MAX)
+			vlen = 0;	/* NULL */
+		off += 4 + (size_t)vlen;
+	}
+	if (off + 4 > 1 + (size_t)len)
+		return 0;
+	vlen = proto_get_u32(msg + off);
+	if (vlen == 0 || vlen > 9 || off + 4 + vlen > 1 + (size_t)len)
+		return 0;
+	for (uint32_t i = 0; i < vlen; i++) {
+		uint8_t ch = msg[off + 4 + i];
+		if (ch < '0' || ch > '9')
+			return 0;
+		v = v * 10 + (uint32_t)(ch - '0');
+	}
+	return v;
+}
+
 static bool datarow_lsn(const uint8_t *msg, uint32_t len, uint64_t *lsn)
 {
 	uint32_t vlen;
@@ -2928,6 +2961,7 @@ static void idle_server_input(struct server *s)
 
 			if (s->state != SV_LSN_PROBE || !datarow_lsn(msg, len, &v))
 				break;
+			v = monitor_lsn_reachable(v, datarow_third_u32(msg, len));
 			/*
 			 * The write's position counts for the sessions that share it
 			 * even when its own client has left (a short connection that

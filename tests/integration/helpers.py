@@ -406,8 +406,9 @@ class SlowLink:
                 when, data = q.get()
                 if not data:
                     break
-                if when > time.monotonic():
-                    time.sleep(when - time.monotonic())
+                wait = when - time.monotonic()  # read once: sleep() refuses a negative time
+                if wait > 0:
+                    time.sleep(wait)
                 dst.sendall(data)
         except OSError:
             pass

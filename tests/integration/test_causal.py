@@ -665,3 +665,46 @@ def test_a_write_s_position_is_asked_for_behind_it(pgsteer, cluster, causal_tabl
                 route = scalar(c, "SHOW pgsteer.last_route")
                 limit = 0.5 if route.startswith("replica:") else 1.5
                 assert took < limit, "the read after write %d took %.2f s (%s)" % (i, took, route)
+
+
+def test_a_write_that_ends_a_wal_page_is_reachable(pgsteer, cluster):
+    """A write whose WAL record ends exactly at the end of a WAL page: the
+    primary's insert position is then past the next page's header, where
+    no record ends until more WAL comes, and on a quiet cluster none does.
+    pgsteer takes the page's start (the record's end) as the session's
+    position: its reads go back to a replica once one has replayed the
+    write. (With the insert position they stayed on the primary until
+    some other WAL came.) The write is a WAL message of a size that the
+    test works out to end the page; it retries when other WAL got in."""
+    p = pgsteer(extra={"routing": {"check_interval": "50ms", "max_lag": "60s"}})
+    helpers.wait_reads_on_both_replicas(p, cluster)
+    with cluster.connect() as direct, p.connect() as c:
+        bs = int(scalar(direct, "SHOW wal_block_size"))
+
+        def insert_lsn():
+            return int(scalar(direct, "SELECT pg_current_wal_insert_lsn() - '0/0'"))
+
+        def emit(conn, n):
+            conn.execute("SELECT pg_logical_emit_message(false, 'pgsteer', repeat('x', %d))" % n)
+
+        def record_size(n):
+            before = insert_lsn()
+            emit(direct, n)
+            return insert_lsn() - before
+        for attempt in range(30):
+            # the record's fixed part B: the payload N at which the size steps up by 8 has B + N = size
+            sizes = [record_size(n) for n in range(400, 410)]
+            step = next(i for i in range(9) if sizes[i + 1] > sizes[i])
+            base = sizes[step] - (400 + step)
+            start = insert_lsn()
+            n = bs - start % bs - base
+            if not 300 <= n <= bs - 600 or max(sizes) - min(sizes) != 8:
+                emit(direct, 1000)  # too near the page's end, or another record got in: on
+                continue
+            emit(c, n)  # through pgsteer: a write, whose position it asks for
+            if insert_lsn() - (start - start % bs + bs) in (24, 40):
+                break  # the record ended the page: the next one starts with its header
+        else:
+            pytest.fail("no write ended a WAL page in 30 tries")
+        wait_for(lambda: scalar(c, "SELECT pg_is_in_recovery()"), 5,
+                 "a read of the session on a replica")

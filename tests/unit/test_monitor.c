@@ -81,6 +81,24 @@ static void test_format_lsn(void **state)
 	assert_string_equal(buf, "FFFF");
 }
 
+static void test_lsn_reachable(void **state)
+{
+	(void)state;
+	/* past a short page header (24) or a segment's long one (40): the page's start */
+	assert_int_equal(monitor_lsn_reachable(0x4008018, 8192), 0x4008000);
+	assert_int_equal(monitor_lsn_reachable(0x5000028, 8192), 0x5000000);
+	assert_int_equal(monitor_lsn_reachable(0x16B3740F0028ULL, 8192), 0x16B3740F0000ULL);
+	/* anywhere else in a page: unchanged */
+	assert_int_equal(monitor_lsn_reachable(0x4008030, 8192), 0x4008030);
+	assert_int_equal(monitor_lsn_reachable(0x4008000, 8192), 0x4008000);
+	assert_int_equal(monitor_lsn_reachable(0x4009f48, 8192), 0x4009f48);
+	/* another block size decides where pages start; unknown: unchanged */
+	assert_int_equal(monitor_lsn_reachable(0x4002018, 8192), 0x4002000);
+	assert_int_equal(monitor_lsn_reachable(0x4004018, 16384), 0x4004000);
+	assert_int_equal(monitor_lsn_reachable(0x4002018, 16384), 0x4002018);
+	assert_int_equal(monitor_lsn_reachable(0x4008018, 0), 0x4008018);
+}
+
 /* ---- lag ---- */
 
 static void test_lag(void **state)
@@ -430,6 +448,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_lsn),
 		cmocka_unit_test(test_format_lsn),
+		cmocka_unit_test(test_lsn_reachable),
 		cmocka_unit_test(test_lag),
 		cmocka_unit_test(test_lag_timeline_after_failover),
 		cmocka_unit_test(test_roles_start),
