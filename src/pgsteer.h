@@ -247,7 +247,7 @@ struct server {
 	bool probe_async;		/* the probed transaction set synchronous_commit = off locally */
 	int probe_barrier;		/* cluster index + 1 of a DDL barrier it learns the position of */
 	bool probe_behind;		/* LSN_PROBE_SQL went right behind the client's write, before
-					 * its ReadyForQuery: the client's input waits until it is in */
+					 * its ReadyForQuery: the link's end takes its answer */
 	bool unit_copy;			/* the batch since the last Sync may hold a COPY (or runs an
 					 * unnamed statement parsed before it, unseen) */
 	bool unit_parsed;		/* that batch has an unnamed Parse of its own */

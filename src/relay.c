@@ -75,6 +75,7 @@ static bool discard_input(struct client *c);
 static void lsn_probe_pending(struct client *c, struct server *s);
 static void start_lsn_probe(struct client *c, struct server *s);
 static void probe_behind_write(struct client *c, struct server *s, bool closes_block);
+static inline bool ends_block(const struct classify_result *res);
 static void probe_behind_hide(struct client *c, struct server *s, const char *why);
 static void keep_for_replay(struct client *c, struct evbuffer *in, size_t n);
 static void keep_bytes_for_replay(struct client *c, const char *bytes, size_t n);
@@ -1575,6 +1576,12 @@ static void start_lsn_probe(struct client *c, struct server *s)
 	s->expect_rfq = 1;
 }
 
+/* Does transaction statement RES end its block for good (COMMIT or ROLLBACK, no AND CHAIN)? */
+static inline bool ends_block(const struct classify_result *res)
+{
+	return !res->txn_and_chain && (res->txn == TXN_COMMIT || res->txn == TXN_ROLLBACK);
+}
+
 /*
  * C's write went to S (the primary) as the last thing in C's input, and
  * ends outside a transaction block (CLOSES_BLOCK: it is the COMMIT or
@@ -2053,15 +2060,14 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				 * block when it starts outside one and is no BEGIN, or
 				 * when it is a COMMIT or ROLLBACK (with no AND CHAIN).
 				 */
-				unit_closes = res.cls == CLASS_TRANSACTION && !res.txn_and_chain &&
-					      (res.txn == TXN_COMMIT || res.txn == TXN_ROLLBACK);
+				unit_closes = res.cls == CLASS_TRANSACTION && ends_block(&res);
 				unit_end = type == 'Q' && !res.multi_statement && !res.copy &&
 					   (res.cls != CLASS_TRANSACTION || unit_closes);
 				if (type == 'P') {
 					s->unit_copy |= res.copy;
 					s->unit_parsed = true;
 					if (res.cls == CLASS_TRANSACTION)
-						s->unit_txn = unit_closes ? 2 : 1;
+						s->unit_txn = ends_block(&res) ? 2 : 1;
 				}
 				if (carry_notes(&res) && steer_message_text(in, off, type, len, &sql, &sqllen))
 					carry_note_statement(c, s, &res, sql, sqllen);
@@ -2071,8 +2077,7 @@ static void relay_client_to_server(struct client *c, struct server *s)
 			if (type == 'B' && named) {
 				s->unit_copy |= res.copy;
 				if (res.cls == CLASS_TRANSACTION)
-					s->unit_txn = !res.txn_and_chain && (res.txn == TXN_COMMIT ||
-									     res.txn == TXN_ROLLBACK) ? 2 : 1;
+					s->unit_txn = ends_block(&res) ? 2 : 1;
 			}
 			if (type == 'B' && named && carry_notes(&res)) {
 				carry_note_statement(c, s, &res, nm.st->body,
@@ -2320,62 +2325,75 @@ static void server_ready(struct server *s, const uint8_t *msg)
 		s->expect_rfq--;
 }
 
-/* The WAL position in a one-column text DataRow MSG (LEN as in its header); false if none. */
+/*
+ * Column COL (from 0) of a DataRow MSG (whole; LEN as in its header): its
+ * text at *VAL, *VLEN bytes.  False when it is absent or NULL.
+ */
+static bool datarow_column(const uint8_t *msg, uint32_t len, int col, const uint8_t **val,
+			   uint32_t *vlen)
+{
+	size_t off = 7, end = 1 + (size_t)len;	/* type, length, int16 column count */
+
+	if (len < 6 || ((msg[5] << 8) | msg[6]) <= col)
+		return false;
+	for (int i = 0;; i++) {
+		uint32_t n;
+		if (off + 4 > end)
+			return false;
+		n = proto_get_u32(msg + off);
+		off += 4;
+		if (n == UINT32_MAX) {		/* NULL */
+			if (i == col)
+				return false;
+			continue;
+		}
+		if (n > end - off)
+			return false;
+		if (i == col) {
+			*val = msg + off;
+			*vlen = n;
+			return true;
+		}
+		off += n;
+	}
+}
+
 /* Is the second column of DataRow MSG (LEN as in its header) the boolean true? */
 static bool datarow_second_true(const uint8_t *msg, uint32_t len)
 {
-	uint64_t first;
+	const uint8_t *v;
+	uint32_t n;
 
-	if (len <= 10 || ((msg[5] << 8) | msg[6]) < 2)
-		return false;
-	first = proto_get_u32(msg + 7);		/* -1 (NULL) is too long below */
-	if (16 + first > 1 + (uint64_t)len)	/* first value, second's length, one byte */
-		return false;
-	return proto_get_u32(msg + 11 + first) == 1 && msg[15 + first] == 't';
+	return datarow_column(msg, len, 1, &v, &n) && n == 1 && v[0] == 't';
 }
 
 /* The third column of a DataRow MSG (LEN from its header) as a small number; 0: absent or not one. */
 static uint32_t datarow_third_u32(const uint8_t *msg, uint32_t len)
 {
-	size_t off = 7;		/* type, length, int16 column count */
-	uint32_t v = 0, vlen;
+	const uint8_t *v;
+	uint32_t n, num = 0;
 
-	if (len < 6 || ((msg[5] << 8) | msg[6]) < 3)
+	if (!datarow_column(msg, len, 2, &v, &n) || n == 0 || n > 9)
 		return 0;
-	for (int col = 0; col < 2; col++) {
-		if (off + 4 > 1 + (size_t)len)
+	for (uint32_t i = 0; i < n; i++) {
+		if (v[i] < '0' || v[i] > '9')
 			return 0;
-		vlen = proto_get_u32(msg + off);
-		if (vlen == UINT32_MAX)
-			vlen = 0;	/* NULL */
-		off += 4 + (size_t)vlen;
+		num = num * 10 + (uint32_t)(v[i] - '0');
 	}
-	if (off + 4 > 1 + (size_t)len)
-		return 0;
-	vlen = proto_get_u32(msg + off);
-	if (vlen == 0 || vlen > 9 || off + 4 + vlen > 1 + (size_t)len)
-		return 0;
-	for (uint32_t i = 0; i < vlen; i++) {
-		uint8_t ch = msg[off + 4 + i];
-		if (ch < '0' || ch > '9')
-			return 0;
-		v = v * 10 + (uint32_t)(ch - '0');
-	}
-	return v;
+	return num;
 }
 
+/* The WAL position in the first column of a text DataRow MSG (LEN as in its header); false if none. */
 static bool datarow_lsn(const uint8_t *msg, uint32_t len, uint64_t *lsn)
 {
-	uint32_t vlen;
+	const uint8_t *v;
+	uint32_t n;
 	char text[32];
 
-	if (len <= 10)	/* int16 ncols, int32 len, text */
+	if (!datarow_column(msg, len, 0, &v, &n) || n >= sizeof(text))
 		return false;
-	vlen = proto_get_u32(msg + 7);
-	if (vlen >= sizeof(text) || 11 + vlen > 1 + len)
-		return false;
-	memcpy(text, msg + 11, vlen);
-	text[vlen] = '\0';
+	memcpy(text, v, n);
+	text[n] = '\0';
 	return monitor_parse_lsn(text, lsn);
 }
 
