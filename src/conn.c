@@ -50,6 +50,13 @@ void conn_setup_socket(evutil_socket_t fd, bool keepalive)
 	}
 }
 
+/* R's read event out of epoll, reading being off (conn_read_disable()). */
+static void disarm(struct conn_reader *r)
+{
+	event_del(r->ev);
+	r->armed = false;
+}
+
 /* One readiness event: a single recv into the input buffer. */
 static void reader_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -59,6 +66,10 @@ static void reader_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	(void)what;
+	if (!r->enabled) {
+		disarm(r);	/* bytes (or EOF) while reading is off: now the event goes */
+		return;
+	}
 	if (!r->bev && (!r->revive || !r->revive(r->arg)))
 		return;
 	in = bufferevent_get_input(r->bev);
@@ -135,6 +146,10 @@ static void tls_reader_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (!r->enabled) {
+		disarm(r);
+		return;
+	}
 	for (;;) {
 		struct evbuffer_iovec v;
 		int n;
@@ -203,6 +218,7 @@ void conn_reader_tls_ready(struct conn_reader *r, struct event_base *base)
 	bufferevent_setcb(r->bev, NULL, writecb, eventcb, arg);
 	if (r->enabled) {
 		event_add(r->ev, NULL);
+		r->armed = true;
 		if (SSL_has_pending(ssl))
 			event_active(r->ev, EV_READ, 1);
 	}
@@ -243,7 +259,9 @@ void conn_read_enable(struct conn_reader *r)
 		return;
 	r->enabled = true;
 	if (r->ev) {
-		event_add(r->ev, NULL);
+		if (!r->armed)
+			event_add(r->ev, NULL);
+		r->armed = true;
 		/* records OpenSSL read ahead make the socket look idle */
 		if (r->ssl && (r->tls_failed || SSL_has_pending(r->ssl)))
 			event_active(r->ev, EV_READ, 1);
@@ -258,9 +276,15 @@ void conn_read_disable(struct conn_reader *r)
 	r->enabled = false;
 	if (r->tls_wait)
 		event_del(r->tls_wait);
-	if (r->ev)
-		event_del(r->ev);
-	else if (r->bev)
+	/*
+	 * Our own read event stays in epoll until it fires (disarm()): a
+	 * client queued for a server, or waiting for its write's position,
+	 * sends nothing more until it is answered, so reading is back on
+	 * before the event could fire, and the two epoll_ctl() that an
+	 * event_del() and event_add() cost are saved (measured: 2 per
+	 * statement at 64 pgbench clients on a pool of 20).
+	 */
+	if (!r->ev && r->bev)
 		bufferevent_disable(r->bev, EV_READ);
 }
 
@@ -277,6 +301,7 @@ void conn_reader_release(struct conn_reader *r)
 	r->ssl = NULL;
 	r->tls_failed = false;
 	r->enabled = false;
+	r->armed = false;
 }
 
 static void tune(struct bufferevent *bev)

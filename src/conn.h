@@ -24,6 +24,7 @@
 struct conn_reader {
 	struct event *ev;		/* NULL: the bufferevent reads (TLS until its handshake is done) */
 	bool enabled;
+	bool armed;			/* EV in epoll: it stays there while reading is off, until it fires */
 	bool wide;			/* the last read filled its room: read CONN_READ_CHUNK */
 	struct bufferevent *bev;	/* NULL while the owner rests its buffers (plain sockets) */
 	bufferevent_data_cb readcb;

@@ -395,6 +395,7 @@ out:
 	config_free(rt.cfg);
 	classify_thread_end();
 	workers_free();
+	relay_thread_end();
 	evmem_thread_end();
 	log_info("pgsteer exited (%s), exit code %d", exit_reason ? exit_reason : "startup failed", rc);
 	log_close();

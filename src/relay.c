@@ -237,10 +237,12 @@ void relay_server_assigned(struct client *c, struct server *s)
 
 			causal_check(c, s, 4, as_batch || (ahead == 'S' && !c->causal_unmerged));
 			conn_read_enable(&c->rd);
-			if (as_batch && s->causal_merged)
-				causal_query_as_batch(c, s);
-			else
+			if (as_batch && s->causal_merged) {
+				causal_query_as_batch(c, s);	/* one send() with the check */
+			} else {
+				relay_send_own(s, relay_own_buffer(s));	/* the check */
 				relay_client_to_server(c, s);
+			}
 			if (c->server != s || c->state != CL_ACTIVE)
 				return;		/* the relay ended the link itself */
 			if (s->causal_phase == 4)
@@ -382,19 +384,21 @@ static inline void owe_ready(struct client *c, struct server *s, uint8_t kind)
  */
 static void causal_query_as_batch(struct client *c, struct server *s)
 {
-	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *in = bufferevent_get_input(c->bev), *own;
 	uint8_t type;
 	uint32_t len;
 	const uint8_t *msg;
 
 	if (!proto_peek_header(in, 0, &type, &len) ||
 	    !(msg = evbuffer_pullup(in, 1 + (ev_ssize_t)len))) {
+		relay_send_own(s, relay_own_buffer(s));	/* the check */
 		relay_client_to_server(c, s);	/* cannot happen (causal_query_as_batch_ok()) */
 		return;
 	}
 	keep_bytes_for_replay(c, (const char *)msg, 1 + (size_t)len);
-	proto_add_query_as_batch(bufferevent_get_output(s->bev), (const char *)msg + PROTO_HEADER_LEN,
-				 len - 4);
+	own = relay_own_buffer(s);
+	proto_add_query_as_batch(own, (const char *)msg + PROTO_HEADER_LEN, len - 4);
+	relay_send_own(s, own);
 	stats.bytes_from_clients += 1 + (size_t)len;
 	if (s->pool->node_index < STATS_MAX_NODES)
 		stats.nodes[s->pool->node_index].bytes_to_server += 1 + (size_t)len;
@@ -667,7 +671,7 @@ void relay_causal_statement_free(void)
  */
 static void causal_check(struct client *c, struct server *s, uint8_t phase, bool merged)
 {
-	struct evbuffer *out = bufferevent_get_output(s->bev);
+	struct evbuffer *out;
 	/*
 	 * With the statement right behind it (phase 4) the check does not
 	 * wait: pg_sleep() steps a millisecond or more, and the primary
@@ -685,12 +689,14 @@ static void causal_check(struct client *c, struct server *s, uint8_t phase, bool
 		carry_prepare_hidden(c, s, st);
 		if (reply_last(s) && reply_last(s)->kind == 'P' && reply_last(s)->server_reg == st)
 			reply_last(s)->flags |= REPLY_CAUSAL;
+		out = relay_own_buffer(s);
 		proto_add_bind_execute(out, st->server_name, 0, NULL);
 		/*
 		 * A Flush: the answer comes now, not with the statement's at its
 		 * Sync, so that a long read behind a check that failed is not
 		 * waited for (retry_stalled_read()) and a frozen replica is told
-		 * from a busy one.
+		 * from a busy one.  Sent by the caller, with the statement when
+		 * it can (causal_query_as_batch()).
 		 */
 		proto_add_bodyless(out, 'H');
 		s->batch_open = true;	/* the client's Sync, right behind, closes it */
@@ -714,12 +720,16 @@ static void causal_check(struct client *c, struct server *s, uint8_t phase, bool
 		carry_prepare_hidden(c, s, st);
 		if (reply_last(s) && reply_last(s)->kind == 'P' && reply_last(s)->server_reg == st)
 			reply_last(s)->flags |= REPLY_CAUSAL;	/* its error is the check's, not the client's */
+		out = relay_own_buffer(s);
 		proto_add_bind_execute(out, st->server_name, waits ? 2 : 0, values);
 		proto_add_bodyless(out, 'S');
+		relay_send_own(s, out);
 		s->batch_open = false;	/* its Sync closed the hidden Parse's batch too */
 	} else {
 		s->unnamed_client = 0;	/* a Query drops the unnamed statement */
+		out = relay_own_buffer(s);
 		proto_add_query(out, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
+		relay_send_own(s, out);
 	}
 	if (s->expect_rfq++ == 0)
 		s->query_start_us = now_us();
@@ -734,6 +744,7 @@ static void causal_check(struct client *c, struct server *s, uint8_t phase, bool
 static void causal_wait_on_server(struct client *c, struct server *s, int64_t left_us)
 {
 	char sql[512], lsn[32];
+	struct evbuffer *own;
 
 	monitor_format_lsn(c->causal_lsn, lsn, sizeof(lsn));
 	snprintf(sql, sizeof(sql),
@@ -744,7 +755,9 @@ static void causal_wait_on_server(struct client *c, struct server *s, int64_t le
 		 "PERFORM pg_catalog.pg_sleep(0.001); END LOOP; END$pgsteer$",
 		 (long long)left_us, lsn);
 	s->causal_phase = 2;
-	proto_add_query(bufferevent_get_output(s->bev), sql);
+	own = relay_own_buffer(s);
+	proto_add_query(own, sql);
+	relay_send_own(s, own);
 	if (s->expect_rfq++ == 0)
 		s->query_start_us = now_us();
 	reply_push(s, 'Q', REPLY_HIDE, NULL, NULL, NULL);
@@ -1570,8 +1583,12 @@ static void start_lsn_probe(struct client *c, struct server *s)
 	s->probe_client = c;
 	server_set_state(s, SV_LSN_PROBE);
 	s->unnamed_client = 0;	/* a Query drops the unnamed statement */
-	if (!s->probe_behind)
-		proto_add_query(bufferevent_get_output(s->bev), LSN_PROBE_SQL);
+	if (!s->probe_behind) {
+		struct evbuffer *own = relay_own_buffer(s);
+
+		proto_add_query(own, LSN_PROBE_SQL);
+		relay_send_own(s, own);
+	}
 	s->probe_behind = false;	/* its answer is what S's input has next */
 	s->expect_rfq = 1;
 }
@@ -1594,12 +1611,16 @@ static inline bool ends_block(const struct classify_result *res)
  */
 static void probe_behind_write(struct client *c, struct server *s, bool closes_block)
 {
+	struct evbuffer *own;
+
 	if (!c->want_lsn || c->on_replica || c->pinned || rt.cfg->pool_mode != POOL_MODE_TRANSACTION ||
 	    (!closes_block && (c->route.in_transaction || s->tx_status != 'I')) ||
 	    s->expect_rfq != 1 || s->batch_open || s->causal_phase || s->shape_hold ||
 	    s->cancels_pending > 0)
 		return;
-	proto_add_query(bufferevent_get_output(s->bev), LSN_PROBE_SQL);
+	own = relay_own_buffer(s);
+	proto_add_query(own, LSN_PROBE_SQL);
+	relay_send_own(s, own);
 	s->probe_behind = true;
 	log_debug("C-%llu S-%llu node %s: the write's position is asked for right behind it",
 		  (unsigned long long)c->id, (unsigned long long)s->id, s->pool->node_name);
@@ -1755,6 +1776,43 @@ static void relay_move_after(struct evbuffer *in, struct server *s, struct bind_
 	evbuffer_add(out, pre->buf, pl);
 	if (n)
 		evbuffer_remove_buffer(in, out, n);
+}
+
+/*
+ * pgsteer's own messages to a server in the relay's path (an LSN probe, a
+ * causal check, a Query rewritten as a batch, settings carried to it) are
+ * built here and sent with relay_send_own().  Built in the server's output
+ * buffer, each scheduled the server's write event: two epoll_ctl(), a
+ * writev() and a loop turn for every write's probe and every causal
+ * check, where one send() does (measured: 2 epoll_ctl() and a writev()
+ * per transaction of a write and two reads).  Per thread; empty between
+ * uses, but for a pipelined check that waits there for its statement
+ * (relay_server_assigned()).
+ */
+static _Thread_local struct evbuffer *own_msgs;
+
+/* The buffer to build S's next own message in (S's output buffer if out of memory). */
+struct evbuffer *relay_own_buffer(struct server *s)
+{
+	if (!own_msgs)
+		own_msgs = evbuffer_new();
+	return own_msgs ? own_msgs : bufferevent_get_output(s->bev);
+}
+
+/* What relay_own_buffer() gave for S, B, to S: at once when nothing is queued, else behind it. */
+void relay_send_own(struct server *s, struct evbuffer *b)
+{
+	size_t n = evbuffer_get_length(b);
+
+	if (n && b != bufferevent_get_output(s->bev))
+		relay_move(b, s->bev, s->fd, s->tls, n);
+}
+
+void relay_thread_end(void)
+{
+	if (own_msgs)
+		evbuffer_free(own_msgs);
+	own_msgs = NULL;
 }
 
 /* Pause reading SRC while DST's output is above the high-water mark. */

@@ -21,6 +21,7 @@
 #include "classify.h"
 #include "evmem.h"
 #include "log.h"
+#include "relay.h"
 #include "worker.h"
 
 static struct worker boot;		/* worker 0 until workers_init(), and for tools and tests */
@@ -267,6 +268,7 @@ static void *worker_thread(void *arg)
 	event_base_dispatch(w->runtime.base);
 	worker_leave();
 	classify_thread_end();
+	relay_thread_end();
 	evmem_thread_end();
 	return NULL;
 }
