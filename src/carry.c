@@ -1634,10 +1634,7 @@ void carry_sync_settings(struct client *c, struct server *s, bool login)
 	if (n > 0) {
 		log_debug("C-%llu S-%llu node %s: settings: %s", (unsigned long long)c->id,
 			  (unsigned long long)s->id, s->pool->node_name, sql);
-		struct evbuffer *own = relay_own_buffer(s);
-
-		proto_add_query(own, sql);
-		relay_send_own(s, own);
+		relay_send_query(s, sql);
 		s->unnamed_client = 0;	/* a Query drops the server's unnamed statement */
 		if (s->expect_rfq++ == 0)
 			s->query_start_us = now_us();

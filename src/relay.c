@@ -77,6 +77,9 @@ static void start_lsn_probe(struct client *c, struct server *s);
 static void probe_behind_write(struct client *c, struct server *s, bool closes_block);
 static inline bool ends_block(const struct classify_result *res);
 static void probe_behind_hide(struct client *c, struct server *s, const char *why);
+static void unit_note(struct server *s, const struct classify_result *res);
+static struct evbuffer *relay_own_buffer(struct server *s);
+static void relay_send_own(struct server *s, struct evbuffer *b);
 static void keep_for_replay(struct client *c, struct evbuffer *in, size_t n);
 static void keep_bytes_for_replay(struct client *c, const char *bytes, size_t n);
 static void park(struct client *c, struct server *s, bool replica);
@@ -727,9 +730,7 @@ static void causal_check(struct client *c, struct server *s, uint8_t phase, bool
 		s->batch_open = false;	/* its Sync closed the hidden Parse's batch too */
 	} else {
 		s->unnamed_client = 0;	/* a Query drops the unnamed statement */
-		out = relay_own_buffer(s);
-		proto_add_query(out, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
-		relay_send_own(s, out);
+		relay_send_query(s, "SELECT pg_catalog.pg_last_wal_replay_lsn()");
 	}
 	if (s->expect_rfq++ == 0)
 		s->query_start_us = now_us();
@@ -744,7 +745,6 @@ static void causal_check(struct client *c, struct server *s, uint8_t phase, bool
 static void causal_wait_on_server(struct client *c, struct server *s, int64_t left_us)
 {
 	char sql[512], lsn[32];
-	struct evbuffer *own;
 
 	monitor_format_lsn(c->causal_lsn, lsn, sizeof(lsn));
 	snprintf(sql, sizeof(sql),
@@ -755,9 +755,7 @@ static void causal_wait_on_server(struct client *c, struct server *s, int64_t le
 		 "PERFORM pg_catalog.pg_sleep(0.001); END LOOP; END$pgsteer$",
 		 (long long)left_us, lsn);
 	s->causal_phase = 2;
-	own = relay_own_buffer(s);
-	proto_add_query(own, sql);
-	relay_send_own(s, own);
+	relay_send_query(s, sql);
 	if (s->expect_rfq++ == 0)
 		s->query_start_us = now_us();
 	reply_push(s, 'Q', REPLY_HIDE, NULL, NULL, NULL);
@@ -1583,12 +1581,8 @@ static void start_lsn_probe(struct client *c, struct server *s)
 	s->probe_client = c;
 	server_set_state(s, SV_LSN_PROBE);
 	s->unnamed_client = 0;	/* a Query drops the unnamed statement */
-	if (!s->probe_behind) {
-		struct evbuffer *own = relay_own_buffer(s);
-
-		proto_add_query(own, LSN_PROBE_SQL);
-		relay_send_own(s, own);
-	}
+	if (!s->probe_behind)
+		relay_send_query(s, LSN_PROBE_SQL);
 	s->probe_behind = false;	/* its answer is what S's input has next */
 	s->expect_rfq = 1;
 }
@@ -1597,6 +1591,18 @@ static void start_lsn_probe(struct client *c, struct server *s)
 static inline bool ends_block(const struct classify_result *res)
 {
 	return !res->txn_and_chain && (res->txn == TXN_COMMIT || res->txn == TXN_ROLLBACK);
+}
+
+/*
+ * What statement RES, run by the extended batch S is sending (an unnamed
+ * Parse, or a Bind of a named statement), tells whether a probe may
+ * follow the batch's Sync (probe_behind_write()).
+ */
+static void unit_note(struct server *s, const struct classify_result *res)
+{
+	s->unit_copy |= res->copy;
+	if (res->cls == CLASS_TRANSACTION)
+		s->unit_txn = ends_block(res) ? 2 : 1;
 }
 
 /*
@@ -1611,16 +1617,12 @@ static inline bool ends_block(const struct classify_result *res)
  */
 static void probe_behind_write(struct client *c, struct server *s, bool closes_block)
 {
-	struct evbuffer *own;
-
 	if (!c->want_lsn || c->on_replica || c->pinned || rt.cfg->pool_mode != POOL_MODE_TRANSACTION ||
 	    (!closes_block && (c->route.in_transaction || s->tx_status != 'I')) ||
 	    s->expect_rfq != 1 || s->batch_open || s->causal_phase || s->shape_hold ||
 	    s->cancels_pending > 0)
 		return;
-	own = relay_own_buffer(s);
-	proto_add_query(own, LSN_PROBE_SQL);
-	relay_send_own(s, own);
+	relay_send_query(s, LSN_PROBE_SQL);
 	s->probe_behind = true;
 	log_debug("C-%llu S-%llu node %s: the write's position is asked for right behind it",
 		  (unsigned long long)c->id, (unsigned long long)s->id, s->pool->node_name);
@@ -1792,7 +1794,7 @@ static void relay_move_after(struct evbuffer *in, struct server *s, struct bind_
 static _Thread_local struct evbuffer *own_msgs;
 
 /* The buffer to build S's next own message in (S's output buffer if out of memory). */
-struct evbuffer *relay_own_buffer(struct server *s)
+static struct evbuffer *relay_own_buffer(struct server *s)
 {
 	if (!own_msgs)
 		own_msgs = evbuffer_new();
@@ -1800,12 +1802,20 @@ struct evbuffer *relay_own_buffer(struct server *s)
 }
 
 /* What relay_own_buffer() gave for S, B, to S: at once when nothing is queued, else behind it. */
-void relay_send_own(struct server *s, struct evbuffer *b)
+static void relay_send_own(struct server *s, struct evbuffer *b)
 {
 	size_t n = evbuffer_get_length(b);
 
 	if (n && b != bufferevent_get_output(s->bev))
 		relay_move(b, s->bev, s->fd, s->tls, n);
+}
+
+void relay_send_query(struct server *s, const char *sql)
+{
+	struct evbuffer *own = relay_own_buffer(s);
+
+	proto_add_query(own, sql);
+	relay_send_own(s, own);
 }
 
 void relay_thread_end(void)
@@ -2122,21 +2132,16 @@ static void relay_client_to_server(struct client *c, struct server *s)
 				unit_end = type == 'Q' && !res.multi_statement && !res.copy &&
 					   (res.cls != CLASS_TRANSACTION || unit_closes);
 				if (type == 'P') {
-					s->unit_copy |= res.copy;
+					unit_note(s, &res);
 					s->unit_parsed = true;
-					if (res.cls == CLASS_TRANSACTION)
-						s->unit_txn = ends_block(&res) ? 2 : 1;
 				}
 				if (carry_notes(&res) && steer_message_text(in, off, type, len, &sql, &sqllen))
 					carry_note_statement(c, s, &res, sql, sqllen);
 			} else if (type == 'P') {
 				s->unit_copy = true;	/* a huge Parse streamed unread */
 			}
-			if (type == 'B' && named) {
-				s->unit_copy |= res.copy;
-				if (res.cls == CLASS_TRANSACTION)
-					s->unit_txn = ends_block(&res) ? 2 : 1;
-			}
+			if (type == 'B' && named)
+				unit_note(s, &res);
 			if (type == 'B' && named && carry_notes(&res)) {
 				carry_note_statement(c, s, &res, nm.st->body,
 						     strnlen(nm.st->body, nm.st->body_len));

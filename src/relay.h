@@ -50,14 +50,11 @@ void relay_causal_forget(void);
 /* At exit: the causal checks' shared statements go. */
 void relay_causal_statement_free(void);
 /*
- * pgsteer's own messages to server S (a probe, a check, settings): built
- * in relay_own_buffer(S), then sent with relay_send_own() before anything
- * else is written to S.  They go out with one send() when nothing is
- * queued, where adding them to S's output buffer would schedule its
- * write event (two epoll_ctl() and a loop turn).
+ * A Query SQL of pgsteer's own (settings, a probe) to server S: one send()
+ * when nothing is queued, where adding it to S's output buffer would
+ * schedule its write event (two epoll_ctl() and a loop turn).
  */
-struct evbuffer *relay_own_buffer(struct server *s);
-void relay_send_own(struct server *s, struct evbuffer *b);
+void relay_send_query(struct server *s, const char *sql);
 /* At a thread's end: the buffer it built its own messages to servers in goes. */
 void relay_thread_end(void);
 

@@ -94,6 +94,14 @@ static void send_peer(struct fixture *f, const char *s)
 	assert_int_equal(write(f->peer, s, strlen(s)), (ssize_t)strlen(s));
 }
 
+/* Exactly one read callback so far, which found S. */
+static void assert_read_once(const struct fixture *f, const char *s)
+{
+	assert_int_equal(f->reads, 1);
+	assert_int_equal(f->n_got, strlen(s));
+	assert_memory_equal(f->got, s, strlen(s));
+}
+
 static bool registered(const struct fixture *f)
 {
 	return event_pending(f->r.ev, EV_READ, NULL) != 0;
@@ -106,9 +114,7 @@ static void test_reads_while_on(void **state)
 	conn_read_enable(&f->r);
 	send_peer(f, "abc");
 	turn(f);
-	assert_int_equal(f->reads, 1);
-	assert_int_equal(f->n_got, 3);
-	assert_memory_equal(f->got, "abc", 3);
+	assert_read_once(f, "abc");
 }
 
 static void test_nothing_is_read_while_off(void **state)
@@ -127,9 +133,7 @@ static void test_nothing_is_read_while_off(void **state)
 	conn_read_enable(&f->r);
 	assert_true(registered(f));
 	turn(f);
-	assert_int_equal(f->reads, 1);
-	assert_int_equal(f->n_got, 3);
-	assert_memory_equal(f->got, "def", 3);
+	assert_read_once(f, "def");
 }
 
 static void test_off_and_on_again_leaves_the_event_registered(void **state)
@@ -146,8 +150,7 @@ static void test_off_and_on_again_leaves_the_event_registered(void **state)
 	assert_true(registered(f));
 	send_peer(f, "g");
 	turn(f);
-	assert_int_equal(f->reads, 1);
-	assert_memory_equal(f->got, "g", 1);
+	assert_read_once(f, "g");
 }
 
 static void test_eof_while_off_is_seen_once_on(void **state)
@@ -164,8 +167,7 @@ static void test_eof_while_off_is_seen_once_on(void **state)
 	assert_int_equal(f->events, 0);
 	conn_read_enable(&f->r);
 	turn(f);
-	assert_int_equal(f->reads, 1);
-	assert_memory_equal(f->got, "hi", 2);
+	assert_read_once(f, "hi");
 	turn(f);
 	assert_true(f->events & BEV_EVENT_EOF);
 }
